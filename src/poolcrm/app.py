@@ -1,0 +1,158 @@
+"""FastAPI factory: mounts every domain's api and pages routers, error handlers, static files."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from poolcrm.config import Settings
+from poolcrm.db import Database, import_all_models
+from poolcrm.errors import AppError
+from poolcrm.i18n import translate
+from poolcrm.web.deps import get_lang
+
+log = logging.getLogger("poolcrm")
+API_PREFIX = "/api/v1"
+STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+
+def _domain_modules(kind: str) -> list[Any]:
+    import poolcrm
+
+    found = []
+    for mod in sorted(pkgutil.iter_modules(poolcrm.__path__), key=lambda m: m.name):
+        if not mod.ispkg:
+            continue
+        name = f"poolcrm.{mod.name}.{kind}"
+        try:
+            found.append(importlib.import_module(name))
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+    return found
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or str(loc[-1] if loc else "body")
+
+
+_PYDANTIC_MESSAGES = {
+    "missing": "必填",
+    "json_invalid": "请求格式不正确（JSON 无法解析）",
+    "extra_forbidden": "不允许的字段",
+    "greater_than_equal": "数值超出范围",
+    "less_than_equal": "数值超出范围",
+    "greater_than": "数值超出范围",
+    "less_than": "数值超出范围",
+}
+
+
+def _validation_response(request: Request, exc: RequestValidationError) -> JSONResponse:
+    lang = get_lang(request)
+    fields: dict[str, str] = {}
+    for err in exc.errors():
+        key = _field_name(tuple(err.get("loc", ())))
+        zh = _PYDANTIC_MESSAGES.get(err.get("type", ""), "格式不正确")
+        text = translate(zh, lang)
+        if err.get("type") not in _PYDANTIC_MESSAGES and lang == "en":
+            text = str(err.get("msg", text))
+        fields.setdefault(key, text)
+    body = {
+        "error": {
+            "code": "validation_error",
+            "message": translate("输入有误：{names}", lang, names="、".join(fields)),
+            "rule": None,
+            "details": {"fields": fields},
+        }
+    }
+    return JSONResponse(body, status_code=422)
+
+
+def wants_html(request: Request) -> bool:
+    return not request.url.path.startswith(API_PREFIX) and "text/html" in request.headers.get("accept", "")
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    settings = settings or Settings()
+    import_all_models()
+    database = db or Database(settings.db_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+        scheduler = None
+        if settings.run_scheduler:
+            from poolcrm.jobs.scheduler import start_scheduler
+
+            scheduler = start_scheduler(database)
+        yield
+        if scheduler is not None:
+            scheduler.stop()
+        if db is None:
+            database.dispose()
+
+    app = FastAPI(
+        title="poolcrm",
+        version="0.1.0",
+        description="公海/私海 CRM — public pool / private pool CRM for Chinese B2B sales teams",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = database
+
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> Response:
+        if wants_html(request) and exc.status == 401:
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        if wants_html(request):
+            from poolcrm.web.render import error_page
+
+            return error_page(request, exc)
+        return JSONResponse(exc.render(get_lang(request)), status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _validation_response(request, exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        lang = get_lang(request)
+        codes = {404: ("not_found", "找不到该对象"), 405: ("method_not_allowed", "请求的方法不被允许")}
+        code, zh = codes.get(exc.status_code, ("http_error", str(exc.detail)))
+        body = {"error": {"code": code, "message": translate(zh, lang), "rule": None, "details": {}}}
+        return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        lang = get_lang(request)
+        body = {
+            "error": {
+                "code": "internal_error",
+                "message": translate("服务器内部错误，操作未完成，数据未改变", lang),
+                "rule": None,
+                "details": {},
+            }
+        }
+        return JSONResponse(body, status_code=500)
+
+    for module in _domain_modules("api"):
+        router = getattr(module, "router", None)
+        if router is not None:
+            app.include_router(router, prefix=API_PREFIX)
+    for module in _domain_modules("pages"):
+        router = getattr(module, "router", None)
+        if router is not None:
+            app.include_router(router, include_in_schema=False)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

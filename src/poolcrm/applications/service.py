@@ -1,0 +1,84 @@
+"""Applications inbox (CUS-9, POOL-4): list, approve, reject — dispatched to the owning domain."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from poolcrm import clock
+from poolcrm.applications import registry
+from poolcrm.applications.models import STATUS_PENDING, Application
+from poolcrm.errors import Conflict, Forbidden, InvalidInput, NotFound
+from poolcrm.org.models import User
+from poolcrm.org.service import visible_owner_ids
+
+
+def _lock(session: Session, app_id: int) -> Application | None:
+    """Load the application row locked for update (PostgreSQL); SQLite writers are serialised."""
+    return session.scalar(
+        select(Application).where(Application.id == app_id).with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def get_visible(session: Session, app_id: int, user: User) -> Application:
+    application = session.get(Application, app_id)
+    if application is None:
+        raise NotFound()
+    scope = visible_owner_ids(session, user)
+    if scope is not None and application.applicant_id not in scope:
+        raise NotFound()
+    return application
+
+
+def list_applications(session: Session, user: User, *, status: str | None = None, kind: str | None = None,
+                      page: int = 1, page_size: int = 50) -> tuple[list[Application], int]:
+    q = select(Application)
+    scope = visible_owner_ids(session, user)
+    if scope is not None:
+        q = q.where(Application.applicant_id.in_(scope))
+    if status:
+        q = q.where(Application.status == status)
+    if kind:
+        q = q.where(Application.kind == kind)
+    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    rows = session.scalars(q.order_by(Application.id).offset((page - 1) * page_size).limit(page_size))
+    return list(rows), total
+
+
+def _decidable(session: Session, app_id: int, user: User) -> tuple[Application, registry.Kind]:
+    visible = get_visible(session, app_id, user)
+    first = registry.kind(visible.kind)
+    if first is not None and first.lock_first is not None:
+        first.lock_first(session, visible)  # e.g. POOL-4: customer, then applicant, then application
+    application = _lock(session, app_id)
+    assert application is not None
+    handler = registry.kind(application.kind)
+    if handler is None:
+        raise NotFound()
+    if not handler.may_decide(session, application, user):
+        raise Forbidden()
+    if application.status != STATUS_PENDING:
+        raise Conflict("该申请已处理（{state}）", rule="CUS-9", state=application.status,
+                       code="already_decided")
+    return application, handler
+
+
+def approve(session: Session, app_id: int, user: User) -> Application:
+    application, handler = _decidable(session, app_id, user)
+    handler.approve(session, application, user)
+    application.decided_by = user.id
+    application.decided_at = application.decided_at or clock.now()
+    session.flush()
+    return application
+
+
+def reject(session: Session, app_id: int, user: User, reason: str) -> Application:
+    if not reason or not reason.strip():
+        raise InvalidInput({"reason": "驳回必须填写理由"}, rule="CUS-9")
+    application, handler = _decidable(session, app_id, user)
+    handler.reject(session, application, user, reason.strip())
+    application.decided_by = user.id
+    application.decided_at = application.decided_at or clock.now()
+    session.flush()
+    return application

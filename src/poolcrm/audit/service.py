@@ -1,0 +1,75 @@
+"""GOV-1: every service write records who, when, what, before/after, rule and reason."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from poolcrm import clock
+from poolcrm.audit.models import AuditEntry
+
+
+def record(
+    session: Session,
+    *,
+    actor_id: int | None,
+    action: str,
+    object_type: str,
+    object_id: Any = None,
+    before: Any = None,
+    after: Any = None,
+    rule: str | None = None,
+    reason: str | None = None,
+    at: datetime | None = None,
+) -> AuditEntry:
+    entry = AuditEntry(
+        at=at or clock.now(),
+        actor_id=actor_id,
+        action=action,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        before=before,
+        after=after,
+        rule=rule,
+        reason=reason,
+    )
+    session.add(entry)
+    return entry
+
+
+def search(
+    session: Session,
+    *,
+    actor_id: int | None = None,
+    action: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    rule: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> tuple[list[AuditEntry], int]:
+    q = select(AuditEntry)
+    if actor_id is not None:
+        q = q.where(AuditEntry.actor_id == actor_id)
+    if action:
+        q = q.where(AuditEntry.action.like(f"{action}%"))
+    if object_type:
+        q = q.where(AuditEntry.object_type == object_type)
+    if object_id:
+        q = q.where(AuditEntry.object_id == object_id)
+    if rule:
+        q = q.where(AuditEntry.rule == rule)
+    if since:
+        q = q.where(AuditEntry.at >= since)
+    if until:
+        q = q.where(AuditEntry.at < until)
+    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    rows = session.scalars(
+        q.order_by(AuditEntry.id.desc()).offset((page - 1) * page_size).limit(page_size)
+    ).all()
+    return list(rows), total

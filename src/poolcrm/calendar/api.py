@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from poolcrm import clock
+from poolcrm.calendar import service
+from poolcrm.errors import NotFound
+from poolcrm.web.deps import DB, AdminUser, CurrentUser, get_settings
+
+router = APIRouter(tags=["calendar"])
+
+
+class OverrideIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    date: date
+    workday: bool
+    note: str | None = Field(default=None, max_length=200)
+
+
+class ClockIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    now: datetime
+
+
+@router.post("/calendar/overrides", status_code=201)
+def add_override(body: OverrideIn, admin: AdminUser, db: DB) -> dict[str, Any]:
+    row = service.set_override(db, admin.id, body.date, body.workday, body.note)
+    return {"date": row.day.isoformat(), "workday": row.workday, "note": row.note}
+
+
+@router.get("/calendar/overrides")
+def list_overrides(user: CurrentUser, db: DB) -> list[dict[str, Any]]:
+    return [{"date": r.day.isoformat(), "workday": r.workday, "note": r.note} for r in service.list_overrides(db)]
+
+
+@router.get("/calendar/workdays")
+def get_workdays(user: CurrentUser, db: DB, start: date = Query(...), end: date = Query(...)) -> dict[str, Any]:
+    return {"workdays": [d.isoformat() for d in service.workdays(db, start, end)]}
+
+
+def _require_test_clock(request: Request) -> None:
+    if not get_settings(request).test_clock:
+        raise NotFound()
+
+
+@router.put("/admin/clock")
+def set_clock(body: ClockIn, request: Request, admin: AdminUser) -> dict[str, str]:
+    """CAL-2 test clock: only when the server started with POOLCRM_TEST_CLOCK=1."""
+    _require_test_clock(request)
+    if body.now.tzinfo is None:
+        from poolcrm.errors import InvalidInput
+
+        raise InvalidInput({"now": "时间需要带时区，例如 2026-11-10T09:00:00+08:00"})
+    clock.set_now(body.now)
+    return {"now": clock.now().isoformat()}
+
+
+@router.delete("/admin/clock")
+def reset_clock(request: Request, admin: AdminUser) -> dict[str, str]:
+    _require_test_clock(request)
+    clock.reset()
+    return {"now": clock.now().isoformat()}

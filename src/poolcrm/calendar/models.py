@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from poolcrm.db import Base, UTCDateTime
+
+
+class CalendarOverride(Base):
+    """CAL-1: a company override of the official calendar (a day off, or a worked day)."""
+
+    __tablename__ = "calendar_overrides"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    workday: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,59 @@
+"""The company's working-day calendar (CAL-1): official PRC data plus overrides."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from poolcrm import clock
+from poolcrm.audit.service import record
+from poolcrm.calendar.models import CalendarOverride
+from poolcrm.calendar.rules import WorkdayCalendar, missing_official_years
+from poolcrm.errors import InvalidInput
+
+_CACHE_KEY = "poolcrm.calendar"
+
+
+def get_calendar(session: Session) -> WorkdayCalendar:
+    """The calendar in force (cached per session; overrides are few)."""
+    cached = session.info.get(_CACHE_KEY)
+    if cached is None:
+        overrides = {row.day: row.workday for row in session.scalars(select(CalendarOverride))}
+        cached = WorkdayCalendar(overrides)
+        session.info[_CACHE_KEY] = cached
+    return cached  # type: ignore[no-any-return]
+
+
+def set_override(session: Session, actor_id: int, day: date, workday: bool, note: str | None) -> CalendarOverride:
+    row = session.get(CalendarOverride, day)
+    before = None if row is None else {"workday": row.workday, "note": row.note}
+    if row is None:
+        row = CalendarOverride(day=day, workday=workday, note=note, created_by=actor_id, created_at=clock.now())
+        session.add(row)
+    else:
+        row.workday, row.note, row.created_by, row.created_at = workday, note, actor_id, clock.now()
+    session.flush()
+    session.info.pop(_CACHE_KEY, None)
+    record(session, actor_id=actor_id, action="calendar.override", object_type="calendar", object_id=day.isoformat(),
+           before=before, after={"workday": workday, "note": note}, rule="CAL-1")
+    return row
+
+
+def list_overrides(session: Session) -> list[CalendarOverride]:
+    return list(session.scalars(select(CalendarOverride).order_by(CalendarOverride.day)))
+
+
+def workdays(session: Session, start: date, end: date) -> list[date]:
+    if end < start:
+        raise InvalidInput({"end": "结束日期不能早于开始日期"})
+    if (end - start).days > 3660:
+        raise InvalidInput({"end": "日期范围不能超过 10 年"})
+    return get_calendar(session).workdays_in(start, end)
+
+
+def calendar_warnings(session: Session) -> list[int]:
+    """CAL-1: the years (this one and next) for which the official calendar has no data yet."""
+    year = clock.today().year
+    return missing_official_years(year, year + 1)

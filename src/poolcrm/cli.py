@@ -1,0 +1,175 @@
+"""`poolcrm` command line: init, serve, demo, jobs, import, backup, restore (API.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from poolcrm.config import default_db_url
+
+app = typer.Typer(help="poolcrm — 公海/私海 CRM", no_args_is_help=True, add_completion=False)
+jobs_app = typer.Typer(help="daily jobs", no_args_is_help=True)
+import_app = typer.Typer(help="bulk import", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
+app.add_typer(import_app, name="import")
+console = Console()
+
+DbOpt = Annotated[str | None, typer.Option("--db", help="database URL (default: $POOLCRM_DB or ./poolcrm.db)")]
+
+
+def _db(url: str | None):  # type: ignore[no-untyped-def]
+    from poolcrm.db import Database
+
+    return Database(url or default_db_url())
+
+
+def _ensure_admin(db, username: str, password: str) -> bool:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from poolcrm.org.models import User
+    from poolcrm.org.schemas import UserIn
+    from poolcrm.org.service import create_user
+
+    with db.transaction() as session:
+        if session.scalar(select(User.id).where(User.username == username)) is not None:
+            return False
+        create_user(session, None, UserIn(username=username, password=password, display_name="系统管理员",
+                                          roles=["admin"], hired_on=date(2020, 1, 1)))
+        return True
+
+
+@app.command()
+def init(
+    admin: Annotated[str, typer.Option("--admin", help="first admin's username")] = "admin",
+    password: Annotated[str, typer.Option("--password", help="first admin's password")] = "",
+    db: DbOpt = None,
+) -> None:
+    """Create or migrate the database and the first admin; safe to run twice."""
+    from poolcrm.migrate import upgrade
+
+    database = _db(db)
+    upgrade(database)
+    if password:
+        created = _ensure_admin(database, admin, password)
+        console.print(f"admin '{admin}' {'created' if created else 'already exists'}")
+    console.print(f"[green]database ready[/green]: {database.url}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    db: DbOpt = None,
+    workers: Annotated[int, typer.Option(help="worker processes (PostgreSQL only)")] = 1,
+) -> None:
+    """Run the web app and API."""
+    import uvicorn
+
+    from poolcrm.migrate import upgrade
+
+    url = db or default_db_url()
+    upgrade(_db(url))
+    os.environ["POOLCRM_DB"] = url
+    if not os.environ.get("POOLCRM_SECRET"):
+        import secrets
+
+        os.environ["POOLCRM_SECRET"] = secrets.token_urlsafe(32)
+    console.print(f"poolcrm on [bold]http://{host}:{port}[/bold]  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run("poolcrm.asgi:app", host=host, port=port, workers=workers if not url.startswith("sqlite") else 1,
+                log_level="info")
+
+
+@app.command()
+def demo(
+    db: DbOpt = None,
+    customers: Annotated[int, typer.Option("--customers", help="extra synthetic customers")] = 0,
+    admin_password: Annotated[str, typer.Option("--admin-password")] = "admin12345",
+) -> None:
+    """Fill a database with a realistic demo company."""
+    from rich.progress import Progress
+
+    from poolcrm.demo import DEMO_PASSWORD, DEMO_USERS, run_demo
+    from poolcrm.migrate import upgrade
+
+    database = _db(db)
+    upgrade(database)
+    _ensure_admin(database, "admin", admin_password)
+    with Progress(console=console, transient=True) as progress:
+        try:
+            run_demo(database, customers=customers, progress=progress)
+        except RuntimeError as exc:
+            console.print(f"[yellow]{exc}[/yellow]")
+            return
+    console.print("[green]demo company ready[/green]")
+    console.print(f"  admin / {admin_password}")
+    for username, display, roles, *_ in DEMO_USERS:
+        console.print(f"  {username:10} / {DEMO_PASSWORD}   {display} ({', '.join(roles)})")
+
+
+@jobs_app.command("run-daily")
+def run_daily(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD (default: today)")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Run the daily jobs for that date; idempotent."""
+    from poolcrm.jobs.service import run_daily as run
+
+    day = None
+    if as_of:
+        try:
+            day = date.fromisoformat(as_of)
+        except ValueError:
+            console.print("[red]--as-of must be YYYY-MM-DD[/red]")
+            raise typer.Exit(2) from None
+    result = run(_db(db), day)
+    console.print_json(json.dumps(result, ensure_ascii=False, default=str))
+
+
+@import_app.command("customers")
+def import_customers(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=".xlsx or .csv")],
+    as_user: Annotated[str, typer.Option("--as", help="the importing user")],
+    db: DbOpt = None,
+    report: Annotated[Path | None, typer.Option("--report", help="write rejected rows to this .xlsx")] = None,
+) -> None:
+    """Bulk import with the duplicate check (CUS-7, CUS-18), progress bar and error report."""
+    from poolcrm.customers.importer import run_cli_import
+
+    code = run_cli_import(_db(db), file, as_user, report, console)
+    raise typer.Exit(code)
+
+
+@app.command("backup")
+def backup_cmd(path: Annotated[Path, typer.Argument()], db: DbOpt = None) -> None:
+    """GOV-3: back up the database to PATH."""
+    from poolcrm.backup import backup
+
+    out = backup(db or default_db_url(), path)
+    console.print(f"[green]backup written[/green]: {out} ({datetime.now():%Y-%m-%d %H:%M})")
+
+
+@app.command("restore")
+def restore_cmd(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)], db: DbOpt = None) -> None:
+    """GOV-3: restore the database from PATH (replaces its content)."""
+    from poolcrm.backup import restore
+
+    restore(db or default_db_url(), path)
+    console.print("[green]restored[/green]")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+"""Settings from environment variables and CLI flags."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def default_db_url() -> str:
+    return os.environ.get("POOLCRM_DB") or f"sqlite:///{Path.cwd() / 'poolcrm.db'}"
+
+
+def _secret() -> str:
+    env = os.environ.get("POOLCRM_SECRET")
+    if env:
+        return env
+    # A per-database secret would survive restarts; a random one per process is safe and simple
+    # for a single-node install (logins simply expire on restart).
+    return secrets.token_urlsafe(32)
+
+
+@dataclass
+class Settings:
+    db_url: str = field(default_factory=default_db_url)
+    secret_key: str = field(default_factory=_secret)
+    test_clock: bool = field(default_factory=lambda: os.environ.get("POOLCRM_TEST_CLOCK") == "1")
+    fast_hashing: bool = field(default_factory=lambda: os.environ.get("POOLCRM_FAST_HASH") == "1")
+    run_scheduler: bool = field(default_factory=lambda: os.environ.get("POOLCRM_SCHEDULER", "1") == "1")
+    secure_cookies: bool = field(default_factory=lambda: os.environ.get("POOLCRM_SECURE_COOKIES") == "1")

@@ -1,0 +1,153 @@
+"""Engine, sessions and transactions for SQLite (embedded) and PostgreSQL (scale-out)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC — the same on SQLite and PostgreSQL (CAL-2)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+JSONType = JSON().with_variant(JSON(none_as_null=True), "postgresql")
+
+
+def _json_dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def is_sqlite(url_or_engine: str | Engine) -> bool:
+    url = url_or_engine if isinstance(url_or_engine, str) else str(url_or_engine.url)
+    return url.startswith("sqlite")
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    if is_sqlite(url):
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30, "isolation_level": None},
+            json_serializer=_json_dumps,
+            **kwargs,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            # Writers take the write lock up front (BEGIN IMMEDIATE) so that two concurrent
+            # read-then-write transactions queue on busy_timeout instead of deadlocking.
+            mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+            conn.exec_driver_sql(f"BEGIN {mode}")
+
+        return engine
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
+    return create_engine(url, json_serializer=_json_dumps, pool_pre_ping=True, **kwargs)
+
+
+class Database:
+    """One per process: the engine plus session factories for reads and writes."""
+
+    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        self.url = url
+        self.engine = make_engine(url, **engine_kwargs)
+        self._reader = sessionmaker(bind=self.engine, expire_on_commit=False)
+        writer_bind = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.sqlite else self.engine
+        self._writer = sessionmaker(bind=writer_bind, expire_on_commit=False)
+
+    @property
+    def sqlite(self) -> bool:
+        return is_sqlite(self.url)
+
+    def session(self, *, write: bool = True) -> Session:
+        return (self._writer if write else self._reader)()
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Session]:
+        """One unit of work: commit on success, roll back everything on any error (GOV-2)."""
+        session = self.session(write=write)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def import_all_models() -> None:
+    """Import every domain's models module so that Base.metadata knows every table."""
+    import poolcrm
+
+    for mod in pkgutil.iter_modules(poolcrm.__path__):
+        if mod.ispkg:
+            try:
+                importlib.import_module(f"poolcrm.{mod.name}.models")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"poolcrm.{mod.name}.models":
+                    raise
+
+
+def create_schema(engine: Engine) -> None:
+    import_all_models()
+    Base.metadata.create_all(engine)
+
+
+def lock_rows_clause(engine_or_session: Engine | Session) -> bool:
+    """Whether SELECT … FOR UPDATE means anything here (PostgreSQL yes; SQLite serialises writers)."""
+    bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
+    return bind.dialect.name == "postgresql"
+
+
+def ping(engine: Engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))

@@ -1,0 +1,110 @@
+"""`poolcrm demo`: a realistic demo company. The organisation is made here; each domain adds its
+part through `<domain>/demo.py` exposing `ORDER: int` and `populate(session, ctx) -> None`."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from poolcrm import clock
+from poolcrm.db import Database
+from poolcrm.org.models import User
+from poolcrm.org.schemas import DepartmentIn, UserIn
+from poolcrm.org.service import create_department, create_user
+
+DEMO_PASSWORD = "demo12345"
+
+
+@dataclass
+class DemoContext:
+    today: date
+    rng: random.Random
+    users: dict[str, User] = field(default_factory=dict)
+    departments: dict[str, int] = field(default_factory=dict)
+    customers: int = 0  # extra synthetic customers asked for with --customers
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def reps(self) -> list[User]:
+        return [u for u in self.users.values() if u.has_role("sales")]
+
+
+# (username, display name, roles, department, supervisor username, months of tenure, employee code)
+DEMO_USERS: list[tuple[str, str, list[str], str, str | None, int, str]] = [
+    ("gm", "刘总", ["gm"], "总经办", None, 60, "BJ0001"),
+    ("manager", "穆经理", ["sales_manager", "supervisor"], "销售一部", "gm", 48, "BJ0002"),
+    ("sup1", "王主管", ["supervisor", "sales"], "销售一部", "manager", 30, "BJ0101"),
+    ("sup2", "陈主管", ["supervisor", "sales"], "销售二部", "manager", 26, "BJ0201"),
+    ("zhangwei", "张伟", ["sales"], "销售一部", "sup1", 14, "BJ0102"),
+    ("lina", "李娜", ["sales"], "销售一部", "sup1", 8, "BJ0103"),
+    ("wangfang", "王芳", ["sales"], "销售一部", "sup1", 1, "BJ0104"),
+    ("liuyang", "刘洋", ["sales"], "销售二部", "sup2", 20, "BJ0202"),
+    ("zhaomin", "赵敏", ["sales"], "销售二部", "sup2", 2, "BJ0203"),
+    ("sunli", "孙丽", ["sales"], "销售二部", "sup2", 11, "BJ0204"),
+    ("ka1", "周杰", ["sales", "supervisor"], "KA部", "manager", 36, "KA0001"),
+    ("ka2", "吴倩", ["sales"], "KA部", "ka1", 5, "KA0002"),
+    ("cs1", "郑客服", ["cs"], "客服部", "gm", 24, "CS0001"),
+    ("cs2", "冯客服", ["cs"], "客服部", "cs1", 6, "CS0002"),
+    ("svc1", "何工", ["service"], "服务部", "gm", 18, "FW0001"),
+    ("hr1", "韩人事", ["hr"], "总经办", "gm", 40, "HR0001"),
+]
+DEMO_DEPARTMENTS = [("总经办", "other"), ("销售一部", "sales"), ("销售二部", "sales"), ("KA部", "ka"),
+                    ("客服部", "cs"), ("服务部", "service")]
+
+
+def _months_ago(today: date, months: int) -> date:
+    from poolcrm.pools.rules import add_months
+
+    return add_months(today, -months) - timedelta(days=3)
+
+
+def populate_org(session: Session, ctx: DemoContext, admin_id: int | None) -> None:
+    for name, kind in DEMO_DEPARTMENTS:
+        ctx.departments[name] = create_department(session, admin_id, DepartmentIn(name=name, kind=kind)).id
+    for username, display, roles, dept, sup, months, code in DEMO_USERS:
+        user = create_user(session, admin_id, UserIn(
+            username=username, password=DEMO_PASSWORD, display_name=display, roles=roles,
+            department_id=ctx.departments[dept], supervisor_id=ctx.users[sup].id if sup else None,
+            hired_on=_months_ago(ctx.today, months), employee_code=code,
+        ))
+        ctx.users[username] = user
+
+
+def _domain_demos() -> list[Any]:
+    import poolcrm
+
+    mods = []
+    for mod in pkgutil.iter_modules(poolcrm.__path__):
+        if mod.ispkg:
+            name = f"poolcrm.{mod.name}.demo"
+            try:
+                mods.append(importlib.import_module(name))
+            except ModuleNotFoundError as exc:
+                if exc.name != name:
+                    raise
+    return sorted(mods, key=lambda m: getattr(m, "ORDER", 100))
+
+
+def run_demo(db: Database, *, customers: int = 0, seed: int = 2026, progress: Any = None) -> DemoContext:
+    """Fill an initialised database with the demo company. Refuses to run twice."""
+    with db.transaction() as session:
+        if session.scalar(select(User.id).where(User.username == "gm")) is not None:
+            raise RuntimeError("demo data already present")
+        admin = session.scalar(select(User).where(User.username == "admin"))
+        from poolcrm.policy.service import get_policy
+
+        ctx = DemoContext(today=clock.today(get_policy(session).timezone), rng=random.Random(seed), customers=customers)
+        populate_org(session, ctx, admin.id if admin else None)
+        if admin is not None:
+            ctx.users["admin"] = admin
+        ctx.data["progress"] = progress
+        for module in _domain_demos():
+            module.populate(session, ctx)
+            session.flush()
+    return ctx

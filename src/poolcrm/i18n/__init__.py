@@ -1,0 +1,65 @@
+"""Message catalogues (Babel .po files). Source strings are Simplified Chinese (the default
+language); `i18n/en/*.po` hold the English translations, one file per domain so that
+domains never edit each other's catalogue. A missing English entry falls back to Chinese."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from babel.messages.pofile import read_po
+
+DEFAULT_LANG = "zh"
+LANGS = ("zh", "en")
+_HERE = Path(__file__).parent
+
+
+@lru_cache(maxsize=None)
+def catalogue(lang: str) -> dict[str, str]:
+    if lang == DEFAULT_LANG:
+        return {}
+    entries: dict[str, str] = {}
+    for po in sorted((_HERE / lang).glob("*.po")):
+        with po.open("rb") as fh:
+            for message in read_po(fh):
+                if message.id and message.string and isinstance(message.id, str):
+                    entries[message.id] = str(message.string)
+    return entries
+
+
+def translate(text: str, lang: str = DEFAULT_LANG, **params: Any) -> str:
+    translated = catalogue(lang).get(text, text) if lang != DEFAULT_LANG else text
+    if params:
+        try:
+            return translated.format(**params)
+        except (KeyError, IndexError, ValueError):
+            return translated
+    return translated
+
+
+_ = translate
+
+
+def pick_lang(accept_language: str | None, cookie_lang: str | None = None) -> str:
+    """zh-CN by default; English when asked for by cookie or Accept-Language.
+    Traditional Chinese locales (zh-TW, zh-HK) get the Simplified pages (the product's language)."""
+    if cookie_lang in LANGS:
+        return cookie_lang
+    if not accept_language:
+        return DEFAULT_LANG
+    best: tuple[float, str] = (-1.0, DEFAULT_LANG)
+    for part in accept_language.split(","):
+        bits = part.strip().split(";")
+        tag = bits[0].strip().lower()
+        q = 1.0
+        for b in bits[1:]:
+            if b.strip().startswith("q="):
+                try:
+                    q = float(b.strip()[2:])
+                except ValueError:
+                    q = 0.0
+        lang = "en" if tag.startswith("en") else ("zh" if tag.startswith("zh") else None)
+        if lang and q > best[0]:
+            best = (q, lang)
+    return best[1]

@@ -1,0 +1,54 @@
+"""Daily steps registered by the domains (recycle, warnings, reminders, bin expiry, members…).
+
+A step is `fn(session, as_of: date) -> dict[str, list]`; its lists are merged into the run's
+result (e.g. {"recycled": [...], "warned": [...], "to_public": [...]}). Steps run in `order`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+StepFn = Callable[[Session, date], dict[str, list[Any]]]
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    order: int
+    fn: StepFn
+
+
+_steps: dict[str, Step] = {}
+
+
+def daily_step(name: str, order: int = 100) -> Callable[[StepFn], StepFn]:
+    def register(fn: StepFn) -> StepFn:
+        _steps[name] = Step(name, order, fn)
+        return fn
+
+    return register
+
+
+def steps() -> list[Step]:
+    _load_domain_steps()
+    return sorted(_steps.values(), key=lambda s: (s.order, s.name))
+
+
+def _load_domain_steps() -> None:
+    import importlib
+    import pkgutil
+
+    import poolcrm
+
+    for mod in pkgutil.iter_modules(poolcrm.__path__):
+        if mod.ispkg:
+            name = f"poolcrm.{mod.name}.jobs"
+            try:
+                importlib.import_module(name)
+            except ModuleNotFoundError as exc:
+                if exc.name != name:
+                    raise

@@ -1,0 +1,52 @@
+"""In-process schedule: once a day, shortly after midnight in the company's zone, run the daily
+job (on PostgreSQL the advisory lock makes sure only one node does)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from poolcrm import clock
+from poolcrm.db import Database
+from poolcrm.errors import Conflict
+
+log = logging.getLogger("poolcrm.jobs")
+
+
+class Scheduler:
+    def __init__(self, db: Database, interval_seconds: float = 60.0) -> None:
+        self.db = db
+        self.interval = interval_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="poolcrm-scheduler", daemon=True)
+
+    def start(self) -> Scheduler:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def tick(self) -> None:
+        from poolcrm.jobs.service import last_run_date, run_daily
+        from poolcrm.policy.service import get_policy
+
+        with self.db.transaction(write=False) as session:
+            today = clock.today(get_policy(session).timezone)
+            last = last_run_date(session)
+        if last is None or last < today:
+            try:
+                run_daily(self.db, today)
+            except Conflict:
+                log.info("daily job running elsewhere")
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.tick()
+            except Exception:  # the schedule must survive a failed run; the next tick retries
+                log.exception("daily job failed")
+
+
+def start_scheduler(db: Database) -> Scheduler:
+    return Scheduler(db).start()

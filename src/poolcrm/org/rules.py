@@ -1,0 +1,75 @@
+"""Organisation rules (ORG-*): pure decisions, no database."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+ROLES: tuple[str, ...] = ("admin", "gm", "sales_manager", "supervisor", "sales", "cs", "service", "hr")
+DEPARTMENT_KINDS: tuple[str, ...] = ("sales", "ka", "cs", "service", "other")
+SEE_ALL_ROLES: frozenset[str] = frozenset({"admin", "gm", "cs"})
+
+ROLE_NAMES: dict[str, tuple[str, str]] = {
+    "admin": ("系统管理员", "Administrator"),
+    "gm": ("总经理", "General manager"),
+    "sales_manager": ("销售经理", "Sales manager"),
+    "supervisor": ("主管", "Supervisor"),
+    "sales": ("销售代表", "Sales rep"),
+    "cs": ("客服", "Customer service"),
+    "service": ("服务人员", "Service staff"),
+    "hr": ("人事", "HR"),
+}
+KIND_NAMES: dict[str, tuple[str, str]] = {
+    "sales": ("销售部", "Sales"),
+    "ka": ("KA部", "Key accounts"),
+    "cs": ("客服部", "Customer service"),
+    "service": ("服务部", "Service"),
+    "other": ("其他", "Other"),
+}
+
+
+def unknown_roles(roles: Iterable[str]) -> list[str]:
+    """ORG-1: the roles that do not exist."""
+    return [r for r in roles if r not in ROLES]
+
+
+def sees_everyone(roles: Iterable[str]) -> bool:
+    """ORG-2: admin, gm and cs see every customer; others see their own tree."""
+    return any(r in SEE_ALL_ROLES for r in roles)
+
+
+def employee_code_problem(code: str | None, pattern: str) -> str | None:
+    """ORG-6: an employee code, when set, matches the configured pattern."""
+    if code is None or code == "":
+        return None
+    if not re.fullmatch(pattern, code):
+        return "员工编号格式不正确（应如 BJ0101）"
+    return None
+
+
+def supervisor_cycle(user_id: int, new_supervisor_id: int | None, supervisor_of: Mapping[int, int | None]) -> bool:
+    """ORG-2: the supervisor tree must stay a tree — True when the new edge would close a loop."""
+    seen: set[int] = set()
+    current = new_supervisor_id
+    while current is not None:
+        if current == user_id or current in seen:
+            return True
+        seen.add(current)
+        current = supervisor_of.get(current)
+    return False
+
+
+def subtree(root: int, supervisor_of: Mapping[int, int | None]) -> set[int]:
+    """ORG-2: root plus all its subordinates, recursively (any depth)."""
+    children: dict[int, list[int]] = {}
+    for uid, sup in supervisor_of.items():
+        if sup is not None:
+            children.setdefault(sup, []).append(uid)
+    out = {root}
+    stack = [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in out:
+                out.add(child)
+                stack.append(child)
+    return out

@@ -1,0 +1,227 @@
+"""Organisation use cases: departments, users, the supervisor tree, visibility (ORG-1..7)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from poolcrm import clock
+from poolcrm.audit.service import record
+from poolcrm.auth.passwords import hash_password
+from poolcrm.errors import Conflict, InvalidInput, NotFound
+from poolcrm.org import rules
+from poolcrm.org.models import Department, User, UserRole
+from poolcrm.org.schemas import DepartmentIn, DepartmentOut, DepartmentPatch, UserIn, UserOut, UserPatch
+from poolcrm.policy.service import get_policy
+
+_SCOPE_KEY = "poolcrm.scope"
+
+
+def department_out(d: Department) -> DepartmentOut:
+    return DepartmentOut(
+        id=d.id, name=d.name, kind=d.kind, parent_id=d.parent_id, head_user_id=d.head_user_id, active=d.active
+    )
+
+
+def user_out(u: User) -> UserOut:
+    return UserOut(
+        id=u.id,
+        username=u.username,
+        display_name=u.display_name,
+        roles=u.roles,
+        department_id=u.department_id,
+        department=department_out(u.department) if u.department else None,
+        supervisor_id=u.supervisor_id,
+        hired_on=u.hired_on,
+        employee_code=u.employee_code,
+        email=u.email,
+        mobile=u.mobile,
+        active=u.active,
+        left_on=u.left_on,
+    )
+
+
+def list_departments(session: Session) -> list[Department]:
+    return list(session.scalars(select(Department).order_by(Department.id)))
+
+
+def get_department(session: Session, dept_id: int) -> Department:
+    dept = session.get(Department, dept_id)
+    if dept is None:
+        raise NotFound()
+    return dept
+
+
+def create_department(session: Session, actor_id: int | None, data: DepartmentIn) -> Department:
+    if session.scalar(select(Department.id).where(Department.name == data.name)):
+        raise Conflict("部门名称已存在", details={"fields": {"name": "部门名称已存在"}})
+    if data.parent_id is not None:
+        get_department(session, data.parent_id)
+    dept = Department(
+        name=data.name, kind=data.kind, parent_id=data.parent_id, head_user_id=data.head_user_id,
+        active=True, created_at=clock.now(),
+    )
+    session.add(dept)
+    session.flush()
+    record(session, actor_id=actor_id, action="department.create", object_type="department",
+           object_id=dept.id, after=department_out(dept).model_dump(), rule="ORG-3")
+    return dept
+
+
+def update_department(session: Session, actor_id: int, dept_id: int, patch: DepartmentPatch) -> Department:
+    dept = get_department(session, dept_id)
+    before = department_out(dept).model_dump()
+    changes = patch.model_dump(exclude_unset=True)
+    if "name" in changes and changes["name"] != dept.name and session.scalar(
+        select(Department.id).where(Department.name == changes["name"])
+    ):
+        raise Conflict("部门名称已存在", details={"fields": {"name": "部门名称已存在"}})
+    for key, value in changes.items():
+        setattr(dept, key, value)
+    session.flush()
+    record(session, actor_id=actor_id, action="department.update", object_type="department",
+           object_id=dept.id, before=before, after=department_out(dept).model_dump(), rule="ORG-3")
+    return dept
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound()
+    return user
+
+
+def find_user(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+
+
+def list_users(session: Session, *, active: bool | None = None, q: str | None = None) -> list[User]:
+    query = select(User).order_by(User.id)
+    if active is not None:
+        query = query.where(User.active.is_(active))
+    if q:
+        like = f"%{q}%"
+        query = query.where(User.username.ilike(like) | User.display_name.ilike(like))
+    return list(session.scalars(query))
+
+
+def _check_user_fields(session: Session, fields: dict[str, Any], user_id: int | None) -> None:
+    errors: dict[str, str] = {}
+    if "roles" in fields and fields["roles"] is not None:
+        bad = rules.unknown_roles(fields["roles"])
+        if bad:
+            errors["roles"] = f"未知角色：{', '.join(bad)}"
+    if fields.get("department_id") is not None and session.get(Department, fields["department_id"]) is None:
+        errors["department_id"] = "部门不存在"
+    if fields.get("supervisor_id") is not None:
+        if session.get(User, fields["supervisor_id"]) is None:
+            errors["supervisor_id"] = "上级不存在"
+        elif user_id is not None:
+            tree = dict(session.execute(select(User.id, User.supervisor_id)).tuples().all())
+            if rules.supervisor_cycle(user_id, fields["supervisor_id"], tree):
+                errors["supervisor_id"] = "上下级关系不能形成循环"
+    code = fields.get("employee_code")
+    if code:
+        problem = rules.employee_code_problem(code, get_policy(session).employee_code_pattern)
+        if problem:
+            errors["employee_code"] = problem
+        else:
+            clash = session.scalar(select(User.id).where(User.employee_code == code))
+            if clash and clash != user_id:
+                errors["employee_code"] = "员工编号已被使用"
+    if errors:
+        raise InvalidInput(errors, rule="ORG-6" if "employee_code" in errors else None)
+
+
+def create_user(session: Session, actor_id: int | None, data: UserIn) -> User:
+    if find_user(session, data.username):
+        raise Conflict("用户名已存在", details={"fields": {"username": "用户名已存在"}})
+    fields = data.model_dump()
+    _check_user_fields(session, fields, None)
+    user = User(
+        username=data.username,
+        password_hash=hash_password(data.password),
+        display_name=data.display_name,
+        department_id=data.department_id,
+        supervisor_id=data.supervisor_id,
+        hired_on=data.hired_on,
+        employee_code=data.employee_code or None,
+        email=data.email,
+        mobile=data.mobile,
+        active=True,
+        created_at=clock.now(),
+    )
+    user.role_rows = [UserRole(role=r) for r in dict.fromkeys(data.roles)]
+    session.add(user)
+    session.flush()
+    _invalidate_scope(session)
+    record(session, actor_id=actor_id, action="user.create", object_type="user", object_id=user.id,
+           after=user_out(user).model_dump(mode="json"), rule="ORG-1")
+    return user
+
+
+def update_user(session: Session, actor_id: int, user_id: int, patch: UserPatch) -> User:
+    user = get_user(session, user_id)
+    before = user_out(user).model_dump(mode="json")
+    changes = patch.model_dump(exclude_unset=True)
+    _check_user_fields(session, changes, user_id)
+    for key, value in changes.items():
+        if key == "roles":
+            wanted = list(dict.fromkeys(value))
+            user.role_rows = [r for r in user.role_rows if r.role in wanted] + [
+                UserRole(role=r) for r in wanted if r not in user.roles
+            ]
+        elif key == "password":
+            user.password_hash = hash_password(value)
+            user.token_version += 1
+        elif key == "active":
+            if user.active and not value:
+                user.left_on = clock.today(get_policy(session).timezone)
+                user.token_version += 1
+            elif value:
+                user.left_on = None
+            user.active = value
+        elif key == "employee_code":
+            user.employee_code = value or None
+        else:
+            setattr(user, key, value)
+    session.flush()
+    _invalidate_scope(session)
+    after = user_out(user).model_dump(mode="json")
+    action = "user.disable" if before["active"] and not after["active"] else "user.update"
+    record(session, actor_id=actor_id, action=action, object_type="user", object_id=user.id,
+           before=before, after=after, rule="ORG-7" if action == "user.disable" else "ORG-1")
+    from poolcrm.org.events import emit_user_changed
+
+    emit_user_changed(session, actor_id, before, after)
+    return user
+
+
+def _invalidate_scope(session: Session) -> None:
+    session.info.pop(_SCOPE_KEY, None)
+
+
+def supervisor_map(session: Session) -> dict[int, int | None]:
+    cached = session.info.get(_SCOPE_KEY)
+    if cached is None:
+        cached = dict(session.execute(select(User.id, User.supervisor_id)).tuples().all())
+        session.info[_SCOPE_KEY] = cached
+    return cached  # type: ignore[no-any-return]
+
+
+def visible_owner_ids(session: Session, user: User) -> frozenset[int] | None:
+    """ORG-2/ORG-5: the owners whose private records `user` may see; None means everyone."""
+    if rules.sees_everyone(user.roles):
+        return None
+    return frozenset(rules.subtree(user.id, supervisor_map(session)))
+
+
+def subordinate_ids(session: Session, user_id: int) -> frozenset[int]:
+    """Everyone below `user_id` in the tree (not including the user)."""
+    return frozenset(rules.subtree(user_id, supervisor_map(session)) - {user_id})
+
+
+def is_supervisor_of(session: Session, supervisor_id: int, user_id: int) -> bool:
+    return user_id in subordinate_ids(session, supervisor_id)

@@ -1,0 +1,76 @@
+"""Load and change policy parameters (validated, audited)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from poolcrm import clock
+from poolcrm.audit.service import record
+from poolcrm.errors import InvalidInput
+from poolcrm.policy.models import PolicyValue
+from poolcrm.policy.rules import Policy
+
+_CACHE_KEY = "poolcrm.policy"
+
+
+def get_policy(session: Session) -> Policy:
+    """The policy in force: defaults overridden by stored values (cached per session)."""
+    cached = session.info.get(_CACHE_KEY)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    stored = {row.name: row.value for row in session.scalars(select(PolicyValue))}
+    known = {k: v for k, v in stored.items() if k in Policy.model_fields}
+    policy = Policy.model_validate(known)
+    session.info[_CACHE_KEY] = policy
+    return policy
+
+
+def validate_changes(current: Policy, changes: dict[str, Any]) -> Policy:
+    """Apply `changes` to `current`, raising 422 naming every bad parameter."""
+    unknown = [k for k in changes if k not in Policy.model_fields]
+    if unknown:
+        raise InvalidInput({k: "不允许的字段" for k in unknown})
+    try:
+        return Policy.model_validate({**current.model_dump(), **changes})
+    except ValidationError as exc:
+        fields = {".".join(str(p) for p in err["loc"]) or "policy": err["msg"] for err in exc.errors()}
+        raise InvalidInput(fields) from exc
+
+
+def update_policy(session: Session, actor_id: int, changes: dict[str, Any], reason: str | None = None) -> Policy:
+    current = get_policy(session)
+    new = validate_changes(current, changes)
+    now = clock.now()
+    for name in changes:
+        before = getattr(current, name)
+        after = getattr(new, name)
+        if before == after:
+            continue
+        row = session.get(PolicyValue, name)
+        if row is None:
+            session.add(PolicyValue(name=name, value=after, updated_at=now, updated_by=actor_id))
+        else:
+            row.value, row.updated_at, row.updated_by = after, now, actor_id
+        record(
+            session,
+            actor_id=actor_id,
+            action="policy.update",
+            object_type="policy",
+            object_id=name,
+            before={name: before},
+            after={name: after},
+            rule=_rule_of(name),
+            reason=reason,
+        )
+    session.flush()
+    session.info[_CACHE_KEY] = new
+    return new
+
+
+def _rule_of(name: str) -> str | None:
+    extra = Policy.model_fields[name].json_schema_extra
+    return extra.get("rule") if isinstance(extra, dict) else None  # type: ignore[return-value]

@@ -1,0 +1,106 @@
+"""Request-level dependencies: the transaction, the current user, language, CSRF, roles."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from poolcrm.auth.service import user_from_token
+from poolcrm.config import Settings
+from poolcrm.db import Database
+from poolcrm.errors import AppError, Forbidden, NotAuthenticated
+from poolcrm.i18n import pick_lang
+from poolcrm.org.models import User
+
+SESSION_COOKIE = "poolcrm_session"
+LANG_COOKIE = "poolcrm_lang"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.db  # type: ignore[no-any-return]
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One transaction per request (DESIGN: one use case, one transaction): committed when the
+    handler returns, rolled back entirely on any error (GOV-2)."""
+    db = get_database(request)
+    session = db.session(write=request.method not in SAFE_METHODS)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+DB = Annotated[Session, Depends(get_db, scope="function")]
+
+
+def get_lang(request: Request) -> str:
+    return pick_lang(request.headers.get("accept-language"), request.cookies.get(LANG_COOKIE))
+
+
+Lang = Annotated[str, Depends(get_lang)]
+
+
+def csrf_token_for(secret: str, session_token: str) -> str:
+    return hmac.new(secret.encode(), session_token.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+async def _csrf_ok(request: Request, secret: str, session_token: str) -> bool:
+    expected = csrf_token_for(secret, session_token)
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    return sent is not None and hmac.compare_digest(sent, expected)
+
+
+async def current_user(request: Request, db: DB) -> User:
+    """Bearer token (scripts) or the signed session cookie (pages, CSRF-checked on writes)."""
+    settings = get_settings(request)
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return user_from_token(db, settings.secret_key, auth[7:].strip())
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        raise NotAuthenticated()
+    user = user_from_token(db, settings.secret_key, cookie)
+    if request.method not in SAFE_METHODS and not await _csrf_ok(request, settings.secret_key, cookie):
+        raise AppError("CSRF 校验失败，请刷新页面后重试", code="csrf_failed", status=403, rule="AUTH-3")
+    request.state.user = user
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require_roles(*roles: str):  # type: ignore[no-untyped-def]
+    """ORG-5: only users holding one of `roles` may act (others get 403)."""
+
+    async def _check(user: CurrentUser) -> User:
+        if not user.has_role(*roles):
+            raise Forbidden()
+        return user
+
+    return Depends(_check)
+
+
+AdminUser = Annotated[User, require_roles("admin")]

@@ -1,0 +1,54 @@
+"""Server-rendered pages: one Jinja environment, the user's language, CSRF token and the
+notification bell available in every template."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+
+from poolcrm.errors import AppError
+from poolcrm.i18n import translate
+from poolcrm.web.deps import SESSION_COOKIE, csrf_token_for, get_lang, get_settings
+
+_PKG = Path(__file__).resolve().parent.parent
+
+
+def _loader() -> ChoiceLoader:
+    dirs = [Path(__file__).parent / "templates"]
+    dirs += sorted(p for p in _PKG.glob("*/templates") if p != dirs[0])
+    return ChoiceLoader([FileSystemLoader(str(d)) for d in dirs])
+
+
+env = Environment(loader=_loader(), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+
+
+def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render `template` (looked up in web/templates and every <domain>/templates)."""
+    lang = get_lang(request)
+    user = getattr(request.state, "user", None)
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    csrf = csrf_token_for(get_settings(request).secret_key, cookie) if cookie else ""
+    unread = 0
+    if user is not None and "db" in context:
+        from poolcrm.notify.service import unread_count
+
+        unread = unread_count(context["db"], user.id)
+
+    def _(text: str, **params: Any) -> str:
+        return translate(text, lang, **params)
+
+    html = env.get_template(template).render(
+        request=request, user=user, lang=lang, _=_, csrf_token=csrf, unread_count=unread,
+        path=request.url.path, **context,
+    )
+    return HTMLResponse(html, status_code=status_code)
+
+
+def error_page(request: Request, exc: AppError) -> HTMLResponse:
+    lang = get_lang(request)
+    message = exc.render(lang)["error"]["message"]
+    return page(request, "error.html", status_code=exc.status, message=message, rule=exc.rule)

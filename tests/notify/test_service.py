@@ -1,0 +1,33 @@
+from tests.conftest import auth_headers
+
+
+def test_note1_notify_count_and_mark_read(client, database, make_user):
+    from poolcrm.notify.service import notify
+
+    uid = make_user("rep")
+    with database.transaction() as s:
+        notify(s, uid, "test", "客户 {name} 将在 {n} 个工作日后被回收", name="友好创达", n=1, rule="POOL-6")
+        notify(s, uid, "test", "有新的审批", dedupe_key="k1")
+        assert notify(s, uid, "test", "有新的审批", dedupe_key="k1") is None
+    headers = auth_headers(client, "rep")
+    data = client.get("/api/v1/notifications", headers=headers).json()
+    assert data["unread"] == 2
+    assert "友好创达" in data["items"][1]["message"]
+    first = data["items"][0]["id"]
+    assert client.post(f"/api/v1/notifications/{first}/read", headers=headers).json() == {"marked": 1}
+    assert client.get("/api/v1/notifications", headers=headers).json()["unread"] == 1
+    client.post("/api/v1/notifications/read-all", headers=headers)
+    assert client.get("/api/v1/notifications", headers=headers).json()["unread"] == 0
+
+
+def test_note1_cannot_mark_someone_elses_notification(client, database, make_user):
+    from poolcrm.notify.service import notify
+
+    a = make_user("a")
+    make_user("b")
+    with database.transaction() as s:
+        note = notify(s, a, "test", "仅 A 可见")
+        s.flush()
+        note_id = note.id
+    resp = client.post(f"/api/v1/notifications/{note_id}/read", headers=auth_headers(client, "b"))
+    assert resp.status_code == 404

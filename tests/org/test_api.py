@@ -1,0 +1,90 @@
+from tests.conftest import PASSWORD, auth_headers
+
+
+def _dept(client, headers, name="销售一部", kind="sales"):
+    resp = client.post("/api/v1/departments", json={"name": name, "kind": kind}, headers=headers)
+    assert resp.status_code == 201, resp.text
+    return resp.json()["id"]
+
+
+def _user(client, headers, username, roles, dept_id, supervisor_id=None, **extra):
+    body = {"username": username, "password": PASSWORD, "display_name": username, "roles": roles,
+            "department_id": dept_id, "supervisor_id": supervisor_id, "hired_on": "2025-01-01", **extra}
+    resp = client.post("/api/v1/users", json=body, headers=headers)
+    assert resp.status_code == 201, resp.text
+    return resp.json()
+
+
+def test_org1_admin_creates_department_and_user_with_several_roles(client, admin_headers):
+    dept = _dept(client, admin_headers)
+    user = _user(client, admin_headers, "wang", ["sales", "supervisor"], dept, employee_code="BJ0101")
+    assert sorted(user["roles"]) == ["sales", "supervisor"]
+    assert user["department"]["kind"] == "sales"
+    me = client.get("/api/v1/me", headers=auth_headers(client, "wang")).json()
+    assert me["username"] == "wang"
+    assert me["pool"] == {"owned": 0, "pending": 0, "limit": 250}
+
+
+def test_org5_only_admin_creates_users(client, admin_headers):
+    dept = _dept(client, admin_headers)
+    _user(client, admin_headers, "rep", ["sales"], dept)
+    resp = client.post("/api/v1/departments", json={"name": "x", "kind": "sales"}, headers=auth_headers(client, "rep"))
+    assert resp.status_code == 403
+    assert resp.json()["error"]["code"] == "forbidden"
+
+
+def test_org6_employee_code_pattern_and_uniqueness(client, admin_headers):
+    dept = _dept(client, admin_headers)
+    body = {"username": "a1", "password": PASSWORD, "display_name": "A", "roles": ["sales"],
+            "department_id": dept, "hired_on": "2025-01-01", "employee_code": "bad"}
+    resp = client.post("/api/v1/users", json=body, headers=admin_headers)
+    assert resp.status_code == 422
+    assert "employee_code" in resp.json()["error"]["details"]["fields"]
+    _user(client, admin_headers, "a2", ["sales"], dept, employee_code="BJ0102")
+    body.update(username="a3", employee_code="BJ0102")
+    resp = client.post("/api/v1/users", json=body, headers=admin_headers)
+    assert resp.status_code == 422
+
+
+def test_org7_disabled_user_cannot_log_in_and_is_kept(client, admin_headers):
+    dept = _dept(client, admin_headers)
+    user = _user(client, admin_headers, "leaver", ["sales"], dept)
+    headers = auth_headers(client, "leaver")
+    resp = client.patch(f"/api/v1/users/{user['id']}", json={"active": False}, headers=admin_headers)
+    assert resp.status_code == 200
+    assert resp.json()["active"] is False and resp.json()["left_on"]
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+    assert client.post("/api/v1/auth/token", json={"username": "leaver", "password": PASSWORD}).status_code == 401
+    listed = client.get("/api/v1/users", headers=admin_headers).json()
+    assert any(u["username"] == "leaver" for u in listed)
+
+
+def test_org2_supervisor_cycle_refused(client, admin_headers):
+    dept = _dept(client, admin_headers)
+    boss = _user(client, admin_headers, "boss", ["supervisor"], dept)
+    rep = _user(client, admin_headers, "rep", ["sales"], dept, supervisor_id=boss["id"])
+    resp = client.patch(f"/api/v1/users/{boss['id']}", json={"supervisor_id": rep["id"]}, headers=admin_headers)
+    assert resp.status_code == 422
+    assert "supervisor_id" in resp.json()["error"]["details"]["fields"]
+
+
+def test_org2_visibility_scope_follows_the_tree(database, make_user):
+    from poolcrm.org.models import User
+    from poolcrm.org.service import visible_owner_ids
+
+    top = make_user("top", ["supervisor"])
+    mid = make_user("mid", ["supervisor"], supervisor_id=top)
+    leaf = make_user("leaf", ["sales"], supervisor_id=mid)
+    other = make_user("other", ["sales"])
+    cs = make_user("cs", ["cs"], dept="客服部", kind="cs")
+    with database.transaction() as s:
+        assert visible_owner_ids(s, s.get(User, top)) == {top, mid, leaf}
+        assert visible_owner_ids(s, s.get(User, leaf)) == {leaf}
+        assert other not in visible_owner_ids(s, s.get(User, mid))
+        assert visible_owner_ids(s, s.get(User, cs)) is None
+
+
+def test_org3_department_kind_is_validated(client, admin_headers):
+    resp = client.post("/api/v1/departments", json={"name": "x", "kind": "marketing"}, headers=admin_headers)
+    assert resp.status_code == 422
+    assert "kind" in resp.json()["error"]["details"]["fields"]

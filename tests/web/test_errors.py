@@ -1,0 +1,61 @@
+"""API.md: every error has the documented shape; no 500 for bad input, on any endpoint."""
+
+import random
+
+import pytest
+
+JUNK_BODIES = [None, "not json", "[]", '{"a":', "{}", '{"name": 12345, "id": "x", "date": "2026-99-99"}',
+               '{"' + "x" * 300 + '": [1, {"b": null}]}', "\u0000\ufffd"]
+
+
+def _endpoints(app):
+    out = []
+    for route in app.routes:
+        path = getattr(route, "path", "")
+        if not path.startswith("/api/v1"):
+            continue
+        for method in getattr(route, "methods", []):
+            if method in {"HEAD", "OPTIONS"}:
+                continue
+            out.append((method, path))
+    return out
+
+
+def _fill(path):
+    for token in ("{id}", "{user_id}", "{dept_id}", "{note_id}", "{customer_id}", "{deal_id}", "{plan_id}",
+                  "{app_id}", "{application_id}"):
+        path = path.replace(token, random.choice(["1", "999999", "abc", "-1"]))
+    import re
+
+    return re.sub(r"\{[^}]+\}", "1", path)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_api_junk_to_every_endpoint_never_500_and_always_error_shape(client, admin_headers, lang):
+    random.seed(7)
+    headers = {**admin_headers, "Accept-Language": lang, "Content-Type": "application/json"}
+    endpoints = _endpoints(client.app)
+    assert len(endpoints) > 15
+    for method, path in endpoints:
+        if path.endswith("/jobs/run-daily"):
+            continue
+        for body in JUNK_BODIES:
+            url = _fill(path)
+            resp = client.request(method, url, content=body, headers=headers, params={"page": "x", "start": "?"})
+            assert resp.status_code < 500, (method, url, body, resp.text)
+            if resp.status_code >= 400:
+                err = resp.json()["error"]
+                assert set(err) == {"code", "message", "rule", "details"}, (method, url)
+                assert err["message"]
+
+
+def test_api_error_message_in_english_on_request(client):
+    resp = client.get("/api/v1/me", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert resp.json()["error"]["message"] == "Please log in first"
+
+
+def test_api_validation_error_names_each_field(client, admin_headers):
+    resp = client.post("/api/v1/users", json={"username": "x"}, headers=admin_headers)
+    assert resp.status_code == 422
+    fields = resp.json()["error"]["details"]["fields"]
+    assert {"password", "display_name", "roles", "hired_on"} <= set(fields)
