@@ -1,0 +1,291 @@
+"""CUS-7 duplicate check at scale (not a test): build N synthetic customers into a fresh SQLite file
+and a fresh PostgreSQL database, then measure, on each engine,
+
+- the generator's insert rate (rows/s, `customers.bulk.bulk_create`),
+- duplicate-check latency p50/p95 in-process and over HTTP (uvicorn on 127.0.0.1), beside a plain
+  indexed exact-name lookup in the same run (the ratio tells the cost of the fuzzy search),
+- recall and precision on the labelled variant pairs (`customers.synth.variant_pairs`),
+- the server's RSS after the HTTP run.
+
+    .venv/bin/python bench/bench_dedupe.py --n 1000000 [--engines sqlite,pg] [--queries 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("POOLCRM_FAST_HASH", "1")
+os.environ.setdefault("POOLCRM_SCHEDULER", "0")
+
+import httpx
+from sqlalchemy import create_engine, select, text
+
+from poolcrm import clock
+from poolcrm.customers import bulk, dedupe, names, synth
+from poolcrm.customers.demo import synth_record
+from poolcrm.customers.models import Customer
+from poolcrm.db import Database, create_schema
+from poolcrm.org.schemas import DepartmentIn, UserIn
+from poolcrm.org.service import create_department, create_user
+
+PG_SERVER = os.environ.get("POOLCRM_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "bench-pass-1"
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def pair_parts(pair: Any) -> tuple[str, str, bool]:
+    """(original, variant, same company?) from whatever shape synth gives."""
+    if isinstance(pair, dict):
+        return (
+            pair["a"] if "a" in pair else pair["original"],
+            pair.get("b") or pair["variant"],
+            bool(pair.get("same", pair.get("label", True))),
+        )
+    if isinstance(pair, tuple | list):
+        return str(pair[0]), str(pair[1]), bool(pair[2]) if len(pair) > 2 else True
+    return (
+        getattr(pair, "a", None) or pair.original,
+        getattr(pair, "b", None) or pair.variant,
+        bool(getattr(pair, "same", getattr(pair, "label", True))),
+    )
+
+
+def fresh_database(engine_name: str, workdir: Path) -> tuple[Database, Any]:
+    if engine_name == "sqlite":
+        path = workdir / "bench.db"
+        path.unlink(missing_ok=True)
+        db = Database(f"sqlite:///{path}")
+        create_schema(db.engine)
+        return db, None
+    name = f"poolcrm_bench_{os.getpid()}"
+    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(
+            text(
+                f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' "
+                "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
+            )
+        )
+    db = Database(f"{PG_SERVER}/{name}")
+    create_schema(db.engine)
+    return db, (admin, name)
+
+
+def drop(cleanup: Any, db: Database) -> None:
+    db.dispose()
+    if cleanup:
+        admin, name = cleanup
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def build(db: Database, n: int, pairs: list[tuple[str, str, bool]]) -> dict[str, Any]:
+    with db.transaction() as s:
+        dept = create_department(s, None, DepartmentIn(name="销售一部", kind="sales")).id
+        create_user(
+            s,
+            None,
+            UserIn(
+                username="rep",
+                password=PASSWORD,
+                display_name="张伟",
+                roles=["sales"],
+                department_id=dept,
+                hired_on=date(2024, 1, 1),
+            ),
+        )
+    t0 = time.perf_counter()
+    companies = synth.generate_companies(n, 2026)
+    gen_s = time.perf_counter() - t0
+    originals = [{"name": a, "address": "", "contact_name": "", "phone": ""} for a, _, _ in pairs]
+    t0 = time.perf_counter()
+    with db.transaction() as s:
+        ids = bulk.bulk_create(s, (synth_record(c) for c in companies), at=clock.now(), initials=False)
+    insert_s = time.perf_counter() - t0
+    with db.transaction() as s:
+        pair_ids = bulk.bulk_create(s, originals, at=clock.now(), initials=False)
+    if not db.sqlite:
+        with db.engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+    else:
+        with db.engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+    return {
+        "rows": len(ids),
+        "generate_s": round(gen_s, 2),
+        "insert_s": round(insert_s, 2),
+        "rows_per_s": int(len(ids) / insert_s),
+        "pair_ids": pair_ids,
+    }
+
+
+def quality(db: Database, pairs: list[tuple[str, str, bool]], pair_ids: list[int]) -> dict[str, Any]:
+    tp = fn = fp = tn = 0
+    with db.transaction(write=False) as s:
+        from poolcrm.policy.service import get_policy
+
+        min_score = get_policy(s).fuzzy_match_min_score
+        for (_, variant, same), cid in zip(pairs, pair_ids, strict=True):
+            found = {f.customer.id for f in dedupe.find_duplicates(s, variant, min_score=min_score)}
+            hit = cid in found
+            if same:
+                tp, fn = tp + hit, fn + (not hit)
+            else:
+                fp, tn = fp + hit, tn + (not hit)
+    return {
+        "pairs": len(pairs),
+        "recall": round(tp / max(1, tp + fn), 4),
+        "precision": round(tp / max(1, tp + fp), 4),
+        "tp": tp,
+        "fn": fn,
+        "fp": fp,
+        "tn": tn,
+    }
+
+
+def in_process(db: Database, queries: list[str]) -> dict[str, Any]:
+    fuzzy, exact = [], []
+    keys = {q: names.name_key(q) for q in queries}
+    with db.transaction(write=False) as s:
+        for q in queries[:20]:
+            dedupe.find_duplicates(s, q)
+        for q in queries:
+            t0 = time.perf_counter()
+            dedupe.find_duplicates(s, q)
+            fuzzy.append((time.perf_counter() - t0) * 1000)
+            t0 = time.perf_counter()
+            s.execute(select(Customer.id, Customer.code).where(Customer.name_key == keys[q])).all()
+            exact.append((time.perf_counter() - t0) * 1000)
+    return {
+        "p50_ms": round(pct(fuzzy, 50), 2),
+        "p95_ms": round(pct(fuzzy, 95), 2),
+        "exact_p50_ms": round(pct(exact, 50), 3),
+        "exact_p95_ms": round(pct(exact, 95), 3),
+        "ratio_p50": round(pct(fuzzy, 50) / max(pct(exact, 50), 1e-6), 1),
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def over_http(db: Database, queries: list[str]) -> dict[str, Any]:
+    port = free_port()
+    env = {**os.environ, "POOLCRM_DB": db.url, "POOLCRM_SECRET": "bench"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "poolcrm.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(f"{base}/login", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        with httpx.Client(base_url=base, timeout=30) as client:
+            token = client.post("/api/v1/auth/token", json={"username": "rep", "password": PASSWORD}).json()
+            headers = {"Authorization": f"Bearer {token['access_token']}"}
+            fuzzy, exact = [], []
+            for q in queries[:20]:
+                client.post("/api/v1/customers/duplicates", json={"name": q}, headers=headers)
+            for q in queries:
+                t0 = time.perf_counter()
+                resp = client.post("/api/v1/customers/duplicates", json={"name": q}, headers=headers)
+                fuzzy.append((time.perf_counter() - t0) * 1000)
+                assert resp.status_code == 200, resp.text
+                t0 = time.perf_counter()
+                client.get(
+                    "/api/v1/customers", params={"q": q[:6], "page_size": 1, "pool": "mine"}, headers=headers
+                )
+                exact.append((time.perf_counter() - t0) * 1000)
+        return {
+            "p50_ms": round(pct(fuzzy, 50), 2),
+            "p95_ms": round(pct(fuzzy, 95), 2),
+            "baseline_p50_ms": round(pct(exact, 50), 2),
+            "server_rss_mb": round(rss_mb(proc.pid), 1),
+        }
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--pg-n", type=int, default=None, help="N for PostgreSQL (default: --n)")
+    parser.add_argument("--engines", default="sqlite,pg")
+    parser.add_argument("--queries", type=int, default=500)
+    parser.add_argument("--pairs", type=int, default=2000)
+    parser.add_argument("--workdir", default=None)
+    args = parser.parse_args()
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="bench-dedupe-"))
+    pairs = [pair_parts(p) for p in synth.variant_pairs(args.pairs, 7)]
+    rng = random.Random(3)
+    results: dict[str, Any] = {"date": time.strftime("%Y-%m-%d"), "n": args.n}
+    for engine_name in args.engines.split(","):
+        n = args.pg_n if engine_name == "pg" and args.pg_n else args.n
+        db, cleanup = fresh_database(engine_name, workdir)
+        try:
+            print(f"[{engine_name}] building {n} customers …", flush=True)
+            built = build(db, n, pairs)
+            pair_ids = built.pop("pair_ids")
+            variants = [v for _, v, _ in pairs]
+            queries = rng.sample(variants, min(args.queries, len(variants)))
+            out = {
+                "n": n,
+                "build": built,
+                "in_process": in_process(db, queries),
+                "quality": quality(db, pairs, pair_ids),
+                "http": over_http(db, queries),
+            }
+            results[engine_name] = out
+            print(json.dumps({engine_name: out}, ensure_ascii=False, indent=1), flush=True)
+        finally:
+            drop(cleanup, db)
+    (workdir / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
+    print(f"results: {workdir / 'results.json'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,246 @@
+"""Customers API (API.md § Customers): parse, call the service, return."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi.responses import JSONResponse, Response
+
+from poolcrm.applications.schemas import ApplicationOut
+from poolcrm.customers import exporter, importer, service
+from poolcrm.customers.models import CustomerRequest
+from poolcrm.customers.schemas import (
+    ContactIn,
+    ContactPatch,
+    CustomerIn,
+    CustomerPatch,
+    DuplicateQuery,
+    MergeIn,
+    ReasonIn,
+    RequestOut,
+)
+from poolcrm.web.deps import DB, CurrentUser, Lang
+
+router = APIRouter(tags=["customers"])
+
+
+def _request_out(r: CustomerRequest) -> dict[str, Any]:
+    return RequestOut.model_validate(r, from_attributes=True).model_dump(mode="json")
+
+
+def _filters(
+    pool: str,
+    q: str | None,
+    owner: int | None,
+    grade: str | None,
+    status: str | None,
+    tag: str | None,
+    industry: str | None,
+    tier: str | None,
+    region: str | None,
+    sort: str | None,
+) -> dict[str, Any]:
+    return {
+        "pool": pool,
+        "q": q,
+        "owner": owner,
+        "grade": grade,
+        "status": status,
+        "tag": tag,
+        "industry": industry,
+        "tier": tier,
+        "region": region,
+        "sort": sort,
+    }
+
+
+@router.post("/customers/duplicates")
+def check_duplicates(body: DuplicateQuery, user: CurrentUser, db: DB, lang: Lang) -> dict[str, Any]:
+    """CUS-7: customers that look like the same company (POOL-3: owner shown, details not)."""
+    excluded = {body.exclude_id} if body.exclude_id else set()
+    return {"matches": service.duplicates(db, body.name, (body.phone,), exclude_ids=excluded, lang=lang)}
+
+
+@router.post("/customers", status_code=201)
+def register(body: CustomerIn, user: CurrentUser, db: DB, lang: Lang) -> dict[str, Any]:
+    """CUS-1..9: register a customer; answers the `new_customer` application."""
+    application, customer = service.register(db, user, body, lang=lang)
+    out = ApplicationOut.of(application).model_dump(mode="json")
+    out["customer_code"] = customer.code
+    return out
+
+
+@router.get("/customers")
+def list_customers(
+    user: CurrentUser,
+    db: DB,
+    pool: str = "all",
+    q: str | None = None,
+    owner: int | None = None,
+    grade: str | None = None,
+    status: str | None = None,
+    tag: str | None = None,
+    industry: str | None = None,
+    tier: str | None = None,
+    region: str | None = None,
+    sort: str | None = None,
+    page: int = Query(1, ge=1, le=100000),
+    page_size: int = Query(50, ge=1, le=500),
+) -> dict[str, Any]:
+    rows, total = service.list_customers(
+        db,
+        user,
+        page=page,
+        page_size=page_size,
+        **_filters(pool, q, owner, grade, status, tag, industry, tier, region, sort),
+    )
+    owners = service.users_by_id(db, (c.owner_id for c in rows))
+    return {
+        "items": [service.customer_summary(c, owners) for c in rows],
+        "total": total,
+        "page": page,
+        "page_size": page_size,
+    }
+
+
+@router.get("/customers/export")
+def export_customers(
+    user: CurrentUser,
+    db: DB,
+    lang: Lang,
+    pool: str = "all",
+    q: str | None = None,
+    owner: int | None = None,
+    grade: str | None = None,
+    status: str | None = None,
+    tag: str | None = None,
+    industry: str | None = None,
+    tier: str | None = None,
+    region: str | None = None,
+    sort: str | None = None,
+) -> Response:
+    """CUS-18 / ORG-5: the list as .xlsx, scoped like the list, and audited."""
+    data, filename = exporter.export_list(
+        db, user, lang=lang, **_filters(pool, q, owner, grade, status, tag, industry, tier, region, sort)
+    )
+    return Response(data, media_type=exporter.XLSX, headers=exporter.attachment(filename))
+
+
+@router.get("/customers/import/template")
+def import_template(user: CurrentUser, lang: Lang) -> Response:
+    return Response(
+        importer.template_xlsx(lang),
+        media_type=exporter.XLSX,
+        headers=exporter.attachment("customers-template.xlsx"),
+    )
+
+
+@router.post("/customers/import", status_code=200)
+def import_file(
+    user: CurrentUser,
+    db: DB,
+    lang: Lang,
+    file: UploadFile = File(...),
+    confirm_warnings: bool = Form(False),
+) -> JSONResponse:
+    """CUS-18: import synchronously (small files); large files go through the import page or CLI."""
+    content = file.file.read()
+    result = importer.import_bytes(
+        db, user, file.filename or "upload.xlsx", content, confirm_warnings=confirm_warnings, lang=lang
+    )
+    return JSONResponse(result.summary())
+
+
+@router.get("/customer-requests")
+def list_requests(
+    user: CurrentUser, db: DB, status: str | None = "pending", kind: str | None = None
+) -> dict[str, Any]:
+    return {"items": [_request_out(r) for r in service.list_requests(db, user, status, kind)]}
+
+
+@router.post("/customer-requests/{request_id}/approve")
+def approve_request(request_id: int, user: CurrentUser, db: DB, lang: Lang) -> dict[str, Any]:
+    """CUS-13 (supervisor) / CUS-14 (department head and admin)."""
+    return _request_out(service.approve_request(db, user, request_id, lang=lang))
+
+
+@router.post("/customer-requests/{request_id}/reject")
+def reject_request(request_id: int, body: ReasonIn, user: CurrentUser, db: DB) -> dict[str, Any]:
+    return _request_out(service.reject_request(db, user, request_id, body.reason))
+
+
+@router.post("/customers/merge")
+def merge(body: MergeIn, user: CurrentUser, db: DB) -> dict[str, Any]:
+    """CUS-10: merge duplicates into the earliest-created record."""
+    kept = service.merge_customers(db, user, body.customer_ids, body.reason)
+    return service.customer_detail(db, kept)
+
+
+@router.get("/customers/{customer_id}")
+def get_customer(customer_id: int, user: CurrentUser, db: DB) -> dict[str, Any]:
+    return service.customer_detail(db, service.get_visible(db, user, customer_id))
+
+
+@router.patch("/customers/{customer_id}")
+def patch_customer(
+    customer_id: int, body: CustomerPatch, user: CurrentUser, db: DB, lang: Lang
+) -> dict[str, Any]:
+    """CUS-13: every change recorded; key fields of a closed customer wait for the supervisor."""
+    customer, request = service.update_customer(db, user, customer_id, body, lang=lang)
+    out = service.customer_detail(db, customer)
+    out["pending_change_request"] = _request_out(request) if request else None
+    return out
+
+
+@router.post("/customers/{customer_id}/delete-request", status_code=201)
+def request_deletion(customer_id: int, body: ReasonIn, user: CurrentUser, db: DB) -> dict[str, Any]:
+    """CUS-14: no hard delete — a request approved by the department head and an admin."""
+    return _request_out(service.request_deletion(db, user, customer_id, body.reason))
+
+
+@router.get("/customers/{customer_id}/changes")
+def changes(customer_id: int, user: CurrentUser, db: DB) -> list[dict[str, Any]]:
+    return service.change_history(db, user, customer_id)
+
+
+@router.get("/customers/{customer_id}/history", response_model=None)
+def history(
+    customer_id: int, user: CurrentUser, db: DB, on: str | None = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+) -> Any:
+    """POOL-12: ownership events; `?on=YYYY-MM-DD` → who owned it at the end of that day (pools)."""
+    if on is not None:
+        from datetime import date
+
+        from poolcrm.pools.service import owner_on
+
+        try:
+            day = date.fromisoformat(on)
+        except ValueError as exc:
+            from poolcrm.errors import InvalidInput
+
+            raise InvalidInput({"on": "日期格式应为 YYYY-MM-DD"}) from exc
+        return owner_on(db, user, customer_id, day)
+    return service.ownership_history(db, user, customer_id)
+
+
+@router.get("/customers/{customer_id}/contacts")
+def contacts(
+    customer_id: int, user: CurrentUser, db: DB, include_inactive: bool = False
+) -> list[dict[str, Any]]:
+    return [
+        service.contact_out(c)
+        for c in service.list_contacts(db, user, customer_id, include_inactive=include_inactive)
+    ]
+
+
+@router.post("/customers/{customer_id}/contacts", status_code=201)
+def add_contact(customer_id: int, body: ContactIn, user: CurrentUser, db: DB, lang: Lang) -> dict[str, Any]:
+    return service.contact_out(service.add_contact(db, user, customer_id, body, lang=lang))
+
+
+@router.patch("/customers/{customer_id}/contacts/{contact_id}")
+def patch_contact(
+    customer_id: int, contact_id: int, body: ContactPatch, user: CurrentUser, db: DB, lang: Lang
+) -> dict[str, Any]:
+    return service.contact_out(service.update_contact(db, user, customer_id, contact_id, body, lang=lang))

@@ -1,0 +1,250 @@
+"""CUS-7 duplicate check against the database, fast at a million customers on both engines.
+
+Three indexed look-ups, then scoring in Python:
+1. the exact normalised key (`customers.name_key`, B-tree) — an exact hit blocks creation;
+2. the same phone (`customers.phone` / `customers.mobile`, B-tree, E.164);
+3. fuzzy candidates from the bigram postings table `customer_name_grams(gram, customer_id)`: the
+   rarest grams of the query (document frequencies in `customer_gram_stats`) are read, each
+   posting list capped, and the customers sharing the most grams are the candidates.
+The few candidates are scored by `names.compare_names` (rapidfuzz). Tombstones never match."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, func, insert, select, text, union
+from sqlalchemy.orm import Session
+
+from poolcrm.customers import names
+from poolcrm.customers.models import TOMBSTONE_POOLS, Customer, CustomerGramStat, CustomerNameGram
+from poolcrm.i18n import translate
+
+CANDIDATES = 20  # customers scored per query at most
+POSTINGS_CAP = 4000  # rows read per gram at most
+POSTINGS_BUDGET = 12000  # rows read per query, summed over the grams chosen
+MAX_MATCHES = 10
+
+
+@dataclass(frozen=True)
+class Found:
+    customer: Customer
+    score: int
+    exact: bool
+    reasons: tuple[str, ...]
+
+
+def grams_of(name: str) -> list[str]:
+    return sorted(set(names.name_grams(name)))
+
+
+def index_customer(session: Session, customer_id: int, name: str) -> None:
+    grams = grams_of(name)
+    if grams:
+        session.execute(insert(CustomerNameGram), [{"gram": g, "customer_id": customer_id} for g in grams])
+
+
+def unindex_customer(session: Session, customer_id: int) -> None:
+    session.execute(delete(CustomerNameGram).where(CustomerNameGram.customer_id == customer_id))
+
+
+def reindex_customer(session: Session, customer_id: int, old_name: str, new_name: str) -> None:
+    old, new = set(grams_of(old_name)), set(grams_of(new_name))
+    if old - new:
+        session.execute(
+            delete(CustomerNameGram).where(
+                CustomerNameGram.customer_id == customer_id, CustomerNameGram.gram.in_(sorted(old - new))
+            )
+        )
+    if new - old:
+        session.execute(
+            insert(CustomerNameGram), [{"gram": g, "customer_id": customer_id} for g in sorted(new - old)]
+        )
+
+
+def refresh_gram_stats(session: Session) -> int:
+    """Recount every gram's document frequency (bulk loads and the daily job call this)."""
+    session.execute(delete(CustomerGramStat))
+    session.execute(
+        insert(CustomerGramStat).from_select(
+            ["gram", "df"],
+            select(CustomerNameGram.gram, func.count()).group_by(CustomerNameGram.gram),
+        )
+    )
+    return session.scalar(select(func.count()).select_from(CustomerGramStat)) or 0
+
+
+def _gram_df(session: Session, grams: Iterable[str]) -> dict[str, int]:
+    wanted = sorted(set(grams))
+    out: dict[str, int] = {}
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i : i + 500]
+        out.update(
+            session.execute(
+                select(CustomerGramStat.gram, CustomerGramStat.df).where(CustomerGramStat.gram.in_(chunk))
+            ).all()
+        )
+    return out
+
+
+def pick_grams(grams: Sequence[str], df: Mapping[str, int]) -> list[str]:
+    """The rarest grams first, until the posting budget is spent (at least two grams)."""
+    ordered = sorted(grams, key=lambda g: (df.get(g, 0), g))
+    picked: list[str] = []
+    spent = 0
+    for gram in ordered:
+        cost = min(df.get(gram, 0), POSTINGS_CAP)
+        if len(picked) >= 2 and spent + cost > POSTINGS_BUDGET:
+            break
+        picked.append(gram)
+        spent += cost
+    return picked
+
+
+def candidate_ids(session: Session, picked: Sequence[str], limit: int = CANDIDATES) -> list[int]:
+    """The customers sharing the most of the picked grams (each posting list capped)."""
+    if not picked:
+        return []
+    parts = [
+        f"SELECT customer_id FROM (SELECT customer_id FROM customer_name_grams "
+        f"WHERE gram = :g{i} LIMIT :cap) s{i}"
+        for i in range(len(picked))
+    ]
+    sql = (
+        f"SELECT customer_id, COUNT(*) AS hits FROM ({' UNION ALL '.join(parts)}) u "
+        "GROUP BY customer_id ORDER BY hits DESC, customer_id LIMIT :k"
+    )
+    params: dict[str, object] = {f"g{i}": g for i, g in enumerate(picked)}
+    params.update(cap=POSTINGS_CAP, k=limit)
+    rows = session.execute(text(sql), params).all()
+    if not rows:
+        return []
+    # Score only the customers sharing at least half as many grams as the best candidate.
+    floor = max(1, (rows[0][1] + 1) // 2)
+    return [row[0] for row in rows if row[1] >= floor]
+
+
+def phone_keys(*phones: str | None) -> list[str]:
+    keys = []
+    for phone in phones:
+        if phone:
+            key = names.phone_key(phone)
+            if key and key not in keys:
+                keys.append(key)
+    return keys
+
+
+@dataclass
+class Query:
+    name: str
+    phones: list[str] = field(default_factory=list)
+    exclude_ids: frozenset[int] = frozenset()
+
+
+def find_duplicates(
+    session: Session,
+    name: str,
+    phones: Iterable[str | None] = (),
+    *,
+    exclude_ids: Iterable[int] = (),
+    min_score: int = 75,
+    limit: int = MAX_MATCHES,
+) -> list[Found]:
+    """CUS-7: the live customers that look like the same company, best first."""
+    query = Query((name or "").strip(), phone_keys(*phones), frozenset(exclude_ids))
+    return find_duplicates_many(session, [query], min_score=min_score, limit=limit)[0]
+
+
+def find_duplicates_many(
+    session: Session, queries: Sequence[Query], *, min_score: int = 75, limit: int = MAX_MATCHES
+) -> list[list[Found]]:
+    """CUS-7 for many names at once (the import checks a batch of rows with a handful of queries)."""
+    keys = [names.name_key(q.name) if q.name else "" for q in queries]
+    grams = [grams_of(q.name) if q.name else [] for q in queries]
+    ids_per_query: list[set[int]] = [set() for _ in queries]
+    wanted_keys = sorted({k for k in keys if k})
+    by_key: dict[str, set[int]] = {}
+    for i in range(0, len(wanted_keys), 500):
+        for cid, key in session.execute(
+            select(Customer.id, Customer.name_key).where(Customer.name_key.in_(wanted_keys[i : i + 500]))
+        ):
+            by_key.setdefault(key, set()).add(cid)
+    wanted_phones = sorted({p for q in queries for p in q.phones})
+    by_phone: dict[str, set[int]] = {}
+    for i in range(0, len(wanted_phones), 500):
+        chunk = wanted_phones[i : i + 500]
+        stmt = union(
+            select(Customer.id, Customer.phone).where(Customer.phone.in_(chunk)),
+            select(Customer.id, Customer.mobile).where(Customer.mobile.in_(chunk)),
+        )
+        for cid, phone in session.execute(stmt):
+            by_phone.setdefault(phone, set()).add(cid)
+    df = _gram_df(session, (g for gs in grams for g in gs))
+    for idx, q in enumerate(queries):
+        ids = ids_per_query[idx]
+        ids.update(by_key.get(keys[idx], ()))
+        for phone in q.phones:
+            ids.update(by_phone.get(phone, ()))
+        ids.update(candidate_ids(session, pick_grams(grams[idx], df)))
+        ids -= q.exclude_ids
+    all_ids = sorted(set().union(*ids_per_query))
+    customers: dict[int, Customer] = {}
+    for i in range(0, len(all_ids), 500):
+        customers.update(
+            (c.id, c)
+            for c in session.scalars(
+                select(Customer).where(
+                    Customer.id.in_(all_ids[i : i + 500]), Customer.pool.not_in(TOMBSTONE_POOLS)
+                )
+            )
+        )
+    results = []
+    for idx, q in enumerate(queries):
+        found: list[Found] = []
+        for cid in ids_per_query[idx]:
+            customer = customers.get(cid)
+            if customer is None:
+                continue
+            hit = score(q, keys[idx], customer, min_score)
+            if hit is not None:
+                found.append(hit)
+        found.sort(key=lambda f: (not f.exact, -f.score, f.customer.id))
+        results.append(found[:limit])
+    return results
+
+
+def score(q: Query, key: str, customer: Customer, min_score: int) -> Found | None:
+    exact = bool(key) and customer.name_key == key
+    candidate_phones = tuple(p for p in (customer.phone, customer.mobile) if p)
+    match = (
+        names.compare_names(
+            q.name,
+            customer.name,
+            query_phone=q.phones[0] if q.phones else None,
+            candidate_phones=candidate_phones,
+        )
+        if q.name
+        else None
+    )
+    phone_hit = bool(q.phones) and any(p in q.phones for p in candidate_phones)
+    if match is None and not exact and not phone_hit:
+        return None
+    value = int(round(match.score)) if match is not None else 0
+    reasons = tuple(match.reasons) if match is not None else ()
+    if phone_hit and not any("phone" in r for r in reasons):
+        reasons = (*reasons, "same_phone")
+    if exact:
+        value = 100
+    elif not phone_hit and value < min_score:
+        return None
+    return Found(customer, value, exact, reasons)
+
+
+def reason_text(reason: str, lang: str) -> str:
+    """A human reason in the reader's language ("去掉'有限公司'后相同", "繁体写法", "电话相同")."""
+    text_value = names.REASON_TEXT.get(reason, reason) if hasattr(names, "REASON_TEXT") else reason
+    if isinstance(text_value, tuple | list):
+        return str(text_value[1] if lang == "en" and len(text_value) > 1 else text_value[0])
+    if isinstance(text_value, dict):
+        return str(text_value.get(lang) or text_value.get("zh") or reason)
+    return translate(str(text_value), lang)

@@ -1,0 +1,295 @@
+"""Demo customers: ~150 realistic companies across the public pool and the reps' private pools,
+a few pending registrations, contacts, a member, an insurance and a securities company; plus
+`ctx.customers` synthetic ones bulk-inserted (`poolcrm demo --customers N`)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from poolcrm import clock
+from poolcrm.applications.models import KIND_NEW_CUSTOMER, STATUS_APPROVED, STATUS_PENDING, Application
+from poolcrm.audit.service import record
+from poolcrm.customers import bulk, dedupe, service
+from poolcrm.customers.models import POOL_PRIVATE, POOL_PUBLIC, Contact, Customer
+from poolcrm.demo import DemoContext
+from poolcrm.pools.moves import move_customer
+
+ORDER = 20
+CITIES = [
+    ("北京", "北京市", "海淀区中关村大街", "010"),
+    ("上海", "上海市", "浦东新区张江路", "021"),
+    ("广州", "广州市", "天河区天河路", "020"),
+    ("深圳", "深圳市", "南山区科技园路", "0755"),
+    ("杭州", "杭州市", "西湖区文三路", "0571"),
+    ("成都", "成都市", "高新区天府大道", "028"),
+    ("南京", "南京市", "鼓楼区中山路", "025"),
+    ("武汉", "武汉市", "洪山区珞喻路", "027"),
+]
+CORES = [
+    "友好创达",
+    "华信",
+    "金桥",
+    "恒通",
+    "联创",
+    "博远",
+    "智达",
+    "瑞丰",
+    "东方润泽",
+    "天成",
+    "宏图",
+    "新纪元",
+    "中科汇联",
+    "万象",
+    "鼎盛",
+    "海纳",
+    "启明",
+    "正元",
+    "嘉禾",
+    "远洋",
+    "明德",
+    "云帆",
+    "睿思",
+    "安泰",
+]
+TRADES = [
+    ("科技", "软件"),
+    ("信息技术", "软件"),
+    ("贸易", "贸易"),
+    ("电子", "电子制造"),
+    ("档案管理", "档案"),
+    ("数据服务", "软件"),
+    ("办公设备", "办公设备"),
+    ("印务", "印刷"),
+]
+SUFFIXES = ["有限公司", "有限公司", "有限责任公司", "股份有限公司"]
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
+GIVEN = [
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "秀英",
+    "霞",
+    "平",
+]
+POSITIONS = ["采购经理", "信息中心主任", "行政主管", "总经理", "IT负责人", "办公室主任", "档案室主任"]
+SOURCES = ["展会", "官网咨询", "老客户介绍", "电话开发", "招标网站", "渠道推荐"]
+MOBILE_PREFIXES = ["138", "139", "136", "135", "158", "159", "186", "187", "188", "150", "151", "133", "177"]
+PRIVATE_REPS = ["zhangwei", "lina", "wangfang", "liuyang", "zhaomin", "sunli", "ka1", "ka2", "sup1", "sup2"]
+
+
+def _person(ctx: DemoContext) -> str:
+    return ctx.rng.choice(SURNAMES) + ctx.rng.choice(GIVEN)
+
+
+def _mobile(ctx: DemoContext) -> str:
+    return f"{ctx.rng.choice(MOBILE_PREFIXES)}{ctx.rng.randint(10000000, 99999999)}"
+
+
+def _company(ctx: DemoContext, i: int) -> dict[str, Any]:
+    short, city, street, area = CITIES[i % len(CITIES)]
+    core = CORES[i % len(CORES)]
+    trade, industry = TRADES[(i // len(CORES)) % len(TRADES)]
+    name = f"{short}{core}{trade}{SUFFIXES[i % len(SUFFIXES)]}"
+    rng = ctx.rng
+    return {
+        "name": name,
+        "address": f"{city}{street}{rng.randint(1, 300)}号{rng.choice(['科技', '金融', '国际', '创新'])}大厦"
+        f"{rng.randint(2, 28)}楼{rng.randint(1, 20):02d}室",
+        "contact_name": _person(ctx),
+        "phone": f"{area}-{rng.randint(5, 8)}{rng.randint(1000000, 9999999)}",
+        "mobile": _mobile(ctx) if i % 2 else None,
+        "contact_position": rng.choice(POSITIONS),
+        "industry": industry,
+        "region": short,
+        "postal_code": f"{rng.randint(100000, 699999)}" if i % 3 else None,
+        "customer_type": "distributor" if i % 7 == 0 else "direct",
+        "source": rng.choice(SOURCES),
+        "profile": f"{industry}行业客户，关注扫描与档案数字化" if i % 4 else None,
+        "tier": rng.choice(["A", "B", "C", None]),
+    }
+
+
+SPECIAL = [
+    {
+        "name": "中国人民保险集团北京海淀支公司(代春燕)",
+        "industry": "保险",
+        "contact_name": "代春燕",
+        "mobile": "13911112222",
+        "address": "北京市海淀区中关村南大街5号理工科技大厦8楼801室",
+        "phone": "010-68881234",
+    },
+    {
+        "name": "华夏证券天仙桥营业部",
+        "industry": "证券",
+        "contact_name": "钱进",
+        "address": "北京市东城区天仙桥路18号金融大厦3楼302室",
+        "phone": "010-65551234",
+    },
+    {
+        "name": "北京明德档案数字化服务有限公司",
+        "industry": "档案",
+        "contact_name": "孟静",
+        "member_until": 400,
+        "address": "北京市西城区西直门外大街1号华远大厦12楼1201室",
+        "phone": "010-88886666",
+        "tier": "A",
+    },
+]
+
+
+def _create(session: Session, ctx: DemoContext, values: dict[str, Any], created_by: int | None) -> Customer:
+    values = {k: v for k, v in values.items() if v is not None}
+    if isinstance(values.get("member_until"), int):
+        values["member_until"] = ctx.today + timedelta(days=values["member_until"])
+    checked = service.check_fields(session, values)
+    now = clock.now() - timedelta(days=ctx.rng.randint(20, 400))
+    row = service.new_customer_row(
+        checked.values, code=service.next_codes(session)[0], actor_id=created_by, at=now
+    )
+    customer = Customer(**row)
+    session.add(customer)
+    session.flush()
+    dedupe.index_customer(session, customer.id, customer.name)
+    return customer
+
+
+def populate(session: Session, ctx: DemoContext) -> None:
+    rng = ctx.rng
+    cs = ctx.users["cs1"]
+    reps = [ctx.users[u] for u in PRIVATE_REPS if u in ctx.users]
+    created: list[Customer] = []
+    specs = [_company(ctx, i) for i in range(150)]
+    specs[3:3] = SPECIAL
+    seen: set[str] = set()
+    for i, spec in enumerate(specs):
+        key = spec["name"]
+        if key in seen:
+            continue
+        seen.add(key)
+        rep = reps[i % len(reps)]
+        customer = _create(session, ctx, spec, rep.id)
+        created.append(customer)
+        if i % 20 == 5:  # waiting for CS (CUS-9)
+            session.add(
+                Application(
+                    kind=KIND_NEW_CUSTOMER,
+                    status=STATUS_PENDING,
+                    customer_id=customer.id,
+                    applicant_id=rep.id,
+                    created_at=clock.now() - timedelta(hours=rng.randint(1, 30)),
+                )
+            )
+            continue
+        to = POOL_PRIVATE if i % 5 in (0, 1) or spec in SPECIAL else POOL_PUBLIC
+        session.add(
+            Application(
+                kind=KIND_NEW_CUSTOMER,
+                status=STATUS_APPROVED,
+                customer_id=customer.id,
+                applicant_id=rep.id,
+                decided_by=cs.id,
+                decided_at=customer.created_at,
+                decision_rule="CUS-9",
+                created_at=customer.created_at,
+            )
+        )
+        move_customer(
+            session,
+            customer,
+            to_pool=POOL_PRIVATE,
+            to_owner_id=rep.id,
+            rule="CUS-9",
+            reason="新客户审核通过",
+            actor_id=cs.id,
+            at=customer.created_at,
+        )
+        if to == POOL_PUBLIC:
+            move_customer(
+                session,
+                customer,
+                to_pool=POOL_PUBLIC,
+                to_owner_id=None,
+                rule="POOL-7",
+                reason="待分配超期进入公海",
+                actor_id=None,
+                at=customer.created_at + timedelta(days=rng.randint(8, 15)),
+            )
+        else:
+            customer.last_valid_followup_at = clock.now() - timedelta(days=rng.randint(0, 4))
+            customer.status = rng.choice(["potential", "intent", "intent", "closed"])
+        if i % 3 == 0:
+            for _ in range(rng.randint(1, 3)):
+                session.add(
+                    Contact(
+                        customer_id=customer.id,
+                        name=_person(ctx),
+                        department=rng.choice(["采购部", "信息中心", "行政部", "档案室"]),
+                        position=rng.choice(POSITIONS),
+                        mobile="+86" + _mobile(ctx),
+                        is_key_decision_maker=rng.random() < 0.3,
+                        active=True,
+                        created_at=customer.created_at,
+                    )
+                )
+    session.flush()
+    ctx.data["customers"] = [c.id for c in created]
+    record(
+        session,
+        actor_id=None,
+        action="demo.customers",
+        object_type="demo",
+        after={"count": len(created)},
+        rule="CUS-9",
+    )
+    if ctx.customers:
+        _synthetic(session, ctx)
+
+
+def _synthetic(session: Session, ctx: DemoContext) -> None:
+    from poolcrm.customers import synth
+
+    progress = ctx.data.get("progress")
+    task = progress.add_task("synthetic customers", total=ctx.customers) if progress is not None else None
+
+    def tick(done: int) -> None:
+        if progress is not None and task is not None:
+            progress.update(task, completed=done)
+
+    bulk.bulk_create(
+        session,
+        (synth_record(c) for c in synth.generate_companies(ctx.customers, 2026)),
+        at=clock.now(),
+        rule="CUS-18",
+        reason="演示数据",
+        progress=tick,
+    )
+
+
+def synth_record(company: Any) -> dict[str, Any]:
+    """A synthetic company (dict or object) as customer fields."""
+    fields = ("name", "address", "contact_name", "phone", "mobile", "industry", "region")
+    if isinstance(company, str):
+        return {"name": company, "address": "", "contact_name": "", "phone": ""}
+    get = company.get if isinstance(company, dict) else (lambda k, d=None: getattr(company, k, d))
+    out = {k: get(k) for k in fields}
+    out["contact_name"] = out["contact_name"] or get("contact") or ""
+    out["address"] = out["address"] or ""
+    out["phone"] = out["phone"] or ""
+    return out

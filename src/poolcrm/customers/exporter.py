@@ -1,0 +1,126 @@
+"""CUS-18 export: any customer list as .xlsx, scoped by ORG-5 and audited."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote
+
+import xlsxwriter
+from sqlalchemy.orm import Session
+
+from poolcrm import clock
+from poolcrm.audit.service import record
+from poolcrm.customers import service
+from poolcrm.i18n import translate
+from poolcrm.org.models import User
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXPORT_MAX_ROWS = 200_000
+POOL_NAMES = {
+    "public": "公海",
+    "private": "私海",
+    "bin": "待分配",
+    "pending": "待审核",
+    "merged": "已合并",
+    "deleted": "已删除",
+    "rejected": "已驳回",
+}
+STATUS_NAMES = {"potential": "潜在", "intent": "意向", "closed": "成交", "lost": "流失", "dormant": "休眠"}
+GRADE_NAMES = {"core": "核心", "high_growth": "高成长", "ordinary": "普通"}
+TYPE_NAMES = {"direct": "直客", "distributor": "渠道"}
+COLUMNS: list[tuple[str, str]] = [
+    ("code", "客户编号"),
+    ("name", "公司全称"),
+    ("pool", "所在库"),
+    ("owner", "负责人"),
+    ("status", "状态"),
+    ("grade", "等级"),
+    ("tier", "级别"),
+    ("customer_type", "类型"),
+    ("industry", "行业"),
+    ("region", "地区"),
+    ("address", "经营地址"),
+    ("postal_code", "邮编"),
+    ("contact_name", "联系人"),
+    ("contact_position", "职位"),
+    ("phone", "电话"),
+    ("mobile", "手机"),
+    ("email", "邮箱"),
+    ("source", "来源"),
+    ("tags", "标签"),
+    ("member_until", "会员到期"),
+    ("created_at", "登记时间"),
+]
+
+
+def attachment(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"}
+
+
+def workbook_bytes(headers: Sequence[str], rows: Sequence[Sequence[Any]], sheet: str = "Sheet1") -> bytes:
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(
+        buf, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False}
+    )
+    ws = book.add_worksheet(sheet[:31])
+    head = book.add_format({"bold": True, "bg_color": "#F0F3F7", "border": 1})
+    ws.write_row(0, 0, list(headers), head)
+    ws.freeze_panes(1, 0)
+    for i, row in enumerate(rows, start=1):
+        ws.write_row(i, 0, ["" if v is None else v for v in row])
+    for col, title in enumerate(headers):
+        ws.set_column(col, col, max(10, min(40, len(str(title)) * 2 + 4)))
+    book.close()
+    return buf.getvalue()
+
+
+def export_list(session: Session, user: User, *, lang: str = "zh", **filters: Any) -> tuple[bytes, str]:
+    """ORG-5: the rows the user may see, nothing else; the export itself is audited."""
+    query = service.list_query(session, user, **filters).limit(EXPORT_MAX_ROWS)
+    customers = list(session.scalars(query))
+    owners = service.users_by_id(session, (c.owner_id for c in customers))
+
+    def t(mapping: dict[str, str], value: str | None) -> str:
+        return translate(mapping.get(value or "", value or ""), lang) if value else ""
+
+    rows = []
+    for c in customers:
+        owner = owners.get(c.owner_id) if c.owner_id else None
+        rows.append(
+            [
+                c.code,
+                c.name,
+                t(POOL_NAMES, c.pool),
+                owner.display_name if owner else "",
+                t(STATUS_NAMES, c.status),
+                t(GRADE_NAMES, c.grade),
+                c.tier or "",
+                t(TYPE_NAMES, c.customer_type),
+                c.industry,
+                c.region,
+                c.address,
+                c.postal_code,
+                c.contact_name,
+                c.contact_position,
+                service.phone_display(c.phone),
+                service.phone_display(c.mobile),
+                c.email,
+                c.source,
+                "、".join(c.tags or []),
+                c.member_until.isoformat() if c.member_until else "",
+                c.created_at.astimezone().strftime("%Y-%m-%d %H:%M") if c.created_at else "",
+            ]
+        )
+    data = workbook_bytes([translate(title, lang) for _, title in COLUMNS], rows, "customers")
+    record(
+        session,
+        actor_id=user.id,
+        action="customer.export",
+        object_type="customer_list",
+        after={"filters": {k: v for k, v in filters.items() if v not in (None, "")}, "rows": len(rows)},
+        rule="ORG-5",
+    )
+    stamp = clock.now().strftime("%Y%m%d-%H%M")
+    return data, f"customers-{stamp}.xlsx"

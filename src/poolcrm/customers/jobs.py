@@ -1,0 +1,76 @@
+"""Daily steps of the customers domain: dormant marking (CUS-12) and the duplicate index's gram
+statistics (CUS-7)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from poolcrm import clock
+from poolcrm.audit.models import AuditEntry
+from poolcrm.customers.dedupe import refresh_gram_stats
+from poolcrm.customers.models import TOMBSTONE_POOLS, Customer
+from poolcrm.jobs.registry import daily_step
+from poolcrm.policy.service import get_policy
+
+
+@daily_step("customers.dormant", order=80)
+def mark_dormant(session: Session, as_of: date) -> dict[str, list[Any]]:
+    """CUS-12: a live customer with no business (no valid follow-up, no deal activity) for more
+    than `dormant_days` days becomes `dormant`, keeping its history. Set-based: one SELECT, one
+    UPDATE and one bulk INSERT of audit entries, whatever the number of customers."""
+    policy = get_policy(session)
+    cutoff = datetime.combine(as_of - timedelta(days=policy.dormant_days), time.min, tzinfo=UTC)
+    anchor = func.coalesce(Customer.last_business_at, Customer.last_valid_followup_at, Customer.created_at)
+    condition = (
+        (Customer.status != "dormant")
+        & Customer.pool.not_in(TOMBSTONE_POOLS)
+        & (anchor < cutoff)
+        & ((Customer.last_valid_followup_at.is_(None)) | (Customer.last_valid_followup_at < cutoff))
+    )
+    rows = session.execute(select(Customer.id, Customer.status).where(condition)).all()
+    if not rows:
+        return {"dormant": []}
+    now = clock.now()
+    ids = [r[0] for r in rows]
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        session.execute(
+            update(Customer)
+            .where(Customer.id.in_(chunk))
+            .values(
+                status="dormant",
+                dormant_since=as_of,
+                updated_at=now,
+                version=Customer.version + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    session.execute(
+        insert(AuditEntry),
+        [
+            {
+                "at": now,
+                "actor_id": None,
+                "action": "customer.dormant",
+                "object_type": "customer",
+                "object_id": str(cid),
+                "before": {"status": status},
+                "after": {"status": "dormant"},
+                "rule": "CUS-12",
+                "reason": f"{policy.dormant_days} 天无业务往来",
+            }
+            for cid, status in rows
+        ],
+    )
+    return {"dormant": ids}
+
+
+@daily_step("customers.gram_stats", order=900)
+def refresh_duplicate_index(session: Session, as_of: date) -> dict[str, list[Any]]:
+    """CUS-7: recount the gram frequencies the candidate search uses to skip common grams."""
+    refresh_gram_stats(session)
+    return {}

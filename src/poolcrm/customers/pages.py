@@ -1,0 +1,515 @@
+"""Customer pages: list, detail, new-customer form with the live duplicate check, CS inbox,
+import with progress (Jinja2 + htmx)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from poolcrm.applications import service as applications_service
+from poolcrm.applications.models import KIND_NEW_CUSTOMER, STATUS_PENDING
+from poolcrm.customers import exporter, importer, service
+from poolcrm.customers.models import Customer
+from poolcrm.customers.schemas import ContactIn, CustomerIn, CustomerPatch
+from poolcrm.errors import AppError, InvalidInput, RuleViolation
+from poolcrm.i18n import translate
+from poolcrm.web.deps import DB, CurrentUser, Lang, get_database
+from poolcrm.web.render import env, page
+
+router = APIRouter()
+FORM_FIELDS = (
+    "name",
+    "address",
+    "contact_name",
+    "phone",
+    "mobile",
+    "contact_position",
+    "email",
+    "customer_type",
+    "industry",
+    "region",
+    "postal_code",
+    "source",
+    "profile",
+    "tier",
+    "tags",
+    "remark",
+    "member_until",
+)
+PAGE_SIZE = 30
+
+
+def _fragment(request: Request, template: str, lang: str, **ctx: Any) -> HTMLResponse:
+    def _(text: str, **params: Any) -> str:
+        return translate(text, lang, **params)
+
+    return HTMLResponse(env.get_template(template).render(request=request, lang=lang, _=_, **ctx))
+
+
+def _form_values(form: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key in FORM_FIELDS:
+        raw = form.get(key)
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            continue
+        if key == "tags":
+            values[key] = [
+                t.strip() for t in str(raw).replace(",", "、").replace("，", "、").split("、") if t.strip()
+            ]
+        else:
+            values[key] = str(raw).strip()
+    return values
+
+
+def _pydantic_errors(exc: ValidationError, lang: str) -> dict[str, str]:
+    return {".".join(str(p) for p in e["loc"]) or "form": translate("格式不正确", lang) for e in exc.errors()}
+
+
+# --------------------------------------------------------------------------------------------
+# list
+
+
+@router.get("/customers", response_class=HTMLResponse)
+def customers_page(
+    request: Request,
+    user: CurrentUser,
+    db: DB,
+    lang: Lang,
+    pool: str = "all",
+    q: str = "",
+    status: str = "",
+    grade: str = "",
+    tier: str = "",
+    industry: str = "",
+    sort: str = "-id",
+    page_no: int = Query(1, alias="page", ge=1, le=100000),
+) -> HTMLResponse:
+    filters = {
+        "pool": pool,
+        "q": q or None,
+        "status": status or None,
+        "grade": grade or None,
+        "tier": tier or None,
+        "industry": industry or None,
+        "sort": sort or None,
+    }
+    rows, total = service.list_customers(db, user, page=page_no, page_size=PAGE_SIZE, **filters)
+    owners = service.users_by_id(db, (c.owner_id for c in rows))
+    items = [service.customer_summary(c, owners) for c in rows]
+    query = {
+        k: v
+        for k, v in {
+            "pool": pool,
+            "q": q,
+            "status": status,
+            "grade": grade,
+            "tier": tier,
+            "industry": industry,
+            "sort": sort,
+        }.items()
+        if v
+    }
+    return page(
+        request,
+        "customers/list.html",
+        db=db,
+        items=items,
+        total=total,
+        page_no=page_no,
+        pages=max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE),
+        pool=pool,
+        q=q,
+        status=status,
+        grade=grade,
+        tier=tier,
+        industry=industry,
+        sort=sort,
+        query=urlencode(query),
+        query_without_page=urlencode({k: v for k, v in query.items()}),
+        sees_bin=user.has_role("admin", "gm", "cs"),
+    )
+
+
+@router.get("/customers/new", response_class=HTMLResponse)
+def new_customer_form(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
+    return page(request, "customers/new.html", db=db, values={}, errors={}, warnings=[], matches=[])
+
+
+@router.post("/customers/check", response_class=HTMLResponse)
+async def live_check(request: Request, user: CurrentUser, db: DB, lang: Lang) -> HTMLResponse:
+    """The live duplicate check of the form (CUS-7) with the name and address hints (CUS-2, CUS-5)."""
+    form = await request.form()
+    name = str(form.get("name") or "").strip()
+    phone = str(form.get("phone") or "").strip()
+    mobile = str(form.get("mobile") or "").strip()
+    matches = service.duplicates(db, name, (phone, mobile), lang=lang) if (name or phone or mobile) else []
+    hints = []
+    if name:
+        try:
+            checked = service.check_fields(
+                db,
+                {
+                    "name": name,
+                    "address": str(form.get("address") or "").strip() or None,
+                    "contact_name": "-",
+                    "phone": None,
+                },
+                lang=lang,
+            )
+            hints = [service.warning_out(w, lang) for w in checked.warnings]
+        except AppError:
+            hints = []
+    return _fragment(request, "customers/_matches.html", lang, matches=matches, hints=hints, name=name)
+
+
+@router.post("/customers/new", response_class=HTMLResponse)
+async def new_customer_submit(request: Request, user: CurrentUser, db: DB, lang: Lang) -> Response:
+    form = await request.form()
+    values = _form_values(form)
+    confirm = form.get("confirm") == "1"
+    errors: dict[str, str] = {}
+    warnings: list[dict[str, Any]] = []
+    matches: list[dict[str, Any]] = []
+    try:
+        data = CustomerIn(
+            **values,
+            confirm_warnings=confirm,
+            confirm_duplicates=confirm,
+            application_remark=str(form.get("application_remark") or "").strip() or None,
+        )
+        application, customer = service.register(db, user, data, lang=lang)
+    except ValidationError as exc:
+        errors = _pydantic_errors(exc, lang)
+    except InvalidInput as exc:
+        errors = dict(exc.details.get("fields", {}))
+    except RuleViolation as exc:
+        db.rollback()
+        if exc.code == "confirmation_required":
+            warnings = exc.details.get("warnings", [])
+            matches = exc.details.get("matches", [])
+        elif exc.code == "duplicate":
+            matches = exc.details.get("matches", [])
+            errors = {"name": exc.render(lang)["error"]["message"]}
+        else:
+            errors = {"form": exc.render(lang)["error"]["message"]}
+    else:
+        message = "已提交，等待客服审核" if application.status == STATUS_PENDING else "已登记并进入你的私海"
+        return RedirectResponse(f"/customers/{customer.id}?flash={translate(message, lang)}", status_code=303)
+    return page(
+        request,
+        "customers/new.html",
+        status_code=422 if errors else 409,
+        db=db,
+        values=values,
+        errors=errors,
+        warnings=warnings,
+        matches=matches,
+        needs_confirm=bool(warnings or matches) and not errors,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# detail, edit, contacts
+
+
+@router.get("/customers/import", response_class=HTMLResponse)
+def import_page(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
+    return page(request, "customers/import.html", db=db, job=None, error=None)
+
+
+@router.post("/customers/import", response_class=HTMLResponse)
+async def import_start(
+    request: Request,
+    user: CurrentUser,
+    db: DB,
+    lang: Lang,
+    file: Annotated[UploadFile, File()],
+    confirm_warnings: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    content = await file.read()
+    try:
+        job = importer.start_job(
+            get_database(request),
+            user.id,
+            file.filename or "upload.xlsx",
+            content,
+            confirm_warnings=confirm_warnings == "1",
+            lang=lang,
+        )
+    except importer.ImportFileError as exc:
+        return page(
+            request,
+            "customers/import.html",
+            status_code=422,
+            db=db,
+            job=None,
+            error=translate(str(exc), lang),
+        )
+    return page(request, "customers/import.html", db=db, job=job, error=None)
+
+
+@router.get("/customers/import/template.xlsx")
+def import_template(user: CurrentUser, lang: Lang) -> Response:
+    return Response(
+        importer.template_xlsx(lang),
+        media_type=exporter.XLSX,
+        headers=exporter.attachment(translate("客户导入模板", lang) + ".xlsx"),
+    )
+
+
+@router.get("/customers/import/{job_id}/progress", response_class=HTMLResponse)
+def import_progress(request: Request, job_id: str, user: CurrentUser, lang: Lang) -> HTMLResponse:
+    job = importer.get_job(job_id, user.id)
+    response = _fragment(request, "customers/_import_progress.html", lang, job=job)
+    if job is None or job.state != "running":
+        response.status_code = 286  # htmx: stop polling
+    return response
+
+
+@router.get("/customers/import/{job_id}/report.xlsx")
+def import_report(job_id: str, user: CurrentUser, lang: Lang) -> Response:
+    job = importer.get_job(job_id, user.id)
+    if job is None or job.result is None:
+        return Response(status_code=404)
+    return Response(
+        importer.report_xlsx(job.result, lang),
+        media_type=exporter.XLSX,
+        headers=exporter.attachment("rejected-rows.xlsx"),
+    )
+
+
+@router.get("/customers/export.xlsx")
+def export_page(
+    user: CurrentUser,
+    db: DB,
+    lang: Lang,
+    pool: str = "all",
+    q: str = "",
+    status: str = "",
+    grade: str = "",
+    tier: str = "",
+    industry: str = "",
+    sort: str = "-id",
+) -> Response:
+    data, filename = exporter.export_list(
+        db,
+        user,
+        lang=lang,
+        pool=pool,
+        q=q or None,
+        status=status or None,
+        grade=grade or None,
+        tier=tier or None,
+        industry=industry or None,
+        sort=sort or None,
+    )
+    return Response(data, media_type=exporter.XLSX, headers=exporter.attachment(filename))
+
+
+@router.get("/customers/{customer_id}", response_class=HTMLResponse)
+def customer_page(
+    request: Request, customer_id: int, user: CurrentUser, db: DB, flash: str | None = None
+) -> HTMLResponse:
+    c = service.get_visible(db, user, customer_id)
+    return page(
+        request,
+        "customers/detail.html",
+        db=db,
+        c=service.customer_detail(db, c),
+        contacts=[service.contact_out(x) for x in service.list_contacts(db, user, c.id)],
+        changes=service.change_history(db, user, c.id),
+        events=service.ownership_history(db, user, c.id),
+        editable=service.can_edit(db, user, c),
+        flash=flash,
+        flash_kind="ok",
+    )
+
+
+@router.get("/customers/{customer_id}/edit", response_class=HTMLResponse)
+def edit_form(request: Request, customer_id: int, user: CurrentUser, db: DB) -> HTMLResponse:
+    c = service.get_editable(db, user, customer_id)
+    return page(request, "customers/edit.html", db=db, c=c, values=_record(c), errors={}, warnings=[])
+
+
+def _record(c: Customer) -> dict[str, Any]:
+    out = {k: getattr(c, k) for k in (*FORM_FIELDS, "status", "grade")}
+    out["tags"] = "、".join(c.tags or [])
+    return out
+
+
+@router.post("/customers/{customer_id}/edit", response_class=HTMLResponse)
+async def edit_submit(request: Request, customer_id: int, user: CurrentUser, db: DB, lang: Lang) -> Response:
+    c = service.get_editable(db, user, customer_id)
+    form = await request.form()
+    values = _form_values(form)
+    for key in FORM_FIELDS:
+        if key not in values and getattr(c, key) not in (None, "", []):
+            values[key] = [] if key == "tags" else None
+    for key in ("status", "grade"):
+        if form.get(key):
+            values[key] = str(form.get(key))
+    errors: dict[str, str] = {}
+    warnings: list[dict[str, Any]] = []
+    try:
+        patch = CustomerPatch(
+            **values,
+            reason=str(form.get("reason") or "").strip() or None,
+            confirm_warnings=form.get("confirm") == "1",
+        )
+        _, request_row = service.update_customer(db, user, customer_id, patch, lang=lang)
+    except ValidationError as exc:
+        errors = _pydantic_errors(exc, lang)
+    except InvalidInput as exc:
+        errors = dict(exc.details.get("fields", {}))
+    except RuleViolation as exc:
+        db.rollback()
+        warnings = exc.details.get("warnings", [])
+        if not warnings:
+            errors = {"form": exc.render(lang)["error"]["message"]}
+    else:
+        message = "关键信息修改已提交主管审批" if request_row else "已保存"
+        return RedirectResponse(f"/customers/{customer_id}?flash={translate(message, lang)}", status_code=303)
+    shown = {**_record(c), **values}
+    return page(
+        request,
+        "customers/edit.html",
+        status_code=422,
+        db=db,
+        c=c,
+        values=shown,
+        errors=errors,
+        warnings=warnings,
+    )
+
+
+@router.post("/customers/{customer_id}/contacts")
+async def contact_submit(
+    request: Request, customer_id: int, user: CurrentUser, db: DB, lang: Lang
+) -> Response:
+    form = await request.form()
+    try:
+        data = ContactIn(
+            name=str(form.get("name") or "").strip(),
+            department=str(form.get("department") or "") or None,
+            position=str(form.get("position") or "") or None,
+            phone=str(form.get("phone") or "") or None,
+            mobile=str(form.get("mobile") or "") or None,
+            email=str(form.get("email") or "") or None,
+            is_key_decision_maker=form.get("is_key_decision_maker") == "1",
+        )
+        service.add_contact(db, user, customer_id, data, lang=lang)
+        message = translate("联系人已添加", lang)
+    except ValidationError:
+        db.rollback()
+        message = translate("联系人姓名必填", lang)
+    except InvalidInput as exc:
+        db.rollback()
+        message = "；".join(exc.details.get("fields", {}).values())
+    return RedirectResponse(f"/customers/{customer_id}?flash={message}", status_code=303)
+
+
+@router.post("/customers/{customer_id}/delete-request")
+async def delete_request_submit(
+    request: Request, customer_id: int, user: CurrentUser, db: DB, lang: Lang
+) -> Response:
+    form = await request.form()
+    reason = str(form.get("reason") or "").strip()
+    if not reason:
+        return RedirectResponse(
+            f"/customers/{customer_id}?flash={translate('删除申请必须填写理由', lang)}", status_code=303
+        )
+    service.request_deletion(db, user, customer_id, reason)
+    return RedirectResponse(
+        f"/customers/{customer_id}?flash={translate('删除申请已提交', lang)}", status_code=303
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# CS inbox (CUS-9) and customer requests (CUS-13, CUS-14)
+
+
+@router.get("/applications", response_class=HTMLResponse)
+def inbox(
+    request: Request, user: CurrentUser, db: DB, lang: Lang, status: str = "pending", flash: str | None = None
+) -> HTMLResponse:
+    apps, total = applications_service.list_applications(
+        db, user, status=status or None, page=1, page_size=200
+    )
+    customers = {c.id: c for c in db.query(Customer).filter(Customer.id.in_([a.customer_id for a in apps]))}
+    people = service.users_by_id(db, [a.applicant_id for a in apps])
+    rows = []
+    for a in apps:
+        c = customers.get(a.customer_id)
+        dups = []
+        if c is not None and a.status == STATUS_PENDING:
+            dups = service.duplicates(db, c.name, (c.phone, c.mobile), exclude_ids={c.id}, lang=lang)
+        rows.append(
+            {
+                "app": a,
+                "customer": c,
+                "applicant": people.get(a.applicant_id),
+                "duplicates": dups,
+                "kind": a.kind,
+            }
+        )
+    requests = service.list_requests(db, user, "pending") if status == "pending" else []
+    return page(
+        request,
+        "customers/inbox.html",
+        db=db,
+        rows=rows,
+        total=total,
+        status=status,
+        requests=requests,
+        kind_new=KIND_NEW_CUSTOMER,
+        flash=flash,
+        flash_kind="ok",
+        customers_by_id={r.customer_id: db.get(Customer, r.customer_id) for r in requests},
+    )
+
+
+@router.post("/applications/{app_id}/approve")
+def inbox_approve(app_id: int, user: CurrentUser, db: DB, lang: Lang) -> Response:
+    try:
+        applications_service.approve(db, app_id, user)
+        message = translate("已通过", lang)
+    except AppError as exc:
+        db.rollback()
+        message = exc.render(lang)["error"]["message"]
+    return RedirectResponse(f"/applications?flash={message}", status_code=303)
+
+
+@router.post("/applications/{app_id}/reject")
+async def inbox_reject(request: Request, app_id: int, user: CurrentUser, db: DB, lang: Lang) -> Response:
+    form = await request.form()
+    try:
+        applications_service.reject(db, app_id, user, str(form.get("reason") or ""))
+        message = translate("已驳回", lang)
+    except AppError as exc:
+        db.rollback()
+        message = exc.render(lang)["error"]["message"]
+    return RedirectResponse(f"/applications?flash={message}", status_code=303)
+
+
+@router.post("/customers/requests/{request_id}/{decision}")
+async def request_decide(
+    request: Request, request_id: int, decision: str, user: CurrentUser, db: DB, lang: Lang
+) -> Response:
+    form = await request.form()
+    try:
+        if decision == "approve":
+            service.approve_request(db, user, request_id, lang=lang)
+        else:
+            reason = str(form.get("reason") or "").strip()
+            if not reason:
+                raise InvalidInput({"reason": translate("驳回必须填写理由", lang)})
+            service.reject_request(db, user, request_id, reason)
+        message = translate("已处理", lang)
+    except AppError as exc:
+        db.rollback()
+        message = exc.render(lang)["error"]["message"]
+    return RedirectResponse(f"/applications?flash={message}", status_code=303)

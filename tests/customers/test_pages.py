@@ -1,0 +1,50 @@
+"""The customer pages render for a logged-in rep and CS (zh by default)."""
+
+from __future__ import annotations
+
+from tests.conftest import PASSWORD
+
+
+def _login(client, username):
+    resp = client.post(
+        "/login", data={"username": username, "password": PASSWORD, "next": "/"}, follow_redirects=False
+    )
+    assert resp.status_code == 303
+    return {"Accept": "text/html"}
+
+
+def test_pages_list_form_detail_inbox_import(client, org, approved, register):
+    cid = approved("rep")
+    pending = register(org["h"]["mate"], name="上海某某贸易有限公司", phone="021-55556666").json()
+    h = _login(client, "rep")
+    assert "北京友好创达科技有限公司" in client.get("/customers", headers=h).text
+    assert 'hx-post="/customers/check"' in client.get("/customers/new", headers=h).text
+    assert "归属历史" in client.get(f"/customers/{cid}", headers=h).text
+    assert client.get("/customers/import", headers=h).status_code == 200
+    from poolcrm.web.deps import SESSION_COOKIE, csrf_token_for
+
+    token = csrf_token_for("test-secret", client.cookies.get(SESSION_COOKIE))
+    frag = client.post("/customers/check", data={"name": "北京友好創達科技"}, headers={"X-CSRF-Token": token})
+    assert "北京友好创达科技有限公司" in frag.text
+    client.cookies.clear()
+    h = _login(client, "cs")
+    inbox = client.get("/applications", headers=h).text
+    assert "上海某某贸易有限公司" in inbox and f"/applications/{pending['id']}/approve" in inbox
+
+
+def test_pages_new_customer_form_asks_to_confirm_warnings(client, org):
+    _login(client, "rep")
+    from poolcrm.web.deps import SESSION_COOKIE, csrf_token_for
+
+    token = csrf_token_for("test-secret", client.cookies.get(SESSION_COOKIE))
+    form = {
+        "csrf_token": token,
+        "name": "友好创达",
+        "address": "北京市海淀区中关村大街1号海龙大厦5楼501室",
+        "contact_name": "张三",
+        "phone": "010-62345678",
+    }
+    resp = client.post("/customers/new", data=form, headers={"Accept": "text/html"}, follow_redirects=False)
+    assert resp.status_code == 409 and 'name="confirm"' in resp.text
+    resp = client.post("/customers/new", data={**form, "confirm": "1"}, follow_redirects=False)
+    assert resp.status_code == 303 and resp.headers["location"].startswith("/customers/")

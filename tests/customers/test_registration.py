@@ -1,0 +1,161 @@
+"""Registration rules through the API: CUS-2..6, CUS-9, POOL-2."""
+
+from __future__ import annotations
+
+
+def test_cus3_insurance_name_needs_contact_in_parentheses_and_mobile(client, org, register):
+    resp = register(org["h"]["rep"], name="中国人民保险集团某某支公司", industry="保险")
+    assert resp.status_code == 422
+    err = resp.json()["error"]
+    assert err["rule"] == "CUS-3"
+    assert {"name", "mobile"} <= set(err["details"]["fields"])
+    ok = register(
+        org["h"]["rep"],
+        name="中国人民保险集团某某支公司(张三)",
+        industry="保险",
+        mobile="13800138000",
+        confirm_warnings=True,
+    )
+    assert ok.status_code == 201, ok.text
+
+
+def test_cus4_securities_name_needs_branch(client, org, register):
+    resp = register(org["h"]["rep"], name="华夏证券", industry="证券")
+    assert resp.status_code == 422
+    assert resp.json()["error"]["rule"] == "CUS-4"
+    assert register(org["h"]["rep"], name="华夏证券天仙桥营业部", industry="证券").status_code == 201
+
+
+def test_cus2_abbreviation_warning_needs_confirmation_which_is_recorded(client, org, register):
+    resp = register(org["h"]["rep"], name="友好创达")
+    assert resp.status_code == 409
+    err = resp.json()["error"]
+    assert err["code"] == "confirmation_required"
+    assert [w["rule"] for w in err["details"]["warnings"]] == ["CUS-2"]
+    ok = register(org["h"]["rep"], name="友好创达", confirm_warnings=True)
+    assert ok.status_code == 201
+    detail = client.get(f"/api/v1/customers/{ok.json()['customer_id']}", headers=org["h"]["cs"]).json()
+    assert detail["pool"] == "pending"
+
+
+def test_cus5_address_format_is_a_warning(client, org, register):
+    resp = register(org["h"]["rep"], address="中关村那边")
+    assert resp.status_code == 409
+    assert [w["rule"] for w in resp.json()["error"]["details"]["warnings"]] == ["CUS-5"]
+
+
+def test_cus6_phones_validated_and_stored_e164(client, org, register):
+    bad = register(org["h"]["rep"], mobile="12345")
+    assert bad.status_code == 422
+    assert bad.json()["error"]["details"]["fields"].keys() == {"mobile"}
+    ok = register(org["h"]["rep"], mobile="138 0013 8000")
+    detail = client.get(f"/api/v1/customers/{ok.json()['customer_id']}", headers=org["h"]["rep"]).json()
+    assert detail["mobile_e164"] == "+8613800138000"
+    assert detail["mobile"] and detail["mobile"] != "+8613800138000"
+
+
+def test_cus7_fuzzy_match_needs_confirmation_recorded_on_application(client, org, register, approved):
+    approved("rep")
+    resp = register(org["h"]["other"], name="北京友好创达信息科技有限公司", phone="010-88889999")
+    assert resp.status_code == 409
+    err = resp.json()["error"]
+    assert err["code"] == "confirmation_required" and err["rule"] == "CUS-7"
+    ids = [m["customer_id"] for m in err["details"]["matches"]]
+    ok = register(
+        org["h"]["other"], name="北京友好创达信息科技有限公司", phone="010-88889999", confirmed_matches=ids
+    )
+    assert ok.status_code == 201, ok.text
+    assert [m["customer_id"] for m in ok.json()["confirmed_matches"]] == ids
+
+
+def test_cus7_same_phone_is_reported(client, org, register, approved):
+    approved("rep")
+    resp = client.post(
+        "/api/v1/customers/duplicates",
+        json={"name": "完全不同的名字有限公司", "phone": "01062345678"},
+        headers=org["h"]["other"],
+    )
+    matches = resp.json()["matches"]
+    assert matches and "电话相同" in matches[0]["reasons"]
+
+
+def test_cus8_codes_unique_and_sequential(client, org, register):
+    a = register(org["h"]["rep"]).json()
+    b = register(org["h"]["mate"], name="上海某某贸易有限公司", phone="021-55556666").json()
+    codes = [
+        client.get(f"/api/v1/customers/{x['customer_id']}", headers=org["h"]["cs"]).json()["code"]
+        for x in (a, b)
+    ]
+    assert codes[0] != codes[1]
+    assert int(codes[1][-3:]) == int(codes[0][-3:]) + 1
+
+
+def test_cus9_reject_requires_reason_and_notifies_rep(client, org, register):
+    app = register(org["h"]["rep"]).json()
+    resp = client.post(
+        f"/api/v1/applications/{app['id']}/reject", json={"reason": " "}, headers=org["h"]["cs"]
+    )
+    assert resp.status_code == 422
+    resp = client.post(
+        f"/api/v1/applications/{app['id']}/reject", json={"reason": "地址不完整"}, headers=org["h"]["cs"]
+    )
+    assert resp.status_code == 200 and resp.json()["status"] == "rejected"
+    notes = client.get("/api/v1/notifications", headers=org["h"]["rep"]).json()
+    text = str(notes)
+    assert "地址不完整" in text
+    again = register(org["h"]["rep"])
+    assert again.status_code == 201, "a rejected registration no longer blocks the name"
+
+
+def test_cus9_department_can_skip_review(client, org, register, make_user):
+    from poolcrm.org.models import User
+
+    dept = None
+    with client.app.state.db.transaction() as s:
+        dept = s.get(User, org["ids"]["rep"]).department_id
+    resp = client.patch(
+        "/api/v1/policy", json={"review_skip_department_ids": [dept]}, headers=org["h"]["admin"]
+    )
+    assert resp.status_code == 200, resp.text
+    app = register(org["h"]["rep"]).json()
+    assert app["status"] == "approved"
+    detail = client.get(f"/api/v1/customers/{app['customer_id']}", headers=org["h"]["rep"]).json()
+    assert detail["pool"] == "private"
+
+
+def test_pool2_full_pool_refused_on_submit_with_counts(client, org, register):
+    client.patch("/api/v1/policy", json={"private_pool_limit_senior": 1}, headers=org["h"]["admin"])
+    assert register(org["h"]["rep"]).status_code == 201
+    resp = register(org["h"]["rep"], name="上海某某贸易有限公司", phone="021-55556666")
+    assert resp.status_code == 409
+    err = resp.json()["error"]
+    assert err["rule"] == "POOL-2" and err["details"] == {"owned": 0, "pending": 1, "limit": 1}
+    assert err["message"].startswith("POOL-2")
+
+
+def test_pool2_checked_again_at_approval(client, org, register):
+    first = register(org["h"]["rep"]).json()
+    second = register(org["h"]["rep"], name="上海某某贸易有限公司", phone="021-55556666").json()
+    client.patch("/api/v1/policy", json={"private_pool_limit_senior": 1}, headers=org["h"]["admin"])
+    assert (
+        client.post(
+            f"/api/v1/applications/{first['id']}/approve", json={}, headers=org["h"]["cs"]
+        ).status_code
+        == 200
+    )
+    resp = client.post(f"/api/v1/applications/{second['id']}/approve", json={}, headers=org["h"]["cs"])
+    assert resp.status_code == 409 and resp.json()["error"]["rule"] == "POOL-2"
+
+
+def test_cus9_rep_cannot_approve_own_application(client, org, register):
+    app = register(org["h"]["rep"]).json()
+    resp = client.post(f"/api/v1/applications/{app['id']}/approve", json={}, headers=org["h"]["rep"])
+    assert resp.status_code == 403
+
+
+def test_bad_input_never_500(client, org):
+    for body in ({"name": 5}, {"tags": "x"}, {"member_until": "2026-13-01"}, {"unknown": 1}, []):
+        resp = client.post("/api/v1/customers", json=body, headers=org["h"]["rep"])
+        assert resp.status_code == 422, (body, resp.text)
+    assert client.get("/api/v1/customers?sort=bogus", headers=org["h"]["rep"]).status_code == 422
+    assert client.get("/api/v1/customers?pool=bin", headers=org["h"]["rep"]).status_code == 403
