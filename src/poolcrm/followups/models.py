@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from poolcrm.db import Base, JSONType, UTCDateTime
+
+
+class FollowUp(Base):
+    """FU-1..3: a record of contact with a customer. Invalid ones are stored with their reasons
+    but protect nothing."""
+
+    __tablename__ = "followups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    subject: Mapped[str] = mapped_column(String(20))
+    content: Mapped[str] = mapped_column(Text)
+    content_key: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str | None] = mapped_column(String(20))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attitude: Mapped[str | None] = mapped_column(String(10))
+    result_status: Mapped[str | None] = mapped_column(String(20))
+    next_followup_on: Mapped[date | None] = mapped_column(Date)
+    valid: Mapped[bool] = mapped_column(Boolean)
+    invalid_reasons: Mapped[Any] = mapped_column(JSONType, default=list)
+    source: Mapped[str] = mapped_column(String(20), default="followup")
+    source_id: Mapped[int | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # FU-4/POOL-15: who gets the reminder — the author, then whoever owns the customer next.
+    remind_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    spot_check: Mapped[str | None] = mapped_column(String(10))
+    remark: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_followups_customer_created", "customer_id", "created_at"),
+        Index("ix_followups_customer_key", "customer_id", "content_key"),
+        Index("ix_followups_author_created", "author_id", "created_at"),
+        Index("ix_followups_next", "next_followup_on"),
+    )

@@ -1,0 +1,216 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from poolcrm.applications.schemas import ApplicationOut
+from poolcrm.errors import Forbidden
+from poolcrm.pools import service
+from poolcrm.web.deps import DB, CurrentUser
+
+router = APIRouter(tags=["pools"])
+
+
+class ClaimIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    remark: str | None = Field(default=None, max_length=2000)
+    corrections: dict[str, Any] | None = None
+
+
+class ReleaseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class LockIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    until: date
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class PlanItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    customer_id: int
+    to_user_id: int
+
+
+class PlanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: list[PlanItemIn] | None = None
+    rule: Literal["round_robin"] | None = None
+    customer_ids: list[int] | None = None
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class ReallocationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: list[PlanItemIn] = Field(min_length=1)
+    reason: str = Field(min_length=1, max_length=2000)
+    departure_task_id: int | None = None
+
+
+class RejectPlanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ForecastIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    changes: dict[str, Any] = Field(default_factory=dict)
+
+
+@router.post("/customers/{customer_id}/claim", status_code=201, response_model=ApplicationOut)
+def claim(customer_id: int, user: CurrentUser, db: DB, body: ClaimIn | None = None) -> ApplicationOut:
+    """POOL-4: apply to protect a public customer (checks POOL-1/2/3/13/14 in this transaction)."""
+    body = body or ClaimIn()
+    return ApplicationOut.of(
+        service.claim(db, user, customer_id, remark=body.remark, corrections=body.corrections)
+    )
+
+
+@router.post("/customers/{customer_id}/release")
+def release(customer_id: int, body: ReleaseIn, user: CurrentUser, db: DB) -> dict[str, Any]:
+    """POOL-5: give a customer up — a pending request to the supervisor when policy says so."""
+    return service.release(db, user, customer_id, body.reason)
+
+
+@router.get("/customers/{customer_id}/recycle")
+def recycle_countdown(customer_id: int, user: CurrentUser, db: DB) -> dict[str, Any]:
+    """POOL-16: the countdown, by the daily job's own function."""
+    customer = service.customer_for_read(db, user, customer_id)
+    info = service.recycle_info(db, customer)
+    if info is None:
+        return {"recycle_due_on": None, "workdays_left": None, "red": False}
+    return {
+        "recycle_due_on": info.due_on,
+        "workdays_left": info.left,
+        "red": info.red,
+        "threshold": info.threshold,
+        "anchor": info.anchor,
+        "rule": "POOL-6",
+    }
+
+
+@router.post("/customers/{customer_id}/lock")
+def lock(customer_id: int, body: LockIn, user: CurrentUser, db: DB) -> dict[str, Any]:
+    """POOL-11: a supervisor locks a customer (exempt from POOL-6) until a date."""
+    c = service.lock_customer(db, user, customer_id, body.until, body.reason)
+    return {"customer_id": c.id, "locked_until": c.locked_until}
+
+
+@router.delete("/customers/{customer_id}/lock")
+def unlock(customer_id: int, user: CurrentUser, db: DB) -> dict[str, Any]:
+    c = service.unlock_customer(db, user, customer_id)
+    return {"customer_id": c.id, "locked_until": None}
+
+
+@router.get("/pools/mine")
+def my_pool(user: CurrentUser, db: DB, owner_id: int | None = None) -> dict[str, Any]:
+    """POOL-16: the rep's private pool, soonest recycle first, with the usage figures (POOL-2)."""
+    from poolcrm.pools.usage import pool_usage
+
+    rows = service.pool_rows(db, user, owner_id)
+    return {
+        "usage": pool_usage(db, user),
+        "items": [
+            {
+                "id": r["customer"].id,
+                "code": r["customer"].code,
+                "name": r["customer"].name,
+                "recycle_due_on": r["info"].due_on if r["info"] else None,
+                "workdays_left": r["info"].left if r["info"] else None,
+                "red": bool(r["info"] and r["info"].red),
+                "member": r["member"],
+                "locked_until": r["customer"].locked_until,
+                "first_contact_overdue": r["first_contact_overdue"],
+            }
+            for r in rows
+        ],
+    }
+
+
+@router.get("/allocation/bin")
+def allocation_bin(user: CurrentUser, db: DB) -> dict[str, Any]:
+    """POOL-7: customers waiting for allocation, with when they go public and who gave them up."""
+    return {"items": service.bin_rows(db, user)}
+
+
+@router.get("/allocation/plans")
+def list_plans(user: CurrentUser, db: DB, status: str | None = None) -> dict[str, Any]:
+    return {"items": [service.plan_out(db, p) for p in service.list_plans(db, user, status)]}
+
+
+@router.post("/allocation/plans", status_code=201)
+def create_plan(body: PlanIn, user: CurrentUser, db: DB) -> dict[str, Any]:
+    """POOL-7: the GM's plan — explicit items, or `rule: "round_robin"` over eligible reps."""
+    plan = service.create_plan(
+        db,
+        user,
+        items=[i.model_dump() for i in body.items or []],
+        round_robin=body.rule == "round_robin",
+        customer_ids=body.customer_ids,
+        reason=body.reason,
+    )
+    return service.plan_out(db, plan)
+
+
+@router.get("/allocation/plans/{plan_id}")
+def get_plan(plan_id: int, user: CurrentUser, db: DB) -> dict[str, Any]:
+    if not user.has_role("gm", "cs", "admin", "sales_manager", "supervisor"):
+        raise Forbidden(rule="POOL-7")
+    return service.plan_out(db, service.get_plan(db, plan_id))
+
+
+@router.post("/allocation/plans/{plan_id}/approve")
+def approve_plan(plan_id: int, user: CurrentUser, db: DB) -> dict[str, Any]:
+    """POOL-7 (GM) / POOL-9 (GM and sales manager)."""
+    return service.plan_out(db, service.approve_plan(db, user, plan_id))
+
+
+@router.post("/allocation/plans/{plan_id}/reject")
+def reject_plan(plan_id: int, body: RejectPlanIn, user: CurrentUser, db: DB) -> dict[str, Any]:
+    return service.plan_out(db, service.reject_plan(db, user, plan_id, body.reason))
+
+
+@router.post("/allocation/plans/{plan_id}/execute")
+def execute_plan(plan_id: int, user: CurrentUser, db: DB) -> dict[str, Any]:
+    """POOL-7/9: CS executes; POOL-2 re-checked per target."""
+    return service.plan_out(db, service.execute_plan(db, user, plan_id))
+
+
+@router.post("/allocation/reallocations", status_code=201)
+def create_reallocation(body: ReallocationIn, user: CurrentUser, db: DB) -> dict[str, Any]:
+    """POOL-9/POOL-10: move customers between reps; GM and sales manager approve, CS executes."""
+    plan = service.create_reallocation(
+        db, user, [i.model_dump() for i in body.items], body.reason, body.departure_task_id
+    )
+    return service.plan_out(db, plan)
+
+
+@router.get("/allocation/departures")
+def departures(user: CurrentUser, db: DB) -> dict[str, Any]:
+    """POOL-10: open distribution tasks of reps who left sales."""
+    return {
+        "items": [
+            {
+                "id": t.id,
+                "user": service.user_brief(db, t.user_id),
+                "supervisor": service.user_brief(db, t.supervisor_id),
+                "status": t.status,
+                "due_on": t.due_on,
+                "escalated_to": service.user_brief(db, t.escalated_to),
+            }
+            for t in service.departure_tasks(db, user)
+        ]
+    }
+
+
+@router.post("/policy/forecast")
+def policy_forecast(body: ForecastIn, user: CurrentUser, db: DB) -> dict[str, Any]:
+    """POOL-18: what the changed numbers would do tomorrow, before saving them."""
+    if not user.has_role("admin", "gm"):
+        raise Forbidden()
+    return service.forecast(db, body.changes)

@@ -1,0 +1,96 @@
+"""Demo pools: customers close to recycling (red countdowns), a few in the allocation bin, a
+lock, a GM plan waiting for approval and a claim waiting for CS."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from poolcrm import clock
+from poolcrm.customers.models import POOL_PRIVATE, POOL_PUBLIC, Customer
+from poolcrm.pools import rules, service
+from poolcrm.pools.moves import move_customer
+
+ORDER = 40
+
+
+def _back(session: Session, workdays: int) -> Any:
+    """The moment `workdays` working days before today (local morning)."""
+    calendar = service.get_calendar(session)
+    day = service.today(session)
+    seen = 0
+    while seen < workdays:
+        day -= rules.ONE_DAY
+        seen += calendar.is_workday(day)
+    return clock.start_of_local_day(day, service._tz(session)) + timedelta(hours=10)
+
+
+def populate(session: Session, ctx: Any) -> None:
+    users = ctx.users
+    if not {"zhangwei", "lina", "gm", "sup1"} <= set(users):
+        return
+    owned = list(
+        session.scalars(
+            select(Customer)
+            .where(Customer.pool == POOL_PRIVATE, Customer.owner_id == users["zhangwei"].id)
+            .order_by(Customer.id)
+        )
+    )
+    for customer, idle in zip(owned[:4], (5, 5, 4, 3), strict=False):
+        moment = _back(session, idle)
+        customer.last_valid_followup_at = moment
+        customer.protected_since = min(customer.protected_since or moment, moment)
+    if len(owned) > 5:
+        service.lock_customer(
+            session, users["sup1"], owned[5].id, service.today(session) + timedelta(days=30), "重点项目跟进中"
+        )
+    public = list(session.scalars(select(Customer).where(Customer.pool == POOL_PUBLIC).order_by(Customer.id)))
+    binned = []
+    for customer, (rep, rule, reason) in zip(
+        public[:4],
+        [
+            ("lina", "POOL-5", "客户已搬迁，无法联系"),
+            ("liuyang", "POOL-6", "超过回收期限无有效跟进"),
+            ("zhaomin", "POOL-6", "超过回收期限无有效跟进"),
+            ("sunli", "POOL-5", "客户需求不匹配"),
+        ],
+        strict=False,
+    ):
+        if rep not in users:
+            continue
+        at = clock.now() - timedelta(days=40)
+        move_customer(
+            session,
+            customer,
+            to_pool=POOL_PRIVATE,
+            to_owner_id=users[rep].id,
+            rule="POOL-4",
+            reason="申请保护通过",
+            actor_id=users.get("cs1", users["gm"]).id,
+            at=at,
+        )
+        move_customer(
+            session,
+            customer,
+            to_pool="bin",
+            to_owner_id=None,
+            rule=rule,
+            reason=reason,
+            actor_id=users[rep].id if rule == "POOL-5" else None,
+            at=clock.now() - timedelta(hours=20),
+        )
+        binned.append(customer)
+    session.flush()
+    if binned:
+        service.create_plan(
+            session,
+            users["gm"],
+            items=[{"customer_id": binned[0].id, "to_user_id": users["zhangwei"].id}],
+            reason="按上周排名分配",
+        )
+    if len(public) > 6:
+        service.claim(session, users["lina"], public[6].id, remark="客户来电咨询扫描仪，需尽快跟进")
+    session.flush()

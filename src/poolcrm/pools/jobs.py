@@ -1,0 +1,42 @@
+"""Daily steps of the pools domain (JOB-1): members first, then recycle, warnings, bin expiry
+and departures — each set-based over all customers."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from poolcrm.jobs.registry import daily_step
+from poolcrm.pools import service
+
+
+@daily_step("pools.members", order=10)
+def members(session: Session, as_of: date) -> dict[str, list[Any]]:
+    """MEM-1."""
+    return service.member_step(session, as_of)
+
+
+@daily_step("pools.recycle", order=20)
+def recycle(session: Session, as_of: date) -> dict[str, list[Any]]:
+    """POOL-6, POOL-8."""
+    return service.recycle_step(session, as_of)
+
+
+@daily_step("pools.warn", order=30)
+def warn(session: Session, as_of: date) -> dict[str, list[Any]]:
+    """POOL-6 warnings."""
+    return service.warn_step(session, as_of)
+
+
+@daily_step("pools.bin_expiry", order=40)
+def bin_expiry(session: Session, as_of: date) -> dict[str, list[Any]]:
+    """POOL-7."""
+    return service.bin_expiry_step(session, as_of)
+
+
+@daily_step("pools.departures", order=50)
+def departures(session: Session, as_of: date) -> dict[str, list[Any]]:
+    """POOL-10."""
+    return service.departure_step(session, as_of)

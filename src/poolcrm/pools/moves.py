@@ -1,0 +1,209 @@
+"""The one way a customer changes pool or owner (POOL-12, POOL-15, GOV-1).
+
+Every move — approval of a registration or claim, release, recycle, allocation, reallocation,
+merge — calls `move_customer`, which records the immutable ownership event and the audit entry,
+and lets other domains move what belongs to the customer along (POOL-15)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    cast,
+    func,
+    insert,
+    literal,
+    literal_column,
+    null,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
+from sqlalchemy.types import String
+
+from poolcrm import clock
+from poolcrm.audit.models import AuditEntry
+from poolcrm.audit.service import record
+from poolcrm.customers.models import POOL_PRIVATE, Customer
+from poolcrm.db import UTCDateTime
+from poolcrm.pools.models import OwnershipEvent
+
+OwnerChanged = Callable[[Session, Customer, int | None, int | None, int | None], None]
+OwnersReleased = Callable[[Session, Any], None]
+_owner_listeners: list[OwnerChanged] = []
+_bulk_listeners: list[OwnersReleased] = []
+
+
+def on_owner_changed(fn: OwnerChanged) -> OwnerChanged:
+    """Register a hook (session, customer, from_owner_id, to_owner_id, actor_id) run on every
+    change of owner — deals, reminders and contacts move with the customer (POOL-15)."""
+    if fn not in _owner_listeners:
+        _owner_listeners.append(fn)
+    return fn
+
+
+def on_owners_released(fn: OwnersReleased) -> OwnersReleased:
+    """Register a hook (session, customer_ids_select) run when the daily job takes many customers
+    from their owners at once (POOL-6 recycle, set-based): `customer_ids_select` is a SELECT of
+    the moved customers' ids, to be used in one UPDATE … WHERE customer_id IN (…) (POOL-15)."""
+    if fn not in _bulk_listeners:
+        _bulk_listeners.append(fn)
+    return fn
+
+
+def move_customer(
+    session: Session,
+    customer: Customer,
+    *,
+    to_pool: str,
+    to_owner_id: int | None,
+    rule: str,
+    reason: str | None,
+    actor_id: int | None,
+    at: datetime | None = None,
+) -> OwnershipEvent:
+    at = at or clock.now()
+    from_owner, from_pool = customer.owner_id, customer.pool
+    customer.pool = to_pool
+    customer.owner_id = to_owner_id if to_pool == POOL_PRIVATE else None
+    if to_pool == POOL_PRIVATE and (from_pool != POOL_PRIVATE or from_owner != to_owner_id):
+        customer.protected_since = at
+    elif to_pool != POOL_PRIVATE:
+        customer.protected_since = None
+    customer.pool_entered_at = at
+    customer.updated_at = at
+    if to_pool != POOL_PRIVATE:
+        customer.locked_until = None
+        customer.locked_by = None
+    event = OwnershipEvent(
+        customer_id=customer.id,
+        at=at,
+        from_owner_id=from_owner,
+        to_owner_id=customer.owner_id,
+        from_pool=from_pool,
+        to_pool=to_pool,
+        rule=rule,
+        reason=reason,
+        actor_id=actor_id,
+    )
+    session.add(event)
+    record(
+        session,
+        actor_id=actor_id,
+        action="customer.move",
+        object_type="customer",
+        object_id=customer.id,
+        before={"pool": from_pool, "owner_id": from_owner},
+        after={"pool": to_pool, "owner_id": customer.owner_id},
+        rule=rule,
+        reason=reason,
+        at=at,
+    )
+    if from_owner != customer.owner_id:
+        for fn in list(_owner_listeners):
+            fn(session, customer, from_owner, customer.owner_id, actor_id)
+    return event
+
+
+def _int(value: int | None) -> Any:
+    return cast(null() if value is None else literal(value), Integer)
+
+
+def _str(value: str | None) -> Any:
+    return cast(null() if value is None else literal(value), String)
+
+
+def _json_object(session: Session, **columns: Any) -> Any:
+    args: list[Any] = []
+    for key, col in columns.items():
+        args += [literal_column(f"'{key}'"), col]
+    dialect = session.get_bind().dialect.name
+    return (func.json_build_object if dialect == "postgresql" else func.json_object)(*args)
+
+
+def move_customers_where(
+    session: Session,
+    condition: ColumnElement[bool],
+    *,
+    to_pool: str,
+    rule: str,
+    reason: str | None,
+    at: datetime,
+    actor_id: int | None = None,
+) -> list[int]:
+    """Set-based `move_customer` for the daily job (DESIGN: one query per rule): every customer
+    matching `condition` leaves its owner for `to_pool` (never private). One INSERT … SELECT
+    writes the POOL-12 events, one the GOV-1 audit entries, one UPDATE moves the customers."""
+    assert to_pool != POOL_PRIVATE
+    lock = select(Customer.id).where(condition).order_by(Customer.id)
+    if session.get_bind().dialect.name == "postgresql":
+        lock = lock.with_for_update()
+    ids = list(session.scalars(lock))
+    if not ids:
+        return []
+    at_value = literal(at, UTCDateTime)
+    session.execute(
+        insert(OwnershipEvent).from_select(
+            [
+                "customer_id",
+                "at",
+                "from_owner_id",
+                "to_owner_id",
+                "from_pool",
+                "to_pool",
+                "rule",
+                "reason",
+                "actor_id",
+            ],
+            select(
+                Customer.id,
+                at_value,
+                Customer.owner_id,
+                _int(None),
+                Customer.pool,
+                _str(to_pool),
+                _str(rule),
+                _str(reason),
+                _int(actor_id),
+            ).where(condition),
+        )
+    )
+    session.execute(
+        insert(AuditEntry).from_select(
+            ["at", "actor_id", "action", "object_type", "object_id", "before", "after", "rule", "reason"],
+            select(
+                at_value,
+                _int(actor_id),
+                _str("customer.move"),
+                _str("customer"),
+                cast(Customer.id, String),
+                _json_object(session, pool=Customer.pool, owner_id=Customer.owner_id),
+                _json_object(session, pool=literal_column(f"'{to_pool}'"), owner_id=null()),
+                _str(rule),
+                _str(reason),
+            ).where(condition),
+        )
+    )
+    moved = select(Customer.id).where(Customer.pool == to_pool, Customer.pool_entered_at == at_value)
+    session.execute(
+        update(Customer)
+        .where(condition)
+        .values(
+            pool=to_pool,
+            owner_id=None,
+            protected_since=None,
+            pool_entered_at=at,
+            updated_at=at,
+            locked_until=None,
+            locked_by=None,
+            version=Customer.version + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    for fn in list(_bulk_listeners):
+        fn(session, moved)
+    return ids

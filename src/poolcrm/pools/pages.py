@@ -1,0 +1,271 @@
+"""Pool pages: my pool with recycle countdowns (POOL-16), the public pool with claim buttons
+(POOL-4), release and lock dialogs (POOL-5, POOL-11), the allocation bin and plans (POOL-7/9/10),
+the ownership history fragment (POOL-12) and the policy forecast fragment (POOL-18)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from poolcrm.errors import AppError, Forbidden
+from poolcrm.org.models import User
+from poolcrm.org.service import subordinate_ids
+from poolcrm.pools import service
+from poolcrm.pools.usage import pool_usage
+from poolcrm.web.deps import DB, CurrentUser, Lang
+from poolcrm.web.render import page
+
+router = APIRouter()
+
+POOL_NAMES = {
+    "public": "公海",
+    "private": "私海",
+    "bin": "待分配",
+    "pending": "待审核",
+    "merged": "已合并",
+    "deleted": "已删除",
+    "rejected": "已驳回",
+}
+PLAN_NAMES = {"proposed": "待审批", "approved": "已批准", "executed": "已执行", "rejected": "已驳回"}
+TASK_NAMES = {"open": "待提交方案", "planned": "方案审批中", "done": "已完成"}
+
+
+def common(db: Any) -> dict[str, Any]:
+    """Context every pools template may use: the company's zone and the state names."""
+    from zoneinfo import ZoneInfo
+
+    from poolcrm.policy.service import get_policy
+
+    return {
+        "tz": ZoneInfo(get_policy(db).timezone),
+        "pool_names": POOL_NAMES,
+        "plan_names": PLAN_NAMES,
+        "task_names": TASK_NAMES,
+    }
+
+
+def _message(exc: AppError, lang: str) -> str:
+    return str(exc.render(lang)["error"]["message"])
+
+
+def _team(db: Any, user: User) -> list[User]:
+    ids = sorted(subordinate_ids(db, user.id))
+    return [u for u in (db.get(User, i) for i in ids) if u is not None and u.has_role("sales")]
+
+
+@router.get("/pools/mine", response_class=HTMLResponse)
+def my_pool(
+    request: Request,
+    user: CurrentUser,
+    db: DB,
+    owner_id: int | None = None,
+    flash: str | None = None,
+    flash_kind: str | None = None,
+) -> HTMLResponse:
+    owner = db.get(User, owner_id) if owner_id else user
+    rows = service.pool_rows(db, user, owner_id)
+    return page(
+        request,
+        "pools/mine.html",
+        db=db,
+        rows=rows,
+        usage=pool_usage(db, owner or user),
+        owner=owner,
+        team=_team(db, user),
+        today=service.today(db),
+        flash=flash,
+        flash_kind=flash_kind,
+        **common(db),
+        can_lock=user.has_role("supervisor", "gm", "admin") and owner is not None and owner.id != user.id,
+    )
+
+
+@router.get("/pools/public", response_class=HTMLResponse)
+def public_pool(
+    request: Request, user: CurrentUser, db: DB, q: str | None = None, page_no: int = 1
+) -> HTMLResponse:
+    rows, total = service.public_rows(db, user, q, max(page_no, 1))
+    return page(
+        request,
+        "pools/public.html",
+        db=db,
+        rows=rows,
+        total=total,
+        q=q or "",
+        page_no=max(page_no, 1),
+        usage=pool_usage(db, user),
+        **common(db),
+    )
+
+
+@router.post("/pools/customers/{customer_id}/claim", response_class=HTMLResponse)
+def claim(
+    request: Request,
+    customer_id: int,
+    user: CurrentUser,
+    db: DB,
+    lang: Lang,
+    remark: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    """htmx: the claim button turns into 'applied' or into the refusal with its rule."""
+    try:
+        service.claim(db, user, customer_id, remark=remark or None)
+    except AppError as exc:
+        db.rollback()
+        return page(request, "pools/_claim_result.html", ok=False, message=_message(exc, lang))
+    return page(request, "pools/_claim_result.html", ok=True, message=None)
+
+
+@router.post("/pools/customers/{customer_id}/release")
+def release(
+    request: Request,
+    customer_id: int,
+    user: CurrentUser,
+    db: DB,
+    lang: Lang,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        result = service.release(db, user, customer_id, reason)
+    except AppError as exc:
+        db.rollback()
+        return my_pool(request, user, db, flash=_message(exc, lang), flash_kind="error")
+    text = "已提交放弃申请，等待主管同意" if result["status"] == "pending" else "已放弃保护，客户进入待分配库"
+    return my_pool(request, user, db, flash=text)
+
+
+@router.post("/pools/customers/{customer_id}/lock")
+def lock(
+    request: Request,
+    customer_id: int,
+    user: CurrentUser,
+    db: DB,
+    lang: Lang,
+    until: Annotated[date, Form()],
+    owner_id: Annotated[int, Form()],
+) -> Response:
+    try:
+        service.lock_customer(db, user, customer_id, until, None)
+    except AppError as exc:
+        db.rollback()
+        return my_pool(request, user, db, owner_id=owner_id, flash=_message(exc, lang), flash_kind="error")
+    return RedirectResponse(f"/pools/mine?owner_id={owner_id}", status_code=303)
+
+
+@router.get("/pools/customers/{customer_id}/history", response_class=HTMLResponse)
+def history(request: Request, customer_id: int, user: CurrentUser, db: DB) -> HTMLResponse:
+    """POOL-12 fragment for the customer page (include with hx-get)."""
+    customer = service.customer_for_read(db, user, customer_id)
+    return page(
+        request,
+        "pools/_history.html",
+        db=db,
+        customer=customer,
+        events=service.history(db, user, customer_id),
+        info=service.recycle_info(db, customer),
+        **common(db),
+    )
+
+
+@router.get("/allocation", response_class=HTMLResponse)
+def allocation(
+    request: Request, user: CurrentUser, db: DB, flash: str | None = None, flash_kind: str | None = None
+) -> HTMLResponse:
+    if not user.has_role("gm", "cs", "admin", "sales_manager", "supervisor"):
+        raise Forbidden(rule="POOL-7")
+    bin_items = service.bin_rows(db, user) if user.has_role("gm", "cs", "admin", "sales_manager") else []
+    plans = [service.plan_out(db, p) for p in service.list_plans(db, user)]
+    from poolcrm.policy.service import get_policy
+
+    return page(
+        request,
+        "pools/allocation.html",
+        db=db,
+        bin_items=bin_items,
+        plans=plans,
+        reps=service.eligible_reps(db),
+        tasks=service.departure_tasks(db, user),
+        deadline=get_policy(db).allocation_execute_time,
+        flash=flash,
+        flash_kind=flash_kind,
+        users={u.id: u.display_name for u in db.query(User)},
+        **common(db),
+    )
+
+
+@router.post("/allocation/plans")
+async def create_plan(request: Request, user: CurrentUser, db: DB, lang: Lang) -> Response:
+    form = await request.form()
+    try:
+        if form.get("rule") == "round_robin":
+            service.create_plan(db, user, round_robin=True)
+        else:
+            items = [
+                {"customer_id": int(k.split("_", 1)[1]), "to_user_id": int(str(v))}
+                for k, v in form.multi_items()
+                if k.startswith("to_") and str(v)
+            ]
+            service.create_plan(db, user, items=items)
+    except AppError as exc:
+        db.rollback()
+        return allocation(request, user, db, flash=_message(exc, lang), flash_kind="error")
+    return RedirectResponse("/allocation", status_code=303)
+
+
+@router.post("/allocation/plans/{plan_id}/{action}")
+def plan_action(
+    request: Request,
+    plan_id: int,
+    action: str,
+    user: CurrentUser,
+    db: DB,
+    lang: Lang,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        if action == "approve":
+            service.approve_plan(db, user, plan_id)
+        elif action == "execute":
+            service.execute_plan(db, user, plan_id)
+        elif action == "reject":
+            service.reject_plan(db, user, plan_id, reason)
+        else:
+            raise Forbidden()
+    except AppError as exc:
+        db.rollback()
+        return allocation(request, user, db, flash=_message(exc, lang), flash_kind="error")
+    return RedirectResponse("/allocation", status_code=303)
+
+
+@router.post("/pools/forecast", response_class=HTMLResponse)
+async def forecast(request: Request, user: CurrentUser, db: DB, lang: Lang) -> HTMLResponse:
+    """POOL-18 fragment for the admin policy page: `hx-post="/pools/forecast" hx-include="closest
+    form" hx-target="#forecast"` — the form's inputs named after the policy parameters."""
+    if not user.has_role("admin", "gm"):
+        raise Forbidden()
+    form = await request.form()
+    changes = _form_changes(dict(form.items()))
+    try:
+        result = service.forecast(db, changes)
+    except AppError as exc:
+        return page(request, "pools/forecast.html", result=None, error=_message(exc, lang))
+    return page(request, "pools/forecast.html", result=result, error=None)
+
+
+def _form_changes(form: dict[str, Any]) -> dict[str, Any]:
+    import json
+
+    changes: dict[str, Any] = {}
+    for name in service.FORECAST_FIELDS:
+        raw = form.get(name)
+        if raw is None or str(raw).strip() == "":
+            continue
+        text = str(raw).strip()
+        try:
+            changes[name] = json.loads(text)
+        except ValueError:
+            changes[name] = text
+    return changes

@@ -1,0 +1,65 @@
+"""POOL-2 usage figures: owned + own pending applications vs the limit."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from poolcrm import clock
+from poolcrm.applications.models import KIND_CLAIM, KIND_NEW_CUSTOMER, STATUS_PENDING, Application
+from poolcrm.customers.models import POOL_PRIVATE, Customer
+from poolcrm.org.models import User
+from poolcrm.policy.service import get_policy
+from poolcrm.pools.rules import pool_limit_for
+
+
+def limit_for(session: Session, user: User, today: date | None = None) -> int:
+    policy = get_policy(session)
+    today = today or clock.today(policy.timezone)
+    return pool_limit_for(
+        hired_on=user.hired_on,
+        today=today,
+        department_kind=user.department.kind if user.department else None,
+        limit_new=policy.private_pool_limit_new,
+        limit_senior=policy.private_pool_limit_senior,
+        limit_ka=policy.private_pool_limit_ka,
+        new_rep_tenure_months=policy.new_rep_tenure_months,
+    )
+
+
+def owned_count(session: Session, user_id: int, today: date) -> int:
+    """Customers in the rep's private pool that count against POOL-2 (active members excluded)."""
+    return (
+        session.scalar(
+            select(func.count()).where(
+                Customer.owner_id == user_id,
+                Customer.pool == POOL_PRIVATE,
+                or_(Customer.member_until.is_(None), Customer.member_until < today),
+            )
+        )
+        or 0
+    )
+
+
+def pending_count(session: Session, user_id: int) -> int:
+    return (
+        session.scalar(
+            select(func.count()).where(
+                Application.applicant_id == user_id,
+                Application.status == STATUS_PENDING,
+                Application.kind.in_((KIND_NEW_CUSTOMER, KIND_CLAIM)),
+            )
+        )
+        or 0
+    )
+
+
+def pool_usage(session: Session, user: User) -> dict[str, int]:
+    today = clock.today(get_policy(session).timezone)
+    return {
+        "owned": owned_count(session, user.id, today),
+        "pending": pending_count(session, user.id),
+        "limit": limit_for(session, user, today),
+    }

@@ -1,0 +1,156 @@
+"""Follow-ups through the API on each engine (FU-1..6, POOL-6 anchor, POOL-15, MEM-1)."""
+
+from datetime import date, timedelta
+
+from openpyxl import load_workbook
+
+from poolcrm import clock
+from poolcrm.customers.models import Customer
+from poolcrm.jobs.service import run_daily
+from tests.conftest import auth_headers
+from tests.pools.conftest import at
+
+GOOD = "拜访王经理（采购部），确认明年扫描仪预算约二十万，下周提交方案"
+
+
+def _post(client, headers, cid, **body):
+    body.setdefault("subject", "去访")
+    return client.post(f"/api/v1/customers/{cid}/followups", json=body, headers=headers)
+
+
+def test_fu1_invalid_followup_stored_with_reasons_and_protects_nothing(client, org, customers, database):
+    cid = customers(pool="private", owner_id=org["rep1"], protected_since=at(date(2026, 11, 2)))
+    rep = auth_headers(client, "rep1")
+    resp = _post(client, rep, cid, content="电话未接通")
+    assert resp.status_code == 201, resp.text
+    body = resp.json()
+    assert body["valid"] is False
+    assert {r["rule"] for r in body["invalid_reasons"]} == {"FU-1"}
+    assert any("电话未接通" in r["message"] for r in body["invalid_reasons"])
+    with database.transaction() as s:
+        assert s.get(Customer, cid).last_valid_followup_at is None
+
+
+def test_fu1_valid_followup_moves_the_recycle_anchor(client, org, customers, database):
+    clock.set_now(at(date(2026, 11, 9), 15), frozen=True)
+    cid = customers(pool="private", owner_id=org["rep1"], protected_since=at(date(2026, 11, 2)))
+    resp = _post(
+        client,
+        auth_headers(client, "rep1"),
+        cid,
+        content=GOOD,
+        attitude="积极",
+        next_followup_on="2026-11-12",
+    )
+    assert resp.json()["valid"] is True and resp.json()["invalid_reasons"] == []
+    assert run_daily(database, date(2026, 11, 10))["recycled"] == []
+    due = client.get(f"/api/v1/customers/{cid}/recycle", headers=auth_headers(client, "rep1")).json()
+    assert due["recycle_due_on"] == "2026-11-17"
+
+
+def test_fu1_duplicate_content_of_same_customer_invalid(client, org, customers):
+    cid = customers(pool="private", owner_id=org["rep1"], protected_since=at(date(2026, 11, 2)))
+    rep = auth_headers(client, "rep1")
+    assert _post(client, rep, cid, content=GOOD).json()["valid"]
+    again = _post(client, rep, cid, content=GOOD.replace("，", " ").replace("（", "(").replace("）", ")"))
+    assert [r["clause"] for r in again.json()["invalid_reasons"]] == ["c"]
+    other = customers(pool="private", owner_id=org["rep1"], protected_since=at(date(2026, 11, 2)))
+    assert _post(client, rep, other, content=GOOD).json()["valid"]
+
+
+def test_fu1_english_reasons(client, org, customers):
+    cid = customers(pool="private", owner_id=org["rep1"], protected_since=at(date(2026, 11, 2)))
+    body = _post(client, auth_headers(client, "rep1", lang="en"), cid, content="太短了").json()
+    assert "at least" in body["invalid_reasons"][0]["message"]
+
+
+def test_fu3_only_owner_and_supervisors_write(client, org, customers):
+    cid = customers(pool="private", owner_id=org["rep1"], protected_since=at(date(2026, 11, 2)))
+    assert _post(client, auth_headers(client, "rep2"), cid, content=GOOD).status_code == 404
+    assert _post(client, auth_headers(client, "cs"), cid, content=GOOD).status_code == 403
+    assert _post(client, auth_headers(client, "sup"), cid, content=GOOD).status_code == 201
+    pub = customers(pool="public")
+    assert _post(client, auth_headers(client, "rep2"), pub, content=GOOD).status_code == 403
+
+
+def test_mem1_open_member_customer_accepts_other_reps(client, org, customers):
+    cid = customers(
+        pool="private",
+        owner_id=org["rep1"],
+        protected_since=at(date(2026, 1, 2)),
+        member_until=date.today() + timedelta(days=300),
+        open_for_redevelopment=True,
+    )
+    resp = _post(client, auth_headers(client, "rep2"), cid, content=GOOD)
+    assert resp.status_code == 201 and resp.json()["valid"]
+
+
+def test_pool15_former_owner_reads_only_own_followups(client, org, customers):
+    cid = customers(pool="private", owner_id=org["rep1"], protected_since=at(date(2026, 11, 2)))
+    _post(client, auth_headers(client, "rep1"), cid, content=GOOD)
+    _post(client, auth_headers(client, "sup"), cid, content=GOOD + "，主管陪同")
+    body = {"items": [{"customer_id": cid, "to_user_id": org["rep2"]}], "reason": "调整"}
+    pid = client.post(
+        "/api/v1/allocation/reallocations", json=body, headers=auth_headers(client, "sup")
+    ).json()["id"]
+    client.post(f"/api/v1/allocation/plans/{pid}/approve", headers=auth_headers(client, "gm"))
+    client.post(f"/api/v1/allocation/plans/{pid}/approve", headers=auth_headers(client, "manager"))
+    assert (
+        client.post(f"/api/v1/allocation/plans/{pid}/execute", headers=auth_headers(client, "cs")).status_code
+        == 200
+    )
+    former = client.get(f"/api/v1/customers/{cid}/followups", headers=auth_headers(client, "rep1")).json()
+    assert [f["author"]["id"] for f in former["items"]] == [org["rep1"]]
+    current = client.get(f"/api/v1/customers/{cid}/followups", headers=auth_headers(client, "rep2")).json()
+    assert current["total"] == 2
+    assert (
+        client.get(f"/api/v1/customers/{cid}/followups", headers=auth_headers(client, "rep3")).status_code
+        == 404
+    )
+
+
+def test_fu6_filter_and_export(client, org, customers):
+    cid = customers(pool="private", owner_id=org["rep1"], protected_since=at(date(2026, 11, 2)))
+    rep = auth_headers(client, "rep1")
+    _post(client, rep, cid, content=GOOD)
+    _post(client, rep, cid, content="无人接听", subject="致电")
+    only_valid = client.get(
+        f"/api/v1/customers/{cid}/followups", params={"valid": "true"}, headers=rep
+    ).json()
+    assert only_valid["total"] == 1
+    xlsx = client.get(f"/api/v1/customers/{cid}/followups", params={"format": "xlsx"}, headers=rep)
+    assert xlsx.status_code == 200
+    import io
+
+    rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
+    assert len(rows) == 3 and rows[0][2] == "主题"
+
+
+def test_fu4_reminder_on_next_followup_date_follows_the_owner(client, org, customers, database):
+    from sqlalchemy import select
+
+    from poolcrm.notify.models import Notification
+
+    cid = customers(pool="private", owner_id=org["rep1"], protected_since=at(date(2026, 11, 2)))
+    _post(client, auth_headers(client, "rep1"), cid, content=GOOD, next_followup_on="2026-11-12")
+    assert run_daily(database, date(2026, 11, 11))["reminded"] == []
+    result = run_daily(database, date(2026, 11, 12))
+    assert len(result["reminded"]) == 1
+    with database.transaction() as s:
+        note = s.scalar(select(Notification).where(Notification.rule == "FU-4"))
+        assert note.user_id == org["rep1"]
+
+
+def test_fu5_first_contact_overdue_flagged(client, org, customers):
+    clock.set_now(at(date(2026, 11, 4), 9), frozen=True)
+    cid = customers(pool="private", owner_id=org["rep1"], protected_since=at(date(2026, 11, 2), 9))
+    items = client.get("/api/v1/pools/mine", headers=auth_headers(client, "rep1")).json()["items"]
+    assert items[0]["id"] == cid and items[0]["first_contact_overdue"]
+
+
+def test_fu1_live_preview(client, org, customers):
+    rep = auth_headers(client, "rep1")
+    body = client.post(
+        "/api/v1/followups/preview", json={"subject": "致电", "content": "你好！"}, headers=rep
+    ).json()
+    assert body["count"] == 2 and body["valid"] is False and body["reasons"][0]["clause"] == "b"
