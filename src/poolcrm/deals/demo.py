@@ -1,0 +1,253 @@
+"""Demo deals (DEAL-*): on the demo reps' private direct customers, across categories and stages,
+with progress records, category changes over the last months, a few won and lost. Everything
+goes through `deals.service` at the time it "happened" (the demo moves the clock, then restores it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from poolcrm import clock
+from poolcrm.customers.models import POOL_PRIVATE, Customer
+from poolcrm.deals import service
+from poolcrm.deals.schemas import DealIn, DealPatch, DetailsIn, LoseIn, ProductIn, ProgressIn, WinIn
+from poolcrm.org.models import User
+
+ORDER = 50
+REPS = ("zhangwei", "lina", "liuyang", "sunli", "ka1", "ka2", "sup1", "sup2", "wangfang", "zhaomin")
+
+# (deal name, intention, products [(name, model, qty, unit price)], details)
+PROJECTS: list[tuple[str, str, list[tuple[str, str, int, int]], dict[str, str]]] = [
+    (
+        "档案数字化扫描项目",
+        "扫描仪",
+        [("高速文档扫描仪", "FS-9120", 4, 12800), ("扫描管理软件", "DocCap 5", 1, 9800)],
+        {
+            "purchase_reason": "档案室纸质档案数字化",
+            "purchase_form": "公开招标",
+            "budget": "约6万元",
+            "requirements": "双面120页/分钟，支持A3",
+            "execution_time": "本季度内",
+            "competitors": "富士通、柯达",
+        },
+    ),
+    (
+        "数据中心存储扩容",
+        "存储系统",
+        [("统一存储阵列", "US-5600", 2, 168000), ("扩展柜", "DE-24", 4, 26000)],
+        {
+            "purchase_reason": "业务数据增长，现有容量不足",
+            "purchase_form": "竞争性谈判",
+            "budget": "45万元",
+            "requirements": "可用容量200TB，双活",
+            "execution_time": "下半年",
+            "competitors": "华为、浪潮",
+        },
+    ),
+    (
+        "办公打印集中采购",
+        "打印机",
+        [("A3彩色多功能一体机", "MX-3071", 12, 18500), ("硒鼓", "TN-320", 60, 480)],
+        {
+            "purchase_reason": "打印设备老化，统一管理",
+            "purchase_form": "询价采购",
+            "budget": "25万元",
+            "requirements": "支持刷卡打印与用量统计",
+            "execution_time": "两个月内",
+            "competitors": "理光、京瓷",
+        },
+    ),
+    (
+        "影像归档软件升级",
+        "软件",
+        [("影像归档系统授权", "ImgArc 8", 1, 88000), ("实施服务", "人天", 20, 1800)],
+        {
+            "purchase_reason": "旧系统停止维护",
+            "purchase_form": "单一来源",
+            "budget": "12万元",
+            "requirements": "与OA系统集成，国产化适配",
+            "execution_time": "明年上半年",
+            "competitors": "本地软件商",
+        },
+    ),
+    (
+        "年度耗材框架协议",
+        "耗材",
+        [("原装墨粉", "TN-4520", 200, 420), ("维护套件", "MK-110", 30, 1600)],
+        {
+            "purchase_reason": "年度耗材统一采购",
+            "purchase_form": "框架协议",
+            "budget": "13万元/年",
+            "requirements": "48小时到货",
+            "execution_time": "年初签约",
+            "competitors": "耗材代理商",
+        },
+    ),
+    (
+        "分支机构综合设备配置",
+        "综合设备",
+        [("扫描打印一体站", "CS-200", 15, 9800), ("小型存储", "NAS-4", 15, 6200)],
+        {
+            "purchase_reason": "新设15个分支网点",
+            "purchase_form": "公开招标",
+            "budget": "25万元",
+            "requirements": "统一交付、统一运维",
+            "execution_time": "网点开业前",
+            "competitors": "系统集成商",
+        },
+    ),
+]
+
+PROGRESS: list[tuple[str, str]] = [
+    ("与{contact}电话沟通，对方确认{project}已列入今年采购计划，预算正在走审批流程", "发送产品资料和报价单"),
+    ("上门拜访{contact}，演示了样机，客户对速度和稳定性表示认可，提出需要对接现有系统", "安排技术交流会"),
+    ("与信息中心技术负责人开会讨论{project}方案细节，确认了配置清单和交付周期", "提交正式技术方案"),
+    ("{contact}反馈竞争对手报价偏低，我方说明了售后服务优势，客户同意进入商务谈判", "准备商务报价与合同草案"),
+    ("客户采购部召集{project}评审会，我方方案排名第一，等待领导最终审批", "跟进审批进度，准备合同"),
+]
+
+Step = tuple[int, int, Callable[[], None]]  # (days ago, order, action)
+
+
+def _products(items: list[tuple[str, str, int, int]]) -> list[ProductIn]:
+    return [ProductIn(name=n, model=m, quantity=Decimal(q), unit_price=Decimal(p)) for n, m, q, p in items]
+
+
+def populate(session: Session, ctx: Any) -> None:
+    """ctx: poolcrm.demo.DemoContext (users by username)."""
+    reps = [ctx.users[name] for name in REPS if name in ctx.users]
+    if not reps:
+        return
+    was_overridden = clock.is_overridden()
+    real_start = clock.now()
+    steps: list[Step] = []
+    deals: dict[str, int] = {}
+
+    def at(days_ago: int) -> datetime:
+        return real_start - timedelta(days=days_ago)
+
+    def plan(rep: User, customer: Customer, n: int) -> None:
+        name, intention, items, details = PROJECTS[n % len(PROJECTS)]
+        key = f"{customer.id}:{n}"
+        scenario = n % 6
+        contact = customer.contact_name or "客户"
+
+        def create(category: str, stage: int, close_in: int) -> Callable[[], None]:
+            def run() -> None:
+                data = DealIn(
+                    customer_id=customer.id,
+                    name=name,
+                    category=category,
+                    stage=stage,  # type: ignore[arg-type]
+                    expected_close_on=clock.today() + timedelta(days=close_in),
+                    intention=intention,
+                    products=_products(items),
+                    details=DetailsIn(**details),
+                )
+                deals[key] = service.create_deal(session, rep, data).id
+
+            return run
+
+        def progress(i: int) -> Callable[[], None]:
+            def run() -> None:
+                text, nxt = PROGRESS[i % len(PROGRESS)]
+                details_text = f"{text.format(contact=contact, project=name)}（{clock.today():%m月%d日}）"
+                service.add_progress(
+                    session, rep, deals[key], ProgressIn(details=details_text, next_plan=nxt)
+                )
+
+            return run
+
+        def move(category: str | None, stage: int, close_in: int) -> Callable[[], None]:
+            def run() -> None:
+                fields: dict[str, Any] = {"stage": stage}
+                if category:
+                    fields.update(
+                        category=category,
+                        status="focus" if category == "short" else "active",
+                        expected_close_on=clock.today() + timedelta(days=close_in),
+                    )
+                service.update_deal(session, rep, deals[key], DealPatch(**fields))
+
+            return run
+
+        def win(amount: int) -> Callable[[], None]:
+            def run() -> None:
+                contract = f"HT{clock.today():%Y%m%d}{customer.id:04d}"
+                service.win_deal(
+                    session, rep, deals[key], WinIn(actual_amount=Decimal(amount), contract_no=contract)
+                )
+
+            return run
+
+        def lose(reason: str) -> Callable[[], None]:
+            def run() -> None:
+                service.lose_deal(session, rep, deals[key], LoseIn(reason=reason))
+
+            return run
+
+        total = sum(q * p for _, _, q, p in items)
+        if scenario == 0:  # mid → short, moving well
+            steps.extend(
+                [
+                    (42, 0, create("mid", 2, 150)),
+                    (35, 1, progress(0)),
+                    (21, 1, move("short", 4, 60)),
+                    (14, 1, progress(1)),
+                    (4, 1, move(None, 5, 0)),
+                    (3, 2, progress(2)),
+                ]
+            )
+        elif scenario == 1:  # mid, early
+            steps.extend([(26, 0, create("mid", 2, 200)), (12, 1, progress(0)), (5, 1, move(None, 3, 0))])
+        elif scenario == 2:  # lead, far away
+            steps.extend([(11, 0, create("lead", 1, 450)), (6, 1, progress(0))])
+        elif scenario == 3:  # won last month / this month
+            steps.extend(
+                [
+                    (95, 0, create("short", 3, 70)),
+                    (80, 1, progress(1)),
+                    (60, 1, move(None, 6, 0)),
+                    (45, 1, progress(3)),
+                    (38, 1, move(None, 8, 0)),
+                    (6 + n % 20, 1, win(int(total * 0.95))),
+                ]
+            )
+        elif scenario == 4:  # lost to a competitor
+            steps.extend(
+                [
+                    (65, 0, create("mid", 2, 120)),
+                    (50, 1, progress(0)),
+                    (30, 1, move(None, 3, 0)),
+                    (12, 1, lose("客户最终选择了竞争对手的低价方案，预算被压缩")),
+                ]
+            )
+        else:  # short, overdue: no progress for weeks
+            steps.extend([(33, 0, create("short", 3, 50)), (24, 1, progress(2)), (20, 1, move(None, 7, 0))])
+
+    for rep in reps:
+        customers = session.scalars(
+            select(Customer)
+            .where(
+                Customer.owner_id == rep.id, Customer.pool == POOL_PRIVATE, Customer.customer_type == "direct"
+            )
+            .order_by(Customer.id)
+            .limit(6)
+        ).all()
+        for n, customer in enumerate(customers):
+            plan(rep, customer, n + rep.id)
+    try:
+        for days_ago, _, action in sorted(steps, key=lambda s: (-s[0], s[1])):
+            clock.set_now(at(days_ago), frozen=True)
+            action()
+            session.flush()
+    finally:
+        if was_overridden:
+            clock.set_now(real_start)
+        else:
+            clock.reset()

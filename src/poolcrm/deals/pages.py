@@ -1,0 +1,428 @@
+"""Deal pages: list with filters, pipeline board (drag to change stage), detail with progress
+timeline, new-deal form, analytics with ECharts and the VIO-4 scorecard. Every action goes
+through `deals.service`, exactly like the API."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from poolcrm.customers.models import POOL_PRIVATE, Customer
+from poolcrm.deals import rules, service
+from poolcrm.deals.schemas import DealIn, DealPatch, DetailsIn, LoseIn, ProductIn, ProgressIn, WinIn
+from poolcrm.errors import AppError, InvalidInput
+from poolcrm.org.models import Department, User
+from poolcrm.org.service import visible_owner_ids
+from poolcrm.policy.service import get_policy
+from poolcrm.web.deps import DB, CurrentUser, Lang
+from poolcrm.web.render import page
+
+router = APIRouter()
+
+
+def _common(db: DB) -> dict[str, Any]:
+    return {
+        "CATEGORY_LABELS": rules.CATEGORY_LABELS,
+        "STATUS_LABELS": rules.STATUS_LABELS,
+        "DETAIL_LABELS": rules.DETAIL_LABELS,
+        "OPEN_CATEGORIES": rules.OPEN_CATEGORIES,
+        "OPEN_STATUSES": rules.OPEN_STATUSES,
+        "stages": service.stage_table(db),
+    }
+
+
+def _message(exc: AppError, lang: str) -> str:
+    err = exc.render(lang)["error"]
+    fields = err["details"].get("fields") if isinstance(err["details"], dict) else None
+    if fields:
+        return f"{err['message']}（" + "；".join(f"{k}: {v}" for k, v in fields.items()) + "）"
+    return str(err["message"])
+
+
+def _script_json(value: Any) -> str:
+    """JSON safe inside a <script> element (user-entered names cannot close it)."""
+    return json.dumps(value, ensure_ascii=False).replace("</", "<\\/")
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(str(value)) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _owners(db: DB, user: User) -> list[User]:
+    scope = visible_owner_ids(db, user)
+    q = select(User).where(User.active.is_(True), User.role_rows.any(role="sales"))
+    if scope is not None:
+        q = q.where(User.id.in_(scope))
+    return list(db.scalars(q.order_by(User.display_name)))
+
+
+# ---------------------------------------------------------------- list
+
+
+@router.get("/deals", response_class=HTMLResponse)
+def deal_list(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
+    qp = request.query_params
+    f = service.DealFilter(
+        owner=user.id if qp.get("owner") == "me" else _int(qp.get("owner")),
+        category=qp.get("category") if qp.get("category") in rules.CATEGORIES else None,
+        stage=_int(qp.get("stage")),
+        state=qp.get("state") if qp.get("state") in ("open", "closed") else None,
+        overdue=True if qp.get("overdue") == "1" else None,
+        q=qp.get("q") or None,
+    )
+    page_no = max(1, _int(qp.get("page")) or 1)
+    deals, total = service.list_deals(db, user, f, page=page_no, page_size=50)
+    lk = service.lookups(db, deals)
+    policy = get_policy(db)
+    items = [service.deal_out(db, d, lk, policy=policy) for d in deals]
+    return page(
+        request,
+        "deals/list.html",
+        db=db,
+        items=items,
+        total=total,
+        page_no=page_no,
+        f=f,
+        owners=_owners(db, user),
+        query=str(request.url.query),
+        **_common(db),
+    )
+
+
+# ---------------------------------------------------------------- board
+
+
+@router.get("/deals/board", response_class=HTMLResponse)
+def deal_board(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
+    owner = _int(request.query_params.get("owner"))
+    columns = service.board(db, user, owner=owner)
+    everything = [d for col in columns.values() for d in col]
+    lk = service.lookups(db, everything)
+    policy = get_policy(db)
+    cards = {
+        stage: [service.deal_out(db, d, lk, policy=policy) for d in col] for stage, col in columns.items()
+    }
+    totals = {
+        stage: (len(col), sum(c["amount"] for c in col), sum(c["weighted_amount"] for c in col))
+        for stage, col in cards.items()
+    }
+    floors = service.category_rules(db)
+    return page(
+        request,
+        "deals/board.html",
+        db=db,
+        cards=cards,
+        totals=totals,
+        owner=owner,
+        owners=_owners(db, user),
+        floors=floors,
+        **_common(db),
+    )
+
+
+# ---------------------------------------------------------------- new deal
+
+
+def _form_products(form: Any) -> list[dict[str, Any]]:
+    names, qtys = form.getlist("product_name"), form.getlist("product_quantity")
+    prices, models = form.getlist("product_unit_price"), form.getlist("product_model")
+    rows = []
+    for i, name in enumerate(names):
+        qty = qtys[i] if i < len(qtys) else ""
+        price = prices[i] if i < len(prices) else ""
+        model = models[i] if i < len(models) else ""
+        if not (str(name).strip() or str(qty).strip() or str(price).strip()):
+            continue
+        rows.append(
+            {"name": str(name), "quantity": str(qty), "unit_price": str(price), "model": str(model) or None}
+        )
+    return rows
+
+
+def _products_in(rows: list[dict[str, Any]]) -> list[ProductIn]:
+    out, bad = [], {}
+    for i, row in enumerate(rows):
+        try:
+            out.append(
+                ProductIn(
+                    name=row["name"],
+                    quantity=Decimal(row["quantity"] or "0"),
+                    unit_price=Decimal(row["unit_price"] or "-1"),
+                    model=row["model"],
+                )
+            )
+        except (InvalidOperation, ValidationError):
+            bad[f"products.{i}"] = "数量或单价格式不正确"
+    if bad:
+        raise InvalidInput(bad, rule="DEAL-4")
+    return out
+
+
+def _my_customers(db: DB, user: User) -> list[Customer]:
+    scope = visible_owner_ids(db, user)
+    q = select(Customer).where(Customer.pool == POOL_PRIVATE, Customer.customer_type == "direct")
+    if scope is not None:
+        q = q.where(Customer.owner_id.in_(scope))
+    return list(db.scalars(q.order_by(Customer.name).limit(500)))
+
+
+def _distributors(db: DB) -> list[Customer]:
+    return list(
+        db.scalars(
+            select(Customer)
+            .where(Customer.customer_type == "distributor", Customer.pool.in_(("private", "public", "bin")))
+            .order_by(Customer.name)
+            .limit(500)
+        )
+    )
+
+
+def _new_form(
+    request: Request,
+    db: DB,
+    user: User,
+    values: dict[str, Any],
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return page(
+        request,
+        "deals/new.html",
+        status_code=status_code,
+        db=db,
+        values=values,
+        customers=_my_customers(db, user),
+        distributors=_distributors(db),
+        intentions=get_policy(db).deal_product_categories,
+        flash=error,
+        flash_kind="error" if error else None,
+        **_common(db),
+    )
+
+
+@router.get("/deals/new", response_class=HTMLResponse)
+def deal_new(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
+    values = {
+        "customer_id": _int(request.query_params.get("customer_id")),
+        "category": "mid",
+        "stage": 2,
+        "status": "active",
+        "products": [{"name": "", "quantity": "1", "unit_price": "", "model": ""}],
+        "details": {},
+    }
+    return _new_form(request, db, user, values)
+
+
+@router.post("/deals/new", response_model=None)
+async def deal_create(request: Request, user: CurrentUser, db: DB, lang: Lang) -> Response:
+    form = await request.form()
+    details = {name: str(form.get(name) or "") for name in rules.DETAIL_FIELDS}
+    values = {
+        k: form.get(k)
+        for k in (
+            "customer_id",
+            "name",
+            "category",
+            "stage",
+            "status",
+            "expected_close_on",
+            "intention",
+            "channel_customer_id",
+        )
+    }
+    values["products"] = _form_products(form) or [
+        {"name": "", "quantity": "1", "unit_price": "", "model": ""}
+    ]
+    values["details"] = details
+    try:
+        try:
+            data = DealIn(
+                customer_id=_int(values["customer_id"]) or 0,
+                name=str(values["name"] or ""),
+                category=values["category"],
+                stage=_int(values["stage"]) or 0,  # type: ignore[arg-type]
+                status=values["status"] or "active",  # type: ignore[arg-type]
+                expected_close_on=date.fromisoformat(str(values["expected_close_on"])),
+                intention=str(values["intention"] or "") or None,
+                products=_products_in(_form_products(form)),
+                details=DetailsIn(**details),
+                channel_customer_id=_int(values["channel_customer_id"]),
+            )
+        except (ValidationError, ValueError) as exc:
+            raise InvalidInput({"form": "请完整填写客户、名称、分类、阶段和预计成交日期"}) from exc
+        deal = service.create_deal(db, user, data)
+    except AppError as exc:
+        db.rollback()
+        return _new_form(request, db, user, values, _message(exc, lang), exc.status)
+    return RedirectResponse(f"/deals/{deal.id}", status_code=303)
+
+
+# ---------------------------------------------------------------- analytics (DEAL-9) and scorecard (VIO-4)
+
+
+@router.get("/deals/analytics", response_class=HTMLResponse)
+def deal_analytics(request: Request, user: CurrentUser, db: DB, lang: Lang) -> HTMLResponse:
+    qp = request.query_params
+    period = qp.get("period") or None
+    owner = _int(qp.get("owner"))
+    team = _int(qp.get("team"))
+    try:
+        by_stage = service.analytics(db, user, period=period, by="stage", owner=owner, team=team)
+    except AppError:
+        period = None
+        by_stage = service.analytics(db, user, period=None, by="stage", owner=owner, team=team)
+    by_owner = service.analytics(db, user, period=period, by="owner", owner=owner, team=team)
+    by_team = service.analytics(db, user, period=period, by="team", owner=owner, team=team)
+    by_category = service.analytics(db, user, period=period, by="category", owner=owner, team=team)
+    trend = service.trend(db, user, period=period, months=12, owner=owner, team=team)
+    charts = {"stage": by_stage, "owner": by_owner, "team": by_team, "category": by_category, "trend": trend}
+    teams = list(
+        db.scalars(select(Department).where(Department.kind.in_(("sales", "ka"))).order_by(Department.name))
+    )
+    return page(
+        request,
+        "deals/analytics.html",
+        db=db,
+        charts_json=_script_json(charts),
+        stages_json=_script_json([s.__dict__ for s in service.stage_table(db)]),
+        by_stage=by_stage,
+        by_owner=by_owner,
+        period=by_stage["period"],
+        owner=owner,
+        team=team,
+        owners=_owners(db, user),
+        teams=teams,
+        scorecard=service.scorecard(db, user),
+        **_common(db),
+    )
+
+
+# ---------------------------------------------------------------- detail and actions
+
+
+def _detail(
+    request: Request,
+    db: DB,
+    user: User,
+    deal_id: int,
+    *,
+    flash: str | None = None,
+    flash_kind: str | None = None,
+    status_code: int = 200,
+    lang: str = "zh",
+) -> HTMLResponse:
+    deal = service.get_deal(db, user, deal_id)
+    progress = service.list_progress(db, user, deal_id)
+    ids = {p.author_id for p in progress}
+    users = {u.id: u for u in db.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    history = service.category_history(db, deal)
+    return page(
+        request,
+        "deals/detail.html",
+        status_code=status_code,
+        db=db,
+        deal=service.deal_out(db, deal, warnings=True),
+        progress=[service.progress_out(p, users, lang) for p in progress],
+        history=history,
+        may_act=service.may_act(db, user, deal),
+        flash=flash,
+        flash_kind=flash_kind,
+        subjects=service.followup_subjects(),
+        **_common(db),
+    )
+
+
+@router.get("/deals/{deal_id}", response_class=HTMLResponse)
+def deal_detail(request: Request, deal_id: int, user: CurrentUser, db: DB, lang: Lang) -> HTMLResponse:
+    return _detail(request, db, user, deal_id, lang=lang)
+
+
+async def _act(request: Request, db: DB, user: User, deal_id: int, lang: str, action: str) -> Response:
+    form = await request.form()
+    try:
+        if action == "progress":
+            progress = service.add_progress(
+                db,
+                user,
+                deal_id,
+                ProgressIn(
+                    details=str(form.get("details") or ""),
+                    next_plan=str(form.get("next_plan") or ""),
+                    counts_as_contact=form.get("counts_as_contact") == "1",
+                    subject=str(form.get("subject") or "致电"),
+                ),
+            )
+            if not progress.valid:
+                db.commit()
+                reasons = "；".join(
+                    r["message"] for r in service.progress_out(progress, lang=lang)["invalid_reasons"]
+                )
+                return _detail(request, db, user, deal_id, flash=reasons, flash_kind="warn", lang=lang)
+        elif action == "edit":
+            fields: dict[str, Any] = {}
+            for name in ("category", "status", "expected_close_on", "name"):
+                if form.get(name):
+                    fields[name] = form.get(name)
+            if form.get("stage") not in (None, ""):
+                fields["stage"] = _int(form.get("stage"))
+            deal = service.get_deal(db, user, deal_id)
+            if fields.get("category") == deal.category:
+                fields.pop("category")
+            try:
+                patch = DealPatch(**fields)
+            except ValidationError as exc:
+                raise InvalidInput({"form": "格式不正确"}) from exc
+            service.update_deal(db, user, deal_id, patch)
+        elif action == "win":
+            try:
+                amount = Decimal(str(form.get("actual_amount") or "0"))
+            except InvalidOperation:
+                amount = Decimal("0")
+            service.win_deal(
+                db, user, deal_id, WinIn(actual_amount=amount, contract_no=str(form.get("contract_no") or ""))
+            )
+        elif action == "lose":
+            service.lose_deal(db, user, deal_id, LoseIn(reason=str(form.get("reason") or "")))
+    except AppError as exc:
+        db.rollback()
+        return _detail(
+            request,
+            db,
+            user,
+            deal_id,
+            flash=_message(exc, lang),
+            flash_kind="error",
+            status_code=exc.status,
+            lang=lang,
+        )
+    return RedirectResponse(f"/deals/{deal_id}", status_code=303)
+
+
+@router.post("/deals/{deal_id}/progress", response_model=None)
+async def deal_progress(request: Request, deal_id: int, user: CurrentUser, db: DB, lang: Lang) -> Response:
+    return await _act(request, db, user, deal_id, lang, "progress")
+
+
+@router.post("/deals/{deal_id}/edit", response_model=None)
+async def deal_edit(request: Request, deal_id: int, user: CurrentUser, db: DB, lang: Lang) -> Response:
+    return await _act(request, db, user, deal_id, lang, "edit")
+
+
+@router.post("/deals/{deal_id}/win", response_model=None)
+async def deal_win(request: Request, deal_id: int, user: CurrentUser, db: DB, lang: Lang) -> Response:
+    return await _act(request, db, user, deal_id, lang, "win")
+
+
+@router.post("/deals/{deal_id}/lose", response_model=None)
+async def deal_lose(request: Request, deal_id: int, user: CurrentUser, db: DB, lang: Lang) -> Response:
+    return await _act(request, db, user, deal_id, lang, "lose")

@@ -1,0 +1,211 @@
+"""Browser: create a deal, move it across the board (and see a refusal), record progress, win it,
+see the customer become closed and the analytics change. Screenshots go to docs/screenshots/."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "docs" / "screenshots"
+PASSWORD = "secret-pass-1"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+SEED = """
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+from poolcrm.customers.models import Customer
+from poolcrm.db import Database, create_schema
+from poolcrm.org.schemas import DepartmentIn, UserIn
+from poolcrm.org.service import create_department, create_user
+
+SH = ZoneInfo("Asia/Shanghai")
+db = Database(URL); create_schema(db.engine)
+with db.transaction() as s:
+    sales = create_department(s, None, DepartmentIn(name="销售一部", kind="sales")).id
+    other = create_department(s, None, DepartmentIn(name="总经办", kind="other")).id
+    def user(name, display, roles, dept, sup=None):
+        data = UserIn(username=name, password=PASSWORD, display_name=display, roles=roles,
+                      department_id=dept, supervisor_id=sup, hired_on=date(2024, 1, 1))
+        return create_user(s, None, data).id
+    user("admin", "管理员", ["admin"], other)
+    sup = user("sup1", "王主管", ["supervisor"], sales)
+    rep = user("zhangwei", "张伟", ["sales"], sales, sup)
+    at = datetime(2026, 3, 1, 10, tzinfo=SH)
+    companies = [("上海晨光档案管理有限公司", "direct"), ("天津海河数据科技有限公司", "direct"),
+                 ("北京渠道通商贸有限公司", "distributor")]
+    for n, (name, kind) in enumerate(companies, start=1):
+        s.add(Customer(code=f"ABC2026{n:03d}", name=name, name_key=name, address="上海市徐汇区漕溪北路1号",
+                       contact_name="陈主任", phone=f"0216400{n:04d}", customer_type=kind, pool="private",
+                       owner_id=rep, protected_since=at, pool_entered_at=at, created_at=at, updated_at=at,
+                       tags=[]))
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    path = tmp_path_factory.mktemp("e2e_deals") / "e2e.db"
+    url = f"sqlite:///{path}"
+    env = {
+        **os.environ,
+        "POOLCRM_DB": url,
+        "POOLCRM_FAST_HASH": "1",
+        "POOLCRM_SCHEDULER": "0",
+        "POOLCRM_TEST_CLOCK": "1",
+        "POOLCRM_SECRET": "e2e-deals",
+    }
+    subprocess.run(
+        [sys.executable, "-c", f"URL = {url!r}\nPASSWORD = {PASSWORD!r}\n" + SEED],
+        env=env,
+        check=True,
+        cwd=ROOT,
+    )
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "poolcrm.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            httpx.get(f"{base}/login", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _login(browser, base, username):
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    page = ctx.new_page()
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button")
+    page.wait_for_url(f"{base}/")
+    return ctx, page
+
+
+def test_deal_lifecycle_in_the_browser(server, browser):
+    token = httpx.post(f"{server}/api/v1/auth/token", json={"username": "admin", "password": PASSWORD}).json()
+    admin = httpx.Client(
+        base_url=f"{server}/api/v1", headers={"Authorization": f"Bearer {token['access_token']}"}
+    )
+    assert admin.put("/admin/clock", json={"now": "2026-03-10T09:00:00+08:00"}).status_code == 200
+    ctx, page = _login(browser, server, "zhangwei")
+
+    page.goto(f"{server}/deals/analytics")
+    assert page.get_by_test_id("kpi-won").inner_text().strip() == "0 / 0"
+
+    # new deal: the default close date (tomorrow) is refused (DEAL-5), a real one is accepted
+    page.goto(f"{server}/deals/new")
+    form = page.get_by_test_id("deal-form")
+    form.locator("select[name=customer_id]").select_option(label="上海晨光档案管理有限公司 · ABC2026001")
+    form.locator("select[name=channel_customer_id]").select_option(label="北京渠道通商贸有限公司")
+    form.locator("input[name=name]").fill("档案数字化扫描项目")
+    form.locator("select[name=intention]").select_option("扫描仪")
+    form.locator("select[name=category]").select_option("short")
+    form.locator("select[name=stage]").select_option("3")
+    form.locator("input[name=expected_close_on]").fill("2026-03-11")
+    form.locator("input[name=product_name]").fill("高速文档扫描仪")
+    form.locator("input[name=product_model]").fill("FS-9120")
+    form.locator("input[name=product_quantity]").fill("4")
+    form.locator("input[name=product_unit_price]").fill("12800")
+    for name, value in [
+        ("purchase_reason", "档案室数字化"),
+        ("purchase_form", "公开招标"),
+        ("budget", "6万元"),
+        ("requirements", "双面120页/分钟"),
+        ("execution_time", "二季度"),
+        ("competitors", "富士通"),
+    ]:
+        form.locator(f"textarea[name={name}]").fill(value)
+    form.locator("button.primary").click()
+    assert "DEAL-5" in page.locator(".flash.error").inner_text()
+    page.get_by_test_id("deal-form").locator("input[name=expected_close_on]").fill("2026-05-20")
+    page.get_by_test_id("deal-form").locator("button.primary").click()
+    page.wait_for_url(f"{server}/deals/*")
+    deal_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+    assert "阶段 3" in page.get_by_test_id("deal-stage").inner_text()
+
+    # board: drag from stage 3 to stage 5; moving below the short floor is refused with the rule
+    page.goto(f"{server}/deals/board")
+    card = page.get_by_test_id(f"deal-{deal_id}")
+    assert page.get_by_test_id("stage-3").get_by_test_id(f"deal-{deal_id}").count() == 1
+    card.drag_to(page.get_by_test_id("stage-5"))
+    page.get_by_test_id("stage-5").get_by_test_id(f"deal-{deal_id}").wait_for(timeout=5000)
+    page.get_by_test_id(f"deal-{deal_id}").locator("select.move-stage").select_option("2")
+    flash = page.locator("#board-flash")
+    flash.wait_for(state="visible", timeout=5000)
+    assert "DEAL-2" in flash.inner_text()
+    assert page.get_by_test_id("stage-5").get_by_test_id(f"deal-{deal_id}").count() == 1
+    page.screenshot(path=str(SHOTS / "deals_board.png"), full_page=True)
+
+    # progress: recorded, shown in the timeline
+    page.goto(f"{server}/deals/{deal_id}")
+    progress = page.get_by_test_id("progress-form")
+    progress.locator("textarea[name=details]").fill(
+        "上门拜访陈主任，演示样机，客户确认预算已批复，要求下周提交正式方案"
+    )
+    progress.locator("input[name=next_plan]").fill("提交正式方案和报价")
+    progress.locator("button.primary").click()
+    page.get_by_test_id("timeline").get_by_text("客户确认预算已批复").wait_for(timeout=5000)
+
+    # win: the customer becomes closed (CUS-12)
+    win = page.get_by_test_id("win-form")
+    win.locator("input[name=actual_amount]").fill("50000")
+    win.locator("input[name=contract_no]").fill("HT-2026-0310")
+    win.locator("button.primary").click()
+    page.get_by_test_id("deal-category").get_by_text("已成交").wait_for(timeout=5000)
+    assert page.get_by_test_id("customer-status").inner_text().strip() == "closed"
+
+    # the charts change
+    page.goto(f"{server}/deals/analytics")
+    assert page.get_by_test_id("kpi-won").inner_text().strip() == "1 / 0"
+    page.wait_for_selector("#chart-stage[data-ready='1'] canvas", timeout=5000)
+    page.screenshot(path=str(SHOTS / "deals_analytics.png"), full_page=True)
+    ctx.close()
