@@ -1,0 +1,531 @@
+"""Chinese company names, phones and addresses: normalisation and comparison (CUS-2..7).
+
+Everything here is pure (no database): the duplicate check (`dedupe`), the form checks
+(`service.check_fields`) and the importer call these functions, so the same input is judged
+the same way everywhere.
+
+The normal form of a name (`name_key`) sees through what CUS-7 lists: Traditional vs
+Simplified characters, full-width vs half-width, `（）` vs `()`, spaces and punctuation,
+legal-form suffixes and a leading province/city.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import phonenumbers
+from opencc import OpenCC
+from pypinyin import Style, lazy_pinyin
+from rapidfuzz import fuzz
+
+_T2S = OpenCC("t2s")
+
+# Longest first, so that "股份有限公司" is removed whole and not as "有限公司".
+LEGAL_SUFFIXES_DEFAULT: tuple[str, ...] = tuple(
+    sorted(
+        {
+            "集团股份有限公司",
+            "集团有限责任公司",
+            "集团有限公司",
+            "股份有限公司",
+            "有限责任公司",
+            "股份公司",
+            "有限公司",
+            "集团公司",
+            "总公司",
+            "集团",
+            "公司",
+            "有限合伙",
+            "合伙企业",
+            "个人独资企业",
+            "工作室",
+            "商行",
+            "厂",
+        },
+        key=len,
+        reverse=True,
+    )
+)
+
+_PROVINCES = [
+    "北京",
+    "天津",
+    "上海",
+    "重庆",
+    "河北",
+    "山西",
+    "辽宁",
+    "吉林",
+    "黑龙江",
+    "江苏",
+    "浙江",
+    "安徽",
+    "福建",
+    "江西",
+    "山东",
+    "河南",
+    "湖北",
+    "湖南",
+    "广东",
+    "海南",
+    "四川",
+    "贵州",
+    "云南",
+    "陕西",
+    "甘肃",
+    "青海",
+    "台湾",
+    "内蒙古",
+    "广西",
+    "西藏",
+    "宁夏",
+    "新疆",
+    "香港",
+    "澳门",
+]
+_CITIES = [
+    "深圳",
+    "广州",
+    "杭州",
+    "南京",
+    "苏州",
+    "成都",
+    "武汉",
+    "西安",
+    "长沙",
+    "郑州",
+    "济南",
+    "青岛",
+    "大连",
+    "沈阳",
+    "哈尔滨",
+    "长春",
+    "厦门",
+    "福州",
+    "宁波",
+    "无锡",
+    "合肥",
+    "南昌",
+    "昆明",
+    "贵阳",
+    "南宁",
+    "太原",
+    "石家庄",
+    "兰州",
+    "西宁",
+    "银川",
+    "乌鲁木齐",
+    "呼和浩特",
+    "拉萨",
+    "海口",
+    "三亚",
+    "珠海",
+    "佛山",
+    "东莞",
+    "中山",
+    "惠州",
+    "温州",
+    "绍兴",
+    "嘉兴",
+    "金华",
+    "台州",
+    "常州",
+    "南通",
+    "扬州",
+    "徐州",
+    "烟台",
+    "潍坊",
+    "唐山",
+    "保定",
+    "洛阳",
+    "宜昌",
+    "襄阳",
+    "株洲",
+    "岳阳",
+    "绵阳",
+    "柳州",
+    "桂林",
+    "泉州",
+    "漳州",
+]
+_AUTONOMOUS = {
+    "内蒙古": "自治区",
+    "广西": "壮族自治区",
+    "西藏": "自治区",
+    "宁夏": "回族自治区",
+    "新疆": "维吾尔自治区",
+    "香港": "特别行政区",
+    "澳门": "特别行政区",
+}
+
+
+def _region_prefixes() -> tuple[str, ...]:
+    out: set[str] = set()
+    for p in _PROVINCES:
+        out |= {p, p + "省", p + "市", p + _AUTONOMOUS.get(p, "省")}
+        if p in _AUTONOMOUS:
+            out.add(p + "自治区")
+    for c in _CITIES:
+        out |= {c, c + "市"}
+    return tuple(sorted(out, key=len, reverse=True))
+
+
+REGION_PREFIXES: tuple[str, ...] = _region_prefixes()
+
+# Reason codes of a match and their text (zh, en); `dedupe.reason_text` picks the language.
+REASON_TEXT: dict[str, tuple[str, str]] = {
+    "same_name": ("名称相同", "Same name"),
+    "traditional": ("繁简写法不同", "Traditional/Simplified spelling"),
+    "width": ("全角/半角不同", "Full-width/half-width characters"),
+    "punctuation": ("空格或标点不同", "Spaces or punctuation differ"),
+    "legal_suffix": ("去掉公司后缀后相同", "Same without the legal-form suffix"),
+    "region_prefix": ("去掉省市前缀后相同", "Same without the province/city prefix"),
+    "contains": ("一个名称包含另一个", "One name contains the other"),
+    "similar_name": ("名称相似", "Similar name"),
+    "same_initials": ("拼音首字母相同", "Same pinyin initials"),
+    "same_phone": ("电话相同", "Same phone number"),
+}
+
+_PUNCT_CATEGORIES = ("P", "S", "Z", "C")
+
+
+@lru_cache(maxsize=65536)
+def to_simplified(text: str) -> str:
+    """Traditional → Simplified Chinese (OpenCC t2s); other text unchanged."""
+    if not text or text.isascii():
+        return text
+    return str(_T2S.convert(text))
+
+
+def _width(text: str) -> str:
+    """Full-width letters, digits and brackets → half-width (NFKC)."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def _strip_punct(text: str) -> str:
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] not in _PUNCT_CATEGORIES)
+
+
+@lru_cache(maxsize=65536)
+def normalize_text(text: str) -> str:
+    """Half-width, Simplified, lower-case, without spaces and punctuation."""
+    if not text:
+        return ""
+    return _strip_punct(to_simplified(_width(text)).lower())
+
+
+def _strip_region(text: str) -> str:
+    for prefix in REGION_PREFIXES:
+        if text.startswith(prefix) and len(text) > len(prefix) + 1:
+            return text[len(prefix) :]
+    return text
+
+
+def _strip_suffix(text: str, suffixes: Iterable[str] = LEGAL_SUFFIXES_DEFAULT) -> str:
+    for suffix in suffixes:
+        if text.endswith(suffix) and len(text) > len(suffix) + 1:
+            return text[: -len(suffix)]
+    return text
+
+
+@lru_cache(maxsize=262144)
+def name_key(name: str) -> str:
+    """CUS-7: the normal form two spellings of one company share.
+
+    `北京市友好創達信息科技有限公司`, `友好创达信息科技（北京）` and `北京 友好创达信息科技` all
+    give `友好创达信息科技`. A trailing bracketed region (`（北京）`) is dropped like a leading one.
+    """
+    if not name:
+        return ""
+    text = to_simplified(_width(name)).lower()
+    text = re.sub(r"\((?:" + "|".join(_PROVINCES + _CITIES) + r")[省市]?\)", "", text)
+    text = _strip_punct(text)
+    text = _strip_suffix(text)
+    text = _strip_region(text)
+    text = _strip_suffix(text)
+    return text
+
+
+def name_grams(name: str) -> list[str]:
+    """Character bigrams of the normal form, the index the candidate search uses."""
+    key = name_key(name)
+    if len(key) < 2:
+        return [key] if key else []
+    return [key[i : i + 2] for i in range(len(key) - 1)]
+
+
+@lru_cache(maxsize=65536)
+def pinyin_initials(name: str) -> str:
+    """`北京友好创达` → `bjyhcd` (for searching by initials)."""
+    key = normalize_text(name)
+    if not key:
+        return ""
+    return "".join(p[0] for p in lazy_pinyin(key, style=Style.FIRST_LETTER, errors="ignore") if p).lower()
+
+
+# ---- phones (CUS-6) -------------------------------------------------------------------------
+
+PHONE_PROBLEM = "电话号码格式不正确（固定电话请带区号，如 010-62345678；手机 11 位）"
+
+
+def _parse(raw: str) -> phonenumbers.PhoneNumber | None:
+    text = _width(str(raw)).strip()
+    text = re.sub(r"(转|ext\.?|x)\s*\d+$", "", text, flags=re.IGNORECASE).strip()
+    if not text:
+        return None
+    try:
+        return phonenumbers.parse(text, "CN")
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def validate_phone(raw: str) -> tuple[str | None, str | None]:
+    """CUS-6: (E.164, None) for a valid number, (None, problem) otherwise."""
+    number = _parse(raw)
+    if number is None or not phonenumbers.is_valid_number(number):
+        return None, PHONE_PROBLEM
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
+
+
+def phone_key(raw: str | None) -> str | None:
+    """The E.164 form of a phone number, or None when it is not one."""
+    if not raw:
+        return None
+    text = str(raw)
+    if text.startswith("+") and text[1:].isdigit():
+        return text
+    e164, _problem = validate_phone(text)
+    return e164
+
+
+def is_mobile(value: str) -> bool:
+    """CUS-6: a PRC mobile number."""
+    number = _parse(value)
+    if number is None or number.country_code != 86:
+        return False
+    kind = phonenumbers.number_type(number)
+    return kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+def format_phone(value: str) -> str:
+    """E.164 → how people write it (`138 0013 8000`, `010 6234 5678`)."""
+    number = _parse(value)
+    if number is None:
+        return value
+    fmt = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if number.country_code == 86
+        else (phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    )
+    return str(phonenumbers.format_number(number, fmt))
+
+
+# ---- comparison (CUS-7) ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Match:
+    """How alike two names are (0–100) and why."""
+
+    score: float
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _stages(name: str) -> list[str]:
+    """The forms a name passes through on its way to `name_key`, one per CUS-7 difference."""
+    width = _width(name)
+    simplified = to_simplified(width)
+    bare = _strip_punct(simplified.lower())
+    no_bracket_region = _strip_punct(
+        re.sub(r"\((?:" + "|".join(_PROVINCES + _CITIES) + r")[省市]?\)", "", simplified.lower())
+    )
+    no_suffix = _strip_suffix(no_bracket_region)
+    no_region = _strip_suffix(_strip_region(no_suffix))
+    return [name, width, simplified, bare, no_suffix, no_region]
+
+
+_STAGE_REASONS = ("width", "traditional", "punctuation", "legal_suffix", "region_prefix")
+
+
+def _differences(a: str, b: str) -> list[str]:
+    """The spelling differences between two names whose normal forms are equal."""
+    if a == b:
+        return ["same_name"]
+    sa, sb = _stages(a), _stages(b)
+    reasons = [
+        reason
+        for i, reason in enumerate(_STAGE_REASONS)
+        if sa[i] != sb[i] and (sa[i] != sa[i + 1] or sb[i] != sb[i + 1])
+    ]
+    return reasons or ["same_name"]
+
+
+def compare_names(
+    a: str,
+    b: str,
+    *,
+    query_phone: str | None = None,
+    candidate_phones: Sequence[str] = (),
+    floor: float = 50.0,
+) -> Match | None:
+    """CUS-7: score two company names; None when they are not alike at all (below `floor`).
+
+    Equal normal forms score 100 with the spelling differences as reasons; otherwise the score
+    is the best of rapidfuzz's ratio and a containment score on the normal forms, and a shared
+    phone number is added as a reason (and lifts the score to at least 90)."""
+    ka, kb = name_key(a), name_key(b)
+    phone_hit = bool(query_phone) and query_phone in set(candidate_phones)
+    if not ka or not kb:
+        return Match(90.0, ("same_phone",)) if phone_hit else None
+    if ka == kb:
+        reasons = _differences(a, b)
+        return Match(100.0, tuple(reasons + (["same_phone"] if phone_hit else [])))
+    # The brand weighs more than the trade words: 优地生物科技 and 优海生物科技 are two companies.
+    ratio = 0.6 * fuzz.ratio(brand(ka), brand(kb)) + 0.4 * fuzz.ratio(ka, kb)
+    reasons = ["similar_name"]
+    short, long_ = sorted((ka, kb), key=len)
+    if len(short) >= 3 and short in long_:
+        contained = 80 + 20 * len(short) / len(long_)
+        if contained > ratio:
+            ratio = contained
+            reasons = ["contains"]
+    if phone_hit:
+        ratio = max(ratio, 90.0)
+        reasons.append("same_phone")
+    if ratio < floor:
+        return None
+    return Match(round(float(ratio), 1), tuple(reasons))
+
+
+# Words that describe a trade rather than name a company; the rest of a name is its brand.
+TRADE_WORDS: tuple[str, ...] = tuple(
+    sorted(
+        set(
+            [
+                "信息",
+                "科技",
+                "技术",
+                "网络",
+                "软件",
+                "电子",
+                "机械",
+                "设备",
+                "新材料",
+                "材料",
+                "生物",
+                "医疗",
+                "器械",
+                "医药",
+                "贸易",
+                "商贸",
+                "建筑",
+                "工程",
+                "装饰",
+                "物流",
+                "餐饮",
+                "管理",
+                "文化",
+                "传媒",
+                "教育",
+                "咨询",
+                "人力资源",
+                "企业",
+                "环保",
+                "食品",
+                "汽车",
+                "服务",
+                "房地产",
+                "开发",
+                "物业",
+                "广告",
+                "实业",
+                "发展",
+                "投资",
+                "控股",
+                "国际",
+                "智能",
+                "数据",
+                "系统",
+                "通信",
+                "能源",
+                "化工",
+                "制造",
+                "销售",
+                "供应链",
+                "集团",
+                "股份",
+                "责任",
+            ]
+        ),
+        key=len,
+        reverse=True,
+    )
+)
+_TRADE_RE = re.compile("|".join(TRADE_WORDS))
+
+
+def brand(key: str) -> str:
+    """The distinctive part of a normal form: `友好创达信息科技` → `友好创达`."""
+    core = _TRADE_RE.sub("", key)
+    return core or key
+
+
+def is_exact_duplicate(a: str, b: str) -> bool:
+    """CUS-7: an exact normalised match, which blocks creation."""
+    ka = name_key(a)
+    return bool(ka) and ka == name_key(b)
+
+
+# ---- form warnings and problems (CUS-2..5) --------------------------------------------------
+
+_BRACKET_TAIL = re.compile(r"[（(][^（）()]*[)）]\s*$")
+_BRANCH_WORDS = ("分公司", "办事处", "营业部", "支公司", "分行", "支行", "分院", "分部", "分店", "门店")
+
+
+def abbreviation_warning(name: str, legal_suffixes: Sequence[str] | None = None) -> str | None:
+    """CUS-2: warn when a name has no legal-form suffix (a likely abbreviation)."""
+    suffixes = [to_simplified(_width(s)) for s in (legal_suffixes or LEGAL_SUFFIXES_DEFAULT) if s]
+    text = _BRACKET_TAIL.sub("", to_simplified(_width(name or "")).strip())
+    text = re.sub(r"\s+", "", text)
+    if not text:
+        return None
+    if any(text.endswith(s) for s in suffixes) or any(text.endswith(w) for w in _BRANCH_WORDS):
+        return None
+    return "名称可能是简称：请填写工商注册全称（如“……有限公司”）"
+
+
+def insurance_name_problem(name: str, contact_name: str | None) -> str | None:
+    """CUS-3: an insurance company's name ends with the contact's full name in brackets."""
+    text = _width(name or "").strip()
+    contact = _width(contact_name or "").strip()
+    m = re.search(r"\(([^()]+)\)$", text)
+    if not m:
+        return "保险公司名称须以联系人全名加括号结尾，如“中国人民保险集团某某支公司(代春燕)”"
+    if contact and to_simplified(m.group(1).strip()) != to_simplified(contact):
+        return "括号中的姓名须与联系人一致"
+    return None
+
+
+def securities_name_problem(name: str) -> str | None:
+    """CUS-4: a securities company's full licence name including the branch."""
+    text = to_simplified(_width(name or "")).strip()
+    if "证券" not in text:
+        return "证券公司名称须为完整牌照名称，如“华夏证券天仙桥营业部”"
+    if not text.endswith(("营业部", "分公司", "有限公司", "证券公司")) or text.endswith("证券"):
+        return "证券公司名称须包含营业部或分公司，如“华夏证券天仙桥营业部”"
+    return None
+
+
+_ADDRESS = re.compile(r"(省|市|自治区|特别行政区).*?(路|街|道|巷|胡同|大街|大道|弄|村|镇|里).*?(号|弄|栋|座)")
+
+
+def address_format_warning(address: str) -> str | None:
+    """CUS-5: suggest the format `xx市xx路xx号xx大厦x楼x室` (a warning only)."""
+    text = to_simplified(_width(address or "")).strip()
+    if not text or _ADDRESS.search(text):
+        return None
+    return "建议地址格式：xx市xx路xx号xx大厦x楼x室"
