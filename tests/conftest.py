@@ -46,8 +46,12 @@ class _PgDatabases:
         self.name = f"poolcrm_t_{os.environ.get('PYTEST_XDIST_WORKER', 'gw')}_{uuid.uuid4().hex[:8]}"
         self.admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
         with self.admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{self.name}" TEMPLATE template0 ENCODING \'UTF8\' '
-                              "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"))
+            conn.execute(
+                text(
+                    f"CREATE DATABASE \"{self.name}\" TEMPLATE template0 ENCODING 'UTF8' "
+                    "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
+                )
+            )
         self.url = f"{server}/{self.name}"
         self.db = Database(self.url)
         with self.db.engine.begin() as conn:
@@ -88,8 +92,9 @@ def _pg() -> Iterator[_PgDatabases | None]:
 
 
 @pytest.fixture(params=backends())
-def database(request: pytest.FixtureRequest, tmp_path: Path, _sqlite_template: Path,
-             _pg: _PgDatabases | None) -> Iterator[Database]:
+def database(
+    request: pytest.FixtureRequest, tmp_path: Path, _sqlite_template: Path, _pg: _PgDatabases | None
+) -> Iterator[Database]:
     """An empty, fully created database on each engine under test."""
     if request.param == "sqlite":
         path = tmp_path / "test.db"
@@ -127,7 +132,9 @@ def client(app: Any) -> Iterator[TestClient]:
         yield c
 
 
-def auth_headers(client: TestClient, username: str, password: str = PASSWORD, lang: str = "zh") -> dict[str, str]:
+def auth_headers(
+    client: TestClient, username: str, password: str = PASSWORD, lang: str = "zh"
+) -> dict[str, str]:
     resp = client.post("/api/v1/auth/token", json={"username": username, "password": password})
     assert resp.status_code == 200, resp.text
     return {"Authorization": f"Bearer {resp.json()['access_token']}", "Accept-Language": lang}
@@ -140,16 +147,33 @@ def make_user(database: Database) -> Callable[..., int]:
     from poolcrm.org.schemas import DepartmentIn, UserIn
     from poolcrm.org.service import create_department, create_user
 
-    def _make(username: str, roles: list[str] | None = None, *, dept: str = "销售一部", kind: str = "sales",
-              supervisor_id: int | None = None, hired_on: date = date(2024, 1, 1), **extra: Any) -> int:
+    def _make(
+        username: str,
+        roles: list[str] | None = None,
+        *,
+        dept: str = "销售一部",
+        kind: str = "sales",
+        supervisor_id: int | None = None,
+        hired_on: date = date(2024, 1, 1),
+        **extra: Any,
+    ) -> int:
         with database.transaction() as s:
             dep = s.query(Department).filter_by(name=dept).one_or_none()
             dept_id = dep.id if dep else create_department(s, None, DepartmentIn(name=dept, kind=kind)).id
-            user = create_user(s, None, UserIn(
-                username=username, password=PASSWORD, display_name=extra.pop("display_name", username),
-                roles=roles or ["sales"], department_id=dept_id, supervisor_id=supervisor_id, hired_on=hired_on,
-                **extra,
-            ))
+            user = create_user(
+                s,
+                None,
+                UserIn(
+                    username=username,
+                    password=PASSWORD,
+                    display_name=extra.pop("display_name", username),
+                    roles=roles or ["sales"],
+                    department_id=dept_id,
+                    supervisor_id=supervisor_id,
+                    hired_on=hired_on,
+                    **extra,
+                ),
+            )
             return user.id
 
     return _make

@@ -19,7 +19,16 @@ def _sqlite_path(url: str) -> str:
 
 def _pg_args(url: str) -> tuple[list[str], dict[str, str]]:
     u = make_url(url)
-    args = ["-h", u.host or "127.0.0.1", "-p", str(u.port or 5432), "-U", u.username or "postgres", "-d", u.database or ""]
+    args = [
+        "-h",
+        u.host or "127.0.0.1",
+        "-p",
+        str(u.port or 5432),
+        "-U",
+        u.username or "postgres",
+        "-d",
+        u.database or "",
+    ]
     env = {"PGPASSWORD": u.password} if u.password else {}
     return args, env
 
@@ -47,8 +56,11 @@ def backup(url: str, path: Path) -> Path:
     import os
 
     args, env = _pg_args(url)
-    subprocess.run([_pg_tool("pg_dump"), "-Fc", "--no-owner", "-f", str(path), *args], check=True,
-                   env={**os.environ, **env})
+    subprocess.run(
+        [_pg_tool("pg_dump"), "-Fc", "--no-owner", "-f", str(path), *args],
+        check=True,
+        env={**os.environ, **env},
+    )
     return path
 
 
@@ -67,5 +79,16 @@ def restore(url: str, path: Path) -> None:
     import os
 
     args, env = _pg_args(url)
-    subprocess.run([_pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
-                    *args, str(path)], check=True, env={**os.environ, **env})
+    subprocess.run(
+        [
+            _pg_tool("pg_restore"),
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--single-transaction",
+            *args,
+            str(path),
+        ],
+        check=True,
+        env={**os.environ, **env},
+    )

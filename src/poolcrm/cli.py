@@ -21,7 +21,9 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(import_app, name="import")
 console = Console()
 
-DbOpt = Annotated[str | None, typer.Option("--db", help="database URL (default: $POOLCRM_DB or ./poolcrm.db)")]
+DbOpt = Annotated[
+    str | None, typer.Option("--db", help="database URL (default: $POOLCRM_DB or ./poolcrm.db)")
+]
 
 
 def _db(url: str | None):  # type: ignore[no-untyped-def]
@@ -40,8 +42,17 @@ def _ensure_admin(db, username: str, password: str) -> bool:  # type: ignore[no-
     with db.transaction() as session:
         if session.scalar(select(User.id).where(User.username == username)) is not None:
             return False
-        create_user(session, None, UserIn(username=username, password=password, display_name="系统管理员",
-                                          roles=["admin"], hired_on=date(2020, 1, 1)))
+        create_user(
+            session,
+            None,
+            UserIn(
+                username=username,
+                password=password,
+                display_name="系统管理员",
+                roles=["admin"],
+                hired_on=date(2020, 1, 1),
+            ),
+        )
         return True
 
 
@@ -82,8 +93,13 @@ def serve(
 
         os.environ["POOLCRM_SECRET"] = secrets.token_urlsafe(32)
     console.print(f"poolcrm on [bold]http://{host}:{port}[/bold]  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run("poolcrm.asgi:app", host=host, port=port, workers=workers if not url.startswith("sqlite") else 1,
-                log_level="info")
+    uvicorn.run(
+        "poolcrm.asgi:app",
+        host=host,
+        port=port,
+        workers=workers if not url.startswith("sqlite") else 1,
+        log_level="info",
+    )
 
 
 @app.command()

@@ -54,8 +54,14 @@ DEMO_USERS: list[tuple[str, str, list[str], str, str | None, int, str]] = [
     ("svc1", "何工", ["service"], "服务部", "gm", 18, "FW0001"),
     ("hr1", "韩人事", ["hr"], "总经办", "gm", 40, "HR0001"),
 ]
-DEMO_DEPARTMENTS = [("总经办", "other"), ("销售一部", "sales"), ("销售二部", "sales"), ("KA部", "ka"),
-                    ("客服部", "cs"), ("服务部", "service")]
+DEMO_DEPARTMENTS = [
+    ("总经办", "other"),
+    ("销售一部", "sales"),
+    ("销售二部", "sales"),
+    ("KA部", "ka"),
+    ("客服部", "cs"),
+    ("服务部", "service"),
+]
 
 
 def _months_ago(today: date, months: int) -> date:
@@ -68,11 +74,20 @@ def populate_org(session: Session, ctx: DemoContext, admin_id: int | None) -> No
     for name, kind in DEMO_DEPARTMENTS:
         ctx.departments[name] = create_department(session, admin_id, DepartmentIn(name=name, kind=kind)).id
     for username, display, roles, dept, sup, months, code in DEMO_USERS:
-        user = create_user(session, admin_id, UserIn(
-            username=username, password=DEMO_PASSWORD, display_name=display, roles=roles,
-            department_id=ctx.departments[dept], supervisor_id=ctx.users[sup].id if sup else None,
-            hired_on=_months_ago(ctx.today, months), employee_code=code,
-        ))
+        user = create_user(
+            session,
+            admin_id,
+            UserIn(
+                username=username,
+                password=DEMO_PASSWORD,
+                display_name=display,
+                roles=roles,
+                department_id=ctx.departments[dept],
+                supervisor_id=ctx.users[sup].id if sup else None,
+                hired_on=_months_ago(ctx.today, months),
+                employee_code=code,
+            ),
+        )
         ctx.users[username] = user
 
 
@@ -99,7 +114,9 @@ def run_demo(db: Database, *, customers: int = 0, seed: int = 2026, progress: An
         admin = session.scalar(select(User).where(User.username == "admin"))
         from poolcrm.policy.service import get_policy
 
-        ctx = DemoContext(today=clock.today(get_policy(session).timezone), rng=random.Random(seed), customers=customers)
+        ctx = DemoContext(
+            today=clock.today(get_policy(session).timezone), rng=random.Random(seed), customers=customers
+        )
         populate_org(session, ctx, admin.id if admin else None)
         if admin is not None:
             ctx.users["admin"] = admin

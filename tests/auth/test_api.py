@@ -18,8 +18,11 @@ def test_auth1_repeated_failures_answer_429_with_retry_after(client, make_user):
     make_user("rep")
     for _ in range(5):
         assert client.post("/api/v1/auth/token", json={"username": "rep", "password": "x"}).status_code == 401
-    resp = client.post("/api/v1/auth/token", json={"username": "rep", "password": PASSWORD},
-                       headers={"Accept-Language": "en"})
+    resp = client.post(
+        "/api/v1/auth/token",
+        json={"username": "rep", "password": PASSWORD},
+        headers={"Accept-Language": "en"},
+    )
     assert resp.status_code == 429
     assert int(resp.headers["Retry-After"]) > 0
     assert resp.json()["error"]["rule"] == "AUTH-1"
@@ -29,11 +32,15 @@ def test_auth1_repeated_failures_answer_429_with_retry_after(client, make_user):
 def test_auth2_change_password_invalidates_old_tokens(client, make_user):
     make_user("rep")
     headers = auth_headers(client, "rep")
-    resp = client.post("/api/v1/me/password", json={"old_password": PASSWORD, "new_password": "short"},
-                       headers=headers)
+    resp = client.post(
+        "/api/v1/me/password", json={"old_password": PASSWORD, "new_password": "short"}, headers=headers
+    )
     assert resp.status_code == 422
-    resp = client.post("/api/v1/me/password", json={"old_password": PASSWORD, "new_password": "a-new-password"},
-                       headers=headers)
+    resp = client.post(
+        "/api/v1/me/password",
+        json={"old_password": PASSWORD, "new_password": "a-new-password"},
+        headers=headers,
+    )
     assert resp.status_code == 204
     assert client.get("/api/v1/me", headers=headers).status_code == 401
     assert auth_headers(client, "rep", "a-new-password")
@@ -47,7 +54,9 @@ def test_auth_no_token_is_401(client):
 
 def test_auth3_cookie_session_needs_csrf_on_writes(client, make_user):
     make_user("rep")
-    resp = client.post("/login", data={"username": "rep", "password": PASSWORD, "next": "/"}, follow_redirects=False)
+    resp = client.post(
+        "/login", data={"username": "rep", "password": PASSWORD, "next": "/"}, follow_redirects=False
+    )
     assert resp.status_code == 303
     cookie = resp.cookies.get("poolcrm_session")
     assert cookie and "httponly" in resp.headers["set-cookie"].lower()
@@ -56,6 +65,9 @@ def test_auth3_cookie_session_needs_csrf_on_writes(client, make_user):
     assert bad.status_code == 403 and bad.json()["error"]["rule"] == "AUTH-3"
     from poolcrm.web.deps import csrf_token_for
 
-    good = client.post("/api/v1/me/password", json={"old_password": PASSWORD, "new_password": "another-pass"},
-                       headers={"X-CSRF-Token": csrf_token_for("test-secret", cookie)})
+    good = client.post(
+        "/api/v1/me/password",
+        json={"old_password": PASSWORD, "new_password": "another-pass"},
+        headers={"X-CSRF-Token": csrf_token_for("test-secret", cookie)},
+    )
     assert good.status_code == 204

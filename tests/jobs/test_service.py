@@ -9,8 +9,11 @@ from poolcrm.jobs.service import dates_to_run, run_daily
 
 def test_job1_catch_up_dates():
     assert dates_to_run(None, date(2026, 11, 10)) == [date(2026, 11, 10)]
-    assert dates_to_run(date(2026, 11, 7), date(2026, 11, 10)) == [date(2026, 11, 8), date(2026, 11, 9),
-                                                                   date(2026, 11, 10)]
+    assert dates_to_run(date(2026, 11, 7), date(2026, 11, 10)) == [
+        date(2026, 11, 8),
+        date(2026, 11, 9),
+        date(2026, 11, 10),
+    ]
     assert dates_to_run(date(2026, 11, 10), date(2026, 11, 10)) == [date(2026, 11, 10)]
 
 

@@ -8,8 +8,16 @@ def _dept(client, headers, name="销售一部", kind="sales"):
 
 
 def _user(client, headers, username, roles, dept_id, supervisor_id=None, **extra):
-    body = {"username": username, "password": PASSWORD, "display_name": username, "roles": roles,
-            "department_id": dept_id, "supervisor_id": supervisor_id, "hired_on": "2025-01-01", **extra}
+    body = {
+        "username": username,
+        "password": PASSWORD,
+        "display_name": username,
+        "roles": roles,
+        "department_id": dept_id,
+        "supervisor_id": supervisor_id,
+        "hired_on": "2025-01-01",
+        **extra,
+    }
     resp = client.post("/api/v1/users", json=body, headers=headers)
     assert resp.status_code == 201, resp.text
     return resp.json()
@@ -28,15 +36,24 @@ def test_org1_admin_creates_department_and_user_with_several_roles(client, admin
 def test_org5_only_admin_creates_users(client, admin_headers):
     dept = _dept(client, admin_headers)
     _user(client, admin_headers, "rep", ["sales"], dept)
-    resp = client.post("/api/v1/departments", json={"name": "x", "kind": "sales"}, headers=auth_headers(client, "rep"))
+    resp = client.post(
+        "/api/v1/departments", json={"name": "x", "kind": "sales"}, headers=auth_headers(client, "rep")
+    )
     assert resp.status_code == 403
     assert resp.json()["error"]["code"] == "forbidden"
 
 
 def test_org6_employee_code_pattern_and_uniqueness(client, admin_headers):
     dept = _dept(client, admin_headers)
-    body = {"username": "a1", "password": PASSWORD, "display_name": "A", "roles": ["sales"],
-            "department_id": dept, "hired_on": "2025-01-01", "employee_code": "bad"}
+    body = {
+        "username": "a1",
+        "password": PASSWORD,
+        "display_name": "A",
+        "roles": ["sales"],
+        "department_id": dept,
+        "hired_on": "2025-01-01",
+        "employee_code": "bad",
+    }
     resp = client.post("/api/v1/users", json=body, headers=admin_headers)
     assert resp.status_code == 422
     assert "employee_code" in resp.json()["error"]["details"]["fields"]
@@ -54,7 +71,10 @@ def test_org7_disabled_user_cannot_log_in_and_is_kept(client, admin_headers):
     assert resp.status_code == 200
     assert resp.json()["active"] is False and resp.json()["left_on"]
     assert client.get("/api/v1/me", headers=headers).status_code == 401
-    assert client.post("/api/v1/auth/token", json={"username": "leaver", "password": PASSWORD}).status_code == 401
+    assert (
+        client.post("/api/v1/auth/token", json={"username": "leaver", "password": PASSWORD}).status_code
+        == 401
+    )
     listed = client.get("/api/v1/users", headers=admin_headers).json()
     assert any(u["username"] == "leaver" for u in listed)
 
@@ -63,7 +83,9 @@ def test_org2_supervisor_cycle_refused(client, admin_headers):
     dept = _dept(client, admin_headers)
     boss = _user(client, admin_headers, "boss", ["supervisor"], dept)
     rep = _user(client, admin_headers, "rep", ["sales"], dept, supervisor_id=boss["id"])
-    resp = client.patch(f"/api/v1/users/{boss['id']}", json={"supervisor_id": rep["id"]}, headers=admin_headers)
+    resp = client.patch(
+        f"/api/v1/users/{boss['id']}", json={"supervisor_id": rep["id"]}, headers=admin_headers
+    )
     assert resp.status_code == 422
     assert "supervisor_id" in resp.json()["error"]["details"]["fields"]
 

@@ -19,8 +19,9 @@ def test_policy_patch_is_validated_naming_the_parameter(client, admin_headers):
 
 
 def test_policy_patch_is_stored_and_audited(client, admin_headers):
-    resp = client.patch("/api/v1/policy", json={"private_pool_limit_senior": 260, "_reason": "扩编"},
-                        headers=admin_headers)
+    resp = client.patch(
+        "/api/v1/policy", json={"private_pool_limit_senior": 260, "_reason": "扩编"}, headers=admin_headers
+    )
     assert resp.status_code == 200
     assert client.get("/api/v1/policy", headers=admin_headers).json()["private_pool_limit_senior"] == 260
     audit = client.get("/api/v1/audit", params={"action": "policy.update"}, headers=admin_headers).json()

@@ -4,8 +4,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from poolcrm.calendar.rules import WorkdayCalendar
 
+from poolcrm.calendar.rules import WorkdayCalendar
 from poolcrm.pools import rules
 
 CAL = WorkdayCalendar({})

@@ -4,8 +4,16 @@ import random
 
 import pytest
 
-JUNK_BODIES = [None, "not json", "[]", '{"a":', "{}", '{"name": 12345, "id": "x", "date": "2026-99-99"}',
-               '{"' + "x" * 300 + '": [1, {"b": null}]}', "\u0000\ufffd"]
+JUNK_BODIES = [
+    None,
+    "not json",
+    "[]",
+    '{"a":',
+    "{}",
+    '{"name": 12345, "id": "x", "date": "2026-99-99"}',
+    '{"' + "x" * 300 + '": [1, {"b": null}]}',
+    "\u0000\ufffd",
+]
 
 
 def _endpoints(app):
@@ -22,8 +30,17 @@ def _endpoints(app):
 
 
 def _fill(path):
-    for token in ("{id}", "{user_id}", "{dept_id}", "{note_id}", "{customer_id}", "{deal_id}", "{plan_id}",
-                  "{app_id}", "{application_id}"):
+    for token in (
+        "{id}",
+        "{user_id}",
+        "{dept_id}",
+        "{note_id}",
+        "{customer_id}",
+        "{deal_id}",
+        "{plan_id}",
+        "{app_id}",
+        "{application_id}",
+    ):
         path = path.replace(token, random.choice(["1", "999999", "abc", "-1"]))
     import re
 
@@ -41,7 +58,9 @@ def test_api_junk_to_every_endpoint_never_500_and_always_error_shape(client, adm
             continue
         for body in JUNK_BODIES:
             url = _fill(path)
-            resp = client.request(method, url, content=body, headers=headers, params={"page": "x", "start": "?"})
+            resp = client.request(
+                method, url, content=body, headers=headers, params={"page": "x", "start": "?"}
+            )
             assert resp.status_code < 500, (method, url, body, resp.text)
             if resp.status_code >= 400:
                 err = resp.json()["error"]

@@ -13,10 +13,16 @@ router = APIRouter(tags=["applications"])
 
 @router.get("/applications")
 def list_applications(
-    user: CurrentUser, db: DB, status: str | None = None, kind: str | None = None,
-    page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=500),
+    user: CurrentUser,
+    db: DB,
+    status: str | None = None,
+    kind: str | None = None,
+    page: int = Query(1, ge=1),
+    page_size: int = Query(50, ge=1, le=500),
 ) -> dict[str, Any]:
-    rows, total = service.list_applications(db, user, status=status, kind=kind, page=page, page_size=page_size)
+    rows, total = service.list_applications(
+        db, user, status=status, kind=kind, page=page, page_size=page_size
+    )
     return {"items": [ApplicationOut.of(a).model_dump(mode="json") for a in rows], "total": total}
 
 
@@ -26,7 +32,9 @@ def get_application(app_id: int, user: CurrentUser, db: DB) -> ApplicationOut:
 
 
 @router.post("/applications/{app_id}/approve", response_model=ApplicationOut)
-def approve(app_id: int, user: CurrentUser, db: DB, body: dict[str, Any] | None = Body(default=None)) -> ApplicationOut:
+def approve(
+    app_id: int, user: CurrentUser, db: DB, body: dict[str, Any] | None = Body(default=None)
+) -> ApplicationOut:
     return ApplicationOut.of(service.approve(db, app_id, user))
 
 

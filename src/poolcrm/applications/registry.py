@@ -31,8 +31,9 @@ class Kind:
 _kinds: dict[str, Kind] = {}
 
 
-def register_kind(name: str, approve: ApproveFn, reject: RejectFn, may_decide: MayDecideFn,
-                  lock_first: LockFn | None = None) -> None:
+def register_kind(
+    name: str, approve: ApproveFn, reject: RejectFn, may_decide: MayDecideFn, lock_first: LockFn | None = None
+) -> None:
     _kinds[name] = Kind(name, approve, reject, may_decide, lock_first)
 
 

@@ -31,8 +31,17 @@ class ApplicationOut(BaseModel):
     @classmethod
     def of(cls, a: Application) -> ApplicationOut:
         return cls(
-            id=a.id, kind=a.kind, status=a.status, customer_id=a.customer_id, applicant_id=a.applicant_id,
-            remark=a.remark, corrections=a.corrections, confirmed_matches=a.confirmed_matches,
-            decision_reason=a.decision_reason, decision_rule=a.decision_rule, decided_by=a.decided_by,
-            decided_at=a.decided_at, created_at=a.created_at,
+            id=a.id,
+            kind=a.kind,
+            status=a.status,
+            customer_id=a.customer_id,
+            applicant_id=a.applicant_id,
+            remark=a.remark,
+            corrections=a.corrections,
+            confirmed_matches=a.confirmed_matches,
+            decision_reason=a.decision_reason,
+            decision_rule=a.decision_rule,
+            decided_by=a.decided_by,
+            decided_at=a.decided_at,
+            created_at=a.created_at,
         )

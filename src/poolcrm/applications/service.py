@@ -16,7 +16,9 @@ from poolcrm.org.service import visible_owner_ids
 def _lock(session: Session, app_id: int) -> Application | None:
     """Load the application row locked for update (PostgreSQL); SQLite writers are serialised."""
     return session.scalar(
-        select(Application).where(Application.id == app_id).with_for_update()
+        select(Application)
+        .where(Application.id == app_id)
+        .with_for_update()
         .execution_options(populate_existing=True)
     )
 
@@ -31,8 +33,15 @@ def get_visible(session: Session, app_id: int, user: User) -> Application:
     return application
 
 
-def list_applications(session: Session, user: User, *, status: str | None = None, kind: str | None = None,
-                      page: int = 1, page_size: int = 50) -> tuple[list[Application], int]:
+def list_applications(
+    session: Session,
+    user: User,
+    *,
+    status: str | None = None,
+    kind: str | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> tuple[list[Application], int]:
     q = select(Application)
     scope = visible_owner_ids(session, user)
     if scope is not None:
@@ -59,8 +68,9 @@ def _decidable(session: Session, app_id: int, user: User) -> tuple[Application, 
     if not handler.may_decide(session, application, user):
         raise Forbidden()
     if application.status != STATUS_PENDING:
-        raise Conflict("该申请已处理（{state}）", rule="CUS-9", state=application.status,
-                       code="already_decided")
+        raise Conflict(
+            "该申请已处理（{state}）", rule="CUS-9", state=application.status, code="already_decided"
+        )
     return application, handler
 
 

@@ -26,14 +26,29 @@ def list_audit(
     page_size: int = Query(50, ge=1, le=500),
 ) -> dict[str, Any]:
     rows, total = service.search(
-        db, actor_id=actor_id, action=action, object_type=object_type, object_id=object_id, rule=rule,
-        since=since, until=until, page=page, page_size=page_size,
+        db,
+        actor_id=actor_id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        rule=rule,
+        since=since,
+        until=until,
+        page=page,
+        page_size=page_size,
     )
     items = [
         {
-            "id": r.id, "at": r.at.isoformat(), "actor_id": r.actor_id, "action": r.action,
-            "object_type": r.object_type, "object_id": r.object_id, "before": r.before, "after": r.after,
-            "rule": r.rule, "reason": r.reason,
+            "id": r.id,
+            "at": r.at.isoformat(),
+            "actor_id": r.actor_id,
+            "action": r.action,
+            "object_type": r.object_type,
+            "object_id": r.object_id,
+            "before": r.before,
+            "after": r.after,
+            "rule": r.rule,
+            "reason": r.reason,
         }
         for r in rows
     ]

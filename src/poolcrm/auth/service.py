@@ -59,8 +59,11 @@ def authenticate(session: Session, username: str, password: str) -> User:
     wait = rules.login_retry_after(failures, now, policy.login_max_failures, policy.login_lockout_seconds)
     if wait:
         raise TooManyRequests(
-            "登录失败次数过多，请 {seconds} 秒后再试", rule="AUTH-1", seconds=wait,
-            headers={"Retry-After": str(wait)}, details={"retry_after": wait},
+            "登录失败次数过多，请 {seconds} 秒后再试",
+            rule="AUTH-1",
+            seconds=wait,
+            headers={"Retry-After": str(wait)},
+            details={"retry_after": wait},
         )
     user = find_user(session, username)
     if user is None or not user.active or not verify_password(user.password_hash, password):
@@ -78,4 +81,11 @@ def change_password(session: Session, user: User, old_password: str, new_passwor
         raise InvalidInput({"new_password": problem}, rule="AUTH-2")
     user.password_hash = hash_password(new_password)
     user.token_version += 1
-    record(session, actor_id=user.id, action="user.password", object_type="user", object_id=user.id, rule="AUTH-2")
+    record(
+        session,
+        actor_id=user.id,
+        action="user.password",
+        object_type="user",
+        object_id=user.id,
+        rule="AUTH-2",
+    )

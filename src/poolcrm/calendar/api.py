@@ -34,11 +34,15 @@ def add_override(body: OverrideIn, admin: AdminUser, db: DB) -> dict[str, Any]:
 
 @router.get("/calendar/overrides")
 def list_overrides(user: CurrentUser, db: DB) -> list[dict[str, Any]]:
-    return [{"date": r.day.isoformat(), "workday": r.workday, "note": r.note} for r in service.list_overrides(db)]
+    return [
+        {"date": r.day.isoformat(), "workday": r.workday, "note": r.note} for r in service.list_overrides(db)
+    ]
 
 
 @router.get("/calendar/workdays")
-def get_workdays(user: CurrentUser, db: DB, start: date = Query(...), end: date = Query(...)) -> dict[str, Any]:
+def get_workdays(
+    user: CurrentUser, db: DB, start: date = Query(...), end: date = Query(...)
+) -> dict[str, Any]:
     return {"workdays": [d.isoformat() for d in service.workdays(db, start, end)]}
 
 

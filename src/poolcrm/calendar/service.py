@@ -26,18 +26,30 @@ def get_calendar(session: Session) -> WorkdayCalendar:
     return cached  # type: ignore[no-any-return]
 
 
-def set_override(session: Session, actor_id: int, day: date, workday: bool, note: str | None) -> CalendarOverride:
+def set_override(
+    session: Session, actor_id: int, day: date, workday: bool, note: str | None
+) -> CalendarOverride:
     row = session.get(CalendarOverride, day)
     before = None if row is None else {"workday": row.workday, "note": row.note}
     if row is None:
-        row = CalendarOverride(day=day, workday=workday, note=note, created_by=actor_id, created_at=clock.now())
+        row = CalendarOverride(
+            day=day, workday=workday, note=note, created_by=actor_id, created_at=clock.now()
+        )
         session.add(row)
     else:
         row.workday, row.note, row.created_by, row.created_at = workday, note, actor_id, clock.now()
     session.flush()
     session.info.pop(_CACHE_KEY, None)
-    record(session, actor_id=actor_id, action="calendar.override", object_type="calendar", object_id=day.isoformat(),
-           before=before, after={"workday": workday, "note": note}, rule="CAL-1")
+    record(
+        session,
+        actor_id=actor_id,
+        action="calendar.override",
+        object_type="calendar",
+        object_id=day.isoformat(),
+        before=before,
+        after={"workday": workday, "note": note},
+        rule="CAL-1",
+    )
     return row
 
 

@@ -4,7 +4,7 @@ domains never edit each other's catalogue. A missing English entry falls back to
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ LANGS = ("zh", "en")
 _HERE = Path(__file__).parent
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalogue(lang: str) -> dict[str, str]:
     if lang == DEFAULT_LANG:
         return {}

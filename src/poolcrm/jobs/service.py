@@ -46,8 +46,9 @@ def dates_to_run(last_done: date | None, as_of: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((as_of - start).days + 1)]
 
 
-def run_daily(db: Database, as_of: date | None = None, *, actor_id: int | None = None,
-              catch_up: bool = True) -> dict[str, Any]:
+def run_daily(
+    db: Database, as_of: date | None = None, *, actor_id: int | None = None, catch_up: bool = True
+) -> dict[str, Any]:
     with _leader(db) as leader:
         if not leader:
             raise Conflict("每日任务正在另一节点运行", rule="JOB-1", code="job_running")
@@ -77,9 +78,15 @@ def _run_one_day(db: Database, day: date, actor_id: int | None) -> dict[str, lis
             else:
                 result = step.fn(session, day)
                 session.add(JobRun(run_date=day, step=step.name, finished_at=clock.now(), result=result))
-                record(session, actor_id=actor_id, action="job.step", object_type="job",
-                       object_id=f"{day.isoformat()}:{step.name}",
-                       after={k: len(v) for k, v in result.items()}, rule="JOB-1")
+                record(
+                    session,
+                    actor_id=actor_id,
+                    action="job.step",
+                    object_type="job",
+                    object_id=f"{day.isoformat()}:{step.name}",
+                    after={k: len(v) for k, v in result.items()},
+                    rule="JOB-1",
+                )
         for key, values in result.items():
             out.setdefault(key, []).extend(values)
     return out

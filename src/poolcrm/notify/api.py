@@ -17,8 +17,13 @@ def list_notifications(user: CurrentUser, db: DB, lang: Lang, unread: bool = Fal
         "unread": service.unread_count(db, user.id),
         "items": [
             {
-                "id": n.id, "kind": n.kind, "message": service.render(n, lang), "link": n.link, "rule": n.rule,
-                "created_at": n.created_at.isoformat(), "read": n.read_at is not None,
+                "id": n.id,
+                "kind": n.kind,
+                "message": service.render(n, lang),
+                "link": n.link,
+                "rule": n.rule,
+                "created_at": n.created_at.isoformat(),
+                "read": n.read_at is not None,
             }
             for n in notes
         ],

@@ -29,7 +29,9 @@ def notify(
     (daily jobs are idempotent)."""
     if dedupe_key is not None:
         exists = session.scalar(
-            select(Notification.id).where(Notification.user_id == user_id, Notification.dedupe_key == dedupe_key)
+            select(Notification.id).where(
+                Notification.user_id == user_id, Notification.dedupe_key == dedupe_key
+            )
         )
         if exists:
             return None
@@ -52,12 +54,17 @@ def render(note: Notification, lang: str) -> str:
 
 
 def unread_count(session: Session, user_id: int) -> int:
-    return session.scalar(
-        select(func.count()).where(Notification.user_id == user_id, Notification.read_at.is_(None))
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count()).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
 
 
-def list_for(session: Session, user_id: int, *, unread_only: bool = False, limit: int = 50) -> list[Notification]:
+def list_for(
+    session: Session, user_id: int, *, unread_only: bool = False, limit: int = 50
+) -> list[Notification]:
     q = select(Notification).where(Notification.user_id == user_id)
     if unread_only:
         q = q.where(Notification.read_at.is_(None))

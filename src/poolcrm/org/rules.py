@@ -47,7 +47,9 @@ def employee_code_problem(code: str | None, pattern: str) -> str | None:
     return None
 
 
-def supervisor_cycle(user_id: int, new_supervisor_id: int | None, supervisor_of: Mapping[int, int | None]) -> bool:
+def supervisor_cycle(
+    user_id: int, new_supervisor_id: int | None, supervisor_of: Mapping[int, int | None]
+) -> bool:
     """ORG-2: the supervisor tree must stay a tree — True when the new edge would close a loop."""
     seen: set[int] = set()
     current = new_supervisor_id

@@ -60,13 +60,24 @@ def create_department(session: Session, actor_id: int | None, data: DepartmentIn
     if data.parent_id is not None:
         get_department(session, data.parent_id)
     dept = Department(
-        name=data.name, kind=data.kind, parent_id=data.parent_id, head_user_id=data.head_user_id,
-        active=True, created_at=clock.now(),
+        name=data.name,
+        kind=data.kind,
+        parent_id=data.parent_id,
+        head_user_id=data.head_user_id,
+        active=True,
+        created_at=clock.now(),
     )
     session.add(dept)
     session.flush()
-    record(session, actor_id=actor_id, action="department.create", object_type="department",
-           object_id=dept.id, after=department_out(dept).model_dump(), rule="ORG-3")
+    record(
+        session,
+        actor_id=actor_id,
+        action="department.create",
+        object_type="department",
+        object_id=dept.id,
+        after=department_out(dept).model_dump(),
+        rule="ORG-3",
+    )
     return dept
 
 
@@ -74,15 +85,25 @@ def update_department(session: Session, actor_id: int, dept_id: int, patch: Depa
     dept = get_department(session, dept_id)
     before = department_out(dept).model_dump()
     changes = patch.model_dump(exclude_unset=True)
-    if "name" in changes and changes["name"] != dept.name and session.scalar(
-        select(Department.id).where(Department.name == changes["name"])
+    if (
+        "name" in changes
+        and changes["name"] != dept.name
+        and session.scalar(select(Department.id).where(Department.name == changes["name"]))
     ):
         raise Conflict("部门名称已存在", details={"fields": {"name": "部门名称已存在"}})
     for key, value in changes.items():
         setattr(dept, key, value)
     session.flush()
-    record(session, actor_id=actor_id, action="department.update", object_type="department",
-           object_id=dept.id, before=before, after=department_out(dept).model_dump(), rule="ORG-3")
+    record(
+        session,
+        actor_id=actor_id,
+        action="department.update",
+        object_type="department",
+        object_id=dept.id,
+        before=before,
+        after=department_out(dept).model_dump(),
+        rule="ORG-3",
+    )
     return dept
 
 
@@ -157,8 +178,15 @@ def create_user(session: Session, actor_id: int | None, data: UserIn) -> User:
     session.add(user)
     session.flush()
     _invalidate_scope(session)
-    record(session, actor_id=actor_id, action="user.create", object_type="user", object_id=user.id,
-           after=user_out(user).model_dump(mode="json"), rule="ORG-1")
+    record(
+        session,
+        actor_id=actor_id,
+        action="user.create",
+        object_type="user",
+        object_id=user.id,
+        after=user_out(user).model_dump(mode="json"),
+        rule="ORG-1",
+    )
     return user
 
 
@@ -191,8 +219,16 @@ def update_user(session: Session, actor_id: int, user_id: int, patch: UserPatch)
     _invalidate_scope(session)
     after = user_out(user).model_dump(mode="json")
     action = "user.disable" if before["active"] and not after["active"] else "user.update"
-    record(session, actor_id=actor_id, action=action, object_type="user", object_id=user.id,
-           before=before, after=after, rule="ORG-7" if action == "user.disable" else "ORG-1")
+    record(
+        session,
+        actor_id=actor_id,
+        action=action,
+        object_type="user",
+        object_id=user.id,
+        before=before,
+        after=after,
+        rule="ORG-7" if action == "user.disable" else "ORG-1",
+    )
     from poolcrm.org.events import emit_user_changed
 
     emit_user_changed(session, actor_id, before, after)

@@ -62,56 +62,118 @@ class Policy(BaseModel):
 
     # ORG / CAL
     timezone: str = P("Asia/Shanghai", "CAL-2", "公司时区", "Company time zone")
-    employee_code_pattern: str = P(r"^[A-Z]{2}\d{4}$", "ORG-6", "员工编号格式（正则）", "Employee code pattern (regex)")
+    employee_code_pattern: str = P(
+        r"^[A-Z]{2}\d{4}$", "ORG-6", "员工编号格式（正则）", "Employee code pattern (regex)"
+    )
     login_max_failures: int = P(5, "AUTH-1", "登录失败次数上限", "Failed logins before a pause", ge=1, le=100)
-    login_lockout_seconds: int = P(300, "AUTH-1", "登录暂停秒数", "Pause after too many failures (s)", ge=1, le=86400)
+    login_lockout_seconds: int = P(
+        300, "AUTH-1", "登录暂停秒数", "Pause after too many failures (s)", ge=1, le=86400
+    )
     # CUS
-    customer_code_prefix: str = P("ABC", "CUS-8", "客户编号前缀", "Customer code prefix", min_length=1, max_length=8)
+    customer_code_prefix: str = P(
+        "ABC", "CUS-8", "客户编号前缀", "Customer code prefix", min_length=1, max_length=8
+    )
     profile_max_chars: int = P(50, "CUS-1", "客户简介最大字数", "Max profile length", ge=1, le=2000)
     insurance_industries: list[str] = P(["保险"], "CUS-3", "保险类行业", "Insurance industries")
     securities_industries: list[str] = P(["证券"], "CUS-4", "证券类行业", "Securities industries")
     legal_suffixes: list[str] = P(
-        LEGAL_SUFFIX_WARNING_DEFAULT, "CUS-2", "法定名称后缀（缺少则提示简称）", "Legal-form suffixes (abbreviation warning)"
+        LEGAL_SUFFIX_WARNING_DEFAULT,
+        "CUS-2",
+        "法定名称后缀（缺少则提示简称）",
+        "Legal-form suffixes (abbreviation warning)",
     )
-    fuzzy_match_min_score: int = P(75, "CUS-7", "疑似重复最低相似度", "Minimum similarity for a fuzzy duplicate", ge=1, le=99)
+    fuzzy_match_min_score: int = P(
+        75, "CUS-7", "疑似重复最低相似度", "Minimum similarity for a fuzzy duplicate", ge=1, le=99
+    )
     review_skip_department_ids: list[int] = P([], "CUS-9", "免审核部门", "Departments that skip CS review")
     dormant_days: int = P(365, "CUS-12", "休眠天数", "Days without business before dormant", ge=1, le=3650)
     tier_cadence_days: dict[str, int] = P(
-        {"A": 7, "B": 14, "C": 30}, "CUS-15", "各级别最少联系间隔（天）", "Minimum contact cadence per tier (days)"
+        {"A": 7, "B": 14, "C": 30},
+        "CUS-15",
+        "各级别最少联系间隔（天）",
+        "Minimum contact cadence per tier (days)",
     )
-    high_growth_contact_days: int = P(30, "CUS-11", "高成长客户实质联系天数", "High-growth contact window (days)", ge=1)
-    core_deal_months: int = P(12, "CUS-11", "核心客户预计成交月数", "Core customer close horizon (months)", ge=1)
+    high_growth_contact_days: int = P(
+        30, "CUS-11", "高成长客户实质联系天数", "High-growth contact window (days)", ge=1
+    )
+    core_deal_months: int = P(
+        12, "CUS-11", "核心客户预计成交月数", "Core customer close horizon (months)", ge=1
+    )
     # POOL
-    private_pool_limit_new: int = P(300, "POOL-2", "新人私海上限（入职未满期限）", "Private pool limit, new reps", ge=0, le=100000)
-    private_pool_limit_senior: int = P(250, "POOL-2", "老员工私海上限", "Private pool limit, senior reps", ge=0, le=100000)
-    private_pool_limit_ka: int = P(330, "POOL-2", "KA部私海上限", "Private pool limit, KA department", ge=0, le=100000)
+    private_pool_limit_new: int = P(
+        300, "POOL-2", "新人私海上限（入职未满期限）", "Private pool limit, new reps", ge=0, le=100000
+    )
+    private_pool_limit_senior: int = P(
+        250, "POOL-2", "老员工私海上限", "Private pool limit, senior reps", ge=0, le=100000
+    )
+    private_pool_limit_ka: int = P(
+        330, "POOL-2", "KA部私海上限", "Private pool limit, KA department", ge=0, le=100000
+    )
     new_rep_tenure_months: int = P(3, "POOL-2", "新人期（月）", "New-rep period (months)", ge=0, le=120)
-    recycle_idle_workdays: int = P(5, "POOL-6", "无有效跟进回收工作日数", "Working days without valid follow-up before recycle", ge=1, le=365)
+    recycle_idle_workdays: int = P(
+        5,
+        "POOL-6",
+        "无有效跟进回收工作日数",
+        "Working days without valid follow-up before recycle",
+        ge=1,
+        le=365,
+    )
     recycle_idle_workdays_by_grade: dict[str, int] = P(
         {}, "POOL-17", "按等级/级别覆盖回收工作日数", "Recycle threshold per grade or tier"
     )
-    warn_days: int = P(1, "POOL-6", "回收前提醒工作日数", "Warn this many working days before recycle", ge=0, le=30)
-    release_needs_supervisor: bool = P(True, "POOL-5", "放弃保护需主管同意", "Release needs the supervisor's consent")
-    allocation_execute_time: str = P("12:00", "POOL-7", "每日分配执行截止时间", "Daily allocation deadline (HH:MM)")
-    bin_days: int = P(3, "POOL-7", "待分配最长工作日数", "Working days in the bin before going public", ge=1, le=60)
-    three_strikes_reps: int = P(3, "POOL-8", "放弃次数（不同销售）后直接进公海", "Different reps giving up before public", ge=1, le=20)
+    warn_days: int = P(
+        1, "POOL-6", "回收前提醒工作日数", "Warn this many working days before recycle", ge=0, le=30
+    )
+    release_needs_supervisor: bool = P(
+        True, "POOL-5", "放弃保护需主管同意", "Release needs the supervisor's consent"
+    )
+    allocation_execute_time: str = P(
+        "12:00", "POOL-7", "每日分配执行截止时间", "Daily allocation deadline (HH:MM)"
+    )
+    bin_days: int = P(
+        3, "POOL-7", "待分配最长工作日数", "Working days in the bin before going public", ge=1, le=60
+    )
+    three_strikes_reps: int = P(
+        3, "POOL-8", "放弃次数（不同销售）后直接进公海", "Different reps giving up before public", ge=1, le=20
+    )
     three_strikes_counts: list[str] = P(
         ["release", "recycle"], "POOL-8", "计入放弃的方式", "What counts as giving up (release, recycle)"
     )
-    departure_plan_days: int = P(7, "POOL-10", "离职分配方案期限（天）", "Days to propose a departure plan", ge=1, le=60)
-    lock_limit_per_rep: int = P(10, "POOL-11", "每位销售可锁定客户数", "Locked customers per rep", ge=0, le=10000)
-    reclaim_cooldown_days: int = P(30, "POOL-13", "放弃后再申请冷却天数", "Re-claim cooldown (days)", ge=0, le=3650)
-    daily_claim_limit: int = P(20, "POOL-14", "每日申请保护上限（0为不限）", "Daily claim applications (0 = none)", ge=0, le=10000)
-    new_in_pool_wait_hours: int = P(0, "POOL-14", "新进公海等待小时数", "Hours before a new public customer is claimable", ge=0, le=720)
+    departure_plan_days: int = P(
+        7, "POOL-10", "离职分配方案期限（天）", "Days to propose a departure plan", ge=1, le=60
+    )
+    lock_limit_per_rep: int = P(
+        10, "POOL-11", "每位销售可锁定客户数", "Locked customers per rep", ge=0, le=10000
+    )
+    reclaim_cooldown_days: int = P(
+        30, "POOL-13", "放弃后再申请冷却天数", "Re-claim cooldown (days)", ge=0, le=3650
+    )
+    daily_claim_limit: int = P(
+        20, "POOL-14", "每日申请保护上限（0为不限）", "Daily claim applications (0 = none)", ge=0, le=10000
+    )
+    new_in_pool_wait_hours: int = P(
+        0, "POOL-14", "新进公海等待小时数", "Hours before a new public customer is claimable", ge=0, le=720
+    )
     # FU
-    followup_min_chars: int = P(15, "FU-1", "有效跟进最少字数（不含标点空格）", "Minimum letters/digits for a valid follow-up", ge=1, le=1000)
+    followup_min_chars: int = P(
+        15,
+        "FU-1",
+        "有效跟进最少字数（不含标点空格）",
+        "Minimum letters/digits for a valid follow-up",
+        ge=1,
+        le=1000,
+    )
     followup_noncontact_phrases: list[str] = P(
         NONCONTACT_DEFAULT, "FU-1", "无效跟进短语（未接触）", "Non-contact phrases (invalid follow-ups)"
     )
     reminder_time: str = P("09:00", "FU-4", "跟进提醒时间", "Follow-up reminder time (HH:MM)")
-    first_contact_hours: int = P(24, "FU-5", "新客户首次联系时限（小时）", "First contact deadline (hours)", ge=1, le=720)
+    first_contact_hours: int = P(
+        24, "FU-5", "新客户首次联系时限（小时）", "First contact deadline (hours)", ge=1, le=720
+    )
     # MEM
-    member_maintenance_months: int = P(1, "MEM-1", "会员客户维护周期（月）", "Member maintenance period (months)", ge=1, le=24)
+    member_maintenance_months: int = P(
+        1, "MEM-1", "会员客户维护周期（月）", "Member maintenance period (months)", ge=1, le=24
+    )
     # DEAL
     deal_reminder_days: dict[str, int] = P(
         {"lead": 15, "mid": 15, "short": 7}, "DEAL-2", "跟单提醒周期（天）", "Deal reminder cadence (days)"
@@ -119,27 +181,66 @@ class Policy(BaseModel):
     deal_short_months: int = P(3, "DEAL-2", "短线预计成交月数", "Short deal horizon (months)", ge=1, le=24)
     deal_mid_months: int = P(12, "DEAL-2", "中线预计成交月数", "Mid deal horizon (months)", ge=1, le=60)
     deal_product_categories: list[str] = P(
-        ["扫描仪", "存储系统", "软件", "打印机", "耗材", "综合设备"], "DEAL-4", "产品类别", "Product categories"
+        ["扫描仪", "存储系统", "软件", "打印机", "耗材", "综合设备"],
+        "DEAL-4",
+        "产品类别",
+        "Product categories",
     )
     # IN / DSP / VIO
-    duty_min_visits: int = P(15, "IN-3", "值班资格：上周有效拜访数", "Duty eligibility: last week's valid visits", ge=0, le=1000)
-    duty_top_n: int = P(10, "IN-3", "值班资格：上周销售排名前N", "Duty eligibility: top N by sales", ge=1, le=1000)
-    duty_strategy: str = P("ranking", "IN-3", "值班方式（ranking/groups）", "Duty strategy (ranking/groups)", pattern="^(ranking|groups)$")
+    duty_min_visits: int = P(
+        15, "IN-3", "值班资格：上周有效拜访数", "Duty eligibility: last week's valid visits", ge=0, le=1000
+    )
+    duty_top_n: int = P(
+        10, "IN-3", "值班资格：上周销售排名前N", "Duty eligibility: top N by sales", ge=1, le=1000
+    )
+    duty_strategy: str = P(
+        "ranking",
+        "IN-3",
+        "值班方式（ranking/groups）",
+        "Duty strategy (ranking/groups)",
+        pattern="^(ranking|groups)$",
+    )
     duty_groups: int = P(3, "IN-3", "轮值销售组数", "Sales groups in rotation", ge=1, le=100)
-    dispute_owner_workdays: int = P(5, "DSP-1", "争议：原负责人跟进有效期（工作日）", "Dispute: owner keeps credit within (working days)", ge=1, le=365)
-    violation_warning_count: int = P(2, "VIO-1", "书面警告的违规次数", "Violations for a written warning", ge=1, le=100)
-    violation_dismissal_count: int = P(3, "VIO-1", "建议辞退的违规次数", "Violations for a dismissal proposal", ge=1, le=100)
-    spot_check_per_rep: int = P(3, "VIO-2", "每日抽查每人跟进条数", "Daily spot-check sample per rep", ge=0, le=100)
+    dispute_owner_workdays: int = P(
+        5,
+        "DSP-1",
+        "争议：原负责人跟进有效期（工作日）",
+        "Dispute: owner keeps credit within (working days)",
+        ge=1,
+        le=365,
+    )
+    violation_warning_count: int = P(
+        2, "VIO-1", "书面警告的违规次数", "Violations for a written warning", ge=1, le=100
+    )
+    violation_dismissal_count: int = P(
+        3, "VIO-1", "建议辞退的违规次数", "Violations for a dismissal proposal", ge=1, le=100
+    )
+    spot_check_per_rep: int = P(
+        3, "VIO-2", "每日抽查每人跟进条数", "Daily spot-check sample per rep", ge=0, le=100
+    )
     quota_core_customers: int = P(10, "VIO-4", "核心客户数量要求", "Core customers quota", ge=0, le=10000)
-    quota_high_growth_customers: int = P(20, "VIO-4", "高成长客户数量要求", "High-growth customers quota", ge=0, le=10000)
+    quota_high_growth_customers: int = P(
+        20, "VIO-4", "高成长客户数量要求", "High-growth customers quota", ge=0, le=10000
+    )
     core_contact_days: dict[str, int] = P(
-        {"short": 7, "mid": 14}, "VIO-4", "核心客户联系周期（天，短线/中线）", "Core customer contact cadence (days, short/mid)"
+        {"short": 7, "mid": 14},
+        "VIO-4",
+        "核心客户联系周期（天，短线/中线）",
+        "Core customer contact cadence (days, short/mid)",
     )
     # SVC
-    sla_high_response_minutes: int = P(60, "SVC-3", "高优先级响应时限（分钟）", "High priority response (min)", ge=1)
-    sla_complaint_assign_minutes: int = P(10, "SVC-3", "投诉分派时限（分钟）", "Complaint assignment (min)", ge=1)
-    sla_complaint_contact_minutes: int = P(30, "SVC-3", "投诉首次联系时限（分钟）", "Complaint first contact (min)", ge=1)
-    sla_complaint_resolve_hours: int = P(24, "SVC-3", "投诉解决时限（小时）", "Complaint resolution (h)", ge=1)
+    sla_high_response_minutes: int = P(
+        60, "SVC-3", "高优先级响应时限（分钟）", "High priority response (min)", ge=1
+    )
+    sla_complaint_assign_minutes: int = P(
+        10, "SVC-3", "投诉分派时限（分钟）", "Complaint assignment (min)", ge=1
+    )
+    sla_complaint_contact_minutes: int = P(
+        30, "SVC-3", "投诉首次联系时限（分钟）", "Complaint first contact (min)", ge=1
+    )
+    sla_complaint_resolve_hours: int = P(
+        24, "SVC-3", "投诉解决时限（小时）", "Complaint resolution (h)", ge=1
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -168,7 +269,9 @@ class Policy(BaseModel):
             raise ValueError("invalid regular expression") from exc
         return v
 
-    @field_validator("tier_cadence_days", "recycle_idle_workdays_by_grade", "deal_reminder_days", "core_contact_days")
+    @field_validator(
+        "tier_cadence_days", "recycle_idle_workdays_by_grade", "deal_reminder_days", "core_contact_days"
+    )
     @classmethod
     def _positive_map(cls, v: dict[str, int]) -> dict[str, int]:
         for key, days in v.items():

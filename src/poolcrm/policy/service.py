@@ -41,7 +41,9 @@ def validate_changes(current: Policy, changes: dict[str, Any]) -> Policy:
         raise InvalidInput(fields) from exc
 
 
-def update_policy(session: Session, actor_id: int, changes: dict[str, Any], reason: str | None = None) -> Policy:
+def update_policy(
+    session: Session, actor_id: int, changes: dict[str, Any], reason: str | None = None
+) -> Policy:
     current = get_policy(session)
     new = validate_changes(current, changes)
     now = clock.now()

@@ -43,11 +43,17 @@ def login(
     except AppError as exc:
         db.commit()  # keep the failed-attempt record (AUTH-1)
         message = exc.render(lang)["error"]["message"]
-        return page(request, "login.html", status_code=exc.status, error=message, username=username, next=next)
+        return page(
+            request, "login.html", status_code=exc.status, error=message, username=username, next=next
+        )
     token = auth_service.issue_token(get_settings(request).secret_key, user)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="lax", secure=get_settings(request).secure_cookies,
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=get_settings(request).secure_cookies,
         max_age=auth_service.TOKEN_MAX_AGE,
     )
     if user.language in LANGS and not request.cookies.get(LANG_COOKIE):
@@ -75,8 +81,14 @@ def dashboard(request: Request, user: CurrentUser, db: DB, lang: Lang) -> HTMLRe
     usage = pool_usage(db, user)
     missing_years = calendar_warnings(db) if user.has_role("admin") else []
     return page(
-        request, "dashboard.html", db=db, usage=usage, missing_years=missing_years,
-        notifications=[(n, notify_service.render(n, lang)) for n in notify_service.list_for(db, user.id, limit=8)],
+        request,
+        "dashboard.html",
+        db=db,
+        usage=usage,
+        missing_years=missing_years,
+        notifications=[
+            (n, notify_service.render(n, lang)) for n in notify_service.list_for(db, user.id, limit=8)
+        ],
         widgets=render_widgets(db, user, lang),
     )
 

@@ -23,7 +23,9 @@ def _loader() -> ChoiceLoader:
     return ChoiceLoader([FileSystemLoader(str(d)) for d in dirs])
 
 
-env = Environment(loader=_loader(), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+env = Environment(
+    loader=_loader(), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True
+)
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -42,8 +44,14 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
         return translate(text, lang, **params)
 
     html = env.get_template(template).render(
-        request=request, user=user, lang=lang, _=_, csrf_token=csrf, unread_count=unread,
-        path=request.url.path, **context,
+        request=request,
+        user=user,
+        lang=lang,
+        _=_,
+        csrf_token=csrf,
+        unread_count=unread,
+        path=request.url.path,
+        **context,
     )
     return HTMLResponse(html, status_code=status_code)
 
