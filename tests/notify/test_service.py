@@ -23,11 +23,11 @@ def test_note1_notify_count_and_mark_read(client, database, make_user):
 def test_note1_cannot_mark_someone_elses_notification(client, database, make_user):
     from poolcrm.notify.service import notify
 
-    a = make_user("a")
-    make_user("b")
+    a = make_user("ua")
+    make_user("ub")
     with database.transaction() as s:
         note = notify(s, a, "test", "仅 A 可见")
         s.flush()
         note_id = note.id
-    resp = client.post(f"/api/v1/notifications/{note_id}/read", headers=auth_headers(client, "b"))
+    resp = client.post(f"/api/v1/notifications/{note_id}/read", headers=auth_headers(client, "ub"))
     assert resp.status_code == 404

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -44,3 +45,9 @@ for _stmt in _SQLITE_GUARDS:
     event.listen(AuditEntry.__table__, "after_create", DDL(_stmt).execute_if(dialect="sqlite"))
 for _stmt in _PG_GUARDS:
     event.listen(AuditEntry.__table__, "after_create", DDL(_stmt).execute_if(dialect="postgresql"))
+
+
+def install_guards(execute: Callable[[str], object], dialect: str) -> None:
+    """GOV-1 guards for a database built by the migrations (`op.execute` in the revision)."""
+    for stmt in _PG_GUARDS if dialect == "postgresql" else _SQLITE_GUARDS:
+        execute(stmt)

@@ -68,6 +68,8 @@ def authenticate(session: Session, username: str, password: str) -> User:
     user = find_user(session, username)
     if user is None or not user.active or not verify_password(user.password_hash, password):
         session.add(LoginFailure(username=key, at=now))
+        # The refusal rolls the request back; the failure itself must survive it (AUTH-1).
+        session.commit()
         raise InvalidCredentials("用户名或密码错误")
     session.execute(delete(LoginFailure).where(LoginFailure.username == key))
     return user
