@@ -380,7 +380,7 @@ def reminder_step(session: Session, run_date: date) -> dict[str, list[Any]]:
         FollowUp.reminded_at.is_(None),
         FollowUp.remind_user_id.is_not(None),
     )
-    rows = list(session.execute(select(FollowUp.id, FollowUp.remind_user_id).where(window)).tuples())
+    rows = list(session.execute(select(FollowUp.id, FollowUp.remind_user_id).where(window)))
     if not rows:
         return {"reminded": []}
     counts: dict[int, int] = {}
@@ -425,7 +425,7 @@ def first_contact_step(session: Session, run_date: date) -> dict[str, list[Any]]
             Customer.last_valid_followup_at < Customer.protected_since,
         ),
     )
-    rows = list(session.execute(select(Customer.id, Customer.owner_id).where(condition)).tuples())
+    rows = list(session.execute(select(Customer.id, Customer.owner_id).where(condition)))
     counts: dict[int, int] = {}
     for _, owner in rows:
         counts[owner] = counts.get(owner, 0) + 1
@@ -454,7 +454,7 @@ def due_today(session: Session, user: User, day: date | None = None) -> list[tup
         .order_by(FollowUp.id)
         .limit(20)
     )
-    return [(f, c) for f, c in session.execute(q).tuples()]
+    return [(f, c) for f, c in session.execute(q)]
 
 
 def count_valid_since(session: Session, user_id: int, since: datetime) -> int:

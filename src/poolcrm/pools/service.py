@@ -180,12 +180,14 @@ def givers(session: Session, customer_id: int, kinds: Iterable[str] | None = Non
     wanted = [rules.GIVE_UP_RULES[k] for k in (kinds or rules.GIVE_UP_RULES)]
     return frozenset(
         session.scalars(
-            select(distinct(OwnershipEvent.from_owner_id)).where(
+            select(OwnershipEvent.from_owner_id)
+            .where(
                 OwnershipEvent.customer_id == customer_id,
                 OwnershipEvent.from_pool == POOL_PRIVATE,
                 OwnershipEvent.from_owner_id.is_not(None),
                 OwnershipEvent.rule.in_(wanted),
             )
+            .distinct()
         )
     )
 
@@ -311,9 +313,7 @@ def due_condition(session: Session, run_date: date, policy: Policy | None = None
 
 def _per_owner(session: Session, condition: ColumnElement[bool]) -> list[tuple[int, int]]:
     return list(
-        session.execute(
-            select(Customer.owner_id, func.count()).where(condition).group_by(Customer.owner_id)
-        ).tuples()
+        session.execute(select(Customer.owner_id, func.count()).where(condition).group_by(Customer.owner_id))
     )
 
 
@@ -424,7 +424,7 @@ def member_step(session: Session, run_date: date) -> dict[str, list[Any]]:
         anchor < limit,
         or_(Customer.last_valid_followup_at.is_(None), Customer.last_valid_followup_at < limit),
     )
-    rows = list(session.execute(select(Customer.id, Customer.owner_id).where(condition)).tuples())
+    rows = list(session.execute(select(Customer.id, Customer.owner_id).where(condition)))
     if not rows:
         return {"opened_for_redevelopment": []}
     ids = [cid for cid, _ in rows]
@@ -970,7 +970,7 @@ def eligible_reps(session: Session) -> list[User]:
         )
         .order_by(score.desc(), User.id)
     )
-    return [u for u, _ in session.execute(q).tuples()]
+    return [u for u, _ in session.execute(q)]
 
 
 def _capacity(session: Session, user: User) -> int:
@@ -1697,18 +1697,14 @@ def forecast(session: Session, changes: dict[str, Any]) -> dict[str, Any]:
                 or_(Customer.member_until.is_(None), Customer.member_until < tomorrow),
             )
             .group_by(Customer.owner_id)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     pending_by = dict(
         session.execute(
             select(Application.applicant_id, func.count())
             .where(Application.status == STATUS_PENDING, Application.kind.in_(("new_customer", KIND_CLAIM)))
             .group_by(Application.applicant_id)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     for u in session.scalars(
         select(User).where(User.active.is_(True), User.role_rows.any(role="sales")).order_by(User.id)
