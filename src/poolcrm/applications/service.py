@@ -7,7 +7,8 @@ from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.applications import registry
-from poolcrm.applications.models import STATUS_PENDING, Application
+from poolcrm.applications.models import STATUS_PENDING, STATUS_REJECTED, Application
+from poolcrm.audit.service import record
 from poolcrm.errors import Conflict, Forbidden, InvalidInput, NotFound
 from poolcrm.org.models import User
 from poolcrm.org.service import visible_owner_ids
@@ -81,6 +82,26 @@ def approve(session: Session, app_id: int, user: User) -> Application:
     application.decided_at = application.decided_at or clock.now()
     session.flush()
     return application
+
+
+def mark_rejected(
+    session: Session, application: Application, actor: User, reason: str, rule: str
+) -> None:
+    """Record a refusal on an application (status, reason, rule, decider) and audit it."""
+    application.status = STATUS_REJECTED
+    application.decision_reason, application.decision_rule = reason, rule
+    application.decided_by = actor.id
+    application.decided_at = application.decided_at or clock.now()
+    record(
+        session,
+        actor_id=actor.id,
+        action="application.reject",
+        object_type="application",
+        object_id=application.id,
+        after={"status": STATUS_REJECTED},
+        rule=rule,
+        reason=reason,
+    )
 
 
 def reject(session: Session, app_id: int, user: User, reason: str) -> Application:

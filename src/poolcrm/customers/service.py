@@ -18,9 +18,9 @@ from poolcrm.applications.models import (
     STATUS_APPROVED,
     STATUS_CANCELLED,
     STATUS_PENDING,
-    STATUS_REJECTED,
     Application,
 )
+from poolcrm.applications.service import mark_rejected
 from poolcrm.audit.service import record
 from poolcrm.customers import dedupe, names, rules
 from poolcrm.customers.models import (
@@ -814,9 +814,7 @@ def reject_new_customer(session: Session, application: Application, actor: User,
             actor_id=actor.id,
         )
         dedupe.unindex_customer(session, customer.id)
-    application.status = STATUS_REJECTED
-    application.decision_rule = "CUS-9"
-    application.decision_reason = reason
+    mark_rejected(session, application, actor, reason, "CUS-9")
     notify(
         session,
         application.applicant_id,

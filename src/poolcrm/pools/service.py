@@ -17,9 +17,9 @@ from poolcrm.applications.models import (
     STATUS_APPROVED,
     STATUS_CANCELLED,
     STATUS_PENDING,
-    STATUS_REJECTED,
     Application,
 )
+from poolcrm.applications.service import mark_rejected
 from poolcrm.audit.service import record
 from poolcrm.calendar.service import get_calendar
 from poolcrm.customers.models import (
@@ -695,18 +695,8 @@ def approve_claim(session: Session, application: Application, actor: User) -> No
     )
     reason = f"该客户已由 {applicant.display_name} 领取（先批先得）"
     for other in others:
-        other.status, other.decision_reason, other.decision_rule = STATUS_REJECTED, reason, "POOL-4"
-        other.decided_by, other.decided_at = actor.id, now
-        record(
-            session,
-            actor_id=actor.id,
-            action="application.reject",
-            object_type="application",
-            object_id=other.id,
-            after={"status": STATUS_REJECTED},
-            rule="POOL-4",
-            reason=reason,
-        )
+        other.decided_at = now
+        mark_rejected(session, other, actor, reason, "POOL-4")
         notify(
             session,
             other.applicant_id,
@@ -720,21 +710,7 @@ def approve_claim(session: Session, application: Application, actor: User) -> No
 
 
 def reject_claim(session: Session, application: Application, actor: User, reason: str) -> None:
-    application.status, application.decision_reason, application.decision_rule = (
-        STATUS_REJECTED,
-        reason,
-        "POOL-4",
-    )
-    record(
-        session,
-        actor_id=actor.id,
-        action="application.reject",
-        object_type="application",
-        object_id=application.id,
-        after={"status": STATUS_REJECTED},
-        rule="POOL-4",
-        reason=reason,
-    )
+    mark_rejected(session, application, actor, reason, "POOL-4")
     customer = session.get(Customer, application.customer_id)
     notify(
         session,
@@ -878,21 +854,7 @@ def approve_release(session: Session, application: Application, actor: User) -> 
 
 
 def reject_release(session: Session, application: Application, actor: User, reason: str) -> None:
-    application.status, application.decision_reason, application.decision_rule = (
-        STATUS_REJECTED,
-        reason,
-        "POOL-5",
-    )
-    record(
-        session,
-        actor_id=actor.id,
-        action="application.reject",
-        object_type="application",
-        object_id=application.id,
-        after={"status": STATUS_REJECTED},
-        rule="POOL-5",
-        reason=reason,
-    )
+    mark_rejected(session, application, actor, reason, "POOL-5")
     notify(
         session,
         application.applicant_id,
