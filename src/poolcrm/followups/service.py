@@ -38,11 +38,10 @@ def _day_start(session: Session, day: date) -> datetime:
     return clock.start_of_local_day(day, get_policy(session).timezone)
 
 
-def validity_preview(
-    session: Session, customer_id: int | None, subject: str | None, content: str | None
-) -> dict[str, Any]:
-    """FU-1 live check for the form: counted characters and the reasons it would be invalid."""
-    policy = get_policy(session)
+def _invalid_reasons(
+    session: Session, policy: Any, customer_id: int | None, subject: str | None, content: str | None
+) -> list[rules.Reason]:
+    """FU-1: why a follow-up would be invalid (the same verdict for the live preview and the save)."""
     duplicate = False
     if customer_id is not None and content:
         key = rules.content_key(content, _simplify)
@@ -54,7 +53,7 @@ def validity_preview(
             )
             is not None
         )
-    reasons = rules.followup_validity(
+    return rules.followup_validity(
         subject=subject,
         content=content,
         min_chars=policy.followup_min_chars,
@@ -62,6 +61,14 @@ def validity_preview(
         duplicate=duplicate,
         simplify=_simplify,
     )
+
+
+def validity_preview(
+    session: Session, customer_id: int | None, subject: str | None, content: str | None
+) -> dict[str, Any]:
+    """FU-1 live check for the form: counted characters and the reasons it would be invalid."""
+    policy = get_policy(session)
+    reasons = _invalid_reasons(session, policy, customer_id, subject, content)
     count = rules.counted_chars(content) - rules.template_chars(content)
     return {"count": count, "min": policy.followup_min_chars, "valid": not reasons, "reasons": reasons}
 
@@ -137,22 +144,7 @@ def record_followup(
         raise InvalidInput(errors, rule="FU-3")
     policy = get_policy(session)
     key = rules.content_key(content, _simplify)
-    duplicate = (
-        session.scalar(
-            select(FollowUp.id)
-            .where(FollowUp.customer_id == customer_id, FollowUp.content_key == key)
-            .limit(1)
-        )
-        is not None
-    )
-    reasons = rules.followup_validity(
-        subject=subject,
-        content=content,
-        min_chars=policy.followup_min_chars,
-        noncontact_phrases=policy.followup_noncontact_phrases,
-        duplicate=duplicate,
-        simplify=_simplify,
-    )
+    reasons = _invalid_reasons(session, policy, customer_id, subject, content)
     now = clock.now()
     followup = FollowUp(
         customer_id=customer_id,
