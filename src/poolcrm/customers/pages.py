@@ -21,6 +21,7 @@ from poolcrm.web.deps import DB, CurrentUser, Lang, get_database
 from poolcrm.web.render import env, page
 
 router = APIRouter()
+PREFILL_FIELDS = frozenset({"name", "phone", "mobile", "contact_name", "remark"})
 FORM_FIELDS = (
     "name",
     "address",
@@ -136,7 +137,9 @@ def customers_page(
 
 @router.get("/customers/new", response_class=HTMLResponse)
 def new_customer_form(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
-    return page(request, "customers/new.html", db=db, values={}, errors={}, warnings=[], matches=[])
+    # IN-2: the duty rep opens a registration prefilled from the inbound call.
+    values = {k: v for k, v in request.query_params.items() if k in PREFILL_FIELDS and v.strip()}
+    return page(request, "customers/new.html", db=db, values=values, errors={}, warnings=[], matches=[])
 
 
 @router.post("/customers/check", response_class=HTMLResponse)

@@ -201,6 +201,22 @@ class Policy(BaseModel):
         pattern="^(ranking|groups)$",
     )
     duty_groups: int = P(3, "IN-3", "轮值销售组数", "Sales groups in rotation", ge=1, le=100)
+    duty_exclusion_weeks: int = P(
+        1,
+        "VIO-2",
+        "虚假跟进后取消值班资格的周数（当周之外）",
+        "Weeks off the duty roster after a fake follow-up (besides the current week)",
+        ge=0,
+        le=52,
+    )
+    inbound_match_min_score: int = P(
+        90,
+        "IN-1",
+        "来电自动识别为已有客户的最低相似度",
+        "Minimum similarity to route an inbound call to an existing customer",
+        ge=1,
+        le=100,
+    )
     dispute_owner_workdays: int = P(
         5,
         "DSP-1",
@@ -217,6 +233,12 @@ class Policy(BaseModel):
     )
     spot_check_per_rep: int = P(
         3, "VIO-2", "每日抽查每人跟进条数", "Daily spot-check sample per rep", ge=0, le=100
+    )
+    assessment_weights: dict[str, int] = P(
+        {"missing_fields": 2, "invalid_followups": 1, "overdue_deals": 3, "fake_followups": 10},
+        "VIO-3",
+        "月度数据质量考核扣分（每项）",
+        "Monthly data-quality deductions per item",
     )
     quota_core_customers: int = P(10, "VIO-4", "核心客户数量要求", "Core customers quota", ge=0, le=10000)
     quota_high_growth_customers: int = P(
@@ -277,6 +299,17 @@ class Policy(BaseModel):
         for key, days in v.items():
             if not key or days < 1:
                 raise ValueError(f"{key}: must be ≥ 1")
+        return v
+
+    @field_validator("assessment_weights")
+    @classmethod
+    def _weights(cls, v: dict[str, int]) -> dict[str, int]:
+        known = {"missing_fields", "invalid_followups", "overdue_deals", "fake_followups"}
+        for key, points in v.items():
+            if key not in known:
+                raise ValueError(f"unknown item: {key}")
+            if points < 0:
+                raise ValueError(f"{key}: must be ≥ 0")
         return v
 
     @field_validator("three_strikes_counts")

@@ -1,0 +1,81 @@
+"""Dispute pages (DSP-1, DSP-2): open and decided cases, the recommendation with its evidence, and
+the GM's decision form."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse
+
+from poolcrm.disputes import service
+from poolcrm.errors import AppError, InvalidInput
+from poolcrm.i18n import translate
+from poolcrm.org.models import User
+from poolcrm.policy.service import get_policy
+from poolcrm.web.deps import DB, CurrentUser, Lang
+from poolcrm.web.render import page
+
+router = APIRouter()
+KIND_NAMES = {"win": "业绩归属", "two_pools": "重复客户归属"}
+STATUS_NAMES = {"open": "待裁定", "decided": "已裁定"}
+
+
+def _ctx(db: Any) -> dict[str, Any]:
+    return {"kind_names": KIND_NAMES, "status_names": STATUS_NAMES, "tz": ZoneInfo(get_policy(db).timezone)}
+
+
+@router.get("/disputes", response_class=HTMLResponse)
+def list_page(
+    request: Request, user: CurrentUser, db: DB, lang: Lang, status: str | None = "open"
+) -> HTMLResponse:
+    status = status if status in STATUS_NAMES else None
+    rows = [service.dispute_out(db, d, lang) for d in service.list_disputes(db, user, status)]
+    return page(request, "disputes/list.html", db=db, rows=rows, status=status, **_ctx(db))
+
+
+def _detail(request: Request, user: User, db: Any, lang: str, dispute_id: int, **ctx: Any) -> HTMLResponse:
+    d = service.dispute_out(db, service.get_dispute(db, user, dispute_id), lang)
+    return page(
+        request,
+        "disputes/detail.html",
+        db=db,
+        d=d,
+        can_decide=user.has_role(*service.DECIDERS) and d["status"] == "open",
+        **_ctx(db),
+        **ctx,
+    )
+
+
+@router.get("/disputes/{dispute_id}", response_class=HTMLResponse)
+def detail(request: Request, dispute_id: int, user: CurrentUser, db: DB, lang: Lang) -> HTMLResponse:
+    return _detail(request, user, db, lang, dispute_id)
+
+
+@router.post("/disputes/{dispute_id}/decide", response_class=HTMLResponse)
+def decide(
+    request: Request,
+    dispute_id: int,
+    user: CurrentUser,
+    db: DB,
+    lang: Lang,
+    winner_user_id: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    try:
+        if not winner_user_id.isdigit():
+            raise InvalidInput({"winner_user_id": "请选择业绩归属人"}, rule="DSP-1")
+        service.decide(db, user, dispute_id, int(winner_user_id), reason)
+    except AppError as exc:
+        db.rollback()
+        return _detail(
+            request,
+            user,
+            db,
+            lang,
+            dispute_id,
+            flash=exc.render(lang)["error"]["message"],
+            flash_kind="error",
+        )
+    return _detail(request, user, db, lang, dispute_id, flash=translate("已裁定", lang))

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class DecideIn(BaseModel):
+    """DSP-1/DSP-2: the GM's decision."""
+
+    model_config = ConfigDict(extra="forbid")
+    winner_user_id: int
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class DisputeIn(BaseModel):
+    """Open a case by hand: a rep claims a win credited to someone else (`deal_id`, DSP-1), or CS
+    finds the same company in two private pools (`customer_id` + `other_customer_id`, DSP-2)."""
+
+    model_config = ConfigDict(extra="forbid")
+    deal_id: int | None = None
+    customer_id: int | None = None
+    other_customer_id: int | None = None
+    reason: str = Field(min_length=1, max_length=2000)

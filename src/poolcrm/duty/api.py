@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from poolcrm.duty import service
+from poolcrm.errors import Forbidden
+from poolcrm.web.deps import DB, CurrentUser, Lang
+
+router = APIRouter(tags=["duty"])
+ROSTER_READERS = ("cs", "admin", "gm", "sales_manager", "supervisor", "sales")
+
+
+class OverrideIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user_ids: list[int] = Field(default_factory=list, max_length=200)
+    reason: str | None = Field(default=None, max_length=500)
+
+
+def _may_read(user: Any) -> None:
+    if not user.has_role(*ROSTER_READERS):
+        raise Forbidden()
+
+
+@router.get("/duty/today")
+def duty_today(user: CurrentUser, db: DB, lang: Lang) -> dict[str, Any]:
+    """IN-3: who is on duty today (dealing order) and why each rep is or is not eligible."""
+    _may_read(user)
+    return service.today_out(db, lang=lang)
+
+
+@router.get("/duty/days/{day}")
+def duty_day(day: date, user: CurrentUser, db: DB, lang: Lang) -> dict[str, Any]:
+    """IN-3: the same for any day (its week's roster is computed on first use)."""
+    _may_read(user)
+    return service.today_out(db, day, lang=lang)
+
+
+@router.put("/duty/overrides/{day}")
+def set_override(day: date, body: OverrideIn, user: CurrentUser, db: DB) -> dict[str, Any]:
+    """IN-3: an admin sets who is on duty on a day (an empty list lifts the override)."""
+    row = service.set_override(db, user, day, body.user_ids, body.reason)
+    return {"day": row.day, "user_ids": row.user_ids, "active": row.active, "reason": row.reason}

@@ -1,0 +1,73 @@
+"""Duty roster page (IN-3): who is on duty today and why each rep is or is not eligible; the
+fallback says so; an admin overrides a day."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse
+
+from poolcrm.duty import service
+from poolcrm.duty.api import ROSTER_READERS
+from poolcrm.errors import AppError, Forbidden, InvalidInput
+from poolcrm.i18n import translate
+from poolcrm.org.models import User
+from poolcrm.web.deps import DB, CurrentUser, Lang
+from poolcrm.web.render import page
+
+router = APIRouter()
+SOURCE_NAMES = {
+    "ranking": "按上周业绩排名轮流",
+    "groups": "销售组轮值",
+    "override": "管理员指定",
+    "fallback": "全体销售轮流（无人符合值班条件）",
+}
+
+
+def _render(
+    request: Request, user: User, db: Any, lang: str, day: date | None = None, **ctx: Any
+) -> HTMLResponse:
+    if not user.has_role(*ROSTER_READERS):
+        raise Forbidden()
+    data = service.today_out(db, day, lang=lang)
+    return page(
+        request,
+        "duty/roster.html",
+        db=db,
+        data=data,
+        source_names=SOURCE_NAMES,
+        reps=service.sales_reps(db) if user.has_role("admin") else [],
+        **ctx,
+    )
+
+
+@router.get("/duty", response_class=HTMLResponse)
+def roster(request: Request, user: CurrentUser, db: DB, lang: Lang, day: date | None = None) -> HTMLResponse:
+    return _render(request, user, db, lang, day)
+
+
+@router.post("/duty/override", response_class=HTMLResponse)
+async def override(
+    request: Request,
+    user: CurrentUser,
+    db: DB,
+    lang: Lang,
+    day: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    form = await request.form()
+    try:
+        try:
+            on = date.fromisoformat(day)
+        except ValueError as exc:
+            raise InvalidInput({"day": "日期格式应为 YYYY-MM-DD"}, rule="IN-3") from exc
+        ids = [int(v) for v in form.getlist("user_ids") if str(v).isdigit()]
+        service.set_override(db, user, on, ids, reason.strip() or None)
+    except AppError as exc:
+        db.rollback()
+        return _render(
+            request, user, db, lang, flash=exc.render(lang)["error"]["message"], flash_kind="error"
+        )
+    return _render(request, user, db, lang, on, flash=translate("已保存值班调整", lang))

@@ -1,0 +1,393 @@
+"""Duty roster use cases (IN-3, VIO-2): the weekly roster from last week's figures, who is on
+duty on a day, the next duty rep for an inbound item (evenly, POOL-2 respected) and an admin's
+override of a day. Decisions live in `duty.rules`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from poolcrm import clock
+from poolcrm.audit.service import record
+from poolcrm.deals.models import Deal
+from poolcrm.duty import rules
+from poolcrm.duty.models import DutyOverride, DutyWeek
+from poolcrm.errors import Forbidden, InvalidInput, RuleViolation
+from poolcrm.followups.models import FollowUp
+from poolcrm.i18n import translate
+from poolcrm.inbound.models import OUTCOME_DUTY, OUTCOME_NEW, InboundItem
+from poolcrm.org.models import Department, User
+from poolcrm.policy.service import get_policy
+from poolcrm.pools.rules import SALES_DEPARTMENT_KINDS, pool_full_on_apply
+from poolcrm.pools.service import lock_users
+from poolcrm.pools.usage import limit_for, owned_count, pending_count
+from poolcrm.violations.models import KIND_FAKE_FOLLOWUP, Violation
+
+SOURCE_OVERRIDE = "override"
+SOURCE_FALLBACK = "fallback"
+
+
+def _pairs(rows: Any) -> dict[Any, Any]:
+    return {key: value for key, value in rows}
+
+
+def today(session: Session) -> date:
+    return clock.today(get_policy(session).timezone)
+
+
+def _day_start(session: Session, day: date) -> Any:
+    return clock.start_of_local_day(day, get_policy(session).timezone)
+
+
+def sales_reps(session: Session) -> list[User]:
+    """IN-3: the reps who can be on duty at all — active sales users of sales/KA departments."""
+    q = (
+        select(User)
+        .join(Department, Department.id == User.department_id)
+        .where(
+            User.active.is_(True),
+            Department.kind.in_(SALES_DEPARTMENT_KINDS),
+            User.role_rows.any(role="sales"),
+        )
+        .order_by(User.id)
+    )
+    return list(session.scalars(q))
+
+
+def figures(session: Session, reps: Sequence[User], start: date, end: date) -> list[rules.RepFigures]:
+    """IN-3: each rep's valid follow-ups (FU-1) and credited won amount in [start, end)."""
+    since, until = _day_start(session, start), _day_start(session, end)
+    ids = [u.id for u in reps]
+    visits = _pairs(
+        session.execute(
+            select(FollowUp.author_id, func.count())
+            .where(
+                FollowUp.author_id.in_(ids),
+                FollowUp.valid.is_(True),
+                FollowUp.created_at >= since,
+                FollowUp.created_at < until,
+            )
+            .group_by(FollowUp.author_id)
+        )
+    )
+    credited = func.coalesce(Deal.credited_to, Deal.owner_id)
+    sales = _pairs(
+        session.execute(
+            select(credited, func.sum(Deal.actual_amount))
+            .where(
+                credited.in_(ids),
+                Deal.category == "won",
+                Deal.closed_at >= since,
+                Deal.closed_at < until,
+            )
+            .group_by(credited)
+        )
+    )
+    return [
+        rules.RepFigures(uid, int(visits.get(uid, 0)), Decimal(sales.get(uid) or 0).quantize(Decimal("0.01")))
+        for uid in ids
+    ]
+
+
+def _groups(session: Session, reps: Sequence[User], passed: set[int], count: int) -> list[list[int]]:
+    """IN-3 alternative: the first `duty_groups` sales groups (departments with reps, in order of
+    creation); in each, the reps who passed the visit assessment, or all of them if nobody did."""
+    by_dept: dict[int, list[int]] = {}
+    for u in reps:
+        if u.department_id is not None:
+            by_dept.setdefault(u.department_id, []).append(u.id)
+    groups = []
+    for dept_id in sorted(by_dept)[:count]:
+        members = by_dept[dept_id]
+        groups.append([uid for uid in members if uid in passed] or members)
+    return groups
+
+
+def roster_week(session: Session, day: date, *, compute: bool = True) -> DutyWeek | None:
+    """IN-3: the stored roster of the week containing `day`, computed (and stored, audited) on
+    first use from the week before's figures."""
+    start = rules.week_start(day)
+    week = session.scalar(select(DutyWeek).where(DutyWeek.week_start == start))
+    if week is not None or not compute:
+        return week
+    policy = get_policy(session)
+    reps = sales_reps(session)
+    figs = figures(session, reps, *rules.last_week(start))
+    verdicts, order = rules.weekly_eligibility(figs, policy.duty_min_visits, policy.duty_top_n)
+    fallback = not order
+    if fallback:
+        order = rules.fallback_order(figs)
+    by_user = {f.user_id: f for f in figs}
+    passed = {v.user_id for v in verdicts if by_user[v.user_id].visits >= policy.duty_min_visits}
+    week = DutyWeek(
+        week_start=start,
+        strategy=policy.duty_strategy,
+        fallback=fallback,
+        order=order,
+        eligibility=[
+            {
+                "user_id": v.user_id,
+                "eligible": v.eligible,
+                "reason": v.reason,
+                "params": dict(v.params),
+                "rank": v.rank,
+                "visits": by_user[v.user_id].visits,
+                "sales": str(by_user[v.user_id].sales),
+            }
+            for v in verdicts
+        ],
+        groups=_groups(session, reps, passed, policy.duty_groups)
+        if policy.duty_strategy == rules.STRATEGY_GROUPS
+        else None,
+        computed_at=clock.now(),
+    )
+    try:
+        with session.begin_nested():  # two first uses of a week at once: one roster is stored
+            session.add(week)
+            session.flush()
+    except IntegrityError:
+        return session.scalar(select(DutyWeek).where(DutyWeek.week_start == start))
+    record(
+        session,
+        actor_id=None,
+        action="duty.roster",
+        object_type="duty_week",
+        object_id=week.id,
+        after={"week_start": start, "strategy": week.strategy, "order": order, "fallback": fallback},
+        rule="IN-3",
+    )
+    return week
+
+
+def excluded_ids(session: Session, week: date) -> set[int]:
+    """VIO-2: reps whose fake follow-ups (found by CS spot checks) take them off this week's roster."""
+    policy = get_policy(session)
+    earliest = week - timedelta(days=7 * policy.duty_exclusion_weeks)
+    rows = session.execute(
+        select(Violation.user_id, Violation.created_at).where(
+            Violation.kind == KIND_FAKE_FOLLOWUP, Violation.created_at >= _day_start(session, earliest)
+        )
+    )
+    found: dict[int, list[date]] = {}
+    for uid, at in rows:
+        found.setdefault(uid, []).append(clock.local(at, policy.timezone).date())
+    return {
+        uid
+        for uid, days in found.items()
+        if rules.excluded_by_fake_followup(days, week, policy.duty_exclusion_weeks)
+    }
+
+
+@dataclass(frozen=True)
+class OnDuty:
+    day: date
+    user_ids: list[int]
+    source: str  # ranking | groups | override | fallback
+    week: DutyWeek | None
+    excluded: frozenset[int]
+    override: DutyOverride | None
+
+
+def on_duty(session: Session, day: date) -> OnDuty:
+    """IN-3: who takes inbound items on `day`, in dealing order — the admin's override of the day,
+    else the week's roster by strategy without reps excluded by VIO-2 (and without reps who left);
+    when that leaves nobody, every active sales rep in turn (the fallback)."""
+    override = session.scalar(
+        select(DutyOverride).where(DutyOverride.day == day, DutyOverride.active.is_(True))
+    )
+    week = roster_week(session, day)
+    assert week is not None
+    excluded = frozenset(excluded_ids(session, week.week_start))
+    active = {u.id for u in sales_reps(session)}
+    if override is not None:
+        ids = [uid for uid in override.user_ids if uid in active]
+        if ids:
+            return OnDuty(day, ids, SOURCE_OVERRIDE, week, excluded, override)
+    if week.strategy == rules.STRATEGY_GROUPS and week.groups:
+        group = week.groups[rules.group_on_duty(day, len(week.groups))]
+        ids, source = [uid for uid in group if uid in active and uid not in excluded], rules.STRATEGY_GROUPS
+    else:
+        ids = [uid for uid in week.order if uid in active and uid not in excluded]
+        source = SOURCE_FALLBACK if week.fallback else rules.STRATEGY_RANKING
+    if not ids:
+        ids = [uid for uid in sorted(active) if uid not in excluded] or sorted(active)
+        source = SOURCE_FALLBACK
+    return OnDuty(day, ids, source, week, excluded, override)
+
+
+def assigned_counts(session: Session, user_ids: Sequence[int], week: date) -> dict[int, int]:
+    """IN-3: inbound items each rep received this week (the evenness the dealing keeps)."""
+    since, until = _day_start(session, week), _day_start(session, week + rules.ONE_WEEK)
+    return _pairs(
+        session.execute(
+            select(InboundItem.assigned_to, func.count())
+            .where(
+                and_(
+                    InboundItem.assigned_to.in_(list(user_ids)),
+                    InboundItem.outcome.in_((OUTCOME_DUTY, OUTCOME_NEW)),
+                    InboundItem.created_at >= since,
+                    InboundItem.created_at < until,
+                )
+            )
+            .group_by(InboundItem.assigned_to)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Pick:
+    user: User
+    skipped: list[dict[str, Any]]
+    source: str
+
+
+def pick_duty_rep(session: Session, day: date) -> Pick:
+    """IN-2/IN-3: the duty rep who gets the next inbound item — the fewest items this week first,
+    ranking order on ties; a rep whose private pool is full (POOL-2) is passed over for the next.
+    The candidates' rows are locked (id order) so concurrent items are dealt out exactly evenly."""
+    duty = on_duty(session, day)
+    lock_users(session, duty.user_ids)
+    week = duty.week.week_start if duty.week else rules.week_start(day)
+    counts = assigned_counts(session, duty.user_ids, week)
+    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(duty.user_ids)))}
+    room: dict[int, bool] = {}
+    usage: dict[int, tuple[int, int]] = {}
+    for uid, user in users.items():
+        owned, pending, limit = (
+            owned_count(session, uid, day),
+            pending_count(session, uid),
+            limit_for(session, user, day),
+        )
+        room[uid] = pool_full_on_apply(owned, pending, limit) is None
+        usage[uid] = (owned + pending, limit)
+    chosen, passed = rules.next_duty_rep(duty.user_ids, counts, room)
+    skipped = [
+        {
+            "id": uid,
+            "display_name": users[uid].display_name,
+            "rule": "POOL-2",
+            "used": usage[uid][0],
+            "limit": usage[uid][1],
+        }
+        for uid in passed
+    ]
+    if chosen is None:
+        raise RuleViolation(
+            "POOL-2",
+            "值班销售的私海都已满，无法分配（{names}）",
+            details={"skipped": skipped},
+            names="、".join(s["display_name"] for s in skipped) or "-",
+        )
+    return Pick(users[chosen], skipped, duty.source)
+
+
+def eligibility_out(session: Session, day: date, lang: str = "zh") -> list[dict[str, Any]]:
+    """IN-3 page/API: every rep of the week's roster with eligible yes/no and the reason."""
+    week = roster_week(session, day)
+    assert week is not None
+    excluded = excluded_ids(session, week.week_start)
+    users = {
+        u.id: u
+        for u in session.scalars(select(User).where(User.id.in_([e["user_id"] for e in week.eligibility])))
+    }
+    out = []
+    for e in week.eligibility:
+        user = users.get(e["user_id"])
+        eligible, reason, params, rule = e["eligible"], e["reason"], e["params"], "IN-3"
+        if e["user_id"] in excluded:
+            eligible, reason, params, rule = False, "客服抽查发现虚假跟进，取消值班资格", {}, "VIO-2"
+        elif user is not None and not user.active:
+            eligible, reason, params = False, "已停用", {}
+        out.append(
+            {
+                "id": e["user_id"],
+                "display_name": user.display_name if user else str(e["user_id"]),
+                "eligible": eligible,
+                "reason": f"{rule}: " + translate(reason, lang, **params),
+                "rule": rule,
+                "rank": e.get("rank"),
+                "visits": e.get("visits"),
+                "sales": e.get("sales"),
+            }
+        )
+    return out
+
+
+def today_out(session: Session, day: date | None = None, lang: str = "zh") -> dict[str, Any]:
+    """GET /duty/today: the day, who is on duty (in dealing order) and everyone's eligibility."""
+    day = day or today(session)
+    duty = on_duty(session, day)
+    week = duty.week
+    assert week is not None
+    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(duty.user_ids)))}
+    counts = assigned_counts(session, duty.user_ids, week.week_start)
+    return {
+        "date": day,
+        "week_start": week.week_start,
+        "strategy": week.strategy,
+        "source": duty.source,
+        "fallback": duty.source == SOURCE_FALLBACK,
+        "on_duty": [
+            {"id": uid, "display_name": users[uid].display_name, "assigned_this_week": counts.get(uid, 0)}
+            for uid in duty.user_ids
+        ],
+        "eligible": eligibility_out(session, day, lang),
+        "override": None
+        if duty.override is None
+        else {"user_ids": duty.override.user_ids, "reason": duty.override.reason},
+    }
+
+
+def set_override(
+    session: Session, actor: User, day: date, user_ids: Sequence[int], reason: str | None
+) -> DutyOverride:
+    """IN-3: an admin sets who is on duty on one day; an empty list lifts the override (kept,
+    marked inactive — nothing is deleted)."""
+    if not actor.has_role("admin"):
+        raise Forbidden("只有管理员可以调整值班", rule="IN-3")
+    active = {u.id for u in sales_reps(session)}
+    bad = [uid for uid in user_ids if uid not in active]
+    if bad:
+        raise InvalidInput({"user_ids": "不是在职销售：" + "、".join(map(str, bad))}, rule="IN-3")
+    q = select(DutyOverride).where(DutyOverride.day == day)
+    if session.get_bind().dialect.name == "postgresql":
+        q = q.with_for_update()
+    row = session.scalar(q)
+    before = None if row is None else {"user_ids": row.user_ids, "active": row.active, "reason": row.reason}
+    ids = list(dict.fromkeys(user_ids))
+    now = clock.now()
+    if row is None:
+        row = DutyOverride(
+            day=day, user_ids=ids, reason=reason, active=bool(ids), set_by=actor.id, set_at=now
+        )
+        session.add(row)
+    else:
+        row.user_ids, row.reason, row.active, row.set_by, row.set_at = ids, reason, bool(ids), actor.id, now
+    session.flush()
+    record(
+        session,
+        actor_id=actor.id,
+        action="duty.override",
+        object_type="duty_override",
+        object_id=row.id,
+        before=before,
+        after={"day": day, "user_ids": ids, "active": row.active},
+        rule="IN-3",
+        reason=reason,
+    )
+    return row
+
+
+def roster_step(session: Session, run_date: date) -> dict[str, list[Any]]:
+    """IN-3 daily: make sure the week's roster exists (computed on the week's first run)."""
+    existed = roster_week(session, run_date, compute=False) is not None
+    week = roster_week(session, run_date)
+    assert week is not None
+    return {"duty_roster": [] if existed else [week.week_start.isoformat()]}

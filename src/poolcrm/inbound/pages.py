@@ -1,0 +1,80 @@
+"""Inbound console for customer service (IN-1, IN-2): type the caller's company or phone, see at
+once what happens and why, and the log of today's items."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+
+from poolcrm.errors import AppError, Forbidden
+from poolcrm.inbound import service
+from poolcrm.inbound.schemas import InboundIn
+from poolcrm.org.models import User
+from poolcrm.policy.service import get_policy
+from poolcrm.web.deps import DB, CurrentUser, Lang
+from poolcrm.web.render import page
+
+router = APIRouter()
+
+
+def _console(request: Request, user: User, db: Any, lang: str, **ctx: Any) -> HTMLResponse:
+    if not user.has_role(*service.HANDLERS, *service.READERS):
+        raise Forbidden()
+    items = [service.item_out(db, i, lang) for i in service.list_items(db, user, limit=30)]
+    ctx.setdefault("values", {"kind": "call"})
+    return page(
+        request,
+        "inbound/console.html",
+        db=db,
+        items=items,
+        outcome_names=service.OUTCOME_NAMES,
+        kind_names=service.KIND_NAMES,
+        can_record=user.has_role(*service.HANDLERS),
+        tz=ZoneInfo(get_policy(db).timezone),
+        **ctx,
+    )
+
+
+@router.get("/inbound", response_class=HTMLResponse)
+def console(request: Request, user: CurrentUser, db: DB, lang: Lang) -> HTMLResponse:
+    return _console(request, user, db, lang)
+
+
+@router.post("/inbound", response_class=HTMLResponse)
+def record(
+    request: Request,
+    user: CurrentUser,
+    db: DB,
+    lang: Lang,
+    company: Annotated[str, Form()] = "",
+    phone: Annotated[str, Form()] = "",
+    kind: Annotated[str, Form()] = "call",
+    need: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    """IN-1/IN-2 from the form: the result card says what happened and why."""
+    values = {"company": company, "phone": phone, "kind": kind, "need": need}
+    try:
+        data = InboundIn(
+            company=company.strip(), phone=phone.strip() or None, kind=kind, need=need.strip() or None
+        )  # type: ignore[arg-type]
+    except ValidationError as exc:
+        fields = {
+            str(e["loc"][0]): "必填" if e["type"] == "string_too_short" else "格式不正确"
+            for e in exc.errors()
+        }
+        return _console(request, user, db, lang, values=values, errors=fields, flash_kind="error")
+    try:
+        item = service.record_inbound(db, user, data, lang=lang)
+    except AppError as exc:
+        db.rollback()
+        message = str(exc.render(lang)["error"]["message"])
+        errors = exc.details.get("fields", {}) if exc.status == 422 else {}
+        return _console(
+            request, user, db, lang, values=values, errors=errors, flash=message, flash_kind="error"
+        )
+    result = service.item_out(db, item, lang)
+    return _console(request, user, db, lang, result=result)

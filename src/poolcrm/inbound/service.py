@@ -1,0 +1,272 @@
+"""Inbound use cases (IN-1, IN-2): CS records a call or trial request; the duplicate check (CUS-7)
+decides at once — owner notified, public customer moved into the duty rep's private pool, or an
+unknown company handed to the duty rep to register (CUS-9). Every item is logged and audited."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from poolcrm import clock
+from poolcrm.applications.models import KIND_NEW_CUSTOMER, STATUS_PENDING, Application
+from poolcrm.audit.service import record
+from poolcrm.customers import dedupe
+from poolcrm.customers import service as customers_service
+from poolcrm.customers.models import POOL_PRIVATE, TOMBSTONE_POOLS, Customer
+from poolcrm.duty import service as duty
+from poolcrm.errors import Forbidden, InvalidInput, NotFound
+from poolcrm.i18n import translate
+from poolcrm.inbound import rules
+from poolcrm.inbound.models import OUTCOME_DUTY, OUTCOME_NEW, OUTCOME_OWNER, InboundItem
+from poolcrm.inbound.schemas import InboundIn
+from poolcrm.notify.service import notify
+from poolcrm.org.models import User
+from poolcrm.policy.service import get_policy
+from poolcrm.pools.moves import move_customer
+from poolcrm.pools.service import lock_customers
+
+HANDLERS = ("cs", "admin")
+READERS = ("cs", "admin", "gm")
+KIND_NAMES = {"call": "来电", "trial": "试用申请"}
+POOL_NAMES = {"public": "公海", "bin": "待分配"}
+
+
+def _brief(user: User | None) -> dict[str, Any] | None:
+    return None if user is None else {"id": user.id, "display_name": user.display_name}
+
+
+def _registrant(session: Session, customer_id: int) -> int | None:
+    return session.scalar(
+        select(Application.applicant_id).where(
+            Application.customer_id == customer_id,
+            Application.kind == KIND_NEW_CUSTOMER,
+            Application.status == STATUS_PENDING,
+        )
+    )
+
+
+def _match_rows(session: Session, found: list[dedupe.Found], lang: str) -> list[dict[str, Any]]:
+    owners = customers_service.users_by_id(session, (f.customer.owner_id for f in found))
+    return [customers_service.match_out(f, owners, lang) for f in found]
+
+
+def register_link(company: str, phone: str | None, need: str | None, kind: str) -> str:
+    """IN-2: the prefilled registration (CUS-9) the duty rep opens for an unknown company."""
+    remark = f"{KIND_NAMES.get(kind, kind)}：{need}" if need else KIND_NAMES.get(kind, kind)
+    query = {"name": company, "phone": phone or "", "remark": remark}
+    return "/customers/new?" + urlencode({k: v for k, v in query.items() if v})
+
+
+def record_inbound(session: Session, actor: User, data: InboundIn, *, lang: str = "zh") -> InboundItem:
+    """IN-1/IN-2 in one transaction. The matched customer's row is locked and re-read before the
+    decision, so two CS handling the same public customer at once give it exactly one owner: the
+    second sees it private and notifies the owner the first one chose."""
+    if not actor.has_role(*HANDLERS):
+        raise Forbidden("只有客服可以登记来电和试用申请", rule="IN-1")
+    policy = get_policy(session)
+    company = data.company.strip()
+    if not company:
+        raise InvalidInput({"company": "必填"}, rule="IN-1")
+    phone, problem = customers_service.normalise_phone(data.phone)
+    if problem:
+        raise InvalidInput({"phone": problem}, rule="CUS-6")
+    stored_phone = phone or (data.phone or "").strip() or None
+    found = dedupe.find_duplicates(session, company, [phone], min_score=policy.fuzzy_match_min_score)
+    matches = _match_rows(session, found, "zh")
+    if data.customer_id is not None:
+        chosen_id: int | None = data.customer_id
+    else:
+        phones = set(dedupe.phone_keys(phone))
+        candidate = rules.identify_caller(
+            (
+                rules.Candidate(
+                    f.customer.id,
+                    f.score,
+                    f.exact,
+                    bool(phones & {f.customer.phone, f.customer.mobile}),
+                )
+                for f in found
+            ),
+            policy.inbound_match_min_score,
+        )
+        chosen_id = candidate.customer_id if candidate else None
+    customer: Customer | None = None
+    if chosen_id is not None:
+        customer = lock_customers(session, [chosen_id]).get(chosen_id)
+        if customer is None or customer.pool in TOMBSTONE_POOLS:
+            if data.customer_id is not None:
+                raise NotFound()
+            customer = None
+    registrant = _registrant(session, customer.id) if customer and customer.pool == "pending" else None
+    route = rules.route_inbound(
+        customer.pool if customer else None, customer.owner_id if customer else None, registrant
+    )
+    day = duty.today(session)
+    now = clock.now()
+    skipped: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"kind": KIND_NAMES[data.kind]}
+    assigned: User | None
+    link: str | None = None
+    if route.outcome == OUTCOME_OWNER:
+        assert customer is not None
+        owner_id = customer.owner_id if customer.pool == POOL_PRIVATE else registrant
+        assigned = session.get(User, owner_id)
+        assert assigned is not None
+        params |= {"customer": customer.name, "code": customer.code, "owner": assigned.display_name}
+        explanation = (
+            "{customer}（{code}）在 {owner} 的私海中，已通知 {owner} 联系"
+            if customer.pool == POOL_PRIVATE
+            else "{customer}（{code}）已由 {owner} 登记、等待审核，已通知 {owner} 联系"
+        )
+        link = f"/customers/{customer.id}"
+        notify(
+            session,
+            assigned.id,
+            "inbound",
+            "客户 {customer} {what}，请尽快联系（需求：{need}）",
+            link=link,
+            rule="IN-1",
+            customer=customer.name,
+            what=KIND_NAMES[data.kind],
+            need=data.need or "-",
+        )
+    elif route.outcome == OUTCOME_DUTY:
+        assert customer is not None
+        pick = duty.pick_duty_rep(session, day)
+        assigned, skipped = pick.user, pick.skipped
+        params |= {
+            "customer": customer.name,
+            "code": customer.code,
+            "rep": assigned.display_name,
+            "pool": POOL_NAMES.get(customer.pool, customer.pool),
+        }
+        explanation = "{customer}（{code}）在{pool}，已划入值班销售 {rep} 的私海并通知联系"
+        move_customer(
+            session,
+            customer,
+            to_pool=POOL_PRIVATE,
+            to_owner_id=assigned.id,
+            rule="IN-2",
+            reason=f"{KIND_NAMES[data.kind]}分配给值班销售",
+            actor_id=actor.id,
+            at=now,
+        )
+        link = f"/customers/{customer.id}"
+        notify(
+            session,
+            assigned.id,
+            "inbound",
+            "{what}客户 {customer} 已划入你的私海，请尽快联系（需求：{need}）",
+            link=link,
+            rule="IN-2",
+            customer=customer.name,
+            what=KIND_NAMES[data.kind],
+            need=data.need or "-",
+        )
+    else:
+        pick = duty.pick_duty_rep(session, day)
+        assigned, skipped = pick.user, pick.skipped
+        params |= {"company": company, "rep": assigned.display_name}
+        explanation = "系统中没有 {company}，已通知值班销售 {rep} 登记新客户，审核进入私海后联系"
+        link = register_link(company, stored_phone, data.need, data.kind)
+        notify(
+            session,
+            assigned.id,
+            "inbound",
+            "新单位 {company} {what}，请登记新客户后联系（需求：{need}）",
+            link=link,
+            rule="IN-2",
+            company=company,
+            what=KIND_NAMES[data.kind],
+            need=data.need or "-",
+        )
+    item = InboundItem(
+        kind=data.kind,
+        company=company,
+        phone=stored_phone,
+        need=(data.need or "").strip() or None,
+        outcome=route.outcome,
+        customer_id=customer.id if customer else None,
+        assigned_to=assigned.id,
+        rule=route.rule,
+        explanation=explanation,
+        params=params,
+        matches=matches or None,
+        skipped=skipped or None,
+        recorded_by=actor.id,
+        created_at=now,
+    )
+    session.add(item)
+    session.flush()
+    record(
+        session,
+        actor_id=actor.id,
+        action="inbound.record",
+        object_type="inbound_item",
+        object_id=item.id,
+        after={
+            "kind": item.kind,
+            "company": company,
+            "outcome": item.outcome,
+            "customer_id": item.customer_id,
+            "assigned_to": item.assigned_to,
+            "skipped": [s["id"] for s in skipped],
+        },
+        rule=route.rule,
+        reason=translate(explanation, "zh", **params),
+    )
+    return item
+
+
+def item_out(session: Session, item: InboundItem, lang: str = "zh") -> dict[str, Any]:
+    customer = session.get(Customer, item.customer_id) if item.customer_id else None
+    params = {k: translate(v, lang) if k == "pool" else v for k, v in (item.params or {}).items()}
+    text = translate(item.explanation, lang, **params)
+    return {
+        "id": item.id,
+        "kind": item.kind,
+        "company": item.company,
+        "phone": item.phone,
+        "need": item.need,
+        "outcome": item.outcome,
+        "customer_id": item.customer_id,
+        "customer": None
+        if customer is None
+        else {"id": customer.id, "code": customer.code, "name": customer.name, "pool": customer.pool},
+        "assigned_to": _brief(session.get(User, item.assigned_to) if item.assigned_to else None),
+        "rule": item.rule,
+        "explanation": f"{item.rule}: {text}",
+        "skipped": item.skipped or [],
+        "matches": item.matches or [],
+        "register_link": register_link(item.company, item.phone, item.need, item.kind)
+        if item.outcome == OUTCOME_NEW
+        else None,
+        "recorded_by": _brief(session.get(User, item.recorded_by)),
+        "created_at": item.created_at,
+    }
+
+
+def list_items(session: Session, user: User, *, limit: int = 50, offset: int = 0) -> list[InboundItem]:
+    """IN-1: the inbound log — CS, admin and the GM see every item; a rep sees the items that came
+    to them."""
+    q = select(InboundItem).order_by(InboundItem.id.desc()).limit(limit).offset(offset)
+    if not user.has_role(*READERS):
+        q = q.where(InboundItem.assigned_to == user.id)
+    return list(session.scalars(q))
+
+
+def get_item(session: Session, user: User, item_id: int) -> InboundItem:
+    item = session.get(InboundItem, item_id)
+    if item is None or (not user.has_role(*READERS) and item.assigned_to != user.id):
+        raise NotFound()
+    return item
+
+
+OUTCOME_NAMES = {
+    OUTCOME_OWNER: "已通知负责人",
+    OUTCOME_DUTY: "已分配给值班销售",
+    OUTCOME_NEW: "新单位，待值班销售登记",
+}

@@ -1,0 +1,128 @@
+"""Violation pages (VIO-1..3): the violations list and the form to record one, CS's daily spot
+check queue, and the monthly data-quality assessment with the supervisor's confirmation."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse
+
+from poolcrm.duty.service import sales_reps
+from poolcrm.errors import AppError, InvalidInput
+from poolcrm.i18n import translate
+from poolcrm.org.models import User
+from poolcrm.policy.service import get_policy
+from poolcrm.violations import service
+from poolcrm.violations.models import KINDS
+from poolcrm.web.deps import DB, CurrentUser, Lang
+from poolcrm.web.render import page
+
+router = APIRouter()
+
+
+def _message(exc: AppError, lang: str) -> str:
+    return str(exc.render(lang)["error"]["message"])
+
+
+def _list(request: Request, user: User, db: Any, **ctx: Any) -> HTMLResponse:
+    rows = [service.violation_out(db, v) for v in service.list_violations(db, user)]
+    reps = [u for u in sales_reps(db) if service.may_see_user(db, user, u.id) and u.id != user.id]
+    return page(
+        request,
+        "violations/list.html",
+        db=db,
+        rows=rows,
+        reps=reps if user.has_role(*service.RECORDERS) else [],
+        kinds=KINDS,
+        kind_names=service.KIND_NAMES,
+        level_names=service.LEVEL_NAMES,
+        tz=ZoneInfo(get_policy(db).timezone),
+        **ctx,
+    )
+
+
+@router.get("/violations", response_class=HTMLResponse)
+def violations(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
+    return _list(request, user, db)
+
+
+@router.post("/violations", response_class=HTMLResponse)
+def record(
+    request: Request,
+    user: CurrentUser,
+    db: DB,
+    lang: Lang,
+    user_id: Annotated[str, Form()] = "",
+    kind: Annotated[str, Form()] = "",
+    evidence: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    try:
+        if not user_id.isdigit():
+            raise InvalidInput({"user_id": "请选择销售"}, rule="VIO-1")
+        if kind not in KINDS:
+            raise InvalidInput({"kind": "请选择违规类型"}, rule="VIO-1")
+        v = service.record_by(db, user, int(user_id), kind, evidence, None)
+    except AppError as exc:
+        db.rollback()
+        return _list(request, user, db, flash=_message(exc, lang), flash_kind="error")
+    level = translate(service.LEVEL_NAMES[v.level], lang)
+    return _list(
+        request, user, db, flash=translate("已记录：第 {n} 次违规（{level}）", lang, n=v.ordinal, level=level)
+    )
+
+
+def _spot(request: Request, user: User, db: Any, **ctx: Any) -> HTMLResponse:
+    rows = [service.spot_check_out(db, sc) for sc in service.list_spot_checks(db, user)]
+    return page(request, "violations/spot_checks.html", db=db, rows=rows, **ctx)
+
+
+@router.get("/violations/spot-checks", response_class=HTMLResponse)
+def spot_checks(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
+    return _spot(request, user, db)
+
+
+@router.post("/violations/spot-checks/{spot_id}", response_class=HTMLResponse)
+def spot_verdict(
+    request: Request,
+    spot_id: int,
+    user: CurrentUser,
+    db: DB,
+    lang: Lang,
+    verdict: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    try:
+        if verdict not in ("valid", "fake"):
+            raise InvalidInput({"verdict": "请选择结论"}, rule="VIO-2")
+        service.decide_spot_check(db, user, spot_id, verdict, note)
+    except AppError as exc:
+        db.rollback()
+        return _spot(request, user, db, flash=_message(exc, lang), flash_kind="error")
+    return _spot(request, user, db, flash=translate("已记录抽查结论", lang))
+
+
+def _assess(request: Request, user: User, db: Any, month: int | None, **ctx: Any) -> HTMLResponse:
+    rows = [service.assessment_out(db, a) for a in service.list_assessments(db, user, month)]
+    confirmable = {
+        a["id"] for a in rows if a["status"] == "draft" and service.may_confirm_id(db, user, a["user_id"])
+    }
+    return page(
+        request, "violations/assessments.html", db=db, rows=rows, month=month, confirmable=confirmable, **ctx
+    )
+
+
+@router.get("/violations/assessments", response_class=HTMLResponse)
+def assessments(request: Request, user: CurrentUser, db: DB, month: int | None = None) -> HTMLResponse:
+    return _assess(request, user, db, month)
+
+
+@router.post("/violations/assessments/{assessment_id}/confirm", response_class=HTMLResponse)
+def confirm(request: Request, assessment_id: int, user: CurrentUser, db: DB, lang: Lang) -> HTMLResponse:
+    try:
+        a = service.confirm_assessment(db, user, assessment_id)
+    except AppError as exc:
+        db.rollback()
+        return _assess(request, user, db, None, flash=_message(exc, lang), flash_kind="error")
+    return _assess(request, user, db, a.month, flash=translate("已确认并发布", lang))

@@ -1,0 +1,53 @@
+"""Violation rules (VIO-1..3): pure decisions — the level a violation reaches, the daily spot-check
+sample and the monthly data-quality score. No database, no clock."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+
+LEVEL_NONE = "none"
+LEVEL_WARNING = "warning"
+LEVEL_DISMISSAL = "dismissal"
+
+
+def violation_level(count: int, warning_count: int, dismissal_count: int) -> str:
+    """VIO-1: the n-th violation of a rep — from `violation_warning_count` (default 2nd, counted as
+    malicious) a written warning (书面警告); from `violation_dismissal_count` (default 3rd) a
+    dismissal proposal to HR and the GM."""
+    if count >= dismissal_count:
+        return LEVEL_DISMISSAL
+    if count >= warning_count:
+        return LEVEL_WARNING
+    return LEVEL_NONE
+
+
+def spot_check_sample(by_author: Mapping[int, Sequence[int]], per_rep: int, seed: str) -> list[int]:
+    """VIO-2: CS's daily spot check — up to `spot_check_per_rep` of each rep's follow-ups of the
+    day before, drawn at random (reproducibly for the day, so a re-run draws the same sample)."""
+    rng = random.Random(seed)
+    picked: list[int] = []
+    for author in sorted(by_author):
+        ids = sorted(by_author[author])
+        picked += sorted(rng.sample(ids, min(per_rep, len(ids))))
+    return picked
+
+
+def assessment_score(figures: Mapping[str, int], weights: Mapping[str, int]) -> int:
+    """VIO-3, VIO-3a (ours): a rep's monthly data-quality score — 100 minus the policy's deduction per item
+    (customers with missing fields, invalid follow-ups, overdue deals, fake follow-ups), not
+    below 0."""
+    lost = sum(weights.get(item, 0) * count for item, count in figures.items())
+    return max(0, 100 - lost)
+
+
+def month_bounds(yyyymm: int) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """VIO-3: the first day of the month and of the month after, as (y, m, d)."""
+    year, month = divmod(yyyymm, 100)
+    nxt = (year + 1, 1) if month == 12 else (year, month + 1)
+    return (year, month, 1), (nxt[0], nxt[1], 1)
+
+
+def previous_month(year: int, month: int) -> int:
+    """VIO-3: the month a run in (year, month) assesses."""
+    return (year - 1) * 100 + 12 if month == 1 else year * 100 + month - 1

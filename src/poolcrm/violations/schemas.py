@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ViolationIn(BaseModel):
+    """VIO-1: CS or a manager records a violation with its evidence."""
+
+    model_config = ConfigDict(extra="forbid")
+    user_id: int
+    kind: Literal["forced_duplicate", "invalid_customer", "fake_followup", "rule_breach"]
+    evidence: str = Field(min_length=1, max_length=4000)
+    refs: dict[str, Any] | None = None
+
+
+class VerdictIn(BaseModel):
+    """VIO-2: CS's verdict on a spot-checked follow-up."""
+
+    model_config = ConfigDict(extra="forbid")
+    verdict: Literal["valid", "fake"]
+    note: str | None = Field(default=None, max_length=2000)

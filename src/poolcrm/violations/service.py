@@ -1,0 +1,606 @@
+"""Violation use cases (VIO-1..3): record a violation (by CS or a manager, or by the system for
+forced duplicates), escalate with notices, the daily CS spot check of follow-ups (a fake one takes
+the rep off the duty roster) and the monthly data-quality assessment published after the
+supervisor confirms it. Decisions live in `violations.rules`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from poolcrm import clock
+from poolcrm.audit.service import record
+from poolcrm.customers.models import POOL_PRIVATE, Customer
+from poolcrm.customers.rules import missing_grade_fields
+from poolcrm.deals.models import Deal
+from poolcrm.deals.rules import OPEN_CATEGORIES
+from poolcrm.errors import Forbidden, InvalidInput, NotFound, RuleViolation
+from poolcrm.followups.models import FollowUp
+from poolcrm.notify.service import notify
+from poolcrm.org.models import User, UserRole
+from poolcrm.org.service import is_supervisor_of, visible_owner_ids
+from poolcrm.policy.service import get_policy
+from poolcrm.pools.service import lock_customers, lock_users
+from poolcrm.violations import rules
+from poolcrm.violations.models import (
+    ASSESS_DRAFT,
+    ASSESS_PUBLISHED,
+    KIND_FAKE_FOLLOWUP,
+    KIND_FORCED_DUPLICATE,
+    SPOT_FAKE,
+    SPOT_PENDING,
+    Assessment,
+    SpotCheck,
+    Violation,
+)
+
+RECORDERS = ("cs", "supervisor", "sales_manager", "gm", "admin")
+SEE_ALL = ("admin", "gm", "hr", "cs")
+KIND_NAMES = {
+    "forced_duplicate": "强制重复",
+    "invalid_customer": "无效客户",
+    "fake_followup": "虚假跟进",
+    "rule_breach": "违反制度",
+}
+LEVEL_NAMES = {"none": "已记录", "warning": "书面警告", "dismissal": "建议辞退"}
+
+
+def _tz(session: Session) -> str:
+    return get_policy(session).timezone
+
+
+def _role_ids(session: Session, *roles: str) -> list[int]:
+    return list(
+        session.scalars(
+            select(User.id).where(User.active.is_(True), User.role_rows.any(UserRole.role.in_(roles)))
+        )
+    )
+
+
+def may_see_user(session: Session, viewer: User, user_id: int) -> bool:
+    """ORG-5: the rep, their supervisors, and HR/GM/CS/admin see a rep's violations."""
+    scope = visible_owner_ids(session, viewer)
+    return viewer.has_role(*SEE_ALL) or scope is None or user_id in scope
+
+
+def record_violation(
+    session: Session,
+    *,
+    user_id: int,
+    kind: str,
+    evidence: str,
+    refs: dict[str, Any] | None,
+    actor_id: int | None,
+    rule: str = "VIO-1",
+) -> Violation:
+    """VIO-1: store the violation as the rep's n-th, with the level it reaches, and send the notices
+    of that level — the rep and their supervisor always; HR and the GM for a dismissal proposal."""
+    target = session.get(User, user_id)
+    if target is None:
+        raise NotFound()
+    lock_users(session, [user_id])
+    policy = get_policy(session)
+    count = (session.scalar(select(func.count()).where(Violation.user_id == user_id)) or 0) + 1
+    level = rules.violation_level(count, policy.violation_warning_count, policy.violation_dismissal_count)
+    violation = Violation(
+        user_id=user_id,
+        kind=kind,
+        evidence=evidence.strip(),
+        refs=refs or None,
+        ordinal=count,
+        level=level,
+        rule=rule,
+        recorded_by=actor_id,
+        created_at=clock.now(),
+    )
+    session.add(violation)
+    session.flush()
+    record(
+        session,
+        actor_id=actor_id,
+        action="violation.record",
+        object_type="violation",
+        object_id=violation.id,
+        after={"user_id": user_id, "kind": kind, "ordinal": count, "level": level, "refs": refs},
+        rule=rule,
+        reason=evidence.strip(),
+    )
+    params = {"name": target.display_name, "what": KIND_NAMES.get(kind, kind), "n": count}
+    link = f"/violations?user_id={user_id}"
+    messages = {
+        rules.LEVEL_NONE: "{name} 第 {n} 次违规已记录：{what}",
+        rules.LEVEL_WARNING: "{name} 第 {n} 次违规（{what}），视为恶意违规，给予书面警告",
+        rules.LEVEL_DISMISSAL: "{name} 第 {n} 次违规（{what}），建议辞退，请人事和总经理处理",
+    }
+    targets = {user_id}
+    if target.supervisor_id:
+        targets.add(target.supervisor_id)
+    if level == rules.LEVEL_DISMISSAL:
+        targets |= set(_role_ids(session, "hr", "gm"))
+    for uid in sorted(targets):
+        notify(session, uid, f"violation.{level}", messages[level], link=link, rule="VIO-1", **params)
+    return violation
+
+
+def record_by(
+    session: Session, actor: User, user_id: int, kind: str, evidence: str, refs: dict[str, Any] | None
+) -> Violation:
+    """VIO-1 by hand: CS, the rep's supervisors, the sales manager, the GM or an admin."""
+    target = session.get(User, user_id)
+    if target is None or not may_see_user(session, actor, user_id):
+        raise NotFound()
+    if not actor.has_role(*RECORDERS) or actor.id == user_id:
+        raise Forbidden("只有客服或管理人员可以记录违规", rule="VIO-1")
+    managers_only = actor.has_role("supervisor") and not actor.has_role("cs", "sales_manager", "gm", "admin")
+    if managers_only and not is_supervisor_of(session, actor.id, user_id):
+        raise Forbidden("只能记录下属的违规", rule="VIO-1")
+    if not evidence.strip():
+        raise InvalidInput({"evidence": "请提供违规证据"}, rule="VIO-1")
+    return record_violation(
+        session, user_id=user_id, kind=kind, evidence=evidence, refs=refs, actor_id=actor.id
+    )
+
+
+def record_forced_duplicate(
+    session: Session, *, user_id: int, customer_id: int, merged_id: int, actor_id: int | None, reason: str
+) -> Violation:
+    """CUS-10 → VIO-1: the creator of a merged-away duplicate gets a violation (called by the merge)."""
+    merged = session.get(Customer, merged_id)
+    kept = session.get(Customer, customer_id)
+    merged_code = merged.code if merged else merged_id
+    kept_code = kept.code if kept else customer_id
+    evidence = f"登记的 {merged_code} 与 {kept_code} 重复，已合并（{reason}）"
+    return record_violation(
+        session,
+        user_id=user_id,
+        kind=KIND_FORCED_DUPLICATE,
+        evidence=evidence,
+        refs={"customer_id": customer_id, "merged_id": merged_id},
+        actor_id=actor_id,
+        rule="CUS-10",
+    )
+
+
+def violations_of(session: Session, viewer: User, user_id: int) -> dict[str, Any]:
+    """GET /users/{id}/violations: the count, the level reached and every item."""
+    if session.get(User, user_id) is None or not may_see_user(session, viewer, user_id):
+        raise NotFound()
+    policy = get_policy(session)
+    items = list(
+        session.scalars(select(Violation).where(Violation.user_id == user_id).order_by(Violation.id))
+    )
+    return {
+        "user_id": user_id,
+        "count": len(items),
+        "level": rules.violation_level(
+            len(items), policy.violation_warning_count, policy.violation_dismissal_count
+        ),
+        "items": [violation_out(session, v) for v in items],
+    }
+
+
+def violation_out(session: Session, v: Violation) -> dict[str, Any]:
+    user = session.get(User, v.user_id)
+    by = session.get(User, v.recorded_by) if v.recorded_by else None
+    return {
+        "id": v.id,
+        "user_id": v.user_id,
+        "user": user.display_name if user else None,
+        "kind": v.kind,
+        "evidence": v.evidence,
+        "refs": v.refs or {},
+        "ordinal": v.ordinal,
+        "level": v.level,
+        "rule": v.rule,
+        "recorded_by": None if by is None else {"id": by.id, "display_name": by.display_name},
+        "created_at": v.created_at,
+    }
+
+
+def list_violations(session: Session, viewer: User, limit: int = 200) -> list[Violation]:
+    q = select(Violation).order_by(Violation.id.desc()).limit(limit)
+    scope = visible_owner_ids(session, viewer)
+    if not viewer.has_role(*SEE_ALL) and scope is not None:
+        q = q.where(Violation.user_id.in_(sorted(scope)))
+    return list(session.scalars(q))
+
+
+# ---------------------------------------------------------------- spot checks (VIO-2)
+
+
+def spot_check_step(session: Session, run_date: date) -> dict[str, list[Any]]:
+    """VIO-2 daily: draw up to `spot_check_per_rep` valid follow-ups per rep from the day before for
+    CS to review (a re-run draws the same sample and adds nothing)."""
+    policy = get_policy(session)
+    drawn = session.scalar(select(SpotCheck.id).where(SpotCheck.day == run_date).limit(1))
+    if policy.spot_check_per_rep < 1 or drawn is not None:
+        return {"spot_checks": []}
+    day = date.fromordinal(run_date.toordinal() - 1)
+    since, until = (
+        clock.start_of_local_day(day, policy.timezone),
+        clock.start_of_local_day(run_date, policy.timezone),
+    )
+    rows = session.execute(
+        select(FollowUp.author_id, FollowUp.id).where(
+            FollowUp.valid.is_(True),
+            FollowUp.created_at >= since,
+            FollowUp.created_at < until,
+        )
+    )
+    by_author: dict[int, list[int]] = {}
+    for author, fid in rows:
+        by_author.setdefault(author, []).append(fid)
+    picked = rules.spot_check_sample(by_author, policy.spot_check_per_rep, run_date.isoformat())
+    if not picked:
+        return {"spot_checks": []}
+    authors = {fid: author for author, ids in by_author.items() for fid in ids}
+    now = clock.now()
+    session.add_all(
+        SpotCheck(day=run_date, followup_id=fid, author_id=authors[fid], status=SPOT_PENDING, created_at=now)
+        for fid in picked
+    )
+    session.flush()
+    record(
+        session,
+        actor_id=None,
+        action="spot_check.sample",
+        object_type="spot_check",
+        after={"day": run_date, "followup_ids": picked},
+        rule="VIO-2",
+    )
+    for uid in _role_ids(session, "cs"):
+        notify(
+            session,
+            uid,
+            "spot_check",
+            "今日抽查 {count} 条跟进记录待审核",
+            link="/violations/spot-checks",
+            rule="VIO-2",
+            dedupe_key=f"VIO-2:spot:{run_date}",
+            count=len(picked),
+        )
+    return {"spot_checks": picked}
+
+
+def list_spot_checks(session: Session, viewer: User, status: str | None = SPOT_PENDING) -> list[SpotCheck]:
+    if not viewer.has_role("cs", "admin"):
+        raise Forbidden("只有客服可以抽查跟进记录", rule="VIO-2")
+    q = select(SpotCheck).order_by(SpotCheck.day.desc(), SpotCheck.id)
+    if status:
+        q = q.where(SpotCheck.status == status)
+    return list(session.scalars(q.limit(500)))
+
+
+def spot_check_out(session: Session, sc: SpotCheck) -> dict[str, Any]:
+    f = session.get(FollowUp, sc.followup_id)
+    author = session.get(User, sc.author_id)
+    customer = session.get(Customer, f.customer_id) if f else None
+    return {
+        "id": sc.id,
+        "day": sc.day,
+        "status": sc.status,
+        "note": sc.note,
+        "followup": None
+        if f is None
+        else {
+            "id": f.id,
+            "subject": f.subject,
+            "content": f.content,
+            "created_at": f.created_at,
+            "customer": None
+            if customer is None
+            else {"id": customer.id, "code": customer.code, "name": customer.name},
+        },
+        "author": None if author is None else {"id": author.id, "display_name": author.display_name},
+        "checked_at": sc.checked_at,
+    }
+
+
+def _recompute_last_valid(session: Session, customer: Customer) -> None:
+    """FU-1/POOL-6: a follow-up found fake protects nothing — the customer's anchor falls back to
+    the owner's latest remaining valid follow-up."""
+    if customer.pool != POOL_PRIVATE or customer.owner_id is None:
+        return
+    customer.last_valid_followup_at = session.scalar(
+        select(func.max(FollowUp.created_at)).where(
+            FollowUp.customer_id == customer.id,
+            FollowUp.author_id == customer.owner_id,
+            FollowUp.valid.is_(True),
+        )
+    )
+
+
+def decide_spot_check(
+    session: Session, actor: User, spot_id: int, verdict: str, note: str | None
+) -> SpotCheck:
+    """VIO-2, VIO-2a (ours): CS marks a sampled follow-up valid or fake. Fake → the follow-up
+    becomes invalid (it protects nothing, FU-1), the rep gets a violation (VIO-1 escalation) and
+    loses duty eligibility (IN-3)."""
+    if not actor.has_role("cs", "admin"):
+        raise Forbidden("只有客服可以抽查跟进记录", rule="VIO-2")
+    sc = session.get(SpotCheck, spot_id)
+    if sc is None:
+        raise NotFound()
+    if sc.status != SPOT_PENDING:
+        raise RuleViolation("VIO-2", "该抽查已处理")
+    if verdict == SPOT_FAKE and not (note or "").strip():
+        raise InvalidInput({"note": "认定虚假跟进时请写明依据"}, rule="VIO-2")
+    f = session.get(FollowUp, sc.followup_id)
+    assert f is not None
+    customer = lock_customers(session, [f.customer_id]).get(f.customer_id)
+    now = clock.now()
+    sc.status, sc.note, sc.checked_by, sc.checked_at = verdict, (note or "").strip() or None, actor.id, now
+    f.spot_check = verdict
+    record(
+        session,
+        actor_id=actor.id,
+        action="spot_check.verdict",
+        object_type="spot_check",
+        object_id=sc.id,
+        before={"status": SPOT_PENDING},
+        after={"status": verdict, "followup_id": f.id},
+        rule="VIO-2",
+        reason=sc.note,
+    )
+    if verdict == SPOT_FAKE:
+        before_valid = f.valid
+        f.valid = False
+        f.invalid_reasons = [
+            *(f.invalid_reasons or []),
+            {"rule": "VIO-2", "clause": "fake", "message": "客服抽查认定为虚假跟进", "params": {}},
+        ]
+        record(
+            session,
+            actor_id=actor.id,
+            action="followup.invalidate",
+            object_type="followup",
+            object_id=f.id,
+            before={"valid": before_valid},
+            after={"valid": False},
+            rule="VIO-2",
+            reason=sc.note,
+        )
+        if customer is not None:
+            _recompute_last_valid(session, customer)
+        session.flush()
+        record_violation(
+            session,
+            user_id=sc.author_id,
+            kind=KIND_FAKE_FOLLOWUP,
+            evidence=f"抽查跟进 #{f.id}（{f.subject}）认定为虚假：{sc.note}",
+            refs={"followup_id": f.id, "customer_id": f.customer_id, "spot_check_id": sc.id},
+            actor_id=actor.id,
+            rule="VIO-2",
+        )
+    session.flush()
+    return sc
+
+
+# ---------------------------------------------------------------- monthly assessment (VIO-3)
+
+
+def _month_range(session: Session, yyyymm: int) -> tuple[datetime, datetime, date]:
+    (y1, m1, d1), (y2, m2, d2) = rules.month_bounds(yyyymm)
+    tz = _tz(session)
+    end_day = date(y2, m2, d2)
+    return clock.start_of_local_day(date(y1, m1, d1), tz), clock.start_of_local_day(end_day, tz), end_day
+
+
+def assess_month(session: Session, yyyymm: int) -> list[Assessment]:
+    """VIO-3: every active sales rep's data quality for the month — own private customers with
+    missing fields (CUS-11's eleven), invalid follow-ups written, open deals past their expected
+    close date at month end, follow-ups found fake — and the score (policy deductions). Drafts until
+    the supervisor confirms; idempotent per (month, rep)."""
+    from poolcrm.duty.service import sales_reps
+
+    policy = get_policy(session)
+    since, until, end_day = _month_range(session, yyyymm)
+    done = set(session.scalars(select(Assessment.user_id).where(Assessment.month == yyyymm)))
+    created: list[Assessment] = []
+    for rep in sales_reps(session):
+        if rep.id in done:
+            continue
+        customers = session.scalars(
+            select(Customer).where(Customer.owner_id == rep.id, Customer.pool == POOL_PRIVATE)
+        )
+        incomplete = [
+            c.code
+            for c in customers
+            if missing_grade_fields(
+                {
+                    k: getattr(c, k, None)
+                    for k in (
+                        "name",
+                        "address",
+                        "postal_code",
+                        "region",
+                        "industry",
+                        "customer_type",
+                        "source",
+                        "profile",
+                        "contact_name",
+                        "contact_position",
+                        "phone",
+                        "mobile",
+                    )
+                }
+            )
+        ]
+        invalid = (
+            session.scalar(
+                select(func.count()).where(
+                    FollowUp.author_id == rep.id,
+                    FollowUp.valid.is_(False),
+                    FollowUp.created_at >= since,
+                    FollowUp.created_at < until,
+                )
+            )
+            or 0
+        )
+        overdue = list(
+            session.scalars(
+                select(Deal.number).where(
+                    Deal.owner_id == rep.id,
+                    Deal.category.in_(OPEN_CATEGORIES),
+                    Deal.expected_close_on < end_day,
+                )
+            )
+        )
+        fake = (
+            session.scalar(
+                select(func.count()).where(
+                    Violation.user_id == rep.id,
+                    Violation.kind == KIND_FAKE_FOLLOWUP,
+                    Violation.created_at >= since,
+                    Violation.created_at < until,
+                )
+            )
+            or 0
+        )
+        figures = {
+            "missing_fields": len(incomplete),
+            "invalid_followups": int(invalid),
+            "overdue_deals": len(overdue),
+            "fake_followups": int(fake),
+        }
+        a = Assessment(
+            month=yyyymm,
+            user_id=rep.id,
+            **figures,
+            score=rules.assessment_score(figures, policy.assessment_weights),
+            details={
+                "incomplete_customers": incomplete[:50],
+                "overdue_deals": overdue[:50],
+                "weights": policy.assessment_weights,
+            },
+            status=ASSESS_DRAFT,
+            created_at=clock.now(),
+        )
+        session.add(a)
+        created.append(a)
+    session.flush()
+    if created:
+        record(
+            session,
+            actor_id=None,
+            action="assessment.compute",
+            object_type="assessment",
+            after={"month": yyyymm, "users": [a.user_id for a in created]},
+            rule="VIO-3",
+        )
+        supervisors: dict[int, int] = {}
+        for a in created:
+            rep = session.get(User, a.user_id)
+            if rep is not None and rep.supervisor_id:
+                supervisors[rep.supervisor_id] = supervisors.get(rep.supervisor_id, 0) + 1
+        for sup, n in supervisors.items():
+            notify(
+                session,
+                sup,
+                "assessment",
+                "{month} 数据质量考核已生成 {count} 份，请确认后发布",
+                link=f"/violations/assessments?month={yyyymm}",
+                rule="VIO-3",
+                dedupe_key=f"VIO-3:{yyyymm}",
+                month=f"{yyyymm // 100}-{yyyymm % 100:02d}",
+                count=n,
+            )
+    return created
+
+
+def assessment_step(session: Session, run_date: date) -> dict[str, list[Any]]:
+    """VIO-3 daily: the previous month is assessed once (the first run of a month does it)."""
+    month = rules.previous_month(run_date.year, run_date.month)
+    return {"assessed": [a.user_id for a in assess_month(session, month)]}
+
+
+def may_confirm_id(session: Session, actor: User, user_id: int) -> bool:
+    """VIO-3: the rep's supervisors (any level), the GM or an admin confirm an assessment."""
+    return actor.has_role("admin", "gm") or is_supervisor_of(session, actor.id, user_id)
+
+
+def confirm_assessment(session: Session, actor: User, assessment_id: int) -> Assessment:
+    """VIO-3: the rep's supervisor confirms; the score is then published to the team."""
+    a = session.get(Assessment, assessment_id)
+    if a is None or not may_see_user(session, actor, a.user_id):
+        raise NotFound()
+    if not may_confirm_id(session, actor, a.user_id):
+        raise Forbidden("只有该销售的主管可以确认考核", rule="VIO-3")
+    if a.status == ASSESS_PUBLISHED:
+        raise RuleViolation("VIO-3", "该考核已发布")
+    a.status, a.confirmed_by, a.confirmed_at = ASSESS_PUBLISHED, actor.id, clock.now()
+    session.flush()
+    record(
+        session,
+        actor_id=actor.id,
+        action="assessment.publish",
+        object_type="assessment",
+        object_id=a.id,
+        before={"status": ASSESS_DRAFT},
+        after={"status": ASSESS_PUBLISHED, "score": a.score},
+        rule="VIO-3",
+    )
+    rep = session.get(User, a.user_id)
+    team = _team_of(session, rep)
+    for uid in team:
+        notify(
+            session,
+            uid,
+            "assessment",
+            "{month} 数据质量考核已发布：{name} {score} 分",
+            link=f"/violations/assessments?month={a.month}",
+            rule="VIO-3",
+            month=f"{a.month // 100}-{a.month % 100:02d}",
+            name=rep.display_name if rep else "",
+            score=a.score,
+        )
+    return a
+
+
+def _team_of(session: Session, rep: User | None) -> list[int]:
+    """VIO-3 "published to the team": the reps sharing the supervisor, and the supervisor."""
+    if rep is None:
+        return []
+    if rep.supervisor_id is None:
+        return [rep.id]
+    peers = session.scalars(
+        select(User.id).where(User.supervisor_id == rep.supervisor_id, User.active.is_(True))
+    )
+    return sorted({*peers, rep.supervisor_id})
+
+
+def list_assessments(session: Session, viewer: User, month: int | None) -> list[Assessment]:
+    """VIO-3: drafts for the supervisors (and admin/GM/HR); published scores for the whole team."""
+    q = select(Assessment).order_by(Assessment.month.desc(), Assessment.score.desc(), Assessment.user_id)
+    if month:
+        q = q.where(Assessment.month == month)
+    rows = list(session.scalars(q.limit(2000)))
+    scope = visible_owner_ids(session, viewer)
+    team: set[int] = set(_team_of(session, viewer)) if viewer.supervisor_id else {viewer.id}
+    out = []
+    for a in rows:
+        manages = viewer.has_role("admin", "gm", "hr") or scope is None or a.user_id in scope
+        if manages or (a.status == ASSESS_PUBLISHED and a.user_id in team):
+            out.append(a)
+    return out
+
+
+def assessment_out(session: Session, a: Assessment) -> dict[str, Any]:
+    rep = session.get(User, a.user_id)
+    return {
+        "id": a.id,
+        "month": a.month,
+        "user_id": a.user_id,
+        "user": rep.display_name if rep else None,
+        "missing_fields": a.missing_fields,
+        "invalid_followups": a.invalid_followups,
+        "overdue_deals": a.overdue_deals,
+        "fake_followups": a.fake_followups,
+        "score": a.score,
+        "details": a.details or {},
+        "status": a.status,
+        "confirmed_at": a.confirmed_at,
+    }

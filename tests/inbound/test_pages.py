@@ -1,0 +1,70 @@
+"""Pages of the inbound, duty, disputes and violations domains render for the roles that use them."""
+
+from __future__ import annotations
+
+import re
+
+from tests.conftest import PASSWORD
+
+
+def _login(client, username):
+    client.cookies.clear()
+    resp = client.post("/login", data={"username": username, "password": PASSWORD}, follow_redirects=False)
+    assert resp.status_code in (200, 303), resp.text
+
+
+def _csrf(html):
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_in1_console_records_a_call_and_shows_the_outcome(client, crm, customer):
+    customer("北京友好创达科技有限公司", pool="private", owner_id=crm["rep2"])
+    _login(client, "cs")
+    page = client.get("/inbound")
+    assert page.status_code == 200 and 'data-testid="inbound-form"' in page.text and "/inbound" in page.text
+    resp = client.post(
+        "/inbound",
+        data={
+            "company": "北京友好创达科技有限公司",
+            "kind": "call",
+            "need": "报价",
+            "csrf_token": _csrf(page.text),
+        },
+    )
+    assert resp.status_code == 200 and 'data-outcome="owner_notified"' in resp.text and "李娜" in resp.text
+    empty = client.post("/inbound", data={"company": " ", "kind": "call", "csrf_token": _csrf(page.text)})
+    assert empty.status_code == 200 and "field-error" in empty.text
+
+
+def test_in1_console_is_for_customer_service(client, crm):
+    _login(client, "rep1")
+    assert client.get("/inbound", headers={"accept": "text/html"}).status_code == 403
+    assert 'href="/inbound"' not in client.get("/duty").text
+
+
+def test_pages_render_for_their_roles(client, crm):
+    _login(client, "gm")
+    for url in ("/duty", "/disputes", "/disputes?status=decided", "/violations", "/violations/assessments"):
+        resp = client.get(url)
+        assert resp.status_code == 200, url
+    _login(client, "cs")
+    assert client.get("/violations/spot-checks").status_code == 200
+
+
+def test_in2_duty_rep_opens_the_prefilled_registration(client, crm):
+    _login(client, "rep1")
+    page = client.get(
+        "/customers/new?name=广州珠江办公设备有限公司&phone=%2B862083456789&remark=来电：询价&x=1"
+    )
+    assert page.status_code == 200
+    assert 'value="广州珠江办公设备有限公司"' in page.text and "来电：询价" in page.text
+
+
+def test_in3_dashboard_card_shows_who_is_on_duty_and_open_work(client, crm):
+    _login(client, "cs")
+    card = client.get("/").text
+    assert 'data-testid="widget-duty"' in card and "张伟" in card and "待抽查跟进 0 条" in card
+    _login(client, "gm")
+    assert "待裁定争议 0 件" in client.get("/").text
+    _login(client, "hr")
+    assert 'data-testid="widget-duty"' not in client.get("/").text

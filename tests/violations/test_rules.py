@@ -1,0 +1,35 @@
+"""VIO-1..3 pure rules."""
+
+from __future__ import annotations
+
+from poolcrm.violations import rules
+
+
+def test_vio1_second_violation_is_a_written_warning_third_a_dismissal_proposal():
+    assert [rules.violation_level(n, 2, 3) for n in (1, 2, 3, 4)] == [
+        "none",
+        "warning",
+        "dismissal",
+        "dismissal",
+    ]
+
+
+def test_vio2_spot_check_sample_is_per_rep_and_reproducible():
+    by_author = {1: list(range(10)), 2: [20, 21], 3: []}
+    sample = rules.spot_check_sample(by_author, 3, "2026-11-25")
+    assert len([i for i in sample if i < 10]) == 3 and {20, 21} <= set(sample)
+    assert sample == rules.spot_check_sample(by_author, 3, "2026-11-25")
+
+
+def test_vio3_score_deducts_policy_points_per_item_not_below_zero():
+    weights = {"missing_fields": 2, "invalid_followups": 1, "overdue_deals": 3, "fake_followups": 10}
+    assert (
+        rules.assessment_score({"missing_fields": 5, "invalid_followups": 4, "overdue_deals": 2}, weights)
+        == 80
+    )
+    assert rules.assessment_score({"fake_followups": 20}, weights) == 0
+
+
+def test_vio3_assesses_the_previous_month():
+    assert rules.previous_month(2026, 12) == 202611 and rules.previous_month(2027, 1) == 202612
+    assert rules.month_bounds(202612) == ((2026, 12, 1), (2027, 1, 1))
