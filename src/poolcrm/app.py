@@ -20,6 +20,7 @@ from poolcrm.db import Database, import_all_models
 from poolcrm.errors import AppError
 from poolcrm.i18n import translate
 from poolcrm.web.deps import get_lang
+from poolcrm.web.forms import PYDANTIC_MESSAGES, field_name
 
 log = logging.getLogger("poolcrm")
 API_PREFIX = "/api/v1"
@@ -42,30 +43,14 @@ def _domain_modules(kind: str) -> list[Any]:
     return found
 
 
-def _field_name(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
-    return ".".join(parts) or str(loc[-1] if loc else "body")
-
-
-_PYDANTIC_MESSAGES = {
-    "missing": "必填",
-    "json_invalid": "请求格式不正确（JSON 无法解析）",
-    "extra_forbidden": "不允许的字段",
-    "greater_than_equal": "数值超出范围",
-    "less_than_equal": "数值超出范围",
-    "greater_than": "数值超出范围",
-    "less_than": "数值超出范围",
-}
-
-
 def _validation_response(request: Request, exc: RequestValidationError) -> JSONResponse:
     lang = get_lang(request)
     fields: dict[str, str] = {}
     for err in exc.errors():
-        key = _field_name(tuple(err.get("loc", ())))
-        zh = _PYDANTIC_MESSAGES.get(err.get("type", ""), "格式不正确")
+        key = field_name(err.get("loc", ()))
+        zh = PYDANTIC_MESSAGES.get(err.get("type", ""), "格式不正确")
         text = translate(zh, lang)
-        if err.get("type") not in _PYDANTIC_MESSAGES and lang == "en":
+        if err.get("type") not in PYDANTIC_MESSAGES and lang == "en":
             text = str(err.get("msg", text))
         fields.setdefault(key, text)
     body = {

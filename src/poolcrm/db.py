@@ -24,6 +24,11 @@ NAMING = {
 }
 
 
+MAX_ID = 2**31 - 1
+"""The largest id an INTEGER primary key holds on both engines: a bigger number (typed into a URL or
+a form) can only find nothing — look it up and the database would refuse the parameter instead."""
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 

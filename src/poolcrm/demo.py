@@ -109,19 +109,26 @@ def _domain_demos() -> list[Any]:
 def run_demo(db: Database, *, customers: int = 0, seed: int = 2026, progress: Any = None) -> DemoContext:
     """Fill an initialised database with the demo company. Refuses to run twice."""
     with db.transaction() as session:
-        if session.scalar(select(User.id).where(User.username == "gm")) is not None:
-            raise RuntimeError("demo data already present")
-        admin = session.scalar(select(User).where(User.username == "admin"))
-        from poolcrm.policy.service import get_policy
+        return populate_demo(session, customers=customers, seed=seed, progress=progress)
 
-        ctx = DemoContext(
-            today=clock.today(get_policy(session).timezone), rng=random.Random(seed), customers=customers
-        )
-        populate_org(session, ctx, admin.id if admin else None)
-        if admin is not None:
-            ctx.users["admin"] = admin
-        ctx.data["progress"] = progress
-        for module in _domain_demos():
-            module.populate(session, ctx)
-            session.flush()
+
+def populate_demo(
+    session: Session, *, customers: int = 0, seed: int = 2026, progress: Any = None
+) -> DemoContext:
+    """The demo company, written in the caller's transaction (also seeds the browser tests)."""
+    if session.scalar(select(User.id).where(User.username == "gm")) is not None:
+        raise RuntimeError("demo data already present")
+    admin = session.scalar(select(User).where(User.username == "admin"))
+    from poolcrm.policy.service import get_policy
+
+    ctx = DemoContext(
+        today=clock.today(get_policy(session).timezone), rng=random.Random(seed), customers=customers
+    )
+    populate_org(session, ctx, admin.id if admin else None)
+    if admin is not None:
+        ctx.users["admin"] = admin
+    ctx.data["progress"] = progress
+    for module in _domain_demos():
+        module.populate(session, ctx)
+        session.flush()
     return ctx

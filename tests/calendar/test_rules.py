@@ -143,3 +143,12 @@ def test_cal1_add_workdays_lands_on_the_nth_working_day(d, n, extra):
         assert landed > d and len(cal.workdays_in(d + ONE_DAY, landed)) == n
     else:
         assert landed < d and len(cal.workdays_in(landed, d - ONE_DAY)) == -n
+
+
+def test_cal1_official_day_note_names_holidays_and_make_up_days():
+    from poolcrm.calendar.rules import official_day_note
+
+    assert official_day_note(date(2026, 10, 1)) == ("holiday", "国庆节", "National Day")
+    assert official_day_note(date(2026, 2, 14)) == ("makeup", "春节", "Spring Festival")
+    assert official_day_note(date(2026, 10, 12)) is None
+    assert official_day_note(date(2099, 10, 1)) is None

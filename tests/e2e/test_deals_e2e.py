@@ -3,140 +3,72 @@ see the customer become closed and the analytics change. Screenshots go to docs/
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from sqlalchemy.orm import Session
+
+from poolcrm.customers.models import Customer
+from tests.e2e.harness import add_department, add_user
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "screenshots"
-PASSWORD = "secret-pass-1"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-SEED = """
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
-from poolcrm.customers.models import Customer
-from poolcrm.db import Database, create_schema
-from poolcrm.org.schemas import DepartmentIn, UserIn
-from poolcrm.org.service import create_department, create_user
-
 SH = ZoneInfo("Asia/Shanghai")
-db = Database(URL); create_schema(db.engine)
-with db.transaction() as s:
-    sales = create_department(s, None, DepartmentIn(name="销售一部", kind="sales")).id
-    other = create_department(s, None, DepartmentIn(name="总经办", kind="other")).id
-    def user(name, display, roles, dept, sup=None):
-        data = UserIn(username=name, password=PASSWORD, display_name=display, roles=roles,
-                      department_id=dept, supervisor_id=sup, hired_on=date(2024, 1, 1))
-        return create_user(s, None, data).id
-    user("admin", "管理员", ["admin"], other)
-    sup = user("sup1", "王主管", ["supervisor"], sales)
-    rep = user("zhangwei", "张伟", ["sales"], sales, sup)
-    at = datetime(2026, 3, 1, 10, tzinfo=SH)
-    companies = [("上海晨光档案管理有限公司", "direct"), ("天津海河数据科技有限公司", "direct"),
-                 ("北京渠道通商贸有限公司", "distributor")]
-    for n, (name, kind) in enumerate(companies, start=1):
-        s.add(Customer(code=f"ABC2026{n:03d}", name=name, name_key=name, address="上海市徐汇区漕溪北路1号",
-                       contact_name="陈主任", phone=f"0216400{n:04d}", customer_type=kind, pool="private",
-                       owner_id=rep, protected_since=at, pool_entered_at=at, created_at=at, updated_at=at,
-                       tags=[]))
-"""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+Login = Callable[..., tuple[Any, Any]]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    path = tmp_path_factory.mktemp("e2e_deals") / "e2e.db"
-    url = f"sqlite:///{path}"
-    env = {
-        **os.environ,
-        "POOLCRM_DB": url,
-        "POOLCRM_FAST_HASH": "1",
-        "POOLCRM_SCHEDULER": "0",
-        "POOLCRM_TEST_CLOCK": "1",
-        "POOLCRM_SECRET": "e2e-deals",
-    }
-    subprocess.run(
-        [sys.executable, "-c", f"URL = {url!r}\nPASSWORD = {PASSWORD!r}\n" + SEED],
-        env=env,
-        check=True,
-        cwd=ROOT,
-    )
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "poolcrm.asgi:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            httpx.get(f"{base}/login", timeout=1)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
+def seed() -> Callable[[Session], None]:
+    def _rep_with_three_customers(session: Session) -> None:
+        sales = add_department(session, "销售一部", "sales")
+        other = add_department(session, "总经办", "other")
+        add_user(session, "admin", "管理员", ["admin"], other)
+        sup = add_user(session, "sup1", "王主管", ["supervisor"], sales)
+        rep = add_user(session, "zhangwei", "张伟", ["sales"], sales, sup)
+        at = datetime(2026, 3, 1, 10, tzinfo=SH)
+        companies = [
+            ("上海晨光档案管理有限公司", "direct"),
+            ("天津海河数据科技有限公司", "direct"),
+            ("北京渠道通商贸有限公司", "distributor"),
+        ]
+        for n, (name, kind) in enumerate(companies, start=1):
+            session.add(
+                Customer(
+                    code=f"ABC2026{n:03d}",
+                    name=name,
+                    name_key=name,
+                    address="上海市徐汇区漕溪北路1号",
+                    contact_name="陈主任",
+                    phone=f"0216400{n:04d}",
+                    customer_type=kind,
+                    pool="private",
+                    owner_id=rep,
+                    protected_since=at,
+                    pool_entered_at=at,
+                    created_at=at,
+                    updated_at=at,
+                    tags=[],
+                )
+            )
+
+    return _rep_with_three_customers
 
 
 @pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+def server_env() -> dict[str, str]:
+    return {"POOLCRM_TEST_CLOCK": "1"}
 
 
-def _login(browser, base, username):
-    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-    page = ctx.new_page()
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form button")
-    page.wait_for_url(f"{base}/")
-    return ctx, page
-
-
-def test_deal_lifecycle_in_the_browser(server, browser):
-    token = httpx.post(f"{server}/api/v1/auth/token", json={"username": "admin", "password": PASSWORD}).json()
-    admin = httpx.Client(
-        base_url=f"{server}/api/v1", headers={"Authorization": f"Bearer {token['access_token']}"}
-    )
+def test_deal_lifecycle_in_the_browser(
+    server: str, login: Login, api: Callable[[str], httpx.Client], shots: Path
+) -> None:
+    admin = api("admin")
     assert admin.put("/admin/clock", json={"now": "2026-03-10T09:00:00+08:00"}).status_code == 200
-    ctx, page = _login(browser, server, "zhangwei")
+    _, page = login("zhangwei", width=1440, height=900)
 
     page.goto(f"{server}/deals/analytics")
     assert page.get_by_test_id("kpi-won").inner_text().strip() == "0 / 0"
@@ -183,7 +115,7 @@ def test_deal_lifecycle_in_the_browser(server, browser):
     flash.wait_for(state="visible", timeout=5000)
     assert "DEAL-2" in flash.inner_text()
     assert page.get_by_test_id("stage-5").get_by_test_id(f"deal-{deal_id}").count() == 1
-    page.screenshot(path=str(SHOTS / "deals_board.png"), full_page=True)
+    page.screenshot(path=str(shots / "deals_board.png"), full_page=True)
 
     # progress: recorded, shown in the timeline
     page.goto(f"{server}/deals/{deal_id}")
@@ -207,5 +139,4 @@ def test_deal_lifecycle_in_the_browser(server, browser):
     page.goto(f"{server}/deals/analytics")
     assert page.get_by_test_id("kpi-won").inner_text().strip() == "1 / 0"
     page.wait_for_selector("#chart-stage[data-ready='1'] canvas", timeout=5000)
-    page.screenshot(path=str(SHOTS / "deals_analytics.png"), full_page=True)
-    ctx.close()
+    page.screenshot(path=str(shots / "deals_analytics.png"), full_page=True)

@@ -3,157 +3,90 @@ the daily job recycles → GM plans → CS executes → the new owner sees the c
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from sqlalchemy.orm import Session
+
+from poolcrm.customers.models import Customer
+from tests.e2e.harness import add_department, add_user
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "screenshots"
-PASSWORD = "secret-pass-1"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-SEED = """
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
-from poolcrm.customers.models import Customer
-from poolcrm.db import Database, create_schema
-from poolcrm.org.schemas import DepartmentIn, UserIn
-from poolcrm.org.service import create_department, create_user
-
 SH = ZoneInfo("Asia/Shanghai")
-db = Database(URL); create_schema(db.engine)
-with db.transaction() as s:
-    sales = create_department(s, None, DepartmentIn(name="销售一部", kind="sales")).id
-    other = create_department(s, None, DepartmentIn(name="总经办", kind="other")).id
-    cs = create_department(s, None, DepartmentIn(name="客服部", kind="cs")).id
-    def user(name, display, roles, dept, sup=None):
-        data = UserIn(username=name, password=PASSWORD, display_name=display, roles=roles, department_id=dept,
-                      supervisor_id=sup, hired_on=date(2024, 1, 1))
-        return create_user(s, None, data).id
-    user("admin", "管理员", ["admin"], other)
-    gm = user("gm", "刘总", ["gm"], other)
-    sup = user("sup1", "王主管", ["supervisor"], sales, gm)
-    rep = user("zhangwei", "张伟", ["sales"], sales, sup)
-    user("lina", "李娜", ["sales"], sales, sup)
-    user("cs1", "郑客服", ["cs"], cs)
-    def customer(n, name, pool, owner=None, since=None):
-        at = since or datetime(2026, 10, 1, 10, tzinfo=SH)
-        s.add(Customer(code=f"ABC2026{n:03d}", name=name, name_key=name, address="北京市海淀区中关村大街1号",
-                       contact_name="王经理", phone=f"0106234{n:04d}", pool=pool, owner_id=owner,
-                       protected_since=since, pool_entered_at=at, created_at=at, updated_at=at))
-    customer(1, "北京友好创达科技有限公司", "public")
-    for n, (name, day) in enumerate([("上海晨光档案管理有限公司", 26), ("天津海河数据科技有限公司", 27),
-                                     ("杭州西湖影像设备有限公司", 28), ("南京钟山信息技术有限公司", 29),
-                                     ("广州珠江办公设备有限公司", 30)], start=2):
-        customer(n, name, "private", rep, datetime(2026, 10, day, 10, tzinfo=SH))
-"""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+Login = Callable[..., tuple[Any, Any]]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    path = tmp_path_factory.mktemp("e2e_pools") / "e2e.db"
-    url = f"sqlite:///{path}"
-    env = {
-        **os.environ,
-        "POOLCRM_DB": url,
-        "POOLCRM_FAST_HASH": "1",
-        "POOLCRM_SCHEDULER": "0",
-        "POOLCRM_TEST_CLOCK": "1",
-        "POOLCRM_SECRET": "e2e-pools",
-    }
-    subprocess.run(
-        [sys.executable, "-c", f"URL = {url!r}\nPASSWORD = {PASSWORD!r}\n" + SEED],
-        env=env,
-        check=True,
-        cwd=ROOT,
-    )
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "poolcrm.asgi:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            httpx.get(f"{base}/login", timeout=1)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
+def seed() -> Callable[[Session], None]:
+    def _company_with_a_public_customer_and_a_full_private_pool(session: Session) -> None:
+        sales = add_department(session, "销售一部", "sales")
+        other = add_department(session, "总经办", "other")
+        cs = add_department(session, "客服部", "cs")
+        add_user(session, "admin", "管理员", ["admin"], other)
+        gm = add_user(session, "gm", "刘总", ["gm"], other)
+        sup = add_user(session, "sup1", "王主管", ["supervisor"], sales, gm)
+        rep = add_user(session, "zhangwei", "张伟", ["sales"], sales, sup)
+        add_user(session, "lina", "李娜", ["sales"], sales, sup)
+        add_user(session, "cs1", "郑客服", ["cs"], cs)
+
+        def customer(
+            n: int, name: str, pool: str, owner: int | None = None, since: datetime | None = None
+        ) -> None:
+            at = since or datetime(2026, 10, 1, 10, tzinfo=SH)
+            session.add(
+                Customer(
+                    code=f"ABC2026{n:03d}",
+                    name=name,
+                    name_key=name,
+                    address="北京市海淀区中关村大街1号",
+                    contact_name="王经理",
+                    phone=f"0106234{n:04d}",
+                    pool=pool,
+                    owner_id=owner,
+                    protected_since=since,
+                    pool_entered_at=at,
+                    created_at=at,
+                    updated_at=at,
+                )
+            )
+
+        customer(1, "北京友好创达科技有限公司", "public")
+        private = [
+            ("上海晨光档案管理有限公司", 26),
+            ("天津海河数据科技有限公司", 27),
+            ("杭州西湖影像设备有限公司", 28),
+            ("南京钟山信息技术有限公司", 29),
+            ("广州珠江办公设备有限公司", 30),
+        ]
+        for n, (name, day) in enumerate(private, start=2):
+            customer(n, name, "private", rep, datetime(2026, 10, day, 10, tzinfo=SH))
+
+    return _company_with_a_public_customer_and_a_full_private_pool
 
 
 @pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+def server_env() -> dict[str, str]:
+    return {"POOLCRM_TEST_CLOCK": "1"}
 
 
-def _api(base: str, username: str) -> httpx.Client:
-    token = httpx.post(f"{base}/api/v1/auth/token", json={"username": username, "password": PASSWORD}).json()
-    return httpx.Client(
-        base_url=f"{base}/api/v1", headers={"Authorization": f"Bearer {token['access_token']}"}
-    )
-
-
-def _page(browser, base, username):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
-    page = ctx.new_page()
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form button")
-    page.wait_for_url(f"{base}/")
-    return ctx, page
-
-
-def test_pool4_to_pool7_claim_follow_up_recycle_and_reallocate(server, browser):
-    admin = _api(server, "admin")
+def test_pool4_to_pool7_claim_follow_up_recycle_and_reallocate(
+    server: str, login: Login, api: Callable[[str], httpx.Client], shots: Path
+) -> None:
+    admin = api("admin")
     assert admin.put("/admin/clock", json={"now": "2026-11-02T09:00:00+08:00"}).status_code == 200
 
-    ctx, page = _page(browser, server, "zhangwei")
+    ctx, page = login("zhangwei")
     page.goto(f"{server}/pools/public")
     row = page.locator("tr", has_text="北京友好创达科技有限公司")
     row.locator("button").click()
     row.get_by_text("已申请，等待客服审核").wait_for(timeout=5000)
 
-    cs = _api(server, "cs1")
+    cs = api("cs1")
     pending = cs.get("/applications", params={"status": "pending", "kind": "claim"}).json()["items"]
     assert len(pending) == 1
     cid = pending[0]["customer_id"]
@@ -177,15 +110,14 @@ def test_pool4_to_pool7_claim_follow_up_recycle_and_reallocate(server, browser):
     table = page.get_by_test_id("my-pool")
     assert table.locator(".due-red").count() >= 1
     assert "还有" in table.inner_text()
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "pools-my-pool.png"), full_page=True)
+    page.screenshot(path=str(shots / "pools-my-pool.png"), full_page=True)
     ctx.close()
 
     assert admin.put("/admin/clock", json={"now": "2026-11-20T09:00:00+08:00"}).status_code == 200
     job = admin.post("/jobs/run-daily", json={"as_of": "2026-11-20"}).json()
     assert cid in job["recycled"]
 
-    ctx, page = _page(browser, server, "gm")
+    ctx, page = login("gm")
     page.goto(f"{server}/allocation")
     bin_row = page.locator(f"tr[data-customer='{cid}']")
     bin_row.locator("select").select_option(label="李娜")
@@ -195,13 +127,13 @@ def test_pool4_to_pool7_claim_follow_up_recycle_and_reallocate(server, browser):
     page.locator("tr[data-plan]").first.get_by_text("已批准").wait_for()
     ctx.close()
 
-    ctx, page = _page(browser, server, "cs1")
+    ctx, page = login("cs1")
     page.goto(f"{server}/allocation")
     page.locator("tr[data-plan]").first.get_by_role("button", name="执行").click()
     page.locator("tr[data-plan]").first.get_by_text("已执行").wait_for()
     ctx.close()
 
-    ctx, page = _page(browser, server, "lina")
+    ctx, page = login("lina")
     page.goto(f"{server}/pools/mine")
     assert "北京友好创达科技有限公司" in page.get_by_test_id("my-pool").inner_text()
     page.goto(f"{server}/customers/{cid}/followups")

@@ -110,3 +110,39 @@ def test_org3_department_kind_is_validated(client, admin_headers):
     resp = client.post("/api/v1/departments", json={"name": "x", "kind": "marketing"}, headers=admin_headers)
     assert resp.status_code == 422
     assert "kind" in resp.json()["error"]["details"]["fields"]
+
+
+def test_org_patch_cannot_blank_out_required_fields(client, admin_headers):
+    dept = _dept(client, admin_headers)
+    user = _user(client, admin_headers, "rep", ["sales"], dept)
+    body = {"display_name": None, "hired_on": None, "roles": None, "active": None, "password": None}
+    resp = client.patch(f"/api/v1/users/{user['id']}", json=body, headers=admin_headers)
+    assert resp.status_code == 422
+    assert set(resp.json()["error"]["details"]["fields"]) == set(body)
+    resp = client.patch(f"/api/v1/departments/{dept}", json={"name": None}, headers=admin_headers)
+    assert resp.status_code == 422
+
+
+def test_org3_department_parent_and_head_must_exist_and_stay_a_tree(client, admin_headers):
+    top = _dept(client, admin_headers, "销售中心")
+    resp = client.post(
+        "/api/v1/departments",
+        json={"name": "一组", "kind": "sales", "parent_id": top, "head_user_id": 424242},
+        headers=admin_headers,
+    )
+    assert resp.status_code == 422
+    assert resp.json()["error"]["details"]["fields"] == {"head_user_id": "负责人不存在"}
+    child = client.post(
+        "/api/v1/departments", json={"name": "一组", "kind": "sales", "parent_id": top}, headers=admin_headers
+    ).json()["id"]
+    resp = client.patch(f"/api/v1/departments/{top}", json={"parent_id": child}, headers=admin_headers)
+    assert resp.status_code == 422 and resp.json()["error"]["rule"] == "ORG-3"
+    assert client.get("/api/v1/users/99999999999999999", headers=admin_headers).status_code == 404
+
+
+def test_org7a_admin_cannot_lock_themselves_out(client, admin_headers):
+    me = client.get("/api/v1/me", headers=admin_headers).json()
+    resp = client.patch(f"/api/v1/users/{me['id']}", json={"active": False}, headers=admin_headers)
+    assert resp.status_code == 409 and resp.json()["error"]["rule"] == "ORG-7a"
+    resp = client.patch(f"/api/v1/users/{me['id']}", json={"roles": ["gm"]}, headers=admin_headers)
+    assert resp.status_code == 409

@@ -29,3 +29,22 @@ def test_org6_employee_code_pattern():
 
 def test_org1_unknown_roles_are_named():
     assert rules.unknown_roles(["sales", "boss"]) == ["boss"]
+
+
+def test_org3_tree_order_puts_children_under_their_parent_and_survives_bad_rows():
+    from poolcrm.org.rules import department_cycle, tree_order
+
+    parents = {1: None, 2: 1, 3: 1, 4: 2, 5: 99}
+    assert tree_order(parents) == [(1, 0), (2, 1), (4, 2), (3, 1), (5, 0)]
+    assert tree_order({1: 2, 2: 1}) == [(1, 0), (2, 1)], "a loop in old rows still shows every node"
+    assert department_cycle(1, 4, parents) and not department_cycle(4, 3, parents)
+
+
+def test_org7a_self_lockout():
+    from poolcrm.org.rules import self_lockout_problem
+
+    assert self_lockout_problem(1, 1, {"active": False}) == "不能停用自己的账号"
+    assert self_lockout_problem(1, 1, {"roles": ["sales"]}) == "不能取消自己的系统管理员角色"
+    assert self_lockout_problem(1, 1, {"roles": ["admin", "gm"], "active": True}) is None
+    assert self_lockout_problem(1, 2, {"active": False}) is None
+    assert self_lockout_problem(None, 2, {"active": False}) is None

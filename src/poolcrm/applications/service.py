@@ -84,9 +84,7 @@ def approve(session: Session, app_id: int, user: User) -> Application:
     return application
 
 
-def mark_rejected(
-    session: Session, application: Application, actor: User, reason: str, rule: str
-) -> None:
+def mark_rejected(session: Session, application: Application, actor: User, reason: str, rule: str) -> None:
     """Record a refusal on an application (status, reason, rule, decider) and audit it."""
     application.status = STATUS_REJECTED
     application.decision_reason, application.decision_rule = reason, rule

@@ -73,3 +73,10 @@ def search(
         q.order_by(AuditEntry.id.desc()).offset((page - 1) * page_size).limit(page_size)
     ).all()
     return list(rows), total
+
+
+def facets(session: Session) -> tuple[list[str], list[str]]:
+    """The actions and object types present in the trail (for the audit page's filters)."""
+    actions = session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)).all()
+    types = session.scalars(select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)).all()
+    return list(actions), list(types)

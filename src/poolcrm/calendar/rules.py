@@ -49,6 +49,22 @@ def has_official_data(year: int) -> bool:
     return first <= year <= last
 
 
+@lru_cache(maxsize=1)
+def _holiday_names_zh() -> Mapping[str, str]:
+    return MappingProxyType({h.value: h.chinese for h in _official.Holiday})
+
+
+def official_day_note(d: date) -> tuple[str, str, str] | None:
+    """CAL-1: what the official calendar says about `d` when it is special — ("holiday", 中文名,
+    English name) for a statutory holiday, ("makeup", …) for a 调休 make-up working day — else None."""
+    holidays, workdays, _ = _official_data()
+    for kind, table in (("holiday", holidays), ("makeup", workdays)):
+        name = table.get(d)
+        if name is not None:
+            return kind, _holiday_names_zh().get(name, name), name
+    return None
+
+
 def missing_official_years(start_year: int, end_year: int) -> list[int]:
     """CAL-1: the years in [start_year, end_year] without official data, for the admin's warning."""
     return [year for year in range(start_year, end_year + 1) if not has_official_data(year)]

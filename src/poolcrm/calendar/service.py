@@ -11,7 +11,7 @@ from poolcrm import clock
 from poolcrm.audit.service import record
 from poolcrm.calendar.models import CalendarOverride
 from poolcrm.calendar.rules import WorkdayCalendar, missing_official_years
-from poolcrm.errors import InvalidInput
+from poolcrm.errors import InvalidInput, NotFound
 
 _CACHE_KEY = "poolcrm.calendar"
 
@@ -51,6 +51,28 @@ def set_override(
         rule="CAL-1",
     )
     return row
+
+
+def remove_override(session: Session, actor_id: int, day: date) -> None:
+    """CAL-1a: withdraw an override; the day follows the official calendar again. The audit entry
+    keeps the override as it was (before)."""
+    row = session.get(CalendarOverride, day)
+    if row is None:
+        raise NotFound("该日期没有调整记录")
+    before = {"workday": row.workday, "note": row.note}
+    session.delete(row)
+    session.flush()
+    session.info.pop(_CACHE_KEY, None)
+    record(
+        session,
+        actor_id=actor_id,
+        action="calendar.override.remove",
+        object_type="calendar",
+        object_id=day.isoformat(),
+        before=before,
+        after=None,
+        rule="CAL-1a",
+    )
 
 
 def list_overrides(session: Session) -> list[CalendarOverride]:

@@ -61,6 +61,48 @@ def supervisor_cycle(
     return False
 
 
+def department_cycle(dept_id: int, new_parent_id: int | None, parent_of: Mapping[int, int | None]) -> bool:
+    """ORG-3: departments form a tree as well — True when the new parent would close a loop."""
+    return supervisor_cycle(dept_id, new_parent_id, parent_of)
+
+
+def self_lockout_problem(actor_id: int | None, user_id: int, changes: Mapping[str, object]) -> str | None:
+    """ORG-7a (ours): an administrator may not disable their own account nor drop their own admin
+    role — the company would risk having nobody left to manage it."""
+    if actor_id is None or actor_id != user_id:
+        return None
+    if changes.get("active") is False:
+        return "不能停用自己的账号"
+    roles = changes.get("roles")
+    if isinstance(roles, list) and "admin" not in roles:
+        return "不能取消自己的系统管理员角色"
+    return None
+
+
+def tree_order(parent_of: Mapping[int, int | None]) -> list[tuple[int, int]]:
+    """ORG-3: (id, depth) in depth-first order, children in id order; a node whose parent is
+    missing (or part of a loop) is shown as a root, so a bad row never hides a department."""
+    children: dict[int | None, list[int]] = {}
+    for node, parent in sorted(parent_of.items()):
+        children.setdefault(parent if parent in parent_of else None, []).append(node)
+    out: list[tuple[int, int]] = []
+    seen: set[int] = set()
+
+    def walk(node: int, depth: int) -> None:
+        if node in seen:
+            return
+        seen.add(node)
+        out.append((node, depth))
+        for child in children.get(node, []):
+            walk(child, depth + 1)
+
+    for root in children.get(None, []):
+        walk(root, 0)
+    for node in sorted(parent_of):
+        walk(node, 0)
+    return out
+
+
 def subtree(root: int, supervisor_of: Mapping[int, int | None]) -> set[int]:
     """ORG-2: root plus all its subordinates, recursively (any depth)."""
     children: dict[int, list[int]] = {}

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from poolcrm import clock
 from poolcrm.audit.service import record
 from poolcrm.auth.passwords import hash_password
-from poolcrm.errors import Conflict, InvalidInput, NotFound
+from poolcrm.db import MAX_ID
+from poolcrm.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from poolcrm.org import rules
 from poolcrm.org.models import Department, User, UserRole
 from poolcrm.org.schemas import DepartmentIn, DepartmentOut, DepartmentPatch, UserIn, UserOut, UserPatch
@@ -47,18 +48,54 @@ def list_departments(session: Session) -> list[Department]:
     return list(session.scalars(select(Department).order_by(Department.id)))
 
 
+_REQUIRED_USER_FIELDS = ("display_name", "roles", "hired_on", "active", "password")
+_REQUIRED_DEPARTMENT_FIELDS = ("name", "kind", "active")
+
+
+def _missing(fields: dict[str, Any], required: tuple[str, ...]) -> dict[str, str]:
+    """Fields a patch may leave out but not blank out (they are never empty in the database)."""
+    return {name: "必填" for name in required if name in fields and fields[name] is None}
+
+
+def _get(session: Session, model: type[Any], row_id: int) -> Any:
+    return session.get(model, row_id) if abs(row_id) <= MAX_ID else None
+
+
 def get_department(session: Session, dept_id: int) -> Department:
-    dept = session.get(Department, dept_id)
+    dept = _get(session, Department, dept_id)
     if dept is None:
         raise NotFound()
     return dept
 
 
+def department_tree(session: Session) -> list[tuple[Department, int]]:
+    """ORG-3: every department with its depth, parents before their children."""
+    departments = {d.id: d for d in list_departments(session)}
+    order = rules.tree_order({d.id: d.parent_id for d in departments.values()})
+    return [(departments[dept_id], depth) for dept_id, depth in order]
+
+
+def _check_department_fields(session: Session, fields: dict[str, Any], dept_id: int | None) -> None:
+    """ORG-3: the parent and the head exist, and the departments stay a tree (422 naming the field)."""
+    errors = _missing(fields, _REQUIRED_DEPARTMENT_FIELDS)
+    parent_id = fields.get("parent_id")
+    if parent_id is not None:
+        if _get(session, Department, parent_id) is None:
+            errors["parent_id"] = "上级部门不存在"
+        elif dept_id is not None:
+            parents = dict(session.execute(select(Department.id, Department.parent_id)).all())
+            if rules.department_cycle(dept_id, parent_id, parents):
+                errors["parent_id"] = "部门上下级不能形成循环"
+    if fields.get("head_user_id") is not None and _get(session, User, fields["head_user_id"]) is None:
+        errors["head_user_id"] = "负责人不存在"
+    if errors:
+        raise InvalidInput(errors, rule="ORG-3")
+
+
 def create_department(session: Session, actor_id: int | None, data: DepartmentIn) -> Department:
     if session.scalar(select(Department.id).where(Department.name == data.name)):
         raise Conflict("部门名称已存在", details={"fields": {"name": "部门名称已存在"}})
-    if data.parent_id is not None:
-        get_department(session, data.parent_id)
+    _check_department_fields(session, data.model_dump(), None)
     dept = Department(
         name=data.name,
         kind=data.kind,
@@ -91,6 +128,7 @@ def update_department(session: Session, actor_id: int, dept_id: int, patch: Depa
         and session.scalar(select(Department.id).where(Department.name == changes["name"]))
     ):
         raise Conflict("部门名称已存在", details={"fields": {"name": "部门名称已存在"}})
+    _check_department_fields(session, changes, dept_id)
     for key, value in changes.items():
         setattr(dept, key, value)
     session.flush()
@@ -108,7 +146,7 @@ def update_department(session: Session, actor_id: int, dept_id: int, patch: Depa
 
 
 def get_user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
+    user = _get(session, User, user_id)
     if user is None:
         raise NotFound()
     return user
@@ -118,10 +156,21 @@ def find_user(session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.username) == username.lower()))
 
 
-def list_users(session: Session, *, active: bool | None = None, q: str | None = None) -> list[User]:
+def list_users(
+    session: Session,
+    *,
+    active: bool | None = None,
+    q: str | None = None,
+    department_id: int | None = None,
+    role: str | None = None,
+) -> list[User]:
     query = select(User).order_by(User.id)
     if active is not None:
         query = query.where(User.active.is_(active))
+    if department_id is not None:
+        query = query.where(User.department_id == department_id)
+    if role:
+        query = query.where(User.role_rows.any(UserRole.role == role))
     if q:
         like = f"%{q}%"
         query = query.where(User.username.ilike(like) | User.display_name.ilike(like))
@@ -129,18 +178,18 @@ def list_users(session: Session, *, active: bool | None = None, q: str | None = 
 
 
 def _check_user_fields(session: Session, fields: dict[str, Any], user_id: int | None) -> None:
-    errors: dict[str, str] = {}
+    errors = _missing(fields, _REQUIRED_USER_FIELDS)
     if "roles" in fields and fields["roles"] is not None:
         bad = rules.unknown_roles(fields["roles"])
         if bad:
             errors["roles"] = f"未知角色：{', '.join(bad)}"
-    if fields.get("department_id") is not None and session.get(Department, fields["department_id"]) is None:
+    if fields.get("department_id") is not None and _get(session, Department, fields["department_id"]) is None:
         errors["department_id"] = "部门不存在"
     if fields.get("supervisor_id") is not None:
-        if session.get(User, fields["supervisor_id"]) is None:
+        if _get(session, User, fields["supervisor_id"]) is None:
             errors["supervisor_id"] = "上级不存在"
         elif user_id is not None:
-            tree = dict(session.execute(select(User.id, User.supervisor_id)).tuples().all())
+            tree = dict(session.execute(select(User.id, User.supervisor_id)).all())
             if rules.supervisor_cycle(user_id, fields["supervisor_id"], tree):
                 errors["supervisor_id"] = "上下级关系不能形成循环"
     code = fields.get("employee_code")
@@ -194,6 +243,9 @@ def update_user(session: Session, actor_id: int, user_id: int, patch: UserPatch)
     user = get_user(session, user_id)
     before = user_out(user).model_dump(mode="json")
     changes = patch.model_dump(exclude_unset=True)
+    lockout = rules.self_lockout_problem(actor_id, user_id, changes)
+    if lockout:
+        raise RuleViolation("ORG-7a", lockout)
     _check_user_fields(session, changes, user_id)
     for key, value in changes.items():
         if key == "roles":
@@ -242,7 +294,7 @@ def _invalidate_scope(session: Session) -> None:
 def supervisor_map(session: Session) -> dict[int, int | None]:
     cached = session.info.get(_SCOPE_KEY)
     if cached is None:
-        cached = dict(session.execute(select(User.id, User.supervisor_id)).tuples().all())
+        cached = dict(session.execute(select(User.id, User.supervisor_id)).all())
         session.info[_SCOPE_KEY] = cached
     return cached  # type: ignore[no-any-return]
 

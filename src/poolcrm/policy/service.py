@@ -15,6 +15,24 @@ from poolcrm.policy.models import PolicyValue
 from poolcrm.policy.rules import Policy
 
 _CACHE_KEY = "poolcrm.policy"
+POLICY_MESSAGES = {
+    "greater_than_equal": "数值超出范围",
+    "less_than_equal": "数值超出范围",
+    "greater_than": "数值超出范围",
+    "less_than": "数值超出范围",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "int_from_float": "应为整数",
+    "bool_parsing": "应为是或否",
+    "bool_type": "应为是或否",
+    "string_type": "应为文字",
+    "string_too_short": "不能为空或太短",
+    "string_too_long": "太长",
+    "string_pattern_mismatch": "格式不正确",
+    "list_type": "应为列表",
+    "dict_type": "应为“名称: 数值”的对照表",
+}
+"""Parameter errors in the product's words (422 details name the parameter, SPEC intro)."""
 
 
 def get_policy(session: Session) -> Policy:
@@ -37,7 +55,10 @@ def validate_changes(current: Policy, changes: dict[str, Any]) -> Policy:
     try:
         return Policy.model_validate({**current.model_dump(), **changes})
     except ValidationError as exc:
-        fields = {".".join(str(p) for p in err["loc"]) or "policy": err["msg"] for err in exc.errors()}
+        fields: dict[str, str] = {}
+        for err in exc.errors():
+            name = str(err["loc"][0]) if err["loc"] else "policy"
+            fields.setdefault(name, POLICY_MESSAGES.get(err["type"], "取值无效"))
         raise InvalidInput(fields) from exc
 
 

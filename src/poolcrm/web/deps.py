@@ -7,10 +7,10 @@ import hmac
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
 
-from poolcrm.auth.service import user_from_token
+from poolcrm.auth.service import TOKEN_MAX_AGE, user_from_token
 from poolcrm.config import Settings
 from poolcrm.db import Database
 from poolcrm.errors import AppError, Forbidden, NotAuthenticated
@@ -41,6 +41,9 @@ def get_db(request: Request) -> Iterator[Session]:
         yield session
         session.commit()
     except BaseException:
+        # Detach what was loaded before rolling back, so that the error page can still show the
+        # user's name and menu (a rollback would expire them, and the session is closed next).
+        session.expunge_all()
         session.rollback()
         raise
     finally:
@@ -55,6 +58,18 @@ def get_lang(request: Request) -> str:
 
 
 Lang = Annotated[str, Depends(get_lang)]
+
+
+def set_session_cookie(response: Response, request: Request, token: str) -> None:
+    """AUTH-3: the signed session cookie (HttpOnly, SameSite=Lax, Secure when configured)."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=get_settings(request).secure_cookies,
+        max_age=TOKEN_MAX_AGE,
+    )
 
 
 def csrf_token_for(secret: str, session_token: str) -> str:

@@ -14,7 +14,15 @@ from poolcrm.i18n import LANGS, translate
 from poolcrm.notify import service as notify_service
 from poolcrm.pools.usage import pool_usage
 from poolcrm.web.dashboard import render_widgets
-from poolcrm.web.deps import DB, LANG_COOKIE, SESSION_COOKIE, CurrentUser, Lang, get_settings
+from poolcrm.web.deps import (
+    DB,
+    LANG_COOKIE,
+    SESSION_COOKIE,
+    CurrentUser,
+    Lang,
+    get_settings,
+    set_session_cookie,
+)
 from poolcrm.web.render import page
 
 router = APIRouter()
@@ -48,14 +56,7 @@ def login(
         )
     token = auth_service.issue_token(get_settings(request).secret_key, user)
     response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="lax",
-        secure=get_settings(request).secure_cookies,
-        max_age=auth_service.TOKEN_MAX_AGE,
-    )
+    set_session_cookie(response, request, token)
     if user.language in LANGS and not request.cookies.get(LANG_COOKIE):
         response.set_cookie(LANG_COOKIE, user.language, samesite="lax", max_age=365 * 86400)
     return response

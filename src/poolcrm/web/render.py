@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -29,7 +30,8 @@ env = Environment(
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """Render `template` (looked up in web/templates and every <domain>/templates)."""
+    """Render `template` (looked up in web/templates and every <domain>/templates). With `db`, the
+    template also gets the unread count for the bell and `tz`, the company's time zone (CAL-2)."""
     lang = get_lang(request)
     user = getattr(request.state, "user", None)
     cookie = request.cookies.get(SESSION_COOKIE, "")
@@ -39,6 +41,10 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
         from poolcrm.notify.service import unread_count
 
         unread = unread_count(context["db"], user.id)
+    if "db" in context and "tz" not in context:
+        from poolcrm.policy.service import get_policy
+
+        context["tz"] = ZoneInfo(get_policy(context["db"]).timezone)  # CAL-2: times in the company's zone
 
     def _(text: str, **params: Any) -> str:
         return translate(text, lang, **params)

@@ -1,0 +1,122 @@
+"""The audit trail page (GOV-1): every state change, newest first, filtered by actor, object,
+action and date range (days in the company's zone), fifty to a page."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from poolcrm.audit import service
+from poolcrm.audit.models import AuditEntry
+from poolcrm.org.service import list_users
+from poolcrm.policy.service import get_policy
+from poolcrm.web.deps import DB, AdminUser
+from poolcrm.web.forms import clean, optional_int
+from poolcrm.web.render import page
+
+router = APIRouter()
+PAGE_SIZE = 50
+MAX_PAGE = 100_000
+OBJECT_LINKS = {"user": "/admin/users/{id}", "customer": "/customers/{id}", "deal": "/deals/{id}"}
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    actor: int | None
+    action: str
+    object_type: str
+    object_id: str
+    since: date | None  # days in the company's zone, both ends included
+    until: date | None
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    before: str
+    after: str
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def changes(before: Any, after: Any) -> list[Change]:
+    """What an entry changed: per key for objects, the whole value otherwise."""
+    if isinstance(before, dict) or isinstance(after, dict):
+        old = before if isinstance(before, dict) else {}
+        new = after if isinstance(after, dict) else {}
+        keys = list(dict.fromkeys([*old, *new]))
+        return [Change(k, _show(old.get(k)), _show(new.get(k))) for k in keys if old.get(k) != new.get(k)]
+    if before == after:
+        return []
+    return [Change("", _show(before), _show(after))]
+
+
+def _day(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def object_link(entry: AuditEntry) -> str | None:
+    pattern = OBJECT_LINKS.get(entry.object_type)
+    if pattern is None or entry.object_id is None or not entry.object_id.isdigit():
+        return None
+    return pattern.format(id=entry.object_id)
+
+
+@router.get("/admin/audit", response_class=HTMLResponse)
+def audit_page(request: Request, admin: AdminUser, db: DB) -> HTMLResponse:
+    qp = request.query_params
+    zone = ZoneInfo(get_policy(db).timezone)
+    filters = AuditFilters(
+        actor=optional_int(qp.get("actor", "")),
+        action=clean(qp.get("action"))[:80],
+        object_type=clean(qp.get("object_type"))[:40],
+        object_id=clean(qp.get("object_id"))[:80],
+        since=_day(qp.get("since")),
+        until=_day(qp.get("until")),
+    )
+    page_no = min(max(optional_int(qp.get("page", "")) or 1, 1), MAX_PAGE)
+    rows, total = service.search(
+        db,
+        actor_id=filters.actor,
+        action=filters.action or None,
+        object_type=filters.object_type or None,
+        object_id=filters.object_id or None,
+        since=datetime.combine(filters.since, time.min, zone) if filters.since else None,
+        until=datetime.combine(filters.until + timedelta(days=1), time.min, zone) if filters.until else None,
+        page=page_no,
+        page_size=PAGE_SIZE,
+    )
+    actions, object_types = service.facets(db)
+    people = list_users(db)
+    query = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(filters).items() if v}
+    return page(
+        request,
+        "audit/audit.html",
+        db=db,
+        entries=[(e, changes(e.before, e.after), object_link(e)) for e in rows],
+        total=total,
+        page_no=page_no,
+        pages=max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE),
+        filters=filters,
+        query=urlencode(query),
+        actions=actions,
+        object_types=object_types,
+        people=people,
+        names={u.id: u.display_name for u in people},
+    )

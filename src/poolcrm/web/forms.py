@@ -1,0 +1,90 @@
+"""Form plumbing shared by the pages: reading submitted fields and turning errors into
+per-field messages shown next to the inputs (the API's `details.fields`, in the user's language)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from poolcrm.db import MAX_ID
+from poolcrm.errors import AppError
+from poolcrm.i18n import translate
+
+FORM_KEY = "form"
+"""Where a message about the whole form (a rule refusal, a conflict) goes in an errors dict."""
+
+PYDANTIC_MESSAGES: dict[str, str] = {
+    "missing": "必填",
+    "json_invalid": "请求格式不正确（JSON 无法解析）",
+    "extra_forbidden": "不允许的字段",
+    "greater_than_equal": "数值超出范围",
+    "less_than_equal": "数值超出范围",
+    "greater_than": "数值超出范围",
+    "less_than": "数值超出范围",
+    "string_too_short": "太短",
+    "string_too_long": "太长",
+    "string_pattern_mismatch": "格式不正确",
+    "too_short": "至少需要一项",
+    "date_from_datetime_parsing": "日期格式不正确",
+    "date_parsing": "日期格式不正确",
+}
+"""Chinese messages for pydantic's error types (anything else is "格式不正确")."""
+
+_LOCATION_PARTS = frozenset({"body", "query", "path", "header", "cookie"})
+
+
+def field_name(loc: Iterable[Any]) -> str:
+    """`("body", "roles", 0)` → `"roles.0"`: the field a validation error is about."""
+    loc = tuple(loc)
+    parts = [str(p) for p in loc if p not in _LOCATION_PARTS]
+    return ".".join(parts) or str(loc[-1] if loc else "body")
+
+
+def validation_fields(errors: Iterable[Mapping[str, Any]], lang: str) -> dict[str, str]:
+    """Pydantic errors → {field: message in `lang`}, the first error of each field."""
+    fields: dict[str, str] = {}
+    for err in errors:
+        name = field_name(err.get("loc", ()))
+        fields.setdefault(name, translate(PYDANTIC_MESSAGES.get(err.get("type", ""), "格式不正确"), lang))
+    return fields
+
+
+def form_errors(exc: AppError | ValidationError, lang: str) -> dict[str, str]:
+    """Errors for a page form: each bad field's message (422 `details.fields`, translated) and,
+    under FORM_KEY, what to tell above the form — the refusal with its rule ID (e.g. "ORG-7a: …"),
+    or, when fields are marked, to fix them (still citing the rule, if any)."""
+    fix_marked = translate("请修改标红的字段", lang)
+    if isinstance(exc, ValidationError):
+        return {**validation_fields(exc.errors(), lang), FORM_KEY: fix_marked}
+    rendered = exc.render(lang)["error"]
+    details = rendered["details"] if isinstance(rendered["details"], dict) else {}
+    raw = details.get("fields")
+    if not isinstance(raw, dict) or not raw:
+        return {FORM_KEY: str(rendered["message"])}
+    out = {str(k): translate(str(v), lang) for k, v in raw.items()}
+    out[FORM_KEY] = f"{exc.rule}: {fix_marked}" if exc.rule else fix_marked
+    return out
+
+
+def clean(value: str | None) -> str:
+    """User-typed text as stored: without NUL characters (PostgreSQL text cannot hold them, and
+    nobody types them on purpose), trimmed."""
+    return (value or "").replace("\x00", "").strip()
+
+
+def text(form: Mapping[str, Any], key: str) -> str:
+    """A submitted text field, cleaned ('' when absent or not text)."""
+    value = form.get(key)
+    return clean(value) if isinstance(value, str) else ""
+
+
+def optional_int(raw: str) -> int | None:
+    """'' → None; '12' → 12; anything else, or a number no id can be → None (a select sent junk:
+    treat it as unset)."""
+    try:
+        value = int(raw) if raw else None
+    except ValueError:
+        return None
+    return value if value is not None and -MAX_ID <= value <= MAX_ID else None
