@@ -73,7 +73,7 @@ def test_cal1_override_added_and_withdrawn_changes_the_working_days_and_is_audit
     )
     assert resp.status_code == 303
     with database.transaction() as s:
-        assert s.get(CalendarOverride, date(2026, 12, 31)) is None
+        assert s.get(CalendarOverride, date(2026, 12, 31)).active is False  # CAL-1a: kept, switched off
         entries = list(s.scalars(select(AuditEntry).where(AuditEntry.object_type == "calendar")))
         assert [(e.action, e.object_id) for e in entries] == [
             ("calendar.override", "2026-12-31"),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, String
+from sqlalchemy import Boolean, Date, ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from poolcrm.db import Base, UTCDateTime
@@ -18,3 +18,5 @@ class CalendarOverride(Base):
     note: Mapped[str | None] = mapped_column(String(200))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # CAL-1a: a withdrawn override is kept, switched off (never a hard delete).
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())

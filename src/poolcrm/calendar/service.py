@@ -20,7 +20,10 @@ def get_calendar(session: Session) -> WorkdayCalendar:
     """The calendar in force (cached per session; overrides are few)."""
     cached = session.info.get(_CACHE_KEY)
     if cached is None:
-        overrides = {row.day: row.workday for row in session.scalars(select(CalendarOverride))}
+        overrides = {
+            row.day: row.workday
+            for row in session.scalars(select(CalendarOverride).where(CalendarOverride.active.is_(True)))
+        }
         cached = WorkdayCalendar(overrides)
         session.info[_CACHE_KEY] = cached
     return cached  # type: ignore[no-any-return]
@@ -30,7 +33,7 @@ def set_override(
     session: Session, actor_id: int, day: date, workday: bool, note: str | None
 ) -> CalendarOverride:
     row = session.get(CalendarOverride, day)
-    before = None if row is None else {"workday": row.workday, "note": row.note}
+    before = None if row is None or not row.active else {"workday": row.workday, "note": row.note}
     if row is None:
         row = CalendarOverride(
             day=day, workday=workday, note=note, created_by=actor_id, created_at=clock.now()
@@ -38,6 +41,7 @@ def set_override(
         session.add(row)
     else:
         row.workday, row.note, row.created_by, row.created_at = workday, note, actor_id, clock.now()
+        row.active = True
     session.flush()
     session.info.pop(_CACHE_KEY, None)
     record(
@@ -55,12 +59,12 @@ def set_override(
 
 def remove_override(session: Session, actor_id: int, day: date) -> None:
     """CAL-1a: withdraw an override; the day follows the official calendar again. The audit entry
-    keeps the override as it was (before)."""
+    keeps the override as it was (before); the row stays, switched off."""
     row = session.get(CalendarOverride, day)
-    if row is None:
+    if row is None or not row.active:
         raise NotFound("该日期没有调整记录")
     before = {"workday": row.workday, "note": row.note}
-    session.delete(row)
+    row.active = False
     session.flush()
     session.info.pop(_CACHE_KEY, None)
     record(
@@ -76,7 +80,11 @@ def remove_override(session: Session, actor_id: int, day: date) -> None:
 
 
 def list_overrides(session: Session) -> list[CalendarOverride]:
-    return list(session.scalars(select(CalendarOverride).order_by(CalendarOverride.day)))
+    return list(
+        session.scalars(
+            select(CalendarOverride).where(CalendarOverride.active.is_(True)).order_by(CalendarOverride.day)
+        )
+    )
 
 
 def workdays(session: Session, start: date, end: date) -> list[date]:
