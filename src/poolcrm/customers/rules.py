@@ -187,6 +187,12 @@ class GradeVerdict:
         return not self.missing
 
 
+def grade_values(customer: object) -> dict[str, object]:
+    """CUS-11: the values `missing_grade_fields` reads, taken from a customer (phone and mobile both)."""
+    names = [f for f in GRADE_FIELDS if f != "phone_or_mobile"] + ["phone", "mobile"]
+    return {k: getattr(customer, k, None) for k in names}
+
+
 def missing_grade_fields(values: Mapping[str, object]) -> tuple[str, ...]:
     """CUS-11: which of the 11 fields (name, address, postal code, region, industry, type, source,
     profile, contact, position, mobile/phone) are still empty."""

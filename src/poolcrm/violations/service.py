@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from poolcrm import clock
 from poolcrm.audit.service import record
 from poolcrm.customers.models import POOL_PRIVATE, Customer
-from poolcrm.customers.rules import missing_grade_fields
+from poolcrm.customers.rules import grade_values, missing_grade_fields
 from poolcrm.deals.models import Deal
 from poolcrm.deals.rules import OPEN_CATEGORIES
 from poolcrm.errors import Forbidden, InvalidInput, NotFound, RuleViolation
@@ -406,29 +406,7 @@ def assess_month(session: Session, yyyymm: int) -> list[Assessment]:
         customers = session.scalars(
             select(Customer).where(Customer.owner_id == rep.id, Customer.pool == POOL_PRIVATE)
         )
-        incomplete = [
-            c.code
-            for c in customers
-            if missing_grade_fields(
-                {
-                    k: getattr(c, k, None)
-                    for k in (
-                        "name",
-                        "address",
-                        "postal_code",
-                        "region",
-                        "industry",
-                        "customer_type",
-                        "source",
-                        "profile",
-                        "contact_name",
-                        "contact_position",
-                        "phone",
-                        "mobile",
-                    )
-                }
-            )
-        ]
+        incomplete = [c.code for c in customers if missing_grade_fields(grade_values(c))]
         invalid = (
             session.scalar(
                 select(func.count()).where(
