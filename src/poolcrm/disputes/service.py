@@ -7,13 +7,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from poolcrm import clock
 from poolcrm.audit.service import record
 from poolcrm.calendar.service import get_calendar
-from poolcrm.customers import dedupe
 from poolcrm.customers.models import POOL_PRIVATE, TOMBSTONE_POOLS, Customer
 from poolcrm.deals.models import Deal
 from poolcrm.disputes import rules
@@ -290,32 +289,41 @@ def two_pools_step(session: Session, run_date: date) -> dict[str, list[Any]]:
     tz = _tz(session)
     since = clock.start_of_local_day(date.fromordinal(run_date.toordinal() - 1), tz)
     until = clock.start_of_local_day(run_date, tz)
-    moved = list(
-        session.scalars(
-            select(Customer)
-            .where(
-                Customer.pool == POOL_PRIVATE,
-                Customer.pool_entered_at >= since,
-                Customer.pool_entered_at < until,
-            )
-            .order_by(Customer.id)
-        )
+    new, old = aliased(Customer), aliased(Customer)
+    same_company = or_(
+        new.name_key == old.name_key,
+        new.phone == old.phone,
+        new.phone == old.mobile,
+        and_(new.mobile.is_not(None), or_(new.mobile == old.phone, new.mobile == old.mobile)),
     )
+    # One join over the indexed keys (name_key, phone, mobile) instead of a search per customer.
+    pairs = session.execute(
+        select(new.id, old.id)
+        .join(
+            old,
+            and_(
+                same_company,
+                old.id != new.id,
+                old.pool == POOL_PRIVATE,
+                old.owner_id.is_not(None),
+                old.owner_id != new.owner_id,
+            ),
+        )
+        .where(new.pool == POOL_PRIVATE, new.pool_entered_at >= since, new.pool_entered_at < until)
+        .order_by(new.id, old.id)
+    ).all()
     opened: list[int] = []
-    for c in moved:
-        for found in dedupe.find_duplicates(
-            session, c.name, [c.phone, c.mobile], exclude_ids=[c.id], min_score=100
-        ):
-            other = found.customer
-            phones = {c.phone, c.mobile} - {None, ""}
-            same = found.exact or bool(phones & {other.phone, other.mobile})
-            if not same or other.pool != POOL_PRIVATE or other.owner_id in (None, c.owner_id):
-                continue
-            if _two_pools_open(session, c.id, other.id):
-                continue
-            dispute = _two_pools_case(session, c, other)
-            dispute.opened_reason = "系统发现同一单位在两个私海中"
-            opened.append(_create(session, dispute, None).id)
+    seen: set[frozenset[int]] = set()
+    for new_id, old_id in pairs:
+        key = frozenset((new_id, old_id))
+        if key in seen or _two_pools_open(session, new_id, old_id):
+            continue
+        seen.add(key)
+        c, other = session.get(Customer, new_id), session.get(Customer, old_id)
+        assert c is not None and other is not None
+        dispute = _two_pools_case(session, c, other)
+        dispute.opened_reason = "系统发现同一单位在两个私海中"
+        opened.append(_create(session, dispute, None).id)
     return {"disputes_opened": opened}
 
 

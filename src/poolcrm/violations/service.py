@@ -400,44 +400,50 @@ def assess_month(session: Session, yyyymm: int) -> list[Assessment]:
     since, until, end_day = _month_range(session, yyyymm)
     done = set(session.scalars(select(Assessment.user_id).where(Assessment.month == yyyymm)))
     created: list[Assessment] = []
-    for rep in sales_reps(session):
-        if rep.id in done:
-            continue
-        customers = session.scalars(
-            select(Customer).where(Customer.owner_id == rep.id, Customer.pool == POOL_PRIVATE)
-        )
-        incomplete = [c.code for c in customers if missing_grade_fields(grade_values(c))]
-        invalid = (
-            session.scalar(
-                select(func.count()).where(
-                    FollowUp.author_id == rep.id,
-                    FollowUp.valid.is_(False),
-                    FollowUp.created_at >= since,
-                    FollowUp.created_at < until,
-                )
+    reps = [rep for rep in sales_reps(session) if rep.id not in done]
+    rep_ids = {rep.id for rep in reps}
+    # Four set-based reads for all reps (not four queries per rep): the step stays seconds at 1M.
+    incomplete_of: dict[int, list[str]] = {}
+    columns = [getattr(Customer, k) for k in grade_values(Customer)]
+    for row in session.execute(
+        select(Customer.owner_id, Customer.code, *columns).where(Customer.pool == POOL_PRIVATE)
+    ):
+        if row.owner_id in rep_ids and missing_grade_fields(grade_values(row)):
+            incomplete_of.setdefault(row.owner_id, []).append(row.code)
+    invalid_of: dict[int, int] = dict(
+        session.execute(
+            select(FollowUp.author_id, func.count())
+            .where(
+                FollowUp.valid.is_(False),
+                FollowUp.created_at >= since,
+                FollowUp.created_at < until,
             )
-            or 0
-        )
-        overdue = list(
-            session.scalars(
-                select(Deal.number).where(
-                    Deal.owner_id == rep.id,
-                    Deal.category.in_(OPEN_CATEGORIES),
-                    Deal.expected_close_on < end_day,
-                )
+            .group_by(FollowUp.author_id)
+        ).all()
+    )
+    overdue_of: dict[int, list[str]] = {}
+    for owner_id, number in session.execute(
+        select(Deal.owner_id, Deal.number)
+        .where(Deal.category.in_(OPEN_CATEGORIES), Deal.expected_close_on < end_day)
+        .order_by(Deal.id)
+    ):
+        overdue_of.setdefault(owner_id, []).append(number)
+    fake_of: dict[int, int] = dict(
+        session.execute(
+            select(Violation.user_id, func.count())
+            .where(
+                Violation.kind == KIND_FAKE_FOLLOWUP,
+                Violation.created_at >= since,
+                Violation.created_at < until,
             )
-        )
-        fake = (
-            session.scalar(
-                select(func.count()).where(
-                    Violation.user_id == rep.id,
-                    Violation.kind == KIND_FAKE_FOLLOWUP,
-                    Violation.created_at >= since,
-                    Violation.created_at < until,
-                )
-            )
-            or 0
-        )
+            .group_by(Violation.user_id)
+        ).all()
+    )
+    for rep in reps:
+        incomplete = incomplete_of.get(rep.id, [])
+        invalid = invalid_of.get(rep.id, 0)
+        overdue = overdue_of.get(rep.id, [])
+        fake = fake_of.get(rep.id, 0)
         figures = {
             "missing_fields": len(incomplete),
             "invalid_followups": int(invalid),
