@@ -90,9 +90,9 @@ def main() -> None:
     t0 = time.perf_counter()
     rows, _ = importer.parse_rows(importer.read_table(path.name, content))
     read_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     result = importer.import_committed(db, user_id, rows)
-    import_s = time.perf_counter() - t0
+    import_s, import_cpu = time.perf_counter() - t0, time.process_time() - c0
     out = {
         "date": time.strftime("%Y-%m-%d"),
         "rows": args.rows,
@@ -100,6 +100,8 @@ def main() -> None:
         "xlsx_write_s": round(write_s, 1),
         "read_s": round(read_s, 2),
         "import_s": round(import_s, 1),
+        "import_cpu_s": round(import_cpu, 1),
+        "load_avg_1m": os.getloadavg()[0],
         "total_s": round(read_s + import_s, 1),
         "rows_per_s": int(args.rows / (read_s + import_s)),
         "imported": result.imported,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select, text, union
 from sqlalchemy.orm import Session
@@ -20,10 +21,13 @@ from poolcrm.customers import names
 from poolcrm.customers.models import TOMBSTONE_POOLS, Customer, CustomerGramStat, CustomerNameGram
 from poolcrm.i18n import translate
 
-CANDIDATES = 20  # customers scored per query at most
+CANDIDATES = 10  # customers scored per query at most
 POSTINGS_CAP = 4000  # rows read per gram at most
 POSTINGS_BUDGET = 12000  # rows read per query, summed over the grams chosen
 MAX_MATCHES = 10
+# Once two grams are picked, a gram this many times commoner than the rarest is not read.
+STOP_RATIO = 10
+STOP_MIN = 200
 
 
 @dataclass(frozen=True)
@@ -88,12 +92,20 @@ def _gram_df(session: Session, grams: Iterable[str]) -> dict[str, int]:
 
 
 def pick_grams(grams: Sequence[str], df: Mapping[str, int]) -> list[str]:
-    """The rarest grams first, until the posting budget is spent (at least two grams)."""
+    """The rarest grams first, until the posting budget is spent. Common grams (科技, 有限 …:
+    more than `POSTINGS_CAP` customers, or `STOP_RATIO` times the rarest gram's count) are read
+    only when fewer than two rarer ones exist: they cost time and hardly tell companies apart."""
     ordered = sorted(grams, key=lambda g: (df.get(g, 0), g))
     picked: list[str] = []
     spent = 0
+    stop = POSTINGS_CAP
     for gram in ordered:
-        cost = min(df.get(gram, 0), POSTINGS_CAP)
+        freq = df.get(gram, 0)
+        if len(picked) >= 2 and freq > stop:
+            break
+        if freq:
+            stop = min(stop, max(STOP_MIN, STOP_RATIO * freq))
+        cost = min(freq, POSTINGS_CAP)
         if len(picked) >= 2 and spent + cost > POSTINGS_BUDGET:
             break
         picked.append(gram)
@@ -101,10 +113,24 @@ def pick_grams(grams: Sequence[str], df: Mapping[str, int]) -> list[str]:
     return picked
 
 
+_PG_CANDIDATES = text(
+    "SELECT p.customer_id, COUNT(*) AS hits FROM unnest(CAST(:grams AS varchar[])) AS q(gram) "
+    "CROSS JOIN LATERAL (SELECT customer_id FROM customer_name_grams g WHERE g.gram = q.gram LIMIT :cap) p "
+    "GROUP BY p.customer_id ORDER BY hits DESC, p.customer_id LIMIT :k"
+)
+
+
 def candidate_ids(session: Session, picked: Sequence[str], limit: int = CANDIDATES) -> list[int]:
     """The customers sharing the most of the picked grams (each posting list capped)."""
     if not picked:
         return []
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement shape whatever the number of grams: psycopg prepares it once per connection.
+        rows = session.execute(_PG_CANDIDATES, {"grams": list(picked), "cap": POSTINGS_CAP, "k": limit}).all()
+        if not rows:
+            return []
+        floor = max(1, (rows[0][1] + 1) // 2)
+        return [row[0] for row in rows if row[1] >= floor]
     parts = [
         f"SELECT customer_id FROM (SELECT customer_id FROM customer_name_grams "
         f"WHERE gram = :g{i} LIMIT :cap) s{i}"
@@ -187,33 +213,48 @@ def find_duplicates_many(
             ids.update(by_phone.get(phone, ()))
         ids.update(candidate_ids(session, pick_grams(grams[idx], df)))
         ids -= q.exclude_ids
+    # Score on plain rows (id, name, key, phones); only the hits become Customer objects.
     all_ids = sorted(set().union(*ids_per_query))
-    customers: dict[int, Customer] = {}
+    light: dict[int, Any] = {}
     for i in range(0, len(all_ids), 500):
-        customers.update(
-            (c.id, c)
-            for c in session.scalars(
-                select(Customer).where(
+        light.update(
+            (row.id, row)
+            for row in session.execute(
+                select(Customer.id, Customer.name, Customer.name_key, Customer.phone, Customer.mobile).where(
                     Customer.id.in_(all_ids[i : i + 500]), Customer.pool.not_in(TOMBSTONE_POOLS)
                 )
             )
         )
-    results = []
+    hits: list[list[Found]] = []
     for idx, q in enumerate(queries):
         found: list[Found] = []
         for cid in ids_per_query[idx]:
-            customer = customers.get(cid)
-            if customer is None:
+            row = light.get(cid)
+            if row is None:
                 continue
-            hit = score(q, keys[idx], customer, min_score)
+            hit = score(q, keys[idx], row, min_score)
             if hit is not None:
                 found.append(hit)
         found.sort(key=lambda f: (not f.exact, -f.score, f.customer.id))
-        results.append(found[:limit])
-    return results
+        hits.append(found[:limit])
+    wanted = sorted({f.customer.id for found in hits for f in found})
+    customers: dict[int, Customer] = {}
+    for i in range(0, len(wanted), 500):
+        customers.update(
+            (c.id, c) for c in session.scalars(select(Customer).where(Customer.id.in_(wanted[i : i + 500])))
+        )
+    return [
+        [
+            Found(customers[f.customer.id], f.score, f.exact, f.reasons)
+            for f in found
+            if f.customer.id in customers
+        ]
+        for found in hits
+    ]
 
 
-def score(q: Query, key: str, customer: Customer, min_score: int) -> Found | None:
+def score(q: Query, key: str, customer: Any, min_score: int) -> Found | None:
+    """Score one candidate (a Customer or a row with id, name, name_key, phone, mobile)."""
     exact = bool(key) and customer.name_key == key
     candidate_phones = tuple(p for p in (customer.phone, customer.mobile) if p)
     match = (

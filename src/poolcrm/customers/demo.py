@@ -292,4 +292,7 @@ def synth_record(company: Any) -> dict[str, Any]:
     out["contact_name"] = out["contact_name"] or get("contact") or ""
     out["address"] = out["address"] or ""
     out["phone"] = out["phone"] or ""
+    for precomputed in ("name_key", "name_initials"):  # the generator's, saves recomputing them
+        if get(precomputed):
+            out[precomputed] = get(precomputed)
     return out

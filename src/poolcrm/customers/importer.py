@@ -23,7 +23,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
@@ -40,7 +39,7 @@ from poolcrm.policy.service import get_policy
 from poolcrm.pools.models import OwnershipEvent
 from poolcrm.pools.usage import limit_for, owned_count, pending_count
 
-BATCH = 500
+BATCH = 1000
 MAX_ROWS = 200_000
 # (field, template header); headers are matched without the "*" and the bracketed hint.
 COLUMNS: list[tuple[str, str]] = [
@@ -478,11 +477,13 @@ class Importer:
                     protected_since=now if private else None,
                 )
             records.append(rec)
-        ids = list(
-            session.scalars(insert(Customer).returning(Customer.id, sort_by_parameter_order=True), records)
-        )
-        session.execute(
-            insert(CustomerNameGram),
+        # Core statements (no ORM bulk-insert bookkeeping); ids come back in the rows' order.
+        conn = session.connection()
+        table = Customer.__table__
+        returning = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+        ids = list(conn.execute(returning, records).scalars())
+        conn.execute(
+            CustomerNameGram.__table__.insert(),
             [
                 {"gram": g, "customer_id": cid}
                 for cid, rec in zip(ids, records, strict=True)
@@ -490,8 +491,8 @@ class Importer:
             ],
         )
         rule = "CUS-9" if user.has_role(*service.REGISTRAR_ROLES) else "CUS-18"
-        session.execute(
-            insert(Application),
+        conn.execute(
+            Application.__table__.insert(),
             [
                 {
                     "kind": KIND_NEW_CUSTOMER,
@@ -511,8 +512,8 @@ class Importer:
             ],
         )
         if not to_review:
-            session.execute(
-                insert(OwnershipEvent),
+            conn.execute(
+                OwnershipEvent.__table__.insert(),
                 [
                     {
                         "customer_id": cid,
@@ -528,8 +529,8 @@ class Importer:
                     for cid, rec in zip(ids, records, strict=True)
                 ],
             )
-        session.execute(
-            insert(AuditEntry),
+        conn.execute(
+            AuditEntry.__table__.insert(),
             [
                 {
                     "at": now,

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import phonenumbers
 from opencc import OpenCC
-from pypinyin import Style, lazy_pinyin
+from pypinyin import Style, lazy_pinyin, pinyin
 from rapidfuzz import fuzz
 
 _T2S = OpenCC("t2s")
@@ -187,16 +187,42 @@ REASON_TEXT: dict[str, tuple[str, str]] = {
     "contains": ("一个名称包含另一个", "One name contains the other"),
     "similar_name": ("名称相似", "Similar name"),
     "same_initials": ("拼音首字母相同", "Same pinyin initials"),
+    "same_pinyin": ("拼音相同（同音字）", "Same pinyin (homophone)"),
     "same_phone": ("电话相同", "Same phone number"),
 }
 
 _PUNCT_CATEGORIES = ("P", "S", "Z", "C")
 
 
+def _t2s_triggers() -> frozenset[str]:
+    """Characters without which OpenCC's t2s leaves a text unchanged: those it maps to something
+    else, plus every character of a rewritten phrase that contains none of those (沈默 → 沉默).
+    A phrase that rewrites always holds one of them, so a text with none is returned as it is —
+    Simplified names (nearly all) skip the slow pure-Python converter."""
+    chars: set[str] = set()
+    phrases: list[str] = []
+    for group in _T2S._dict_chain_data:
+        for _max_len, _min_len, mapping in group if isinstance(group, list) else [group]:
+            for key, value in mapping.items():
+                if value == key:
+                    continue
+                if len(key) == 1:
+                    chars.add(key)
+                else:
+                    phrases.append(key)
+    for phrase in phrases:
+        if chars.isdisjoint(phrase):
+            chars.update(phrase)
+    return frozenset(chars)
+
+
+_T2S_TRIGGERS = _t2s_triggers()
+
+
 @lru_cache(maxsize=65536)
 def to_simplified(text: str) -> str:
     """Traditional → Simplified Chinese (OpenCC t2s); other text unchanged."""
-    if not text or text.isascii():
+    if not text or text.isascii() or _T2S_TRIGGERS.isdisjoint(text):
         return text
     return str(_T2S.convert(text))
 
@@ -207,6 +233,8 @@ def _width(text: str) -> str:
 
 
 def _strip_punct(text: str) -> str:
+    if text.isalnum():  # CJK characters, letters and digits only: nothing to remove
+        return text
     return "".join(ch for ch in text if unicodedata.category(ch)[0] not in _PUNCT_CATEGORIES)
 
 
@@ -215,21 +243,104 @@ def normalize_text(text: str) -> str:
     """Half-width, Simplified, lower-case, without spaces and punctuation."""
     if not text:
         return ""
-    return _strip_punct(to_simplified(_width(text)).lower())
+    return _strip_punct(to_simplified(_width(text).lower()))
+
+
+# Branch words (CUS-2: `<parent full name><branch>分公司/办事处/营业部`); a name ending in one
+# keeps its ending, and the parent's legal-form suffix before the branch part is dropped.
+BRANCH_WORDS: tuple[str, ...] = (
+    "分公司",
+    "支公司",
+    "办事处",
+    "营业部",
+    "分行",
+    "支行",
+    "分院",
+    "分部",
+    "分店",
+    "门店",
+    "分厂",
+)
+_SUFFIX_SET = frozenset(LEGAL_SUFFIXES_DEFAULT)
+_SUFFIX_LENGTHS = tuple(sorted({len(s) for s in LEGAL_SUFFIXES_DEFAULT}, reverse=True))
+_REGION_SET = frozenset(REGION_PREFIXES)
+_REGION_HEADS = frozenset(p[:2] for p in REGION_PREFIXES)
+_SUFFIX_LAST = frozenset(s[-1] for s in LEGAL_SUFFIXES_DEFAULT)
+_REGION_LENGTHS = tuple(sorted({len(p) for p in REGION_PREFIXES}, reverse=True))
+_BRACKET = re.compile(r"\(([^()]*)\)")
+_BRANCH_TAIL = re.compile(
+    r"^(.*?(?:" + "|".join(LEGAL_SUFFIXES_DEFAULT) + r"))(.+(?:" + "|".join(BRANCH_WORDS) + r"))$"
+)
 
 
 def _strip_region(text: str) -> str:
-    for prefix in REGION_PREFIXES:
-        if text.startswith(prefix) and len(text) > len(prefix) + 1:
-            return text[len(prefix) :]
+    """One leading province/city (`北京`, `北京市`, `广东省`, `内蒙古自治区`), if two characters
+    or more remain."""
+    if text[:2] not in _REGION_HEADS:
+        return text
+    size = len(text)
+    for length in _REGION_LENGTHS:
+        if size > length + 1 and text[:length] in _REGION_SET:
+            return text[length:]
     return text
 
 
-def _strip_suffix(text: str, suffixes: Iterable[str] = LEGAL_SUFFIXES_DEFAULT) -> str:
-    for suffix in suffixes:
-        if text.endswith(suffix) and len(text) > len(suffix) + 1:
-            return text[: -len(suffix)]
+def _strip_suffix(text: str, suffixes: Iterable[str] | None = None) -> str:
+    """One trailing legal-form suffix (`有限公司` …), if two characters or more remain; a branch
+    name (`…北京分公司`) keeps its ending."""
+    if suffixes is not None:
+        if text.endswith(BRANCH_WORDS):
+            return text
+        for suffix in sorted(suffixes, key=len, reverse=True):
+            if suffix and text.endswith(suffix) and len(text) > len(suffix) + 1:
+                return text[: -len(suffix)]
+        return text
+    if text[-1:] not in _SUFFIX_LAST or text.endswith(BRANCH_WORDS):
+        return text
+    size = len(text)
+    for length in _SUFFIX_LENGTHS:
+        if size > length + 1 and text[-length:] in _SUFFIX_SET:
+            return text[:-length]
     return text
+
+
+def _strip_suffixes(text: str) -> str:
+    """Every trailing legal-form suffix (`华信科技集团有限公司` → `华信科技`)."""
+    while True:
+        shorter = _strip_suffix(text)
+        if shorter == text:
+            return text
+        text = shorter
+
+
+def _core(text: str) -> str:
+    """Leading provinces/cities and trailing legal-form suffixes, removed until none is left;
+    for a branch, the parent's core followed by the branch part."""
+    m = _BRANCH_TAIL.match(text) if text.endswith(BRANCH_WORDS) else None
+    if m and len(m.group(1)) > 1:
+        parent, tail = m.group(1), m.group(2)
+        parent_core = _core(parent)
+        if len(parent_core) >= 2:
+            return parent_core + tail
+    while True:
+        shorter = _strip_region(_strip_suffixes(text))
+        if shorter == text:
+            return text
+        text = shorter
+
+
+def _clean(name: str) -> str:
+    """Half-width, lower-case, Simplified; a bracketed region (`（北京）`) and then every space
+    and punctuation mark removed."""
+    text = to_simplified(_width(name).lower())
+    if "(" in text:
+        text = _BRACKET.sub(_drop_region, text)
+    return _strip_punct(text)
+
+
+def _drop_region(m: re.Match[str]) -> str:
+    """A bracketed province/city (`（北京）`, `（北 京 市）`) goes; other brackets stay."""
+    return "" if _strip_punct(m.group(1)) in _REGION_SET else m.group(0)
 
 
 @lru_cache(maxsize=262144)
@@ -238,16 +349,31 @@ def name_key(name: str) -> str:
 
     `北京市友好創達信息科技有限公司`, `友好创达信息科技（北京）` and `北京 友好创达信息科技` all
     give `友好创达信息科技`. A trailing bracketed region (`（北京）`) is dropped like a leading one.
+    Idempotent: the normal form of a normal form is itself.
     """
     if not name:
         return ""
-    text = to_simplified(_width(name)).lower()
-    text = re.sub(r"\((?:" + "|".join(_PROVINCES + _CITIES) + r")[省市]?\)", "", text)
-    text = _strip_punct(text)
-    text = _strip_suffix(text)
-    text = _strip_region(text)
-    text = _strip_suffix(text)
-    return text
+    key = _core(_clean(name))
+    for _ in range(8):  # a removal can expose another (`广东省深圳市…`); stop at the fixpoint
+        again = _core(_clean(key))
+        if again == key:
+            break
+        key = again
+    return key
+
+
+def name_key_simplified(name: str) -> str:
+    """`name_key` for a name already Simplified, half-width, lower-case and without punctuation
+    (the synthetic generator's): skips those steps, which cost most of the time."""
+    key = _core(name)
+    if not name.endswith(BRANCH_WORDS):
+        return key  # without a branch part `_core` reaches its fixpoint in one call
+    for _ in range(8):
+        again = _core(key)
+        if again == key:
+            break
+        key = again
+    return key
 
 
 def name_grams(name: str) -> list[str]:
@@ -264,7 +390,47 @@ def pinyin_initials(name: str) -> str:
     key = normalize_text(name)
     if not key:
         return ""
+    letters = _fast_initials(key)
+    if letters is not None:
+        return letters
     return "".join(p[0] for p in lazy_pinyin(key, style=Style.FIRST_LETTER, errors="ignore") if p).lower()
+
+
+def _first_letter(reading: str) -> str:
+    return unicodedata.normalize("NFKD", reading)[0].lower()
+
+
+@lru_cache(maxsize=1)
+def _initials_table() -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+    """(character → initial of its default reading, character → the phrases in which its initial
+    changes — 重 → 重庆 …). pypinyin uses the default reading outside its phrases, so a text that
+    holds none of those phrases has exactly the default initials."""
+    from pypinyin.phrases_dict import phrases_dict
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    default = {chr(code): _first_letter(readings.split(",")[0]) for code, readings in pinyin_dict.items()}
+    context: dict[str, list[str]] = {}
+    for phrase, readings in phrases_dict.items():
+        for char, reading in zip(phrase, readings, strict=False):
+            if reading and default.get(char) != _first_letter(reading[0]):
+                context.setdefault(char, []).append(phrase)
+    return default, {char: tuple(phrases) for char, phrases in context.items()}
+
+
+def _fast_initials(key: str) -> str | None:
+    """Initials without pypinyin's segmentation (≈ 50× faster), or None when a character is not
+    Chinese or reads differently in some phrase."""
+    default, context = _initials_table()
+    out = []
+    for char in key:
+        letter = default.get(char)
+        if letter is None:
+            return None
+        phrases = context.get(char)
+        if phrases is not None and any(phrase in key for phrase in phrases):
+            return None
+        out.append(letter)
+    return "".join(out)
 
 
 # ---- phones (CUS-6) -------------------------------------------------------------------------
@@ -337,15 +503,11 @@ class Match:
 
 def _stages(name: str) -> list[str]:
     """The forms a name passes through on its way to `name_key`, one per CUS-7 difference."""
-    width = _width(name)
+    width = _width(name).lower()
     simplified = to_simplified(width)
-    bare = _strip_punct(simplified.lower())
-    no_bracket_region = _strip_punct(
-        re.sub(r"\((?:" + "|".join(_PROVINCES + _CITIES) + r")[省市]?\)", "", simplified.lower())
-    )
-    no_suffix = _strip_suffix(no_bracket_region)
-    no_region = _strip_suffix(_strip_region(no_suffix))
-    return [name, width, simplified, bare, no_suffix, no_region]
+    bare = _strip_punct(simplified)
+    no_suffix = _strip_suffixes(bare)
+    return [name, width, simplified, bare, no_suffix, name_key(name)]
 
 
 _STAGE_REASONS = ("width", "traditional", "punctuation", "legal_suffix", "region_prefix")
@@ -385,8 +547,21 @@ def compare_names(
         reasons = _differences(a, b)
         return Match(100.0, tuple(reasons + (["same_phone"] if phone_hit else [])))
     # The brand weighs more than the trade words: 优地生物科技 and 优海生物科技 are two companies.
-    ratio = 0.6 * fuzz.ratio(brand(ka), brand(kb)) + 0.4 * fuzz.ratio(ka, kb)
+    ba, bb = brand(ka), brand(kb)
+    ratio = 0.6 * fuzz.ratio(ba, bb) + 0.4 * fuzz.ratio(ka, kb)
     reasons = ["similar_name"]
+    if ba == bb:
+        ta, tb = set(_TRADE_RE.findall(ka)), set(_TRADE_RE.findall(kb))
+        if ta and tb and ta.isdisjoint(tb):
+            # One brand in two unrelated trades (华信物流 / 华信软件): sister companies at most.
+            ratio = min(ratio, SISTER_SCORE)
+    elif homophones(ba, bb):
+        # A homophone typed with a pinyin input method (友好创达 / 友好创大).
+        ratio = max(ratio, HOMOPHONE_SCORE)
+        reasons = ["same_pinyin"]
+    elif len(ba) >= 2 and len(bb) >= 2:
+        # Another brand character that sounds different: another company (优地 / 优海).
+        ratio = min(ratio, OTHER_BRAND_SCORE)
     short, long_ = sorted((ka, kb), key=len)
     if len(short) >= 3 and short in long_:
         contained = 80 + 20 * len(short) / len(long_)
@@ -468,6 +643,31 @@ TRADE_WORDS: tuple[str, ...] = tuple(
 _TRADE_RE = re.compile("|".join(TRADE_WORDS))
 
 
+SISTER_SCORE = 70.0  # same brand, unrelated trade words (below the default 75: not shown)
+HOMOPHONE_SCORE = 90.0  # brands that read the same in pinyin
+OTHER_BRAND_SCORE = 70.0  # brands differing in a character that reads differently
+
+
+_READINGS: dict[str, frozenset[str]] = {}
+
+
+def _readings(char: str) -> frozenset[str]:
+    """Every toneless pinyin reading of a character (多音字 have several), memoised."""
+    value = _READINGS.get(char)
+    if value is None:
+        found = pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")
+        value = _READINGS[char] = frozenset(found[0]) if found and found[0] else frozenset({char})
+    return value
+
+
+def homophones(a: str, b: str) -> bool:
+    """Two texts that can be read alike, character by character (友好创达 / 友好创大)."""
+    if len(a) != len(b):
+        return False
+    return all(x == y or not _readings(x).isdisjoint(_readings(y)) for x, y in zip(a, b, strict=True))
+
+
+@lru_cache(maxsize=262144)
 def brand(key: str) -> str:
     """The distinctive part of a normal form: `友好创达信息科技` → `友好创达`."""
     core = _TRADE_RE.sub("", key)

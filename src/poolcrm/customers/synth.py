@@ -12,7 +12,7 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from poolcrm.customers.names import name_key
+from poolcrm.customers.names import name_key_simplified, pinyin_initials
 
 CITIES = [
     ("北京", "北京市", "010"),
@@ -224,33 +224,76 @@ def _person(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
 
 
+# PRC mobile prefixes phonenumbers accepts as valid (CUS-6).
+MOBILE_PREFIXES = [f"13{d}" for d in range(10)] + ["150", "151", "152", "153", "155", "156", "157"]
+MOBILE_PREFIXES += ["158", "159", "177", "180", "181", "182", "183", "185", "186", "187", "188", "189"]
+_CORE_LENGTHS = (2, 2, 2, 3, 4)
+SEVEN_DIGITS = {"0592"}  # area codes whose local numbers have 7 digits (厦门)
+_INITIALS: dict[str, str] = {}
+
+
+def _initials(part: str) -> str:
+    """Pinyin initials of a name part (city, core character, trade), memoised: a generated name's
+    initials are its parts' initials, without running pypinyin on every name."""
+    value = _INITIALS.get(part)
+    if value is None:
+        value = _INITIALS[part] = pinyin_initials(part)
+    return value
+
+
 def iter_companies(n: int, seed: int = 2026) -> Iterator[dict[str, Any]]:
-    """`n` distinct companies (distinct by CUS-7's normal form), deterministic for `seed`."""
+    """`n` distinct companies (distinct by CUS-7's normal form), deterministic for `seed`; phones
+    are E.164 (as stored, CUS-6); `name_key` and `name_initials` come precomputed.
+
+    Fast (≈ 150k/s): one `random()` per pick instead of `choice`/`randint`, and the names, all
+    Simplified and without punctuation, take `names.name_key_simplified`."""
     rng = random.Random(seed)
+    r = rng.random
     seen: set[str] = set()
+    add = seen.add
     made = 0
+    words, n_words = WORDS, len(WORDS)
+    cities, n_cities = CITIES, len(CITIES)
+    trades, n_trades = TRADES, len(TRADES)
+    suffixes, n_suffixes = SUFFIXES, len(SUFFIXES)
+    roads, buildings, sources = ROADS, BUILDINGS, SOURCES
+    surnames, given = SURNAMES, GIVEN
+    mobiles, n_mobiles = MOBILE_PREFIXES, len(MOBILE_PREFIXES)
+    regions = REGIONS
+    key_of = name_key_simplified
     while made < n:
-        city, prefix, area = rng.choice(CITIES)
-        trade, industry = rng.choice(TRADES)
-        core = _core(rng)
-        name = f"{city}{core}{trade}{rng.choice(SUFFIXES)}"
-        key = name_key(name)
+        city, prefix, area = cities[int(r() * n_cities)]
+        trade, industry = trades[int(r() * n_trades)]
+        size = _CORE_LENGTHS[int(r() * 5)]
+        chars = [words[int(r() * n_words)] for _ in range(size)]
+        core = "".join(chars)
+        suffix = suffixes[int(r() * n_suffixes)]
+        name = f"{city}{core}{trade}{suffix}"
+        key = key_of(name)
         if key in seen:
             continue
-        seen.add(key)
+        add(key)
         made += 1
-        landline = f"{area}-{rng.randint(2, 8)}{rng.randint(0, 9_999_999):07d}"
-        mobile = f"1{rng.choice('3578')}{rng.randint(0, 999_999_999):09d}"
+        x = r()
+        person = surnames[int(x * 40) % len(surnames)] + given[int(r() * len(given))]
+        if x < 0.5:
+            person += given[int(r() * len(given))]
         yield {
             "name": name,
-            "address": f"{prefix}{rng.choice(ROADS)}{rng.randint(1, 999)}号"
-            f"{rng.choice(BUILDINGS)}{rng.randint(1, 30)}楼{rng.randint(1, 30):02d}{rng.randint(1, 9)}室",
-            "contact_name": _person(rng),
-            "phone": landline,
-            "mobile": mobile,
+            "name_key": key,
+            "name_initials": _initials(city)
+            + "".join([_initials(c) for c in chars])
+            + _initials(trade + suffix),
+            "address": f"{prefix}{roads[int(r() * 10)]}{1 + int(r() * 999)}号"
+            f"{buildings[int(r() * 8)]}{1 + int(r() * 30)}楼{1 + int(r() * 30):02d}{1 + int(r() * 9)}室",
+            "contact_name": person,
+            "phone": f"+86{area[1:]}{2 + int(r() * 6)}{int(r() * 1_000_000):06d}"
+            if area in SEVEN_DIGITS
+            else f"+86{area[1:]}{2 + int(r() * 6)}{int(r() * 10_000_000):07d}",
+            "mobile": f"+86{mobiles[int(r() * n_mobiles)]}{int(r() * 100_000_000):08d}",
             "industry": industry,
-            "region": REGIONS[city],
-            "source": rng.choice(SOURCES),
+            "region": regions[city],
+            "source": sources[int(r() * len(sources))],
         }
 
 
@@ -264,11 +307,14 @@ def _variant(rng: random.Random, name: str) -> str:
     ways = [
         lambda s: s.translate(_TRAD),
         lambda s: s.replace("有限公司", "").replace("股份", "").replace("有限责任公司", ""),
-        lambda s: s[2:] if s[:2] in {c for c, _, _ in CITIES} else s,
+        # the city goes, with the 市 another way may have added (not `市友好…`)
+        lambda s: (s[3:] if s[2:3] == "市" else s[2:]) if s[:2] in {c for c, _, _ in CITIES} else s,
         lambda s: s[:2] + "市" + s[2:] if s[:2] in {c for c, _, _ in CITIES} else s,
         lambda s: s.translate(_FULL) if rng.random() < 0.5 else s[:2] + " " + s[2:],
         lambda s: (
-            s[2:].replace("有限公司", f"（{s[:2]}）有限公司") if s[:2] in {c for c, _, _ in CITIES} else s
+            s[2:].removeprefix("市").replace("有限公司", f"（{s[:2]}）有限公司")
+            if s[:2] in {c for c, _, _ in CITIES}
+            else s
         ),
     ]
     out = name
