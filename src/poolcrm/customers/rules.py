@@ -187,10 +187,22 @@ class GradeVerdict:
         return not self.missing
 
 
-def grade_values(customer: object) -> dict[str, object]:
-    """CUS-11: the values `missing_grade_fields` reads, taken from a customer (phone and mobile both)."""
-    names = [f for f in GRADE_FIELDS if f != "phone_or_mobile"] + ["phone", "mobile"]
-    return {k: getattr(customer, k, None) for k in names}
+def grade_incomplete_sql(model: Any) -> Any:
+    """CUS-11 in SQL, for counting at scale: true when `missing_grade_fields` would name at least
+    one field (blank = NULL or only spaces; phone or mobile counts as one). A test holds the two
+    to the same answer."""
+    from sqlalchemy import and_, func, or_
+
+    def blank_sql(column: Any) -> Any:
+        return or_(column.is_(None), func.trim(column) == "")
+
+    conditions = [
+        and_(blank_sql(model.phone), blank_sql(model.mobile))
+        if name == "phone_or_mobile"
+        else blank_sql(getattr(model, name))
+        for name in GRADE_FIELDS
+    ]
+    return or_(*conditions)
 
 
 def missing_grade_fields(values: Mapping[str, object]) -> tuple[str, ...]:

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import and_, bindparam, select, text
+from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.audit.service import record
@@ -289,29 +289,46 @@ def two_pools_step(session: Session, run_date: date) -> dict[str, list[Any]]:
     tz = _tz(session)
     since = clock.start_of_local_day(date.fromordinal(run_date.toordinal() - 1), tz)
     until = clock.start_of_local_day(run_date, tz)
-    new, old = aliased(Customer), aliased(Customer)
-    same_company = or_(
-        new.name_key == old.name_key,
-        new.phone == old.phone,
-        new.phone == old.mobile,
-        and_(new.mobile.is_not(None), or_(new.mobile == old.phone, new.mobile == old.mobile)),
-    )
-    # One join over the indexed keys (name_key, phone, mobile) instead of a search per customer.
-    pairs = session.execute(
-        select(new.id, old.id)
-        .join(
-            old,
-            and_(
-                same_company,
-                old.id != new.id,
-                old.pool == POOL_PRIVATE,
-                old.owner_id.is_not(None),
-                old.owner_id != new.owner_id,
-            ),
+    moved = session.execute(
+        select(Customer.id, Customer.name_key, Customer.phone, Customer.mobile, Customer.owner_id)
+        .where(
+            Customer.pool == POOL_PRIVATE,
+            Customer.pool_entered_at >= since,
+            Customer.pool_entered_at < until,
         )
-        .where(new.pool == POOL_PRIVATE, new.pool_entered_at >= since, new.pool_entered_at < until)
-        .order_by(new.id, old.id)
+        .order_by(Customer.id)
     ).all()
+    # The same company (CUS-7: same normal form or same phone) looked up by IN lists over the
+    # indexed keys — a handful of queries for the day's moves, whatever the size of the pools.
+    by_key: dict[str, set[int]] = {}
+    by_phone: dict[str, set[int]] = {}
+    owner_of: dict[int, int] = {}
+    keys = sorted({m.name_key for m in moved if m.name_key})
+    phones = sorted({p for m in moved for p in (m.phone, m.mobile) if p})
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    for column, values, index in (
+        ("name_key", keys, by_key),
+        ("phone", phones, by_phone),
+        ("mobile", phones, by_phone),
+    ):
+        # Only the key in SQL, so the key's index is probed (SQLite is told so: its statistics
+        # call a mostly-empty column unselective); pool and owner are filtered here.
+        hint = f" INDEXED BY ix_customers_{column}" if sqlite else ""
+        stmt = text(
+            f"SELECT id, {column}, owner_id, pool FROM customers{hint} WHERE {column} IN :values"
+        ).bindparams(bindparam("values", expanding=True))
+        for i in range(0, len(values), 500):
+            for cid, value, owner_id, pool in session.execute(stmt, {"values": values[i : i + 500]}):
+                if pool == POOL_PRIVATE and owner_id is not None:
+                    index.setdefault(value, set()).add(cid)
+                    owner_of[cid] = owner_id
+    pairs = []
+    for m in moved:
+        others = set(by_key.get(m.name_key, ()))
+        for phone in (m.phone, m.mobile):
+            if phone:
+                others |= by_phone.get(phone, set())
+        pairs += [(m.id, o) for o in sorted(others) if o != m.id and owner_of[o] != m.owner_id]
     opened: list[int] = []
     seen: set[frozenset[int]] = set()
     for new_id, old_id in pairs:
