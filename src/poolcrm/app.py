@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import pkgutil
@@ -19,7 +20,7 @@ from poolcrm.config import Settings
 from poolcrm.db import Database, import_all_models
 from poolcrm.errors import AppError
 from poolcrm.i18n import translate
-from poolcrm.web.deps import get_lang
+from poolcrm.web.deps import SAFE_METHODS, get_lang
 from poolcrm.web.forms import PYDANTIC_MESSAGES, field_name
 
 log = logging.getLogger("poolcrm")
@@ -66,6 +67,23 @@ def _validation_response(request: Request, exc: RequestValidationError) -> JSONR
 
 def wants_html(request: Request) -> bool:
     return not request.url.path.startswith(API_PREFIX) and "text/html" in request.headers.get("accept", "")
+
+
+class SQLiteWriterGate:
+    """SQLite has one writer. Requests that may write (not GET/HEAD/OPTIONS) queue here, on the
+    event loop, instead of waiting inside BEGIN IMMEDIATE — a wait that would block the loop in an
+    `async` handler or dependency and so stall the very request that holds the lock."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.lock = asyncio.Lock()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        async with self.lock:
+            await self.app(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
@@ -140,4 +158,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         if router is not None:
             app.include_router(router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    if database.sqlite:
+        app.add_middleware(SQLiteWriterGate)
     return app
