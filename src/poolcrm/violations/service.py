@@ -404,32 +404,36 @@ def assess_month(session: Session, yyyymm: int) -> list[Assessment]:
     # Four set-based reads for all reps (not four queries per rep): the step stays seconds at 1M.
     incomplete = grade_incomplete_sql(Customer)
     mine = and_(Customer.pool == POOL_PRIVATE, Customer.owner_id.is_not(None), incomplete)
-    missing_of: dict[int, int] = dict(
-        session.execute(select(Customer.owner_id, func.count()).where(mine).group_by(Customer.owner_id)).all()
-    )
     ranked = (
         select(
             Customer.owner_id,
             Customer.code,
             func.row_number().over(partition_by=Customer.owner_id, order_by=Customer.id).label("n"),
+            func.count().over(partition_by=Customer.owner_id).label("total"),
         )
         .where(mine)
         .subquery()
     )
+    # One pass: each rep's count of incomplete customers and the first 50 codes as examples.
+    missing_of: dict[int, int] = {}
     incomplete_of: dict[int, list[str]] = {}
-    for owner_id, code in session.execute(
-        select(ranked.c.owner_id, ranked.c.code)
+    for owner_id, code, total in session.execute(
+        select(ranked.c.owner_id, ranked.c.code, ranked.c.total)
         .where(ranked.c.n <= 50)
         .order_by(ranked.c.owner_id, ranked.c.n)
     ):
+        missing_of[owner_id] = total
         incomplete_of.setdefault(owner_id, []).append(code)
+    rep_ids = [rep.id for rep in reps]
     invalid_of: dict[int, int] = dict(
         session.execute(
             select(FollowUp.author_id, func.count())
             .where(
-                FollowUp.valid.is_(False),
+                # author IN (…) lets the (author_id, created_at) index serve the month's range
+                FollowUp.author_id.in_(rep_ids),
                 FollowUp.created_at >= since,
                 FollowUp.created_at < until,
+                FollowUp.valid.is_(False),
             )
             .group_by(FollowUp.author_id)
         ).all()
