@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, false, func, select
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
@@ -424,16 +424,14 @@ def assess_month(session: Session, yyyymm: int) -> list[Assessment]:
     ):
         missing_of[owner_id] = total
         incomplete_of.setdefault(owner_id, []).append(code)
-    rep_ids = [rep.id for rep in reps]
     invalid_of: dict[int, int] = dict(
         session.execute(
             select(FollowUp.author_id, func.count())
             .where(
-                # author IN (…) lets the (author_id, created_at) index serve the month's range
-                FollowUp.author_id.in_(rep_ids),
+                # `= false` (not `IS false`) so the partial index ix_followups_invalid_created serves it
+                FollowUp.valid == false(),
                 FollowUp.created_at >= since,
                 FollowUp.created_at < until,
-                FollowUp.valid.is_(False),
             )
             .group_by(FollowUp.author_id)
         ).all()

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: bd08fa93427b
+Revision ID: 132a3551a689
 Revises:
-Create Date: 2026-11-25 17:53:17.420897
+Create Date: 2026-11-25 18:28:54.067418
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 
 import poolcrm.db
 
-revision = "bd08fa93427b"
+revision = "132a3551a689"
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -831,6 +831,13 @@ def upgrade() -> None:
         batch_op.create_index("ix_followups_author_created", ["author_id", "created_at"], unique=False)
         batch_op.create_index("ix_followups_customer_created", ["customer_id", "created_at"], unique=False)
         batch_op.create_index("ix_followups_customer_key", ["customer_id", "content_key"], unique=False)
+        batch_op.create_index(
+            "ix_followups_invalid_created",
+            ["created_at", "author_id"],
+            unique=False,
+            sqlite_where=sa.text("valid = 0"),
+            postgresql_where=sa.text("valid = false"),
+        )
         batch_op.create_index("ix_followups_next", ["next_followup_on"], unique=False)
 
     op.create_table(
@@ -904,6 +911,11 @@ def downgrade() -> None:
     op.drop_table("deal_progress")
     with op.batch_alter_table("followups", schema=None) as batch_op:
         batch_op.drop_index("ix_followups_next")
+        batch_op.drop_index(
+            "ix_followups_invalid_created",
+            sqlite_where=sa.text("valid = 0"),
+            postgresql_where=sa.text("valid = false"),
+        )
         batch_op.drop_index("ix_followups_customer_key")
         batch_op.drop_index("ix_followups_customer_created")
         batch_op.drop_index("ix_followups_author_created")
