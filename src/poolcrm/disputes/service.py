@@ -317,8 +317,8 @@ def two_pools_step(session: Session, run_date: date) -> dict[str, list[Any]]:
         stmt = text(
             f"SELECT id, {column}, owner_id, pool FROM customers{hint} WHERE {column} IN :values"
         ).bindparams(bindparam("values", expanding=True))
-        for i in range(0, len(values), 500):
-            for cid, value, owner_id, pool in session.execute(stmt, {"values": values[i : i + 500]}):
+        for i in range(0, len(values), 5000):
+            for cid, value, owner_id, pool in session.execute(stmt, {"values": values[i : i + 5000]}):
                 if pool == POOL_PRIVATE and owner_id is not None:
                     index.setdefault(value, set()).add(cid)
                     owner_of[cid] = owner_id
