@@ -8,6 +8,7 @@ and a fresh PostgreSQL database, then measure, on each engine,
 - the server's RSS after the HTTP run.
 
     .venv/bin/python bench/bench_dedupe.py --n 1000000 [--engines sqlite,pg] [--queries 500]
+    .venv/bin/python bench/bench_dedupe.py --demo-only --n 100000 --engines sqlite   # demo path only
 """
 
 from __future__ import annotations
@@ -140,6 +141,23 @@ def build(db: Database, n: int, pairs: list[tuple[str, str, bool]]) -> dict[str,
     }
 
 
+def demo_path(db: Database, n: int) -> dict[str, Any]:
+    """What `poolcrm demo --customers N` does for the synthetic customers (`demo._synthetic`):
+    the generator consumed lazily by `bulk_create` (announced size), pinyin initials, one
+    transaction; timed end to end."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    with db.transaction() as s:
+        bulk.bulk_create(
+            s,
+            (synth_record(c) for c in synth.iter_companies(n, 2026)),
+            at=clock.now(),
+            reason="演示数据",
+            expected=n,
+        )
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {"rows": n, "s": round(wall, 2), "cpu_s": round(cpu, 2), "rows_per_s": int(n / wall)}
+
+
 def quality(db: Database, pairs: list[tuple[str, str, bool]], pair_ids: list[int]) -> dict[str, Any]:
     tp = fn = fp = tn = 0
     with db.transaction(write=False) as s:
@@ -267,8 +285,21 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--pairs", type=int, default=2000)
     parser.add_argument("--workdir", default=None)
+    parser.add_argument(
+        "--demo-only", action="store_true", help="only time the demo path (generate + insert N) per engine"
+    )
     args = parser.parse_args()
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="bench-dedupe-"))
+    if args.demo_only:
+        for engine_name in args.engines.split(","):
+            n = args.pg_n if engine_name == "pg" and args.pg_n else args.n
+            db, cleanup = fresh_database(engine_name, workdir)
+            try:
+                out = demo_path(db, n) | {"load_avg_1m": os.getloadavg()[0]}
+                print(json.dumps({engine_name: out}, ensure_ascii=False), flush=True)
+            finally:
+                drop(cleanup, db)
+        return
     pairs = [pair_parts(p) for p in synth.variant_pairs(args.pairs, 7)]
     rng = random.Random(3)
     results: dict[str, Any] = {"date": time.strftime("%Y-%m-%d"), "n": args.n}

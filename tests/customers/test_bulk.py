@@ -5,7 +5,7 @@ grams, CUS-8 codes, POOL-12 events, GOV-1 audit), and the duplicate check finds 
 from __future__ import annotations
 
 from opencc import OpenCC
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from poolcrm import clock
 from poolcrm.audit.models import AuditEntry
@@ -90,3 +90,95 @@ def test_cus7_candidate_search_reads_rare_grams_and_skips_common_ones():
     assert dedupe.pick_grams(["科技", "华信"], df) == ["华信", "科技"]
     # a gram no customer carries costs nothing
     assert dedupe.pick_grams(["技有", "华信", "科技"], df) == ["技有", "华信"]
+
+
+def _index_names(session):
+    if session.get_bind().dialect.name != "sqlite":
+        return None
+    return session.execute(
+        text("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name")
+    ).all()
+
+
+def test_cus7_large_bulk_load_rebuilds_indexes_and_writes_the_same_rows(session, monkeypatch):
+    """A large load (indexes dropped and rebuilt, grams and events derived in SQL on SQLite)
+    writes what a small one writes, and the duplicate check finds the customers."""
+    indexes = _index_names(session)
+    monkeypatch.setattr(bulk, "LARGE_LOAD", 100)
+    companies = synth.generate_companies(300, seed=5)
+    extra = [
+        {"name": "华有限公司", "address": "O'Brien路1号", "contact_name": "", "phone": ""},
+        {
+            "name": "北京O'Brien科技有限公司",
+            "address": "O'Brien路1号",
+            "contact_name": "",
+            "phone": "010-62345678",
+        },
+    ]
+    ids = bulk.bulk_create(session, [*(synth_record(c) for c in companies), *extra], at=clock.now())
+    assert len(ids) == 302
+    assert _index_names(session) == indexes
+    customers = session.scalars(select(Customer).where(Customer.id.in_(ids)).order_by(Customer.id)).all()
+    for company, customer in zip([*companies, *extra], customers, strict=True):
+        assert customer.name == company["name"] and customer.address == company["address"]
+        assert customer.name_key == names.name_key(company["name"])
+        assert customer.name_initials == names.pinyin_initials(company["name"])
+        assert customer.pool == "public" and customer.tags == [] and customer.version == 1
+    grams: dict[int, list[str]] = {}
+    for gram, cid in session.execute(select(CustomerNameGram.gram, CustomerNameGram.customer_id)):
+        grams.setdefault(cid, []).append(gram)
+    for customer in customers:
+        assert sorted(grams.get(customer.id, [])) == dedupe.grams_of(customer.name), customer.name
+    events = session.execute(
+        select(OwnershipEvent.customer_id, OwnershipEvent.from_pool, OwnershipEvent.to_pool)
+        .where(OwnershipEvent.customer_id.in_(ids))
+        .order_by(OwnershipEvent.id)
+    ).all()
+    assert [tuple(e) for e in events] == [(cid, "pending", "public") for cid in ids]
+    target = companies[42]
+    found = dedupe.find_duplicates(session, target["name"].replace("有限公司", ""))
+    assert found and found[0].exact and found[0].customer.name == target["name"]
+
+
+def test_cus6_bulk_rows_keep_their_own_values_where_they_differ(session):
+    at = clock.now()
+    ids = bulk.bulk_create(
+        session,
+        [
+            {
+                "name": "北京华信科技有限公司",
+                "address": "甲",
+                "contact_name": "O'Brien",
+                "phone": "",
+                "tags": ["VIP"],
+            },
+            {
+                "name": "上海华信贸易有限公司",
+                "address": "乙",
+                "contact_name": "O'Brien",
+                "phone": "",
+                "status": "intent",
+            },
+        ],
+        at=at,
+    )
+    a, b = (session.get(Customer, i) for i in ids)
+    assert (a.tags, a.status, a.address) == (["VIP"], "potential", "甲")
+    assert (b.tags, b.status, b.address) == ([], "intent", "乙")
+    assert a.contact_name == b.contact_name == "O'Brien"  # one value in every row: a literal
+    assert a.created_at == b.created_at == at
+
+
+def test_cus7_batched_candidate_search_matches_the_single_query(session):
+    """The import's batch check (posting lists read once per batch) finds what one check finds."""
+    companies = synth.generate_companies(400, seed=11)
+    bulk.bulk_create(session, (synth_record(c) for c in companies), at=clock.now(), initials=False)
+    dedupe.refresh_gram_stats(session)
+    queries = [a for a, _, _ in synth.variant_pairs(60, 3)] + [b for _, b, _ in synth.variant_pairs(60, 3)]
+    queries += [c["name"].replace("有限公司", "") for c in companies[:60]] + ["华", "科技有限公司", ""]
+    batch = dedupe.find_duplicates_many(session, [dedupe.Query(q) for q in queries])
+    single = [dedupe.find_duplicates(session, q) for q in queries]
+    assert [[(f.customer.id, f.score, f.reasons) for f in found] for found in batch] == [
+        [(f.customer.id, f.score, f.reasons) for f in found] for found in single
+    ]
+    assert sum(1 for found in batch if found) >= 60

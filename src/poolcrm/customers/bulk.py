@@ -2,18 +2,24 @@
 grams and their POOL-12 events written straight through the driver, in batches — no ORM objects,
 no per-row SQLAlchemy statement processing.
 
-- rows are prepared as tuples in table-column order, with the name's normal form, grams and
-  pinyin initials computed once per row (or taken from the record when the generator knows them);
-- SQLite: `executemany` on the driver's cursor inside the session's transaction, grams sorted by
-  gram so the postings index is filled in order, and a large page cache while loading;
-- PostgreSQL: `COPY … FROM STDIN` through psycopg's `cursor.copy()`.
+- rows are prepared as tuples in table-column order from a pre-converted template, with the name's
+  normal form and pinyin initials computed once per row (or taken from the record when the
+  generator knows them);
+- SQLite: `executemany` on the driver's cursor inside the session's transaction, the columns that
+  hold one value in every row of a batch written as literals (binding them cost more than the
+  insert); grams (`substr` over a number series) and events derived by `INSERT … SELECT` from the
+  batch's rows, on a thread while the next batch is generated; for a large load into a smaller
+  table the secondary indexes are dropped and rebuilt afterwards in the same transaction; a large
+  page cache while loading;
+- PostgreSQL: `COPY … FROM STDIN` through psycopg's `cursor.copy()`, grams and events from Python.
 Each batch writes one audit entry naming the id range it created (GOV-1)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from datetime import datetime
-from operator import itemgetter
+from itertools import chain, islice
 from typing import Any
 
 from sqlalchemy import Table, func, select, text
@@ -26,6 +32,7 @@ from poolcrm.customers.models import POOL_PENDING, POOL_PRIVATE, Customer, Custo
 from poolcrm.pools.models import OwnershipEvent
 
 BATCH = 20_000
+LARGE_LOAD = 50_000  # SQLite: from this many rows, indexes are built after the load
 SQLITE_BULK_CACHE_KIB = 262_144  # page cache while loading (256 MiB), restored afterwards
 # Fields of a record copied to the customer row as given (when present).
 _OPTIONAL = ("status", "grade", "last_valid_followup_at", "member_until")
@@ -60,12 +67,45 @@ class _Writer:
                     for row in rows:
                         copy.write_row(row)
             else:
-                marks = ", ".join("?" for _ in columns)
+                marks, rows = _fold_constants(rows)
                 cursor.executemany(
-                    f'INSERT INTO "{table.name}" ({", ".join(columns)}) VALUES ({marks})', rows
+                    f'INSERT INTO "{table.name}" ({", ".join(columns)}) VALUES ({", ".join(marks)})', rows
                 )
         finally:
             cursor.close()
+
+
+def _literal(value: Any) -> str | None:
+    """`value` as an SQLite literal, when it can be written as one exactly (NULL, integers, text)."""
+    if value is None:
+        return "NULL"
+    if type(value) is int:
+        return str(value)
+    if type(value) is str and "\x00" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    return None
+
+
+def _fold_constants(rows: Sequence[Sequence[Any]]) -> tuple[list[str], Sequence[Sequence[Any]]]:
+    """SQLite: the columns holding one value in every row are written into the statement as
+    literals and only the others bound per row (binding is most of an `executemany`'s cost on a
+    wide table whose rows are mostly defaults). Returns the VALUES items and the rows to bind."""
+    by_column = list(zip(*rows, strict=True))
+    marks: list[str] = []
+    varying: list[Sequence[Any]] = []
+    for values in by_column:
+        try:
+            literal = _literal(values[0]) if len(set(values)) == 1 else None
+        except TypeError:  # unhashable
+            literal = None
+        if literal is None:
+            marks.append("?")
+            varying.append(values)
+        else:
+            marks.append(literal)
+    if len(varying) == len(by_column):
+        return marks, rows
+    return marks, list(zip(*varying, strict=True)) if varying else [() for _ in rows]
 
 
 def _convert(
@@ -88,6 +128,79 @@ def _convert(
     return [tuple(row) for row in rows]
 
 
+def _drop_indexes(conn: Connection, tables: Sequence[str]) -> list[str]:
+    """Drop the secondary indexes of `tables` (SQLite); returns the statements recreating them."""
+    marks = ", ".join("?" for _ in tables)
+    found = conn.exec_driver_sql(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        f"AND tbl_name IN ({marks}) ORDER BY name",
+        tuple(tables),
+    ).all()
+    for name, _ in found:
+        conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    return [sql for _, sql in found]
+
+
+def _sqlite_derived(raw: Any, first: int, last: int, event: Sequence[Any]) -> None:
+    """SQLite: the duplicate-index grams (the distinct bigrams of each name's normal form, or the
+    whole normal form when it is one character; CUS-7) and the POOL-12 events of the customers
+    `first`..`last`, derived set-based from their rows (in customer order: sorting them first
+    costs more than it saves). `event`: the events' at, rule, reason, actor_id, converted."""
+    cursor = raw.cursor()
+    try:
+        longest = cursor.execute(
+            "SELECT max(length(name_key)) FROM customers WHERE id BETWEEN ? AND ?", (first, last)
+        ).fetchone()[0]
+        cursor.execute(
+            "INSERT OR IGNORE INTO customer_name_grams (gram, customer_id) "
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
+            "SELECT substr(c.name_key, n.i, 2) AS gram, c.id FROM customers AS c "
+            "JOIN n ON n.i < length(c.name_key) WHERE c.id BETWEEN ? AND ? "
+            "UNION ALL SELECT c.name_key, c.id FROM customers AS c "
+            "WHERE c.id BETWEEN ? AND ? AND length(c.name_key) = 1",
+            (longest or 1, first, last, first, last),
+        )
+        at, rule, reason, actor_id = event
+        cursor.execute(
+            "INSERT INTO ownership_events "
+            "(customer_id, at, from_owner_id, to_owner_id, from_pool, to_pool, rule, reason, actor_id) "
+            "SELECT id, ?, NULL, owner_id, ?, pool, ?, ?, ? FROM customers WHERE id BETWEEN ? AND ? "
+            "ORDER BY id",
+            (at, POOL_PENDING, rule, reason, actor_id, first, last),
+        )
+    finally:
+        cursor.close()
+
+
+class _Background:
+    """One statement at a time run on a thread (the driver releases the GIL while SQLite works),
+    so that the next batch is generated meanwhile; `wait()` before the connection is used again."""
+
+    def __init__(self) -> None:
+        self.thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    def run(self, fn: Callable[..., None], *args: Any) -> None:
+        self.wait()
+
+        def target() -> None:
+            try:
+                fn(*args)
+            except BaseException as exc:  # re-raised by wait(), in the caller's thread
+                self.error = exc
+
+        self.thread = threading.Thread(target=target, name="bulk-derived", daemon=True)
+        self.thread.start()
+
+    def wait(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+
 def _phone(value: Any) -> Any:
     """CUS-6: stored as E.164 when it is a number (E.164 passes straight through)."""
     if not value:
@@ -105,18 +218,21 @@ def bulk_create(
     reason: str = "批量导入",
     initials: bool = True,
     progress: Callable[[int], None] | None = None,
+    expected: int | None = None,
 ) -> list[int]:
     """Create customers from field dicts (name, address, contact_name, phone, … plus optional pool
     and owner_id; `name_key` and `name_initials` when the caller already has them). Each lands in
     its pool with its ownership event (POOL-12); each batch writes one audit entry naming the id
-    range it created (GOV-1). Phones are stored as E.164 (CUS-6)."""
+    range it created (GOV-1). Phones are stored as E.164 (CUS-6).
+
+    `expected`: how many records come, when the caller knows (or `records` has a length);
+    otherwise the first `LARGE_LOAD` are read ahead to decide whether the indexes are rebuilt."""
     conn = session.connection()
     writer = _Writer(conn)
     customers = Customer.__table__
     grams_table = CustomerNameGram.__table__
     events_table = OwnershipEvent.__table__
     columns = [c.name for c in customers.columns]
-    as_tuple = itemgetter(*columns)
     procs = writer.processors(customers, columns)
     event_columns = [
         "customer_id",
@@ -142,61 +258,105 @@ def bulk_create(
         old_cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
         conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_BULK_CACHE_KIB}")
 
+    # Per-row work on plain lists: a template row (the defaults, already converted for the
+    # driver), the record's fields written at their positions, converted only where the column
+    # needs it (JSON, dates, UTC datetimes, booleans), with a memo per column.
+    pos = {c: i for i, c in enumerate(columns)}
+    conv_of = dict(procs)
+    memos: dict[int, dict[Any, Any]] = {i: {} for i, _ in procs}
+
+    def convert(i: int, value: Any) -> Any:
+        if value is None:
+            return None
+        proc = conv_of.get(i)
+        if proc is None:
+            return value
+        memo = memos[i]
+        try:
+            return memo[value]
+        except KeyError:
+            memo[value] = out = proc(value)
+            return out
+        except TypeError:  # unhashable (a list of tags)
+            return proc(value)
+
+    template = [convert(i, base[c]) for i, c in enumerate(columns)]
+    plain = {c: i for c, i in pos.items() if i not in conv_of}
+    converted = {c: i for c, i in pos.items() if i in conv_of}
+    at_value = convert(pos["created_at"], at)
+    protected_value = convert(pos["protected_since"], at)
+    no_tags = convert(pos["tags"], [])
+    i_id, i_code, i_key, i_initials = pos["id"], pos["code"], pos["name_key"], pos["name_initials"]
+    i_phone, i_mobile, i_pool, i_owner = pos["phone"], pos["mobile"], pos["pool"], pos["owner_id"]
+    i_protected, i_created, i_updated = pos["protected_since"], pos["created_at"], pos["updated_at"]
+    i_warnings, i_tags = pos["confirmed_warnings"], pos["tags"]
+    key_of, initials_of = names.name_key, names.pinyin_initials
+    sqlite_sql = not writer.pg  # grams and events derived in SQL from the rows (SQLite)
+    background = _Background()
+    # the events' at, rule, reason, actor_id as the driver takes them
+    event_values = _convert([[None, at, None, None, None, None, rule, reason, actor_id]], event_procs)[0]
+    event_fixed = (event_values[1], event_values[6], event_values[7], event_values[8])
+
     def flush() -> None:
         nonlocal next_id
         if not batch:
             return
+        background.wait()
         codes = service.next_codes(session, len(batch))
-        rows: list[list[Any]] = []
+        rows: list[tuple[Any, ...]] = []
         grams: list[tuple[str, int]] = []
         events: list[list[Any]] = []
         for values, code in zip(batch, codes, strict=True):
-            name = values["name"]
-            key = values.get("name_key") or names.name_key(name)
-            row = dict(base)
+            row = template.copy()
             for field, value in values.items():
-                if field in row and value is not None:
-                    row[field] = value
+                if value is None:
+                    continue
+                i = plain.get(field)
+                if i is not None:
+                    row[i] = value
+                else:
+                    i = converted.get(field)
+                    if i is not None:
+                        row[i] = convert(i, value)
+            name = values["name"]
+            key = values.get("name_key") or key_of(name)
             pool = values.get("pool", "public")
             owner = values.get("owner_id") if pool == POOL_PRIVATE else None
-            created = values.get("created_at") or at
+            created = values.get("created_at")
+            created_value = convert(i_created, created) if created else at_value
             if initials:
-                short = values.get("name_initials") or names.pinyin_initials(name)
-                row["name_initials"] = short[:100] or None
+                short = values.get("name_initials") or initials_of(name)
+                row[i_initials] = short[:100] or None
             else:
-                row["name_initials"] = None
-            row.update(
-                id=next_id,
-                code=code,
-                name_key=key,
-                phone=_phone(values.get("phone")) or "",
-                mobile=_phone(values.get("mobile")),
-                pool=pool,
-                owner_id=owner,
-                protected_since=at if pool == POOL_PRIVATE else None,
-                created_at=created,
-                updated_at=created,
-                confirmed_warnings=values.get("confirmed_warnings"),
-                tags=values.get("tags") or [],
-            )
-            for field in _OPTIONAL:
-                if values.get(field) is None:
-                    row[field] = base[field]
-            rows.append(list(as_tuple(row)))
-            if len(key) < 2:
-                if key:
-                    grams.append((key, next_id))
-            else:
-                grams.extend((g, next_id) for g in {key[i : i + 2] for i in range(len(key) - 1)})
-            events.append([next_id, at, None, owner, POOL_PENDING, pool, rule, reason, actor_id])
+                row[i_initials] = None
+            row[i_id] = next_id
+            row[i_code] = code
+            row[i_key] = key
+            row[i_phone] = _phone(values.get("phone")) or ""
+            row[i_mobile] = _phone(values.get("mobile"))
+            row[i_pool] = pool
+            row[i_owner] = owner
+            row[i_protected] = protected_value if pool == POOL_PRIVATE else None
+            row[i_created] = row[i_updated] = created_value
+            row[i_warnings] = convert(i_warnings, values.get("confirmed_warnings"))
+            tags = values.get("tags")
+            row[i_tags] = convert(i_tags, tags) if tags else no_tags
+            rows.append(tuple(row))
+            if not sqlite_sql:
+                if len(key) < 2:
+                    if key:
+                        grams.append((key, next_id))
+                else:
+                    grams.extend((g, next_id) for g in {key[i : i + 2] for i in range(len(key) - 1)})
+                events.append([next_id, at, None, owner, POOL_PENDING, pool, rule, reason, actor_id])
             ids.append(next_id)
             next_id += 1
         first, last = rows[0], rows[-1]
-        id_at, code_at = columns.index("id"), columns.index("code")
-        writer.insert(customers, columns, _convert(rows, procs))
-        grams.sort()
-        writer.insert(grams_table, ("gram", "customer_id"), grams)
-        writer.insert(events_table, event_columns, _convert(events, event_procs))
+        writer.insert(customers, columns, rows)
+        if not sqlite_sql:
+            grams.sort()
+            writer.insert(grams_table, ("gram", "customer_id"), grams)
+            writer.insert(events_table, event_columns, _convert(events, event_procs))
         conn.execute(
             AuditEntry.__table__.insert(),
             [
@@ -205,25 +365,45 @@ def bulk_create(
                     "actor_id": actor_id,
                     "action": "customer.bulk_create",
                     "object_type": "customer",
-                    "object_id": f"{first[id_at]}-{last[id_at]}",
+                    "object_id": f"{first[i_id]}-{last[i_id]}",
                     "before": None,
-                    "after": {"count": len(rows), "first_code": first[code_at], "last_code": last[code_at]},
+                    "after": {"count": len(rows), "first_code": first[i_code], "last_code": last[i_code]},
                     "rule": rule,
                     "reason": reason,
                 }
             ],
         )
+        if sqlite_sql:
+            background.run(_sqlite_derived, writer.raw, first[i_id], last[i_id], event_fixed)
         batch.clear()
         if progress:
             progress(len(ids))
 
+    rebuild: list[str] = []
     try:
-        for values in records:
+        source = iter(records)
+        if sqlite_sql:
+            # A large load into a (comparatively) small table: drop the secondary indexes and
+            # build them once afterwards, inside this transaction (SQLite DDL is transactional).
+            if expected is None and isinstance(records, Sized):
+                expected = len(records)
+            if expected is None:
+                ahead = list(islice(source, LARGE_LOAD))
+                source = chain(ahead, source)
+                expected = len(ahead)
+            if expected >= LARGE_LOAD and next_id - 1 <= expected:
+                rebuild = _drop_indexes(conn, (customers.name, events_table.name))
+        for values in source:
             batch.append(values)
             if len(batch) >= BATCH:
                 flush()
         flush()
+        background.wait()
+        for sql in rebuild:
+            conn.exec_driver_sql(sql)
     finally:
+        if background.thread is not None:  # failing: let the statement finish before rolling back
+            background.thread.join()
         if old_cache is not None:
             conn.exec_driver_sql(f"PRAGMA cache_size={int(old_cache)}")
     if writer.pg:

@@ -10,6 +10,8 @@ The few candidates are scored by `names.compare_names` (rapidfuzz). Tombstones n
 
 from __future__ import annotations
 
+import heapq
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -150,6 +152,57 @@ def candidate_ids(session: Session, picked: Sequence[str], limit: int = CANDIDAT
     return [row[0] for row in rows if row[1] >= floor]
 
 
+_PG_POSTINGS = text(
+    "SELECT q.gram, ARRAY(SELECT customer_id FROM customer_name_grams g WHERE g.gram = q.gram LIMIT :cap) "
+    "FROM unnest(CAST(:grams AS varchar[])) AS q(gram)"
+)
+_SQLITE_POSTINGS_CHUNK = 200  # grams per statement (SQLite allows 500 terms in a compound SELECT)
+
+
+def postings(session: Session, grams: Iterable[str]) -> dict[str, list[int]]:
+    """Each gram's posting list, capped at `POSTINGS_CAP` rows exactly as `candidate_ids` reads
+    it (the same sub-query per gram), for many grams in one statement (a few on SQLite), one
+    row per gram (the ids aggregated in SQL: no Python work per posting)."""
+    wanted = sorted(set(grams))
+    if not wanted:
+        return {}
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(_PG_POSTINGS, {"grams": wanted, "cap": POSTINGS_CAP})
+        return {gram: list(ids) for gram, ids in rows}
+    out: dict[str, list[int]] = {}
+    raw = session.connection().connection.driver_connection
+    cursor = raw.cursor()
+    try:
+        for i in range(0, len(wanted), _SQLITE_POSTINGS_CHUNK):
+            chunk = wanted[i : i + _SQLITE_POSTINGS_CHUNK]
+            sql = " UNION ALL ".join(
+                f"SELECT {j}, (SELECT group_concat(customer_id) FROM (SELECT customer_id "
+                f"FROM customer_name_grams WHERE gram = ? LIMIT {POSTINGS_CAP}))"
+                for j in range(len(chunk))
+            )
+            for j, ids in cursor.execute(sql, chunk):
+                out[chunk[j]] = list(map(int, ids.split(","))) if ids else []
+    finally:
+        cursor.close()
+    return out
+
+
+def rank_candidates(
+    picked: Sequence[str], lists: Mapping[str, Sequence[int]], limit: int = CANDIDATES
+) -> list[int]:
+    """`candidate_ids` on posting lists already read: the customers sharing the most of the
+    picked grams (ties by id), keeping those with at least half the best count. (The ones at
+    or above that floor are a prefix of the ranking, so filtering first gives the same list.)"""
+    counts: Counter[int] = Counter()
+    for gram in picked:
+        counts.update(lists.get(gram, ()))
+    if not counts:
+        return []
+    floor = max(1, (max(counts.values()) + 1) // 2)
+    best = heapq.nsmallest(limit, [(-hits, cid) for cid, hits in counts.items() if hits >= floor])
+    return [cid for _, cid in best]
+
+
 def phone_keys(*phones: str | None) -> list[str]:
     keys = []
     for phone in phones:
@@ -206,12 +259,18 @@ def find_duplicates_many(
         for cid, phone in session.execute(stmt):
             by_phone.setdefault(phone, set()).add(cid)
     df = _gram_df(session, (g for gs in grams for g in gs))
+    picked = [pick_grams(gs, df) for gs in grams]
+    # Many queries: every posting list the batch needs read once, in one or a few statements.
+    lists = postings(session, (g for p in picked for g in p)) if len(queries) > 1 else None
     for idx, q in enumerate(queries):
         ids = ids_per_query[idx]
         ids.update(by_key.get(keys[idx], ()))
         for phone in q.phones:
             ids.update(by_phone.get(phone, ()))
-        ids.update(candidate_ids(session, pick_grams(grams[idx], df)))
+        if lists is None:
+            ids.update(candidate_ids(session, picked[idx]))
+        else:
+            ids.update(rank_candidates(picked[idx], lists))
         ids -= q.exclude_ids
     # Score on plain rows (id, name, key, phones); only the hits become Customer objects.
     all_ids = sorted(set().union(*ids_per_query))

@@ -274,11 +274,12 @@ def _synthetic(session: Session, ctx: DemoContext) -> None:
 
     bulk.bulk_create(
         session,
-        (synth_record(c) for c in synth.generate_companies(ctx.customers, 2026)),
+        (synth_record(c) for c in synth.iter_companies(ctx.customers, 2026)),
         at=clock.now(),
         rule="CUS-18",
         reason="演示数据",
         progress=tick,
+        expected=ctx.customers,
     )
 
 

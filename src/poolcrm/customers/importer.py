@@ -23,12 +23,14 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Table, func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.applications.models import KIND_NEW_CUSTOMER, STATUS_APPROVED, STATUS_PENDING, Application
 from poolcrm.audit.models import AuditEntry
-from poolcrm.customers import dedupe, names, rules, service
+from poolcrm.customers import bulk, dedupe, names, rules, service
 from poolcrm.customers.exporter import workbook_bytes
 from poolcrm.customers.models import POOL_PENDING, POOL_PRIVATE, POOL_PUBLIC, Customer, CustomerNameGram
 from poolcrm.db import Database
@@ -480,19 +482,32 @@ class Importer:
         # Core statements (no ORM bulk-insert bookkeeping); ids come back in the rows' order.
         conn = session.connection()
         table = Customer.__table__
-        returning = table.insert().returning(table.c.id, sort_by_parameter_order=True)
-        ids = list(conn.execute(returning, records).scalars())
-        conn.execute(
-            CustomerNameGram.__table__.insert(),
-            [
-                {"gram": g, "customer_id": cid}
-                for cid, rec in zip(ids, records, strict=True)
-                for g in dedupe.grams_of(rec["name"])
-            ],
-        )
+        if conn.dialect.name == "sqlite":
+            # `next_codes` wrote, so this transaction holds the write lock: the ids are the ones
+            # SQLite would give (max + 1, …), and one executemany replaces a statement per row
+            # (SQLAlchemy cannot order RETURNING rows of a multi-row insert on SQLite).
+            start = (conn.scalar(select(func.max(table.c.id))) or 0) + 1
+            ids = list(range(start, start + len(records)))
+            for rec, cid in zip(records, ids, strict=True):
+                rec["id"] = cid
+            _insert_rows(conn, table, records)
+        else:
+            returning = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+            ids = list(conn.execute(returning, records).scalars())
+        # Plain tuples straight to the driver's executemany (two plain columns, nothing to convert).
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        grams = [
+            (g, cid) for cid, rec in zip(ids, records, strict=True) for g in dedupe.grams_of(rec["name"])
+        ]
+        if grams:
+            conn.exec_driver_sql(
+                f"INSERT INTO {CustomerNameGram.__tablename__} (gram, customer_id) VALUES ({mark}, {mark})",
+                grams,
+            )
         rule = "CUS-9" if user.has_role(*service.REGISTRAR_ROLES) else "CUS-18"
-        conn.execute(
-            Application.__table__.insert(),
+        _insert_rows(
+            conn,
+            Application.__table__,
             [
                 {
                     "kind": KIND_NEW_CUSTOMER,
@@ -512,8 +527,9 @@ class Importer:
             ],
         )
         if not to_review:
-            conn.execute(
-                OwnershipEvent.__table__.insert(),
+            _insert_rows(
+                conn,
+                OwnershipEvent.__table__,
                 [
                     {
                         "customer_id": cid,
@@ -529,8 +545,9 @@ class Importer:
                     for cid, rec in zip(ids, records, strict=True)
                 ],
             )
-        conn.execute(
-            AuditEntry.__table__.insert(),
+        _insert_rows(
+            conn,
+            AuditEntry.__table__,
             [
                 {
                     "at": now,
@@ -553,6 +570,35 @@ class Importer:
             ],
         )
         return ids
+
+
+def _insert_rows(conn: Connection, table: Table, records: list[dict[str, Any]]) -> None:
+    """Insert dicts that all have the same keys. SQLite: as tuples through the driver's
+    `executemany`, each value converted by its column's bind processor as SQLAlchemy would (None
+    included: JSON None is stored as `null`), without the Core statement's per-row parameter
+    processing, which cost more than SQLite's work. PostgreSQL: the Core statement."""
+    if not records:
+        return
+    if conn.dialect.name != "sqlite":
+        conn.execute(table.insert(), records)
+        return
+    writer = bulk._Writer(conn)
+    columns = list(records[0])
+    procs = writer.processors(table, columns)
+    memos: list[dict[Any, Any]] = [{} for _ in procs]
+    rows = []
+    for rec in records:
+        row = [rec[c] for c in columns]
+        for (i, proc), memo in zip(procs, memos, strict=True):
+            value = row[i]
+            try:
+                row[i] = memo[value]
+            except KeyError:
+                row[i] = memo[value] = proc(value)
+            except TypeError:  # unhashable (a list, a dict)
+                row[i] = proc(value)
+        rows.append(tuple(row))
+    writer.insert(table, columns, rows)
 
 
 def batches(rows: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
