@@ -3,41 +3,16 @@ the real service (PostgreSQL row locks; SQLite serialised writers)."""
 
 from __future__ import annotations
 
-import threading
-
 from sqlalchemy import func, select
 
 from poolcrm.customers.models import Customer
-from poolcrm.errors import AppError
 from poolcrm.inbound import service
 from poolcrm.inbound.models import InboundItem
 from poolcrm.inbound.schemas import InboundIn
 from poolcrm.org.models import User
 from poolcrm.policy.service import update_policy
+from tests.concurrency import run_all
 from tests.inbound.conftest import add_customer
-
-
-def _run_all(database, fns):
-    barrier = threading.Barrier(len(fns))
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def worker(fn):
-        barrier.wait()
-        try:
-            with database.transaction() as s:
-                result = fn(s)
-        except AppError as exc:
-            result = exc.rule or exc.code
-        with lock:
-            outcomes.append(result)
-
-    threads = [threading.Thread(target=worker, args=(fn,)) for fn in fns]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return outcomes
 
 
 def _inbound(cs_id, company):
@@ -50,7 +25,7 @@ def _inbound(cs_id, company):
 def test_in2_two_cs_at_once_on_one_public_customer_yield_exactly_one_owner(database, crm):
     with database.transaction() as s:
         cid = add_customer(s, "天津海河数据科技有限公司").id
-    outcomes = _run_all(
+    outcomes = run_all(
         database,
         [_inbound(crm["cs"], "天津海河数据科技有限公司"), _inbound(crm["cs2"], "天津海河数据科技有限公司")],
     )
@@ -71,7 +46,7 @@ def test_pool2_simultaneous_inbound_moves_never_overfill_a_duty_pool(database, c
         names = [f"来电客户{i}号科技有限公司" for i in range(8)]
         for name in names:
             add_customer(s, name)
-    outcomes = _run_all(
+    outcomes = run_all(
         database, [_inbound(crm["cs"] if i % 2 else crm["cs2"], n) for i, n in enumerate(names)]
     )
     assert outcomes.count("assigned_to_duty") == 4 and outcomes.count("POOL-2") == 4

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 
 from sqlalchemy import func, select
@@ -11,34 +10,10 @@ from sqlalchemy import func, select
 from poolcrm.applications import service as applications
 from poolcrm.applications.models import Application
 from poolcrm.customers.models import Customer
-from poolcrm.errors import AppError
 from poolcrm.org.models import User
 from poolcrm.pools import service
+from tests.concurrency import run_all
 from tests.pools.conftest import add_customer, at
-
-
-def _run_all(database, fns):
-    barrier = threading.Barrier(len(fns))
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def worker(fn):
-        barrier.wait()
-        try:
-            with database.transaction() as s:
-                fn(s)
-            result = "ok"
-        except AppError as exc:
-            result = exc.rule or exc.code
-        with lock:
-            outcomes.append(result)
-
-    threads = [threading.Thread(target=worker, args=(fn,)) for fn in fns]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return outcomes
 
 
 def _approve(app_id, cs_id):
@@ -57,7 +32,7 @@ def test_pool4_fifty_simultaneous_approvals_one_owner(database, make_user):
     for rep in reps:
         with database.transaction() as s:
             app_ids.append(service.claim(s, s.get(User, rep), cid).id)
-    outcomes = _run_all(database, [_approve(a, cs) for a in app_ids])
+    outcomes = run_all(database, [_approve(a, cs) for a in app_ids])
     assert outcomes.count("ok") == 1
     with database.transaction() as s:
         customer = s.get(Customer, cid)
@@ -84,7 +59,7 @@ def test_pool2_simultaneous_approvals_never_exceed_limit(database, make_user):
             app_ids.append(service.claim(s, s.get(User, rep), cid).id)
     with database.transaction() as s:  # the limit drops to one above what the rep owns
         update_policy(s, admin, {"private_pool_limit_senior": 6})
-    outcomes = _run_all(database, [_approve(a, cs) for a in app_ids])
+    outcomes = run_all(database, [_approve(a, cs) for a in app_ids])
     assert outcomes.count("ok") == 1 and outcomes.count("POOL-2") == 4
     with database.transaction() as s:
         assert s.scalar(select(func.count()).where(Customer.owner_id == rep)) == 6
@@ -111,7 +86,7 @@ def test_pool5_simultaneous_release_and_claim_approval_consistent(database, make
     def release(s):
         service.release(s, s.get(User, rep), owned[0], "客户注销")
 
-    outcomes = _run_all(database, [release, _approve(app_id, cs)])
+    outcomes = run_all(database, [release, _approve(app_id, cs)])
     assert "ok" in outcomes
     with database.transaction() as s:
         count = s.scalar(select(func.count()).where(Customer.owner_id == rep, Customer.pool == "private"))
