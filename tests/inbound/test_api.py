@@ -174,3 +174,19 @@ def test_in1_explanation_in_english(client, h, crm, customer):
         "/api/v1/inbound", json={"company": "北京友好创达科技有限公司"}, headers=h("cs", "en")
     ).json()
     assert out["explanation"].startswith("IN-1: ") and "private pool" in out["explanation"]
+
+
+def test_in1b_call_for_a_departed_owners_customer_goes_to_the_supervisor(client, h, crm, customer, database):
+    from poolcrm.org.models import User
+
+    cid = customer("成都万象信息技术有限公司", pool="private", owner_id=crm["rep2"])
+    with database.transaction() as s:
+        s.get(User, crm["rep2"]).active = False  # ORG-7: departed, customers await POOL-10
+    out = _call(client, h, company="成都万象信息技术有限公司").json()
+    assert out["outcome"] == "owner_notified" and out["customer_id"] == cid
+    assert out["assigned_to"]["id"] == crm["sup"]
+    assert "已离职" in out["explanation"] and "王主管" in out["explanation"]
+    with database.transaction() as s:
+        assert s.get(Customer, cid).owner_id == crm["rep2"]  # ownership waits for the POOL-10 plan
+        assert s.scalar(select(Notification).where(Notification.user_id == crm["sup"])) is not None
+        assert s.scalar(select(Notification).where(Notification.user_id == crm["rep2"])) is None

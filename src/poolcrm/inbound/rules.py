@@ -55,3 +55,10 @@ def route_inbound(pool: str | None, owner_id: int | None, registrant_id: int | N
     if pool in ROUTABLE_TO_DUTY:
         return Route(OUTCOME_DUTY, "IN-2", False)
     return Route(OUTCOME_NEW, "IN-2", False)
+
+
+def who_answers_for(owner_active: bool, supervisor_id: int | None) -> str:
+    """IN-1b (ours): a call for a customer whose owner has left (disabled, ORG-7) is sent to the
+    owner's supervisor — who holds that customer's POOL-10 distribution plan — instead of to the
+    departed owner; with no supervisor, to the owner's record as before (CS sees it in the log)."""
+    return "supervisor" if not owner_active and supervisor_id is not None else "owner"

@@ -113,14 +113,20 @@ def record_inbound(session: Session, actor: User, data: InboundIn, *, lang: str 
     if route.outcome == OUTCOME_OWNER:
         assert customer is not None
         owner_id = customer.owner_id if customer.pool == POOL_PRIVATE else registrant
-        assigned = session.get(User, owner_id)
-        assert assigned is not None
-        params |= {"customer": customer.name, "code": customer.code, "owner": assigned.display_name}
+        owner = session.get(User, owner_id)
+        assert owner is not None
+        params |= {"customer": customer.name, "code": customer.code, "owner": owner.display_name}
         explanation = (
             "{customer}（{code}）在 {owner} 的私海中，已通知 {owner} 联系"
             if customer.pool == POOL_PRIVATE
             else "{customer}（{code}）已由 {owner} 登记、等待审核，已通知 {owner} 联系"
         )
+        assigned = owner
+        if rules.who_answers_for(owner.active, owner.supervisor_id) == "supervisor":
+            assigned = session.get(User, owner.supervisor_id)
+            assert assigned is not None
+            params["supervisor"] = assigned.display_name
+            explanation = "{customer}（{code}）的负责人 {owner} 已离职，已通知其主管 {supervisor} 安排联系"
         link = f"/customers/{customer.id}"
         notify(
             session,
