@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.applications import registry
-from poolcrm.applications.models import STATUS_PENDING, STATUS_REJECTED, Application
+from poolcrm.applications.models import STATUS_APPROVED, STATUS_PENDING, STATUS_REJECTED, Application
 from poolcrm.audit.service import record
 from poolcrm.errors import Conflict, Forbidden, InvalidInput, NotFound
 from poolcrm.org.models import User
@@ -82,6 +82,27 @@ def approve(session: Session, app_id: int, user: User) -> Application:
     application.decided_at = application.decided_at or clock.now()
     session.flush()
     return application
+
+
+def mark_approved(
+    session: Session, application: Application, actor: User, rule: str, reason: str | None = None
+) -> None:
+    """Record an approval on an application (status, rule, decider) and audit it."""
+    application.status = STATUS_APPROVED
+    application.decision_rule = rule
+    if reason is not None:
+        application.decision_reason = reason
+    application.decided_by = actor.id
+    application.decided_at = application.decided_at or clock.now()
+    record(
+        session,
+        actor_id=actor.id,
+        action="application.approve",
+        object_type="application",
+        object_id=application.id,
+        after={"status": STATUS_APPROVED},
+        rule=rule,
+    )
 
 
 def mark_rejected(session: Session, application: Application, actor: User, reason: str, rule: str) -> None:

@@ -15,12 +15,11 @@ from sqlalchemy.orm import Session
 from poolcrm import clock
 from poolcrm.applications.models import (
     KIND_NEW_CUSTOMER,
-    STATUS_APPROVED,
     STATUS_CANCELLED,
     STATUS_PENDING,
     Application,
 )
-from poolcrm.applications.service import mark_rejected
+from poolcrm.applications.service import mark_approved, mark_rejected
 from poolcrm.audit.service import record
 from poolcrm.customers import dedupe, names, rules
 from poolcrm.customers.models import (
@@ -779,11 +778,7 @@ def approve_new_customer(
         reason=reason or "新客户审核通过",
         actor_id=actor.id,
     )
-    application.status = STATUS_APPROVED
-    application.decision_rule = "CUS-9"
-    application.decision_reason = reason
-    application.decided_by = actor.id
-    application.decided_at = clock.now()
+    mark_approved(session, application, actor, "CUS-9", reason)
     if actor.id != applicant.id:
         notify(
             session,

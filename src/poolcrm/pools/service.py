@@ -19,7 +19,7 @@ from poolcrm.applications.models import (
     STATUS_PENDING,
     Application,
 )
-from poolcrm.applications.service import mark_rejected
+from poolcrm.applications.service import mark_approved, mark_rejected
 from poolcrm.audit.service import record
 from poolcrm.calendar.service import get_calendar
 from poolcrm.customers.models import (
@@ -663,16 +663,8 @@ def approve_claim(session: Session, application: Application, actor: User) -> No
         actor_id=actor.id,
         at=now,
     )
-    application.status, application.decision_rule, application.decided_at = STATUS_APPROVED, "POOL-4", now
-    record(
-        session,
-        actor_id=actor.id,
-        action="application.approve",
-        object_type="application",
-        object_id=application.id,
-        after={"status": STATUS_APPROVED},
-        rule="POOL-4",
-    )
+    application.decided_at = now
+    mark_approved(session, application, actor, "POOL-4")
     notify(
         session,
         applicant.id,
@@ -831,17 +823,7 @@ def approve_release(session: Session, application: Application, actor: User) -> 
     if customer.pool != POOL_PRIVATE or customer.owner_id != application.applicant_id:
         raise RuleViolation("POOL-5", "客户已不在申请人名下，无需放弃")
     _do_release(session, customer, application.applicant_id, application.remark or "", actor.id)
-    application.status, application.decision_rule = STATUS_APPROVED, "POOL-5"
-    application.decided_at = clock.now()
-    record(
-        session,
-        actor_id=actor.id,
-        action="application.approve",
-        object_type="application",
-        object_id=application.id,
-        after={"status": STATUS_APPROVED},
-        rule="POOL-5",
-    )
+    mark_approved(session, application, actor, "POOL-5")
     notify(
         session,
         application.applicant_id,
