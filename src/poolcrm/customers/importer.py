@@ -232,6 +232,21 @@ def report_xlsx(result: ImportResult, lang: str = "zh") -> bytes:
 # checking and writing
 
 
+# Text columns without a length (remark) still get a cap, so one cell cannot hold a novel; cells
+# that are not customer columns (e.g. tags, written elsewhere) keep a short one.
+TEXT_CELL_MAX = 5000
+OTHER_CELL_MAX = 100
+
+
+def _max_length(key: str) -> int:
+    """The longest text a cell may hold: the column's own length (the model decides, not a copy)."""
+    column = Customer.__table__.c.get(key)
+    if column is None:
+        return OTHER_CELL_MAX
+    length = getattr(column.type, "length", None)
+    return int(length) if length else TEXT_CELL_MAX
+
+
 def _convert(values: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     out: dict[str, Any] = {}
     problems: list[tuple[str, str]] = []
@@ -261,7 +276,7 @@ def _convert(values: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, st
                     problems.append((key, "日期格式应为 YYYY-MM-DD"))
         else:
             text = str(value).strip()
-            limit = {"profile": 2000, "remark": 5000, "address": 300, "name": 200}.get(key, 100)
+            limit = _max_length(key)
             if len(text) > limit:
                 problems.append((key, f"超过 {limit} 个字"))
             out[key] = text
