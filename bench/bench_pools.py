@@ -5,6 +5,8 @@ claim approval latency and the "my pool" page for a KA rep with 330 customers.
     .venv/bin/python bench/bench_pools.py --engine sqlite --customers 1000000 --followups 5000000
     .venv/bin/python bench/bench_pools.py --engine pg --customers 1000000 --followups 5000000
 
+To work on the job, build once and run on copies:  --keep NAME, then --reuse NAME --job-only.
+
 Data is generated set-based (INSERT … SELECT over a number series), not through the services."""
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import statistics
 import tempfile
 import time
@@ -171,6 +174,29 @@ def build(db: Database, customers: int, followups: int) -> dict[str, float]:
     return timings
 
 
+CURRENT_STEP = ["-"]
+
+
+def profile_sql(db: Database) -> dict[tuple[str, str], list[float]]:
+    """Time spent per (step, statement) — for --profile."""
+    from sqlalchemy import event
+
+    stats: dict[tuple[str, str], list[float]] = {}
+
+    @event.listens_for(db.engine, "before_cursor_execute")
+    def before(conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool) -> None:
+        conn.info["t0"] = time.perf_counter()
+
+    @event.listens_for(db.engine, "after_cursor_execute")
+    def after(conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool) -> None:
+        key = (CURRENT_STEP[0], " ".join(statement.split())[:110])
+        entry = stats.setdefault(key, [0.0, 0.0])
+        entry[0] += time.perf_counter() - conn.info.pop("t0", time.perf_counter())
+        entry[1] += 1
+
+    return stats
+
+
 def timed_steps() -> dict[str, float]:
     from poolcrm.jobs import registry
 
@@ -179,10 +205,12 @@ def timed_steps() -> dict[str, float]:
 
         def wrap(fn: Any, name: str) -> Any:
             def run(session: Any, as_of: date) -> Any:
+                CURRENT_STEP[0] = name
                 t = time.perf_counter()
                 out = fn(session, as_of)
                 session.flush()
                 spent[name] = time.perf_counter() - t
+                CURRENT_STEP[0] = "-"
                 return out
 
             return run
@@ -282,36 +310,66 @@ def bench_my_pool(db: Database, n: int = 30) -> dict[str, float]:
     return {"rows": 330, "p50_ms": 1000 * statistics.median(times), "p95_ms": 1000 * times[int(0.95 * n) - 1]}
 
 
+def _pg_admin() -> Any:
+    return create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+
+
+def _pg_create(admin: Any, name: str, template: str = "template0") -> None:
+    with admin.connect() as conn:
+        conn.execute(
+            text(
+                f"CREATE DATABASE {name} TEMPLATE {template} ENCODING 'UTF8' "
+                "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8' STRATEGY FILE_COPY"
+            )
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--engine", choices=["sqlite", "pg"], default="sqlite")
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--followups", type=int, default=5_000_000)
+    parser.add_argument(
+        "--keep", metavar="NAME", help="build into this database (pg) / file (sqlite) and keep it"
+    )
+    parser.add_argument(
+        "--reuse", metavar="NAME", help="skip the build: run on a fresh copy of a database made with --keep"
+    )
+    parser.add_argument("--job-only", action="store_true", help="only the daily job (no claims, no page)")
+    parser.add_argument(
+        "--profile", action="store_true", help="print the costliest SQL statements of the job"
+    )
     args = parser.parse_args()
     admin = None
+    drop = True
     if args.engine == "sqlite":
-        path = os.path.join(tempfile.mkdtemp(prefix="bench_pools_"), "bench.db")
+        if args.keep:
+            path, drop = os.path.abspath(args.keep), False
+        else:
+            path = os.path.join(tempfile.mkdtemp(prefix="bench_pools_"), "bench.db")
+            if args.reuse:
+                shutil.copyfile(args.reuse, path)
         url = f"sqlite:///{path}"
     else:
-        name = f"bench_pools_{uuid.uuid4().hex[:6]}"
-        admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(
-                text(
-                    f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' "
-                    "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
-                )
-            )
+        admin = _pg_admin()
+        name = args.keep or f"bench_pools_{uuid.uuid4().hex[:6]}"
+        drop = not args.keep
+        _pg_create(admin, name, template=args.reuse or "template0")
         url = f"{PG_SERVER}/{name}"
     db = Database(url)
     try:
-        create_schema(db.engine)
         print(
             f"machine: {platform.node()} {platform.machine()} {os.cpu_count()} CPUs, {platform.python_version()}, "
-            f"{date.today().isoformat()}, engine {args.engine}"
+            f"{date.today().isoformat()}, engine {args.engine}, load {os.getloadavg()[0]:.1f}"
         )
-        build_t = build(db, args.customers, args.followups)
-        print("build (s):", {k: round(v, 1) for k, v in build_t.items()})
+        if not args.reuse:
+            create_schema(db.engine)
+            build_t = build(db, args.customers, args.followups)
+            print("build (s):", {k: round(v, 1) for k, v in build_t.items()})
+        if args.keep:
+            print("kept:", args.keep)
+            return
+        stats = profile_sql(db) if args.profile else {}
         job = bench_job(db, args.customers)
         print(
             f"SELECT count(*) FROM customers: {job['count_star_s']:.3f} s; column scan {job['column_scan_s']:.3f} s"
@@ -322,14 +380,21 @@ def main() -> None:
             f"to public {job['to_public']:,}, reminded {job['reminded']:,}"
         )
         print("steps (s):", {k: round(v, 2) for k, v in job["steps"].items()})
+        for (step, stmt), (spent_s, calls) in sorted(stats.items(), key=lambda kv: -kv[1][0])[:25]:
+            print(f"  {spent_s:7.3f} s {int(calls):6d}× {step:28s} {stmt}")
+        if args.job_only:
+            return
         print("claim approval:", {k: round(v, 1) for k, v in bench_claims(db).items()})
         print("my pool page (KA rep, 330 customers):", {k: round(v, 1) for k, v in bench_my_pool(db).items()})
     finally:
         db.dispose()
         if admin is not None:
-            with admin.connect() as conn:
-                conn.execute(text(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)"))
+            if drop:
+                with admin.connect() as conn:
+                    conn.execute(text(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)"))
             admin.dispose()
+        elif drop:
+            shutil.rmtree(os.path.dirname(path), ignore_errors=True)
 
 
 if __name__ == "__main__":
