@@ -5,12 +5,28 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -151,6 +167,18 @@ def lock_rows_clause(engine_or_session: Engine | Session) -> bool:
     """Whether SELECT … FOR UPDATE means anything here (PostgreSQL yes; SQLite serialises writers)."""
     bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
     return bind.dialect.name == "postgresql"
+
+
+def ids_select(session: Session, ids: Iterable[int]) -> Select[Any]:
+    """A SELECT yielding `ids`, bound as ONE parameter whatever their number (an int array unnested
+    on PostgreSQL, a JSON array through json_each on SQLite): `column.in_(ids_select(…))` matches a
+    set the job decided once, without re-evaluating its condition or thousands of placeholders."""
+    values = [int(i) for i in ids]
+    if session.get_bind().dialect.name == "postgresql":
+        return select(func.unnest(bindparam("ids", values, type_=ARRAY(Integer), unique=True)))
+    return select(literal_column("value")).select_from(
+        func.json_each(bindparam("ids", json.dumps(values), type_=String, unique=True))
+    )
 
 
 def ping(engine: Engine) -> None:

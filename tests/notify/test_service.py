@@ -31,3 +31,20 @@ def test_note1_cannot_mark_someone_elses_notification(client, database, make_use
         note_id = note.id
     resp = client.post(f"/api/v1/notifications/{note_id}/read", headers=auth_headers(client, "ub"))
     assert resp.status_code == 404
+
+
+def test_note1_notify_many_one_note_per_user_with_its_params_deduped(client, database, make_user):
+    from poolcrm.notify.service import notify, notify_many
+
+    a, b, c = make_user("na"), make_user("nb"), make_user("nc")
+    with database.transaction() as s:
+        notify(s, a, "recycled", "{count} 个客户已被回收", dedupe_key="POOL-6:2026-11-10", count=9)
+        sent = notify_many(
+            s, {a: {"count": 1}, b: {"count": 2}, c: {"count": 3}}, "recycled", "{count} 个客户已被回收",
+            rule="POOL-6", dedupe_key="POOL-6:2026-11-10",
+        )  # fmt: skip
+        assert sent == sorted([b, c])
+        assert notify_many(s, {b: {"count": 5}}, "recycled", "x", dedupe_key="POOL-6:2026-11-10") == []
+    for user, count in (("na", "9"), ("nb", "2"), ("nc", "3")):
+        items = client.get("/api/v1/notifications", headers=auth_headers(client, user)).json()["items"]
+        assert [i["message"] for i in items] == [f"{count} 个客户已被回收"]

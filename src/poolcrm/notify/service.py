@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
@@ -27,14 +28,8 @@ def notify(
     """Queue a notification. `message` is a Chinese catalogue string with {params}.
     With a `dedupe_key`, a second notification with the same key to the same user is skipped
     (daily jobs are idempotent)."""
-    if dedupe_key is not None:
-        exists = session.scalar(
-            select(Notification.id).where(
-                Notification.user_id == user_id, Notification.dedupe_key == dedupe_key
-            )
-        )
-        if exists:
-            return None
+    if dedupe_key is not None and _already_sent(session, [user_id], dedupe_key):
+        return None
     note = Notification(
         user_id=user_id,
         kind=kind,
@@ -47,6 +42,61 @@ def notify(
     )
     session.add(note)
     return note
+
+
+def notify_many(
+    session: Session,
+    recipients: Mapping[int, Mapping[str, Any]],
+    kind: str,
+    message: str,
+    *,
+    link: str | None = None,
+    rule: str | None = None,
+    dedupe_key: str | None = None,
+) -> list[int]:
+    """`notify` for many users at once (daily jobs: one note per owner): `recipients` maps each
+    user to the note's params. One query finds who already has `dedupe_key`, one bulk INSERT
+    writes the rest. Returns the users notified."""
+    todo = dict(recipients)
+    if dedupe_key is not None:
+        for uid in _already_sent(session, list(todo), dedupe_key):
+            todo.pop(uid, None)
+    if not todo:
+        return []
+    now = clock.now()
+    session.execute(
+        insert(Notification),
+        [
+            {
+                "user_id": uid,
+                "kind": kind,
+                "message": message,
+                "params": dict(params),
+                "link": link,
+                "rule": rule,
+                "dedupe_key": dedupe_key,
+                "created_at": now,
+            }
+            for uid, params in sorted(todo.items())
+        ],
+    )
+    return sorted(todo)
+
+
+def _already_sent(session: Session, user_ids: list[int], dedupe_key: str) -> set[int]:
+    """The users among `user_ids` holding a notification with `dedupe_key` (pending ones included)."""
+    session.flush()
+    found: set[int] = set()
+    for start in range(0, len(user_ids), 5000):
+        chunk = user_ids[start : start + 5000]
+        found.update(
+            session.scalars(
+                select(Notification.user_id).where(
+                    Notification.dedupe_key == dedupe_key, Notification.user_id.in_(chunk)
+                )
+            )
+        )
+    return found
 
 
 def render(note: Notification, lang: str) -> str:

@@ -6,7 +6,9 @@ and lets other domains move what belongs to the customer along (POOL-15)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +31,7 @@ from poolcrm import clock
 from poolcrm.audit.models import AuditEntry
 from poolcrm.audit.service import record
 from poolcrm.customers.models import POOL_PRIVATE, Customer
-from poolcrm.db import UTCDateTime
+from poolcrm.db import UTCDateTime, ids_select
 from poolcrm.pools.models import OwnershipEvent
 
 OwnerChanged = Callable[[Session, Customer, int | None, int | None, int | None], None]
@@ -125,6 +127,14 @@ def _json_object(session: Session, **columns: Any) -> Any:
     return (func.json_build_object if dialect == "postgresql" else func.json_object)(*args)
 
 
+@dataclass(frozen=True)
+class MovedSet:
+    """What `move_customers_where` moved: the customer ids and how many each former owner lost."""
+
+    ids: list[int]
+    per_owner: dict[int, int]
+
+
 def move_customers_where(
     session: Session,
     condition: ColumnElement[bool],
@@ -134,17 +144,22 @@ def move_customers_where(
     reason: str | None,
     at: datetime,
     actor_id: int | None = None,
-) -> list[int]:
+) -> MovedSet:
     """Set-based `move_customer` for the daily job (DESIGN: one query per rule): every customer
-    matching `condition` leaves its owner for `to_pool` (never private). One INSERT … SELECT
-    writes the POOL-12 events, one the GOV-1 audit entries, one UPDATE moves the customers."""
+    matching `condition` leaves its owner for `to_pool` (never private). The condition is evaluated
+    once, locking the rows (PostgreSQL); the chosen ids — one bound array — then drive one
+    INSERT … SELECT of the POOL-12 events, one of the GOV-1 audit entries and one UPDATE."""
     assert to_pool != POOL_PRIVATE
-    lock = select(Customer.id).where(condition).order_by(Customer.id)
+    lock = select(Customer.id, Customer.owner_id).where(condition).order_by(Customer.id)
     if session.get_bind().dialect.name == "postgresql":
         lock = lock.with_for_update()
-    ids = list(session.scalars(lock))
-    if not ids:
-        return []
+    rows = list(session.execute(lock))
+    if not rows:
+        return MovedSet([], {})
+    ids = [cid for cid, _ in rows]
+    per_owner = dict(Counter(owner for _, owner in rows if owner is not None))
+    moved = ids_select(session, ids)
+    chosen = Customer.id.in_(moved)
     at_value = literal(at, UTCDateTime)
     session.execute(
         insert(OwnershipEvent).from_select(
@@ -169,7 +184,7 @@ def move_customers_where(
                 _str(rule),
                 _str(reason),
                 _int(actor_id),
-            ).where(condition),
+            ).where(chosen),
         )
     )
     session.execute(
@@ -185,13 +200,12 @@ def move_customers_where(
                 _json_object(session, pool=literal_column(f"'{to_pool}'"), owner_id=null()),
                 _str(rule),
                 _str(reason),
-            ).where(condition),
+            ).where(chosen),
         )
     )
-    moved = select(Customer.id).where(Customer.pool == to_pool, Customer.pool_entered_at == at_value)
     session.execute(
         update(Customer)
-        .where(condition)
+        .where(chosen)
         .values(
             pool=to_pool,
             owner_id=None,
@@ -206,4 +220,4 @@ def move_customers_where(
     )
     for fn in list(_bulk_listeners):
         fn(session, moved)
-    return ids
+    return MovedSet(ids, per_owner)

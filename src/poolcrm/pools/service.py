@@ -32,9 +32,9 @@ from poolcrm.customers.models import (
     POOL_REJECTED,
     Customer,
 )
-from poolcrm.db import lock_rows_clause
+from poolcrm.db import ids_select, lock_rows_clause
 from poolcrm.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
-from poolcrm.notify.service import notify
+from poolcrm.notify.service import notify, notify_many
 from poolcrm.org.events import on_user_changed
 from poolcrm.org.models import Department, User
 from poolcrm.org.service import is_supervisor_of, visible_owner_ids
@@ -322,33 +322,33 @@ def recycle_step(session: Session, run_date: date) -> dict[str, list[Any]]:
     the N-th different rep), set-based; the former owners are told."""
     policy = get_policy(session)
     at = _day_start(session, run_date)
-    condition = due_condition(session, run_date, policy)
-    owners = _per_owner(session, condition)
     recycled = move_customers_where(
-        session, condition, to_pool=POOL_BIN, rule="POOL-6", reason="超过回收期限无有效跟进", at=at
+        session,
+        due_condition(session, run_date, policy),
+        to_pool=POOL_BIN,
+        rule="POOL-6",
+        reason="超过回收期限无有效跟进",
+        at=at,
     )
-    for owner_id, count in owners:
-        notify(
-            session,
-            owner_id,
-            "recycled",
-            "{count} 个客户因长期无有效跟进已被回收",
-            link="/pools/mine",
-            rule="POOL-6",
-            dedupe_key=f"POOL-6:recycled:{run_date}",
-            count=count,
-        )
+    notify_many(
+        session,
+        {owner_id: {"count": count} for owner_id, count in recycled.per_owner.items()},
+        "recycled",
+        "{count} 个客户因长期无有效跟进已被回收",
+        link="/pools/mine",
+        rule="POOL-6",
+        dedupe_key=f"POOL-6:recycled:{run_date}",
+    )
     to_public: list[int] = []
-    if recycled and "recycle" in policy.three_strikes_counts:
+    if recycled.ids and "recycle" in policy.three_strikes_counts:
         strikes = and_(
-            Customer.pool == POOL_BIN,
-            Customer.pool_entered_at == at,
+            Customer.id.in_(ids_select(session, recycled.ids)),
             _givers_count_sql(policy.three_strikes_counts) >= policy.three_strikes_reps,
         )
         to_public = move_customers_where(
             session, strikes, to_pool=POOL_PUBLIC, rule="POOL-8", reason="多名销售放弃，直接进入公海", at=at
-        )
-    return {"recycled": recycled, "to_public": to_public}
+        ).ids
+    return {"recycled": recycled.ids, "to_public": to_public}
 
 
 def warn_step(session: Session, run_date: date) -> dict[str, list[Any]]:
@@ -365,17 +365,15 @@ def warn_step(session: Session, run_date: date) -> dict[str, list[Any]]:
         not_(_anchor_at_most(session, policy, calendar, run_date)),
     )
     warned = list(session.scalars(select(Customer.id).where(condition).order_by(Customer.id)))
-    for owner_id, count in _per_owner(session, condition):
-        notify(
-            session,
-            owner_id,
-            "recycle_warning",
-            "{count} 个客户即将被回收，请尽快添加有效跟进",
-            link="/pools/mine",
-            rule="POOL-6",
-            dedupe_key=f"POOL-6:warn:{run_date}",
-            count=count,
-        )
+    notify_many(
+        session,
+        {owner_id: {"count": count} for owner_id, count in _per_owner(session, condition)},
+        "recycle_warning",
+        "{count} 个客户即将被回收，请尽快添加有效跟进",
+        link="/pools/mine",
+        rule="POOL-6",
+        dedupe_key=f"POOL-6:warn:{run_date}",
+    )
     return {"warned": warned}
 
 
@@ -406,7 +404,7 @@ def bin_expiry_step(session: Session, run_date: date) -> dict[str, list[Any]]:
         reason="待分配超期未分配，进入公海",
         at=_day_start(session, run_date),
     )
-    return {"to_public": moved}
+    return {"to_public": moved.ids}
 
 
 def member_step(session: Session, run_date: date) -> dict[str, list[Any]]:
@@ -447,17 +445,15 @@ def member_step(session: Session, run_date: date) -> dict[str, list[Any]]:
     for _, owner in rows:
         if owner is not None:
             counts[owner] = counts.get(owner, 0) + 1
-    for owner, count in counts.items():
-        notify(
-            session,
-            owner,
-            "member_open",
-            "{count} 个会员客户超过维护期未跟进，已开放给其他销售开发",
-            link="/pools/mine",
-            rule="MEM-1",
-            dedupe_key=f"MEM-1:{run_date}",
-            count=count,
-        )
+    notify_many(
+        session,
+        {owner: {"count": count} for owner, count in counts.items()},
+        "member_open",
+        "{count} 个会员客户超过维护期未跟进，已开放给其他销售开发",
+        link="/pools/mine",
+        rule="MEM-1",
+        dedupe_key=f"MEM-1:{run_date}",
+    )
     return {"opened_for_redevelopment": ids}
 
 
