@@ -46,3 +46,78 @@ def test_migrations_match_models_on_postgresql():
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _insert(conn, table: str, **values) -> None:
+    names = ", ".join(values)
+    marks = ", ".join(f":{k}" for k in values)
+    conn.execute(text(f"INSERT INTO {table} ({names}) VALUES ({marks})"), values)
+
+
+def test_fu4_reminder_migration_keeps_sent_reminders(tmp_path):
+    """FU-4: follow-ups reminded before the reminder table existed keep that fact as reminder rows."""
+    from alembic import command
+
+    from poolcrm.migrate import alembic_config
+
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = alembic_config(db.url)
+    day = "2026-01-01 00:00:00.000000"
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "132a3551a689")
+        _insert(
+            conn,
+            "users",
+            id=1,
+            username="u",
+            password_hash="x",
+            display_name="u",
+            hired_on="2020-01-01",
+            language="zh",
+            active=1,
+            token_version=0,
+            created_at=day,
+        )
+        _insert(
+            conn,
+            "customers",
+            id=1,
+            code="C1",
+            name="甲公司",
+            name_key="甲",
+            address="北京",
+            customer_type="direct",
+            contact_name="张三",
+            phone="010",
+            tags="[]",
+            status="potential",
+            open_for_redevelopment=0,
+            pool="public",
+            created_at=day,
+            updated_at=day,
+            version=1,
+        )
+        for fid, reminded in ((1, "2026-11-02 01:00:00.000000"), (2, None)):
+            _insert(
+                conn,
+                "followups",
+                id=fid,
+                customer_id=1,
+                author_id=1,
+                subject="致电",
+                content="x",
+                content_key="k",
+                valid=1,
+                invalid_reasons="[]",
+                source="followup",
+                created_at=day,
+                next_followup_on="2026-11-02",
+                remind_user_id=1,
+                reminded_at=reminded,
+            )
+    upgrade(db)
+    with db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT followup_id, user_id, run_date FROM followup_reminders")).all()
+    assert [tuple(r) for r in rows] == [(1, 1, "2026-11-02")]
+    db.dispose()

