@@ -312,13 +312,19 @@ def two_pools_step(session: Session, run_date: date) -> dict[str, list[Any]]:
         ("mobile", phones, by_phone),
     ):
         # Only the key in SQL, so the key's index is probed (SQLite is told so: its statistics
-        # call a mostly-empty column unselective); pool and owner are filtered here.
-        hint = f" INDEXED BY ix_customers_{column}" if sqlite else ""
-        stmt = text(
-            f"SELECT id, {column}, owner_id, pool FROM customers{hint} WHERE {column} IN :values"
-        ).bindparams(bindparam("values", expanding=True))
-        for i in range(0, len(values), 5000):
-            for cid, value, owner_id, pool in session.execute(stmt, {"values": values[i : i + 5000]}):
+        # call a mostly-empty column unselective); pool and owner are filtered here. PostgreSQL
+        # takes all the keys as one array parameter, SQLite IN lists of 5,000.
+        if sqlite:
+            stmt = text(
+                f"SELECT id, {column}, owner_id, pool FROM customers INDEXED BY ix_customers_{column} "
+                f"WHERE {column} IN :values"
+            ).bindparams(bindparam("values", expanding=True))
+            step = 5000
+        else:
+            stmt = text(f"SELECT id, {column}, owner_id, pool FROM customers WHERE {column} = ANY(:values)")
+            step = max(len(values), 1)
+        for i in range(0, len(values), step):
+            for cid, value, owner_id, pool in session.execute(stmt, {"values": values[i : i + step]}):
                 if pool == POOL_PRIVATE and owner_id is not None:
                     index.setdefault(value, set()).add(cid)
                     owner_of[cid] = owner_id
