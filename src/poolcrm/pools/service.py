@@ -3,6 +3,7 @@ departures, locks, history and the policy forecast. Decisions live in `pools.rul
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -311,12 +312,6 @@ def due_condition(session: Session, run_date: date, policy: Policy | None = None
     return and_(_recyclable_base(session, run_date), _anchor_at_most(session, policy, calendar, run_date))
 
 
-def _per_owner(session: Session, condition: ColumnElement[bool]) -> list[tuple[int, int]]:
-    return list(
-        session.execute(select(Customer.owner_id, func.count()).where(condition).group_by(Customer.owner_id))
-    )
-
-
 def recycle_step(session: Session, run_date: date) -> dict[str, list[Any]]:
     """POOL-6 daily: recycle neglected customers into the bin (POOL-8: straight to public after
     the N-th different rep), set-based; the former owners are told."""
@@ -364,10 +359,13 @@ def warn_step(session: Session, run_date: date) -> dict[str, list[Any]]:
         _anchor_at_most(session, policy, calendar, horizon),
         not_(_anchor_at_most(session, policy, calendar, run_date)),
     )
-    warned = list(session.scalars(select(Customer.id).where(condition).order_by(Customer.id)))
+    rows = session.execute(
+        select(Customer.id, Customer.owner_id).where(condition).order_by(Customer.id)
+    ).all()
+    warned = [cid for cid, _ in rows]
     notify_many(
         session,
-        {owner_id: {"count": count} for owner_id, count in _per_owner(session, condition)},
+        {owner_id: {"count": count} for owner_id, count in Counter(owner for _, owner in rows).items()},
         "recycle_warning",
         "{count} 个客户即将被回收，请尽快添加有效跟进",
         link="/pools/mine",
