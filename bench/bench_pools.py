@@ -17,6 +17,7 @@ import platform
 import shutil
 import statistics
 import tempfile
+import threading
 import time
 import uuid
 from datetime import date, datetime
@@ -174,7 +175,7 @@ def build(db: Database, customers: int, followups: int) -> dict[str, float]:
     return timings
 
 
-CURRENT_STEP = ["-"]
+CURRENT_STEP = threading.local()
 
 
 def profile_sql(db: Database) -> dict[tuple[str, str], list[float]]:
@@ -189,7 +190,7 @@ def profile_sql(db: Database) -> dict[tuple[str, str], list[float]]:
 
     @event.listens_for(db.engine, "after_cursor_execute")
     def after(conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool) -> None:
-        key = (CURRENT_STEP[0], " ".join(statement.split())[:110])
+        key = (getattr(CURRENT_STEP, "name", "-"), " ".join(statement.split())[:110])
         entry = stats.setdefault(key, [0.0, 0.0])
         entry[0] += time.perf_counter() - conn.info.pop("t0", time.perf_counter())
         entry[1] += 1
@@ -205,12 +206,12 @@ def timed_steps() -> dict[str, float]:
 
         def wrap(fn: Any, name: str) -> Any:
             def run(session: Any, as_of: date) -> Any:
-                CURRENT_STEP[0] = name
+                CURRENT_STEP.name = name
                 t = time.perf_counter()
                 out = fn(session, as_of)
                 session.flush()
                 spent[name] = time.perf_counter() - t
-                CURRENT_STEP[0] = "-"
+                CURRENT_STEP.name = "-"
                 return out
 
             return run

@@ -37,6 +37,33 @@ def test_job1_daily_run_is_idempotent_per_date_and_catches_up(database, monkeypa
         assert s.scalar(select(func.count()).select_from(JobRun).where(JobRun.step == "probe")) == 3
 
 
+def test_job1a_steps_of_one_order_run_side_by_side_on_postgresql(database, monkeypatch):
+    """JOB-1a: two steps of one wave meet at a barrier only if they run at the same time
+    (PostgreSQL); on SQLite they run one after the other. Results merge in step order."""
+    import threading
+
+    barrier = threading.Barrier(2, timeout=10)
+    seen: list[str] = []
+
+    def make(name: str):
+        def step(session, as_of):
+            if not database.sqlite:
+                barrier.wait()  # raises BrokenBarrierError after 10 s if the other never comes
+            seen.append(name)
+            return {"wave": [name]}
+
+        return step
+
+    for name in ("wave.b", "wave.a"):
+        monkeypatch.setitem(registry._steps, name, registry.Step(name, 2, make(name)))
+    result = run_daily(database, date(2026, 11, 9))
+    assert result["wave"] == ["wave.a", "wave.b"]
+    if database.sqlite:
+        assert seen == ["wave.a", "wave.b"]
+    else:
+        assert sorted(seen) == ["wave.a", "wave.b"]
+
+
 def test_job1_api_runs_daily_for_admin(client, admin_headers):
     resp = client.post("/api/v1/jobs/run-daily", json={"as_of": "2026-11-10"}, headers=admin_headers)
     assert resp.status_code == 200, resp.text

@@ -17,7 +17,7 @@ from poolcrm.jobs.registry import daily_step
 from poolcrm.policy.service import get_policy
 
 
-@daily_step("customers.dormant", order=80)
+@daily_step("customers.dormant", order=60)
 def mark_dormant(session: Session, as_of: date) -> dict[str, list[Any]]:
     """CUS-12: a live customer with no business (no valid follow-up, no deal activity) for more
     than `dormant_days` days becomes `dormant`, keeping its history. Set-based: one SELECT, one

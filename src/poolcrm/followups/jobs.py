@@ -17,7 +17,7 @@ def reminders(session: Session, as_of: date) -> dict[str, list[Any]]:
     return service.reminder_step(session, as_of)
 
 
-@daily_step("followups.first_contact", order=70)
+@daily_step("followups.first_contact", order=60)
 def first_contact(session: Session, as_of: date) -> dict[str, list[Any]]:
     """FU-5."""
     return service.first_contact_step(session, as_of)

@@ -1,7 +1,9 @@
 """Daily steps registered by the domains (recycle, warnings, reminders, bin expiry, members…).
 
 A step is `fn(session, as_of: date) -> dict[str, list]`; its lists are merged into the run's
-result (e.g. {"recycled": [...], "warned": [...], "to_public": [...]}). Steps run in `order`."""
+result (e.g. {"recycled": [...], "warned": [...], "to_public": [...]}). Steps run in `order`;
+steps sharing an `order` must not depend on each other: on PostgreSQL they run side by side
+(JOB-1a)."""
 
 from __future__ import annotations
 

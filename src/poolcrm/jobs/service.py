@@ -3,7 +3,9 @@ up in order, and on PostgreSQL only one node at a time (advisory lock)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
@@ -16,10 +18,12 @@ from poolcrm.audit.service import record
 from poolcrm.db import Database
 from poolcrm.errors import Conflict
 from poolcrm.jobs.models import JobRun
-from poolcrm.jobs.registry import steps
+from poolcrm.jobs.registry import Step, steps
 
 ADVISORY_LOCK_ID = 0x706F6F6C  # "pool"
 MAX_CATCH_UP_DAYS = 31
+JOB_WORKERS = max(1, int(os.environ.get("POOLCRM_JOB_WORKERS", "2")))
+"""JOB-1a: how many steps of one wave run at once on PostgreSQL (the database server's cores)."""
 
 
 @contextmanager
@@ -68,28 +72,53 @@ def run_daily(
         return merged
 
 
+def _waves(ordered: list[Step]) -> list[list[Step]]:
+    """JOB-1a: consecutive steps of the same `order` form a wave (they do not depend on each other)."""
+    waves: list[list[Step]] = []
+    for step in ordered:
+        if waves and waves[-1][0].order == step.order:
+            waves[-1].append(step)
+        else:
+            waves.append([step])
+    return waves
+
+
 def _run_one_day(db: Database, day: date, actor_id: int | None) -> dict[str, list[Any]]:
+    """One date: wave after wave; on PostgreSQL the steps of a wave run side by side (each in its
+    own transaction, on its own connection), on SQLite (one writer) one after the other. Results
+    are merged in step order whichever finishes first."""
     out: dict[str, list[Any]] = {}
-    for step in steps():
-        with db.transaction() as session:
-            done = session.scalar(select(JobRun).where(JobRun.run_date == day, JobRun.step == step.name))
-            if done is not None:
-                result = done.result or {}
-            else:
-                result = step.fn(session, day)
-                session.add(JobRun(run_date=day, step=step.name, finished_at=clock.now(), result=result))
-                record(
-                    session,
-                    actor_id=actor_id,
-                    action="job.step",
-                    object_type="job",
-                    object_id=f"{day.isoformat()}:{step.name}",
-                    after={k: len(v) for k, v in result.items()},
-                    rule="JOB-1",
-                )
-        for key, values in result.items():
-            out.setdefault(key, []).extend(values)
+    workers = 1 if db.sqlite else JOB_WORKERS
+    for wave in _waves(steps()):
+        if workers > 1 and len(wave) > 1:
+            with ThreadPoolExecutor(max_workers=min(workers, len(wave)), thread_name_prefix="job") as pool:
+                results = list(pool.map(lambda step: _run_step(db, day, step, actor_id), wave))
+        else:
+            results = [_run_step(db, day, step, actor_id) for step in wave]
+        for result in results:
+            for key, values in result.items():
+                out.setdefault(key, []).extend(values)
     return out
+
+
+def _run_step(db: Database, day: date, step: Step, actor_id: int | None) -> dict[str, Any]:
+    """JOB-1: a step once per date — a re-run returns the stored result."""
+    with db.transaction() as session:
+        done = session.scalar(select(JobRun).where(JobRun.run_date == day, JobRun.step == step.name))
+        if done is not None:
+            return dict(done.result or {})
+        result = step.fn(session, day)
+        session.add(JobRun(run_date=day, step=step.name, finished_at=clock.now(), result=result))
+        record(
+            session,
+            actor_id=actor_id,
+            action="job.step",
+            object_type="job",
+            object_id=f"{day.isoformat()}:{step.name}",
+            after={k: len(v) for k, v in result.items()},
+            rule="JOB-1",
+        )
+    return result
 
 
 def last_run_date(session: Session) -> date | None:
