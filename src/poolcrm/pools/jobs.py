@@ -1,5 +1,7 @@
-"""Daily steps of the pools domain (JOB-1): members first, then recycle, warnings, bin expiry
-and departures — each set-based over all customers."""
+"""Daily steps of the pools domain (JOB-1): members first; then recycle, warnings and bin expiry
+as one wave (JOB-1a: they touch disjoint customers — the recycle takes private customers due
+today, the warnings read those due later, the bin expiry moves customers that entered the bin
+before today — so on PostgreSQL they run side by side); then departures. Each is set-based."""
 
 from __future__ import annotations
 
@@ -24,13 +26,13 @@ def recycle(session: Session, as_of: date) -> dict[str, list[Any]]:
     return service.recycle_step(session, as_of)
 
 
-@daily_step("pools.warn", order=30)
+@daily_step("pools.warn", order=20)
 def warn(session: Session, as_of: date) -> dict[str, list[Any]]:
     """POOL-6 warnings."""
     return service.warn_step(session, as_of)
 
 
-@daily_step("pools.bin_expiry", order=40)
+@daily_step("pools.bin_expiry", order=20)
 def bin_expiry(session: Session, as_of: date) -> dict[str, list[Any]]:
     """POOL-7."""
     return service.bin_expiry_step(session, as_of)
