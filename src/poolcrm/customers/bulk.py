@@ -17,9 +17,10 @@ Each batch writes one audit entry naming the id range it created (GOV-1)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence, Sized
 from datetime import datetime
 from itertools import chain, islice
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, func, select, text
@@ -56,7 +57,15 @@ class _Writer:
                 out.append((i, proc))
         return out
 
-    def insert(self, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    def insert(
+        self,
+        table: Table,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        maybe_varying: Collection[int] | None = None,
+    ) -> None:
+        """`maybe_varying`: the positions that can differ between rows (SQLite folds the others
+        into the statement without looking at every row); default: any."""
         if not rows:
             return
         cursor = self.raw.cursor()
@@ -67,7 +76,7 @@ class _Writer:
                     for row in rows:
                         copy.write_row(row)
             else:
-                marks, rows = _fold_constants(rows)
+                marks, rows = _fold_constants(rows, maybe_varying)
                 cursor.executemany(
                     f'INSERT INTO "{table.name}" ({", ".join(columns)}) VALUES ({", ".join(marks)})', rows
                 )
@@ -86,26 +95,41 @@ def _literal(value: Any) -> str | None:
     return None
 
 
-def _fold_constants(rows: Sequence[Sequence[Any]]) -> tuple[list[str], Sequence[Sequence[Any]]]:
+def _fold_constants(
+    rows: Sequence[Sequence[Any]], maybe_varying: Collection[int] | None = None
+) -> tuple[list[str], Sequence[Sequence[Any]]]:
     """SQLite: the columns holding one value in every row are written into the statement as
     literals and only the others bound per row (binding is most of an `executemany`'s cost on a
-    wide table whose rows are mostly defaults). Returns the VALUES items and the rows to bind."""
-    by_column = list(zip(*rows, strict=True))
+    wide table whose rows are mostly defaults). Only the `maybe_varying` positions are checked
+    row by row (default: all); the others hold the first row's value. Returns the VALUES items
+    and the rows to bind."""
+    first = rows[0]
+    width = len(first)
+    check = range(width) if maybe_varying is None else maybe_varying
     marks: list[str] = []
-    varying: list[Sequence[Any]] = []
-    for values in by_column:
-        try:
-            literal = _literal(values[0]) if len(set(values)) == 1 else None
-        except TypeError:  # unhashable
-            literal = None
+    keep: list[int] = []
+    for i in range(width):
+        literal = _literal(first[i])
+        if literal is not None and i in check:
+            column = [row[i] for row in rows]
+            try:
+                if len(set(column)) != 1:
+                    literal = None
+            except TypeError:  # unhashable
+                literal = None
         if literal is None:
             marks.append("?")
-            varying.append(values)
+            keep.append(i)
         else:
             marks.append(literal)
-    if len(varying) == len(by_column):
+    if len(keep) == width:
         return marks, rows
-    return marks, list(zip(*varying, strict=True)) if varying else [() for _ in rows]
+    if not keep:
+        return marks, [() for _ in rows]
+    if len(keep) == 1:
+        only = keep[0]
+        return marks, [(row[only],) for row in rows]
+    return marks, list(map(itemgetter(*keep), rows))
 
 
 def _convert(
@@ -290,6 +314,9 @@ def bulk_create(
     i_phone, i_mobile, i_pool, i_owner = pos["phone"], pos["mobile"], pos["pool"], pos["owner_id"]
     i_protected, i_created, i_updated = pos["protected_since"], pos["created_at"], pos["updated_at"]
     i_warnings, i_tags = pos["confirmed_warnings"], pos["tags"]
+    # the positions every row writes; the rest of a row is the template unless a record sets it
+    always_set = {i_id, i_code, i_key, i_initials, i_phone, i_mobile, i_pool, i_owner}
+    always_set |= {i_protected, i_created, i_updated, i_warnings, i_tags}
     key_of, initials_of = names.name_key, names.pinyin_initials
     sqlite_sql = not writer.pg  # grams and events derived in SQL from the rows (SQLite)
     background = _Background()
@@ -352,7 +379,10 @@ def bulk_create(
             ids.append(next_id)
             next_id += 1
         first, last = rows[0], rows[-1]
-        writer.insert(customers, columns, rows)
+        fields: set[str] = set()
+        for values in batch:
+            fields.update(values)
+        writer.insert(customers, columns, rows, always_set | {pos[f] for f in fields if f in pos})
         if not sqlite_sql:
             grams.sort()
             writer.insert(grams_table, ("gram", "customer_id"), grams)
