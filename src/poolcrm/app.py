@@ -71,8 +71,9 @@ def wants_html(request: Request) -> bool:
 
 class SQLiteWriterGate:
     """SQLite has one writer. Requests that may write (not GET/HEAD/OPTIONS) queue here, on the
-    event loop, instead of waiting inside BEGIN IMMEDIATE — a wait that would block the loop in an
-    `async` handler or dependency and so stall the very request that holds the lock."""
+    event loop, instead of each holding a thread-pool worker while it waits inside BEGIN IMMEDIATE
+    (and running into the busy timeout under a burst of form posts). Handlers and dependencies
+    that touch the database are plain `def` and run in the thread pool (a test holds them to it)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app

@@ -113,3 +113,35 @@ def test_admin_forms_never_answer_500_to_junk(client: TestClient, make_user: Cal
         for junk in JUNK_VALUES:
             params = {k: junk for k in ("page", "year", "q", "since", "action", "object_id", "department")}
             assert client.get(url, params=params, headers=HTML).status_code < 500, (url, junk)
+
+
+def test_no_handler_or_dependency_does_database_work_on_the_event_loop(client: TestClient) -> None:
+    """Every route handler is a plain `def` (run in the thread pool); the only `async` dependencies
+    are the ones that read the request body (the form, the CSRF field), which touch no database."""
+    import inspect
+
+    from fastapi.routing import APIRoute
+
+    from poolcrm.web import deps
+
+    def routes(items: list) -> list:  # FastAPI ≥ 0.16x keeps included routers whole
+        out = []
+        for item in items:
+            nested = getattr(item, "original_router", None)
+            out += routes(nested.routes) if nested is not None else [item]
+        return out
+
+    allowed = {deps.form_body, deps._csrf_sent}
+    checked = 0
+    for route in routes(client.app.routes):  # type: ignore[attr-defined]
+        if not isinstance(route, APIRoute):
+            continue
+        assert not inspect.iscoroutinefunction(route.endpoint), route.path
+        stack = list(route.dependant.dependencies)
+        while stack:
+            dep = stack.pop()
+            if dep.call is not None and inspect.iscoroutinefunction(dep.call):
+                assert dep.call in allowed, (route.path, dep.call)
+            stack.extend(dep.dependencies)
+        checked += 1
+    assert checked > 100

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from poolcrm.auth import service
 from poolcrm.errors import AppError, InvalidInput
-from poolcrm.web.deps import DB, CurrentUser, Lang, get_settings, set_session_cookie
+from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang, get_settings, set_session_cookie
 from poolcrm.web.forms import form_errors, text
 from poolcrm.web.render import page
 
@@ -22,8 +22,7 @@ def password_form(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
 
 
 @router.post("/me/password", response_class=HTMLResponse)
-async def password_change(request: Request, user: CurrentUser, db: DB, lang: Lang) -> Response:
-    form = await request.form()
+def password_change(form: FormBody, request: Request, user: CurrentUser, db: DB, lang: Lang) -> Response:
     old, new = text(form, "old_password"), text(form, "new_password")
     try:
         if new != text(form, "confirm_password"):

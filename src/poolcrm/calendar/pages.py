@@ -18,7 +18,7 @@ from poolcrm.calendar.api import OverrideIn
 from poolcrm.calendar.rules import WorkdayCalendar, has_official_data, official_day_note, official_year_range
 from poolcrm.errors import AppError, InvalidInput, NotFound
 from poolcrm.policy.service import get_policy
-from poolcrm.web.deps import DB, AdminUser, Lang
+from poolcrm.web.deps import DB, AdminUser, FormBody, Lang
 from poolcrm.web.forms import form_errors, text
 from poolcrm.web.render import page
 
@@ -129,8 +129,7 @@ def calendar_page(request: Request, admin: AdminUser, db: DB, lang: Lang) -> HTM
 
 
 @router.post("/admin/calendar/overrides", response_class=HTMLResponse)
-async def add_override(request: Request, admin: AdminUser, db: DB, lang: Lang) -> Response:
-    form = await request.form()
+def add_override(form: FormBody, request: Request, admin: AdminUser, db: DB, lang: Lang) -> Response:
     values = {"day": text(form, "day"), "workday": text(form, "workday"), "note": text(form, "note")}
     year = _year(values["day"][:4], clock.today(get_policy(db).timezone).year)
     submitted = {"date": values["day"], "workday": values["workday"] == "1", "note": values["note"]}

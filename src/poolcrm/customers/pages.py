@@ -17,7 +17,7 @@ from poolcrm.customers.models import Customer
 from poolcrm.customers.schemas import ContactIn, CustomerIn, CustomerPatch
 from poolcrm.errors import AppError, InvalidInput, RuleViolation
 from poolcrm.i18n import translate
-from poolcrm.web.deps import DB, CurrentUser, Lang, get_database
+from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang, get_database
 from poolcrm.web.render import env, page
 
 router = APIRouter()
@@ -143,9 +143,8 @@ def new_customer_form(request: Request, user: CurrentUser, db: DB) -> HTMLRespon
 
 
 @router.post("/customers/check", response_class=HTMLResponse)
-async def live_check(request: Request, user: CurrentUser, db: DB, lang: Lang) -> HTMLResponse:
+def live_check(form: FormBody, request: Request, user: CurrentUser, db: DB, lang: Lang) -> HTMLResponse:
     """The live duplicate check of the form (CUS-7) with the name and address hints (CUS-2, CUS-5)."""
-    form = await request.form()
     name = str(form.get("name") or "").strip()
     phone = str(form.get("phone") or "").strip()
     mobile = str(form.get("mobile") or "").strip()
@@ -170,8 +169,7 @@ async def live_check(request: Request, user: CurrentUser, db: DB, lang: Lang) ->
 
 
 @router.post("/customers/new", response_class=HTMLResponse)
-async def new_customer_submit(request: Request, user: CurrentUser, db: DB, lang: Lang) -> Response:
-    form = await request.form()
+def new_customer_submit(form: FormBody, request: Request, user: CurrentUser, db: DB, lang: Lang) -> Response:
     values = _form_values(form)
     confirm = form.get("confirm") == "1"
     errors: dict[str, str] = {}
@@ -225,7 +223,7 @@ def import_page(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
 
 
 @router.post("/customers/import", response_class=HTMLResponse)
-async def import_start(
+def import_start(
     request: Request,
     user: CurrentUser,
     db: DB,
@@ -233,7 +231,7 @@ async def import_start(
     file: Annotated[UploadFile, File()],
     confirm_warnings: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
-    content = await file.read()
+    content = file.file.read()
     try:
         job = importer.start_job(
             get_database(request),
@@ -345,9 +343,10 @@ def _record(c: Customer) -> dict[str, Any]:
 
 
 @router.post("/customers/{customer_id}/edit", response_class=HTMLResponse)
-async def edit_submit(request: Request, customer_id: int, user: CurrentUser, db: DB, lang: Lang) -> Response:
+def edit_submit(
+    form: FormBody, request: Request, customer_id: int, user: CurrentUser, db: DB, lang: Lang
+) -> Response:
     c = service.get_editable(db, user, customer_id)
-    form = await request.form()
     values = _form_values(form)
     for key in FORM_FIELDS:
         if key not in values and getattr(c, key) not in (None, "", []):
@@ -390,10 +389,9 @@ async def edit_submit(request: Request, customer_id: int, user: CurrentUser, db:
 
 
 @router.post("/customers/{customer_id}/contacts")
-async def contact_submit(
-    request: Request, customer_id: int, user: CurrentUser, db: DB, lang: Lang
+def contact_submit(
+    form: FormBody, request: Request, customer_id: int, user: CurrentUser, db: DB, lang: Lang
 ) -> Response:
-    form = await request.form()
     try:
         data = ContactIn(
             name=str(form.get("name") or "").strip(),
@@ -416,10 +414,9 @@ async def contact_submit(
 
 
 @router.post("/customers/{customer_id}/delete-request")
-async def delete_request_submit(
-    request: Request, customer_id: int, user: CurrentUser, db: DB, lang: Lang
+def delete_request_submit(
+    form: FormBody, request: Request, customer_id: int, user: CurrentUser, db: DB, lang: Lang
 ) -> Response:
-    form = await request.form()
     reason = str(form.get("reason") or "").strip()
     if not reason:
         return RedirectResponse(
@@ -487,8 +484,9 @@ def inbox_approve(app_id: int, user: CurrentUser, db: DB, lang: Lang) -> Respons
 
 
 @router.post("/applications/{app_id}/reject")
-async def inbox_reject(request: Request, app_id: int, user: CurrentUser, db: DB, lang: Lang) -> Response:
-    form = await request.form()
+def inbox_reject(
+    form: FormBody, request: Request, app_id: int, user: CurrentUser, db: DB, lang: Lang
+) -> Response:
     try:
         applications_service.reject(db, app_id, user, str(form.get("reason") or ""))
         message = translate("已驳回", lang)
@@ -499,10 +497,9 @@ async def inbox_reject(request: Request, app_id: int, user: CurrentUser, db: DB,
 
 
 @router.post("/customers/requests/{request_id}/{decision}")
-async def request_decide(
-    request: Request, request_id: int, decision: str, user: CurrentUser, db: DB, lang: Lang
+def request_decide(
+    form: FormBody, request: Request, request_id: int, decision: str, user: CurrentUser, db: DB, lang: Lang
 ) -> Response:
-    form = await request.form()
     try:
         if decision == "approve":
             service.approve_request(db, user, request_id, lang=lang)

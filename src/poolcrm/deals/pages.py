@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
+from starlette.datastructures import FormData
 
 from poolcrm.customers.models import POOL_PRIVATE, Customer
 from poolcrm.deals import rules, service
@@ -21,7 +22,7 @@ from poolcrm.errors import AppError, InvalidInput
 from poolcrm.org.models import Department, User
 from poolcrm.org.service import visible_owner_ids
 from poolcrm.policy.service import get_policy
-from poolcrm.web.deps import DB, CurrentUser, Lang
+from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
 from poolcrm.web.render import page
 
 router = APIRouter()
@@ -224,8 +225,7 @@ def deal_new(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
 
 
 @router.post("/deals/new", response_model=None)
-async def deal_create(request: Request, user: CurrentUser, db: DB, lang: Lang) -> Response:
-    form = await request.form()
+def deal_create(form: FormBody, request: Request, user: CurrentUser, db: DB, lang: Lang) -> Response:
     details = {name: str(form.get(name) or "") for name in rules.DETAIL_FIELDS}
     values = {
         k: form.get(k)
@@ -347,8 +347,9 @@ def deal_detail(request: Request, deal_id: int, user: CurrentUser, db: DB, lang:
     return _detail(request, db, user, deal_id, lang=lang)
 
 
-async def _act(request: Request, db: DB, user: User, deal_id: int, lang: str, action: str) -> Response:
-    form = await request.form()
+def _act(
+    form: FormData, request: Request, db: DB, user: User, deal_id: int, lang: str, action: str
+) -> Response:
     try:
         if action == "progress":
             progress = service.add_progress(
@@ -409,20 +410,28 @@ async def _act(request: Request, db: DB, user: User, deal_id: int, lang: str, ac
 
 
 @router.post("/deals/{deal_id}/progress", response_model=None)
-async def deal_progress(request: Request, deal_id: int, user: CurrentUser, db: DB, lang: Lang) -> Response:
-    return await _act(request, db, user, deal_id, lang, "progress")
+def deal_progress(
+    form: FormBody, request: Request, deal_id: int, user: CurrentUser, db: DB, lang: Lang
+) -> Response:
+    return _act(form, request, db, user, deal_id, lang, "progress")
 
 
 @router.post("/deals/{deal_id}/edit", response_model=None)
-async def deal_edit(request: Request, deal_id: int, user: CurrentUser, db: DB, lang: Lang) -> Response:
-    return await _act(request, db, user, deal_id, lang, "edit")
+def deal_edit(
+    form: FormBody, request: Request, deal_id: int, user: CurrentUser, db: DB, lang: Lang
+) -> Response:
+    return _act(form, request, db, user, deal_id, lang, "edit")
 
 
 @router.post("/deals/{deal_id}/win", response_model=None)
-async def deal_win(request: Request, deal_id: int, user: CurrentUser, db: DB, lang: Lang) -> Response:
-    return await _act(request, db, user, deal_id, lang, "win")
+def deal_win(
+    form: FormBody, request: Request, deal_id: int, user: CurrentUser, db: DB, lang: Lang
+) -> Response:
+    return _act(form, request, db, user, deal_id, lang, "win")
 
 
 @router.post("/deals/{deal_id}/lose", response_model=None)
-async def deal_lose(request: Request, deal_id: int, user: CurrentUser, db: DB, lang: Lang) -> Response:
-    return await _act(request, db, user, deal_id, lang, "lose")
+def deal_lose(
+    form: FormBody, request: Request, deal_id: int, user: CurrentUser, db: DB, lang: Lang
+) -> Response:
+    return _act(form, request, db, user, deal_id, lang, "lose")

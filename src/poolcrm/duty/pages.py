@@ -14,7 +14,7 @@ from poolcrm.duty.api import ROSTER_READERS
 from poolcrm.errors import AppError, Forbidden, InvalidInput
 from poolcrm.i18n import translate
 from poolcrm.org.models import User
-from poolcrm.web.deps import DB, CurrentUser, Lang
+from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
 from poolcrm.web.render import page
 
 router = APIRouter()
@@ -49,7 +49,8 @@ def roster(request: Request, user: CurrentUser, db: DB, lang: Lang, day: date | 
 
 
 @router.post("/duty/override", response_class=HTMLResponse)
-async def override(
+def override(
+    form: FormBody,
     request: Request,
     user: CurrentUser,
     db: DB,
@@ -57,7 +58,6 @@ async def override(
     day: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
-    form = await request.form()
     try:
         try:
             on = date.fromisoformat(day)

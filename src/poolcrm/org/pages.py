@@ -18,7 +18,7 @@ from poolcrm.org import rules, service
 from poolcrm.org.models import Department, User
 from poolcrm.org.schemas import DepartmentIn, DepartmentPatch, UserIn, UserPatch
 from poolcrm.policy.service import get_policy
-from poolcrm.web.deps import DB, AdminUser, Lang
+from poolcrm.web.deps import DB, AdminUser, FormBody, Lang
 from poolcrm.web.forms import clean, form_errors, optional_int, text
 from poolcrm.web.render import page
 
@@ -134,8 +134,7 @@ def new_user_form(request: Request, admin: AdminUser, db: DB) -> HTMLResponse:
 
 
 @router.post("/admin/users/new", response_class=HTMLResponse)
-async def new_user_submit(request: Request, admin: AdminUser, db: DB, lang: Lang) -> Response:
-    form = await request.form()
+def new_user_submit(form: FormBody, request: Request, admin: AdminUser, db: DB, lang: Lang) -> Response:
     values = _user_values(form, _roles(form))
     values["username"] = text(form, "username")
     submitted = {**values, "password": text(form, "password")}
@@ -158,9 +157,10 @@ def edit_user_form(request: Request, user_id: int, admin: AdminUser, db: DB) -> 
 
 
 @router.post("/admin/users/{user_id:int}", response_class=HTMLResponse)
-async def edit_user_submit(request: Request, user_id: int, admin: AdminUser, db: DB, lang: Lang) -> Response:
+def edit_user_submit(
+    form: FormBody, request: Request, user_id: int, admin: AdminUser, db: DB, lang: Lang
+) -> Response:
     target = service.get_user(db, user_id)
-    form = await request.form()
     values = _user_values(form, _roles(form))
     changes = dict(values)
     if text(form, "password"):
@@ -177,10 +177,11 @@ async def edit_user_submit(request: Request, user_id: int, admin: AdminUser, db:
 
 
 @router.post("/admin/users/{user_id:int}/active", response_class=HTMLResponse)
-async def set_user_active(request: Request, user_id: int, admin: AdminUser, db: DB, lang: Lang) -> Response:
+def set_user_active(
+    form: FormBody, request: Request, user_id: int, admin: AdminUser, db: DB, lang: Lang
+) -> Response:
     """ORG-7: disable (a departure) or re-enable an account — never delete it."""
     target = service.get_user(db, user_id)
-    form = await request.form()
     active = text(form, "active") == "1"
     try:
         service.update_user(db, admin.id, user_id, UserPatch(active=active))
@@ -249,8 +250,10 @@ def departments_page(request: Request, admin: AdminUser, db: DB) -> HTMLResponse
 
 
 @router.post("/admin/departments", response_class=HTMLResponse)
-async def create_department_submit(request: Request, admin: AdminUser, db: DB, lang: Lang) -> Response:
-    values = _department_values(await request.form())
+def create_department_submit(
+    form: FormBody, request: Request, admin: AdminUser, db: DB, lang: Lang
+) -> Response:
+    values = _department_values(form)
     try:
         service.create_department(db, admin.id, DepartmentIn(**values))
     except (AppError, ValidationError) as exc:
@@ -262,11 +265,10 @@ async def create_department_submit(request: Request, admin: AdminUser, db: DB, l
 
 
 @router.post("/admin/departments/{dept_id:int}", response_class=HTMLResponse)
-async def edit_department_submit(
-    request: Request, dept_id: int, admin: AdminUser, db: DB, lang: Lang
+def edit_department_submit(
+    form: FormBody, request: Request, dept_id: int, admin: AdminUser, db: DB, lang: Lang
 ) -> Response:
     editing = service.get_department(db, dept_id)
-    form = await request.form()
     values = {**_department_values(form), "active": text(form, "active") != "0"}
     try:
         service.update_department(db, admin.id, dept_id, DepartmentPatch(**values))

@@ -19,7 +19,7 @@ from poolcrm.i18n import translate
 from poolcrm.org.service import list_departments
 from poolcrm.policy import service
 from poolcrm.policy.rules import Policy, parameter_catalogue
-from poolcrm.web.deps import DB, AdminUser, Lang
+from poolcrm.web.deps import DB, AdminUser, FormBody, Lang
 from poolcrm.web.forms import text
 from poolcrm.web.render import page
 
@@ -226,8 +226,7 @@ def _submitted(form: FormData, params: list[Param]) -> tuple[dict[str, Any], dic
 
 
 @router.post("/admin/policy", response_class=HTMLResponse)
-async def policy_save(request: Request, admin: AdminUser, db: DB, lang: Lang) -> Response:
-    form = await request.form()
+def policy_save(form: FormBody, request: Request, admin: AdminUser, db: DB, lang: Lang) -> Response:
     anchor = text(form, "section")
     current = service.get_policy(db)
     section = next((s for s in _sections(current, {}, {}) if s.anchor == anchor), None)

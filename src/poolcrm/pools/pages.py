@@ -15,7 +15,7 @@ from poolcrm.org.models import User
 from poolcrm.org.service import subordinate_ids
 from poolcrm.pools import service
 from poolcrm.pools.usage import pool_usage
-from poolcrm.web.deps import DB, CurrentUser, Lang
+from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
 from poolcrm.web.render import page
 
 router = APIRouter()
@@ -197,8 +197,7 @@ def allocation(
 
 
 @router.post("/allocation/plans")
-async def create_plan(request: Request, user: CurrentUser, db: DB, lang: Lang) -> Response:
-    form = await request.form()
+def create_plan(form: FormBody, request: Request, user: CurrentUser, db: DB, lang: Lang) -> Response:
     try:
         if form.get("rule") == "round_robin":
             service.create_plan(db, user, round_robin=True)
@@ -241,12 +240,11 @@ def plan_action(
 
 
 @router.post("/pools/forecast", response_class=HTMLResponse)
-async def forecast(request: Request, user: CurrentUser, db: DB, lang: Lang) -> HTMLResponse:
+def forecast(form: FormBody, request: Request, user: CurrentUser, db: DB, lang: Lang) -> HTMLResponse:
     """POOL-18 fragment for the admin policy page: `hx-post="/pools/forecast" hx-include="closest
     form" hx-target="#forecast"` — the form's inputs named after the policy parameters."""
     if not user.has_role("admin", "gm"):
         raise Forbidden()
-    form = await request.form()
     changes = _form_changes(dict(form.items()))
     try:
         result = service.forecast(db, changes)

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from poolcrm.auth.service import TOKEN_MAX_AGE, user_from_token
 from poolcrm.config import Settings
@@ -76,20 +77,34 @@ def csrf_token_for(secret: str, session_token: str) -> str:
     return hmac.new(secret.encode(), session_token.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-async def _csrf_ok(request: Request, secret: str, session_token: str) -> bool:
-    expected = csrf_token_for(secret, session_token)
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def form_body(request: Request) -> FormData:
+    """The request's form, read on the event loop (reading a body is async); Starlette keeps the
+    parse on the request, so the CSRF check and the handler share it. Page handlers take it as a
+    dependency and stay plain `def`: their database work then runs in the thread pool, never on
+    the event loop."""
+    if request.headers.get("content-type", "").startswith(_FORM_TYPES):
+        return await request.form()
+    return FormData()
+
+
+FormBody = Annotated[FormData, Depends(form_body)]
+
+
+async def _csrf_sent(request: Request) -> str | None:
+    """AUTH-3: the CSRF token a writing request carries (header, or the form field)."""
     sent = request.headers.get(CSRF_HEADER)
-    if sent is None and request.headers.get("content-type", "").startswith(
-        ("application/x-www-form-urlencoded", "multipart/form-data")
-    ):
-        form = await request.form()
-        value = form.get(CSRF_FIELD)
+    if sent is None and request.method not in SAFE_METHODS:
+        value = (await form_body(request)).get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
-    return sent is not None and hmac.compare_digest(sent, expected)
+    return sent
 
 
-async def current_user(request: Request, db: DB) -> User:
-    """Bearer token (scripts) or the signed session cookie (pages, CSRF-checked on writes)."""
+def current_user(request: Request, db: DB, csrf_sent: Annotated[str | None, Depends(_csrf_sent)]) -> User:
+    """Bearer token (scripts) or the signed session cookie (pages, CSRF-checked on writes).
+    A plain `def`: the token's user is read in the thread pool, not on the event loop."""
     settings = get_settings(request)
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
@@ -98,7 +113,9 @@ async def current_user(request: Request, db: DB) -> User:
     if not cookie:
         raise NotAuthenticated()
     user = user_from_token(db, settings.secret_key, cookie)
-    if request.method not in SAFE_METHODS and not await _csrf_ok(request, settings.secret_key, cookie):
+    if request.method not in SAFE_METHODS and not (
+        csrf_sent is not None and hmac.compare_digest(csrf_sent, csrf_token_for(settings.secret_key, cookie))
+    ):
         raise AppError("CSRF 校验失败，请刷新页面后重试", code="csrf_failed", status=403, rule="AUTH-3")
     request.state.user = user
     return user
@@ -110,7 +127,7 @@ CurrentUser = Annotated[User, Depends(current_user)]
 def require_roles(*roles: str):  # type: ignore[no-untyped-def]
     """ORG-5: only users holding one of `roles` may act (others get 403)."""
 
-    async def _check(user: CurrentUser) -> User:
+    def _check(user: CurrentUser) -> User:
         if not user.has_role(*roles):
             raise Forbidden()
         return user
