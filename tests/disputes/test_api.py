@@ -11,6 +11,7 @@ from poolcrm.audit.models import AuditEntry
 from poolcrm.customers.models import Customer
 from poolcrm.deals.models import Deal
 from poolcrm.disputes import service
+from poolcrm.disputes.models import Dispute
 from poolcrm.violations.models import Violation
 from tests.disputes.conftest import add_customer, at
 
@@ -160,6 +161,78 @@ def test_dsp2_same_company_in_two_private_pools_earlier_protection_wins(client, 
         assert merged.pool == "merged" and merged.merged_into_id == early.id
         v = s.scalar(select(Violation).where(Violation.user_id == crm["rep2"]))
         assert v.kind == "forced_duplicate" and v.rule == "CUS-10"
+
+
+def test_dsp2a_daily_pairs_are_exactly_the_rule_over_every_pair(client, h, crm, database):
+    """The step's SQL joins only narrow the search: the pairs it finds are the pairs the rule
+    `same_company_in_two_pools` accepts among yesterday's arrivals × all private records."""
+    from itertools import product
+
+    from poolcrm.disputes import rules
+    from poolcrm.disputes.service import _pool_record
+
+    yesterday, old = at(date(2026, 11, 24)), at(date(2026, 10, 1))
+    with database.transaction() as s:
+        made = [
+            # arrivals of yesterday
+            add_customer(s, "杭州甲科技有限公司", pool="private", owner_id=crm["rep1"], since=yesterday),
+            add_customer(
+                s,
+                "杭州乙科技有限公司",
+                pool="private",
+                owner_id=crm["rep2"],
+                since=yesterday,
+                phone="+8657188880001",
+                mobile="+8613900000001",
+            ),  # fmt: skip
+            add_customer(
+                s, "杭州丙科技有限公司", pool="private", owner_id=crm["rep3"], since=yesterday, phone=""
+            ),
+            # older records: same name other rep / same owner / public / phone as mobile / mobile as phone
+            add_customer(s, "杭州甲科技有限公司", pool="private", owner_id=crm["rep4"], since=old),
+            add_customer(s, "杭州甲科技有限公司", pool="private", owner_id=crm["rep1"], since=old),
+            add_customer(s, "杭州甲科技", pool="public", since=old),
+            add_customer(
+                s,
+                "宁波丁贸易有限公司",
+                pool="private",
+                owner_id=crm["rep3"],
+                since=old,
+                phone="+8613900000001",
+            ),  # fmt: skip
+            add_customer(
+                s,
+                "宁波戊贸易有限公司",
+                pool="private",
+                owner_id=crm["rep1"],
+                since=old,
+                phone="+8657100000009",
+                mobile="+8657188880001",
+            ),  # fmt: skip
+            add_customer(s, "宁波己贸易有限公司", pool="private", owner_id=crm["rep1"], since=old, phone=""),
+        ]
+        made[2].phone = made[8].phone = ""  # no phone on either: that is no match
+        s.flush()
+        records = [_pool_record(c.id, c.name_key, c.phone, c.mobile, c.owner_id) for c in made]
+        expected = sorted(
+            (a.id, b.id)
+            for a, b in product(
+                records[:3], [r for r, c in zip(records, made, strict=True) if c.pool == "private"]
+            )
+            if rules.same_company_in_two_pools(a, b)
+        )
+        # 甲 with rep4's 甲 (not rep1's own), 乙's phone as 戊's mobile, 乙's mobile as 丁's phone;
+        # empty phones and the public record match nothing
+        assert [(made.index(s.get(Customer, a)), made.index(s.get(Customer, b))) for a, b in expected] == [
+            (0, 3),
+            (1, 6),
+            (1, 7),
+        ]
+        opened = service.two_pools_step(s, date(2026, 11, 25))["disputes_opened"]
+        found = sorted(
+            tuple(sorted((d.customer_id, d.other_customer_id))) for d in (s.get(Dispute, i) for i in opened)
+        )
+    assert found == sorted({tuple(sorted(p)) for p in expected})
 
 
 def test_dsp2_reported_by_cs_and_decided_for_the_later_rep(client, h, crm, database):

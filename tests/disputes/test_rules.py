@@ -42,3 +42,18 @@ def test_dsp_decision_needs_a_claimant_and_a_reason():
     assert rules.decision_problem(3, [1, 2], "x") == {"winner_user_id": "必须是争议双方之一"}
     assert rules.decision_problem(1, [1, 2], " ") == {"reason": "请填写裁定理由"}
     assert rules.decision_problem(1, [1, 2], "依据跟进记录") == {}
+
+
+def test_dsp2a_same_company_in_two_pools_by_normal_form_or_phone_of_different_reps():
+    a = rules.PoolRecord(1, "友好创达科技", ("+861062345678",), owner_id=10)
+    same_name = rules.PoolRecord(2, "友好创达科技", (), owner_id=11)
+    same_phone = rules.PoolRecord(3, "别的名字", ("+8613800000000", "+861062345678"), owner_id=12)
+    assert rules.same_company_in_two_pools(a, same_name)
+    assert rules.same_company_in_two_pools(a, same_phone)
+    assert not rules.same_company_in_two_pools(a, rules.PoolRecord(4, "友好创达科技", (), owner_id=10))
+    assert not rules.same_company_in_two_pools(a, a)
+    assert not rules.same_company_in_two_pools(a, rules.PoolRecord(5, "别家", ("+8613900000000",), 11))
+    assert not rules.same_company_in_two_pools(a, rules.PoolRecord(6, "友好创达科技", (), None))
+    assert not rules.same_company_in_two_pools(
+        rules.PoolRecord(7, None, (), 1), rules.PoolRecord(8, None, (), 2)
+    )

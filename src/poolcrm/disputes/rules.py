@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 
 class Workdays(Protocol):
@@ -62,6 +62,24 @@ def win_attribution(
         "原负责人最后有效跟进 {last}，距签单日 {idle} 个工作日（不少于 {limit} 个），建议归签单人",
         params,
     )
+
+
+class PoolRecord(NamedTuple):
+    """What DSP-2 compares of a private customer record: its CUS-7 keys and its owner."""
+
+    id: int
+    name_key: str | None
+    phones: tuple[str, ...]  # phone and mobile, as stored (E.164)
+    owner_id: int | None
+
+
+def same_company_in_two_pools(a: PoolRecord, b: PoolRecord) -> bool:
+    """DSP-2 (criterion, DSP-2a): two records are the same company in two private pools when they
+    are different records owned by different reps and share CUS-7's exact keys — the same
+    normalised name, or a phone number."""
+    if a.id == b.id or a.owner_id is None or b.owner_id is None or a.owner_id == b.owner_id:
+        return False
+    return bool(a.name_key and a.name_key == b.name_key) or any(p in b.phones for p in a.phones)
 
 
 def earlier_protection(claims: Sequence[tuple[int, datetime | None]]) -> Recommendation:

@@ -14,6 +14,7 @@ from poolcrm import clock
 from poolcrm.audit.service import record
 from poolcrm.calendar.service import get_calendar
 from poolcrm.customers.models import POOL_PRIVATE, TOMBSTONE_POOLS, Customer
+from poolcrm.db import UTCDateTime, ids_select
 from poolcrm.deals.models import Deal
 from poolcrm.disputes import rules
 from poolcrm.disputes.models import KIND_TWO_POOLS, KIND_WIN, STATUS_DECIDED, STATUS_OPEN, Dispute
@@ -282,6 +283,13 @@ def open_dispute(session: Session, actor: User, data: DisputeIn) -> Dispute:
     return _create(session, dispute, actor.id)
 
 
+def _pool_record(
+    cid: int, name_key: str | None, phone: str | None, mobile: str | None, owner_id: int | None
+) -> rules.PoolRecord:
+    phones = (phone, mobile) if phone and mobile else (phone,) if phone else (mobile,) if mobile else ()
+    return rules.PoolRecord(cid, name_key, phones, owner_id)
+
+
 def two_pools_step(session: Session, run_date: date) -> dict[str, list[Any]]:
     """DSP-2, DSP-2a (ours) daily: every customer that entered a private pool the day before is
     checked (CUS-7, same normalised name or same phone) against other reps' private pools; each
@@ -289,52 +297,48 @@ def two_pools_step(session: Session, run_date: date) -> dict[str, list[Any]]:
     tz = _tz(session)
     since = clock.start_of_local_day(date.fromordinal(run_date.toordinal() - 1), tz)
     until = clock.start_of_local_day(run_date, tz)
-    moved = session.execute(
-        select(Customer.id, Customer.name_key, Customer.phone, Customer.mobile, Customer.owner_id)
-        .where(
-            Customer.pool == POOL_PRIVATE,
-            Customer.pool_entered_at >= since,
-            Customer.pool_entered_at < until,
-        )
-        .order_by(Customer.id)
-    ).all()
-    # The same company (CUS-7: same normal form or same phone) looked up by IN lists over the
-    # indexed keys — a handful of queries for the day's moves, whatever the size of the pools.
-    by_key: dict[str, set[int]] = {}
-    by_phone: dict[str, set[int]] = {}
-    owner_of: dict[int, int] = {}
-    keys = sorted({m.name_key for m in moved if m.name_key})
-    phones = sorted({p for m in moved for p in (m.phone, m.mobile) if p})
+    # The same company (CUS-7's exact keys: normal form or a phone) found by joins on the indexed
+    # keys, driven by the day's moves — whatever the size of the pools. SQL narrows to other
+    # records of other reps; the rule decides on each candidate pair.
     sqlite = session.get_bind().dialect.name == "sqlite"
-    for column, values, index in (
-        ("name_key", keys, by_key),
-        ("phone", phones, by_phone),
-        ("mobile", phones, by_phone),
-    ):
-        # Only the key in SQL, so the key's index is probed (SQLite is told so: its statistics
-        # call a mostly-empty column unselective); pool and owner are filtered here. PostgreSQL
-        # takes all the keys as one array parameter, SQLite IN lists of 5,000.
-        if sqlite:
-            stmt = text(
-                f"SELECT id, {column}, owner_id, pool FROM customers INDEXED BY ix_customers_{column} "
-                f"WHERE {column} IN :values"
-            ).bindparams(bindparam("values", expanding=True))
-            step = 5000
-        else:
-            stmt = text(f"SELECT id, {column}, owner_id, pool FROM customers WHERE {column} = ANY(:values)")
-            step = max(len(values), 1)
-        for i in range(0, len(values), step):
-            for cid, value, owner_id, pool in session.execute(stmt, {"values": values[i : i + step]}):
-                if pool == POOL_PRIVATE and owner_id is not None:
-                    index.setdefault(value, set()).add(cid)
-                    owner_of[cid] = owner_id
-    pairs = []
-    for m in moved:
-        others = set(by_key.get(m.name_key, ()))
-        for phone in (m.phone, m.mobile):
-            if phone:
-                others |= by_phone.get(phone, set())
-        pairs += [(m.id, o) for o in sorted(others) if o != m.id and owner_of[o] != m.owner_id]
+
+    def hint(column: str) -> str:  # SQLite's statistics call a mostly-empty column unselective
+        return f" INDEXED BY ix_customers_{column}" if sqlite else ""
+
+    joins = [
+        f"SELECT m.id AS new_id, o.id AS old_id FROM moved AS m JOIN customers AS o{hint(other)} "
+        f"ON o.{other} = m.{mine} WHERE m.{mine} <> '' AND o.pool = '{POOL_PRIVATE}' AND o.id <> m.id "
+        "AND o.owner_id <> m.owner_id"
+        for other, mine in (
+            ("name_key", "name_key"),
+            ("phone", "phone"),
+            ("phone", "mobile"),
+            ("mobile", "phone"),
+            ("mobile", "mobile"),
+        )
+    ]
+    candidates = session.execute(
+        text(
+            "WITH moved AS (SELECT id, name_key, phone, mobile, owner_id FROM customers "
+            f"WHERE pool = '{POOL_PRIVATE}' AND owner_id IS NOT NULL AND pool_entered_at >= :since "
+            "AND pool_entered_at < :until) " + " UNION ".join(joins) + " ORDER BY new_id, old_id"
+        ).bindparams(bindparam("since", type_=UTCDateTime()), bindparam("until", type_=UTCDateTime())),
+        {"since": since, "until": until},
+    ).all()
+    involved = sorted({cid for pair in candidates for cid in pair})
+    records = {
+        cid: _pool_record(cid, name_key, phone, mobile, owner_id)
+        for cid, name_key, phone, mobile, owner_id in session.execute(
+            select(Customer.id, Customer.name_key, Customer.phone, Customer.mobile, Customer.owner_id).where(
+                Customer.id.in_(ids_select(session, involved))
+            )
+        )
+    }
+    pairs = [
+        (new_id, old_id)
+        for new_id, old_id in candidates
+        if rules.same_company_in_two_pools(records[new_id], records[old_id])
+    ]
     opened: list[int] = []
     seen: set[frozenset[int]] = set()
     for new_id, old_id in pairs:
