@@ -174,6 +174,21 @@ def test_in1_explanation_in_english(client, h, crm, customer):
         "/api/v1/inbound", json={"company": "北京友好创达科技有限公司"}, headers=h("cs", "en")
     ).json()
     assert out["explanation"].startswith("IN-1: ") and "private pool" in out["explanation"]
+    # the owner's notification names the kind of contact in the reader's language too
+    note = client.get("/api/v1/notifications", headers=h("rep2", "en")).json()["items"][0]["message"]
+    assert note.startswith("Your customer 北京友好创达科技有限公司: Inbound") and "来电" not in note
+    zh = client.get("/api/v1/notifications", headers=h("rep2")).json()["items"][0]["message"]
+    assert "来电" in zh
+
+
+def test_i18n_catalogue_terms_in_params_are_translated_with_the_message():
+    from poolcrm.i18n import TERMS, translate
+
+    params = {"what": "虚假跟进", "name": "虚假跟进", TERMS: ["what"]}
+    assert translate("{name} 第 {n} 次违规已记录：{what}", "zh", n=1, **params).endswith("：虚假跟进")
+    english = translate("{name} 第 {n} 次违规已记录：{what}", "en", n=1, **params)
+    assert english.startswith("Violation #1 of 虚假跟进 recorded: ")  # a name stays as written
+    assert not english.endswith("虚假跟进")
 
 
 def test_in1b_call_for_a_departed_owners_customer_goes_to_the_supervisor(client, h, crm, customer, database):

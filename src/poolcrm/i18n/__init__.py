@@ -28,8 +28,18 @@ def catalogue(lang: str) -> dict[str, str]:
     return entries
 
 
+TERMS = "_terms"
+"""A params key naming the params whose values are catalogue strings themselves (a call type, a
+pool, a kind of violation): they are translated with the message. Plain JSON, so it is kept with
+stored params (notifications)."""
+
+
 def translate(text: str, lang: str = DEFAULT_LANG, **params: Any) -> str:
+    terms = params.pop(TERMS, None)
     translated = catalogue(lang).get(text, text) if lang != DEFAULT_LANG else text
+    if terms and lang != DEFAULT_LANG:
+        entries = catalogue(lang)
+        params = {k: entries.get(v, v) if k in terms and isinstance(v, str) else v for k, v in params.items()}
     if params:
         try:
             return translated.format(**params)

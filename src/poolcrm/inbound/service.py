@@ -18,7 +18,7 @@ from poolcrm.customers import service as customers_service
 from poolcrm.customers.models import POOL_PRIVATE, TOMBSTONE_POOLS, Customer
 from poolcrm.duty import service as duty
 from poolcrm.errors import Forbidden, InvalidInput, NotFound
-from poolcrm.i18n import translate
+from poolcrm.i18n import TERMS, translate
 from poolcrm.inbound import rules
 from poolcrm.inbound.models import OUTCOME_DUTY, OUTCOME_NEW, OUTCOME_OWNER, InboundItem
 from poolcrm.inbound.schemas import InboundIn
@@ -137,6 +137,7 @@ def record_inbound(session: Session, actor: User, data: InboundIn, *, lang: str 
             rule="IN-1",
             customer=customer.name,
             what=KIND_NAMES[data.kind],
+            _terms=["what"],
             need=data.need or "-",
         )
     elif route.outcome == OUTCOME_DUTY:
@@ -170,6 +171,7 @@ def record_inbound(session: Session, actor: User, data: InboundIn, *, lang: str 
             rule="IN-2",
             customer=customer.name,
             what=KIND_NAMES[data.kind],
+            _terms=["what"],
             need=data.need or "-",
         )
     else:
@@ -187,6 +189,7 @@ def record_inbound(session: Session, actor: User, data: InboundIn, *, lang: str 
             rule="IN-2",
             company=company,
             what=KIND_NAMES[data.kind],
+            _terms=["what"],
             need=data.need or "-",
         )
     item = InboundItem(
@@ -229,8 +232,7 @@ def record_inbound(session: Session, actor: User, data: InboundIn, *, lang: str 
 
 def item_out(session: Session, item: InboundItem, lang: str = "zh") -> dict[str, Any]:
     customer = session.get(Customer, item.customer_id) if item.customer_id else None
-    params = {k: translate(v, lang) if k == "pool" else v for k, v in (item.params or {}).items()}
-    text = translate(item.explanation, lang, **params)
+    text = translate(item.explanation, lang, **{TERMS: ["kind", "pool"], **(item.params or {})})
     return {
         "id": item.id,
         "kind": item.kind,

@@ -19,6 +19,7 @@ from poolcrm.deals.models import Deal
 from poolcrm.deals.rules import OPEN_CATEGORIES
 from poolcrm.errors import Forbidden, InvalidInput, NotFound, RuleViolation
 from poolcrm.followups.models import FollowUp
+from poolcrm.i18n import TERMS
 from poolcrm.notify.service import notify
 from poolcrm.org.models import User, UserRole
 from poolcrm.org.service import is_supervisor_of, visible_owner_ids
@@ -108,7 +109,7 @@ def record_violation(
         rule=rule,
         reason=evidence.strip(),
     )
-    params = {"name": target.display_name, "what": KIND_NAMES.get(kind, kind), "n": count}
+    params = {"name": target.display_name, "what": KIND_NAMES.get(kind, kind), "n": count, TERMS: ["what"]}
     link = f"/violations?user_id={user_id}"
     messages = {
         rules.LEVEL_NONE: "{name} 第 {n} 次违规已记录：{what}",
