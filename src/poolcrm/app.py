@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
-import pkgutil
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from poolcrm.config import Settings
 from poolcrm.db import Database, import_all_models
+from poolcrm.domains import domain_modules
 from poolcrm.errors import AppError
 from poolcrm.i18n import translate
 from poolcrm.web.deps import SAFE_METHODS, get_lang
@@ -26,22 +25,6 @@ from poolcrm.web.forms import PYDANTIC_MESSAGES, field_name
 log = logging.getLogger("poolcrm")
 API_PREFIX = "/api/v1"
 STATIC_DIR = Path(__file__).parent / "web" / "static"
-
-
-def _domain_modules(kind: str) -> list[Any]:
-    import poolcrm
-
-    found = []
-    for mod in sorted(pkgutil.iter_modules(poolcrm.__path__), key=lambda m: m.name):
-        if not mod.ispkg:
-            continue
-        name = f"poolcrm.{mod.name}.{kind}"
-        try:
-            found.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-    return found
 
 
 def _validation_response(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -150,11 +133,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         }
         return JSONResponse(body, status_code=500)
 
-    for module in _domain_modules("api"):
+    for module in domain_modules("api"):
         router = getattr(module, "router", None)
         if router is not None:
             app.include_router(router, prefix=API_PREFIX)
-    for module in _domain_modules("pages"):
+    for module in domain_modules("pages"):
         router = getattr(module, "router", None)
         if router is not None:
             app.include_router(router, include_in_schema=False)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
 import json
-import pkgutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -147,15 +145,9 @@ class Database:
 
 def import_all_models() -> None:
     """Import every domain's models module so that Base.metadata knows every table."""
-    import poolcrm
+    from poolcrm.domains import domain_modules
 
-    for mod in pkgutil.iter_modules(poolcrm.__path__):
-        if mod.ispkg:
-            try:
-                importlib.import_module(f"poolcrm.{mod.name}.models")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"poolcrm.{mod.name}.models":
-                    raise
+    domain_modules("models")
 
 
 def create_schema(engine: Engine) -> None:

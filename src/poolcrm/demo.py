@@ -3,8 +3,6 @@ part through `<domain>/demo.py` exposing `ORDER: int` and `populate(session, ctx
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -15,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.db import Database
+from poolcrm.domains import domain_modules
 from poolcrm.org.models import User
 from poolcrm.org.schemas import DepartmentIn, UserIn
 from poolcrm.org.service import create_department, create_user
@@ -92,18 +91,7 @@ def populate_org(session: Session, ctx: DemoContext, admin_id: int | None) -> No
 
 
 def _domain_demos() -> list[Any]:
-    import poolcrm
-
-    mods = []
-    for mod in pkgutil.iter_modules(poolcrm.__path__):
-        if mod.ispkg:
-            name = f"poolcrm.{mod.name}.demo"
-            try:
-                mods.append(importlib.import_module(name))
-            except ModuleNotFoundError as exc:
-                if exc.name != name:
-                    raise
-    return sorted(mods, key=lambda m: getattr(m, "ORDER", 100))
+    return sorted(domain_modules("demo"), key=lambda m: getattr(m, "ORDER", 100))
 
 
 def run_demo(db: Database, *, customers: int = 0, seed: int = 2026, progress: Any = None) -> DemoContext:

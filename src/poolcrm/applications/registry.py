@@ -48,16 +48,6 @@ def kinds() -> list[str]:
 
 
 def _load() -> None:
-    import importlib
-    import pkgutil
+    from poolcrm.domains import domain_modules
 
-    import poolcrm
-
-    for mod in pkgutil.iter_modules(poolcrm.__path__):
-        if mod.ispkg:
-            name = f"poolcrm.{mod.name}.application_kinds"
-            try:
-                importlib.import_module(name)
-            except ModuleNotFoundError as exc:
-                if exc.name != name:
-                    raise
+    domain_modules("application_kinds")

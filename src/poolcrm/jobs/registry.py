@@ -41,16 +41,6 @@ def steps() -> list[Step]:
 
 
 def _load_domain_steps() -> None:
-    import importlib
-    import pkgutil
+    from poolcrm.domains import domain_modules
 
-    import poolcrm
-
-    for mod in pkgutil.iter_modules(poolcrm.__path__):
-        if mod.ispkg:
-            name = f"poolcrm.{mod.name}.jobs"
-            try:
-                importlib.import_module(name)
-            except ModuleNotFoundError as exc:
-                if exc.name != name:
-                    raise
+    domain_modules("jobs")

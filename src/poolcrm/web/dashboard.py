@@ -24,9 +24,9 @@ def widget(order: int = 100) -> Callable[[WidgetFn], WidgetFn]:
 
 
 def render_widgets(session: Session, user: User, lang: str) -> list[tuple[str, dict[str, Any]]]:
-    from poolcrm.app import _domain_modules
+    from poolcrm.domains import domain_modules
 
-    _domain_modules("widgets")
+    domain_modules("widgets")
     out = []
     for _, fn in sorted(_widgets, key=lambda pair: pair[0]):
         result = fn(session, user, lang)
