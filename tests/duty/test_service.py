@@ -125,6 +125,21 @@ def test_in3_roster_is_computed_once_per_week_by_the_daily_job(database, crm):
     assert first == {"duty_roster": ["2026-11-23"]} and again == {"duty_roster": []}
 
 
+def test_in3a_reading_the_roster_fixes_nothing_the_first_inbound_item_does(client, h, database, crm):
+    from sqlalchemy import func, select
+
+    from poolcrm.duty.models import DutyWeek
+
+    _last_week(database, crm, top_n=2)
+    read = client.get("/api/v1/duty/today", headers=h("cs")).json()
+    with database.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(DutyWeek)) == 0  # a GET wrote nothing
+    client.post("/api/v1/inbound", json={"company": "一家新公司有限公司"}, headers=h("cs"))
+    with database.transaction() as s:
+        week = s.scalar(select(DutyWeek))
+        assert week is not None and week.order[: len(read["on_duty"])] == [r["id"] for r in read["on_duty"]]
+
+
 def test_in3_roster_readable_by_staff_not_by_others(client, h, crm):
     assert client.get("/api/v1/duty/today", headers=h("hr")).status_code == 403
     assert client.get("/api/v1/duty/today", headers=h("rep1")).status_code == 200

@@ -110,9 +110,10 @@ def _groups(session: Session, reps: Sequence[User], passed: set[int], count: int
     return groups
 
 
-def roster_week(session: Session, day: date, *, compute: bool = True) -> DutyWeek | None:
+def roster_week(session: Session, day: date, *, compute: bool = True, store: bool = True) -> DutyWeek | None:
     """IN-3: the stored roster of the week containing `day`, computed (and stored, audited) on
-    first use from the week before's figures."""
+    first use from the week before's figures. IN-3a: a read (`store=False`) before the week's
+    first daily run or inbound call sees the same computation without fixing it."""
     start = rules.week_start(day)
     week = session.scalar(select(DutyWeek).where(DutyWeek.week_start == start))
     if week is not None or not compute:
@@ -148,6 +149,8 @@ def roster_week(session: Session, day: date, *, compute: bool = True) -> DutyWee
         else None,
         computed_at=clock.now(),
     )
+    if not store:
+        return week
     try:
         with session.begin_nested():  # two first uses of a week at once: one roster is stored
             session.add(week)
@@ -195,14 +198,14 @@ class OnDuty:
     override: DutyOverride | None
 
 
-def on_duty(session: Session, day: date) -> OnDuty:
+def on_duty(session: Session, day: date, *, store: bool = True) -> OnDuty:
     """IN-3: who takes inbound items on `day`, in dealing order — the admin's override of the day,
     else the week's roster by strategy without reps excluded by VIO-2 (and without reps who left);
     when that leaves nobody, every active sales rep in turn (the fallback)."""
     override = session.scalar(
         select(DutyOverride).where(DutyOverride.day == day, DutyOverride.active.is_(True))
     )
-    week = roster_week(session, day)
+    week = roster_week(session, day, store=store)
     assert week is not None
     excluded = frozenset(excluded_ids(session, week.week_start))
     active = {u.id for u in sales_reps(session)}
@@ -288,9 +291,11 @@ def pick_duty_rep(session: Session, day: date) -> Pick:
     return Pick(users[chosen], skipped, duty.source)
 
 
-def eligibility_out(session: Session, day: date, lang: str = "zh") -> list[dict[str, Any]]:
+def eligibility_out(
+    session: Session, day: date, lang: str = "zh", *, store: bool = True
+) -> list[dict[str, Any]]:
     """IN-3 page/API: every rep of the week's roster with eligible yes/no and the reason."""
-    week = roster_week(session, day)
+    week = roster_week(session, day, store=store)
     assert week is not None
     excluded = excluded_ids(session, week.week_start)
     users = {
@@ -321,9 +326,10 @@ def eligibility_out(session: Session, day: date, lang: str = "zh") -> list[dict[
 
 
 def today_out(session: Session, day: date | None = None, lang: str = "zh") -> dict[str, Any]:
-    """GET /duty/today: the day, who is on duty (in dealing order) and everyone's eligibility."""
+    """GET /duty/today: the day, who is on duty (in dealing order) and everyone's eligibility —
+    a read: a roster not fixed yet is shown as computed, not stored (IN-3a)."""
     day = day or today(session)
-    duty = on_duty(session, day)
+    duty = on_duty(session, day, store=False)
     week = duty.week
     assert week is not None
     users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(duty.user_ids)))}
@@ -338,7 +344,7 @@ def today_out(session: Session, day: date | None = None, lang: str = "zh") -> di
             {"id": uid, "display_name": users[uid].display_name, "assigned_this_week": counts.get(uid, 0)}
             for uid in duty.user_ids
         ],
-        "eligible": eligibility_out(session, day, lang),
+        "eligible": eligibility_out(session, day, lang, store=False),
         "override": None
         if duty.override is None
         else {"user_ids": duty.override.user_ids, "reason": duty.override.reason},

@@ -20,7 +20,7 @@ def on_duty_today(session: Session, user: User, lang: str) -> tuple[str, dict[st
     from poolcrm.duty import service
     from poolcrm.violations.models import SPOT_PENDING, SpotCheck
 
-    duty = service.on_duty(session, service.today(session))
+    duty = service.on_duty(session, service.today(session), store=False)  # a read (IN-3a)
     names = {u.id: u.display_name for u in session.scalars(select(User).where(User.id.in_(duty.user_ids)))}
     spot = disputes = None
     if user.has_role("cs", "admin"):
