@@ -176,7 +176,7 @@ def test_in1_explanation_in_english(client, h, crm, customer):
     assert out["explanation"].startswith("IN-1: ") and "private pool" in out["explanation"]
     # the owner's notification names the kind of contact in the reader's language too
     note = client.get("/api/v1/notifications", headers=h("rep2", "en")).json()["items"][0]["message"]
-    assert note.startswith("Your customer 北京友好创达科技有限公司: Inbound") and "来电" not in note
+    assert note.startswith("Your customer 北京友好创达科技有限公司: Incoming call") and "来电" not in note
     zh = client.get("/api/v1/notifications", headers=h("rep2")).json()["items"][0]["message"]
     assert "来电" in zh
 

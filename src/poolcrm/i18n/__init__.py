@@ -24,9 +24,15 @@ def catalogue(lang: str) -> dict[str, str]:
         with po.open("rb") as fh:
             for message in read_po(fh):
                 if message.id and message.string and isinstance(message.id, str):
-                    entries[message.id] = str(message.string)
+                    key = f"{message.context}{CONTEXT_SEP}{message.id}" if message.context else message.id
+                    entries[key] = str(message.string)
     return entries
 
+
+CONTEXT = "_ctx"
+"""A params key giving a message context (`msgctxt` in the .po files): one Chinese word that reads
+two ways in English — `_("客户", _ctx="nav")` is "Customers" in the menu, "Customer" in a column."""
+CONTEXT_SEP = "\x04"  # gettext's separator between context and id
 
 TERMS = "_terms"
 """A params key naming the params whose values are catalogue strings themselves (a call type, a
@@ -36,10 +42,16 @@ stored params (notifications)."""
 
 def translate(text: str, lang: str = DEFAULT_LANG, **params: Any) -> str:
     terms = params.pop(TERMS, None)
-    translated = catalogue(lang).get(text, text) if lang != DEFAULT_LANG else text
-    if terms and lang != DEFAULT_LANG:
+    context = params.pop(CONTEXT, None)
+    translated = text
+    if lang != DEFAULT_LANG:
         entries = catalogue(lang)
-        params = {k: entries.get(v, v) if k in terms and isinstance(v, str) else v for k, v in params.items()}
+        in_context = entries.get(f"{context}{CONTEXT_SEP}{text}") if context else None
+        translated = in_context or entries.get(text, text)
+        if terms:
+            params = {
+                k: entries.get(v, v) if k in terms and isinstance(v, str) else v for k, v in params.items()
+            }
     if params:
         try:
             return translated.format(**params)
