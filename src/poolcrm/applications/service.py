@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -81,6 +84,45 @@ def approve(session: Session, app_id: int, user: User) -> Application:
     application.decided_by = user.id
     application.decided_at = application.decided_at or clock.now()
     session.flush()
+    return application
+
+
+def open_application(
+    session: Session,
+    *,
+    kind: str,
+    customer_id: int,
+    applicant_id: int,
+    rule: str,
+    remark: str | None = None,
+    reason: str | None = None,
+    created_at: datetime | None = None,
+    audit: dict[str, Any] | None = None,
+    **fields: Any,
+) -> Application:
+    """Create a pending application and audit it (`application.create`) — the twin of
+    `mark_approved` / `mark_rejected`. `audit`: what the audit entry adds to kind and customer."""
+    application = Application(
+        kind=kind,
+        status=STATUS_PENDING,
+        customer_id=customer_id,
+        applicant_id=applicant_id,
+        remark=remark,
+        created_at=created_at or clock.now(),
+        **fields,
+    )
+    session.add(application)
+    session.flush()
+    record(
+        session,
+        actor_id=applicant_id,
+        action="application.create",
+        object_type="application",
+        object_id=application.id,
+        after={"kind": kind, "customer_id": customer_id, **(audit or {})},
+        rule=rule,
+        reason=reason,
+    )
     return application
 
 

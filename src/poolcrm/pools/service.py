@@ -20,7 +20,7 @@ from poolcrm.applications.models import (
     STATUS_PENDING,
     Application,
 )
-from poolcrm.applications.service import mark_approved, mark_rejected
+from poolcrm.applications.service import mark_approved, mark_rejected, open_application
 from poolcrm.audit.service import record
 from poolcrm.calendar.service import get_calendar
 from poolcrm.customers.models import (
@@ -551,25 +551,17 @@ def claim(
             owned_count(session, user.id, day), pending_count(session, user.id), limit_for(session, user, day)
         )
     )
-    application = Application(
+    checked = _check_corrections(corrections)
+    application = open_application(
+        session,
         kind=KIND_CLAIM,
-        status=STATUS_PENDING,
         customer_id=customer.id,
         applicant_id=user.id,
-        remark=(remark or "").strip() or None,
-        corrections=_check_corrections(corrections),
-        created_at=now,
-    )
-    session.add(application)
-    session.flush()
-    record(
-        session,
-        actor_id=user.id,
-        action="application.create",
-        object_type="application",
-        object_id=application.id,
-        after={"kind": KIND_CLAIM, "customer_id": customer.id, "corrections": application.corrections},
         rule="POOL-4",
+        remark=(remark or "").strip() or None,
+        created_at=now,
+        audit={"corrections": checked},
+        corrections=checked,
     )
     _notify_cs(
         session,
@@ -733,24 +725,13 @@ def release(session: Session, user: User, customer_id: int, reason: str) -> dict
         raise RuleViolation("POOL-5", "已提交放弃申请，等待主管同意")
     policy = get_policy(session)
     if policy.release_needs_supervisor and user.supervisor_id is not None:
-        application = Application(
+        application = open_application(
+            session,
             kind=KIND_RELEASE,
-            status=STATUS_PENDING,
             customer_id=customer.id,
             applicant_id=user.id,
-            remark=reason,
-            created_at=clock.now(),
-        )
-        session.add(application)
-        session.flush()
-        record(
-            session,
-            actor_id=user.id,
-            action="application.create",
-            object_type="application",
-            object_id=application.id,
-            after={"kind": KIND_RELEASE, "customer_id": customer.id},
             rule="POOL-5",
+            remark=reason,
             reason=reason,
         )
         notify(
