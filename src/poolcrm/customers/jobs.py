@@ -13,6 +13,7 @@ from poolcrm import clock
 from poolcrm.audit.models import AuditEntry
 from poolcrm.customers.dedupe import refresh_gram_stats
 from poolcrm.customers.models import TOMBSTONE_POOLS, Customer
+from poolcrm.db import ids_select
 from poolcrm.jobs.registry import daily_step
 from poolcrm.policy.service import get_policy
 
@@ -36,19 +37,12 @@ def mark_dormant(session: Session, as_of: date) -> dict[str, list[Any]]:
         return {"dormant": []}
     now = clock.now()
     ids = [r[0] for r in rows]
-    for start in range(0, len(ids), 5000):
-        chunk = ids[start : start + 5000]
-        session.execute(
-            update(Customer)
-            .where(Customer.id.in_(chunk))
-            .values(
-                status="dormant",
-                dormant_since=as_of,
-                updated_at=now,
-                version=Customer.version + 1,
-            )
-            .execution_options(synchronize_session=False)
-        )
+    session.execute(
+        update(Customer)
+        .where(Customer.id.in_(ids_select(session, ids)))
+        .values(status="dormant", dormant_since=as_of, updated_at=now, version=Customer.version + 1)
+        .execution_options(synchronize_session=False)
+    )
     session.execute(
         insert(AuditEntry),
         [

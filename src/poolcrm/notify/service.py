@@ -9,6 +9,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
+from poolcrm.db import ids_select
 from poolcrm.errors import NotFound
 from poolcrm.i18n import translate
 from poolcrm.notify.models import Notification
@@ -86,17 +87,13 @@ def notify_many(
 def _already_sent(session: Session, user_ids: list[int], dedupe_key: str) -> set[int]:
     """The users among `user_ids` holding a notification with `dedupe_key` (pending ones included)."""
     session.flush()
-    found: set[int] = set()
-    for start in range(0, len(user_ids), 5000):
-        chunk = user_ids[start : start + 5000]
-        found.update(
-            session.scalars(
-                select(Notification.user_id).where(
-                    Notification.dedupe_key == dedupe_key, Notification.user_id.in_(chunk)
-                )
+    return set(
+        session.scalars(
+            select(Notification.user_id).where(
+                Notification.dedupe_key == dedupe_key, Notification.user_id.in_(ids_select(session, user_ids))
             )
         )
-    return found
+    )
 
 
 def render(note: Notification, lang: str) -> str:
