@@ -19,8 +19,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence, Sized
 from datetime import datetime
-from itertools import chain, islice
-from operator import itemgetter
+from itertools import chain, islice, repeat
 from typing import Any
 
 from sqlalchemy import Table, func, select, text
@@ -66,17 +65,27 @@ class _Writer:
     ) -> None:
         """`maybe_varying`: the positions that can differ between rows (SQLite folds the others
         into the statement without looking at every row); default: any."""
-        if not rows:
+        if rows:
+            values, varying = _columns_of(rows, maybe_varying)
+            self.insert_columns(table, columns, values, varying, len(rows))
+
+    def insert_columns(
+        self, table: Table, columns: Sequence[str], values: Sequence[Any], varying: Collection[int], n: int
+    ) -> None:
+        """Insert `n` rows given by column: `values[i]` is a list of the `n` values of column `i`
+        when `i` is in `varying`, otherwise the one value of every row."""
+        if not n:
             return
         cursor = self.raw.cursor()
         try:
             if self.pg:
                 quoted = ", ".join(f'"{c}"' for c in columns)
+                full = [v if i in varying else repeat(v, n) for i, v in enumerate(values)]
                 with cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
-                    for row in rows:
+                    for row in zip(*full, strict=True):
                         copy.write_row(row)
             else:
-                marks, rows = _fold_constants(rows, maybe_varying)
+                marks, rows = _fold_columns(values, varying, n)
                 cursor.executemany(
                     f'INSERT INTO "{table.name}" ({", ".join(columns)}) VALUES ({", ".join(marks)})', rows
                 )
@@ -95,41 +104,53 @@ def _literal(value: Any) -> str | None:
     return None
 
 
-def _fold_constants(
+def _columns_of(
     rows: Sequence[Sequence[Any]], maybe_varying: Collection[int] | None = None
-) -> tuple[list[str], Sequence[Sequence[Any]]]:
+) -> tuple[list[Any], Collection[int]]:
+    """Rows as columns for `insert_columns`: the `maybe_varying` positions (default: all) as
+    lists, the others as the first row's value."""
+    if maybe_varying is None:
+        return [list(column) for column in zip(*rows, strict=True)], range(len(rows[0]))
+    first = rows[0]
+    values = [[row[i] for row in rows] if i in maybe_varying else first[i] for i in range(len(first))]
+    return values, maybe_varying
+
+
+def _fold_columns(values: Sequence[Any], varying: Collection[int], n: int) -> tuple[list[str], Iterable[Any]]:
     """SQLite: the columns holding one value in every row are written into the statement as
     literals and only the others bound per row (binding is most of an `executemany`'s cost on a
-    wide table whose rows are mostly defaults). Only the `maybe_varying` positions are checked
-    row by row (default: all); the others hold the first row's value. Returns the VALUES items
-    and the rows to bind."""
-    first = rows[0]
-    width = len(first)
-    check = range(width) if maybe_varying is None else maybe_varying
+    wide table whose rows are mostly defaults). Only the `varying` columns are looked at value by
+    value. Returns the VALUES items and the rows to bind."""
     marks: list[str] = []
-    keep: list[int] = []
-    for i in range(width):
-        literal = _literal(first[i])
-        if literal is not None and i in check:
-            column = [row[i] for row in rows]
-            try:
-                if len(set(column)) != 1:
+    bound: list[Any] = []
+    for i, value in enumerate(values):
+        if i in varying:
+            literal = _literal(value[0])
+            if literal is not None:
+                try:
+                    if len(set(value)) != 1:
+                        literal = None
+                except TypeError:  # unhashable
                     literal = None
-            except TypeError:  # unhashable
-                literal = None
+            column = value
+        else:
+            literal = _literal(value)
+            column = repeat(value, n)
         if literal is None:
             marks.append("?")
-            keep.append(i)
+            bound.append(column)
         else:
             marks.append(literal)
-    if len(keep) == width:
-        return marks, rows
-    if not keep:
-        return marks, [() for _ in rows]
-    if len(keep) == 1:
-        only = keep[0]
-        return marks, [(row[only],) for row in rows]
-    return marks, list(map(itemgetter(*keep), rows))
+    return marks, zip(*bound, strict=True) if bound else [()] * n
+
+
+def _fold_constants(
+    rows: Sequence[Sequence[Any]], maybe_varying: Collection[int] | None = None
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """`_fold_columns` for rows (positions outside `maybe_varying` hold the first row's value)."""
+    values, varying = _columns_of(rows, maybe_varying)
+    marks, bound = _fold_columns(values, varying, len(rows))
+    return marks, list(bound)
 
 
 def _convert(
@@ -282,9 +303,9 @@ def bulk_create(
         old_cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
         conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_BULK_CACHE_KIB}")
 
-    # Per-row work on plain lists: a template row (the defaults, already converted for the
-    # driver), the record's fields written at their positions, converted only where the column
-    # needs it (JSON, dates, UTC datetimes, booleans), with a memo per column.
+    # Work column by column on plain lists: a template row (the defaults, already converted for
+    # the driver); a column the records set is read from every record at once and converted only
+    # where the column needs it (JSON, dates, UTC datetimes, booleans), with a memo per column.
     pos = {c: i for i, c in enumerate(columns)}
     conv_of = dict(procs)
     memos: dict[int, dict[Any, Any]] = {i: {} for i, _ in procs}
@@ -305,8 +326,6 @@ def bulk_create(
             return proc(value)
 
     template = [convert(i, base[c]) for i, c in enumerate(columns)]
-    plain = {c: i for c, i in pos.items() if i not in conv_of}
-    converted = {c: i for c, i in pos.items() if i in conv_of}
     at_value = convert(pos["created_at"], at)
     protected_value = convert(pos["protected_since"], at)
     no_tags = convert(pos["tags"], [])
@@ -329,63 +348,86 @@ def bulk_create(
         if not batch:
             return
         background.wait()
-        codes = service.next_codes(session, len(batch))
-        rows: list[tuple[Any, ...]] = []
-        grams: list[tuple[str, int]] = []
-        events: list[list[Any]] = []
-        for values, code in zip(batch, codes, strict=True):
-            row = template.copy()
-            for field, value in values.items():
-                if value is None:
-                    continue
-                i = plain.get(field)
-                if i is not None:
-                    row[i] = value
-                else:
-                    i = converted.get(field)
-                    if i is not None:
-                        row[i] = convert(i, value)
-            name = values["name"]
-            key = values.get("name_key") or key_of(name)
-            pool = values.get("pool", "public")
-            owner = values.get("owner_id") if pool == POOL_PRIVATE else None
-            created = values.get("created_at")
-            created_value = convert(i_created, created) if created else at_value
-            if initials:
-                short = values.get("name_initials") or initials_of(name)
-                row[i_initials] = short[:100] or None
-            else:
-                row[i_initials] = None
-            row[i_id] = next_id
-            row[i_code] = code
-            row[i_key] = key
-            row[i_phone] = _phone(values.get("phone")) or ""
-            row[i_mobile] = _phone(values.get("mobile"))
-            row[i_pool] = pool
-            row[i_owner] = owner
-            row[i_protected] = protected_value if pool == POOL_PRIVATE else None
-            row[i_created] = row[i_updated] = created_value
-            row[i_warnings] = convert(i_warnings, values.get("confirmed_warnings"))
-            tags = values.get("tags")
-            row[i_tags] = convert(i_tags, tags) if tags else no_tags
-            rows.append(tuple(row))
-            if not sqlite_sql:
+        n = len(batch)
+        codes = service.next_codes(session, n)
+        batch_ids = list(range(next_id, next_id + n))
+        fields: set[str] = set().union(*batch)
+        # column by column: `values[i]` is the template's value, or a list (one per row) at the
+        # `varying` positions
+        values: list[Any] = list(template)
+        varying: set[int] = set()
+
+        def put(i: int, column: list[Any]) -> None:
+            values[i] = column
+            varying.add(i)
+
+        for field in fields:
+            i = pos.get(field)
+            if i is None or i in always_set:
+                continue
+            default = template[i]
+            column = [record.get(field) for record in batch]
+            if i in conv_of:
+                column = [default if v is None else convert(i, v) for v in column]
+            elif default is not None:
+                column = [default if v is None else v for v in column]
+            put(i, column)
+        keys = [record.get("name_key") or key_of(record["name"]) for record in batch]
+        put(i_key, keys)
+        if initials:
+            put(
+                i_initials,
+                [(r.get("name_initials") or initials_of(r["name"]))[:100] or None for r in batch],
+            )
+        else:
+            values[i_initials] = None
+        put(i_id, batch_ids)
+        put(i_code, codes)
+        put(i_phone, [_phone(record.get("phone")) or "" for record in batch])
+        put(i_mobile, [_phone(record.get("mobile")) for record in batch])
+        pools: list[Any] | None = None
+        owners: list[Any] | None = None
+        if "pool" in fields:
+            pools = [record.get("pool", "public") for record in batch]
+            owners = [
+                r.get("owner_id") if p == POOL_PRIVATE else None for r, p in zip(batch, pools, strict=True)
+            ]
+            put(i_pool, pools)
+            put(i_owner, owners)
+            put(i_protected, [protected_value if p == POOL_PRIVATE else None for p in pools])
+        else:
+            values[i_pool], values[i_owner], values[i_protected] = "public", None, None
+        if "created_at" in fields:
+            created = [convert(i_created, c) if c else at_value for c in (r.get("created_at") for r in batch)]
+            put(i_created, created)
+            put(i_updated, created)
+        else:
+            values[i_created] = values[i_updated] = at_value
+        if "confirmed_warnings" in fields:
+            put(i_warnings, [convert(i_warnings, record.get("confirmed_warnings")) for record in batch])
+        else:
+            values[i_warnings] = None
+        if "tags" in fields:
+            put(i_tags, [convert(i_tags, t) if t else no_tags for t in (r.get("tags") for r in batch)])
+        else:
+            values[i_tags] = no_tags
+        writer.insert_columns(customers, columns, values, varying, n)
+        if not sqlite_sql:
+            grams: list[tuple[str, int]] = []
+            for key, cid in zip(keys, batch_ids, strict=True):
                 if len(key) < 2:
                     if key:
-                        grams.append((key, next_id))
+                        grams.append((key, cid))
                 else:
-                    grams.extend((g, next_id) for g in {key[i : i + 2] for i in range(len(key) - 1)})
-                events.append([next_id, at, None, owner, POOL_PENDING, pool, rule, reason, actor_id])
-            ids.append(next_id)
-            next_id += 1
-        first, last = rows[0], rows[-1]
-        fields: set[str] = set()
-        for values in batch:
-            fields.update(values)
-        writer.insert(customers, columns, rows, always_set | {pos[f] for f in fields if f in pos})
-        if not sqlite_sql:
+                    grams.extend((g, cid) for g in {key[i : i + 2] for i in range(len(key) - 1)})
             grams.sort()
             writer.insert(grams_table, ("gram", "customer_id"), grams)
+            events = [
+                [cid, at, None, owner, POOL_PENDING, pool, rule, reason, actor_id]
+                for cid, owner, pool in zip(
+                    batch_ids, owners or repeat(None, n), pools or repeat("public", n), strict=True
+                )
+            ]
             writer.insert(events_table, event_columns, _convert(events, event_procs))
         conn.execute(
             AuditEntry.__table__.insert(),
@@ -395,16 +437,18 @@ def bulk_create(
                     "actor_id": actor_id,
                     "action": "customer.bulk_create",
                     "object_type": "customer",
-                    "object_id": f"{first[i_id]}-{last[i_id]}",
+                    "object_id": f"{batch_ids[0]}-{batch_ids[-1]}",
                     "before": None,
-                    "after": {"count": len(rows), "first_code": first[i_code], "last_code": last[i_code]},
+                    "after": {"count": n, "first_code": codes[0], "last_code": codes[-1]},
                     "rule": rule,
                     "reason": reason,
                 }
             ],
         )
         if sqlite_sql:
-            background.run(_sqlite_derived, writer.raw, first[i_id], last[i_id], event_fixed)
+            background.run(_sqlite_derived, writer.raw, batch_ids[0], batch_ids[-1], event_fixed)
+        ids.extend(batch_ids)
+        next_id += n
         batch.clear()
         if progress:
             progress(len(ids))
