@@ -149,7 +149,7 @@ def demo_path(db: Database, n: int) -> dict[str, Any]:
     with db.transaction() as s:
         bulk.bulk_create(
             s,
-            (synth_record(c) for c in synth.iter_companies(n, 2026)),
+            synth.iter_companies(n, 2026),
             at=clock.now(),
             reason="演示数据",
             expected=n,

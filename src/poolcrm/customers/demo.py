@@ -274,7 +274,7 @@ def _synthetic(session: Session, ctx: DemoContext) -> None:
 
     bulk.bulk_create(
         session,
-        (synth_record(c) for c in synth.iter_companies(ctx.customers, 2026)),
+        synth.iter_companies(ctx.customers, 2026),  # customer fields, normal form and initials included
         at=clock.now(),
         rule="CUS-18",
         reason="演示数据",

@@ -228,25 +228,21 @@ def _person(rng: random.Random) -> str:
 MOBILE_PREFIXES = [f"13{d}" for d in range(10)] + ["150", "151", "152", "153", "155", "156", "157"]
 MOBILE_PREFIXES += ["158", "159", "177", "180", "181", "182", "183", "185", "186", "187", "188", "189"]
 _CORE_LENGTHS = (2, 2, 2, 3, 4)
+# A core length is skipped for the next one once this share of its combinations (core × trade)
+# is taken: at a million names the two-character cores run out, and drawing them again and again
+# for names already made cost more than half of the generator's time.
+CORE_FILL_LIMIT = 0.5
 SEVEN_DIGITS = {"0592"}  # area codes whose local numbers have 7 digits (厦门)
-_INITIALS: dict[str, str] = {}
-
-
-def _initials(part: str) -> str:
-    """Pinyin initials of a name part (city, core character, trade), memoised: a generated name's
-    initials are its parts' initials, without running pypinyin on every name."""
-    value = _INITIALS.get(part)
-    if value is None:
-        value = _INITIALS[part] = pinyin_initials(part)
-    return value
 
 
 def iter_companies(n: int, seed: int = 2026) -> Iterator[dict[str, Any]]:
     """`n` distinct companies (distinct by CUS-7's normal form), deterministic for `seed`; phones
     are E.164 (as stored, CUS-6); `name_key` and `name_initials` come precomputed.
 
-    Fast (≈ 150k/s): one `random()` per pick instead of `choice`/`randint`, and the names, all
-    Simplified and without punctuation, take `names.name_key_simplified`."""
+    Fast: one `random()` per pick instead of `choice`/`randint`; the names, all Simplified and
+    without punctuation, take `names.name_key_simplified`; a name's pinyin initials are its
+    parts' (city, core characters, trade with suffix), looked up instead of running pypinyin on
+    every name."""
     rng = random.Random(seed)
     r = rng.random
     seen: set[str] = set()
@@ -261,10 +257,16 @@ def iter_companies(n: int, seed: int = 2026) -> Iterator[dict[str, Any]]:
     mobiles, n_mobiles = MOBILE_PREFIXES, len(MOBILE_PREFIXES)
     regions = REGIONS
     key_of = name_key_simplified
+    initials = {part: pinyin_initials(part) for part in {*words, *(c for c, _, _ in cities)}}
+    initials |= {t + s: pinyin_initials(t + s) for t, _ in trades for s in set(suffixes)}
+    made_of_size: dict[int, int] = {}
+    room: dict[int, float] = {}  # names of a core length to make before the next length is taken
     while made < n:
         city, prefix, area = cities[int(r() * n_cities)]
         trade, industry = trades[int(r() * n_trades)]
         size = _CORE_LENGTHS[int(r() * 5)]
+        while made_of_size.get(size, 0) >= room.setdefault(size, CORE_FILL_LIMIT * n_words**size * n_trades):
+            size += 1
         chars = [words[int(r() * n_words)] for _ in range(size)]
         core = "".join(chars)
         suffix = suffixes[int(r() * n_suffixes)]
@@ -274,6 +276,7 @@ def iter_companies(n: int, seed: int = 2026) -> Iterator[dict[str, Any]]:
             continue
         add(key)
         made += 1
+        made_of_size[size] = made_of_size.get(size, 0) + 1
         x = r()
         person = surnames[int(x * 40) % len(surnames)] + given[int(r() * len(given))]
         if x < 0.5:
@@ -281,9 +284,9 @@ def iter_companies(n: int, seed: int = 2026) -> Iterator[dict[str, Any]]:
         yield {
             "name": name,
             "name_key": key,
-            "name_initials": _initials(city)
-            + "".join([_initials(c) for c in chars])
-            + _initials(trade + suffix),
+            "name_initials": initials[city]
+            + "".join([initials[c] for c in chars])
+            + initials[trade + suffix],
             "address": f"{prefix}{roads[int(r() * 10)]}{1 + int(r() * 999)}号"
             f"{buildings[int(r() * 8)]}{1 + int(r() * 30)}楼{1 + int(r() * 30):02d}{1 + int(r() * 9)}室",
             "contact_name": person,
