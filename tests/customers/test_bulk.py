@@ -5,7 +5,7 @@ grams, CUS-8 codes, POOL-12 events, GOV-1 audit), and the duplicate check finds 
 from __future__ import annotations
 
 from opencc import OpenCC
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from poolcrm import clock
 from poolcrm.audit.models import AuditEntry
@@ -195,3 +195,28 @@ def test_sqlite_fold_constants_binds_only_what_varies():
     assert bound == [(1, b"x", ["t"]), (2, b"x", ["t"]), (3, b"x", ["t"])]
     marks, bound = bulk._fold_constants([(5, "o'k")], {0, 1})
     assert marks == ["5", "'o''k'"] and bound == [()]
+
+
+def test_cus7_unindexing_a_customer_reads_its_grams_through_the_primary_key(session):
+    """A tombstone or a rejected registration leaves the duplicate index without reading every
+    customer's grams (the table has no index on the customer alone)."""
+    [cid] = bulk.bulk_create(session, [synth_record(synth.generate_companies(1, 3)[0])], at=clock.now())
+    customer = session.get(Customer, cid)
+    assert session.scalar(select(func.count()).where(CustomerNameGram.customer_id == cid)) > 0
+    deletes: list[tuple[str, object]] = []
+
+    def seen(_conn, _cursor, statement, parameters, _context, _many) -> None:  # noqa: ANN001
+        if statement.lstrip().upper().startswith("DELETE"):
+            deletes.append((statement, parameters))
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        dedupe.unindex_customer(session, cid, customer.name_key)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert session.scalar(select(func.count()).where(CustomerNameGram.customer_id == cid)) == 0
+    [(statement, parameters)] = deletes
+    if engine.dialect.name == "sqlite":
+        plan = str(session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all())
+        assert "SCAN" not in plan and "SEARCH" in plan, plan

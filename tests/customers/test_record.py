@@ -10,7 +10,7 @@ from python_calamine import CalamineWorkbook
 from sqlalchemy import func, select
 
 from poolcrm.audit.models import AuditEntry
-from poolcrm.customers.models import Customer, CustomerChange
+from poolcrm.customers.models import Customer, CustomerChange, CustomerNameGram
 
 
 def _patch(client, cid, headers, **body):
@@ -105,6 +105,10 @@ def test_cus17_contacts_many_with_key_decision_maker(client, org, approved):
     assert len(client.get(url, headers=org["h"]["rep"]).json()) == 1
 
 
+def _grams(s, customer_id: int) -> int:
+    return s.scalar(select(func.count()).where(CustomerNameGram.customer_id == customer_id))
+
+
 def test_cus14_deletion_needs_department_head_and_admin_and_leaves_tombstone(client, org, approved, database):
     cid = approved("rep")
     req = client.post(
@@ -119,6 +123,7 @@ def test_cus14_deletion_needs_department_head_and_admin_and_leaves_tombstone(cli
     with database.transaction() as s:
         c = s.get(Customer, cid)
         assert c is not None and c.pool == "deleted" and c.deleted_at is not None
+        assert _grams(s, cid) == 0, "a tombstone leaves the duplicate index"
         assert (
             s.scalar(
                 select(func.count()).where(AuditEntry.action == "customer.move", AuditEntry.rule == "CUS-14")
@@ -155,6 +160,7 @@ def test_cus10_merge_keeps_earliest_and_loses_nothing(client, org, approved, dat
     with database.transaction() as s:
         gone = s.get(Customer, late)
         assert gone.pool == "merged" and gone.merged_into_id == keep
+        assert _grams(s, late) == 0 and _grams(s, keep) > 0
         assert (
             s.scalar(
                 select(func.count()).where(

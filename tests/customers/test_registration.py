@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
+
+from poolcrm.customers.models import CustomerNameGram
+
 
 def test_cus3_insurance_name_needs_contact_in_parentheses_and_mobile(client, org, register):
     resp = register(org["h"]["rep"], name="中国人民保险集团某某支公司", industry="保险")
@@ -100,6 +104,9 @@ def test_cus9_reject_requires_reason_and_notifies_rep(client, org, register):
         f"/api/v1/applications/{app['id']}/reject", json={"reason": "地址不完整"}, headers=org["h"]["cs"]
     )
     assert resp.status_code == 200 and resp.json()["status"] == "rejected"
+    with client.app.state.db.transaction() as s:
+        left = s.scalar(select(func.count()).where(CustomerNameGram.customer_id == app["customer_id"]))
+    assert left == 0, "a rejected registration leaves the duplicate index"
     notes = client.get("/api/v1/notifications", headers=org["h"]["rep"]).json()
     text = str(notes)
     assert "地址不完整" in text

@@ -50,8 +50,16 @@ def index_customer(session: Session, customer_id: int, name: str) -> None:
         session.execute(insert(CustomerNameGram), [{"gram": g, "customer_id": customer_id} for g in grams])
 
 
-def unindex_customer(session: Session, customer_id: int) -> None:
-    session.execute(delete(CustomerNameGram).where(CustomerNameGram.customer_id == customer_id))
+def unindex_customer(session: Session, customer_id: int, name_key: str) -> None:
+    """Remove a customer's grams, found through the primary key by the grams of its stored normal
+    form (the table has no index on the customer alone: a delete by customer read all of it)."""
+    grams = sorted(set(names.key_grams(name_key or "")))
+    if grams:
+        session.execute(
+            delete(CustomerNameGram).where(
+                CustomerNameGram.gram.in_(grams), CustomerNameGram.customer_id == customer_id
+            )
+        )
 
 
 def reindex_customer(session: Session, customer_id: int, old_name: str, new_name: str) -> None:

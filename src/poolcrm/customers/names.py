@@ -378,7 +378,11 @@ def name_key_simplified(name: str) -> str:
 
 def name_grams(name: str) -> list[str]:
     """Character bigrams of the normal form, the index the candidate search uses."""
-    key = name_key(name)
+    return key_grams(name_key(name))
+
+
+def key_grams(key: str) -> list[str]:
+    """Character bigrams of a normal form (the whole form when it is one character)."""
     if len(key) < 2:
         return [key] if key else []
     return [key[i : i + 2] for i in range(len(key) - 1)]

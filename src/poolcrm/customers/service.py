@@ -808,7 +808,7 @@ def reject_new_customer(session: Session, application: Application, actor: User,
             reason=reason,
             actor_id=actor.id,
         )
-        dedupe.unindex_customer(session, customer.id)
+        dedupe.unindex_customer(session, customer.id, customer.name_key)
     mark_rejected(session, application, actor, reason, "CUS-9")
     notify(
         session,
@@ -1191,7 +1191,7 @@ def tombstone(
         a.decided_by = actor_id
         a.decided_at = clock.now()
     move_customer(session, c, to_pool=pool, to_owner_id=None, rule=rule, reason=reason, actor_id=actor_id)
-    dedupe.unindex_customer(session, c.id)
+    dedupe.unindex_customer(session, c.id, c.name_key)
 
 
 def customer_fk_columns() -> list[tuple[str, str]]:
