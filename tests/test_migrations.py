@@ -121,3 +121,38 @@ def test_fu4_reminder_migration_keeps_sent_reminders(tmp_path):
         rows = conn.execute(text("SELECT followup_id, user_id, run_date FROM followup_reminders")).all()
     assert [tuple(r) for r in rows] == [(1, 1, "2026-11-02")]
     db.dispose()
+
+
+def test_cus7_name_grams_move_to_a_table_without_rowid(tmp_path):
+    """SQLite: the gram index becomes a WITHOUT ROWID table, keeping every gram; the models say
+    the same, so a database made by `create_schema` matches one made by the migrations."""
+    from alembic import command
+
+    from poolcrm.db import create_schema
+    from poolcrm.migrate import alembic_config
+
+    db = Database(f"sqlite:///{tmp_path / 'grams.db'}")
+    cfg = alembic_config(db.url)
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "858a8a846003")
+        for gram, cid in (("华信", 2), ("华信", 1), ("信科", 1)):
+            _insert(conn, "customer_name_grams", gram=gram, customer_id=cid)
+    upgrade(db)
+    with db.engine.connect() as conn:
+        ddl = conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE name = 'customer_name_grams'"
+        ).scalar()
+        rows = conn.execute(text("SELECT gram, customer_id FROM customer_name_grams")).all()
+    assert "WITHOUT ROWID" in ddl
+    assert sorted(tuple(r) for r in rows) == [("信科", 1), ("华信", 1), ("华信", 2)]
+    db.dispose()
+    fresh = Database(f"sqlite:///{tmp_path / 'fresh.db'}")
+    import_all_models()
+    create_schema(fresh.engine)
+    with fresh.engine.connect() as conn:
+        made = conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE name = 'customer_name_grams'"
+        ).scalar()
+    assert "WITHOUT ROWID" in made
+    fresh.dispose()
