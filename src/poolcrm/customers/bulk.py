@@ -31,7 +31,7 @@ from poolcrm.customers import names, service
 from poolcrm.customers.models import POOL_PENDING, POOL_PRIVATE, Customer, CustomerNameGram
 from poolcrm.pools.models import OwnershipEvent
 
-BATCH = 20_000
+BATCH = 10_000
 LARGE_LOAD = 50_000  # SQLite: from this many rows, indexes are built after the load
 SQLITE_BULK_CACHE_KIB = 262_144  # page cache while loading (256 MiB), restored afterwards
 # Fields of a record copied to the customer row as given (when present).
@@ -189,8 +189,9 @@ def _drop_indexes(conn: Connection, tables: Sequence[str]) -> list[str]:
 def _sqlite_derived(raw: Any, first: int, last: int, event: Sequence[Any]) -> None:
     """SQLite: the duplicate-index grams (the distinct bigrams of each name's normal form, or the
     whole normal form when it is one character; CUS-7) and the POOL-12 events of the customers
-    `first`..`last`, derived set-based from their rows (in customer order: sorting them first
-    costs more than it saves). `event`: the events' at, rule, reason, actor_id, converted."""
+    `first`..`last`, derived set-based from their rows; the grams go in sorted, into their places
+    in the (gram, customer) key (at a million customers 10 → 7.6 s against customer order).
+    `event`: the events' at, rule, reason, actor_id, converted."""
     cursor = raw.cursor()
     try:
         longest = cursor.execute(
@@ -202,7 +203,7 @@ def _sqlite_derived(raw: Any, first: int, last: int, event: Sequence[Any]) -> No
             "SELECT substr(c.name_key, n.i, 2) AS gram, c.id FROM customers AS c "
             "JOIN n ON n.i < length(c.name_key) WHERE c.id BETWEEN ? AND ? "
             "UNION ALL SELECT c.name_key, c.id FROM customers AS c "
-            "WHERE c.id BETWEEN ? AND ? AND length(c.name_key) = 1",
+            "WHERE c.id BETWEEN ? AND ? AND length(c.name_key) = 1 ORDER BY 1, 2",
             (longest or 1, first, last, first, last),
         )
         at, rule, reason, actor_id = event
