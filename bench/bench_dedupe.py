@@ -34,7 +34,7 @@ from sqlalchemy import create_engine, select, text
 
 from poolcrm import clock
 from poolcrm.customers import bulk, dedupe, names, synth
-from poolcrm.customers.demo import synth_record
+from poolcrm.customers.demo import create_synthetic, synth_record
 from poolcrm.customers.models import Customer
 from poolcrm.db import Database, create_schema
 from poolcrm.org.schemas import DepartmentIn, UserIn
@@ -142,18 +142,12 @@ def build(db: Database, n: int, pairs: list[tuple[str, str, bool]]) -> dict[str,
 
 
 def demo_path(db: Database, n: int) -> dict[str, Any]:
-    """What `poolcrm demo --customers N` does for the synthetic customers (`demo._synthetic`):
-    the generator consumed lazily by `bulk_create` (announced size), pinyin initials, one
-    transaction; timed end to end."""
+    """What `poolcrm demo --customers N` does for the synthetic customers
+    (`customers.demo.create_synthetic`: the generator in a worker process, consumed lazily by
+    `bulk_create`, pinyin initials), in one transaction; timed end to end, commit included."""
     t0, c0 = time.perf_counter(), time.process_time()
     with db.transaction() as s:
-        bulk.bulk_create(
-            s,
-            synth.iter_companies(n, 2026),
-            at=clock.now(),
-            reason="演示数据",
-            expected=n,
-        )
+        create_synthetic(s, n)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {"rows": n, "s": round(wall, 2), "cpu_s": round(cpu, 2), "rows_per_s": int(n / wall)}
 

@@ -22,3 +22,54 @@ def test_cli_jobs_run_daily_rejects_a_bad_date(tmp_path):
     assert bad.exit_code == 2
     good = runner.invoke(app, ["jobs", "run-daily", "--as-of", "2026-11-10", "--db", url])
     assert good.exit_code == 0, good.output
+
+
+def test_cli_demo_with_synthetic_customers(tmp_path):
+    """`poolcrm demo --customers N` (CUS-18 bulk path, generator in a worker process): N more
+    customers in the public pool, each with its normal form, initials, grams and POOL-12 event,
+    found by the duplicate check; a second run says the demo is there and changes nothing."""
+    from sqlalchemy import func, select
+
+    from poolcrm.customers import dedupe, synth
+    from poolcrm.customers.models import Customer, CustomerNameGram
+    from poolcrm.db import Database
+    from poolcrm.pools.models import OwnershipEvent
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    runner = CliRunner()
+    first = runner.invoke(app, ["demo", "--customers", "3000", "--db", url])
+    assert first.exit_code == 0, first.output
+    assert "demo company ready" in first.output
+    made = synth.generate_companies(3000, 2026)
+    db = Database(url)
+    with db.transaction(write=False) as s:
+        rows = s.execute(
+            select(Customer.id, Customer.name, Customer.name_key, Customer.name_initials, Customer.source)
+            .where(Customer.name.in_([c["name"] for c in made]))
+            .order_by(Customer.id)
+        ).all()
+        assert [r.name for r in rows] == [c["name"] for c in made]
+        assert all(
+            r.name_key == c["name_key"] and r.name_initials == c["name_initials"]
+            for r, c in zip(rows, made, strict=True)
+        )
+        assert all(r.source for r in rows)
+        ids = [r.id for r in rows]
+        events = s.scalar(
+            select(func.count()).where(OwnershipEvent.customer_id.in_(ids), OwnershipEvent.rule == "CUS-18")
+        )
+        with_grams = s.scalar(
+            select(func.count(func.distinct(CustomerNameGram.customer_id))).where(
+                CustomerNameGram.customer_id.in_(ids)
+            )
+        )
+        assert events == with_grams == 3000
+        target = made[1234]["name"]
+        found = dedupe.find_duplicates(s, target.replace("有限公司", ""))
+        assert found and found[0].customer.name == target
+        total = s.scalar(select(func.count()).select_from(Customer))
+    second = runner.invoke(app, ["demo", "--customers", "3000", "--db", url])
+    assert second.exit_code == 0 and "already present" in second.output
+    with db.transaction(write=False) as s:
+        assert s.scalar(select(func.count()).select_from(Customer)) == total
+    db.dispose()

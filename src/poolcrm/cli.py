@@ -111,7 +111,7 @@ def demo(
     """Fill a database with a realistic demo company."""
     from rich.progress import Progress
 
-    from poolcrm.demo import DEMO_PASSWORD, DEMO_USERS, run_demo
+    from poolcrm.demo import DEMO_PASSWORD, DEMO_USERS, DemoPresent, run_demo
     from poolcrm.migrate import upgrade
 
     database = _db(db)
@@ -120,7 +120,7 @@ def demo(
     with Progress(console=console, transient=True) as progress:
         try:
             run_demo(database, customers=customers, progress=progress)
-        except RuntimeError as exc:
+        except DemoPresent as exc:
             console.print(f"[yellow]{exc}[/yellow]")
             return
     console.print("[green]demo company ready[/green]")

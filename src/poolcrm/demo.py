@@ -21,6 +21,10 @@ from poolcrm.org.service import create_department, create_user
 DEMO_PASSWORD = "demo12345"
 
 
+class DemoPresent(RuntimeError):
+    """The database already holds the demo company."""
+
+
 @dataclass
 class DemoContext:
     today: date
@@ -105,7 +109,7 @@ def populate_demo(
 ) -> DemoContext:
     """The demo company, written in the caller's transaction (also seeds the browser tests)."""
     if session.scalar(select(User.id).where(User.username == "gm")) is not None:
-        raise RuntimeError("demo data already present")
+        raise DemoPresent("demo data already present")
     admin = session.scalar(select(User).where(User.username == "admin"))
     from poolcrm.policy.service import get_policy
 

@@ -220,3 +220,27 @@ def test_cus7_unindexing_a_customer_reads_its_grams_through_the_primary_key(sess
     if engine.dialect.name == "sqlite":
         plan = str(session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all())
         assert "SCAN" not in plan and "SEARCH" in plan, plan
+
+
+def test_cus18_demo_synthetic_customers_come_from_a_worker_process_unchanged(session):
+    """`demo.create_synthetic` (generator in a forked worker, `bulk_create` here) writes exactly
+    the generator's companies, in order, with their events and grams, on both engines."""
+    from poolcrm.customers.demo import create_synthetic
+
+    ids = create_synthetic(session, 2_500, seed=5)
+    made = synth.generate_companies(2_500, 5)
+    rows = session.execute(
+        select(Customer.name, Customer.name_key, Customer.name_initials, Customer.phone, Customer.mobile)
+        .where(Customer.id.in_(ids))
+        .order_by(Customer.id)
+    ).all()
+    assert [tuple(r) for r in rows] == [
+        (c["name"], c["name_key"], c["name_initials"], c["phone"], c["mobile"]) for c in made
+    ]
+    assert session.scalar(select(func.count()).where(OwnershipEvent.customer_id.in_(ids))) == 2_500
+    grams = session.scalar(
+        select(func.count(func.distinct(CustomerNameGram.customer_id))).where(
+            CustomerNameGram.customer_id.in_(ids)
+        )
+    )
+    assert grams == 2_500
