@@ -47,7 +47,10 @@ def populate(session: Session, ctx: Any) -> None:
         service.lock_customer(
             session, users["sup1"], owned[5].id, service.today(session) + timedelta(days=30), "重点项目跟进中"
         )
-    public = list(session.scalars(select(Customer).where(Customer.pool == POOL_PUBLIC).order_by(Customer.id)))
+    # the first few public customers (not all of them: `demo --customers N` adds N public ones)
+    public = list(
+        session.scalars(select(Customer).where(Customer.pool == POOL_PUBLIC).order_by(Customer.id).limit(7))
+    )
     binned = []
     for customer, (rep, rule, reason) in zip(
         public[:4],
