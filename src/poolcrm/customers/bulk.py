@@ -186,17 +186,15 @@ def _drop_indexes(conn: Connection, tables: Sequence[str]) -> list[str]:
     return [sql for _, sql in found]
 
 
-def _sqlite_derived(raw: Any, first: int, last: int, event: Sequence[Any]) -> None:
+def _sqlite_derived(raw: Any, first: int, last: int, longest: int, event: Sequence[Any]) -> None:
     """SQLite: the duplicate-index grams (the distinct bigrams of each name's normal form, or the
     whole normal form when it is one character; CUS-7) and the POOL-12 events of the customers
     `first`..`last`, derived set-based from their rows; the grams go in sorted, into their places
     in the (gram, customer) key (at a million customers 10 → 7.6 s against customer order).
-    `event`: the events' at, rule, reason, actor_id, converted."""
+    `longest`: the longest of their normal forms, in characters. `event`: the events' at, rule,
+    reason, actor_id, converted."""
     cursor = raw.cursor()
     try:
-        longest = cursor.execute(
-            "SELECT max(length(name_key)) FROM customers WHERE id BETWEEN ? AND ?", (first, last)
-        ).fetchone()[0]
         cursor.execute(
             "INSERT OR IGNORE INTO customer_name_grams (gram, customer_id) "
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
@@ -204,7 +202,7 @@ def _sqlite_derived(raw: Any, first: int, last: int, event: Sequence[Any]) -> No
             "JOIN n ON n.i < length(c.name_key) WHERE c.id BETWEEN ? AND ? "
             "UNION ALL SELECT c.name_key, c.id FROM customers AS c "
             "WHERE c.id BETWEEN ? AND ? AND length(c.name_key) = 1 ORDER BY 1, 2",
-            (longest or 1, first, last, first, last),
+            (max(longest, 1), first, last, first, last),
         )
         at, rule, reason, actor_id = event
         cursor.execute(
@@ -447,7 +445,8 @@ def bulk_create(
             ],
         )
         if sqlite_sql:
-            background.run(_sqlite_derived, writer.raw, batch_ids[0], batch_ids[-1], event_fixed)
+            longest = max(map(len, keys))
+            background.run(_sqlite_derived, writer.raw, batch_ids[0], batch_ids[-1], longest, event_fixed)
         ids.extend(batch_ids)
         next_id += n
         batch.clear()
