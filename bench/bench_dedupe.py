@@ -73,7 +73,7 @@ def fresh_database(engine_name: str, workdir: Path) -> tuple[Database, Any]:
         path.unlink(missing_ok=True)
         db = Database(f"sqlite:///{path}")
         create_schema(db.engine)
-        return db, None
+        return db, path
     name = f"poolcrm_bench_{os.getpid()}"
     admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -90,8 +90,13 @@ def fresh_database(engine_name: str, workdir: Path) -> tuple[Database, Any]:
 
 
 def drop(cleanup: Any, db: Database) -> None:
+    """Remove the database made for the run (the SQLite file with its WAL, or the PostgreSQL
+    database)."""
     db.dispose()
-    if cleanup:
+    if isinstance(cleanup, Path):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{cleanup}{suffix}").unlink(missing_ok=True)
+    elif cleanup:
         admin, name = cleanup
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -110,6 +110,8 @@ def main() -> None:
     print(json.dumps(out, ensure_ascii=False, indent=1))
     (workdir / "results.json").write_text(json.dumps(out, ensure_ascii=False, indent=1))
     db.dispose()
+    for made in ("import.db", "import.db-wal", "import.db-shm", "customers.xlsx"):  # keep results.json
+        (workdir / made).unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

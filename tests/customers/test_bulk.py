@@ -184,16 +184,22 @@ def test_cus7_batched_candidate_search_matches_the_single_query(session):
     assert sum(1 for found in batch if found) >= 60
 
 
+def _fold(rows, maybe_varying=None):
+    values, varying = bulk._columns_of(rows, maybe_varying)
+    marks, bound = bulk._fold_columns(values, varying, len(rows))
+    return marks, list(bound)
+
+
 def test_sqlite_fold_constants_binds_only_what_varies():
     rows = [(1, "a", None, 7, b"x", ["t"]), (2, "a", None, 7, b"x", ["t"]), (3, "b", None, 7, b"x", ["t"])]
-    marks, bound = bulk._fold_constants(rows)
+    marks, bound = _fold(rows)
     assert marks == ["?", "?", "NULL", "7", "?", "?"]  # bytes and lists are always bound
     assert bound == [(1, "a", b"x", ["t"]), (2, "a", b"x", ["t"]), (3, "b", b"x", ["t"])]
     # positions outside `maybe_varying` are taken from the first row without looking further
-    marks, bound = bulk._fold_constants(rows, {0})
+    marks, bound = _fold(rows, {0})
     assert marks == ["?", "'a'", "NULL", "7", "?", "?"]
     assert bound == [(1, b"x", ["t"]), (2, b"x", ["t"]), (3, b"x", ["t"])]
-    marks, bound = bulk._fold_constants([(5, "o'k")], {0, 1})
+    marks, bound = _fold([(5, "o'k")], {0, 1})
     assert marks == ["5", "'o''k'"] and bound == [()]
 
 

@@ -2,9 +2,9 @@
 grams and their POOL-12 events written straight through the driver, in batches — no ORM objects,
 no per-row SQLAlchemy statement processing.
 
-- rows are prepared as tuples in table-column order from a pre-converted template, with the name's
-  normal form and pinyin initials computed once per row (or taken from the record when the
-  generator knows them);
+- a batch is prepared column by column: a pre-converted template row for the defaults, each field
+  the records set read from the whole batch at once, the name's normal form and pinyin initials
+  computed once per row (or taken from the record when the generator knows them);
 - SQLite: `executemany` on the driver's cursor inside the session's transaction, the columns that
   hold one value in every row of a batch written as literals (binding them cost more than the
   insert); grams (`substr` over a number series) and events derived by `INSERT … SELECT` from the
@@ -142,15 +142,6 @@ def _fold_columns(values: Sequence[Any], varying: Collection[int], n: int) -> tu
         else:
             marks.append(literal)
     return marks, zip(*bound, strict=True) if bound else [()] * n
-
-
-def _fold_constants(
-    rows: Sequence[Sequence[Any]], maybe_varying: Collection[int] | None = None
-) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """`_fold_columns` for rows (positions outside `maybe_varying` hold the first row's value)."""
-    values, varying = _columns_of(rows, maybe_varying)
-    marks, bound = _fold_columns(values, varying, len(rows))
-    return marks, list(bound)
 
 
 def _convert(
