@@ -38,6 +38,16 @@ def test_an_error_in_the_worker_is_raised_with_its_traceback():
     assert seen == list(range(200))  # the full chunks made before the failure
 
 
+def _unpicklable() -> Iterator[object]:
+    yield 1
+    yield lambda: None
+
+
+def test_an_item_that_cannot_be_pickled_fails_instead_of_vanishing():
+    with pytest.raises(workers.WorkerFailed, match="pickle"):
+        list(workers.iter_in_worker(_unpicklable, chunk=1))
+
+
 def _dies() -> Iterator[int]:
     yield 1
     os._exit(3)

@@ -2,14 +2,15 @@
 runs in a forked worker while this process writes what it made, so that both cores work instead
 of one making rows and then writing them.
 
-Items travel in chunks through a `multiprocessing` queue (pickled by the worker's feeder thread,
-unpickled here); the worker may run `ahead` chunks in front of the reader. Order is kept; an error
+Items travel in chunks through a `multiprocessing` queue (pickled by the producer, unpickled
+here); the worker may run `ahead` chunks in front of the reader. Order is kept; an error
 in the worker is raised here with its traceback; closing the iterator early stops the worker.
 Where `fork` is not the platform's way (only Linux is used), the producer runs in this process."""
 
 from __future__ import annotations
 
 import multiprocessing
+import pickle
 import queue
 import sys
 import traceback
@@ -33,7 +34,9 @@ def _produce(out: Any, producer: Callable[..., Iterable[Any]], args: tuple[Any, 
     try:
         items = iter(producer(*args))
         while batch := list(islice(items, chunk)):
-            out.put((_ITEMS, batch))
+            # pickled here, not by the queue's feeder thread: an item that cannot be pickled then
+            # fails the producer (reported below) instead of being dropped with a printed error
+            out.put((_ITEMS, pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)))
         out.put((_DONE, None))
     except BaseException:  # reported to the reader, which raises it
         out.put((_ERROR, traceback.format_exc()))
@@ -73,7 +76,7 @@ def iter_in_worker(
                 return
             if kind == _ERROR:
                 raise WorkerFailed(f"the producer process failed:\n{payload}")
-            yield from payload
+            yield from pickle.loads(payload)
     finally:
         if worker.is_alive():
             worker.terminate()
