@@ -126,11 +126,11 @@ def open_application(
     return application
 
 
-def mark_approved(
-    session: Session, application: Application, actor: User, rule: str, reason: str | None = None
+def _mark(
+    session: Session, application: Application, actor: User, status: str, rule: str, reason: str | None
 ) -> None:
-    """Record an approval on an application (status, rule, decider) and audit it."""
-    application.status = STATUS_APPROVED
+    """Record a decision on an application (status, rule, reason when given, decider) and audit it."""
+    application.status = status
     application.decision_rule = rule
     if reason is not None:
         application.decision_reason = reason
@@ -139,30 +139,25 @@ def mark_approved(
     record(
         session,
         actor_id=actor.id,
-        action="application.approve",
+        action="application.approve" if status == STATUS_APPROVED else "application.reject",
         object_type="application",
         object_id=application.id,
-        after={"status": STATUS_APPROVED},
+        after={"status": status},
         rule=rule,
+        reason=None if status == STATUS_APPROVED else reason,
     )
+
+
+def mark_approved(
+    session: Session, application: Application, actor: User, rule: str, reason: str | None = None
+) -> None:
+    """Record an approval on an application (status, rule, decider) and audit it."""
+    _mark(session, application, actor, STATUS_APPROVED, rule, reason)
 
 
 def mark_rejected(session: Session, application: Application, actor: User, reason: str, rule: str) -> None:
     """Record a refusal on an application (status, reason, rule, decider) and audit it."""
-    application.status = STATUS_REJECTED
-    application.decision_reason, application.decision_rule = reason, rule
-    application.decided_by = actor.id
-    application.decided_at = application.decided_at or clock.now()
-    record(
-        session,
-        actor_id=actor.id,
-        action="application.reject",
-        object_type="application",
-        object_id=application.id,
-        after={"status": STATUS_REJECTED},
-        rule=rule,
-        reason=reason,
-    )
+    _mark(session, application, actor, STATUS_REJECTED, rule, reason)
 
 
 def reject(session: Session, app_id: int, user: User, reason: str) -> Application:
