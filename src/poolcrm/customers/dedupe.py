@@ -41,7 +41,12 @@ class Found:
 
 
 def grams_of(name: str) -> list[str]:
-    return sorted(set(names.name_grams(name)))
+    return grams_of_key(names.name_key(name))
+
+
+def grams_of_key(key: str) -> list[str]:
+    """The distinct grams of a stored normal form, sorted."""
+    return sorted(set(names.key_grams(key or "")))
 
 
 def index_customer(session: Session, customer_id: int, name: str) -> None:
@@ -53,7 +58,7 @@ def index_customer(session: Session, customer_id: int, name: str) -> None:
 def unindex_customer(session: Session, customer_id: int, name_key: str) -> None:
     """Remove a customer's grams, found through the primary key by the grams of its stored normal
     form (the table has no index on the customer alone: a delete by customer read all of it)."""
-    grams = sorted(set(names.key_grams(name_key or "")))
+    grams = grams_of_key(name_key)
     if grams:
         session.execute(
             delete(CustomerNameGram).where(
