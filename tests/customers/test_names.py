@@ -336,6 +336,13 @@ def test_pinyin_initials():
     assert names.pinyin_initials("") == ""
 
 
+def test_pinyin_initials_of_few_is_pinyin_initials_without_the_table():
+    """The synthetic generator's path (pypinyin itself) gives what the fast path gives, a word
+    that reads differently in a phrase (重庆, 银行) included."""
+    for text in ("北京友好创达", "重庆重工", "中国银行", "ＡＢＣ科技", "华信（北京）", "", "123"):
+        assert names.pinyin_initials_of_few(text) == names.pinyin_initials(text), text
+
+
 # ---- CUS-7: properties of the normal form (hypothesis) --------------------------------------
 
 _S2T = OpenCC("s2t")
