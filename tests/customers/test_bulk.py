@@ -140,6 +140,81 @@ def test_cus7_large_bulk_load_rebuilds_indexes_and_writes_the_same_rows(session,
     assert found and found[0].exact and found[0].customer.name == target["name"]
 
 
+def _rows(session, ids):
+    skip = {"id", "code", "version"}
+    columns = [c for c in Customer.__table__.columns if c.name not in skip]
+    rows = session.execute(select(*columns).where(Customer.id.in_(ids)).order_by(Customer.id)).all()
+    return [tuple(r) for r in rows]
+
+
+def test_cus18_bulk_by_columns_writes_what_bulk_by_records_writes(session, monkeypatch):
+    """`bulk_create_columns` (a generated batch field by field) writes the rows, events and
+    grams `bulk_create` writes for the same records; a batch longer than `BATCH` is written in
+    parts, each with its audit entry."""
+    monkeypatch.setattr(bulk, "BATCH", 40)
+    companies = synth.generate_companies(200, seed=8)
+    records = [synth_record(c) for c in companies]
+    for i, record in enumerate(records):
+        if i % 3 == 0:
+            record.update(pool="private", owner_id=None, tags=["VIP"], status="intent")
+        if i % 4 == 0:
+            record["phone"] = "010-6234" + f"{i:04d}"
+    at = clock.now()
+    by_records = bulk.bulk_create(session, records, at=at)
+    first = session.scalar(select(func.max(AuditEntry.id)))
+    for record in records:  # the same companies once more, renamed so that they are new
+        record["name"] = "新" + record["name"]
+        record.pop("name_key", None)
+        record.pop("name_initials", None)
+    fields = sorted(set().union(*records))
+    batch = {f: [r.get(f) for r in records] for f in fields}
+    by_columns = bulk.bulk_create_columns(session, [batch], at=at)
+    assert len(by_columns) == 200 and min(by_columns) > max(by_records)
+    renamed = [list(row) for row in _rows(session, by_records)]
+    for row in renamed:
+        row[0] = "新" + row[0]
+    written = _rows(session, by_columns)
+    key_at = [c.name for c in Customer.__table__.columns if c.name not in {"id", "code", "version"}]
+    for before, after, record in zip(renamed, written, records, strict=True):
+        assert after[key_at.index("name_key")] == names.name_key(record["name"])
+        assert after[key_at.index("name_initials")] == names.pinyin_initials(record["name"])
+        same = [i for i, c in enumerate(key_at) if c not in {"name_key", "name_initials"}]
+        assert [after[i] for i in same] == [before[i] for i in same]
+    events = session.execute(
+        select(OwnershipEvent.to_pool)
+        .where(OwnershipEvent.customer_id.in_(by_columns))
+        .order_by(OwnershipEvent.id)
+    ).scalars()
+    assert list(events) == [r.get("pool", "public") for r in records]
+    audits = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "customer.bulk_create", AuditEntry.id > first)
+    ).all()
+    assert [a.after["count"] for a in audits] == [40] * 5
+    grams = session.scalar(
+        select(func.count(func.distinct(CustomerNameGram.customer_id))).where(
+            CustomerNameGram.customer_id.in_(by_columns)
+        )
+    )
+    assert grams == 200
+
+
+def test_bulk_by_columns_refuses_columns_of_different_lengths(session):
+    import pytest
+
+    with pytest.raises(ValueError, match="differ in length"):
+        bulk.bulk_create_columns(
+            session, [{"name": ["甲科技有限公司", "乙科技有限公司"], "phone": [""]}], at=clock.now()
+        )
+    assert session.scalar(select(func.count()).select_from(Customer)) == 0
+
+
+def test_synthetic_batches_are_the_companies_field_by_field():
+    batches = list(synth.iter_company_batches(2_500, 6, size=1_000, first=100))
+    assert [len(b["name"]) for b in batches] == [100, 1_000, 1_000, 400]
+    rows = [dict(zip(b, values, strict=True)) for b in batches for values in zip(*b.values(), strict=True)]
+    assert rows == synth.generate_companies(2_500, 6)
+
+
 def test_cus6_bulk_rows_keep_their_own_values_where_they_differ(session):
     at = clock.now()
     ids = bulk.bulk_create(
