@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from itertools import islice
 from typing import Any
 
 from poolcrm.customers.names import name_key_simplified, pinyin_initials_of_few
@@ -236,9 +235,37 @@ CORE_FILL_LIMIT = 0.5
 SEVEN_DIGITS = {"0592"}  # area codes whose local numbers have 7 digits (厦门)
 
 
+FIELDS = (
+    "name",
+    "name_key",
+    "name_initials",
+    "address",
+    "contact_name",
+    "phone",
+    "mobile",
+    "industry",
+    "region",
+    "source",
+)
+
+
 def iter_companies(n: int, seed: int = 2026) -> Iterator[dict[str, Any]]:
     """`n` distinct companies (distinct by CUS-7's normal form), deterministic for `seed`; phones
-    are E.164 (as stored, CUS-6); `name_key` and `name_initials` come precomputed.
+    are E.164 (as stored, CUS-6); `name_key` and `name_initials` come precomputed. One dict per
+    company, made from `iter_company_batches`."""
+    for batch in iter_company_batches(n, seed):
+        columns = [batch[field] for field in FIELDS]
+        for values in zip(*columns, strict=True):
+            yield dict(zip(FIELDS, values, strict=True))
+
+
+def iter_company_batches(
+    n: int, seed: int = 2026, size: int = 10_000, first: int = 1_000
+) -> Iterator[dict[str, list[Any]]]:
+    """The companies of `iter_companies` in batches of `size`, field by field (`FIELDS`; what
+    `bulk.bulk_create_columns` takes): sent between processes, a batch of columns costs a
+    fraction of as many dicts. The first batch holds only `first` companies, so that a writer in
+    another process starts early.
 
     Fast: one `random()` per pick instead of `choice`/`randint`; the names, all Simplified and
     without punctuation, take `names.name_key_simplified`; a name's pinyin initials are its
@@ -253,65 +280,61 @@ def iter_companies(n: int, seed: int = 2026) -> Iterator[dict[str, Any]]:
     cities, n_cities = CITIES, len(CITIES)
     trades, n_trades = TRADES, len(TRADES)
     suffixes, n_suffixes = SUFFIXES, len(SUFFIXES)
-    roads, buildings, sources = ROADS, BUILDINGS, SOURCES
-    surnames, given = SURNAMES, GIVEN
+    roads, buildings, sources, n_sources = ROADS, BUILDINGS, SOURCES, len(SOURCES)
+    surnames, given, n_surnames, n_given = SURNAMES, GIVEN, len(SURNAMES), len(GIVEN)
     mobiles, n_mobiles = MOBILE_PREFIXES, len(MOBILE_PREFIXES)
     regions = REGIONS
     key_of = name_key_simplified
     of = pinyin_initials_of_few  # a few hundred parts: not worth the fast path's table
     initials = {part: of(part) for part in {*words, *(c for c, _, _ in cities)}}
     initials |= {t + s: of(t + s) for t, _ in trades for s in set(suffixes)}
-    made_of_size: dict[int, int] = {}
-    room: dict[int, float] = {}  # names of a core length to make before the next length is taken
-    while made < n:
-        city, prefix, area = cities[int(r() * n_cities)]
-        trade, industry = trades[int(r() * n_trades)]
-        size = _CORE_LENGTHS[int(r() * 5)]
-        while made_of_size.get(size, 0) >= room.setdefault(size, CORE_FILL_LIMIT * n_words**size * n_trades):
-            size += 1
-        chars = [words[int(r() * n_words)] for _ in range(size)]
-        core = "".join(chars)
-        suffix = suffixes[int(r() * n_suffixes)]
-        name = f"{city}{core}{trade}{suffix}"
-        key = key_of(name)
-        if key in seen:
-            continue
-        add(key)
-        made += 1
-        made_of_size[size] = made_of_size.get(size, 0) + 1
-        x = r()
-        person = surnames[int(x * 40) % len(surnames)] + given[int(r() * len(given))]
-        if x < 0.5:
-            person += given[int(r() * len(given))]
-        yield {
-            "name": name,
-            "name_key": key,
-            "name_initials": initials[city]
-            + "".join([initials[c] for c in chars])
-            + initials[trade + suffix],
-            "address": f"{prefix}{roads[int(r() * 10)]}{1 + int(r() * 999)}号"
-            f"{buildings[int(r() * 8)]}{1 + int(r() * 30)}楼{1 + int(r() * 30):02d}{1 + int(r() * 9)}室",
-            "contact_name": person,
-            "phone": f"+86{area[1:]}{2 + int(r() * 6)}{int(r() * 1_000_000):06d}"
-            if area in SEVEN_DIGITS
-            else f"+86{area[1:]}{2 + int(r() * 6)}{int(r() * 10_000_000):07d}",
-            "mobile": f"+86{mobiles[int(r() * n_mobiles)]}{int(r() * 100_000_000):08d}",
-            "industry": industry,
-            "region": regions[city],
-            "source": sources[int(r() * len(sources))],
-        }
-
-
-def iter_company_batches(
-    n: int, seed: int = 2026, size: int = 10_000, first: int = 1_000
-) -> Iterator[dict[str, list[Any]]]:
-    """`iter_companies` in batches of `size`, field by field (what `bulk.bulk_create_columns`
-    takes): sent between processes, a batch of columns costs a fraction of as many dicts. The
-    first batch holds only `first` companies, so that a writer in another process starts early."""
-    companies = iter_companies(n, seed)
+    # names of each core length to make before the next length is taken, and those made
+    room = [CORE_FILL_LIMIT * n_words**length * n_trades for length in range(16)]
+    made_of_size = [0] * 16
+    lengths = _CORE_LENGTHS
     take = min(first, size)
-    while batch := list(islice(companies, take)):
-        yield {field: [company[field] for company in batch] for field in batch[0]}
+    while made < n:
+        batch: dict[str, list[Any]] = {field: [] for field in FIELDS}
+        put_name, put_key, put_initials, put_address, put_contact = (batch[f].append for f in FIELDS[:5])
+        put_phone, put_mobile, put_industry, put_region, put_source = (batch[f].append for f in FIELDS[5:])
+        end = min(n, made + take)
+        while made < end:
+            city, prefix, area = cities[int(r() * n_cities)]
+            trade, industry = trades[int(r() * n_trades)]
+            core_len = lengths[int(r() * 5)]
+            while made_of_size[core_len] >= room[core_len]:
+                core_len += 1
+            chars = [words[int(r() * n_words)] for _ in range(core_len)]
+            tail = trade + suffixes[int(r() * n_suffixes)]
+            name = city + "".join(chars) + tail
+            key = key_of(name)
+            if key in seen:
+                continue
+            add(key)
+            made += 1
+            made_of_size[core_len] += 1
+            x = r()
+            person = surnames[int(x * 40) % n_surnames] + given[int(r() * n_given)]
+            if x < 0.5:
+                person += given[int(r() * n_given)]
+            put_name(name)
+            put_key(key)
+            put_initials(initials[city] + "".join([initials[c] for c in chars]) + initials[tail])
+            put_address(
+                f"{prefix}{roads[int(r() * 10)]}{1 + int(r() * 999)}号"
+                f"{buildings[int(r() * 8)]}{1 + int(r() * 30)}楼{1 + int(r() * 30):02d}{1 + int(r() * 9)}室"
+            )
+            put_contact(person)
+            put_phone(
+                f"+86{area[1:]}{2 + int(r() * 6)}{int(r() * 1_000_000):06d}"
+                if area in SEVEN_DIGITS
+                else f"+86{area[1:]}{2 + int(r() * 6)}{int(r() * 10_000_000):07d}"
+            )
+            put_mobile(f"+86{mobiles[int(r() * n_mobiles)]}{int(r() * 100_000_000):08d}")
+            put_industry(industry)
+            put_region(regions[city])
+            put_source(sources[int(r() * n_sources)])
+        yield batch
         take = size
 
 
