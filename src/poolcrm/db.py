@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, configure_mappers, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -118,6 +118,7 @@ class Database:
         self._reader = sessionmaker(bind=self.engine, expire_on_commit=False)
         writer_bind = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.sqlite else self.engine
         self._writer = sessionmaker(bind=writer_bind, expire_on_commit=False)
+        import_all_models()
 
     @property
     def sqlite(self) -> bool:
@@ -144,10 +145,13 @@ class Database:
 
 
 def import_all_models() -> None:
-    """Import every domain's models module so that Base.metadata knows every table."""
+    """Import every domain's models module so that Base.metadata knows every table, and configure
+    their mappers now rather than inside the first unit of work (≈ 0.1 s; a mapping error then
+    shows at start-up)."""
     from poolcrm.domains import domain_modules
 
     domain_modules("models")
+    configure_mappers()
 
 
 def create_schema(engine: Engine) -> None:
