@@ -2,9 +2,11 @@
 grams and their POOL-12 events written straight through the driver, in batches — no ORM objects,
 no per-row SQLAlchemy statement processing.
 
-- a batch is prepared column by column: a pre-converted template row for the defaults, each field
-  the records set read from the whole batch at once, the name's normal form and pinyin initials
-  computed once per row (or taken from the record when the generator knows them);
+- records come as dicts (`bulk_create`) or as batches of columns (`bulk_create_columns`, which a
+  producer in another process sends for a fraction of the cost); either way a batch is prepared
+  column by column: a pre-converted template row for the defaults, each field the records set
+  taken as a whole column, the name's normal form and pinyin initials computed once per row (or
+  taken from the records when the generator knows them);
 - SQLite: `executemany` on the driver's cursor inside the session's transaction, the columns that
   hold one value in every row of a batch written as literals (binding them cost more than the
   insert); grams (`substr` over a number series) and events derived by `INSERT … SELECT` from the
