@@ -298,6 +298,8 @@ def main() -> None:
                 print(json.dumps({engine_name: out}, ensure_ascii=False), flush=True)
             finally:
                 drop(cleanup, db)
+        if not args.workdir:
+            workdir.rmdir()  # made for this run and empty again (the full run keeps results.json)
         return
     pairs = [pair_parts(p) for p in synth.variant_pairs(args.pairs, 7)]
     rng = random.Random(3)
