@@ -110,7 +110,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 class Database:
-    """One per process: the engine plus session factories for reads and writes."""
+    """One per process: the engine plus session factories for reads and writes; creating it
+    imports every domain's models and configures their mappers (`import_all_models`)."""
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
