@@ -244,12 +244,6 @@ def _phone(value: Any) -> Any:
     return names.phone_key(value) or value
 
 
-def _phones(values: Iterable[Any]) -> list[Any]:
-    """`_phone` of each value; one already in E.164 is taken without a call (a generated batch
-    holds nothing else)."""
-    return [v if v.__class__ is str and v[:1] == "+" and v[1:].isdigit() else _phone(v) for v in values]
-
-
 def bulk_create(
     session: Session,
     records: Iterable[Mapping[str, Any]],
@@ -428,8 +422,8 @@ def bulk_create_columns(
             values[i_initials] = None
         put(i_id, batch_ids)
         put(i_code, codes)
-        put(i_phone, [p or "" for p in _phones(field("phone"))])
-        put(i_mobile, _phones(field("mobile")))
+        put(i_phone, [_phone(p) or "" for p in field("phone")])
+        put(i_mobile, [_phone(p) for p in field("mobile")])
         pools: list[Any] | None = None
         owners: list[Any] | None = None
         if "pool" in batch:
