@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from poolcrm.config import Settings
-from poolcrm.db import Database, import_all_models
+from poolcrm.db import Database
 from poolcrm.domains import domain_modules
 from poolcrm.errors import AppError
 from poolcrm.i18n import translate
@@ -72,7 +72,6 @@ class SQLiteWriterGate:
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or Settings()
-    import_all_models()
     database = db or Database(settings.db_url)
 
     @asynccontextmanager
