@@ -42,6 +42,8 @@ def test_cli_demo_with_synthetic_customers(tmp_path):
     assert "demo company ready" in first.output
     made = synth.generate_companies(3000, 2026)
     db = Database(url)
+    with db.engine.connect() as conn:  # the load ran under the rollback journal; WAL again now
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     with db.transaction(write=False) as s:
         rows = s.execute(
             select(Customer.id, Customer.name, Customer.name_key, Customer.name_initials, Customer.source)

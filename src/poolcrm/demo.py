@@ -99,8 +99,10 @@ def _domain_demos() -> list[Any]:
 
 
 def run_demo(db: Database, *, customers: int = 0, seed: int = 2026, progress: Any = None) -> DemoContext:
-    """Fill an initialised database with the demo company. Refuses to run twice."""
-    with db.transaction() as session:
+    """Fill an initialised database with the demo company, in one unit of work (under SQLite's
+    rollback journal when nothing else has the file open: `Database.load_transaction`).
+    Refuses to run twice."""
+    with db.load_transaction() as session:
         return populate_demo(session, customers=customers, seed=seed, progress=progress)
 
 

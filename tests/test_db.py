@@ -1,0 +1,128 @@
+"""`Database.load_transaction`: the demo company's unit of work, under SQLite's rollback journal
+when the file is open nowhere else, and as whole as any other transaction (GOV-2)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from poolcrm import clock
+from poolcrm.db import Database
+from poolcrm.org.models import Department
+
+
+def _file_db(tmp_path: Path, template: Path) -> Database:
+    path = tmp_path / "load.db"
+    shutil.copy(template, path)
+    return Database(f"sqlite:///{path}")
+
+
+def _pragma(db: Database, name: str) -> object:
+    with db.engine.connect() as conn:
+        return conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+
+
+def _departments(db: Database) -> list[str]:
+    with db.transaction(write=False) as s:
+        return list(s.scalars(select(Department.name).order_by(Department.id)))
+
+
+def _add_department(s: Session, name: str) -> None:
+    s.add(Department(name=name, kind="sales", created_at=clock.now()))
+
+
+def test_load_transaction_runs_under_the_rollback_journal_then_wal_again(tmp_path, _sqlite_template):
+    db = _file_db(tmp_path, _sqlite_template)
+    _departments(db)  # a pooled connection is open: the load closes it first
+    with db.load_transaction() as s:
+        conn = s.connection()
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "delete"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL while loading
+        _add_department(s, "销售一部")
+    assert _pragma(db, "journal_mode") == "wal"
+    assert _pragma(db, "synchronous") == 1  # NORMAL again, on the same pooled connection
+    assert _departments(db) == ["销售一部"]
+    db.dispose()
+
+
+def test_load_transaction_rolls_back_everything_on_error(tmp_path, _sqlite_template):
+    db = _file_db(tmp_path, _sqlite_template)
+    with pytest.raises(RuntimeError), db.load_transaction() as s:
+        _add_department(s, "销售一部")
+        s.flush()
+        raise RuntimeError("boom")
+    assert _departments(db) == []
+    assert _pragma(db, "journal_mode") == "wal"
+    db.dispose()
+
+
+def test_load_transaction_stays_in_wal_when_the_file_is_open_elsewhere(tmp_path, _sqlite_template):
+    db = _file_db(tmp_path, _sqlite_template)
+    other = Database(db.url)  # a server on the same file, say
+    with other.transaction(write=False) as reader:
+        reader.execute(text("SELECT count(*) FROM departments")).scalar()
+        with db.load_transaction() as s:
+            assert s.connection().exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert s.connection().exec_driver_sql("PRAGMA synchronous").scalar() == 1
+            _add_department(s, "销售一部")
+    assert _departments(other) == ["销售一部"]
+    other.dispose()
+    db.dispose()
+
+
+def test_a_load_killed_midway_leaves_nothing_written(tmp_path, _sqlite_template):
+    """The process dies after the load has spilled pages into the file: the next connection
+    finds the hot journal and rolls the whole load back."""
+    db = _file_db(tmp_path, _sqlite_template)
+    with db.transaction() as s:
+        _add_department(s, "已有部门")
+    db.dispose()
+    path = Path(db.url.removeprefix("sqlite:///"))
+    size_before = path.stat().st_size
+    child = textwrap.dedent(
+        f"""
+        import os
+        from sqlalchemy import text
+        from poolcrm.db import Database
+        db = Database({db.url!r})
+        with db.load_transaction() as s:
+            conn = s.connection()
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "delete"
+            conn.exec_driver_sql("PRAGMA cache_size=10")  # spill pages into the file as it goes
+            for i in range(3000):
+                conn.execute(
+                    text(
+                        "INSERT INTO departments (name, kind, active, created_at) "
+                        "VALUES (:n, 'sales', 1, '2026-11-25 00:00:00')"
+                    ),
+                    {{"n": f"部门{{i}}" + "甲" * 200}},
+                )
+            os._exit(3)  # killed before the commit
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 3, done.stderr
+    assert path.with_name(path.name + "-journal").exists()  # the hot journal
+    assert path.stat().st_size > size_before  # pages of the load did reach the file
+    again = Database(db.url)
+    assert _departments(again) == ["已有部门"]
+    assert _pragma(again, "integrity_check") == "ok"
+    assert _pragma(again, "journal_mode") == "wal"
+    again.dispose()
+
+
+def test_load_transaction_commits_and_rolls_back_like_a_transaction(database):
+    with database.load_transaction() as s:
+        _add_department(s, "销售一部")
+    with pytest.raises(RuntimeError), database.load_transaction() as s:
+        _add_department(s, "销售二部")
+        s.flush()
+        raise RuntimeError("boom")
+    assert _departments(database) == ["销售一部"]
