@@ -7,10 +7,11 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
@@ -75,6 +76,41 @@ def test_load_transaction_stays_in_wal_when_the_file_is_open_elsewhere(tmp_path,
     assert _departments(other) == ["销售一部"]
     other.dispose()
     db.dispose()
+
+
+def test_a_connection_made_during_a_load_reads_beside_it_then_waits_for_its_commit(
+    tmp_path, _sqlite_template
+):
+    """A server started while the demo loads: its connections cannot set WAL then, and must
+    still work: before the load spills into the file they read the old state; afterwards they
+    wait for the commit (busy_timeout) and read the load."""
+    db = _file_db(tmp_path, _sqlite_template)
+    with db.load_transaction() as s:
+        _add_department(s, "销售一部")
+        s.flush()
+        early = Database(db.url)
+        assert _departments(early) == []  # beside the load, no "database is locked"
+        conn = s.connection()
+        conn.exec_driver_sql("PRAGMA cache_size=10")
+        conn.execute(
+            insert(Department),
+            [
+                {"name": f"部门{i}" + "甲" * 200, "kind": "sales", "created_at": clock.now()}
+                for i in range(3000)
+            ],
+        )  # spilled: the load now holds the file exclusively
+        late = Database(db.url)
+        seen: list[int] = []
+        reader = threading.Thread(target=lambda: seen.append(len(_departments(late))))
+        reader.start()
+        reader.join(0.3)
+        assert reader.is_alive()  # waiting for the commit
+    reader.join(60)
+    assert seen == [3001]
+    assert len(_departments(early)) == 3001
+    assert _pragma(late, "journal_mode") == _pragma(early, "journal_mode") == "wal"
+    for other in (early, late, db):
+        other.dispose()
 
 
 def test_a_load_killed_midway_leaves_nothing_written(tmp_path, _sqlite_template):

@@ -91,7 +91,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
+            try:
+                cur.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError as exc:
+                # A `load_transaction` is writing under the rollback journal: this connection
+                # reads beside it (or waits for it, busy_timeout) and finds WAL again afterwards.
+                if "locked" not in str(exc):
+                    raise
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA synchronous=NORMAL")
@@ -143,12 +149,13 @@ class Database:
         On SQLite (a file) the unit of work runs under the rollback journal instead of WAL, with
         `synchronous=FULL`, and WAL again afterwards. Pages added to the file by the
         transaction need no journal entry, so a fresh database's pages are written once; under
-        WAL each is written twice (to the WAL, then by the checkpoint): 1M demo customers took
-        15.5–17.5 s instead of 19.8–20.1 s. A crash leaves a hot journal, and the next
-        connection rolls the whole load back: nothing half-written, as under WAL. The price is
-        that readers are shut out while the load commits, which is why only such loads use it.
-        When the file is open elsewhere (a running server, another connection of this
-        process) the journal cannot be switched and the load runs under WAL as usual."""
+        WAL each is written twice (to the WAL, then by the checkpoint): 1M demo customers
+        1.11–1.25× faster (docs/benchmarks.md). A crash leaves a hot journal, and the next
+        connection rolls the whole load back: nothing half-written, as under WAL. The price:
+        once the load's pages spill into the file, readers wait for its commit, which is why
+        only such loads use it. When the file is open elsewhere (a running server, another
+        connection of this process) the journal cannot be switched and the load runs under WAL
+        as usual."""
         if not self.sqlite or _sqlite_file(self.url) is None:
             with self.transaction() as session:
                 yield session
