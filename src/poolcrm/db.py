@@ -163,6 +163,7 @@ class Database:
         self.engine.dispose()  # this process's idle pooled connections keep the file open
         with self.engine.connect() as conn:
             raw = conn.connection.driver_connection
+            assert isinstance(raw, sqlite3.Connection)  # the pysqlite driver
             rollback_journal = _sqlite_journal(raw, "delete")
             try:
                 if rollback_journal:
@@ -198,7 +199,7 @@ def _sqlite_file(url: str) -> str | None:
     return None if database == ":memory:" or database.startswith("file::memory:") else database
 
 
-def _sqlite_journal(raw: Any, mode: str) -> bool:
+def _sqlite_journal(raw: sqlite3.Connection, mode: str) -> bool:
     """Switch a SQLite connection's journal mode outside any transaction; False when SQLite
     refuses (leaving WAL needs the file to be open on this connection alone)."""
     try:
