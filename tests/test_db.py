@@ -53,6 +53,19 @@ def test_load_transaction_runs_under_the_rollback_journal_then_wal_again(tmp_pat
     db.dispose()
 
 
+def test_a_connection_that_cannot_be_restored_is_discarded(tmp_path, _sqlite_template, monkeypatch):
+    """Should WAL or NORMAL fail to come back on the load's connection, it is not reused: the
+    next connection sets them itself."""
+    db = _file_db(tmp_path, _sqlite_template)
+    monkeypatch.setattr("poolcrm.db._sqlite_restore", lambda raw: False)
+    with db.load_transaction() as s:
+        _add_department(s, "销售一部")
+    assert _pragma(db, "journal_mode") == "wal"
+    assert _pragma(db, "synchronous") == 1
+    assert _departments(db) == ["销售一部"]
+    db.dispose()
+
+
 def test_load_transaction_rolls_back_everything_on_error(tmp_path, _sqlite_template):
     db = _file_db(tmp_path, _sqlite_template)
     with pytest.raises(RuntimeError), db.load_transaction() as s:

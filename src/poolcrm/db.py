@@ -172,10 +172,8 @@ class Database:
                 with _unit_of_work(self._writer(bind=conn)) as session:
                     yield session
             finally:
-                if rollback_journal:
-                    raw.execute("PRAGMA synchronous=NORMAL")
-                    if not _sqlite_journal(raw, "wal"):
-                        conn.invalidate()  # the next connection sets WAL when it connects
+                if rollback_journal and not _sqlite_restore(raw):
+                    conn.invalidate()  # discarded: the next connection sets WAL and NORMAL itself
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -205,6 +203,16 @@ def _sqlite_journal(raw: sqlite3.Connection, mode: str) -> bool:
     try:
         return bool(raw.execute(f"PRAGMA journal_mode={mode}").fetchone()[0] == mode)
     except sqlite3.OperationalError:  # "database is locked": open elsewhere
+        return False
+
+
+def _sqlite_restore(raw: sqlite3.Connection) -> bool:
+    """WAL and `synchronous=NORMAL` again after a load; False when the connection cannot be
+    restored (and must not be reused), without hiding the error the load may be raising."""
+    try:
+        raw.execute("PRAGMA synchronous=NORMAL")
+        return _sqlite_journal(raw, "wal")
+    except sqlite3.Error:
         return False
 
 
