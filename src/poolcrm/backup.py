@@ -9,10 +9,12 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from poolcrm.db import sqlite_file
+
 
 def _sqlite_path(url: str) -> str:
-    db = make_url(url).database
-    if not db:
+    db = sqlite_file(url)
+    if db is None:
         raise ValueError("SQLite URL has no file")
     return db
 

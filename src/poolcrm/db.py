@@ -74,6 +74,11 @@ def _json_dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+# Every SQLite connection's journal and sync level (set on connect; `load_transaction` restores them)
+SQLITE_JOURNAL = "wal"
+SQLITE_SYNCHRONOUS = "NORMAL"
+
+
 def is_sqlite(url_or_engine: str | Engine) -> bool:
     url = url_or_engine if isinstance(url_or_engine, str) else str(url_or_engine.url)
     return url.startswith("sqlite")
@@ -90,17 +95,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # Refused while a `load_transaction` writes under the rollback journal: this
+            # connection then reads beside it (or waits for it, busy_timeout) and finds WAL again.
+            _sqlite_journal(dbapi_conn, SQLITE_JOURNAL)
             cur = dbapi_conn.cursor()
-            try:
-                cur.execute("PRAGMA journal_mode=WAL")
-            except sqlite3.OperationalError as exc:
-                # A `load_transaction` is writing under the rollback journal: this connection
-                # reads beside it (or waits for it, busy_timeout) and finds WAL again afterwards.
-                if "locked" not in str(exc):
-                    raise
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -156,7 +157,7 @@ class Database:
         only such loads use it. When the file is open elsewhere (a running server, another
         connection of this process) the journal cannot be switched and the load runs under WAL
         as usual."""
-        if not self.sqlite or _sqlite_file(self.url) is None:
+        if not self.sqlite or sqlite_file(self.url) is None:
             with self.transaction() as session:
                 yield session
             return
@@ -191,7 +192,7 @@ def _unit_of_work(session: Session) -> Iterator[Session]:
         session.close()
 
 
-def _sqlite_file(url: str) -> str | None:
+def sqlite_file(url: str) -> str | None:
     """The file of a SQLite URL; None for an in-memory database."""
     database = make_url(url).database or ":memory:"
     return None if database == ":memory:" or database.startswith("file::memory:") else database
@@ -199,10 +200,13 @@ def _sqlite_file(url: str) -> str | None:
 
 def _sqlite_journal(raw: sqlite3.Connection, mode: str) -> bool:
     """Switch a SQLite connection's journal mode outside any transaction; False when SQLite
-    refuses (leaving WAL needs the file to be open on this connection alone)."""
+    refuses because another connection holds the file (leaving WAL needs the file open on this
+    connection alone; entering it, no other connection writing)."""
     try:
         return bool(raw.execute(f"PRAGMA journal_mode={mode}").fetchone()[0] == mode)
-    except sqlite3.OperationalError:  # "database is locked": open elsewhere
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc):
+            raise
         return False
 
 
@@ -210,8 +214,8 @@ def _sqlite_restore(raw: sqlite3.Connection) -> bool:
     """WAL and `synchronous=NORMAL` again after a load; False when the connection cannot be
     restored (and must not be reused), without hiding the error the load may be raising."""
     try:
-        raw.execute("PRAGMA synchronous=NORMAL")
-        return _sqlite_journal(raw, "wal")
+        raw.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
+        return _sqlite_journal(raw, SQLITE_JOURNAL)
     except sqlite3.Error:
         return False
 
