@@ -33,7 +33,7 @@ def test_cli_demo_with_synthetic_customers(tmp_path):
     from poolcrm.customers import dedupe, synth
     from poolcrm.customers.models import Customer, CustomerNameGram
     from poolcrm.db import Database
-    from poolcrm.pools.models import OwnershipEvent
+    from poolcrm.ownership.models import OwnershipEvent
 
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     runner = CliRunner()

@@ -241,6 +241,13 @@ def lock_rows_clause(engine_or_session: Engine | Session) -> bool:
     return bind.dialect.name == "postgresql"
 
 
+def for_update(query: Select[Any]) -> Select[Any]:
+    """The one row lock: SELECT … FOR UPDATE re-reading the rows (populate_existing). PostgreSQL
+    locks the rows until the transaction ends; SQLite renders no clause — its writers are already
+    serialised by BEGIN IMMEDIATE. Lock in a fixed order (customers, then users) to avoid deadlocks."""
+    return query.with_for_update().execution_options(populate_existing=True)
+
+
 def ids_select(session: Session, ids: Iterable[int]) -> Select[Any]:
     """A SELECT yielding `ids`, bound as ONE parameter whatever their number (an int array unnested
     on PostgreSQL, a JSON array through json_each on SQLite): `column.in_(ids_select(…))` matches a

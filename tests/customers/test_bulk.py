@@ -12,7 +12,7 @@ from poolcrm.audit.models import AuditEntry
 from poolcrm.customers import bulk, dedupe, names, synth
 from poolcrm.customers.demo import synth_record
 from poolcrm.customers.models import Customer, CustomerGramStat, CustomerNameGram
-from poolcrm.pools.models import OwnershipEvent
+from poolcrm.ownership.models import OwnershipEvent
 
 
 def test_cus6_cus7_bulk_rows_match_what_the_form_writes(session):

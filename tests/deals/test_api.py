@@ -268,10 +268,10 @@ def test_deal8_lose_needs_a_reason_and_sets_stage_zero(client, h, new_deal):
 def test_dsp3_win_on_member_open_for_redevelopment_credited_to_winner(
     client, h, team, make_customer, new_deal
 ):
-    from poolcrm.deals.events import _won_listeners, on_deal_won
+    from poolcrm.deals.signals import deal_won
 
     seen = []
-    hook = on_deal_won(
+    hook = deal_won.connect(
         lambda session, deal, actor: seen.append((deal.credited_to, deal.dispute_needed, actor.id))
     )
     try:
@@ -288,7 +288,7 @@ def test_dsp3_win_on_member_open_for_redevelopment_credited_to_winner(
         assert won["credited_to"]["id"] == team["other"] and won["credit_rule"] == "DSP-3"
         assert seen == [(team["other"], False, team["other"])]
     finally:
-        _won_listeners.remove(hook)
+        deal_won.disconnect(hook)
 
 
 def test_dsp1_win_by_non_owner_flags_a_dispute(client, h, team, database, make_customer, new_deal):
@@ -411,7 +411,7 @@ def test_deal9_analytics_by_stage_owner_category_with_weighted_pipeline(client, 
 
 
 def test_pool15_open_deals_move_with_the_customer(client, h, team, database, new_deal):
-    from poolcrm.pools.moves import move_customer
+    from poolcrm.ownership.moves import move_customer
 
     open_deal = new_deal()
     closed = new_deal(customer_id=open_deal["customer_id"], name="旧项目")

@@ -168,7 +168,7 @@ def test_fu4_reminded_once_and_a_late_entry_caught_up_next_run(client, org, cust
 
 
 def test_fu4_pool15_pending_reminders_follow_the_owner_and_lapse_on_recycle(client, org, customers, database):
-    from poolcrm.pools.moves import move_customer, move_customers_where
+    from poolcrm.ownership.moves import move_customer, move_customers_where
 
     clock.set_now(at(date(2026, 11, 11), 15), frozen=True)
     cid = customers(pool="private", owner_id=org["rep1"], protected_since=at(date(2026, 11, 2)))

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from poolcrm.audit.models import AuditEntry
 from poolcrm.customers.models import Customer
 from poolcrm.notify.models import Notification
-from poolcrm.pools.models import OwnershipEvent
+from poolcrm.ownership.models import OwnershipEvent
 from tests.inbound.conftest import NOW
 
 NOW_DAY = NOW.date()

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 from poolcrm import clock
 from poolcrm.customers.models import Customer
-from poolcrm.pools.models import OwnershipEvent
+from poolcrm.ownership.models import OwnershipEvent
 from tests.conftest import auth_headers
 from tests.pools.conftest import add_customer, at
 

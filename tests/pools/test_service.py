@@ -7,9 +7,11 @@ from sqlalchemy import func, select
 from poolcrm.customers.models import Customer
 from poolcrm.jobs.service import run_daily
 from poolcrm.notify.models import Notification
+from poolcrm.ownership import countdown
+from poolcrm.ownership.models import OwnershipEvent
 from poolcrm.policy.service import update_policy
 from poolcrm.pools import service
-from poolcrm.pools.models import DepartureTask, OwnershipEvent
+from poolcrm.pools.models import DepartureTask
 from tests.pools.conftest import at
 
 
@@ -38,7 +40,7 @@ def test_pool6_recycles_after_five_working_days_normal_week(database, org, custo
 def test_pool6_recycle_over_national_day_2026(database, org, customers):
     cid = customers(pool="private", owner_id=org["rep1"], protected_since=at(date(2026, 9, 30), 9))
     with database.transaction() as s:
-        assert service.recycle_due_on(s, s.get(Customer, cid)) == date(2026, 10, 14)
+        assert countdown.recycle_due_on(s, s.get(Customer, cid)) == date(2026, 10, 14)
     assert run_daily(database, date(2026, 10, 13))["recycled"] == []
     assert run_daily(database, date(2026, 10, 14))["recycled"] == [cid]
 
@@ -89,7 +91,7 @@ def test_pool17_per_grade_threshold(database, org, customers):
     normal = customers(pool="private", owner_id=org["rep1"], protected_since=at(date(2026, 11, 2)))
     assert run_daily(database, date(2026, 11, 10))["recycled"] == [normal]
     with database.transaction() as s:
-        assert service.recycle_due_on(s, s.get(Customer, core)) == date(2026, 11, 17)
+        assert countdown.recycle_due_on(s, s.get(Customer, core)) == date(2026, 11, 17)
     assert run_daily(database, date(2026, 11, 17), catch_up=False)["recycled"] == [core]
 
 

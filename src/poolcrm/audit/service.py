@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
@@ -38,6 +38,25 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+SET_COLUMNS = ("at", "actor_id", "action", "object_type", "object_id", "before", "after", "rule", "reason")
+"""The columns, in order, of a SELECT given to `record_select`."""
+
+
+def record_many(session: Session, entries: list[dict[str, Any]]) -> None:
+    """GOV-1 for set-based steps: one executemany INSERT of many entries (keys: SET_COLUMNS;
+    `object_id` is stored as text)."""
+    if entries:
+        rows = [
+            {**e, "object_id": None if e.get("object_id") is None else str(e["object_id"])} for e in entries
+        ]
+        session.execute(insert(AuditEntry), rows)
+
+
+def record_select(session: Session, rows: Select[Any]) -> None:
+    """GOV-1 for set-based moves: one INSERT … SELECT whose columns are SET_COLUMNS, in order."""
+    session.execute(insert(AuditEntry).from_select(list(SET_COLUMNS), rows))
 
 
 def search(

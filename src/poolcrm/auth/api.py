@@ -35,7 +35,7 @@ def token(body: TokenIn, request: Request, db: DB) -> TokenOut:
 
 @router.get("/me")
 def me(user: CurrentUser, db: DB) -> dict[str, Any]:
-    from poolcrm.pools.usage import pool_usage
+    from poolcrm.ownership.usage import pool_usage
 
     out = user_out(user).model_dump(mode="json")
     out["pool"] = pool_usage(db, user)

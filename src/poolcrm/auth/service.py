@@ -12,9 +12,9 @@ from poolcrm import clock
 from poolcrm.audit.service import record
 from poolcrm.auth import rules
 from poolcrm.auth.models import LoginFailure
-from poolcrm.auth.passwords import hash_password, verify_password
 from poolcrm.errors import AppError, InvalidInput, NotAuthenticated, TooManyRequests
 from poolcrm.org.models import User
+from poolcrm.org.passwords import hash_password, verify_password
 from poolcrm.org.service import find_user
 from poolcrm.policy.service import get_policy
 

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from poolcrm.audit.models import AuditEntry
 from poolcrm.customers import names, service
 from poolcrm.customers.models import POOL_PENDING, POOL_PRIVATE, Customer, CustomerNameGram
-from poolcrm.pools.models import OwnershipEvent
+from poolcrm.ownership.models import OwnershipEvent
 
 BATCH = 10_000
 LARGE_LOAD = 50_000  # SQLite: from this many rows, indexes are built after the load

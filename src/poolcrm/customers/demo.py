@@ -16,7 +16,7 @@ from poolcrm.audit.service import record
 from poolcrm.customers import bulk, dedupe, service
 from poolcrm.customers.models import POOL_PRIVATE, POOL_PUBLIC, Contact, Customer
 from poolcrm.demo import DemoContext
-from poolcrm.pools.moves import move_customer
+from poolcrm.ownership.moves import move_customer
 
 ORDER = 20
 CITIES = [

@@ -37,9 +37,9 @@ from poolcrm.db import Database
 from poolcrm.errors import InvalidInput
 from poolcrm.i18n import translate
 from poolcrm.org.models import User
+from poolcrm.ownership.models import OwnershipEvent
+from poolcrm.ownership.usage import limit_for, owned_count, pending_count
 from poolcrm.policy.service import get_policy
-from poolcrm.pools.models import OwnershipEvent
-from poolcrm.pools.usage import limit_for, owned_count, pending_count
 
 BATCH = 1000
 MAX_ROWS = 200_000

@@ -11,6 +11,8 @@ from dataclasses import field as dc_field
 from datetime import date, timedelta
 from typing import Any
 
+from poolcrm.deals.rules import LEAD, OPEN_CATEGORIES, WON
+
 REQUIRED_FIELDS: tuple[str, ...] = ("name", "address", "contact_name", "phone")
 REQUIRED_FIELD_NAMES: dict[str, str] = {
     "name": "公司全称",
@@ -175,6 +177,19 @@ class GradeFacts:
     registered_project_ordering_this_year: bool = False
     lead_or_won_deal: bool = False
     days_since_substantive_contact: int | None = None
+
+
+def deal_grade_facts(deals: Iterable[tuple[str, date | None]], horizon: date) -> dict[str, bool]:
+    """CUS-11: from the customer's deals (category, expected close date): a direct customer is core
+    with an open deal expected to close by `horizon` (today + `core_deal_months`); a lead or a past
+    won deal makes it high-growth (with a recent substantive contact)."""
+    closing = lead_or_won = False
+    for category, close_on in deals:
+        if category in OPEN_CATEGORIES and close_on is not None and close_on <= horizon:
+            closing = True
+        if category in (LEAD, WON):
+            lead_or_won = True
+    return {"deal_closing_within_horizon": closing, "lead_or_won_deal": lead_or_won}
 
 
 @dataclass(frozen=True)

@@ -40,17 +40,21 @@ from poolcrm.customers.models import (
     CustomerRequest,
 )
 from poolcrm.customers.schemas import ContactIn, ContactPatch, CustomerIn, CustomerPatch
+from poolcrm.customers.signals import customer_merged
 from poolcrm.db import Base, lock_rows_clause
+from poolcrm.deals.models import Deal
 from poolcrm.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from poolcrm.i18n import translate
 from poolcrm.notify.service import notify
 from poolcrm.org.models import Department, User
 from poolcrm.org.service import is_supervisor_of, visible_owner_ids
+from poolcrm.ownership import countdown
+from poolcrm.ownership.models import OwnershipEvent
+from poolcrm.ownership.moves import move_customer
+from poolcrm.ownership.usage import limit_for, owned_count, pending_count
 from poolcrm.policy.rules import Policy
-from poolcrm.policy.service import get_policy
-from poolcrm.pools.moves import move_customer
-from poolcrm.pools.rules import is_active_member, pool_full_on_apply, pool_full_on_approve
-from poolcrm.pools.usage import limit_for, owned_count, pending_count
+from poolcrm.policy.service import company_date, company_today, get_policy
+from poolcrm.pools.rules import add_months, is_active_member, pool_full_on_apply, pool_full_on_approve
 
 SEE_ALL = ("admin", "gm", "cs")
 REGISTRAR_ROLES = ("sales",)
@@ -456,21 +460,15 @@ def list_customers(
 
 
 def recycle_due_on(session: Session, c: Customer) -> date | None:
-    """POOL-16: the pools domain computes it with the daily job's own function."""
-    if c.pool != POOL_PRIVATE:
-        return None
-    try:
-        from poolcrm.pools import service as pools_service
-    except ImportError:
-        return None
-    fn = getattr(pools_service, "recycle_due_on", None)
-    return fn(session, c) if fn is not None else None
+    """POOL-16: the countdown by the daily job's own function (ownership layer)."""
+    return countdown.recycle_due_on(session, c)
 
 
 def contact_due_on(session: Session, c: Customer) -> date | None:
     policy = _policy(session)
-    since = (c.pool_entered_at or c.created_at).astimezone().date()
-    last = c.last_valid_followup_at.date() if c.last_valid_followup_at else None
+    since = company_date(session, c.pool_entered_at or c.created_at)
+    assert since is not None
+    last = company_date(session, c.last_valid_followup_at)
     return rules.contact_due(c.tier, last, since, policy.tier_cadence_days)
 
 
@@ -485,12 +483,10 @@ def grade_verdict(session: Session, c: Customer) -> rules.GradeVerdict:
 
 
 def _deal_facts(session: Session, c: Customer, policy: Policy) -> dict[str, bool]:
-    try:
-        from poolcrm.deals import service as deals_service
-    except ImportError:
-        return {}
-    fn = getattr(deals_service, "grade_facts", None)
-    return dict(fn(session, c, policy)) if fn is not None else {}
+    """CUS-11: the customer's deals as grade facts (deals' table is a leaf any layer may read)."""
+    deals = session.execute(select(Deal.category, Deal.expected_close_on).where(Deal.customer_id == c.id))
+    today = company_today(session)
+    return rules.deal_grade_facts(list(deals), add_months(today, policy.core_deal_months))
 
 
 def _values(c: Customer) -> dict[str, Any]:
@@ -1275,7 +1271,7 @@ def merge_customers(session: Session, user: User, customer_ids: Sequence[int], r
             rule="CUS-10",
             reason=reason,
         )
-        _report_forced_duplicate(session, other, keep, user, reason)
+        customer_merged.send(session, kept=keep, merged=other, actor_id=user.id, reason=reason)
     session.flush()
     session.expire_all()
     return session.get(Customer, keep_id)  # type: ignore[return-value]
@@ -1312,42 +1308,6 @@ def _take_protection(session: Session, keep: Customer, other: Customer, user: Us
         actor_id=user.id,
     )
     keep.protected_since = other.protected_since or keep.protected_since
-
-
-def _report_forced_duplicate(
-    session: Session, other: Customer, keep: Customer, actor: User, reason: str
-) -> None:
-    if other.created_by is None:
-        return
-    try:
-        from poolcrm.violations import service as violations_service
-    except ImportError:
-        violations_service = None  # type: ignore[assignment]
-    recorder = getattr(violations_service, "record_forced_duplicate", None) if violations_service else None
-    if recorder is not None:
-        recorder(
-            session,
-            user_id=other.created_by,
-            customer_id=keep.id,
-            merged_id=other.id,
-            actor_id=actor.id,
-            reason=reason,
-        )
-        return
-    supervisor = _supervisor_of(session, other.created_by)
-    creator = session.get(User, other.created_by)
-    if supervisor is not None and creator is not None:
-        notify(
-            session,
-            supervisor,
-            "customer.forced_duplicate",
-            "强制重复：{who} 登记的 {dup} 已合并到 {code}",
-            link=f"/customers/{keep.id}",
-            rule="CUS-10",
-            who=creator.display_name,
-            dup=other.code,
-            code=keep.code,
-        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -1453,8 +1413,6 @@ def update_contact(
 
 def ownership_history(session: Session, user: User, customer_id: int) -> list[dict[str, Any]]:
     """POOL-12: the customer's ownership events, oldest first."""
-    from poolcrm.pools.models import OwnershipEvent
-
     c = get_visible(session, user, customer_id)
     events = list(
         session.scalars(

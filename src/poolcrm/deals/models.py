@@ -199,4 +199,3 @@ class DealRollupState(Base):
     totals_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-from poolcrm.deals import hooks as _hooks  # noqa: E402,F401  (POOL-15 hook registered with the models)

@@ -18,7 +18,6 @@ from poolcrm import clock
 from poolcrm.audit.service import record
 from poolcrm.customers.models import POOL_DELETED, POOL_MERGED, POOL_PRIVATE, POOL_REJECTED, Customer
 from poolcrm.deals import rules
-from poolcrm.deals.events import emit_deal_won
 from poolcrm.deals.models import (
     Deal,
     DealCategoryChange,
@@ -31,6 +30,7 @@ from poolcrm.deals.models import (
     DealStage,
 )
 from poolcrm.deals.schemas import DealIn, DealPatch, LoseIn, ProductIn, ProgressIn, WinIn
+from poolcrm.deals.signals import deal_won
 from poolcrm.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from poolcrm.notify.service import notify
 from poolcrm.org import rules as org_rules
@@ -819,7 +819,7 @@ def win_deal(session: Session, actor: User, deal_id: int, data: WinIn) -> Deal:
             number=deal.number,
         )
     session.flush()
-    emit_deal_won(session, deal, actor)
+    deal_won.send(session, deal=deal, actor=actor)
     return deal
 
 

@@ -49,4 +49,3 @@ class Dispute(Base):
     )
 
 
-from poolcrm.disputes import hooks as _hooks  # noqa: E402,F401  (DSP-1 hook registered with the models)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from poolcrm import clock
 from poolcrm.audit.service import record
 from poolcrm.calendar.service import get_calendar
+from poolcrm.customers.access import lock_customers
 from poolcrm.customers.models import POOL_PRIVATE, TOMBSTONE_POOLS, Customer
 from poolcrm.db import UTCDateTime, ids_select
 from poolcrm.deals.models import Deal
@@ -24,10 +25,9 @@ from poolcrm.followups.models import FollowUp
 from poolcrm.i18n import translate
 from poolcrm.notify.service import notify
 from poolcrm.org.models import User
+from poolcrm.ownership.moves import move_customer
 from poolcrm.policy.service import get_policy
-from poolcrm.pools.moves import move_customer
 from poolcrm.pools.rules import is_active_member
-from poolcrm.pools.service import lock_customers
 
 READERS = ("gm", "admin", "sales_manager", "cs")
 DECIDERS = ("gm",)

@@ -24,10 +24,10 @@ from poolcrm.followups.models import FollowUp
 from poolcrm.i18n import translate
 from poolcrm.inbound.models import OUTCOME_DUTY, OUTCOME_NEW, InboundItem
 from poolcrm.org.models import Department, User
+from poolcrm.org.service import lock_users
+from poolcrm.ownership.usage import limit_for, owned_count, pending_count
 from poolcrm.policy.service import get_policy
 from poolcrm.pools.rules import SALES_DEPARTMENT_KINDS, pool_full_on_apply
-from poolcrm.pools.service import lock_users
-from poolcrm.pools.usage import limit_for, owned_count, pending_count
 from poolcrm.violations.models import KIND_FAKE_FOLLOWUP, Violation
 
 SOURCE_OVERRIDE = "override"

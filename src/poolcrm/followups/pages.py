@@ -9,11 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
+from poolcrm.customers.models import Customer
 from poolcrm.errors import AppError
 from poolcrm.followups import rules, service
 from poolcrm.i18n import translate
+from poolcrm.ownership.countdown import recycle_info
 from poolcrm.policy.service import get_policy
-from poolcrm.pools import service as pools
 from poolcrm.pools.pages import common
 from poolcrm.web.deps import DB, CurrentUser, Lang
 from poolcrm.web.render import page
@@ -31,7 +32,7 @@ def _section(
     error: str | None = None,
 ) -> HTMLResponse:
     rows = service.list_followups(db, user, customer_id)
-    customer = db.get(pools.Customer, customer_id)
+    customer = db.get(Customer, customer_id)
     try:
         service.check_writer(db, user, customer_id)
         can_write = True
@@ -51,7 +52,7 @@ def _section(
         template_text=rules.TEMPLATE,
         result=result,
         error=error,
-        info=pools.recycle_info(db, customer) if customer else None,
+        info=recycle_info(db, customer) if customer else None,
         min_chars=get_policy(db).followup_min_chars,
         **common(db),
     )

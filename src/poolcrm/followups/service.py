@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.audit.service import record
+from poolcrm.customers.access import can_see_private, lock_customers
 from poolcrm.customers.models import POOL_PRIVATE, Contact, Customer
 from poolcrm.db import UTCDateTime
 from poolcrm.errors import Forbidden, InvalidInput, NotFound
@@ -21,9 +22,7 @@ from poolcrm.notify.service import notify_many
 from poolcrm.org.models import User
 from poolcrm.org.service import visible_owner_ids
 from poolcrm.policy.service import get_policy
-from poolcrm.pools.moves import on_owner_changed, on_owners_released
 from poolcrm.pools.rules import is_active_member
-from poolcrm.pools.service import can_see_private, lock_customers
 
 
 def _simplify(text: str) -> str:
@@ -330,29 +329,6 @@ def export_xlsx(
     return buffer.getvalue()
 
 
-@on_owner_changed
-def _move_pending_reminders(
-    session: Session, customer: Customer, from_owner: int | None, to_owner: int | None, actor_id: int | None
-) -> None:
-    """POOL-15: pending reminders of the customer follow it to the new owner (or lapse)."""
-    session.execute(
-        update(FollowUp)
-        .where(FollowUp.customer_id == customer.id, _reminder_pending())
-        .values(remind_user_id=to_owner)
-        .execution_options(synchronize_session=False)
-    )
-
-
-@on_owners_released
-def _drop_pending_reminders(session: Session, moved: Any) -> None:
-    session.execute(
-        update(FollowUp)
-        .where(FollowUp.customer_id.in_(moved), _reminder_pending())
-        .values(remind_user_id=None)
-        .execution_options(synchronize_session=False)
-    )
-
-
 def _reminder_pending() -> ColumnElement[bool]:
     """FU-4: the follow-up has a reminder to send — a recipient and no reminder row yet."""
     return and_(
@@ -460,4 +436,24 @@ def count_valid_since(session: Session, user_id: int, since: datetime) -> int:
             )
         )
         or 0
+    )
+
+
+def move_pending_reminders(session: Session, customer_id: int, to_owner: int | None) -> None:
+    """POOL-15: pending reminders of the customer follow it to the new owner (or lapse)."""
+    session.execute(
+        update(FollowUp)
+        .where(FollowUp.customer_id == customer_id, _reminder_pending())
+        .values(remind_user_id=to_owner)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def drop_pending_reminders(session: Session, moved: Any) -> None:
+    """POOL-15: customers taken from their owners at once (a SELECT of ids) lose their reminders."""
+    session.execute(
+        update(FollowUp)
+        .where(FollowUp.customer_id.in_(moved), _reminder_pending())
+        .values(remind_user_id=None)
+        .execution_options(synchronize_session=False)
     )

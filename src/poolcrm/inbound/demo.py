@@ -19,7 +19,7 @@ from poolcrm.disputes.schemas import DisputeIn
 from poolcrm.duty import service as duty
 from poolcrm.inbound import service
 from poolcrm.inbound.schemas import InboundIn
-from poolcrm.pools.moves import move_customer
+from poolcrm.ownership.moves import move_customer
 from poolcrm.violations import rules as violation_rules
 from poolcrm.violations import service as violations
 

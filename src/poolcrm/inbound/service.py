@@ -15,6 +15,7 @@ from poolcrm.applications.models import KIND_NEW_CUSTOMER, STATUS_PENDING, Appli
 from poolcrm.audit.service import record
 from poolcrm.customers import dedupe
 from poolcrm.customers import service as customers_service
+from poolcrm.customers.access import lock_customers
 from poolcrm.customers.models import POOL_PRIVATE, TOMBSTONE_POOLS, Customer
 from poolcrm.duty import service as duty
 from poolcrm.errors import Forbidden, InvalidInput, NotFound
@@ -24,9 +25,8 @@ from poolcrm.inbound.models import OUTCOME_DUTY, OUTCOME_NEW, OUTCOME_OWNER, Inb
 from poolcrm.inbound.schemas import InboundIn
 from poolcrm.notify.service import notify
 from poolcrm.org.models import User
+from poolcrm.ownership.moves import move_customer
 from poolcrm.policy.service import get_policy
-from poolcrm.pools.moves import move_customer
-from poolcrm.pools.service import lock_customers
 
 HANDLERS = ("cs", "admin")
 READERS = ("cs", "admin", "gm")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -9,12 +10,13 @@ from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.audit.service import record
-from poolcrm.auth.passwords import hash_password
-from poolcrm.db import MAX_ID
+from poolcrm.db import MAX_ID, for_update
 from poolcrm.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from poolcrm.org import rules
 from poolcrm.org.models import Department, User, UserRole
+from poolcrm.org.passwords import hash_password
 from poolcrm.org.schemas import DepartmentIn, DepartmentOut, DepartmentPatch, UserIn, UserOut, UserPatch
+from poolcrm.org.signals import user_changed
 from poolcrm.policy.service import get_policy
 
 _SCOPE_KEY = "poolcrm.scope"
@@ -281,9 +283,7 @@ def update_user(session: Session, actor_id: int, user_id: int, patch: UserPatch)
         after=after,
         rule="ORG-7" if action == "user.disable" else "ORG-1",
     )
-    from poolcrm.org.events import emit_user_changed
-
-    emit_user_changed(session, actor_id, before, after)
+    user_changed.send(session, actor_id=actor_id, before=before, after=after)
     return user
 
 
@@ -313,3 +313,9 @@ def subordinate_ids(session: Session, user_id: int) -> frozenset[int]:
 
 def is_supervisor_of(session: Session, supervisor_id: int, user_id: int) -> bool:
     return user_id in subordinate_ids(session, supervisor_id)
+
+
+def lock_users(session: Session, ids: Iterable[int]) -> None:
+    """Serialise per-rep decisions (POOL-2 counted atomically): lock the users' rows in id order,
+    after any customer rows (the fixed order avoids deadlocks)."""
+    session.execute(for_update(select(User.id).where(User.id.in_(sorted(set(ids)))).order_by(User.id)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -45,6 +46,22 @@ def get_policy(session: Session) -> Policy:
     policy = Policy.model_validate(known)
     session.info[_CACHE_KEY] = policy
     return policy
+
+
+def company_today(session: Session) -> date:
+    """CAL-2: the calendar day it is now in the company's zone (policy `timezone`) — the one
+    "today" every rule uses, never the server's zone or UTC."""
+    return clock.today(get_policy(session).timezone)
+
+
+def company_date(session: Session, moment: datetime | None) -> date | None:
+    """CAL-2: the company-zone calendar day of a stored (UTC) instant."""
+    return None if moment is None else clock.local(moment, get_policy(session).timezone).date()
+
+
+def company_day_start(session: Session, day: date) -> datetime:
+    """CAL-2: the UTC instant at which `day` begins in the company's zone."""
+    return clock.start_of_local_day(day, get_policy(session).timezone)
 
 
 def validate_changes(current: Policy, changes: dict[str, Any]) -> Policy:

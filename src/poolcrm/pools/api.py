@@ -7,7 +7,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from poolcrm.applications.schemas import ApplicationOut
+from poolcrm.customers.access import customer_for_read
 from poolcrm.errors import Forbidden
+from poolcrm.ownership.countdown import recycle_info
 from poolcrm.pools import service
 from poolcrm.web.deps import DB, CurrentUser
 
@@ -80,8 +82,8 @@ def release(customer_id: int, body: ReleaseIn, user: CurrentUser, db: DB) -> dic
 @router.get("/customers/{customer_id}/recycle")
 def recycle_countdown(customer_id: int, user: CurrentUser, db: DB) -> dict[str, Any]:
     """POOL-16: the countdown, by the daily job's own function."""
-    customer = service.customer_for_read(db, user, customer_id)
-    info = service.recycle_info(db, customer)
+    customer = customer_for_read(db, user, customer_id)
+    info = recycle_info(db, customer)
     if info is None:
         return {"recycle_due_on": None, "workdays_left": None, "red": False}
     return {
@@ -110,7 +112,7 @@ def unlock(customer_id: int, user: CurrentUser, db: DB) -> dict[str, Any]:
 @router.get("/pools/mine")
 def my_pool(user: CurrentUser, db: DB, owner_id: int | None = None) -> dict[str, Any]:
     """POOL-16: the rep's private pool, soonest recycle first, with the usage figures (POOL-2)."""
-    from poolcrm.pools.usage import pool_usage
+    from poolcrm.ownership.usage import pool_usage
 
     rows = service.pool_rows(db, user, owner_id)
     return {

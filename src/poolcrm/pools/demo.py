@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.customers.models import POOL_PRIVATE, POOL_PUBLIC, Customer
+from poolcrm.ownership.moves import move_customer
+from poolcrm.policy.service import company_day_start, company_today
 from poolcrm.pools import rules, service
-from poolcrm.pools.moves import move_customer
 
 ORDER = 40
 
@@ -20,12 +21,12 @@ ORDER = 40
 def _back(session: Session, workdays: int) -> Any:
     """The moment `workdays` working days before today (local morning)."""
     calendar = service.get_calendar(session)
-    day = service.today(session)
+    day = company_today(session)
     seen = 0
     while seen < workdays:
         day -= rules.ONE_DAY
         seen += calendar.is_workday(day)
-    return clock.start_of_local_day(day, service._tz(session)) + timedelta(hours=10)
+    return company_day_start(session, day) + timedelta(hours=10)
 
 
 def populate(session: Session, ctx: Any) -> None:
@@ -45,7 +46,7 @@ def populate(session: Session, ctx: Any) -> None:
         customer.protected_since = min(customer.protected_since or moment, moment)
     if len(owned) > 5:
         service.lock_customer(
-            session, users["sup1"], owned[5].id, service.today(session) + timedelta(days=30), "重点项目跟进中"
+            session, users["sup1"], owned[5].id, company_today(session) + timedelta(days=30), "重点项目跟进中"
         )
     # the first few public customers (not all of them: `demo --customers N` adds N public ones)
     public = list(

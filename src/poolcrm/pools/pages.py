@@ -10,11 +10,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from poolcrm.customers.access import customer_for_read
 from poolcrm.errors import AppError, Forbidden
 from poolcrm.org.models import User
 from poolcrm.org.service import subordinate_ids
+from poolcrm.ownership.countdown import recycle_info
+from poolcrm.ownership.usage import pool_usage
+from poolcrm.policy.service import company_today
 from poolcrm.pools import service
-from poolcrm.pools.usage import pool_usage
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
 from poolcrm.web.render import page
 
@@ -75,7 +78,7 @@ def my_pool(
         usage=pool_usage(db, owner or user),
         owner=owner,
         team=_team(db, user),
-        today=service.today(db),
+        today=company_today(db),
         flash=flash,
         flash_kind=flash_kind,
         **common(db),
@@ -158,14 +161,14 @@ def lock(
 @router.get("/pools/customers/{customer_id}/history", response_class=HTMLResponse)
 def history(request: Request, customer_id: int, user: CurrentUser, db: DB) -> HTMLResponse:
     """POOL-12 fragment for the customer page (include with hx-get)."""
-    customer = service.customer_for_read(db, user, customer_id)
+    customer = customer_for_read(db, user, customer_id)
     return page(
         request,
         "pools/_history.html",
         db=db,
         customer=customer,
         events=service.history(db, user, customer_id),
-        info=service.recycle_info(db, customer),
+        info=recycle_info(db, customer),
         **common(db),
     )
 

@@ -4,12 +4,10 @@ departures, locks, history and the policy forecast. Decisions live in `pools.rul
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, distinct, func, not_, or_, select, update
+from sqlalchemy import and_, func, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
@@ -23,24 +21,35 @@ from poolcrm.applications.models import (
 from poolcrm.applications.service import mark_approved, mark_rejected, open_application
 from poolcrm.audit.service import record
 from poolcrm.calendar.service import get_calendar
+from poolcrm.customers.access import can_see_private, customer_for_read, lock_customers
 from poolcrm.customers.models import (
     POOL_BIN,
     POOL_DELETED,
     POOL_MERGED,
-    POOL_PENDING,
     POOL_PRIVATE,
     POOL_PUBLIC,
     POOL_REJECTED,
     Customer,
 )
-from poolcrm.db import ids_select, lock_rows_clause
+from poolcrm.db import for_update, ids_select
 from poolcrm.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from poolcrm.notify.service import notify, notify_many
-from poolcrm.org.events import on_user_changed
 from poolcrm.org.models import Department, User
-from poolcrm.org.service import is_supervisor_of, visible_owner_ids
+from poolcrm.org.service import is_supervisor_of, lock_users, visible_owner_ids
+from poolcrm.ownership.countdown import (
+    anchor_at_most,
+    due_condition,
+    gave_up_at,
+    givers,
+    givers_count_sql,
+    recyclable_base,
+    recycle_info,
+)
+from poolcrm.ownership.models import OwnershipEvent
+from poolcrm.ownership.moves import move_customer, move_customers_where
+from poolcrm.ownership.usage import limit_for, owned_count, pending_count
 from poolcrm.policy.rules import Policy
-from poolcrm.policy.service import get_policy
+from poolcrm.policy.service import company_date, company_day_start, company_today, get_policy
 from poolcrm.pools import rules
 from poolcrm.pools.models import (
     ITEM_DONE,
@@ -58,10 +67,7 @@ from poolcrm.pools.models import (
     AllocationItem,
     AllocationPlan,
     DepartureTask,
-    OwnershipEvent,
 )
-from poolcrm.pools.moves import move_customer, move_customers_where, on_owners_released
-from poolcrm.pools.usage import limit_for, owned_count, pending_count
 
 KIND_RELEASE = "release"
 GONE_POOLS = (POOL_MERGED, POOL_DELETED, POOL_REJECTED)
@@ -87,48 +93,6 @@ CORRECTABLE_FIELDS = frozenset(
 # ---------------------------------------------------------------- helpers
 
 
-def _tz(session: Session) -> str:
-    return get_policy(session).timezone
-
-
-def today(session: Session) -> date:
-    return clock.today(_tz(session))
-
-
-def local_date(session: Session, moment: datetime | None) -> date | None:
-    return None if moment is None else clock.local(moment, _tz(session)).date()
-
-
-def _day_start(session: Session, day: date) -> datetime:
-    return clock.start_of_local_day(day, _tz(session))
-
-
-def _is_pg(session: Session) -> bool:
-    return lock_rows_clause(session)
-
-
-def lock_customers(session: Session, ids: Iterable[int]) -> dict[int, Customer]:
-    """Lock customer rows in id order (the fixed order: customers, then users); re-read them."""
-    wanted = sorted(set(ids))
-    q = (
-        select(Customer)
-        .where(Customer.id.in_(wanted))
-        .order_by(Customer.id)
-        .execution_options(populate_existing=True)
-    )
-    if _is_pg(session):
-        q = q.with_for_update()
-    return {c.id: c for c in session.scalars(q)}
-
-
-def lock_users(session: Session, ids: Iterable[int]) -> None:
-    """Serialise POOL-2 decisions per rep: lock the users' rows in id order (after customers)."""
-    if _is_pg(session):
-        session.execute(
-            select(User.id).where(User.id.in_(sorted(set(ids)))).order_by(User.id).with_for_update()
-        )
-
-
 def _user(session: Session, user_id: int | None) -> User | None:
     return None if user_id is None else session.get(User, user_id)
 
@@ -138,72 +102,9 @@ def user_brief(session: Session, user_id: int | None) -> dict[str, Any] | None:
     return None if u is None else {"id": u.id, "display_name": u.display_name}
 
 
-def can_see_private(session: Session, user: User, owner_id: int | None) -> bool:
-    scope = visible_owner_ids(session, user)
-    return scope is None or (owner_id is not None and owner_id in scope)
-
-
-def customer_for_read(session: Session, user: User, customer_id: int) -> Customer:
-    """POOL-3/ORG-5: private customers only for the owner's tree (404 otherwise), public ones for
-    everyone, pending registrations for the registrant's tree, the rest for see-all roles."""
-    customer = session.get(Customer, customer_id)
-    if customer is None:
-        raise NotFound()
-    scope = visible_owner_ids(session, user)
-    if scope is None or customer.pool == POOL_PUBLIC:
-        return customer
-    if customer.pool == POOL_PRIVATE and customer.owner_id in scope:
-        return customer
-    if customer.pool == POOL_PENDING and customer.created_by in scope:
-        return customer
-    raise NotFound()
-
-
 def _notify_cs(session: Session, message: str, link: str, rule: str, **params: Any) -> None:
     for uid in _role_holders(session, "cs"):
         notify(session, uid, "approval_waiting", message, link=link, rule=rule, **params)
-
-
-def gave_up_at(session: Session, user_id: int, customer_id: int) -> datetime | None:
-    """POOL-13: when this rep last gave this customer up (released or recycled)."""
-    return session.scalar(
-        select(func.max(OwnershipEvent.at)).where(
-            OwnershipEvent.customer_id == customer_id,
-            OwnershipEvent.from_owner_id == user_id,
-            OwnershipEvent.from_pool == POOL_PRIVATE,
-            OwnershipEvent.rule.in_(rules.GIVE_UP_RULES.values()),
-        )
-    )
-
-
-def givers(session: Session, customer_id: int, kinds: Iterable[str] | None = None) -> frozenset[int]:
-    """POOL-8: the different reps who gave this customer up (by the counted kinds)."""
-    wanted = [rules.GIVE_UP_RULES[k] for k in (kinds or rules.GIVE_UP_RULES)]
-    return frozenset(
-        session.scalars(
-            select(OwnershipEvent.from_owner_id)
-            .where(
-                OwnershipEvent.customer_id == customer_id,
-                OwnershipEvent.from_pool == POOL_PRIVATE,
-                OwnershipEvent.from_owner_id.is_not(None),
-                OwnershipEvent.rule.in_(wanted),
-            )
-            .distinct()
-        )
-    )
-
-
-def _givers_count_sql(kinds: Iterable[str]) -> Any:
-    wanted = [rules.GIVE_UP_RULES[k] for k in kinds]
-    return (
-        select(func.count(distinct(OwnershipEvent.from_owner_id)))
-        .where(
-            OwnershipEvent.customer_id == Customer.id,
-            OwnershipEvent.from_pool == POOL_PRIVATE,
-            OwnershipEvent.rule.in_(wanted),
-        )
-        .scalar_subquery()
-    )
 
 
 def _refuse(refusal: rules.Refusal | None) -> None:
@@ -211,112 +112,11 @@ def _refuse(refusal: rules.Refusal | None) -> None:
         raise RuleViolation(refusal.rule, refusal.message, details=dict(refusal.params), **refusal.params)
 
 
-# ---------------------------------------------------------------- recycle countdown (POOL-6, 16, 17)
-
-
-@dataclass(frozen=True)
-class RecycleInfo:
-    due_on: date
-    left: int
-    red: bool
-    threshold: int
-    anchor: date
-
-
-def _departing_owner_ids(session: Session) -> frozenset[int]:
-    key = "poolcrm.departing"
-    cached = session.info.get(key)
-    if cached is None:
-        cached = frozenset(
-            session.scalars(select(DepartureTask.user_id).where(DepartureTask.status != TASK_DONE))
-        )
-        session.info[key] = cached
-    return cached  # type: ignore[no-any-return]
-
-
-def recycle_info(session: Session, customer: Customer, on: date | None = None) -> RecycleInfo | None:
-    """POOL-16: the countdown of one customer, by the very function the daily job uses."""
-    policy = get_policy(session)
-    on = on or today(session)
-    if customer.pool != POOL_PRIVATE or customer.owner_id is None:
-        return None
-    if rules.is_active_member(customer.member_until, on):
-        return None
-    if customer.owner_id in _departing_owner_ids(session):
-        return None
-    anchor = rules.recycle_anchor(
-        local_date(session, customer.last_valid_followup_at),
-        local_date(session, customer.protected_since or customer.created_at),
-        customer.locked_until,
-    )
-    if anchor is None:
-        return None
-    threshold = rules.recycle_threshold(
-        customer.grade, customer.tier, policy.recycle_idle_workdays, policy.recycle_idle_workdays_by_grade
-    )
-    calendar = get_calendar(session)
-    due = rules.recycle_due(anchor, threshold, calendar)
-    left = rules.workdays_left(on, due, calendar)
-    return RecycleInfo(due, left, rules.is_due_soon(left, policy.warn_days), threshold, anchor)
-
-
-def recycle_due_on(session: Session, customer: Customer) -> date | None:
-    """POOL-16: the date whose daily run recycles this customer (None when exempt or not private)."""
-    info = recycle_info(session, customer)
-    return None if info is None else info.due_on
-
-
-def _recyclable_base(session: Session, run_date: date) -> ColumnElement[bool]:
-    departing = select(DepartureTask.user_id).where(DepartureTask.status != TASK_DONE)
-    return and_(
-        Customer.pool == POOL_PRIVATE,
-        Customer.owner_id.is_not(None),
-        or_(Customer.member_until.is_(None), Customer.member_until < run_date),
-        Customer.owner_id.not_in(departing),
-    )
-
-
-def _anchor_at_most(
-    session: Session, policy: Policy, calendar: rules.Workdays, run_date: date
-) -> ColumnElement[bool]:
-    """Set-based POOL-6: anchor A ≤ recycle_cutoff(run_date, threshold) for each customer's
-    threshold (POOL-17 overrides as one CASE) — two timestamp comparisons and a date comparison."""
-
-    def bounds(n: int) -> tuple[datetime, date]:
-        cutoff = rules.recycle_cutoff(run_date, n, calendar)
-        return _day_start(session, cutoff + rules.ONE_DAY), cutoff
-
-    default_ts, default_day = bounds(policy.recycle_idle_workdays)
-    overrides = policy.recycle_idle_workdays_by_grade
-    ts_whens: list[Any] = []
-    day_whens: list[Any] = []
-    for column in (Customer.grade, Customer.tier):
-        for key, n in overrides.items():
-            ts, day = bounds(n)
-            ts_whens.append((column == key, ts))
-            day_whens.append((column == key, day))
-    ts_limit: Any = case(*ts_whens, else_=default_ts) if ts_whens else default_ts
-    day_limit: Any = case(*day_whens, else_=default_day) if day_whens else default_day
-    protected = func.coalesce(Customer.protected_since, Customer.created_at)
-    return and_(
-        protected < ts_limit,
-        or_(Customer.last_valid_followup_at.is_(None), Customer.last_valid_followup_at < ts_limit),
-        or_(Customer.locked_until.is_(None), Customer.locked_until <= day_limit),
-    )
-
-
-def due_condition(session: Session, run_date: date, policy: Policy | None = None) -> ColumnElement[bool]:
-    """POOL-6: the customers the run of `run_date` recycles (under `policy`, default: in force)."""
-    policy = policy or get_policy(session)
-    calendar = get_calendar(session)
-    return and_(_recyclable_base(session, run_date), _anchor_at_most(session, policy, calendar, run_date))
-
-
 def recycle_step(session: Session, run_date: date) -> dict[str, list[Any]]:
     """POOL-6 daily: recycle neglected customers into the bin (POOL-8: straight to public after
     the N-th different rep), set-based; the former owners are told."""
     policy = get_policy(session)
-    at = _day_start(session, run_date)
+    at = company_day_start(session, run_date)
     recycled = move_customers_where(
         session,
         due_condition(session, run_date, policy),
@@ -338,7 +138,7 @@ def recycle_step(session: Session, run_date: date) -> dict[str, list[Any]]:
     if recycled.ids and "recycle" in policy.three_strikes_counts:
         strikes = and_(
             Customer.id.in_(ids_select(session, recycled.ids)),
-            _givers_count_sql(policy.three_strikes_counts) >= policy.three_strikes_reps,
+            givers_count_sql(policy.three_strikes_counts) >= policy.three_strikes_reps,
         )
         to_public = move_customers_where(
             session, strikes, to_pool=POOL_PUBLIC, rule="POOL-8", reason="多名销售放弃，直接进入公海", at=at
@@ -355,9 +155,9 @@ def warn_step(session: Session, run_date: date) -> dict[str, list[Any]]:
     if horizon is None or not calendar.is_workday(run_date):
         return {"warned": []}
     condition = and_(
-        _recyclable_base(session, run_date),
-        _anchor_at_most(session, policy, calendar, horizon),
-        not_(_anchor_at_most(session, policy, calendar, run_date)),
+        recyclable_base(session, run_date),
+        anchor_at_most(session, policy, calendar, horizon),
+        not_(anchor_at_most(session, policy, calendar, run_date)),
     )
     rows = session.execute(
         select(Customer.id, Customer.owner_id).where(condition).order_by(Customer.id)
@@ -391,7 +191,7 @@ def bin_expiry_step(session: Session, run_date: date) -> dict[str, list[Any]]:
     cutoff = rules.recycle_cutoff(run_date, policy.bin_days, get_calendar(session))
     condition = and_(
         Customer.pool == POOL_BIN,
-        Customer.pool_entered_at < _day_start(session, cutoff + rules.ONE_DAY),
+        Customer.pool_entered_at < company_day_start(session, cutoff + rules.ONE_DAY),
         Customer.id.not_in(_planned_ids()),
     )
     moved = move_customers_where(
@@ -400,7 +200,7 @@ def bin_expiry_step(session: Session, run_date: date) -> dict[str, list[Any]]:
         to_pool=POOL_PUBLIC,
         rule="POOL-7",
         reason="待分配超期未分配，进入公海",
-        at=_day_start(session, run_date),
+        at=company_day_start(session, run_date),
     )
     return {"to_public": moved.ids}
 
@@ -410,7 +210,7 @@ def member_step(session: Session, run_date: date) -> dict[str, list[Any]]:
     redevelopment by other reps (set-based)."""
     policy = get_policy(session)
     cutoff = rules.member_cutoff(run_date, policy.member_maintenance_months)
-    limit = _day_start(session, cutoff + rules.ONE_DAY)
+    limit = company_day_start(session, cutoff + rules.ONE_DAY)
     anchor = func.coalesce(Customer.protected_since, Customer.created_at)
     condition = and_(
         Customer.member_until.is_not(None),
@@ -455,8 +255,7 @@ def member_step(session: Session, run_date: date) -> dict[str, list[Any]]:
     return {"opened_for_redevelopment": ids}
 
 
-@on_owners_released
-def _cancel_pending_releases(session: Session, moved: Any) -> None:
+def cancel_pending_releases(session: Session, moved: Any) -> None:
     session.execute(
         update(Application)
         .where(
@@ -516,7 +315,7 @@ def claim(
             select(func.count()).where(
                 Application.applicant_id == user.id,
                 Application.kind == KIND_CLAIM,
-                Application.created_at >= _day_start(session, day),
+                Application.created_at >= company_day_start(session, day),
             )
         )
         or 0
@@ -631,7 +430,7 @@ def approve_claim(session: Session, application: Application, actor: User) -> No
         raise RuleViolation("POOL-4", "该客户已不在公海（{pool}），不能批准", pool=customer.pool)
     if not applicant.active:
         raise RuleViolation("POOL-4", "申请人已停用，不能批准")
-    day = today(session)
+    day = company_today(session)
     _refuse(
         rules.pool_full_on_approve(
             owned_count(session, applicant.id, day), limit_for(session, applicant, day)
@@ -836,7 +635,7 @@ def bin_rows(session: Session, user: User) -> list[dict[str, Any]]:
     for c in session.scalars(
         select(Customer).where(Customer.pool == POOL_BIN).order_by(Customer.pool_entered_at)
     ):
-        entered = local_date(session, c.pool_entered_at) or today(session)
+        entered = company_date(session, c.pool_entered_at) or company_today(session)
         last = session.scalar(
             select(OwnershipEvent)
             .where(OwnershipEvent.customer_id == c.id)
@@ -865,9 +664,12 @@ def eligible_reps(session: Session) -> list[User]:
     follow-ups last week stand in for the ranking until deals feed it)."""
     from poolcrm.followups.models import FollowUp
 
-    day = today(session)
+    day = company_today(session)
     week_start = day - timedelta(days=day.weekday() + 7)
-    since, until = _day_start(session, week_start), _day_start(session, week_start + timedelta(days=7))
+    since, until = (
+        company_day_start(session, week_start),
+        company_day_start(session, week_start + timedelta(days=7)),
+    )
     score = (
         select(func.count())
         .where(
@@ -893,7 +695,7 @@ def eligible_reps(session: Session) -> list[User]:
 
 
 def _capacity(session: Session, user: User) -> int:
-    day = today(session)
+    day = company_today(session)
     return (
         limit_for(session, user, day) - owned_count(session, user.id, day) - pending_count(session, user.id)
     )
@@ -1062,10 +864,8 @@ def _role_holders(session: Session, role: str) -> list[int]:
 
 
 def get_plan(session: Session, plan_id: int, *, lock: bool = False) -> AllocationPlan:
-    q = select(AllocationPlan).where(AllocationPlan.id == plan_id).execution_options(populate_existing=True)
-    if lock and _is_pg(session):
-        q = q.with_for_update()
-    plan = session.scalar(q)
+    q = select(AllocationPlan).where(AllocationPlan.id == plan_id)
+    plan = session.scalar(for_update(q) if lock else q)
     if plan is None:
         raise NotFound()
     return plan
@@ -1168,7 +968,7 @@ def execute_plan(session: Session, actor: User, plan_id: int) -> AllocationPlan:
     items = [i for i in plan_items(session, plan.id) if i.status == ITEM_PLANNED]
     customers = lock_customers(session, [i.customer_id for i in items])
     lock_users(session, [i.to_user_id for i in items])
-    day = today(session)
+    day = company_today(session)
     owned: dict[int, int] = {}
     now = clock.now()
     for item in items:
@@ -1313,7 +1113,7 @@ def departure_hook(session: Session, actor_id: int, before: dict[str, Any], afte
         user_id=user_id,
         supervisor_id=supervisor_id,
         status=TASK_OPEN,
-        due_on=today(session) + timedelta(days=policy.departure_plan_days),
+        due_on=company_today(session) + timedelta(days=policy.departure_plan_days),
         created_at=clock.now(),
     )
     session.add(task)
@@ -1414,7 +1214,7 @@ def lock_customer(
         raise Forbidden("只有负责人的主管可以锁定客户", rule="POOL-11")
     lock_users(session, [customer.owner_id])
     policy = get_policy(session)
-    day = today(session)
+    day = company_today(session)
     in_use = (
         session.scalar(
             select(func.count()).where(
@@ -1496,7 +1296,7 @@ def owner_on(session: Session, user: User, customer_id: int, day: date) -> dict[
         select(OwnershipEvent)
         .where(
             OwnershipEvent.customer_id == customer_id,
-            OwnershipEvent.at < _day_start(session, day + rules.ONE_DAY),
+            OwnershipEvent.at < company_day_start(session, day + rules.ONE_DAY),
         )
         .order_by(OwnershipEvent.at.desc(), OwnershipEvent.id.desc())
         .limit(1)
@@ -1517,7 +1317,7 @@ def pool_rows(session: Session, user: User, owner_id: int | None = None) -> list
     owner_id = owner_id or user.id
     if owner_id != user.id and not can_see_private(session, user, owner_id):
         raise NotFound()
-    day = today(session)
+    day = company_today(session)
     rows = []
     customers = session.scalars(
         select(Customer).where(Customer.owner_id == owner_id, Customer.pool == POOL_PRIVATE)
@@ -1601,7 +1401,7 @@ def forecast(session: Session, changes: dict[str, Any]) -> dict[str, Any]:
 
     current = get_policy(session)
     proposed = validate_changes(current, changes)
-    tomorrow = today(session) + rules.ONE_DAY
+    tomorrow = company_today(session) + rules.ONE_DAY
 
     def recycled(policy: Policy) -> int:
         return session.scalar(select(func.count()).where(due_condition(session, tomorrow, policy))) or 0
@@ -1647,6 +1447,3 @@ def forecast(session: Session, changes: dict[str, Any]) -> dict[str, Any]:
         "over_limit": over,
         "changes": {k: v for k, v in changes.items()},
     }
-
-
-on_user_changed(departure_hook)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.audit.service import record
+from poolcrm.customers.access import lock_customers
 from poolcrm.customers.models import POOL_PRIVATE, Customer
 from poolcrm.customers.rules import grade_incomplete_sql
 from poolcrm.deals.models import Deal
@@ -22,9 +23,8 @@ from poolcrm.followups.models import FollowUp
 from poolcrm.i18n import TERMS
 from poolcrm.notify.service import notify
 from poolcrm.org.models import User, UserRole
-from poolcrm.org.service import is_supervisor_of, visible_owner_ids
+from poolcrm.org.service import is_supervisor_of, lock_users, visible_owner_ids
 from poolcrm.policy.service import get_policy
-from poolcrm.pools.service import lock_customers, lock_users
 from poolcrm.violations import rules
 from poolcrm.violations.models import (
     ASSESS_DRAFT,

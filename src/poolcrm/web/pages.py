@@ -12,7 +12,7 @@ from poolcrm.calendar.service import calendar_warnings
 from poolcrm.errors import AppError
 from poolcrm.i18n import LANGS, translate
 from poolcrm.notify import service as notify_service
-from poolcrm.pools.usage import pool_usage
+from poolcrm.ownership.usage import pool_usage
 from poolcrm.web.dashboard import render_widgets
 from poolcrm.web.deps import (
     DB,

@@ -2,12 +2,11 @@
 
 Every move — approval of a registration or claim, release, recycle, allocation, reallocation,
 merge — calls `move_customer`, which records the immutable ownership event and the audit entry,
-and lets other domains move what belongs to the customer along (POOL-15)."""
+and signals the domains above it so they move what belongs to the customer along (POOL-15)."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,33 +27,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import String
 
 from poolcrm import clock
-from poolcrm.audit.models import AuditEntry
-from poolcrm.audit.service import record
+from poolcrm.audit.service import record, record_select
 from poolcrm.customers.models import POOL_PRIVATE, Customer
 from poolcrm.db import UTCDateTime, ids_select
-from poolcrm.pools.models import OwnershipEvent
-
-OwnerChanged = Callable[[Session, Customer, int | None, int | None, int | None], None]
-OwnersReleased = Callable[[Session, Any], None]
-_owner_listeners: list[OwnerChanged] = []
-_bulk_listeners: list[OwnersReleased] = []
-
-
-def on_owner_changed(fn: OwnerChanged) -> OwnerChanged:
-    """Register a hook (session, customer, from_owner_id, to_owner_id, actor_id) run on every
-    change of owner — deals, reminders and contacts move with the customer (POOL-15)."""
-    if fn not in _owner_listeners:
-        _owner_listeners.append(fn)
-    return fn
-
-
-def on_owners_released(fn: OwnersReleased) -> OwnersReleased:
-    """Register a hook (session, customer_ids_select) run when the daily job takes many customers
-    from their owners at once (POOL-6 recycle, set-based): `customer_ids_select` is a SELECT of
-    the moved customers' ids, to be used in one UPDATE … WHERE customer_id IN (…) (POOL-15)."""
-    if fn not in _bulk_listeners:
-        _bulk_listeners.append(fn)
-    return fn
+from poolcrm.ownership.models import OwnershipEvent
+from poolcrm.ownership.signals import owner_changed, owners_released
 
 
 def move_customer(
@@ -106,8 +83,13 @@ def move_customer(
         at=at,
     )
     if from_owner != customer.owner_id:
-        for fn in list(_owner_listeners):
-            fn(session, customer, from_owner, customer.owner_id, actor_id)
+        owner_changed.send(
+            session,
+            customer=customer,
+            from_owner_id=from_owner,
+            to_owner_id=customer.owner_id,
+            actor_id=actor_id,
+        )
     return event
 
 
@@ -187,21 +169,19 @@ def move_customers_where(
             ).where(chosen),
         )
     )
-    session.execute(
-        insert(AuditEntry).from_select(
-            ["at", "actor_id", "action", "object_type", "object_id", "before", "after", "rule", "reason"],
-            select(
-                at_value,
-                _int(actor_id),
-                _str("customer.move"),
-                _str("customer"),
-                cast(Customer.id, String),
-                _json_object(session, pool=Customer.pool, owner_id=Customer.owner_id),
-                _json_object(session, pool=literal_column(f"'{to_pool}'"), owner_id=null()),
-                _str(rule),
-                _str(reason),
-            ).where(chosen),
-        )
+    record_select(
+        session,
+        select(
+            at_value,
+            _int(actor_id),
+            _str("customer.move"),
+            _str("customer"),
+            cast(Customer.id, String),
+            _json_object(session, pool=Customer.pool, owner_id=Customer.owner_id),
+            _json_object(session, pool=literal_column(f"'{to_pool}'"), owner_id=null()),
+            _str(rule),
+            _str(reason),
+        ).where(chosen),
     )
     session.execute(
         update(Customer)
@@ -218,6 +198,5 @@ def move_customers_where(
         )
         .execution_options(synchronize_session=False)
     )
-    for fn in list(_bulk_listeners):
-        fn(session, moved)
+    owners_released.send(session, moved=moved)
     return MovedSet(ids, per_owner)
