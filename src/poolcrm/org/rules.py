@@ -8,6 +8,11 @@ from collections.abc import Iterable, Mapping
 ROLES: tuple[str, ...] = ("admin", "gm", "sales_manager", "supervisor", "sales", "cs", "service", "hr")
 DEPARTMENT_KINDS: tuple[str, ...] = ("sales", "ka", "cs", "service", "other")
 SEE_ALL_ROLES: frozenset[str] = frozenset({"admin", "gm", "cs"})
+SALES_DEPARTMENT_KINDS: frozenset[str] = frozenset({"sales", "ka"})
+MANAGING_ROLES: frozenset[str] = frozenset({"admin", "gm"})
+ALLOCATION_ROLES: frozenset[str] = frozenset({"admin", "gm", "cs", "sales_manager"})
+PLAN_READER_ROLES: frozenset[str] = ALLOCATION_ROLES | {"supervisor"}
+VIOLATION_READER_ROLES: frozenset[str] = frozenset({"admin", "gm", "hr", "cs"})
 
 ROLE_NAMES: dict[str, tuple[str, str]] = {
     "admin": ("系统管理员", "Administrator"),
@@ -36,6 +41,32 @@ def unknown_roles(roles: Iterable[str]) -> list[str]:
 def sees_everyone(roles: Iterable[str]) -> bool:
     """ORG-2: admin, gm and cs see every customer; others see their own tree."""
     return any(r in SEE_ALL_ROLES for r in roles)
+
+
+def is_sales_rep(roles: Iterable[str], active: bool = True, department_kind: str | None = "sales") -> bool:
+    """ORG-1/ORG-3: a sales rep is an active user holding `sales` in a sales or KA department —
+    the one definition the pools (POOL-1, POOL-7), duty (IN-3) and dashboards use."""
+    return active and "sales" in set(roles) and department_kind in SALES_DEPARTMENT_KINDS
+
+
+def manages_everyone(roles: Iterable[str]) -> bool:
+    """ORG-5: admin and the GM may act on every rep's records (others only on their subtree)."""
+    return any(r in MANAGING_ROLES for r in roles)
+
+
+def sees_allocation(roles: Iterable[str]) -> bool:
+    """POOL-7/POOL-9: who sees and plans the allocation bin (GM, CS, sales manager, admin)."""
+    return any(r in ALLOCATION_ROLES for r in roles)
+
+
+def reads_plans(roles: Iterable[str]) -> bool:
+    """POOL-7/POOL-10: allocation plans are read by the allocation roles and supervisors."""
+    return any(r in PLAN_READER_ROLES for r in roles)
+
+
+def reads_all_violations(roles: Iterable[str]) -> bool:
+    """VIO-1: HR, CS, the GM and admin see every rep's violations; others their subtree."""
+    return any(r in VIOLATION_READER_ROLES for r in roles)
 
 
 def employee_code_problem(code: str | None, pattern: str) -> str | None:

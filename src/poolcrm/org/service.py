@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
@@ -319,3 +319,19 @@ def lock_users(session: Session, ids: Iterable[int]) -> None:
     """Serialise per-rep decisions (POOL-2 counted atomically): lock the users' rows in id order,
     after any customer rows (the fixed order avoids deadlocks)."""
     session.execute(for_update(select(User.id).where(User.id.in_(sorted(set(ids)))).order_by(User.id)))
+
+
+def sales_rep_condition() -> ColumnElement[bool]:
+    """ORG-1/ORG-3 in SQL (`rules.is_sales_rep`): active users holding `sales` in a sales/KA
+    department; select from User joined to Department."""
+    return and_(
+        User.active.is_(True),
+        Department.kind.in_(rules.SALES_DEPARTMENT_KINDS),
+        User.role_rows.any(role="sales"),
+    )
+
+
+def sales_reps(session: Session) -> list[User]:
+    """Every sales rep (`sales_rep_condition`), by id."""
+    q = select(User).join(Department, Department.id == User.department_id).where(sales_rep_condition())
+    return list(session.scalars(q.order_by(User.id)))
