@@ -29,7 +29,7 @@ from sqlalchemy.types import String
 from poolcrm import clock
 from poolcrm.audit.service import record, record_select
 from poolcrm.customers.models import POOL_PRIVATE, Customer
-from poolcrm.db import UTCDateTime, ids_select
+from poolcrm.db import UTCDateTime, for_update, ids_select
 from poolcrm.ownership.models import OwnershipEvent
 from poolcrm.ownership.signals import owner_changed, owners_released
 
@@ -117,6 +117,58 @@ class MovedSet:
     per_owner: dict[int, int]
 
 
+_EVENT_COLUMNS = (
+    "customer_id",
+    "at",
+    "from_owner_id",
+    "to_owner_id",
+    "from_pool",
+    "to_pool",
+    "rule",
+    "reason",
+    "actor_id",
+)
+
+
+@dataclass(frozen=True)
+class _SetMove:
+    """The constant parts of one set-based move, as SQL values for INSERT … SELECT."""
+
+    at: Any
+    to_pool: str
+    rule: str
+    reason: str | None
+    actor_id: int | None
+
+    def events(self) -> Any:
+        """POOL-12 rows, in `_EVENT_COLUMNS` order, selected from the moved customers."""
+        return select(
+            Customer.id,
+            self.at,
+            Customer.owner_id,
+            _int(None),
+            Customer.pool,
+            _str(self.to_pool),
+            _str(self.rule),
+            _str(self.reason),
+            _int(self.actor_id),
+        )
+
+    def audit_entries(self, session: Session) -> Any:
+        """GOV-1 rows, in `audit.service.SET_COLUMNS` order, selected from the moved customers."""
+        return select(
+            self.at,
+            _int(self.actor_id),
+            _str("customer.move"),
+            _str("customer"),
+            cast(Customer.id, String),
+            _json_object(session, pool=Customer.pool, owner_id=Customer.owner_id),
+            _json_object(session, pool=literal_column(f"'{self.to_pool}'"), owner_id=null()),
+            _str(self.rule),
+            _str(self.reason),
+        )
+
+
 def move_customers_where(
     session: Session,
     condition: ColumnElement[bool],
@@ -132,57 +184,20 @@ def move_customers_where(
     once, locking the rows (PostgreSQL); the chosen ids — one bound array — then drive one
     INSERT … SELECT of the POOL-12 events, one of the GOV-1 audit entries and one UPDATE."""
     assert to_pool != POOL_PRIVATE
-    lock = select(Customer.id, Customer.owner_id).where(condition).order_by(Customer.id)
-    if session.get_bind().dialect.name == "postgresql":
-        lock = lock.with_for_update()
-    rows = list(session.execute(lock))
+    rows = list(
+        session.execute(
+            for_update(select(Customer.id, Customer.owner_id).where(condition).order_by(Customer.id))
+        )
+    )
     if not rows:
         return MovedSet([], {})
     ids = [cid for cid, _ in rows]
     per_owner = dict(Counter(owner for _, owner in rows if owner is not None))
     moved = ids_select(session, ids)
     chosen = Customer.id.in_(moved)
-    at_value = literal(at, UTCDateTime)
-    session.execute(
-        insert(OwnershipEvent).from_select(
-            [
-                "customer_id",
-                "at",
-                "from_owner_id",
-                "to_owner_id",
-                "from_pool",
-                "to_pool",
-                "rule",
-                "reason",
-                "actor_id",
-            ],
-            select(
-                Customer.id,
-                at_value,
-                Customer.owner_id,
-                _int(None),
-                Customer.pool,
-                _str(to_pool),
-                _str(rule),
-                _str(reason),
-                _int(actor_id),
-            ).where(chosen),
-        )
-    )
-    record_select(
-        session,
-        select(
-            at_value,
-            _int(actor_id),
-            _str("customer.move"),
-            _str("customer"),
-            cast(Customer.id, String),
-            _json_object(session, pool=Customer.pool, owner_id=Customer.owner_id),
-            _json_object(session, pool=literal_column(f"'{to_pool}'"), owner_id=null()),
-            _str(rule),
-            _str(reason),
-        ).where(chosen),
-    )
+    move = _SetMove(literal(at, UTCDateTime), to_pool, rule, reason, actor_id)
+    session.execute(insert(OwnershipEvent).from_select(list(_EVENT_COLUMNS), move.events().where(chosen)))
+    record_select(session, move.audit_entries(session).where(chosen))
     session.execute(
         update(Customer)
         .where(chosen)
