@@ -122,9 +122,9 @@ def _violations_in(path: Path) -> list[str]:
             if length > MAX_FUNCTION_LINES and LONG_FUNCTION_MARK not in body:
                 found.append(f"{where}:{node.lineno} {node.name}() has {length} lines > {MAX_FUNCTION_LINES}")
             for inner in ast.walk(node):
-                if isinstance(inner, ast.Import | ast.ImportFrom):
-                    if OPTIONAL_IMPORT_MARK not in lines[inner.lineno - 1]:
-                        found.append(f"{where}:{inner.lineno} import inside {node.name}()")
+                is_import = isinstance(inner, ast.Import | ast.ImportFrom)
+                if is_import and OPTIONAL_IMPORT_MARK not in lines[inner.lineno - 1]:
+                    found.append(f"{where}:{inner.lineno} import inside {node.name}()")
         if isinstance(node, ast.ExceptHandler) and node.type is not None:
             names = {n.id for n in ast.walk(node.type) if isinstance(n, ast.Name)}
             if names & {"ImportError", "ModuleNotFoundError"}:

@@ -71,3 +71,32 @@ def test_auth3_cookie_session_needs_csrf_on_writes(client, make_user):
         headers={"X-CSRF-Token": csrf_token_for("test-secret", cookie)},
     )
     assert good.status_code == 204
+
+
+def test_auth6_api_logout_ends_the_bearer_token(client, make_user):
+    make_user("rep")
+    headers = auth_headers(client, "rep")
+    assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def test_auth6_page_logout_ends_a_saved_cookie(client, make_user):
+    from tests.web.helpers import page_login
+
+    make_user("rep")
+    csrf = page_login(client, "rep")
+    saved = dict(client.cookies)
+    assert client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+    client.cookies.clear()
+    for name, value in saved.items():
+        client.cookies.set(name, value)
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_auth1_login_page_429_carries_retry_after(client, make_user):
+    make_user("rep")
+    for _ in range(5):
+        client.post("/login", data={"username": "rep", "password": "x"}, follow_redirects=False)
+    resp = client.post("/login", data={"username": "rep", "password": PASSWORD}, follow_redirects=False)
+    assert resp.status_code == 429
+    assert int(resp.headers["Retry-After"]) > 0

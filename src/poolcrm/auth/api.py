@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from poolcrm.auth import service
 from poolcrm.org.service import user_out
-from poolcrm.web.deps import DB, CurrentUser, get_settings
+from poolcrm.web.deps import DB, CurrentUser, bearer_token, client_address, get_settings
 
 router = APIRouter(tags=["auth"])
 
@@ -29,8 +29,15 @@ class PasswordIn(BaseModel):
 
 @router.post("/auth/token", response_model=TokenOut)
 def token(body: TokenIn, request: Request, db: DB) -> TokenOut:
-    user = service.authenticate(db, body.username, body.password)
-    return TokenOut(access_token=service.issue_token(get_settings(request).secret_key, user))
+    address = client_address(request)
+    user = service.authenticate(db, body.username, body.password, address)
+    return TokenOut(access_token=service.issue_token(db, get_settings(request).secret_key, user, address))
+
+
+@router.post("/auth/logout", status_code=204)
+def logout(request: Request, user: CurrentUser, db: DB) -> None:
+    """AUTH-6: end the bearer token's session on the server."""
+    service.end_session(db, get_settings(request).secret_key, bearer_token(request) or "")
 
 
 @router.get("/me")

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from poolcrm.auth import service
 from poolcrm.errors import AppError, InvalidInput
-from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang, get_settings, set_session_cookie
+from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang, client_address, get_settings, set_session_cookie
 from poolcrm.web.forms import form_errors, text
 from poolcrm.web.render import page
 
@@ -39,5 +39,6 @@ def password_change(form: FormBody, request: Request, user: CurrentUser, db: DB,
             done=False,
         )
     response = RedirectResponse("/me/password?done=1", status_code=303)
-    set_session_cookie(response, request, service.issue_token(get_settings(request).secret_key, user))
+    token = service.issue_token(db, get_settings(request).secret_key, user, client_address(request))
+    set_session_cookie(response, request, token)
     return response

@@ -69,6 +69,17 @@ class Policy(BaseModel):
     login_lockout_seconds: int = P(
         300, "AUTH-1", "登录暂停秒数", "Pause after too many failures (s)", ge=1, le=86400
     )
+    login_max_failures_per_address: int = P(
+        20, "AUTH-4", "同一地址登录失败次数上限", "Failed logins from one address before a pause",
+        ge=1, le=10000,
+    )
+    login_max_failures_per_username: int = P(
+        50, "AUTH-5", "同一账号登录失败总次数上限", "Failed logins of one account before others pause",
+        ge=1, le=100000,
+    )
+    login_known_address_days: int = P(
+        30, "AUTH-5", "常用登录地址有效天数", "Days an address stays known after a login", ge=1, le=365
+    )
     # CUS
     customer_code_prefix: str = P(
         "ABC", "CUS-8", "客户编号前缀", "Customer code prefix", min_length=1, max_length=8

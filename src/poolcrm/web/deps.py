@@ -61,6 +61,16 @@ def get_lang(request: Request) -> str:
 Lang = Annotated[str, Depends(get_lang)]
 
 
+def client_address(request: Request) -> str | None:
+    """The peer's address, for the AUTH-1/4/5 login throttles and the session record."""
+    return request.client.host if request.client else None
+
+
+def bearer_token(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    return auth[7:].strip() if auth.lower().startswith("bearer ") else None
+
+
 def set_session_cookie(response: Response, request: Request, token: str) -> None:
     """AUTH-3: the signed session cookie (HttpOnly, SameSite=Lax, Secure when configured)."""
     response.set_cookie(
@@ -106,9 +116,9 @@ def current_user(request: Request, db: DB, csrf_sent: Annotated[str | None, Depe
     """Bearer token (scripts) or the signed session cookie (pages, CSRF-checked on writes).
     A plain `def`: the token's user is read in the thread pool, not on the event loop."""
     settings = get_settings(request)
-    auth = request.headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        return user_from_token(db, settings.secret_key, auth[7:].strip())
+    bearer = bearer_token(request)
+    if bearer is not None:
+        return user_from_token(db, settings.secret_key, bearer)
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         raise NotAuthenticated()

@@ -20,6 +20,7 @@ from poolcrm.web.deps import (
     SESSION_COOKIE,
     CurrentUser,
     Lang,
+    client_address,
     get_settings,
     set_session_cookie,
 )
@@ -47,14 +48,16 @@ def login(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     try:
-        user = auth_service.authenticate(db, username, password)
+        user = auth_service.authenticate(db, username, password, client_address(request))
     except AppError as exc:
         db.commit()  # keep the failed-attempt record (AUTH-1)
         message = exc.render(lang)["error"]["message"]
-        return page(
+        response = page(
             request, "login.html", status_code=exc.status, error=message, username=username, next=next
         )
-    token = auth_service.issue_token(get_settings(request).secret_key, user)
+        response.headers.update(exc.headers or {})  # AUTH-1: the page's 429 says when to retry, too
+        return response
+    token = auth_service.issue_token(db, get_settings(request).secret_key, user, client_address(request))
     response = RedirectResponse(_safe_next(next), status_code=303)
     set_session_cookie(response, request, token)
     if user.language in LANGS and not request.cookies.get(LANG_COOKIE):
@@ -63,7 +66,9 @@ def login(
 
 
 @router.post("/logout")
-def logout(user: CurrentUser) -> Response:
+def logout(request: Request, user: CurrentUser, db: DB) -> Response:
+    """AUTH-6: the session ends on the server too, so a saved cookie no longer works."""
+    auth_service.end_session(db, get_settings(request).secret_key, request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
