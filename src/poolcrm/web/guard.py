@@ -1,0 +1,197 @@
+"""Two ASGI layers every request passes, in one place (SEC-1, SEC-2 in docs/rules.md):
+
+- `InputGuard` refuses, before any handler or database sees it, text no person types: control
+  characters (NUL and its kin, except tab and line breaks) and lone surrogates, anywhere in the path,
+  the query, a JSON body or a form — and JSON numbers no column can hold (NaN, infinities, integers
+  beyond 64 bits). The answer is the ordinary 422 naming the field (PostgreSQL would otherwise fail
+  the request with a 500; SQLite would store the junk).
+- `SecurityHeaders` forbids framing (clickjacking), sets a Content-Security-Policy whose scripts
+  are this site's own plus inline blocks carrying the request's nonce, and the usual hardening
+  headers."""
+
+from __future__ import annotations
+
+import json
+import math
+import secrets
+import unicodedata
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from poolcrm.errors import InvalidInput
+from poolcrm.i18n import translate
+from poolcrm.web.deps import get_lang
+
+API_PREFIX = "/api/"
+MAX_CHECKED_BODY = 16 * 1024 * 1024
+LARGEST_INTEGER = 2**63 - 1
+ALLOWED_CONTROLS = frozenset("\t\n\r")
+CONTROL_MESSAGE = "不能包含控制字符"
+NUMBER_MESSAGE = "数值超出范围"
+
+
+def bad_character(value: str) -> bool:
+    """SEC-1: a control character (Unicode Cc other than tab/CR/LF) or a lone surrogate (Cs)."""
+    return any(
+        unicodedata.category(ch) in ("Cc", "Cs") and ch not in ALLOWED_CONTROLS
+        for ch in value
+        if ch < " " or ch > "~"
+    )
+
+
+def _walk(value: Any, path: tuple[str, ...]) -> Iterator[tuple[str, str]]:
+    """(field, message) for every bad leaf of a decoded JSON document."""
+    if isinstance(value, str):
+        if bad_character(value):
+            yield ".".join(path) or "body", CONTROL_MESSAGE
+    elif isinstance(value, bool):
+        return
+    elif isinstance(value, int):
+        if abs(value) > LARGEST_INTEGER:
+            yield ".".join(path) or "body", NUMBER_MESSAGE
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            yield ".".join(path) or "body", NUMBER_MESSAGE
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if bad_character(str(key)):
+                yield ".".join((*path, "?")), CONTROL_MESSAGE
+            else:
+                yield from _walk(item, (*path, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _walk(item, (*path, str(index)))
+
+
+def _pairs(pairs: list[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    for key, value in pairs:
+        if bad_character(key) or bad_character(value):
+            yield (key if not bad_character(key) else "?"), CONTROL_MESSAGE
+
+
+def problems(scope: Scope, body: bytes) -> dict[str, str]:
+    """SEC-1: the request's bad fields, {field: message} (empty when it is clean)."""
+    found: dict[str, str] = {}
+    if bad_character(scope["path"]):
+        found["path"] = CONTROL_MESSAGE
+    query = scope.get("query_string", b"").decode("utf-8", errors="replace")
+    found.update(_pairs(parse_qsl(query, keep_blank_values=True)))
+    kind = _content_type(scope)
+    if body and kind == "application/json":
+        try:
+            document = json.loads(body)
+        except ValueError:
+            return found  # the handler answers malformed JSON itself (422 json_invalid)
+        found.update(_walk(document, ()))
+    elif body and kind == "application/x-www-form-urlencoded":
+        form = parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+        found.update(_pairs(form))
+    return found
+
+
+def _content_type(scope: Scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"content-type":
+            return value.decode("latin-1").split(";")[0].strip().lower()
+    return ""
+
+
+class InputGuard:
+    """SEC-1 as ASGI middleware: buffers a JSON or urlencoded body (multipart uploads stream through:
+    their text fields are cleaned by `web.forms.text`), checks it, and replays it to the app."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        body = b""
+        if _content_type(scope) in ("application/json", "application/x-www-form-urlencoded"):
+            body, receive = await _buffered(receive)
+        if len(body) <= MAX_CHECKED_BODY:
+            found = problems(scope, body)
+            if found:
+                await _refusal(scope, found)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return body, replay
+
+
+def _refusal(scope: Scope, found: dict[str, str]) -> Response:
+    request = Request(scope)
+    exc = InvalidInput(found, rule="SEC-1")
+    lang = get_lang(request)
+    if scope["path"].startswith(API_PREFIX) or "text/html" not in request.headers.get("accept", ""):
+        return JSONResponse(exc.render(lang), status_code=exc.status)
+    message = exc.render(lang)["error"]["message"]
+    body = f"<!doctype html><meta charset=utf-8><title>422</title><p>{translate(message, lang)}</p>"
+    return Response(body, status_code=exc.status, media_type="text/html")
+
+
+def content_security_policy(nonce: str, *, docs: bool = False) -> str:
+    """SEC-2: own scripts and nonce'd inline blocks only; no framing; forms post here only. The
+    API docs page runs Swagger UI (served from this app), which evaluates code it generates."""
+    script = f"'self' 'nonce-{nonce}'" + (" 'unsafe-eval'" if docs else "")
+    return (
+        f"default-src 'self'; script-src {script}; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+class SecurityHeaders:
+    """SEC-2 as ASGI middleware; the nonce is `request.state.csp_nonce` for templates."""
+
+    def __init__(self, app: ASGIApp, docs_path: str = "/docs") -> None:
+        self.app = app
+        self.docs_path = docs_path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        nonce = secrets.token_urlsafe(16)
+        scope.setdefault("state", {})["csp_nonce"] = nonce
+        policy = content_security_policy(nonce, docs=scope["path"] == self.docs_path)
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [
+                    (b"content-security-policy", policy.encode()),
+                    (b"x-frame-options", b"DENY"),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"same-origin"),
+                ]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
