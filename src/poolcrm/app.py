@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -21,6 +21,7 @@ from poolcrm.errors import AppError
 from poolcrm.i18n import translate
 from poolcrm.web.deps import SAFE_METHODS, get_lang
 from poolcrm.web.forms import PYDANTIC_MESSAGES, field_name
+from poolcrm.web.guard import InputGuard, SecurityHeaders
 
 log = logging.getLogger("poolcrm")
 API_PREFIX = "/api/v1"
@@ -92,6 +93,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         version="0.1.0",
         description="公海/私海 CRM — public pool / private pool CRM for Chinese B2B sales teams",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.db = database
@@ -141,6 +144,23 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         if router is not None:
             app.include_router(router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_api_route("/docs", _docs_page, include_in_schema=False, response_class=HTMLResponse)
     if database.sqlite:
         app.add_middleware(SQLiteWriterGate)
+    app.add_middleware(InputGuard)
+    app.add_middleware(SecurityHeaders)
     return app
+
+
+DOCS_PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>poolcrm API</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css"></head>
+<body><div id="swagger-ui" data-openapi="/openapi.json"></div>
+<script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="/static/js/swagger-init.js"></script></body></html>"""
+
+
+def _docs_page() -> HTMLResponse:
+    """The OpenAPI UI from the app's own static files: it works offline (no CDN)."""
+    return HTMLResponse(DOCS_PAGE)

@@ -16,6 +16,7 @@ import math
 import secrets
 import unicodedata
 from collections.abc import Iterator
+from html import escape
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -152,7 +153,8 @@ def _refusal(scope: Scope, found: dict[str, str]) -> Response:
     if scope["path"].startswith(API_PREFIX) or "text/html" not in request.headers.get("accept", ""):
         return JSONResponse(exc.render(lang), status_code=exc.status)
     message = exc.render(lang)["error"]["message"]
-    body = f"<!doctype html><meta charset=utf-8><title>422</title><p>{translate(message, lang)}</p>"
+    fields = "".join(f"<li>{escape(k)}：{escape(translate(v, lang))}</li>" for k, v in found.items())
+    body = f"<!doctype html><meta charset=utf-8><title>422</title><p>{escape(message)}</p><ul>{fields}</ul>"
     return Response(body, status_code=exc.status, media_type="text/html")
 
 

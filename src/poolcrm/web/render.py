@@ -55,6 +55,7 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
         lang=lang,
         _=_,
         csrf_token=csrf,
+        csp_nonce=getattr(request.state, "csp_nonce", ""),
         unread_count=unread,
         path=request.url.path,
         **context,

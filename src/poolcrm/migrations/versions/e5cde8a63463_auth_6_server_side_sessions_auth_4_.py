@@ -12,7 +12,6 @@ from alembic import op
 
 import poolcrm.db
 
-
 revision = "e5cde8a63463"
 down_revision = "5d2c7e9a41b3"
 branch_labels = None
