@@ -20,7 +20,7 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "poolcrm"
 
-KERNEL = ("clock", "db", "errors", "i18n", "config", "signals", "domains", "workers")
+KERNEL = ("clock", "db", "errors", "i18n", "config", "signals", "domains", "workers", "sheets")
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("audit",),
     ("policy",),

@@ -1,0 +1,66 @@
+"""Spreadsheets people download (CUS-18, FU-6, DEAL-9 exports): one writer, so that user text never
+becomes a formula (SEC-3) and every time is in the company's zone (CAL-2)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import xlsxwriter
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet program may read as the start of a formula (OWASP CSV injection)."""
+
+
+def as_text_cell(value: str) -> str:
+    """SEC-3 for CSV: user text that could start a formula gets a leading apostrophe, which every
+    spreadsheet program shows as plain text."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def workbook_bytes(headers: Sequence[str], rows: Sequence[Sequence[Any]], sheet: str = "Sheet1") -> bytes:
+    """An .xlsx with a bold, frozen header row. SEC-3: strings are written as strings — never as
+    formulas, numbers or links — whatever they start with; numbers and dates keep their types."""
+    buf = io.BytesIO()
+    options = {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+    book = xlsxwriter.Workbook(buf, {"in_memory": True, **options})
+    ws = book.add_worksheet(sheet[:31])
+    head = book.add_format({"bold": True, "bg_color": "#F0F3F7", "border": 1})
+    ws.write_row(0, 0, list(headers), head)
+    ws.freeze_panes(1, 0)
+    for i, row in enumerate(rows, start=1):
+        for j, value in enumerate(row):
+            if value is None:
+                ws.write_blank(i, j, None)
+            elif isinstance(value, str):
+                ws.write_string(i, j, value)
+            else:
+                ws.write(i, j, value)
+    for col, title in enumerate(headers):
+        ws.set_column(col, col, max(10, min(40, len(str(title)) * 2 + 4)))
+    book.close()
+    return buf.getvalue()
+
+
+def csv_bytes(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
+    """A UTF-8 CSV with a BOM (Excel opens it as UTF-8); SEC-3: text cells cannot start a formula."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow(["" if v is None else as_text_cell(v) if isinstance(v, str) else v for v in row])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def attachment(filename: str) -> dict[str, str]:
+    """Content-Disposition for a download whose name may be Chinese (RFC 5987)."""
+    return {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"}
+
+
+def stamped_name(prefix: str, local_now: datetime, extension: str = "xlsx") -> str:
+    """`customers-20261202-1730.xlsx`: file names carry the company-zone time (CAL-2)."""
+    return f"{prefix}-{local_now:%Y%m%d-%H%M}.{extension}"
