@@ -30,6 +30,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 
 from poolcrm import clock  # noqa: E402
 from poolcrm.db import Database, create_schema  # noqa: E402
+from poolcrm.pools import claim
 
 RUN_DATE = date(2026, 11, 10)
 REPS = 2400
@@ -256,7 +257,6 @@ def bench_claims(db: Database, n: int = 200) -> dict[str, float]:
     from poolcrm.applications import service as applications
     from poolcrm.customers.models import Customer
     from poolcrm.org.models import User
-    from poolcrm.pools import service
 
     with db.transaction() as s:
         reps = list(s.scalars(select(User.id).where(User.username.like("rep%")).order_by(User.id).limit(n)))
@@ -273,7 +273,7 @@ def bench_claims(db: Database, n: int = 200) -> dict[str, float]:
     apps = []
     for rep, cid in zip(reps, public, strict=False):
         with db.transaction() as s:
-            apps.append(service.claim(s, s.get(User, rep), cid).id)
+            apps.append(claim.claim(s, s.get(User, rep), cid).id)
     times = []
     for app_id in apps:
         t = time.perf_counter()

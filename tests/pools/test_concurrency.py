@@ -11,7 +11,9 @@ from poolcrm.applications import service as applications
 from poolcrm.applications.models import Application
 from poolcrm.customers.models import Customer
 from poolcrm.org.models import User
-from poolcrm.pools import service
+from poolcrm.ownership.models import OwnershipEvent
+from poolcrm.pools import claim
+from poolcrm.pools import release as pools_release
 from tests.concurrency import run_all
 from tests.pools.conftest import add_customer, at
 
@@ -31,7 +33,7 @@ def test_pool4_fifty_simultaneous_approvals_one_owner(database, make_user):
     app_ids = []
     for rep in reps:
         with database.transaction() as s:
-            app_ids.append(service.claim(s, s.get(User, rep), cid).id)
+            app_ids.append(claim.claim(s, s.get(User, rep), cid).id)
     outcomes = run_all(database, [_approve(a, cs) for a in app_ids])
     assert outcomes.count("ok") == 1
     with database.transaction() as s:
@@ -56,7 +58,7 @@ def test_pool2_simultaneous_approvals_never_exceed_limit(database, make_user):
     app_ids = []
     for cid in targets:
         with database.transaction() as s:
-            app_ids.append(service.claim(s, s.get(User, rep), cid).id)
+            app_ids.append(claim.claim(s, s.get(User, rep), cid).id)
     with database.transaction() as s:  # the limit drops to one above what the rep owns
         update_policy(s, admin, {"private_pool_limit_senior": 6})
     outcomes = run_all(database, [_approve(a, cs) for a in app_ids])
@@ -79,12 +81,12 @@ def test_pool5_simultaneous_release_and_claim_approval_consistent(database, make
         ]
         target = add_customer(s, pool="public").id
     with database.transaction() as s:
-        app_id = service.claim(s, s.get(User, rep), target).id
+        app_id = claim.claim(s, s.get(User, rep), target).id
     with database.transaction() as s:
         update_policy(s, admin, {"private_pool_limit_senior": 2})
 
     def release(s):
-        service.release(s, s.get(User, rep), owned[0], "客户注销")
+        pools_release.release(s, s.get(User, rep), owned[0], "客户注销")
 
     outcomes = run_all(database, [release, _approve(app_id, cs)])
     assert "ok" in outcomes
@@ -94,8 +96,8 @@ def test_pool5_simultaneous_release_and_claim_approval_consistent(database, make
         assert s.get(Customer, owned[0]).pool == "bin"
         events = s.scalar(
             select(func.count())
-            .select_from(service.OwnershipEvent)
-            .where(service.OwnershipEvent.customer_id == owned[0])
+            .select_from(OwnershipEvent)
+            .where(OwnershipEvent.customer_id == owned[0])
         )
         assert events == 1
         app = s.get(Application, app_id)
@@ -126,7 +128,7 @@ def test_job1a_daily_job_alongside_releases_and_approvals_stays_consistent(datab
     claims = []
     for cid in public:
         with database.transaction() as s:
-            claims.append(service.claim(s, s.get(User, other), cid).id)
+            claims.append(claim.claim(s, s.get(User, other), cid).id)
 
     errors: list[BaseException] = []
     refused: list[str] = []
@@ -148,7 +150,7 @@ def test_job1a_daily_job_alongside_releases_and_approvals_stays_consistent(datab
         def fn():
             time.sleep(delay)  # spread over the job's run: some before its recycle, some after
             with database.transaction() as s:
-                service.release(s, s.get(User, rep), cid, "客户已注销")
+                pools_release.release(s, s.get(User, rep), cid, "客户已注销")
 
         return fn
 
@@ -171,12 +173,12 @@ def test_job1a_daily_job_alongside_releases_and_approvals_stays_consistent(datab
     with database.transaction() as s:
         events = s.execute(
             select(
-                service.OwnershipEvent.customer_id,
-                service.OwnershipEvent.from_pool,
-                service.OwnershipEvent.to_pool,
-                service.OwnershipEvent.from_owner_id,
-                service.OwnershipEvent.rule,
-            ).order_by(service.OwnershipEvent.id)
+                OwnershipEvent.customer_id,
+                OwnershipEvent.from_pool,
+                OwnershipEvent.to_pool,
+                OwnershipEvent.from_owner_id,
+                OwnershipEvent.rule,
+            ).order_by(OwnershipEvent.id)
         ).all()
         history: dict[int, list] = {}
         for cid, src, dst, from_owner, rule in events:

@@ -7,10 +7,11 @@ from sqlalchemy import func, select
 from poolcrm.customers.models import Customer
 from poolcrm.jobs.service import run_daily
 from poolcrm.notify.models import Notification
+from poolcrm.org.models import User
 from poolcrm.ownership import countdown
 from poolcrm.ownership.models import OwnershipEvent
 from poolcrm.policy.service import update_policy
-from poolcrm.pools import service
+from poolcrm.pools import allocation
 from poolcrm.pools.models import DepartureTask
 from tests.pools.conftest import at
 
@@ -124,8 +125,8 @@ def test_pool7_unplanned_bin_customers_go_public_after_bin_days(database, org, c
 def test_pool7_planned_bin_customers_stay(database, org, customers):
     cid = customers(pool="bin", entered=at(date(2026, 11, 2), 1))
     with database.transaction() as s:
-        gm = s.get(service.User, org["gm"])
-        service.create_plan(s, gm, items=[{"customer_id": cid, "to_user_id": org["rep1"]}])
+        gm = s.get(User, org["gm"])
+        allocation.create_plan(s, gm, items=[{"customer_id": cid, "to_user_id": org["rep1"]}])
     assert run_daily(database, date(2026, 11, 6))["to_public"] == []
 
 

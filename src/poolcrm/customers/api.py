@@ -212,7 +212,7 @@ def history(
     if on is not None:
         from datetime import date
 
-        from poolcrm.pools.service import owner_on
+        from poolcrm.pools.history import owner_on
 
         try:
             day = date.fromisoformat(on)

@@ -10,7 +10,10 @@ from poolcrm.applications.schemas import ApplicationOut
 from poolcrm.customers.access import customer_for_read
 from poolcrm.errors import Forbidden
 from poolcrm.ownership.countdown import recycle_info
-from poolcrm.pools import service
+from poolcrm.pools import allocation, common, forecast, history, locks
+from poolcrm.pools import claim as pools_claim
+from poolcrm.pools import departures as pools_departures
+from poolcrm.pools import release as pools_release
 from poolcrm.web.deps import DB, CurrentUser
 
 router = APIRouter(tags=["pools"])
@@ -69,14 +72,14 @@ def claim(customer_id: int, user: CurrentUser, db: DB, body: ClaimIn | None = No
     """POOL-4: apply to protect a public customer (checks POOL-1/2/3/13/14 in this transaction)."""
     body = body or ClaimIn()
     return ApplicationOut.of(
-        service.claim(db, user, customer_id, remark=body.remark, corrections=body.corrections)
+        pools_claim.claim(db, user, customer_id, remark=body.remark, corrections=body.corrections)
     )
 
 
 @router.post("/customers/{customer_id}/release")
 def release(customer_id: int, body: ReleaseIn, user: CurrentUser, db: DB) -> dict[str, Any]:
     """POOL-5: give a customer up — a pending request to the supervisor when policy says so."""
-    return service.release(db, user, customer_id, body.reason)
+    return pools_release.release(db, user, customer_id, body.reason)
 
 
 @router.get("/customers/{customer_id}/recycle")
@@ -99,13 +102,13 @@ def recycle_countdown(customer_id: int, user: CurrentUser, db: DB) -> dict[str, 
 @router.post("/customers/{customer_id}/lock")
 def lock(customer_id: int, body: LockIn, user: CurrentUser, db: DB) -> dict[str, Any]:
     """POOL-11: a supervisor locks a customer (exempt from POOL-6) until a date."""
-    c = service.lock_customer(db, user, customer_id, body.until, body.reason)
+    c = locks.lock_customer(db, user, customer_id, body.until, body.reason)
     return {"customer_id": c.id, "locked_until": c.locked_until}
 
 
 @router.delete("/customers/{customer_id}/lock")
 def unlock(customer_id: int, user: CurrentUser, db: DB) -> dict[str, Any]:
-    c = service.unlock_customer(db, user, customer_id)
+    c = locks.unlock_customer(db, user, customer_id)
     return {"customer_id": c.id, "locked_until": None}
 
 
@@ -114,7 +117,7 @@ def my_pool(user: CurrentUser, db: DB, owner_id: int | None = None) -> dict[str,
     """POOL-16: the rep's private pool, soonest recycle first, with the usage figures (POOL-2)."""
     from poolcrm.ownership.usage import pool_usage
 
-    rows = service.pool_rows(db, user, owner_id)
+    rows = history.pool_rows(db, user, owner_id)
     return {
         "usage": pool_usage(db, user),
         "items": [
@@ -137,18 +140,18 @@ def my_pool(user: CurrentUser, db: DB, owner_id: int | None = None) -> dict[str,
 @router.get("/allocation/bin")
 def allocation_bin(user: CurrentUser, db: DB) -> dict[str, Any]:
     """POOL-7: customers waiting for allocation, with when they go public and who gave them up."""
-    return {"items": service.bin_rows(db, user)}
+    return {"items": allocation.bin_rows(db, user)}
 
 
 @router.get("/allocation/plans")
 def list_plans(user: CurrentUser, db: DB, status: str | None = None) -> dict[str, Any]:
-    return {"items": [service.plan_out(db, p) for p in service.list_plans(db, user, status)]}
+    return {"items": [allocation.plan_out(db, p) for p in allocation.list_plans(db, user, status)]}
 
 
 @router.post("/allocation/plans", status_code=201)
 def create_plan(body: PlanIn, user: CurrentUser, db: DB) -> dict[str, Any]:
     """POOL-7: the GM's plan — explicit items, or `rule: "round_robin"` over eligible reps."""
-    plan = service.create_plan(
+    plan = allocation.create_plan(
         db,
         user,
         items=[i.model_dump() for i in body.items or []],
@@ -156,40 +159,40 @@ def create_plan(body: PlanIn, user: CurrentUser, db: DB) -> dict[str, Any]:
         customer_ids=body.customer_ids,
         reason=body.reason,
     )
-    return service.plan_out(db, plan)
+    return allocation.plan_out(db, plan)
 
 
 @router.get("/allocation/plans/{plan_id}")
 def get_plan(plan_id: int, user: CurrentUser, db: DB) -> dict[str, Any]:
     if not user.has_role("gm", "cs", "admin", "sales_manager", "supervisor"):
         raise Forbidden(rule="POOL-7")
-    return service.plan_out(db, service.get_plan(db, plan_id))
+    return allocation.plan_out(db, allocation.get_plan(db, plan_id))
 
 
 @router.post("/allocation/plans/{plan_id}/approve")
 def approve_plan(plan_id: int, user: CurrentUser, db: DB) -> dict[str, Any]:
     """POOL-7 (GM) / POOL-9 (GM and sales manager)."""
-    return service.plan_out(db, service.approve_plan(db, user, plan_id))
+    return allocation.plan_out(db, allocation.approve_plan(db, user, plan_id))
 
 
 @router.post("/allocation/plans/{plan_id}/reject")
 def reject_plan(plan_id: int, body: RejectPlanIn, user: CurrentUser, db: DB) -> dict[str, Any]:
-    return service.plan_out(db, service.reject_plan(db, user, plan_id, body.reason))
+    return allocation.plan_out(db, allocation.reject_plan(db, user, plan_id, body.reason))
 
 
 @router.post("/allocation/plans/{plan_id}/execute")
 def execute_plan(plan_id: int, user: CurrentUser, db: DB) -> dict[str, Any]:
     """POOL-7/9: CS executes; POOL-2 re-checked per target."""
-    return service.plan_out(db, service.execute_plan(db, user, plan_id))
+    return allocation.plan_out(db, allocation.execute_plan(db, user, plan_id))
 
 
 @router.post("/allocation/reallocations", status_code=201)
 def create_reallocation(body: ReallocationIn, user: CurrentUser, db: DB) -> dict[str, Any]:
     """POOL-9/POOL-10: move customers between reps; GM and sales manager approve, CS executes."""
-    plan = service.create_reallocation(
+    plan = allocation.create_reallocation(
         db, user, [i.model_dump() for i in body.items], body.reason, body.departure_task_id
     )
-    return service.plan_out(db, plan)
+    return allocation.plan_out(db, plan)
 
 
 @router.get("/allocation/departures")
@@ -199,13 +202,13 @@ def departures(user: CurrentUser, db: DB) -> dict[str, Any]:
         "items": [
             {
                 "id": t.id,
-                "user": service.user_brief(db, t.user_id),
-                "supervisor": service.user_brief(db, t.supervisor_id),
+                "user": common.user_brief(db, t.user_id),
+                "supervisor": common.user_brief(db, t.supervisor_id),
                 "status": t.status,
                 "due_on": t.due_on,
-                "escalated_to": service.user_brief(db, t.escalated_to),
+                "escalated_to": common.user_brief(db, t.escalated_to),
             }
-            for t in service.departure_tasks(db, user)
+            for t in pools_departures.departure_tasks(db, user)
         ]
     }
 
@@ -215,4 +218,4 @@ def policy_forecast(body: ForecastIn, user: CurrentUser, db: DB) -> dict[str, An
     """POOL-18: what the changed numbers would do tomorrow, before saving them."""
     if not user.has_role("admin", "gm"):
         raise Forbidden()
-    return service.forecast(db, body.changes)
+    return forecast.forecast(db, body.changes)

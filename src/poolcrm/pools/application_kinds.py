@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from poolcrm.applications.models import KIND_CLAIM
 from poolcrm.applications.registry import register_kind
-from poolcrm.pools import service
+from poolcrm.pools import claim, common, release
 
 register_kind(
     KIND_CLAIM,
-    service.approve_claim,
-    service.reject_claim,
-    service._may_review,
-    lock_first=service.lock_claim,
+    claim.approve_claim,
+    claim.reject_claim,
+    claim.may_review_claim,
+    lock_first=claim.lock_claim,
 )
 register_kind(
-    service.KIND_RELEASE,
-    service.approve_release,
-    service.reject_release,
-    service._may_decide_release,
-    lock_first=service.lock_release,
+    common.KIND_RELEASE,
+    release.approve_release,
+    release.reject_release,
+    release.may_decide_release,
+    lock_first=release.lock_release,
 )

@@ -10,17 +10,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
+from poolcrm.calendar.service import get_calendar
 from poolcrm.customers.models import POOL_PRIVATE, POOL_PUBLIC, Customer
 from poolcrm.ownership.moves import move_customer
 from poolcrm.policy.service import company_day_start, company_today
-from poolcrm.pools import rules, service
+from poolcrm.pools import allocation, claim, locks, rules
 
 ORDER = 40
 
 
 def _back(session: Session, workdays: int) -> Any:
     """The moment `workdays` working days before today (local morning)."""
-    calendar = service.get_calendar(session)
+    calendar = get_calendar(session)
     day = company_today(session)
     seen = 0
     while seen < workdays:
@@ -45,7 +46,7 @@ def populate(session: Session, ctx: Any) -> None:
         customer.last_valid_followup_at = moment
         customer.protected_since = min(customer.protected_since or moment, moment)
     if len(owned) > 5:
-        service.lock_customer(
+        locks.lock_customer(
             session, users["sup1"], owned[5].id, company_today(session) + timedelta(days=30), "重点项目跟进中"
         )
     # the first few public customers (not all of them: `demo --customers N` adds N public ones)
@@ -89,12 +90,12 @@ def populate(session: Session, ctx: Any) -> None:
         binned.append(customer)
     session.flush()
     if binned:
-        service.create_plan(
+        allocation.create_plan(
             session,
             users["gm"],
             items=[{"customer_id": binned[0].id, "to_user_id": users["zhangwei"].id}],
             reason="按上周排名分配",
         )
     if len(public) > 6:
-        service.claim(session, users["lina"], public[6].id, remark="客户来电咨询扫描仪，需尽快跟进")
+        claim.claim(session, users["lina"], public[6].id, remark="客户来电咨询扫描仪，需尽快跟进")
     session.flush()

@@ -11,34 +11,35 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from poolcrm.jobs.registry import daily_step
-from poolcrm.pools import service
+from poolcrm.pools import departures as pools_departures
+from poolcrm.pools import recycle as pools_recycle
 
 
 @daily_step("pools.members", order=10)
 def members(session: Session, as_of: date) -> dict[str, list[Any]]:
     """MEM-1."""
-    return service.member_step(session, as_of)
+    return pools_recycle.member_step(session, as_of)
 
 
 @daily_step("pools.recycle", order=20)
 def recycle(session: Session, as_of: date) -> dict[str, list[Any]]:
     """POOL-6, POOL-8."""
-    return service.recycle_step(session, as_of)
+    return pools_recycle.recycle_step(session, as_of)
 
 
 @daily_step("pools.warn", order=20)
 def warn(session: Session, as_of: date) -> dict[str, list[Any]]:
     """POOL-6 warnings."""
-    return service.warn_step(session, as_of)
+    return pools_recycle.warn_step(session, as_of)
 
 
 @daily_step("pools.bin_expiry", order=20)
 def bin_expiry(session: Session, as_of: date) -> dict[str, list[Any]]:
     """POOL-7."""
-    return service.bin_expiry_step(session, as_of)
+    return pools_recycle.bin_expiry_step(session, as_of)
 
 
 @daily_step("pools.departures", order=50)
 def departures(session: Session, as_of: date) -> dict[str, list[Any]]:
     """POOL-10."""
-    return service.departure_step(session, as_of)
+    return pools_departures.departure_step(session, as_of)

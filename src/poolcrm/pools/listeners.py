@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 
 from poolcrm.org.signals import user_changed
 from poolcrm.ownership.signals import owners_released
-from poolcrm.pools.service import cancel_pending_releases, departure_hook
+from poolcrm.pools.departures import departure_hook
+from poolcrm.pools.recycle import cancel_pending_releases
 
 
 @owners_released.connect

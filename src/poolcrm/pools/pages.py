@@ -17,7 +17,12 @@ from poolcrm.org.service import subordinate_ids
 from poolcrm.ownership.countdown import recycle_info
 from poolcrm.ownership.usage import pool_usage
 from poolcrm.policy.service import company_today
-from poolcrm.pools import service
+from poolcrm.pools import allocation as pools_allocation
+from poolcrm.pools import claim as pools_claim
+from poolcrm.pools import departures, locks
+from poolcrm.pools import forecast as pools_forecast
+from poolcrm.pools import history as pools_history
+from poolcrm.pools import release as pools_release
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
 from poolcrm.web.render import page
 
@@ -69,7 +74,7 @@ def my_pool(
     flash_kind: str | None = None,
 ) -> HTMLResponse:
     owner = db.get(User, owner_id) if owner_id else user
-    rows = service.pool_rows(db, user, owner_id)
+    rows = pools_history.pool_rows(db, user, owner_id)
     return page(
         request,
         "pools/mine.html",
@@ -90,7 +95,7 @@ def my_pool(
 def public_pool(
     request: Request, user: CurrentUser, db: DB, q: str | None = None, page_no: int = 1
 ) -> HTMLResponse:
-    rows, total = service.public_rows(db, user, q, max(page_no, 1))
+    rows, total = pools_history.public_rows(db, user, q, max(page_no, 1))
     return page(
         request,
         "pools/public.html",
@@ -115,7 +120,7 @@ def claim(
 ) -> HTMLResponse:
     """htmx: the claim button turns into 'applied' or into the refusal with its rule."""
     try:
-        service.claim(db, user, customer_id, remark=remark or None)
+        pools_claim.claim(db, user, customer_id, remark=remark or None)
     except AppError as exc:
         db.rollback()
         return page(request, "pools/_claim_result.html", ok=False, message=_message(exc, lang))
@@ -132,7 +137,7 @@ def release(
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        result = service.release(db, user, customer_id, reason)
+        result = pools_release.release(db, user, customer_id, reason)
     except AppError as exc:
         db.rollback()
         return my_pool(request, user, db, flash=_message(exc, lang), flash_kind="error")
@@ -151,7 +156,7 @@ def lock(
     owner_id: Annotated[int, Form()],
 ) -> Response:
     try:
-        service.lock_customer(db, user, customer_id, until, None)
+        locks.lock_customer(db, user, customer_id, until, None)
     except AppError as exc:
         db.rollback()
         return my_pool(request, user, db, owner_id=owner_id, flash=_message(exc, lang), flash_kind="error")
@@ -167,7 +172,7 @@ def history(request: Request, customer_id: int, user: CurrentUser, db: DB) -> HT
         "pools/_history.html",
         db=db,
         customer=customer,
-        events=service.history(db, user, customer_id),
+        events=pools_history.history(db, user, customer_id),
         info=recycle_info(db, customer),
         **common(db),
     )
@@ -179,8 +184,10 @@ def allocation(
 ) -> HTMLResponse:
     if not user.has_role("gm", "cs", "admin", "sales_manager", "supervisor"):
         raise Forbidden(rule="POOL-7")
-    bin_items = service.bin_rows(db, user) if user.has_role("gm", "cs", "admin", "sales_manager") else []
-    plans = [service.plan_out(db, p) for p in service.list_plans(db, user)]
+    bin_items = (
+        pools_allocation.bin_rows(db, user) if user.has_role("gm", "cs", "admin", "sales_manager") else []
+    )
+    plans = [pools_allocation.plan_out(db, p) for p in pools_allocation.list_plans(db, user)]
     from poolcrm.policy.service import get_policy
 
     return page(
@@ -189,8 +196,8 @@ def allocation(
         db=db,
         bin_items=bin_items,
         plans=plans,
-        reps=service.eligible_reps(db),
-        tasks=service.departure_tasks(db, user),
+        reps=pools_allocation.eligible_reps(db),
+        tasks=departures.departure_tasks(db, user),
         deadline=get_policy(db).allocation_execute_time,
         flash=flash,
         flash_kind=flash_kind,
@@ -203,14 +210,14 @@ def allocation(
 def create_plan(form: FormBody, request: Request, user: CurrentUser, db: DB, lang: Lang) -> Response:
     try:
         if form.get("rule") == "round_robin":
-            service.create_plan(db, user, round_robin=True)
+            pools_allocation.create_plan(db, user, round_robin=True)
         else:
             items = [
                 {"customer_id": int(k.split("_", 1)[1]), "to_user_id": int(str(v))}
                 for k, v in form.multi_items()
                 if k.startswith("to_") and str(v)
             ]
-            service.create_plan(db, user, items=items)
+            pools_allocation.create_plan(db, user, items=items)
     except AppError as exc:
         db.rollback()
         return allocation(request, user, db, flash=_message(exc, lang), flash_kind="error")
@@ -229,11 +236,11 @@ def plan_action(
 ) -> Response:
     try:
         if action == "approve":
-            service.approve_plan(db, user, plan_id)
+            pools_allocation.approve_plan(db, user, plan_id)
         elif action == "execute":
-            service.execute_plan(db, user, plan_id)
+            pools_allocation.execute_plan(db, user, plan_id)
         elif action == "reject":
-            service.reject_plan(db, user, plan_id, reason)
+            pools_allocation.reject_plan(db, user, plan_id, reason)
         else:
             raise Forbidden()
     except AppError as exc:
@@ -250,7 +257,7 @@ def forecast(form: FormBody, request: Request, user: CurrentUser, db: DB, lang: 
         raise Forbidden()
     changes = _form_changes(dict(form.items()))
     try:
-        result = service.forecast(db, changes)
+        result = pools_forecast.forecast(db, changes)
     except AppError as exc:
         return page(request, "pools/forecast.html", result=None, error=_message(exc, lang))
     return page(request, "pools/forecast.html", result=result, error=None)
@@ -260,7 +267,7 @@ def _form_changes(form: dict[str, Any]) -> dict[str, Any]:
     import json
 
     changes: dict[str, Any] = {}
-    for name in service.FORECAST_FIELDS:
+    for name in pools_forecast.FORECAST_FIELDS:
         raw = form.get(name)
         if raw is None or str(raw).strip() == "":
             continue

@@ -16,8 +16,8 @@ DUE_CARD_ROWS = 6
 def due_soon(session: Session, user: User, lang: str) -> tuple[str, dict[str, Any]] | None:
     if not user.has_role("sales"):
         return None
+    from poolcrm.pools.history import pool_rows
     from poolcrm.pools.pages import common
-    from poolcrm.pools.service import pool_rows
 
     rows = [r for r in pool_rows(session, user) if r["info"] is not None][:DUE_CARD_ROWS]
     return "pools/widget_due.html", {"rows": rows, **common(session)}

@@ -1,0 +1,500 @@
+"""The allocation bin and plans (POOL-7), reallocations between reps (POOL-9): propose, approve, execute."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from poolcrm import clock
+from poolcrm.audit.service import record
+from poolcrm.calendar.service import get_calendar
+from poolcrm.customers.access import can_see_private, lock_customers
+from poolcrm.customers.models import (
+    POOL_BIN,
+    POOL_PRIVATE,
+    Customer,
+)
+from poolcrm.db import for_update
+from poolcrm.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
+from poolcrm.notify.service import notify
+from poolcrm.org.models import Department, User
+from poolcrm.org.service import lock_users
+from poolcrm.ownership.countdown import (
+    givers,
+)
+from poolcrm.ownership.models import OwnershipEvent
+from poolcrm.ownership.moves import move_customer
+from poolcrm.ownership.usage import limit_for, owned_count, pending_count
+from poolcrm.policy.service import company_date, company_day_start, company_today, get_policy
+from poolcrm.pools import rules
+from poolcrm.pools.common import role_holders, user_brief
+from poolcrm.pools.models import (
+    ITEM_DONE,
+    ITEM_PLANNED,
+    ITEM_SKIPPED,
+    PLAN_APPROVED,
+    PLAN_BIN,
+    PLAN_EXECUTED,
+    PLAN_PROPOSED,
+    PLAN_REALLOCATION,
+    PLAN_REJECTED,
+    TASK_DONE,
+    TASK_OPEN,
+    TASK_PLANNED,
+    AllocationItem,
+    AllocationPlan,
+    DepartureTask,
+)
+from poolcrm.pools.recycle import _planned_ids
+
+
+def bin_rows(session: Session, user: User) -> list[dict[str, Any]]:
+    if not user.has_role("gm", "cs", "admin", "sales_manager"):
+        raise Forbidden(rule="POOL-7")
+    policy = get_policy(session)
+    calendar = get_calendar(session)
+    planned = set(session.scalars(_planned_ids()))
+    out = []
+    for c in session.scalars(
+        select(Customer).where(Customer.pool == POOL_BIN).order_by(Customer.pool_entered_at)
+    ):
+        entered = company_date(session, c.pool_entered_at) or company_today(session)
+        last = session.scalar(
+            select(OwnershipEvent)
+            .where(OwnershipEvent.customer_id == c.id)
+            .order_by(OwnershipEvent.at.desc(), OwnershipEvent.id.desc())
+            .limit(1)
+        )
+        out.append(
+            {
+                "customer_id": c.id,
+                "code": c.code,
+                "name": c.name,
+                "entered_at": c.pool_entered_at,
+                "public_on": calendar.first_date_after(entered, policy.bin_days).isoformat(),
+                "planned": c.id in planned,
+                "rule": last.rule if last else None,
+                "reason": last.reason if last else None,
+                "from_owner": user_brief(session, last.from_owner_id) if last else None,
+                "given_up_by": sorted(givers(session, c.id)),
+            }
+        )
+    return out
+
+
+def eligible_reps(session: Session) -> list[User]:
+    """POOL-7: active sales reps in sales/KA departments, best of last week first (valid
+    follow-ups last week stand in for the ranking until deals feed it)."""
+    from poolcrm.followups.models import FollowUp
+
+    day = company_today(session)
+    week_start = day - timedelta(days=day.weekday() + 7)
+    since, until = (
+        company_day_start(session, week_start),
+        company_day_start(session, week_start + timedelta(days=7)),
+    )
+    score = (
+        select(func.count())
+        .where(
+            FollowUp.author_id == User.id,
+            FollowUp.valid.is_(True),
+            FollowUp.created_at >= since,
+            FollowUp.created_at < until,
+        )
+        .correlate(User)
+        .scalar_subquery()
+    )
+    q = (
+        select(User, score.label("score"))
+        .join(Department, Department.id == User.department_id)
+        .where(
+            User.active.is_(True),
+            Department.kind.in_(rules.SALES_DEPARTMENT_KINDS),
+            User.role_rows.any(role="sales"),
+        )
+        .order_by(score.desc(), User.id)
+    )
+    return [u for u, _ in session.execute(q)]
+
+
+def _capacity(session: Session, user: User) -> int:
+    day = company_today(session)
+    return (
+        limit_for(session, user, day) - owned_count(session, user.id, day) - pending_count(session, user.id)
+    )
+
+
+def create_plan(
+    session: Session,
+    actor: User,
+    *,
+    items: list[dict[str, int]] | None = None,
+    round_robin: bool = False,
+    customer_ids: list[int] | None = None,
+    reason: str | None = None,
+) -> AllocationPlan:
+    """POOL-7: the GM's allocation plan for bin customers — explicit items, or the round-robin rule."""
+    if not actor.has_role("gm", "admin"):
+        raise Forbidden("只有总经理可以制定分配方案", rule="POOL-7")
+    already = set(session.scalars(_planned_ids()))
+    if round_robin:
+        q = (
+            select(Customer.id)
+            .where(Customer.pool == POOL_BIN)
+            .order_by(Customer.pool_entered_at, Customer.id)
+        )
+        ids = [i for i in (customer_ids or session.scalars(q)) if i not in already]
+        reps = [(u.id, max(_capacity(session, u), 0)) for u in eligible_reps(session)]
+        pairs, _ = rules.round_robin([(cid, givers(session, cid)) for cid in ids], reps)
+        items = [{"customer_id": c, "to_user_id": u} for c, u in pairs]
+    if not items:
+        raise InvalidInput({"items": "分配方案不能为空"}, rule="POOL-7")
+    errors: dict[str, str] = {}
+    for n, item in enumerate(items):
+        customer = session.get(Customer, item["customer_id"])
+        target = session.get(User, item["to_user_id"])
+        if customer is None or customer.pool != POOL_BIN:
+            errors[f"items.{n}.customer_id"] = "客户不在待分配库中"
+        elif customer.id in already:
+            errors[f"items.{n}.customer_id"] = "客户已在其他分配方案中"
+        if target is None or not target.active or not target.has_role("sales"):
+            errors[f"items.{n}.to_user_id"] = "只能分配给在职销售"
+        elif customer is not None and target.id in givers(session, customer.id):
+            errors[f"items.{n}.to_user_id"] = "该销售放弃过此客户（POOL-8）"
+    if errors:
+        raise InvalidInput(errors, rule="POOL-7")
+    plan = AllocationPlan(
+        kind=PLAN_BIN,
+        status=PLAN_PROPOSED,
+        rule="POOL-7",
+        reason=reason,
+        created_by=actor.id,
+        created_at=clock.now(),
+    )
+    session.add(plan)
+    session.flush()
+    for item in items:
+        session.add(
+            AllocationItem(
+                plan_id=plan.id,
+                customer_id=item["customer_id"],
+                to_user_id=item["to_user_id"],
+                status=ITEM_PLANNED,
+            )
+        )
+    session.flush()
+    record(
+        session,
+        actor_id=actor.id,
+        action="allocation.plan",
+        object_type="allocation_plan",
+        object_id=plan.id,
+        after={"items": items, "round_robin": round_robin},
+        rule="POOL-7",
+    )
+    return plan
+
+
+def create_reallocation(
+    session: Session,
+    actor: User,
+    items: list[dict[str, int]],
+    reason: str,
+    departure_task_id: int | None = None,
+) -> AllocationPlan:
+    """POOL-9: move customers between reps (also a departed rep's, POOL-10) — proposed by a
+    supervisor, sales manager or the GM; needs the GM's and the sales manager's approval."""
+    if not actor.has_role("supervisor", "sales_manager", "gm", "admin"):
+        raise Forbidden(rule="POOL-9")
+    if not (reason or "").strip():
+        raise InvalidInput({"reason": "必须填写调整原因"}, rule="POOL-9")
+    if not items:
+        raise InvalidInput({"items": "调整方案不能为空"}, rule="POOL-9")
+    errors: dict[str, str] = {}
+    rows: list[tuple[Customer, User]] = []
+    for n, item in enumerate(items):
+        customer = session.get(Customer, item["customer_id"])
+        target = session.get(User, item["to_user_id"])
+        if (
+            customer is None
+            or customer.pool != POOL_PRIVATE
+            or not can_see_private(session, actor, customer.owner_id)
+        ):
+            errors[f"items.{n}.customer_id"] = "只能调整你能管理的私海客户"
+        elif target is None or not target.active or not target.has_role("sales"):
+            errors[f"items.{n}.to_user_id"] = "只能分配给在职销售"
+        elif target.id == customer.owner_id:
+            errors[f"items.{n}.to_user_id"] = "目标销售已是负责人"
+        else:
+            rows.append((customer, target))
+    if errors:
+        raise InvalidInput(errors, rule="POOL-9")
+    plan = AllocationPlan(
+        kind=PLAN_REALLOCATION,
+        status=PLAN_PROPOSED,
+        rule="POOL-9",
+        reason=reason.strip(),
+        created_by=actor.id,
+        created_at=clock.now(),
+        departure_task_id=departure_task_id,
+    )
+    session.add(plan)
+    session.flush()
+    for customer, target in rows:
+        session.add(
+            AllocationItem(
+                plan_id=plan.id,
+                customer_id=customer.id,
+                from_user_id=customer.owner_id,
+                to_user_id=target.id,
+                status=ITEM_PLANNED,
+            )
+        )
+    if departure_task_id is not None:
+        task = session.get(DepartureTask, departure_task_id)
+        if task is not None and task.status == TASK_OPEN:
+            task.status = TASK_PLANNED
+    session.flush()
+    record(
+        session,
+        actor_id=actor.id,
+        action="allocation.reallocation",
+        object_type="allocation_plan",
+        object_id=plan.id,
+        after={"items": items},
+        rule="POOL-9",
+        reason=reason,
+    )
+    for uid in role_holders(session, "gm") + role_holders(session, "sales_manager"):
+        notify(
+            session,
+            uid,
+            "approval_waiting",
+            "客户调整方案 #{id} 等待审批",
+            link="/allocation",
+            rule="POOL-9",
+            id=plan.id,
+        )
+    return plan
+
+
+def get_plan(session: Session, plan_id: int, *, lock: bool = False) -> AllocationPlan:
+    q = select(AllocationPlan).where(AllocationPlan.id == plan_id)
+    plan = session.scalar(for_update(q) if lock else q)
+    if plan is None:
+        raise NotFound()
+    return plan
+
+
+def plan_items(session: Session, plan_id: int) -> list[AllocationItem]:
+    return list(
+        session.scalars(
+            select(AllocationItem).where(AllocationItem.plan_id == plan_id).order_by(AllocationItem.id)
+        )
+    )
+
+
+def approve_plan(session: Session, actor: User, plan_id: int) -> AllocationPlan:
+    """POOL-7: the GM approves a bin plan. POOL-9: a reallocation needs the GM and the sales
+    manager (either order); it is approved when both have."""
+    plan = get_plan(session, plan_id, lock=True)
+    if plan.status != PLAN_PROPOSED:
+        raise Conflict("方案已处理（{state}）", rule=plan.rule, state=plan.status, code="already_decided")
+    now = clock.now()
+    acted = False
+    if actor.has_role("gm", "admin") and plan.gm_approved_by is None:
+        plan.gm_approved_by, plan.gm_approved_at, acted = actor.id, now, True
+    if (
+        plan.kind == PLAN_REALLOCATION
+        and actor.has_role("sales_manager")
+        and plan.manager_approved_by is None
+    ):
+        plan.manager_approved_by, plan.manager_approved_at, acted = actor.id, now, True
+    if not acted:
+        raise Forbidden("需要总经理（调整还需销售经理）审批", rule=plan.rule)
+    done = (
+        plan.gm_approved_by is not None
+        if plan.kind == PLAN_BIN
+        else rules.reallocation_approved(
+            plan.gm_approved_by is not None, plan.manager_approved_by is not None
+        )
+    )
+    if done:
+        plan.status = PLAN_APPROVED
+        for uid in role_holders(session, "cs"):
+            notify(
+                session,
+                uid,
+                "approval_waiting",
+                "分配方案 #{id} 已批准，请执行",
+                link="/allocation",
+                rule=plan.rule,
+                id=plan.id,
+            )
+    session.flush()
+    record(
+        session,
+        actor_id=actor.id,
+        action="allocation.approve",
+        object_type="allocation_plan",
+        object_id=plan.id,
+        after={"status": plan.status},
+        rule=plan.rule,
+    )
+    return plan
+
+
+def reject_plan(session: Session, actor: User, plan_id: int, reason: str) -> AllocationPlan:
+    if not actor.has_role("gm", "sales_manager", "admin"):
+        raise Forbidden(rule="POOL-9")
+    if not (reason or "").strip():
+        raise InvalidInput({"reason": "驳回必须填写理由"}, rule="POOL-9")
+    plan = get_plan(session, plan_id, lock=True)
+    if plan.status not in (PLAN_PROPOSED, PLAN_APPROVED):
+        raise Conflict("方案已处理（{state}）", rule=plan.rule, state=plan.status, code="already_decided")
+    plan.status, plan.rejected_reason = PLAN_REJECTED, reason.strip()
+    if plan.departure_task_id is not None:
+        task = session.get(DepartureTask, plan.departure_task_id)
+        if task is not None and task.status == TASK_PLANNED:
+            task.status = TASK_OPEN
+    session.flush()
+    record(
+        session,
+        actor_id=actor.id,
+        action="allocation.reject",
+        object_type="allocation_plan",
+        object_id=plan.id,
+        after={"status": plan.status},
+        rule=plan.rule,
+        reason=reason,
+    )
+    return plan
+
+
+def execute_plan(session: Session, actor: User, plan_id: int) -> AllocationPlan:
+    """POOL-7/POOL-9: CS executes an approved plan — each customer moves with `move_customer`,
+    POOL-2 re-checked per target under row locks; items that no longer fit are skipped with
+    their rule."""
+    if not actor.has_role("cs", "admin"):
+        raise Forbidden("只有客服可以执行分配方案", rule="POOL-7")
+    plan = get_plan(session, plan_id, lock=True)
+    if plan.status != PLAN_APPROVED:
+        raise RuleViolation(plan.rule or "POOL-7", "方案尚未批准或已执行（{state}）", state=plan.status)
+    items = [i for i in plan_items(session, plan.id) if i.status == ITEM_PLANNED]
+    customers = lock_customers(session, [i.customer_id for i in items])
+    lock_users(session, [i.to_user_id for i in items])
+    day = company_today(session)
+    owned: dict[int, int] = {}
+    now = clock.now()
+    for item in items:
+        customer, target = customers.get(item.customer_id), session.get(User, item.to_user_id)
+        assert target is not None
+        if plan.kind == PLAN_BIN:
+            ok = customer is not None and customer.pool == POOL_BIN
+            problem = ("POOL-7", "客户已不在待分配库中")
+        else:
+            ok = (
+                customer is not None
+                and customer.pool == POOL_PRIVATE
+                and customer.owner_id == item.from_user_id
+            )
+            problem = ("POOL-9", "客户负责人已变化")
+        if ok and not target.active:
+            ok, problem = False, (plan.rule or "POOL-7", "目标销售已停用")
+        if ok:
+            if target.id not in owned:
+                owned[target.id] = owned_count(session, target.id, day) + pending_count(session, target.id)
+            refusal = rules.pool_full_on_approve(owned[target.id], limit_for(session, target, day))
+            if refusal is not None:
+                ok, problem = (
+                    False,
+                    (refusal.rule, f"私海已满（{owned[target.id]}/{refusal.params['limit']}）"),
+                )
+        if not ok:
+            item.status, item.result_rule, item.result_message = ITEM_SKIPPED, problem[0], problem[1]
+            continue
+        assert customer is not None
+        move_customer(
+            session,
+            customer,
+            to_pool=POOL_PRIVATE,
+            to_owner_id=target.id,
+            rule=plan.rule or "POOL-7",
+            reason=plan.reason or f"分配方案 #{plan.id}",
+            actor_id=actor.id,
+            at=now,
+        )
+        owned[target.id] += 1
+        item.status, item.result_rule = ITEM_DONE, plan.rule
+        notify(
+            session,
+            target.id,
+            "allocated",
+            "客户 {customer} 已分配给你",
+            link=f"/customers/{customer.id}",
+            rule=plan.rule,
+            customer=customer.name,
+        )
+    plan.status, plan.executed_by, plan.executed_at = PLAN_EXECUTED, actor.id, now
+    if plan.departure_task_id is not None:
+        task = session.get(DepartureTask, plan.departure_task_id)
+        if task is not None:
+            task.status = TASK_DONE
+            session.info.pop("poolcrm.departing", None)
+    session.flush()
+    record(
+        session,
+        actor_id=actor.id,
+        action="allocation.execute",
+        object_type="allocation_plan",
+        object_id=plan.id,
+        after={i.customer_id: i.status for i in plan_items(session, plan.id)},
+        rule=plan.rule,
+    )
+    return plan
+
+
+def plan_out(session: Session, plan: AllocationPlan) -> dict[str, Any]:
+    return {
+        "id": plan.id,
+        "kind": plan.kind,
+        "status": plan.status,
+        "rule": plan.rule,
+        "reason": plan.reason,
+        "created_by": user_brief(session, plan.created_by),
+        "created_at": plan.created_at,
+        "gm_approved_by": user_brief(session, plan.gm_approved_by),
+        "manager_approved_by": user_brief(session, plan.manager_approved_by),
+        "executed_by": user_brief(session, plan.executed_by),
+        "executed_at": plan.executed_at,
+        "rejected_reason": plan.rejected_reason,
+        "departure_task_id": plan.departure_task_id,
+        "items": [
+            {
+                "customer_id": i.customer_id,
+                "customer_name": customer_name(session, i.customer_id),
+                "from_user": user_brief(session, i.from_user_id),
+                "to_user": user_brief(session, i.to_user_id),
+                "status": i.status,
+                "rule": i.result_rule,
+                "message": i.result_message,
+            }
+            for i in plan_items(session, plan.id)
+        ],
+    }
+
+
+def customer_name(session: Session, customer_id: int) -> str | None:
+    return session.scalar(select(Customer.name).where(Customer.id == customer_id))
+
+
+def list_plans(session: Session, user: User, status: str | None = None) -> list[AllocationPlan]:
+    q = select(AllocationPlan).order_by(AllocationPlan.id.desc())
+    if status:
+        q = q.where(AllocationPlan.status == status)
+    if not user.has_role("gm", "cs", "admin", "sales_manager"):
+        q = q.where(AllocationPlan.created_by == user.id)
+    return list(session.scalars(q.limit(200)))

@@ -1,0 +1,50 @@
+"""Small helpers the pools use cases share: users as shown, refusals, CS notifications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from poolcrm.customers.models import (
+    POOL_DELETED,
+    POOL_MERGED,
+    POOL_REJECTED,
+)
+from poolcrm.errors import RuleViolation
+from poolcrm.notify.service import notify
+from poolcrm.org.models import User
+from poolcrm.pools import rules
+
+KIND_RELEASE = "release"
+
+
+GONE_POOLS = (POOL_MERGED, POOL_DELETED, POOL_REJECTED)
+
+
+def user_or_none(session: Session, user_id: int | None) -> User | None:
+    return None if user_id is None else session.get(User, user_id)
+
+
+def user_brief(session: Session, user_id: int | None) -> dict[str, Any] | None:
+    u = user_or_none(session, user_id)
+    return None if u is None else {"id": u.id, "display_name": u.display_name}
+
+
+def notify_cs(session: Session, message: str, link: str, rule: str, **params: Any) -> None:
+    for uid in role_holders(session, "cs"):
+        notify(session, uid, "approval_waiting", message, link=link, rule=rule, **params)
+
+
+def refuse(refusal: rules.Refusal | None) -> None:
+    if refusal is not None:
+        raise RuleViolation(refusal.rule, refusal.message, details=dict(refusal.params), **refusal.params)
+
+
+def role_holders(session: Session, role: str) -> list[int]:
+    return list(
+        session.scalars(
+            select(User.id).where(User.active.is_(True), User.role_rows.any(role=role)).order_by(User.id)
+        )
+    )

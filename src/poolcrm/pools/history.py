@@ -1,0 +1,139 @@
+"""Ownership history (POOL-12), who owned it on a date, and the pool lists (POOL-16 order)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from poolcrm import clock
+from poolcrm.applications.models import (
+    KIND_CLAIM,
+    STATUS_PENDING,
+    Application,
+)
+from poolcrm.customers.access import can_see_private, customer_for_read
+from poolcrm.customers.models import (
+    POOL_PRIVATE,
+    POOL_PUBLIC,
+    Customer,
+)
+from poolcrm.errors import NotFound
+from poolcrm.org.models import User
+from poolcrm.ownership.countdown import (
+    recycle_info,
+)
+from poolcrm.ownership.models import OwnershipEvent
+from poolcrm.policy.service import company_day_start, company_today, get_policy
+from poolcrm.pools import rules
+from poolcrm.pools.common import user_brief
+
+
+def history(session: Session, user: User, customer_id: int) -> list[dict[str, Any]]:
+    customer_for_read(session, user, customer_id)
+    events = session.scalars(
+        select(OwnershipEvent)
+        .where(OwnershipEvent.customer_id == customer_id)
+        .order_by(OwnershipEvent.at, OwnershipEvent.id)
+    )
+    return [
+        {
+            "at": e.at,
+            "from_owner": user_brief(session, e.from_owner_id),
+            "to_owner": user_brief(session, e.to_owner_id),
+            "from_pool": e.from_pool,
+            "to_pool": e.to_pool,
+            "rule": e.rule,
+            "reason": e.reason,
+            "actor": user_brief(session, e.actor_id),
+        }
+        for e in events
+    ]
+
+
+def owner_on(session: Session, user: User, customer_id: int, day: date) -> dict[str, Any]:
+    """POOL-12: who owned the customer at the end of `day` (local)."""
+    customer_for_read(session, user, customer_id)
+    event = session.scalar(
+        select(OwnershipEvent)
+        .where(
+            OwnershipEvent.customer_id == customer_id,
+            OwnershipEvent.at < company_day_start(session, day + rules.ONE_DAY),
+        )
+        .order_by(OwnershipEvent.at.desc(), OwnershipEvent.id.desc())
+        .limit(1)
+    )
+    return {
+        "on": day.isoformat(),
+        "owner": user_brief(session, event.to_owner_id) if event else None,
+        "pool": event.to_pool if event else None,
+    }
+
+
+def pool_rows(session: Session, user: User, owner_id: int | None = None) -> list[dict[str, Any]]:
+    """'My pool': the rep's (or, for a supervisor, a team member's) customers with their recycle
+    countdowns, soonest first (POOL-16)."""
+    owner_id = owner_id or user.id
+    if owner_id != user.id and not can_see_private(session, user, owner_id):
+        raise NotFound()
+    day = company_today(session)
+    rows = []
+    customers = session.scalars(
+        select(Customer).where(Customer.owner_id == owner_id, Customer.pool == POOL_PRIVATE)
+    )
+    for c in customers:
+        info = recycle_info(session, c, day)
+        rows.append(
+            {
+                "customer": c,
+                "info": info,
+                "member": rules.is_active_member(c.member_until, day),
+                "locked": c.locked_until is not None and c.locked_until >= day,
+                "first_contact_overdue": _first_contact_overdue(session, c),
+            }
+        )
+    rows.sort(
+        key=lambda r: (r["info"] is None, r["info"].due_on if r["info"] else date.max, r["customer"].id)
+    )
+    return rows
+
+
+def _first_contact_overdue(session: Session, customer: Customer) -> bool:
+    from poolcrm.followups.rules import first_contact_overdue
+
+    return first_contact_overdue(
+        customer.protected_since,
+        customer.last_valid_followup_at,
+        clock.now(),
+        get_policy(session).first_contact_hours,
+    )
+
+
+def public_rows(
+    session: Session, user: User, q: str | None = None, page: int = 1, page_size: int = 50
+) -> tuple[list[dict[str, Any]], int]:
+    cond = [Customer.pool == POOL_PUBLIC]
+    if q:
+        cond.append(or_(Customer.name.contains(q), Customer.code.contains(q)))
+    total = session.scalar(select(func.count()).where(*cond)) or 0
+    customers = list(
+        session.scalars(
+            select(Customer)
+            .where(*cond)
+            .order_by(Customer.pool_entered_at.desc(), Customer.id.desc())
+            .offset((page - 1) * page_size)
+            .limit(page_size)
+        )
+    )
+    mine = set(
+        session.scalars(
+            select(Application.customer_id).where(
+                Application.applicant_id == user.id,
+                Application.kind == KIND_CLAIM,
+                Application.status == STATUS_PENDING,
+            )
+        )
+    )
+    return [{"customer": c, "applied": c.id in mine} for c in customers], total
