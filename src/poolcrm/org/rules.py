@@ -12,6 +12,7 @@ SALES_DEPARTMENT_KINDS: frozenset[str] = frozenset({"sales", "ka"})
 MANAGING_ROLES: frozenset[str] = frozenset({"admin", "gm"})
 ALLOCATION_ROLES: frozenset[str] = frozenset({"admin", "gm", "cs", "sales_manager"})
 PLAN_READER_ROLES: frozenset[str] = ALLOCATION_ROLES | {"supervisor"}
+REALLOCATION_PROPOSER_ROLES: frozenset[str] = frozenset({"supervisor", "sales_manager", "gm", "admin"})
 VIOLATION_READER_ROLES: frozenset[str] = frozenset({"admin", "gm", "hr", "cs"})
 
 ROLE_NAMES: dict[str, tuple[str, str]] = {
@@ -62,6 +63,12 @@ def sees_allocation(roles: Iterable[str]) -> bool:
 def reads_plans(roles: Iterable[str]) -> bool:
     """POOL-7/POOL-10: allocation plans are read by the allocation roles and supervisors."""
     return any(r in PLAN_READER_ROLES for r in roles)
+
+
+def proposes_reallocation(roles: Iterable[str]) -> bool:
+    """POOL-9/POOL-10: supervisors, sales managers, the GM and admin may propose moving customers
+    between reps (the GM and the sales manager then approve)."""
+    return any(r in REALLOCATION_PROPOSER_ROLES for r in roles)
 
 
 def reads_all_violations(roles: Iterable[str]) -> bool:

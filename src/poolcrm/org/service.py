@@ -335,3 +335,10 @@ def sales_reps(session: Session) -> list[User]:
     """Every sales rep (`sales_rep_condition`), by id."""
     q = select(User).join(Department, Department.id == User.department_id).where(sales_rep_condition())
     return list(session.scalars(q.order_by(User.id)))
+
+
+def subordinate_reps(session: Session, user_id: int) -> list[User]:
+    """ORG-2: the sales users below `user_id` in the tree (a supervisor's team), by id."""
+    ids = sorted(subordinate_ids(session, user_id))
+    team = session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id)) if ids else []
+    return [u for u in team if u.has_role("sales")]

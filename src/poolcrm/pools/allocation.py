@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -19,7 +19,9 @@ from poolcrm.customers.models import (
 )
 from poolcrm.db import for_update
 from poolcrm.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
+from poolcrm.followups.models import FollowUp
 from poolcrm.notify.service import notify
+from poolcrm.org import rules as org_rules
 from poolcrm.org.models import Department, User
 from poolcrm.org.service import lock_users
 from poolcrm.ownership.countdown import (
@@ -52,7 +54,7 @@ from poolcrm.pools.recycle import _planned_ids
 
 
 def bin_rows(session: Session, user: User) -> list[dict[str, Any]]:
-    if not user.has_role("gm", "cs", "admin", "sales_manager"):
+    if not org_rules.sees_allocation(user.roles):
         raise Forbidden(rule="POOL-7")
     policy = get_policy(session)
     calendar = get_calendar(session)
@@ -88,7 +90,6 @@ def bin_rows(session: Session, user: User) -> list[dict[str, Any]]:
 def eligible_reps(session: Session) -> list[User]:
     """POOL-7: active sales reps in sales/KA departments, best of last week first (valid
     follow-ups last week stand in for the ranking until deals feed it)."""
-    from poolcrm.followups.models import FollowUp
 
     day = company_today(session)
     week_start = day - timedelta(days=day.weekday() + 7)
@@ -207,31 +208,13 @@ def create_reallocation(
 ) -> AllocationPlan:
     """POOL-9: move customers between reps (also a departed rep's, POOL-10) — proposed by a
     supervisor, sales manager or the GM; needs the GM's and the sales manager's approval."""
-    if not actor.has_role("supervisor", "sales_manager", "gm", "admin"):
+    if not org_rules.proposes_reallocation(actor.roles):
         raise Forbidden(rule="POOL-9")
     if not (reason or "").strip():
         raise InvalidInput({"reason": "必须填写调整原因"}, rule="POOL-9")
     if not items:
         raise InvalidInput({"items": "调整方案不能为空"}, rule="POOL-9")
-    errors: dict[str, str] = {}
-    rows: list[tuple[Customer, User]] = []
-    for n, item in enumerate(items):
-        customer = session.get(Customer, item["customer_id"])
-        target = session.get(User, item["to_user_id"])
-        if (
-            customer is None
-            or customer.pool != POOL_PRIVATE
-            or not can_see_private(session, actor, customer.owner_id)
-        ):
-            errors[f"items.{n}.customer_id"] = "只能调整你能管理的私海客户"
-        elif target is None or not target.active or not target.has_role("sales"):
-            errors[f"items.{n}.to_user_id"] = "只能分配给在职销售"
-        elif target.id == customer.owner_id:
-            errors[f"items.{n}.to_user_id"] = "目标销售已是负责人"
-        else:
-            rows.append((customer, target))
-    if errors:
-        raise InvalidInput(errors, rule="POOL-9")
+    rows = _reallocation_rows(session, actor, items)
     plan = AllocationPlan(
         kind=PLAN_REALLOCATION,
         status=PLAN_PROPOSED,
@@ -279,6 +262,32 @@ def create_reallocation(
             id=plan.id,
         )
     return plan
+
+
+def _reallocation_rows(
+    session: Session, actor: User, items: list[dict[str, int]]
+) -> list[tuple[Customer, User]]:
+    """POOL-9: each item moves a private customer the actor manages to another active sales rep."""
+    errors: dict[str, str] = {}
+    rows: list[tuple[Customer, User]] = []
+    for n, item in enumerate(items):
+        customer = session.get(Customer, item["customer_id"])
+        target = session.get(User, item["to_user_id"])
+        if (
+            customer is None
+            or customer.pool != POOL_PRIVATE
+            or not can_see_private(session, actor, customer.owner_id)
+        ):
+            errors[f"items.{n}.customer_id"] = "只能调整你能管理的私海客户"
+        elif target is None or not target.active or not target.has_role("sales"):
+            errors[f"items.{n}.to_user_id"] = "只能分配给在职销售"
+        elif target.id == customer.owner_id:
+            errors[f"items.{n}.to_user_id"] = "目标销售已是负责人"
+        else:
+            rows.append((customer, target))
+    if errors:
+        raise InvalidInput(errors, rule="POOL-9")
+    return rows
 
 
 def get_plan(session: Session, plan_id: int, *, lock: bool = False) -> AllocationPlan:
@@ -392,27 +401,7 @@ def execute_plan(session: Session, actor: User, plan_id: int) -> AllocationPlan:
     for item in items:
         customer, target = customers.get(item.customer_id), session.get(User, item.to_user_id)
         assert target is not None
-        if plan.kind == PLAN_BIN:
-            ok = customer is not None and customer.pool == POOL_BIN
-            problem = ("POOL-7", "客户已不在待分配库中")
-        else:
-            ok = (
-                customer is not None
-                and customer.pool == POOL_PRIVATE
-                and customer.owner_id == item.from_user_id
-            )
-            problem = ("POOL-9", "客户负责人已变化")
-        if ok and not target.active:
-            ok, problem = False, (plan.rule or "POOL-7", "目标销售已停用")
-        if ok:
-            if target.id not in owned:
-                owned[target.id] = owned_count(session, target.id, day) + pending_count(session, target.id)
-            refusal = rules.pool_full_on_approve(owned[target.id], limit_for(session, target, day))
-            if refusal is not None:
-                ok, problem = (
-                    False,
-                    (refusal.rule, f"私海已满（{owned[target.id]}/{refusal.params['limit']}）"),
-                )
+        ok, problem = _item_still_fits(session, plan, item, customer, target, owned, day)
         if not ok:
             item.status, item.result_rule, item.result_message = ITEM_SKIPPED, problem[0], problem[1]
             continue
@@ -457,6 +446,34 @@ def execute_plan(session: Session, actor: User, plan_id: int) -> AllocationPlan:
     return plan
 
 
+def _item_still_fits(
+    session: Session,
+    plan: AllocationPlan,
+    item: AllocationItem,
+    customer: Customer | None,
+    target: User,
+    owned: dict[int, int],
+    day: date,
+) -> tuple[bool, tuple[str, str]]:
+    """POOL-7/POOL-9 at execution: the customer is still where the plan found it, the target is
+    active, and POOL-2 still lets the target take it (`owned` counts this run's moves)."""
+    if plan.kind == PLAN_BIN:
+        ok = customer is not None and customer.pool == POOL_BIN
+        problem = ("POOL-7", "客户已不在待分配库中")
+    else:
+        ok = customer is not None and customer.pool == POOL_PRIVATE and customer.owner_id == item.from_user_id
+        problem = ("POOL-9", "客户负责人已变化")
+    if ok and not target.active:
+        ok, problem = False, (plan.rule or "POOL-7", "目标销售已停用")
+    if ok:
+        if target.id not in owned:
+            owned[target.id] = owned_count(session, target.id, day) + pending_count(session, target.id)
+        refusal = rules.pool_full_on_approve(owned[target.id], limit_for(session, target, day))
+        if refusal is not None:
+            ok, problem = False, (refusal.rule, f"私海已满（{owned[target.id]}/{refusal.params['limit']}）")
+    return ok, problem
+
+
 def plan_out(session: Session, plan: AllocationPlan) -> dict[str, Any]:
     return {
         "id": plan.id,
@@ -492,9 +509,32 @@ def customer_name(session: Session, customer_id: int) -> str | None:
 
 
 def list_plans(session: Session, user: User, status: str | None = None) -> list[AllocationPlan]:
+    """POOL-7/POOL-9: the allocation roles see every plan; a supervisor the plans they proposed."""
+    if not org_rules.reads_plans(user.roles):
+        raise Forbidden(rule="POOL-7")
     q = select(AllocationPlan).order_by(AllocationPlan.id.desc())
     if status:
         q = q.where(AllocationPlan.status == status)
-    if not user.has_role("gm", "cs", "admin", "sales_manager"):
+    if not org_rules.sees_allocation(user.roles):
         q = q.where(AllocationPlan.created_by == user.id)
     return list(session.scalars(q.limit(200)))
+
+
+def read_plan(session: Session, user: User, plan_id: int) -> AllocationPlan:
+    """POOL-7/POOL-9: one plan, for those who may read plans (a supervisor: their own, else 404)."""
+    if not org_rules.reads_plans(user.roles):
+        raise Forbidden(rule="POOL-7")
+    plan = get_plan(session, plan_id)
+    if not org_rules.sees_allocation(user.roles) and plan.created_by != user.id:
+        raise NotFound()
+    return plan
+
+
+def overview(session: Session, user: User) -> dict[str, Any]:
+    """The allocation page (POOL-7, POOL-9, POOL-10): the bin for the allocation roles, the plans
+    the user may read, the reps a plan may name."""
+    return {
+        "bin_items": bin_rows(session, user) if org_rules.sees_allocation(user.roles) else [],
+        "plans": [plan_out(session, p) for p in list_plans(session, user)],
+        "reps": eligible_reps(session),
+    }

@@ -8,8 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from poolcrm.applications.schemas import ApplicationOut
 from poolcrm.customers.access import customer_for_read
-from poolcrm.errors import Forbidden
 from poolcrm.ownership.countdown import recycle_info
+from poolcrm.ownership.usage import pool_usage
 from poolcrm.pools import allocation, common, forecast, history, locks
 from poolcrm.pools import claim as pools_claim
 from poolcrm.pools import departures as pools_departures
@@ -115,7 +115,6 @@ def unlock(customer_id: int, user: CurrentUser, db: DB) -> dict[str, Any]:
 @router.get("/pools/mine")
 def my_pool(user: CurrentUser, db: DB, owner_id: int | None = None) -> dict[str, Any]:
     """POOL-16: the rep's private pool, soonest recycle first, with the usage figures (POOL-2)."""
-    from poolcrm.ownership.usage import pool_usage
 
     rows = history.pool_rows(db, user, owner_id)
     return {
@@ -164,9 +163,7 @@ def create_plan(body: PlanIn, user: CurrentUser, db: DB) -> dict[str, Any]:
 
 @router.get("/allocation/plans/{plan_id}")
 def get_plan(plan_id: int, user: CurrentUser, db: DB) -> dict[str, Any]:
-    if not user.has_role("gm", "cs", "admin", "sales_manager", "supervisor"):
-        raise Forbidden(rule="POOL-7")
-    return allocation.plan_out(db, allocation.get_plan(db, plan_id))
+    return allocation.plan_out(db, allocation.read_plan(db, user, plan_id))
 
 
 @router.post("/allocation/plans/{plan_id}/approve")
@@ -216,6 +213,4 @@ def departures(user: CurrentUser, db: DB) -> dict[str, Any]:
 @router.post("/policy/forecast")
 def policy_forecast(body: ForecastIn, user: CurrentUser, db: DB) -> dict[str, Any]:
     """POOL-18: what the changed numbers would do tomorrow, before saving them."""
-    if not user.has_role("admin", "gm"):
-        raise Forbidden()
-    return forecast.forecast(db, body.changes)
+    return forecast.forecast(db, user, body.changes)

@@ -14,6 +14,7 @@ from poolcrm.applications.models import (
     Application,
 )
 from poolcrm.applications.service import mark_approved, mark_rejected, open_application
+from poolcrm.customers import service as customers_service
 from poolcrm.customers.access import can_see_private, lock_customers
 from poolcrm.customers.models import (
     POOL_BIN,
@@ -172,7 +173,6 @@ def _apply_corrections(
     change is recorded like any other customer change (CUS-13)."""
     if not corrections:
         return
-    from poolcrm.customers import service as customers_service
 
     changes = {k: (getattr(customer, k), v) for k, v in corrections.items() if getattr(customer, k) != v}
     if "name" in changes:
@@ -184,7 +184,6 @@ def _apply_corrections(
 
 def _duplicate_guard(session: Session, customer: Customer, name: str, phone: str | None) -> None:
     """CUS-7 before corrections: an exact duplicate of another customer blocks the approval."""
-    from poolcrm.customers import service as customers_service
 
     matches = customers_service.duplicates(
         session, name, [phone or customer.phone], exclude_ids=[customer.id]

@@ -16,12 +16,14 @@ from poolcrm.customers.models import (
     POOL_PRIVATE,
     Customer,
 )
+from poolcrm.errors import Forbidden
+from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
 from poolcrm.ownership.countdown import (
     due_condition,
 )
 from poolcrm.policy.rules import Policy
-from poolcrm.policy.service import company_today, get_policy
+from poolcrm.policy.service import company_today, get_policy, validate_changes
 from poolcrm.pools import rules
 
 FORECAST_FIELDS = frozenset(
@@ -38,10 +40,16 @@ FORECAST_FIELDS = frozenset(
 )
 
 
-def forecast(session: Session, changes: dict[str, Any]) -> dict[str, Any]:
+def may_forecast(actor: User) -> None:
+    """POOL-18: the forecast is for those who change the policy (admin, GM)."""
+    if not org_rules.manages_everyone(actor.roles):
+        raise Forbidden(rule="POOL-18")
+
+
+def forecast(session: Session, actor: User, changes: dict[str, Any]) -> dict[str, Any]:
     """POOL-18: what tomorrow's run would recycle, and which pools would be over their limit,
     under the changed policy numbers — compared with the numbers in force."""
-    from poolcrm.policy.service import validate_changes
+    may_forecast(actor)
 
     current = get_policy(session)
     proposed = validate_changes(current, changes)

@@ -20,7 +20,9 @@ from poolcrm.customers.models import (
     POOL_PUBLIC,
     Customer,
 )
+from poolcrm.db import MAX_ID
 from poolcrm.errors import NotFound
+from poolcrm.followups.rules import first_contact_overdue
 from poolcrm.org.models import User
 from poolcrm.ownership.countdown import (
     recycle_info,
@@ -72,6 +74,17 @@ def owner_on(session: Session, user: User, customer_id: int, day: date) -> dict[
     }
 
 
+def pool_owner(session: Session, viewer: User, owner_id: int | None) -> User:
+    """POOL-3/ORG-2: whose private pool the viewer looks at — their own, or a subordinate's; any
+    other owner answers 404, so a rep cannot read another's pool or usage."""
+    if owner_id is None or owner_id == viewer.id:
+        return viewer
+    owner = session.get(User, owner_id) if abs(owner_id) <= MAX_ID else None
+    if owner is None or not can_see_private(session, viewer, owner_id):
+        raise NotFound()
+    return owner
+
+
 def pool_rows(session: Session, user: User, owner_id: int | None = None) -> list[dict[str, Any]]:
     """'My pool': the rep's (or, for a supervisor, a team member's) customers with their recycle
     countdowns, soonest first (POOL-16)."""
@@ -101,8 +114,6 @@ def pool_rows(session: Session, user: User, owner_id: int | None = None) -> list
 
 
 def _first_contact_overdue(session: Session, customer: Customer) -> bool:
-    from poolcrm.followups.rules import first_contact_overdue
-
     return first_contact_overdue(
         customer.protected_since,
         customer.last_valid_followup_at,

@@ -4,8 +4,10 @@ the ownership history fragment (POOL-12) and the policy forecast fragment (POOL-
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -13,16 +15,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from poolcrm.customers.access import customer_for_read
 from poolcrm.errors import AppError, Forbidden
 from poolcrm.org.models import User
-from poolcrm.org.service import subordinate_ids
+from poolcrm.org.service import subordinate_reps
 from poolcrm.ownership.countdown import recycle_info
 from poolcrm.ownership.usage import pool_usage
-from poolcrm.policy.service import company_today
+from poolcrm.policy.service import company_today, get_policy
 from poolcrm.pools import allocation as pools_allocation
 from poolcrm.pools import claim as pools_claim
 from poolcrm.pools import departures, locks
 from poolcrm.pools import forecast as pools_forecast
 from poolcrm.pools import history as pools_history
 from poolcrm.pools import release as pools_release
+from poolcrm.pools.locks import may_lock_for
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
 from poolcrm.web.render import page
 
@@ -43,9 +46,6 @@ TASK_NAMES = {"open": "待提交方案", "planned": "方案审批中", "done": "
 
 def common(db: Any) -> dict[str, Any]:
     """Context every pools template may use: the company's zone and the state names."""
-    from zoneinfo import ZoneInfo
-
-    from poolcrm.policy.service import get_policy
 
     return {
         "tz": ZoneInfo(get_policy(db).timezone),
@@ -59,11 +59,6 @@ def _message(exc: AppError, lang: str) -> str:
     return str(exc.render(lang)["error"]["message"])
 
 
-def _team(db: Any, user: User) -> list[User]:
-    ids = sorted(subordinate_ids(db, user.id))
-    return [u for u in (db.get(User, i) for i in ids) if u is not None and u.has_role("sales")]
-
-
 @router.get("/pools/mine", response_class=HTMLResponse)
 def my_pool(
     request: Request,
@@ -73,8 +68,8 @@ def my_pool(
     flash: str | None = None,
     flash_kind: str | None = None,
 ) -> HTMLResponse:
-    owner = db.get(User, owner_id) if owner_id else user
-    rows = pools_history.pool_rows(db, user, owner_id)
+    owner = pools_history.pool_owner(db, user, owner_id)
+    rows = pools_history.pool_rows(db, user, owner.id)
     return page(
         request,
         "pools/mine.html",
@@ -82,12 +77,12 @@ def my_pool(
         rows=rows,
         usage=pool_usage(db, owner or user),
         owner=owner,
-        team=_team(db, user),
+        team=subordinate_reps(db, user.id),
         today=company_today(db),
         flash=flash,
         flash_kind=flash_kind,
         **common(db),
-        can_lock=user.has_role("supervisor", "gm", "admin") and owner is not None and owner.id != user.id,
+        can_lock=owner.id != user.id and may_lock_for(db, user, owner.id),
     )
 
 
@@ -182,21 +177,13 @@ def history(request: Request, customer_id: int, user: CurrentUser, db: DB) -> HT
 def allocation(
     request: Request, user: CurrentUser, db: DB, flash: str | None = None, flash_kind: str | None = None
 ) -> HTMLResponse:
-    if not user.has_role("gm", "cs", "admin", "sales_manager", "supervisor"):
-        raise Forbidden(rule="POOL-7")
-    bin_items = (
-        pools_allocation.bin_rows(db, user) if user.has_role("gm", "cs", "admin", "sales_manager") else []
-    )
-    plans = [pools_allocation.plan_out(db, p) for p in pools_allocation.list_plans(db, user)]
-    from poolcrm.policy.service import get_policy
+    view = pools_allocation.overview(db, user)
 
     return page(
         request,
         "pools/allocation.html",
         db=db,
-        bin_items=bin_items,
-        plans=plans,
-        reps=pools_allocation.eligible_reps(db),
+        **view,
         tasks=departures.departure_tasks(db, user),
         deadline=get_policy(db).allocation_execute_time,
         flash=flash,
@@ -253,19 +240,16 @@ def plan_action(
 def forecast(form: FormBody, request: Request, user: CurrentUser, db: DB, lang: Lang) -> HTMLResponse:
     """POOL-18 fragment for the admin policy page: `hx-post="/pools/forecast" hx-include="closest
     form" hx-target="#forecast"` — the form's inputs named after the policy parameters."""
-    if not user.has_role("admin", "gm"):
-        raise Forbidden()
     changes = _form_changes(dict(form.items()))
+    pools_forecast.may_forecast(user)
     try:
-        result = pools_forecast.forecast(db, changes)
+        result = pools_forecast.forecast(db, user, changes)
     except AppError as exc:
         return page(request, "pools/forecast.html", result=None, error=_message(exc, lang))
     return page(request, "pools/forecast.html", result=result, error=None)
 
 
 def _form_changes(form: dict[str, Any]) -> dict[str, Any]:
-    import json
-
     changes: dict[str, Any] = {}
     for name in pools_forecast.FORECAST_FIELDS:
         raw = form.get(name)

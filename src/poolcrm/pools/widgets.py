@@ -6,7 +6,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from poolcrm.followups.service import due_today
 from poolcrm.org.models import User
+from poolcrm.pools.history import pool_rows
+from poolcrm.pools.pages import common
 from poolcrm.web.dashboard import widget
 
 DUE_CARD_ROWS = 6
@@ -16,8 +19,6 @@ DUE_CARD_ROWS = 6
 def due_soon(session: Session, user: User, lang: str) -> tuple[str, dict[str, Any]] | None:
     if not user.has_role("sales"):
         return None
-    from poolcrm.pools.history import pool_rows
-    from poolcrm.pools.pages import common
 
     rows = [r for r in pool_rows(session, user) if r["info"] is not None][:DUE_CARD_ROWS]
     return "pools/widget_due.html", {"rows": rows, **common(session)}
@@ -27,6 +28,5 @@ def due_soon(session: Session, user: User, lang: str) -> tuple[str, dict[str, An
 def today_reminders(session: Session, user: User, lang: str) -> tuple[str, dict[str, Any]] | None:
     if not user.has_role("sales", "supervisor"):
         return None
-    from poolcrm.followups.service import due_today
 
     return "pools/widget_today.html", {"reminders": due_today(session, user)}
