@@ -31,6 +31,7 @@ from sqlalchemy.types import JSON  # noqa: E402
 
 from poolcrm import clock  # noqa: E402
 from poolcrm.db import Database, create_schema  # noqa: E402
+from poolcrm.deals import analytics, output
 
 NOW = datetime(2026, 3, 15, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 START = "2023-03-16"  # three years of history before NOW
@@ -266,7 +267,7 @@ def build(db: Database, n_deals: int, n_progress: int) -> dict[str, float]:
         conn.execute(text("VACUUM ANALYZE" if d.pg else "ANALYZE"))
     timings["analyze"] = time.perf_counter() - t
     t = time.perf_counter()
-    from poolcrm.deals.service import freeze_past_months
+    from poolcrm.deals.rollup import freeze_past_months
 
     with db.transaction() as session:  # what the daily job does once per finished month (DEAL-9 rollup)
         freeze_past_months(session, now_ym)
@@ -288,7 +289,6 @@ def timed(fn: Any, runs: int = 5) -> tuple[float, Any]:
 
 
 def measure(db: Database) -> list[tuple[str, str, float, str]]:
-    from poolcrm.deals import service
     from poolcrm.org.models import User
 
     out = []
@@ -298,16 +298,16 @@ def measure(db: Database) -> list[tuple[str, str, float, str]]:
         rep = s.get(User, 2 + GROUPS)
         for who, user in (("admin (all)", admin), ("supervisor (1 group)", sup), ("rep", rep)):
             for by in ("stage", "owner", "category", "team"):
-                ms, res = timed(lambda by=by, user=user: service.analytics(s, user, period="2026-03", by=by))
+                ms, res = timed(lambda by=by, user=user: analytics.analytics(s, user, period="2026-03", by=by))
                 out.append((who, f"analytics by={by} 2026-03", ms, f"{res['totals']['count']} deals"))
-            ms, res = timed(lambda user=user: service.analytics(s, user, period="2025-06", by="stage"))
+            ms, res = timed(lambda user=user: analytics.analytics(s, user, period="2025-06", by="stage"))
             out.append((who, "analytics by=stage 2025-06", ms, f"{res['totals']['count']} deals"))
-            ms, res = timed(lambda user=user: service.trend(s, user, period="2026-03", months=12))
+            ms, res = timed(lambda user=user: analytics.trend(s, user, period="2026-03", months=12))
             out.append(
                 (who, "trend 12 months (by month + cycle time)", ms, f"{sum(res['count']['won'])} won")
             )
             ms, res = timed(
-                lambda user=user: service.list_deals(s, user, service.DealFilter(state="open"), page_size=50)
+                lambda user=user: output.list_deals(s, user, output.DealFilter(state="open"), page_size=50)
             )
             out.append((who, "deal list, open, first page", ms, f"{res[1]} open"))
     return out

@@ -35,6 +35,11 @@ def local(dt: datetime, zone: str = DEFAULT_ZONE) -> datetime:
     return as_utc(dt).astimezone(ZoneInfo(zone))
 
 
+def local_date(dt: datetime, zone: str = DEFAULT_ZONE) -> date:
+    """The calendar day of instant `dt` in `zone` (CAL-2)."""
+    return local(dt, zone).date()
+
+
 def as_utc(dt: datetime) -> datetime:
     if dt.tzinfo is None:
         return dt.replace(tzinfo=UTC)

@@ -439,7 +439,7 @@ def test_pool15_open_deals_move_with_the_customer(client, h, team, database, new
 def test_deal2_reminders_at_the_category_cadence_deduped_and_overdue_flagged(
     client, h, team, database, new_deal
 ):
-    from poolcrm.deals.service import run_reminders
+    from poolcrm.deals.reminders import run_reminders
     from poolcrm.notify.models import Notification
 
     short = new_deal(category="short", stage=3)

@@ -110,7 +110,7 @@ def test_deal8_numbers_stay_unique_under_concurrent_creation(database, team, mak
 
 
 def test_deal7_daily_job_carries_open_deals_into_the_new_month(client, h, database, new_deal):
-    from poolcrm.deals.service import run_reminders
+    from poolcrm.deals.reminders import run_reminders
 
     deal = new_deal()
     closed = new_deal(name="已丢")

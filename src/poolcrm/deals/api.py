@@ -8,7 +8,18 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from poolcrm.deals import rules, service
+from poolcrm.deals import (
+    access,
+    analytics,
+    closing,
+    export,
+    output,
+    progress,
+    rules,
+    scorecard,
+    service,
+    tables,
+)
 from poolcrm.deals.schemas import (
     Analytics,
     CategoryRuleIn,
@@ -48,14 +59,14 @@ def deal_filter(
     state: str | None,
     overdue: bool | None,
     q: str | None,
-) -> service.DealFilter:
+) -> output.DealFilter:
     if category and category not in rules.CATEGORIES:
         raise InvalidInput({"category": "未知的跟单分类"})
     if stage not in (None, "") and not (stage.isdigit() and 0 <= int(stage) <= 10):
         raise InvalidInput({"stage": "跟单阶段须在 0–10 之间"})
     if state and state not in ("open", "closed"):
         raise InvalidInput({"state": "取值须为 open/closed"})
-    return service.DealFilter(
+    return output.DealFilter(
         owner=parse_owner(owner, user),
         category=category or None,
         stage=int(stage) if stage else None,
@@ -68,7 +79,7 @@ def deal_filter(
 
 @router.post("/deals", status_code=201)
 def create_deal(body: DealIn, user: CurrentUser, db: DB) -> dict[str, Any]:
-    return service.deal_out(db, service.create_deal(db, user, body), warnings=True)
+    return output.deal_out(db, service.create_deal(db, user, body), warnings=True)
 
 
 @router.get("/deals")
@@ -86,10 +97,10 @@ def list_deals(
     page_size: int = Query(50, ge=1, le=500),
 ) -> dict[str, Any]:
     f = deal_filter(user, owner, category, stage, customer_id, state, overdue, q)
-    deals, total = service.list_deals(db, user, f, page=page, page_size=page_size)
-    lk = service.lookups(db, deals)
+    deals, total = output.list_deals(db, user, f, page=page, page_size=page_size)
+    lk = output.lookups(db, deals)
     policy = get_policy(db)
-    return {"items": [service.deal_out(db, d, lk, policy=policy) for d in deals], "total": total}
+    return {"items": [output.deal_out(db, d, lk, policy=policy) for d in deals], "total": total}
 
 
 @router.get("/deals/analytics", response_model=Analytics)
@@ -102,7 +113,7 @@ def deal_analytics(
     team: int | None = None,
 ) -> dict[str, Any]:
     """DEAL-9 for one month, each deal counted once in its latest category of the month (DEAL-7)."""
-    return service.analytics(db, user, period=period, by=by, owner=parse_owner(owner, user), team=team)
+    return analytics.analytics(db, user, period=period, by=by, owner=parse_owner(owner, user), team=team)
 
 
 @router.get("/deals/analytics/trend")
@@ -115,13 +126,13 @@ def deal_trend(
     team: int | None = None,
 ) -> dict[str, Any]:
     """DEAL-9 by month: deals and amounts per category and the average cycle time."""
-    return service.trend(db, user, period=period, months=months, owner=parse_owner(owner, user), team=team)
+    return analytics.trend(db, user, period=period, months=months, owner=parse_owner(owner, user), team=team)
 
 
 @router.get("/deals/scorecard")
 def deal_scorecard(user: CurrentUser, db: DB, rep_id: int | None = None) -> dict[str, Any]:
     """VIO-4: core and high-growth customers per rep against the quotas, with contact cadence."""
-    return {"reps": service.scorecard(db, user, rep_id=rep_id)}
+    return {"reps": scorecard.scorecard(db, user, rep_id=rep_id)}
 
 
 @router.get("/deals/export.xlsx")
@@ -136,7 +147,7 @@ def export_deals(
     q: str | None = None,
 ) -> Response:
     f = deal_filter(user, owner, category, stage, None, state, overdue, q)
-    content = service.export_xlsx(db, user, f)
+    content = export.export_xlsx(db, user, f)
     return Response(
         content,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -147,12 +158,12 @@ def export_deals(
 @router.get("/deals/stages", response_model=list[StageOut])
 def list_stages(user: CurrentUser, db: DB) -> list[StageOut]:
     """DEAL-3: the stage table (0–10, probability, customer track, agent track)."""
-    return [StageOut(**s.__dict__) for s in service.stage_table(db)]
+    return [StageOut(**s.__dict__) for s in tables.stage_table(db)]
 
 
 @router.put("/deals/stages/{stage}", response_model=StageOut)
 def update_stage(stage: int, body: StageIn, admin: AdminUser, db: DB) -> StageOut:
-    s = service.set_stage(db, admin, stage, body.probability, body.customer_desc, body.agent_desc)
+    s = tables.set_stage(db, admin, stage, body.probability, body.customer_desc, body.agent_desc)
     return StageOut(**s.__dict__)
 
 
@@ -169,51 +180,51 @@ def _category_out(db: DB, category: str, rule: rules.CategoryRule) -> CategoryRu
 @router.get("/deals/categories", response_model=list[CategoryRuleOut])
 def list_categories(user: CurrentUser, db: DB) -> list[CategoryRuleOut]:
     """DEAL-2: categories with their stage floor/ceiling and reminder cadence (policy deal_reminder_days)."""
-    table = service.category_rules(db)
+    table = tables.category_rules(db)
     return [_category_out(db, c, table[c]) for c in rules.CATEGORIES]
 
 
 @router.put("/deals/categories/{category}", response_model=CategoryRuleOut)
 def update_category(category: str, body: CategoryRuleIn, admin: AdminUser, db: DB) -> CategoryRuleOut:
-    rule = service.set_category_rule(db, admin, category, body.min_stage, body.max_stage)
+    rule = tables.set_category_rule(db, admin, category, body.min_stage, body.max_stage)
     return _category_out(db, category, rule)
 
 
 @router.get("/deals/{deal_id}")
 def get_deal(deal_id: int, user: CurrentUser, db: DB) -> dict[str, Any]:
-    return service.deal_out(db, service.get_deal(db, user, deal_id), warnings=True)
+    return output.deal_out(db, access.get_deal(db, user, deal_id), warnings=True)
 
 
 @router.patch("/deals/{deal_id}")
 def update_deal(deal_id: int, body: DealPatch, user: CurrentUser, db: DB) -> dict[str, Any]:
-    return service.deal_out(db, service.update_deal(db, user, deal_id, body), warnings=True)
+    return output.deal_out(db, service.update_deal(db, user, deal_id, body), warnings=True)
 
 
 @router.post("/deals/{deal_id}/progress", status_code=201)
 def add_progress(deal_id: int, body: ProgressIn, user: CurrentUser, db: DB, lang: Lang) -> dict[str, Any]:
     """DEAL-6: `{id, valid, invalid_reasons}` (201 even when invalid: it is kept with its reasons)."""
-    return service.progress_out(service.add_progress(db, user, deal_id, body), {user.id: user}, lang)
+    return output.progress_out(progress.add_progress(db, user, deal_id, body), {user.id: user}, lang)
 
 
 @router.get("/deals/{deal_id}/progress")
 def list_progress(deal_id: int, user: CurrentUser, db: DB, lang: Lang) -> list[dict[str, Any]]:
-    items = service.list_progress(db, user, deal_id)
+    items = progress.list_progress(db, user, deal_id)
     ids = {p.author_id for p in items}
     users = {u.id: u for u in db.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
-    return [service.progress_out(p, users, lang) for p in items]
+    return [output.progress_out(p, users, lang) for p in items]
 
 
 @router.get("/deals/{deal_id}/history")
 def category_history(deal_id: int, user: CurrentUser, db: DB) -> list[dict[str, Any]]:
     """DEAL-7: every category / stage / status the deal took."""
-    return service.category_history(db, service.get_deal(db, user, deal_id))
+    return output.category_history(db, access.get_deal(db, user, deal_id))
 
 
 @router.post("/deals/{deal_id}/win")
 def win_deal(deal_id: int, body: WinIn, user: CurrentUser, db: DB) -> dict[str, Any]:
-    return service.deal_out(db, service.win_deal(db, user, deal_id, body))
+    return output.deal_out(db, closing.win_deal(db, user, deal_id, body))
 
 
 @router.post("/deals/{deal_id}/lose")
 def lose_deal(deal_id: int, body: LoseIn, user: CurrentUser, db: DB) -> dict[str, Any]:
-    return service.deal_out(db, service.lose_deal(db, user, deal_id, body))
+    return output.deal_out(db, closing.lose_deal(db, user, deal_id, body))

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.customers.models import POOL_PRIVATE, Customer
-from poolcrm.deals import service
+from poolcrm.deals import closing, service
+from poolcrm.deals import progress as deals_progress
 from poolcrm.deals.schemas import DealIn, DealPatch, DetailsIn, LoseIn, ProductIn, ProgressIn, WinIn
 from poolcrm.org.models import User
 
@@ -157,7 +158,7 @@ def populate(session: Session, ctx: Any) -> None:
             def run() -> None:
                 text, nxt = PROGRESS[i % len(PROGRESS)]
                 details_text = f"{text.format(contact=contact, project=name)}（{clock.today():%m月%d日}）"
-                service.add_progress(
+                deals_progress.add_progress(
                     session, rep, deals[key], ProgressIn(details=details_text, next_plan=nxt)
                 )
 
@@ -179,7 +180,7 @@ def populate(session: Session, ctx: Any) -> None:
         def win(amount: int) -> Callable[[], None]:
             def run() -> None:
                 contract = f"HT{clock.today():%Y%m%d}{customer.id:04d}"
-                service.win_deal(
+                closing.win_deal(
                     session, rep, deals[key], WinIn(actual_amount=Decimal(amount), contract_no=contract)
                 )
 
@@ -187,7 +188,7 @@ def populate(session: Session, ctx: Any) -> None:
 
         def lose(reason: str) -> Callable[[], None]:
             def run() -> None:
-                service.lose_deal(session, rep, deals[key], LoseIn(reason=reason))
+                closing.lose_deal(session, rep, deals[key], LoseIn(reason=reason))
 
             return run
 

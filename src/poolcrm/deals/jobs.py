@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from poolcrm.deals.service import run_reminders
+from poolcrm.deals.reminders import run_reminders
 from poolcrm.jobs.registry import daily_step
 
 

@@ -197,5 +197,3 @@ class DealRollupState(Base):
     yyyymm: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     carried_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totals_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-

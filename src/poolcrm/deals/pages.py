@@ -16,7 +16,8 @@ from sqlalchemy import select
 from starlette.datastructures import FormData
 
 from poolcrm.customers.models import POOL_PRIVATE, Customer
-from poolcrm.deals import rules, service
+from poolcrm.deals import access, analytics, closing, output, rules, scorecard, service, tables
+from poolcrm.deals import progress as deals_progress
 from poolcrm.deals.schemas import DealIn, DealPatch, DetailsIn, LoseIn, ProductIn, ProgressIn, WinIn
 from poolcrm.errors import AppError, InvalidInput
 from poolcrm.org.models import Department, User
@@ -35,7 +36,7 @@ def _common(db: DB) -> dict[str, Any]:
         "DETAIL_LABELS": rules.DETAIL_LABELS,
         "OPEN_CATEGORIES": rules.OPEN_CATEGORIES,
         "OPEN_STATUSES": rules.OPEN_STATUSES,
-        "stages": service.stage_table(db),
+        "stages": tables.stage_table(db),
     }
 
 
@@ -73,7 +74,7 @@ def _owners(db: DB, user: User) -> list[User]:
 @router.get("/deals", response_class=HTMLResponse)
 def deal_list(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
     qp = request.query_params
-    f = service.DealFilter(
+    f = output.DealFilter(
         owner=user.id if qp.get("owner") == "me" else _int(qp.get("owner")),
         category=qp.get("category") if qp.get("category") in rules.CATEGORIES else None,
         stage=_int(qp.get("stage")),
@@ -82,10 +83,10 @@ def deal_list(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
         q=qp.get("q") or None,
     )
     page_no = max(1, _int(qp.get("page")) or 1)
-    deals, total = service.list_deals(db, user, f, page=page_no, page_size=50)
-    lk = service.lookups(db, deals)
+    deals, total = output.list_deals(db, user, f, page=page_no, page_size=50)
+    lk = output.lookups(db, deals)
     policy = get_policy(db)
-    items = [service.deal_out(db, d, lk, policy=policy) for d in deals]
+    items = [output.deal_out(db, d, lk, policy=policy) for d in deals]
     return page(
         request,
         "deals/list.html",
@@ -106,18 +107,18 @@ def deal_list(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
 @router.get("/deals/board", response_class=HTMLResponse)
 def deal_board(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
     owner = _int(request.query_params.get("owner"))
-    columns = service.board(db, user, owner=owner)
+    columns = analytics.board(db, user, owner=owner)
     everything = [d for col in columns.values() for d in col]
-    lk = service.lookups(db, everything)
+    lk = output.lookups(db, everything)
     policy = get_policy(db)
     cards = {
-        stage: [service.deal_out(db, d, lk, policy=policy) for d in col] for stage, col in columns.items()
+        stage: [output.deal_out(db, d, lk, policy=policy) for d in col] for stage, col in columns.items()
     }
     totals = {
         stage: (len(col), sum(c["amount"] for c in col), sum(c["weighted_amount"] for c in col))
         for stage, col in cards.items()
     }
-    floors = service.category_rules(db)
+    floors = tables.category_rules(db)
     return page(
         request,
         "deals/board.html",
@@ -277,14 +278,14 @@ def deal_analytics(request: Request, user: CurrentUser, db: DB, lang: Lang) -> H
     owner = _int(qp.get("owner"))
     team = _int(qp.get("team"))
     try:
-        by_stage = service.analytics(db, user, period=period, by="stage", owner=owner, team=team)
+        by_stage = analytics.analytics(db, user, period=period, by="stage", owner=owner, team=team)
     except AppError:
         period = None
-        by_stage = service.analytics(db, user, period=None, by="stage", owner=owner, team=team)
-    by_owner = service.analytics(db, user, period=period, by="owner", owner=owner, team=team)
-    by_team = service.analytics(db, user, period=period, by="team", owner=owner, team=team)
-    by_category = service.analytics(db, user, period=period, by="category", owner=owner, team=team)
-    trend = service.trend(db, user, period=period, months=12, owner=owner, team=team)
+        by_stage = analytics.analytics(db, user, period=None, by="stage", owner=owner, team=team)
+    by_owner = analytics.analytics(db, user, period=period, by="owner", owner=owner, team=team)
+    by_team = analytics.analytics(db, user, period=period, by="team", owner=owner, team=team)
+    by_category = analytics.analytics(db, user, period=period, by="category", owner=owner, team=team)
+    trend = analytics.trend(db, user, period=period, months=12, owner=owner, team=team)
     charts = {"stage": by_stage, "owner": by_owner, "team": by_team, "category": by_category, "trend": trend}
     teams = list(
         db.scalars(select(Department).where(Department.kind.in_(("sales", "ka"))).order_by(Department.name))
@@ -294,7 +295,7 @@ def deal_analytics(request: Request, user: CurrentUser, db: DB, lang: Lang) -> H
         "deals/analytics.html",
         db=db,
         charts_json=_script_json(charts),
-        stages_json=_script_json([s.__dict__ for s in service.stage_table(db)]),
+        stages_json=_script_json([s.__dict__ for s in tables.stage_table(db)]),
         by_stage=by_stage,
         by_owner=by_owner,
         period=by_stage["period"],
@@ -302,7 +303,7 @@ def deal_analytics(request: Request, user: CurrentUser, db: DB, lang: Lang) -> H
         team=team,
         owners=_owners(db, user),
         teams=teams,
-        scorecard=service.scorecard(db, user),
+        scorecard=scorecard.scorecard(db, user),
         **_common(db),
     )
 
@@ -321,23 +322,23 @@ def _detail(
     status_code: int = 200,
     lang: str = "zh",
 ) -> HTMLResponse:
-    deal = service.get_deal(db, user, deal_id)
-    progress = service.list_progress(db, user, deal_id)
+    deal = access.get_deal(db, user, deal_id)
+    progress = deals_progress.list_progress(db, user, deal_id)
     ids = {p.author_id for p in progress}
     users = {u.id: u for u in db.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
-    history = service.category_history(db, deal)
+    history = output.category_history(db, deal)
     return page(
         request,
         "deals/detail.html",
         status_code=status_code,
         db=db,
-        deal=service.deal_out(db, deal, warnings=True),
-        progress=[service.progress_out(p, users, lang) for p in progress],
+        deal=output.deal_out(db, deal, warnings=True),
+        progress=[output.progress_out(p, users, lang) for p in progress],
         history=history,
-        may_act=service.may_act(db, user, deal),
+        may_act=access.may_act(db, user, deal),
         flash=flash,
         flash_kind=flash_kind,
-        subjects=service.followup_subjects(),
+        subjects=deals_progress.followup_subjects(),
         **_common(db),
     )
 
@@ -352,7 +353,7 @@ def _act(
 ) -> Response:
     try:
         if action == "progress":
-            progress = service.add_progress(
+            progress = deals_progress.add_progress(
                 db,
                 user,
                 deal_id,
@@ -366,7 +367,7 @@ def _act(
             if not progress.valid:
                 db.commit()
                 reasons = "；".join(
-                    r["message"] for r in service.progress_out(progress, lang=lang)["invalid_reasons"]
+                    r["message"] for r in output.progress_out(progress, lang=lang)["invalid_reasons"]
                 )
                 return _detail(request, db, user, deal_id, flash=reasons, flash_kind="warn", lang=lang)
         elif action == "edit":
@@ -376,7 +377,7 @@ def _act(
                     fields[name] = form.get(name)
             if form.get("stage") not in (None, ""):
                 fields["stage"] = _int(form.get("stage"))
-            deal = service.get_deal(db, user, deal_id)
+            deal = access.get_deal(db, user, deal_id)
             if fields.get("category") == deal.category:
                 fields.pop("category")
             try:
@@ -389,11 +390,11 @@ def _act(
                 amount = Decimal(str(form.get("actual_amount") or "0"))
             except InvalidOperation:
                 amount = Decimal("0")
-            service.win_deal(
+            closing.win_deal(
                 db, user, deal_id, WinIn(actual_amount=amount, contract_no=str(form.get("contract_no") or ""))
             )
         elif action == "lose":
-            service.lose_deal(db, user, deal_id, LoseIn(reason=str(form.get("reason") or "")))
+            closing.lose_deal(db, user, deal_id, LoseIn(reason=str(form.get("reason") or "")))
     except AppError as exc:
         db.rollback()
         return _detail(

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from poolcrm.deals import service
+from poolcrm.deals import output
 from poolcrm.org.models import User
 from poolcrm.policy.service import get_policy
 from poolcrm.web.dashboard import widget
@@ -16,12 +16,12 @@ from poolcrm.web.dashboard import widget
 def my_deals(session: Session, user: User, lang: str) -> tuple[str, dict[str, Any]] | None:
     if not user.has_role("sales"):
         return None
-    deals, total = service.list_deals(
-        session, user, service.DealFilter(owner=user.id, state="open"), page_size=500
+    deals, total = output.list_deals(
+        session, user, output.DealFilter(owner=user.id, state="open"), page_size=500
     )
     policy = get_policy(session)
-    lk = service.lookups(session, deals)
-    rows = [service.deal_out(session, d, lk, policy=policy) for d in deals]
+    lk = output.lookups(session, deals)
+    rows = [output.deal_out(session, d, lk, policy=policy) for d in deals]
     overdue = [r for r in rows if r["overdue"]]
     soonest = sorted(rows, key=lambda r: (not r["overdue"], r["due_on"] or "9999"))[:5]
     return "deals/widget.html", {

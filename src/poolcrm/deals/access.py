@@ -1,0 +1,59 @@
+"""Who may see and change a deal (ORG-5, MEM-1/DSP-3), and loading a deal under its row lock."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from poolcrm.customers.models import POOL_DELETED, POOL_MERGED, POOL_REJECTED, Customer
+from poolcrm.deals import rules
+from poolcrm.deals.models import (
+    Deal,
+)
+from poolcrm.errors import Forbidden, NotFound
+from poolcrm.org.models import User
+from poolcrm.org.service import is_supervisor_of, visible_owner_ids
+
+GONE_POOLS = (POOL_MERGED, POOL_DELETED, POOL_REJECTED)
+
+
+OPEN = rules.OPEN_CATEGORIES
+
+
+def _may_see(session: Session, user: User, deal: Deal) -> bool:
+    scope = visible_owner_ids(session, user)
+    if scope is None or deal.owner_id in scope:
+        return True
+    owner = session.scalar(select(Customer.owner_id).where(Customer.id == deal.customer_id))
+    return owner in scope
+
+
+def _may_act(session: Session, user: User, deal: Deal) -> bool:
+    """ORG-5: the deal's owner, the owner's supervisors, admin and GM may change a deal."""
+    if user.has_role("admin", "gm"):
+        return True
+    if deal.owner_id is None:
+        return False
+    return deal.owner_id == user.id or is_supervisor_of(session, user.id, deal.owner_id)
+
+
+def may_act(session: Session, user: User, deal: Deal) -> bool:
+    return deal.category in OPEN and _may_act(session, user, deal)
+
+
+def get_deal(session: Session, user: User, deal_id: int, *, act: bool = False) -> Deal:
+    """404 when not visible, 403 when visible but not the user's to change (ORG-5)."""
+    deal = session.get(Deal, deal_id)
+    if deal is None or not _may_see(session, user, deal):
+        raise NotFound()
+    if act and not _may_act(session, user, deal):
+        raise Forbidden()
+    return deal
+
+
+def lock_deal(session: Session, user: User, deal_id: int) -> Deal:
+    deal = get_deal(session, user, deal_id, act=True)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Deal.id).where(Deal.id == deal_id).with_for_update())
+        session.refresh(deal)
+    return deal

@@ -1,0 +1,154 @@
+"""What the deal use cases share: the company's day, field checks, history and audit rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from poolcrm import clock
+from poolcrm.audit.service import record
+from poolcrm.customers.models import Customer
+from poolcrm.deals import rules
+from poolcrm.deals.access import GONE_POOLS
+from poolcrm.deals.models import (
+    Deal,
+    DealCategoryChange,
+    DealProduct,
+)
+from poolcrm.deals.schemas import ProductIn
+from poolcrm.deals.tables import category_rules
+from poolcrm.errors import InvalidInput
+from poolcrm.policy.rules import Policy
+
+
+def product_lines(products: Sequence[ProductIn]) -> list[rules.ProductLine]:
+    return [rules.ProductLine(p.name, p.quantity, p.unit_price, p.model) for p in products]
+
+
+def details_of(deal: Deal) -> dict[str, str | None]:
+    return {name: getattr(deal, name) for name in rules.DETAIL_FIELDS}
+
+
+def fill(message: str, **params: Any) -> str:
+    return message.format(**params) if params else message
+
+
+def refuse_fields(rule: str, problems: dict[str, str]) -> None:
+    if problems:
+        raise InvalidInput(problems, rule=rule)
+
+
+def check_stage(session: Session, category: str, stage: int, field: str = "stage") -> None:
+    """DEAL-2/DEAL-3 → 422 citing DEAL-2."""
+    table = category_rules(session)
+    problem = rules.stage_problem(category, stage, table)
+    if problem:
+        rule = table.get(category, rules.CategoryRule(0, 10))
+        params = {"min_stage": rule.min_stage, "max_stage": rule.max_stage}
+        raise InvalidInput({field: fill(problem, **params)}, problem, rule="DEAL-2", **params)
+
+
+def check_close_date(expected: date, created_on: date, today: date) -> None:
+    problem = rules.close_date_problem(expected, created_on, today)
+    if problem:
+        raise InvalidInput({"expected_close_on": problem}, problem, rule="DEAL-5")
+
+
+def check_channel(session: Session, channel_id: int | None) -> None:
+    """DEAL-1: the associated channel is a distributor known to the CRM."""
+    if channel_id is None:
+        return
+    channel = session.get(Customer, channel_id)
+    if channel is None or channel.pool in GONE_POOLS:
+        raise InvalidInput({"channel_customer_id": "找不到该渠道客户"}, "找不到该渠道客户", rule="DEAL-1")
+    if channel.customer_type != "distributor":
+        raise InvalidInput(
+            {"channel_customer_id": "关联渠道须为分销商客户"}, "关联渠道须为分销商客户", rule="DEAL-1"
+        )
+
+
+def deal_warnings(deal: Deal, policy: Policy) -> list[dict[str, str]]:
+    message = rules.horizon_warning(
+        deal.category,
+        deal.expected_close_on,
+        clock.today(policy.timezone),
+        short_months=policy.deal_short_months,
+        mid_months=policy.deal_mid_months,
+    )
+    if not message:
+        return []
+    months = policy.deal_short_months if deal.category == rules.SHORT else policy.deal_mid_months
+    return [{"rule": "DEAL-2", "message": message, "params": {"months": months}}]  # type: ignore[dict-item]
+
+
+def record_history(session: Session, deal: Deal, actor_id: int | None, at: datetime) -> None:
+    session.add(
+        DealCategoryChange(
+            deal_id=deal.id,
+            at=at,
+            category=deal.category,
+            stage=deal.stage,
+            status=deal.status,
+            actor_id=actor_id,
+        )
+    )
+
+
+def insert_rollup_rows(session: Session) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def audit_deal(
+    session: Session,
+    actor_id: int | None,
+    action: str,
+    deal: Deal,
+    before: Any,
+    after: Any,
+    rule: str,
+    reason: str | None = None,
+) -> None:
+    record(
+        session,
+        actor_id=actor_id,
+        action=action,
+        object_type="deal",
+        object_id=deal.id,
+        before=before,
+        after=after,
+        rule=rule,
+        reason=reason,
+    )
+
+
+def set_products(deal: Deal, products: Sequence[ProductIn]) -> None:
+    deal.products.clear()
+    for p in products:
+        deal.products.append(
+            DealProduct(
+                name=p.name.strip(),
+                model=(p.model or "").strip() or None,
+                quantity=p.quantity,
+                unit_price=p.unit_price,
+                line_total=rules.line_total(p.quantity, p.unit_price),
+            )
+        )
+    deal.amount = rules.deal_amount(product_lines(products))
+
+
+def deal_state(deal: Deal) -> dict[str, Any]:
+    return {
+        "category": deal.category,
+        "stage": deal.stage,
+        "status": deal.status,
+        "expected_close_on": deal.expected_close_on.isoformat(),
+        "owner_id": deal.owner_id,
+        "amount": str(deal.amount),
+        "name": deal.name,
+        "intention": deal.intention,
+        "channel_customer_id": deal.channel_customer_id,
+    }
