@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.audit.service import record
 from poolcrm.customers.access import lock_customer_row
-from poolcrm.customers.models import POOL_PRIVATE
+from poolcrm.customers.models import POOL_PRIVATE, Customer
 from poolcrm.deals import rules
 from poolcrm.deals.access import GONE_POOLS, OPEN, lock_deal
 from poolcrm.deals.common import audit_deal, deal_state, record_history, refuse_fields
@@ -40,15 +42,7 @@ def win_deal(session: Session, actor: User, deal_id: int, data: WinIn) -> Deal:
     customer = lock_customer_row(session, deal.customer_id)
     if customer is None or customer.pool in GONE_POOLS:
         raise RuleViolation("WORK-4", "合同只能登记在 CRM 中存在的客户名下")
-    taken = session.scalar(select(Deal.number).where(Deal.contract_no == contract_no, Deal.id != deal.id))
-    if taken:
-        raise Conflict(
-            "合同编号 {contract_no} 已登记在跟单 {number}",
-            rule="WORK-4",
-            details={"contract_no": contract_no, "number": taken},
-            contract_no=contract_no,
-            number=taken,
-        )
+    _refuse_taken_contract(session, deal, contract_no)
     today = clock.today(policy.timezone)
     credit = rules.credit_for_win(
         winner_id=deal.owner_id if deal.owner_id is not None else actor.id,
@@ -86,6 +80,29 @@ def win_deal(session: Session, actor: User, deal_id: int, data: WinIn) -> Deal:
         },
         credit.rule,
     )
+    _customer_closed_by(session, customer, deal, actor, now)
+    if credit.dispute_needed and customer.owner_id is not None:
+        _tell_owner_of_win_by_other(session, customer, deal, actor)
+    session.flush()
+    deal_won.send(session, deal=deal, actor=actor)
+    return deal
+
+
+def _refuse_taken_contract(session: Session, deal: Deal, contract_no: str) -> None:
+    """CTR-1: a contract number is registered on one deal only."""
+    taken = session.scalar(select(Deal.number).where(Deal.contract_no == contract_no, Deal.id != deal.id))
+    if taken:
+        raise Conflict(
+            "合同编号 {contract_no} 已登记在跟单 {number}",
+            rule="WORK-4",
+            details={"contract_no": contract_no, "number": taken},
+            contract_no=contract_no,
+            number=taken,
+        )
+
+
+def _customer_closed_by(session: Session, customer: Customer, deal: Deal, actor: User, now: datetime) -> None:
+    """DEAL-8 → CUS-12: a signed deal makes its customer `closed` (audited) and is business."""
     if customer.status != "closed":
         record(
             session,
@@ -101,22 +118,22 @@ def win_deal(session: Session, actor: User, deal_id: int, data: WinIn) -> Deal:
         customer.status = "closed"
     customer.last_business_at = now
     customer.updated_at = now
-    if credit.dispute_needed and customer.owner_id is not None:
-        notify(
-            session,
-            customer.owner_id,
-            "deal_won_by_other",
-            "您的客户 {customer} 由 {winner} 签单（跟单 {number}），需裁定业绩归属",
-            link=f"/deals/{deal.id}",
-            rule="DSP-1",
-            dedupe_key=f"deal-won-other:{deal.id}",
-            customer=customer.name,
-            winner=actor.display_name,
-            number=deal.number,
-        )
-    session.flush()
-    deal_won.send(session, deal=deal, actor=actor)
-    return deal
+
+
+def _tell_owner_of_win_by_other(session: Session, customer: Customer, deal: Deal, actor: User) -> None:
+    """DSP-1: the customer's owner hears that someone else signed their customer."""
+    notify(
+        session,
+        customer.owner_id,
+        "deal_won_by_other",
+        "您的客户 {customer} 由 {winner} 签单（跟单 {number}），需裁定业绩归属",
+        link=f"/deals/{deal.id}",
+        rule="DSP-1",
+        dedupe_key=f"deal-won-other:{deal.id}",
+        customer=customer.name,
+        winner=actor.display_name,
+        number=deal.number,
+    )
 
 
 def lose_deal(session: Session, actor: User, deal_id: int, data: LoseIn) -> Deal:

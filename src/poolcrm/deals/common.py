@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.audit.service import record
-from poolcrm.customers.models import Customer
+from poolcrm.customers.access import customer_for_read
 from poolcrm.deals import rules
 from poolcrm.deals.access import GONE_POOLS
 from poolcrm.deals.models import (
@@ -21,7 +21,8 @@ from poolcrm.deals.models import (
 )
 from poolcrm.deals.schemas import ProductIn
 from poolcrm.deals.tables import category_rules
-from poolcrm.errors import InvalidInput
+from poolcrm.errors import InvalidInput, NotFound
+from poolcrm.org.models import User
 from poolcrm.policy.rules import Policy
 
 
@@ -58,13 +59,14 @@ def check_close_date(expected: date, created_on: date, today: date) -> None:
         raise InvalidInput({"expected_close_on": problem}, problem, rule="DEAL-5")
 
 
-def check_channel(session: Session, channel_id: int | None) -> None:
-    """DEAL-1: the associated channel is a distributor known to the CRM."""
+def check_channel(session: Session, actor: User, channel_id: int | None) -> None:
+    """DEAL-1: the associated channel is a distributor known to the CRM and visible to the actor
+    (POOL-3/ORG-5: another rep's private customer answers 404, exactly like an unknown id)."""
     if channel_id is None:
         return
-    channel = session.get(Customer, channel_id)
-    if channel is None or channel.pool in GONE_POOLS:
-        raise InvalidInput({"channel_customer_id": "找不到该渠道客户"}, "找不到该渠道客户", rule="DEAL-1")
+    channel = customer_for_read(session, actor, channel_id)
+    if channel.pool in GONE_POOLS:
+        raise NotFound()
     if channel.customer_type != "distributor":
         raise InvalidInput(
             {"channel_customer_id": "关联渠道须为分销商客户"}, "关联渠道须为分销商客户", rule="DEAL-1"

@@ -21,22 +21,9 @@ from poolcrm.org.service import visible_owner_ids
 from poolcrm.policy.service import get_policy
 
 
-def scorecard(session: Session, user: User, *, rep_id: int | None = None) -> list[dict[str, Any]]:
-    """VIO-4: per rep, core customers (≥ quota_core_customers; short deals contacted weekly, mid every
-    2 weeks) and high-growth customers (≥ quota_high_growth_customers; contacted monthly)."""
-
-    policy = get_policy(session)
-    today = clock.today(policy.timezone)
-    scope = visible_owner_ids(session, user)
-    reps_q = select(User).where(User.active.is_(True), User.role_rows.any(role="sales"))
-    if scope is not None:
-        reps_q = reps_q.where(User.id.in_(scope))
-    if rep_id is not None:
-        reps_q = reps_q.where(User.id == rep_id)
-    reps = list(session.scalars(reps_q.order_by(User.id)))
-    if not reps:
-        return []
-    rep_ids = [r.id for r in reps]
+def _deal_customers(session: Session, rep_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """VIO-4: the reps' direct private customers with open or won deals — their categories, the
+    nearest mid/short close date and whether one was won."""
     rows = session.execute(
         select(Customer.id, Customer.name, Customer.owner_id, Deal.category, func.min(Deal.expected_close_on))
         .join(Deal, Deal.customer_id == Customer.id)
@@ -61,8 +48,12 @@ def scorecard(session: Session, user: User, *, rep_id: int | None = None) -> lis
                 slot["nearest"] is None or nearest < slot["nearest"]
             ):
                 slot["nearest"] = nearest
+    return per_customer
+
+
+def _last_valid_contacts(session: Session, ids: list[int], zone: str) -> dict[int, date]:
+    """VIO-4: each customer's last valid follow-up day in the company's zone (500 ids a query)."""
     last_contact: dict[int, date] = {}
-    ids = list(per_customer)
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
         for cid, at in session.execute(
@@ -72,7 +63,27 @@ def scorecard(session: Session, user: User, *, rep_id: int | None = None) -> lis
         ).all():
             if at is not None:
                 moment = at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
-                last_contact[cid] = clock.local_date(clock.as_utc(moment), policy.timezone)
+                last_contact[cid] = clock.local_date(clock.as_utc(moment), zone)
+    return last_contact
+
+
+def scorecard(session: Session, user: User, *, rep_id: int | None = None) -> list[dict[str, Any]]:
+    """VIO-4: per rep, core customers (≥ quota_core_customers; short deals contacted weekly, mid every
+    2 weeks) and high-growth customers (≥ quota_high_growth_customers; contacted monthly)."""
+
+    policy = get_policy(session)
+    today = clock.today(policy.timezone)
+    scope = visible_owner_ids(session, user)
+    reps_q = select(User).where(User.active.is_(True), User.role_rows.any(role="sales"))
+    if scope is not None:
+        reps_q = reps_q.where(User.id.in_(scope))
+    if rep_id is not None:
+        reps_q = reps_q.where(User.id == rep_id)
+    reps = list(session.scalars(reps_q.order_by(User.id)))
+    if not reps:
+        return []
+    per_customer = _deal_customers(session, [r.id for r in reps])
+    last_contact = _last_valid_contacts(session, list(per_customer), policy.timezone)
     cards = {
         r.id: {
             "user": {"id": r.id, "display_name": r.display_name},

@@ -3,6 +3,7 @@ customer (POOL-15)."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, or_, select
@@ -35,14 +36,14 @@ from poolcrm.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
 from poolcrm.org.service import is_supervisor_of, visible_owner_ids
+from poolcrm.policy.rules import Policy
 from poolcrm.policy.service import get_policy
 from poolcrm.pools.rules import is_active_member
 
 
-def create_deal(session: Session, actor: User, data: DealIn) -> Deal:
-    policy = get_policy(session)
-    today = clock.today(policy.timezone)
-    customer = lock_customer_row(session, data.customer_id)
+def _customer_for_new_deal(session: Session, actor: User, customer_id: int) -> Customer:
+    """DEAL-1 on a customer the actor may see (ORG-5), or open for redevelopment (MEM-1), locked."""
+    customer = lock_customer_row(session, customer_id)
     if customer is None or customer.pool in GONE_POOLS:
         raise NotFound()
     scope = visible_owner_ids(session, actor)
@@ -58,19 +59,53 @@ def create_deal(session: Session, actor: User, data: DealIn) -> Deal:
         raise RuleViolation(
             "DEAL-1", "只能为直接客户建立跟单；分销商客户请作为关联渠道", details={"customer_id": customer.id}
         )
+    return customer
+
+
+def _new_deal_owner(session: Session, actor: User, customer: Customer, today: date) -> rules.CreateVerdict:
+    """DEAL-1/DSP-3: who holds a new deal on this customer, or why the actor may not open one."""
     verdict = rules.who_owns_new_deal(
         actor_id=actor.id,
         actor_is_sales=actor.has_role("sales"),
         actor_manages_owner=customer.owner_id is not None
         and is_supervisor_of(session, actor.id, customer.owner_id),
-        actor_sees_all=org_rules.sees_everyone(actor.roles) and actor.has_role("admin", "gm"),
+        actor_sees_all=org_rules.sees_everyone(actor.roles) and org_rules.manages_everyone(actor.roles),
         customer_owner_id=customer.owner_id if customer.pool == POOL_PRIVATE else None,
         open_for_redevelopment=customer.open_for_redevelopment
         and is_active_member(customer.member_until, today),
     )
     if not verdict.allowed:
         raise RuleViolation(verdict.rule, verdict.message or "", details={"customer_id": customer.id})
-    check_channel(session, data.channel_customer_id)
+    return verdict
+
+
+def _first_deal_makes_intent(
+    session: Session, customer: Customer, deal: Deal, actor: User, now: datetime
+) -> None:
+    """CUS-12: a potential customer with a deal becomes an intent customer (audited)."""
+    if customer.status != "potential":
+        return
+    customer.status = "intent"
+    customer.updated_at = now
+    record(
+        session,
+        actor_id=actor.id,
+        action="customer.status",
+        object_type="customer",
+        object_id=customer.id,
+        before={"status": "potential"},
+        after={"status": "intent"},
+        rule="CUS-12",
+        reason=f"跟单 {deal.number}",
+    )
+
+
+def create_deal(session: Session, actor: User, data: DealIn) -> Deal:
+    policy = get_policy(session)
+    today = clock.today(policy.timezone)
+    customer = _customer_for_new_deal(session, actor, data.customer_id)
+    verdict = _new_deal_owner(session, actor, customer, today)
+    check_channel(session, actor, data.channel_customer_id)
     check_stage(session, data.category, data.stage)
     check_close_date(data.expected_close_on, today, today)
     details = data.details.model_dump()
@@ -110,20 +145,7 @@ def create_deal(session: Session, actor: User, data: DealIn) -> Deal:
     record_history(session, deal, actor.id, now)
     snapshot_month(session, deal, policy)
     audit_deal(session, actor.id, "deal.create", deal, None, deal_state(deal), verdict.rule)
-    if customer.status == "potential":
-        customer.status = "intent"
-        customer.updated_at = now
-        record(
-            session,
-            actor_id=actor.id,
-            action="customer.status",
-            object_type="customer",
-            object_id=customer.id,
-            before={"status": "potential"},
-            after={"status": "intent"},
-            rule="CUS-12",
-            reason=f"跟单 {deal.number}",
-        )
+    _first_deal_makes_intent(session, customer, deal, actor, now)
     session.flush()
     return deal
 
@@ -160,33 +182,9 @@ def update_deal(session: Session, actor: User, deal_id: int, patch: DealPatch) -
     if patch.expected_close_on is not None:
         check_close_date(patch.expected_close_on, clock.local_date(deal.created_at, policy.timezone), today)
     if given & {"intention", "products", "details"}:
-        details = details_of(deal)
-        if patch.details is not None:
-            details.update(
-                {k: v for k, v in patch.details.model_dump().items() if k in patch.details.model_fields_set}
-            )
-        products = (
-            patch.products
-            if patch.products is not None
-            else [
-                ProductIn(name=p.name, quantity=p.quantity, unit_price=p.unit_price, model=p.model)
-                for p in deal.products
-            ]
-        )
-        intention = patch.intention if "intention" in given else deal.intention
-        refuse_fields(
-            "DEAL-4",
-            rules.deal_content_problems(
-                intention, policy.deal_product_categories, product_lines(products), details
-            ),
-        )
-        deal.intention = intention or ""
-        for name, value in details.items():
-            setattr(deal, name, (value or "").strip())
-        if patch.products is not None:
-            set_products(deal, patch.products)
+        _apply_content(deal, patch, given, policy)
     if "channel_customer_id" in given:
-        check_channel(session, patch.channel_customer_id)
+        check_channel(session, actor, patch.channel_customer_id)
         deal.channel_customer_id = patch.channel_customer_id
 
     before = deal_state(deal)
@@ -219,6 +217,35 @@ def update_deal(session: Session, actor: User, deal_id: int, patch: DealPatch) -
         )
     session.flush()
     return deal
+
+
+def _apply_content(deal: Deal, patch: DealPatch, given: set[str], policy: Policy) -> None:
+    """DEAL-4: intention, products and details change together and must stay complete."""
+    details = details_of(deal)
+    if patch.details is not None:
+        details.update(
+            {k: v for k, v in patch.details.model_dump().items() if k in patch.details.model_fields_set}
+        )
+    products = (
+        patch.products
+        if patch.products is not None
+        else [
+            ProductIn(name=p.name, quantity=p.quantity, unit_price=p.unit_price, model=p.model)
+            for p in deal.products
+        ]
+    )
+    intention = patch.intention if "intention" in given else deal.intention
+    refuse_fields(
+        "DEAL-4",
+        rules.deal_content_problems(
+            intention, policy.deal_product_categories, product_lines(products), details
+        ),
+    )
+    deal.intention = intention or ""
+    for name, value in details.items():
+        setattr(deal, name, (value or "").strip())
+    if patch.products is not None:
+        set_products(deal, patch.products)
 
 
 def move_open_deals_with_customer(
