@@ -5,7 +5,7 @@ goes through `deals.service` at the time it "happened" (the demo moves the clock
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -119,8 +119,108 @@ def _products(items: list[tuple[str, str, int, int]]) -> list[ProductIn]:
     return [ProductIn(name=n, model=m, quantity=Decimal(q), unit_price=Decimal(p)) for n, m, q, p in items]
 
 
+class _DealStory:
+    """One demo deal's life as dated steps: created, progressed, moved, won or lost (DEAL-2..8)."""
+
+    def __init__(
+        self, session: Session, rep: User, customer: Customer, n: int, deals: dict[str, int]
+    ) -> None:
+        self.session, self.rep, self.customer, self.n, self.deals = session, rep, customer, n, deals
+        self.name, self.intention, self.items, self.details = PROJECTS[n % len(PROJECTS)]
+        self.key = f"{customer.id}:{n}"
+        self.contact = customer.contact_name or "客户"
+
+    def create(self, category: str, stage: int, close_in: int) -> Callable[[], None]:
+        def run() -> None:
+            data = DealIn(
+                customer_id=self.customer.id,
+                name=self.name,
+                category=category,
+                stage=stage,  # type: ignore[arg-type]
+                expected_close_on=clock.today() + timedelta(days=close_in),
+                intention=self.intention,
+                products=_products(self.items),
+                details=DetailsIn(**self.details),
+            )
+            self.deals[self.key] = service.create_deal(self.session, self.rep, data).id
+
+        return run
+
+    def progress(self, i: int) -> Callable[[], None]:
+        def run() -> None:
+            text, nxt = PROGRESS[i % len(PROGRESS)]
+            details_text = (
+                f"{text.format(contact=self.contact, project=self.name)}（{clock.today():%m月%d日}）"
+            )
+            deals_progress.add_progress(
+                self.session, self.rep, self.deals[self.key], ProgressIn(details=details_text, next_plan=nxt)
+            )
+
+        return run
+
+    def move(self, category: str | None, stage: int, close_in: int) -> Callable[[], None]:
+        def run() -> None:
+            fields: dict[str, Any] = {"stage": stage}
+            if category:
+                fields.update(
+                    category=category,
+                    status="focus" if category == "short" else "active",
+                    expected_close_on=clock.today() + timedelta(days=close_in),
+                )
+            service.update_deal(self.session, self.rep, self.deals[self.key], DealPatch(**fields))
+
+        return run
+
+    def win(self, amount: int) -> Callable[[], None]:
+        def run() -> None:
+            contract = f"HT{clock.today():%Y%m%d}{self.customer.id:04d}"
+            win = WinIn(actual_amount=Decimal(amount), contract_no=contract)
+            closing.win_deal(self.session, self.rep, self.deals[self.key], win)
+
+        return run
+
+    def lose(self, reason: str) -> Callable[[], None]:
+        def run() -> None:
+            closing.lose_deal(self.session, self.rep, self.deals[self.key], LoseIn(reason=reason))
+
+        return run
+
+    def steps(self) -> list[Step]:
+        """Six scenarios in turn: mid → short moving well, mid early, a far lead, won, lost, overdue."""
+        total = sum(q * p for _, _, q, p in self.items)
+        scenarios: list[list[Step]] = [
+            [
+                (42, 0, self.create("mid", 2, 150)),
+                (35, 1, self.progress(0)),
+                (21, 1, self.move("short", 4, 60)),
+                (14, 1, self.progress(1)),
+                (4, 1, self.move(None, 5, 0)),
+                (3, 2, self.progress(2)),
+            ],
+            [(26, 0, self.create("mid", 2, 200)), (12, 1, self.progress(0)), (5, 1, self.move(None, 3, 0))],
+            [(11, 0, self.create("lead", 1, 450)), (6, 1, self.progress(0))],
+            [
+                (95, 0, self.create("short", 3, 70)),
+                (80, 1, self.progress(1)),
+                (60, 1, self.move(None, 6, 0)),
+                (45, 1, self.progress(3)),
+                (38, 1, self.move(None, 8, 0)),
+                (6 + self.n % 20, 1, self.win(int(total * 0.95))),
+            ],
+            [
+                (65, 0, self.create("mid", 2, 120)),
+                (50, 1, self.progress(0)),
+                (30, 1, self.move(None, 3, 0)),
+                (12, 1, self.lose("客户最终选择了竞争对手的低价方案，预算被压缩")),
+            ],
+            [(33, 0, self.create("short", 3, 50)), (24, 1, self.progress(2)), (20, 1, self.move(None, 7, 0))],
+        ]
+        return scenarios[self.n % 6]
+
+
 def populate(session: Session, ctx: Any) -> None:
-    """ctx: poolcrm.demo.DemoContext (users by username)."""
+    """ctx: poolcrm.demo.DemoContext (users by username). Each rep's first six direct customers get
+    a deal story, played in date order with the clock moved back to each step's day."""
     reps = [ctx.users[name] for name in REPS if name in ctx.users]
     if not reps:
         return
@@ -128,109 +228,6 @@ def populate(session: Session, ctx: Any) -> None:
     real_start = clock.now()
     steps: list[Step] = []
     deals: dict[str, int] = {}
-
-    def at(days_ago: int) -> datetime:
-        return real_start - timedelta(days=days_ago)
-
-    def plan(rep: User, customer: Customer, n: int) -> None:
-        name, intention, items, details = PROJECTS[n % len(PROJECTS)]
-        key = f"{customer.id}:{n}"
-        scenario = n % 6
-        contact = customer.contact_name or "客户"
-
-        def create(category: str, stage: int, close_in: int) -> Callable[[], None]:
-            def run() -> None:
-                data = DealIn(
-                    customer_id=customer.id,
-                    name=name,
-                    category=category,
-                    stage=stage,  # type: ignore[arg-type]
-                    expected_close_on=clock.today() + timedelta(days=close_in),
-                    intention=intention,
-                    products=_products(items),
-                    details=DetailsIn(**details),
-                )
-                deals[key] = service.create_deal(session, rep, data).id
-
-            return run
-
-        def progress(i: int) -> Callable[[], None]:
-            def run() -> None:
-                text, nxt = PROGRESS[i % len(PROGRESS)]
-                details_text = f"{text.format(contact=contact, project=name)}（{clock.today():%m月%d日}）"
-                deals_progress.add_progress(
-                    session, rep, deals[key], ProgressIn(details=details_text, next_plan=nxt)
-                )
-
-            return run
-
-        def move(category: str | None, stage: int, close_in: int) -> Callable[[], None]:
-            def run() -> None:
-                fields: dict[str, Any] = {"stage": stage}
-                if category:
-                    fields.update(
-                        category=category,
-                        status="focus" if category == "short" else "active",
-                        expected_close_on=clock.today() + timedelta(days=close_in),
-                    )
-                service.update_deal(session, rep, deals[key], DealPatch(**fields))
-
-            return run
-
-        def win(amount: int) -> Callable[[], None]:
-            def run() -> None:
-                contract = f"HT{clock.today():%Y%m%d}{customer.id:04d}"
-                closing.win_deal(
-                    session, rep, deals[key], WinIn(actual_amount=Decimal(amount), contract_no=contract)
-                )
-
-            return run
-
-        def lose(reason: str) -> Callable[[], None]:
-            def run() -> None:
-                closing.lose_deal(session, rep, deals[key], LoseIn(reason=reason))
-
-            return run
-
-        total = sum(q * p for _, _, q, p in items)
-        if scenario == 0:  # mid → short, moving well
-            steps.extend(
-                [
-                    (42, 0, create("mid", 2, 150)),
-                    (35, 1, progress(0)),
-                    (21, 1, move("short", 4, 60)),
-                    (14, 1, progress(1)),
-                    (4, 1, move(None, 5, 0)),
-                    (3, 2, progress(2)),
-                ]
-            )
-        elif scenario == 1:  # mid, early
-            steps.extend([(26, 0, create("mid", 2, 200)), (12, 1, progress(0)), (5, 1, move(None, 3, 0))])
-        elif scenario == 2:  # lead, far away
-            steps.extend([(11, 0, create("lead", 1, 450)), (6, 1, progress(0))])
-        elif scenario == 3:  # won last month / this month
-            steps.extend(
-                [
-                    (95, 0, create("short", 3, 70)),
-                    (80, 1, progress(1)),
-                    (60, 1, move(None, 6, 0)),
-                    (45, 1, progress(3)),
-                    (38, 1, move(None, 8, 0)),
-                    (6 + n % 20, 1, win(int(total * 0.95))),
-                ]
-            )
-        elif scenario == 4:  # lost to a competitor
-            steps.extend(
-                [
-                    (65, 0, create("mid", 2, 120)),
-                    (50, 1, progress(0)),
-                    (30, 1, move(None, 3, 0)),
-                    (12, 1, lose("客户最终选择了竞争对手的低价方案，预算被压缩")),
-                ]
-            )
-        else:  # short, overdue: no progress for weeks
-            steps.extend([(33, 0, create("short", 3, 50)), (24, 1, progress(2)), (20, 1, move(None, 7, 0))])
-
     for rep in reps:
         customers = session.scalars(
             select(Customer)
@@ -241,10 +238,10 @@ def populate(session: Session, ctx: Any) -> None:
             .limit(6)
         ).all()
         for n, customer in enumerate(customers):
-            plan(rep, customer, n + rep.id)
+            steps.extend(_DealStory(session, rep, customer, n + rep.id, deals).steps())
     try:
         for days_ago, _, action in sorted(steps, key=lambda s: (-s[0], s[1])):
-            clock.set_now(at(days_ago), frozen=True)
+            clock.set_now(real_start - timedelta(days=days_ago), frozen=True)
             action()
             session.flush()
     finally:
