@@ -12,16 +12,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import select
 from starlette.datastructures import FormData
 
-from poolcrm.customers.models import POOL_PRIVATE, Customer
-from poolcrm.deals import access, analytics, closing, output, rules, scorecard, service, tables
+from poolcrm.deals import access, analytics, choices, closing, output, rules, scorecard, service, tables
 from poolcrm.deals import progress as deals_progress
 from poolcrm.deals.schemas import DealIn, DealPatch, DetailsIn, LoseIn, ProductIn, ProgressIn, WinIn
 from poolcrm.errors import AppError, InvalidInput
-from poolcrm.org.models import Department, User
-from poolcrm.org.service import visible_owner_ids
+from poolcrm.org.models import User
+from poolcrm.org.service import sales_departments, users_by_id
 from poolcrm.policy.service import get_policy
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
 from poolcrm.web.render import page
@@ -60,14 +58,6 @@ def _int(value: Any) -> int | None:
         return None
 
 
-def _owners(db: DB, user: User) -> list[User]:
-    scope = visible_owner_ids(db, user)
-    q = select(User).where(User.active.is_(True), User.role_rows.any(role="sales"))
-    if scope is not None:
-        q = q.where(User.id.in_(scope))
-    return list(db.scalars(q.order_by(User.display_name)))
-
-
 # ---------------------------------------------------------------- list
 
 
@@ -95,7 +85,7 @@ def deal_list(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
         total=total,
         page_no=page_no,
         f=f,
-        owners=_owners(db, user),
+        owners=choices.owners_for(db, user),
         query=str(request.url.query),
         **_common(db),
     )
@@ -126,7 +116,7 @@ def deal_board(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
         cards=cards,
         totals=totals,
         owner=owner,
-        owners=_owners(db, user),
+        owners=choices.owners_for(db, user),
         floors=floors,
         **_common(db),
     )
@@ -170,25 +160,6 @@ def _products_in(rows: list[dict[str, Any]]) -> list[ProductIn]:
     return out
 
 
-def _my_customers(db: DB, user: User) -> list[Customer]:
-    scope = visible_owner_ids(db, user)
-    q = select(Customer).where(Customer.pool == POOL_PRIVATE, Customer.customer_type == "direct")
-    if scope is not None:
-        q = q.where(Customer.owner_id.in_(scope))
-    return list(db.scalars(q.order_by(Customer.name).limit(500)))
-
-
-def _distributors(db: DB) -> list[Customer]:
-    return list(
-        db.scalars(
-            select(Customer)
-            .where(Customer.customer_type == "distributor", Customer.pool.in_(("private", "public", "bin")))
-            .order_by(Customer.name)
-            .limit(500)
-        )
-    )
-
-
 def _new_form(
     request: Request,
     db: DB,
@@ -203,8 +174,8 @@ def _new_form(
         status_code=status_code,
         db=db,
         values=values,
-        customers=_my_customers(db, user),
-        distributors=_distributors(db),
+        customers=choices.direct_customers_for(db, user),
+        distributors=choices.channels_for(db, user),
         intentions=get_policy(db).deal_product_categories,
         flash=error,
         flash_kind="error" if error else None,
@@ -287,9 +258,7 @@ def deal_analytics(request: Request, user: CurrentUser, db: DB, lang: Lang) -> H
     by_category = analytics.analytics(db, user, period=period, by="category", owner=owner, team=team)
     trend = analytics.trend(db, user, period=period, months=12, owner=owner, team=team)
     charts = {"stage": by_stage, "owner": by_owner, "team": by_team, "category": by_category, "trend": trend}
-    teams = list(
-        db.scalars(select(Department).where(Department.kind.in_(("sales", "ka"))).order_by(Department.name))
-    )
+    teams = sales_departments(db)
     return page(
         request,
         "deals/analytics.html",
@@ -301,7 +270,7 @@ def deal_analytics(request: Request, user: CurrentUser, db: DB, lang: Lang) -> H
         period=by_stage["period"],
         owner=owner,
         team=team,
-        owners=_owners(db, user),
+        owners=choices.owners_for(db, user),
         teams=teams,
         scorecard=scorecard.scorecard(db, user),
         **_common(db),
@@ -325,7 +294,7 @@ def _detail(
     deal = access.get_deal(db, user, deal_id)
     progress = deals_progress.list_progress(db, user, deal_id)
     ids = {p.author_id for p in progress}
-    users = {u.id: u for u in db.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    users = users_by_id(db, ids)
     history = output.category_history(db, deal)
     return page(
         request,

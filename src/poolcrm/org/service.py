@@ -342,3 +342,14 @@ def subordinate_reps(session: Session, user_id: int) -> list[User]:
     ids = sorted(subordinate_ids(session, user_id))
     team = session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id)) if ids else []
     return [u for u in team if u.has_role("sales")]
+
+
+def users_by_id(session: Session, ids: Iterable[int]) -> dict[int, User]:
+    wanted = sorted(set(ids))
+    return {u.id: u for u in session.scalars(select(User).where(User.id.in_(wanted)))} if wanted else {}
+
+
+def sales_departments(session: Session) -> list[Department]:
+    """ORG-3: the sales groups (departments of kind sales or KA), by name."""
+    q = select(Department).where(Department.kind.in_(rules.SALES_DEPARTMENT_KINDS)).order_by(Department.name)
+    return list(session.scalars(q))

@@ -1,0 +1,43 @@
+"""What the deal forms and filters offer to choose from, each within what the user may see (ORG-5)."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from poolcrm.customers.models import POOL_BIN, POOL_PRIVATE, POOL_PUBLIC, Customer
+from poolcrm.org.models import User
+from poolcrm.org.service import visible_owner_ids
+
+CHOICES_LIMIT = 500
+
+
+def owners_for(session: Session, user: User) -> list[User]:
+    """The active sales users whose deals `user` may filter by."""
+    scope = visible_owner_ids(session, user)
+    q = select(User).where(User.active.is_(True), User.role_rows.any(role="sales"))
+    if scope is not None:
+        q = q.where(User.id.in_(scope))
+    return list(session.scalars(q.order_by(User.display_name)))
+
+
+def direct_customers_for(session: Session, user: User) -> list[Customer]:
+    """DEAL-1: the private direct customers a new deal can be on, within the user's scope."""
+    scope = visible_owner_ids(session, user)
+    q = select(Customer).where(Customer.pool == POOL_PRIVATE, Customer.customer_type == "direct")
+    if scope is not None:
+        q = q.where(Customer.owner_id.in_(scope))
+    return list(session.scalars(q.order_by(Customer.name).limit(CHOICES_LIMIT)))
+
+
+def channels_for(session: Session, user: User) -> list[Customer]:
+    """DEAL-1: distributors that may be a deal's channel — public or in the bin, or private within
+    the user's scope (another rep's private distributor is not offered: POOL-3)."""
+    scope = visible_owner_ids(session, user)
+    visible = Customer.pool.in_((POOL_PUBLIC, POOL_BIN))
+    if scope is None:
+        visible = or_(visible, Customer.pool == POOL_PRIVATE)
+    else:
+        visible = or_(visible, (Customer.pool == POOL_PRIVATE) & Customer.owner_id.in_(scope))
+    q = select(Customer).where(Customer.customer_type == "distributor", visible)
+    return list(session.scalars(q.order_by(Customer.name).limit(CHOICES_LIMIT)))
