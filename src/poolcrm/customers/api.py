@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from poolcrm.applications.schemas import ApplicationOut
-from poolcrm.customers import exporter, importer, service
+from poolcrm.customers import changes as customers_changes
+from poolcrm.customers import checks, exporter, importer, listing, output, registration, requests, visibility
+from poolcrm.customers import contacts as customers_contacts
+from poolcrm.customers import history as customers_history
+from poolcrm.customers import merge as customers_merge
 from poolcrm.customers.models import CustomerRequest
 from poolcrm.customers.schemas import (
     ContactIn,
@@ -20,6 +25,9 @@ from poolcrm.customers.schemas import (
     ReasonIn,
     RequestOut,
 )
+from poolcrm.errors import InvalidInput
+from poolcrm.org.service import users_by_id
+from poolcrm.pools.history import owner_on
 from poolcrm.web.deps import DB, CurrentUser, Lang
 
 router = APIRouter(tags=["customers"])
@@ -59,13 +67,13 @@ def _filters(
 def check_duplicates(body: DuplicateQuery, user: CurrentUser, db: DB, lang: Lang) -> dict[str, Any]:
     """CUS-7: customers that look like the same company (POOL-3: owner shown, details not)."""
     excluded = {body.exclude_id} if body.exclude_id else set()
-    return {"matches": service.duplicates(db, body.name, (body.phone,), exclude_ids=excluded, lang=lang)}
+    return {"matches": checks.duplicates(db, body.name, (body.phone,), exclude_ids=excluded, lang=lang)}
 
 
 @router.post("/customers", status_code=201)
 def register(body: CustomerIn, user: CurrentUser, db: DB, lang: Lang) -> dict[str, Any]:
     """CUS-1..9: register a customer; answers the `new_customer` application."""
-    application, customer = service.register(db, user, body, lang=lang)
+    application, customer = registration.register(db, user, body, lang=lang)
     out = ApplicationOut.of(application).model_dump(mode="json")
     out["customer_code"] = customer.code
     return out
@@ -88,16 +96,16 @@ def list_customers(
     page: int = Query(1, ge=1, le=100000),
     page_size: int = Query(50, ge=1, le=500),
 ) -> dict[str, Any]:
-    rows, total = service.list_customers(
+    rows, total = listing.list_customers(
         db,
         user,
         page=page,
         page_size=page_size,
         **_filters(pool, q, owner, grade, status, tag, industry, tier, region, sort),
     )
-    owners = service.users_by_id(db, (c.owner_id for c in rows))
+    owners = users_by_id(db, (c.owner_id for c in rows))
     return {
-        "items": [service.customer_summary(c, owners) for c in rows],
+        "items": [output.customer_summary(c, owners) for c in rows],
         "total": total,
         "page": page,
         "page_size": page_size,
@@ -156,30 +164,30 @@ def import_file(
 def list_requests(
     user: CurrentUser, db: DB, status: str | None = "pending", kind: str | None = None
 ) -> dict[str, Any]:
-    return {"items": [_request_out(r) for r in service.list_requests(db, user, status, kind)]}
+    return {"items": [_request_out(r) for r in requests.list_requests(db, user, status, kind)]}
 
 
 @router.post("/customer-requests/{request_id}/approve")
 def approve_request(request_id: int, user: CurrentUser, db: DB, lang: Lang) -> dict[str, Any]:
     """CUS-13 (supervisor) / CUS-14 (department head and admin)."""
-    return _request_out(service.approve_request(db, user, request_id, lang=lang))
+    return _request_out(requests.approve_request(db, user, request_id, lang=lang))
 
 
 @router.post("/customer-requests/{request_id}/reject")
 def reject_request(request_id: int, body: ReasonIn, user: CurrentUser, db: DB) -> dict[str, Any]:
-    return _request_out(service.reject_request(db, user, request_id, body.reason))
+    return _request_out(requests.reject_request(db, user, request_id, body.reason))
 
 
 @router.post("/customers/merge")
 def merge(body: MergeIn, user: CurrentUser, db: DB) -> dict[str, Any]:
     """CUS-10: merge duplicates into the earliest-created record."""
-    kept = service.merge_customers(db, user, body.customer_ids, body.reason)
-    return service.customer_detail(db, kept)
+    kept = customers_merge.merge_customers(db, user, body.customer_ids, body.reason)
+    return output.customer_detail(db, kept)
 
 
 @router.get("/customers/{customer_id}")
 def get_customer(customer_id: int, user: CurrentUser, db: DB) -> dict[str, Any]:
-    return service.customer_detail(db, service.get_visible(db, user, customer_id))
+    return output.customer_detail(db, visibility.get_visible(db, user, customer_id))
 
 
 @router.patch("/customers/{customer_id}")
@@ -187,8 +195,8 @@ def patch_customer(
     customer_id: int, body: CustomerPatch, user: CurrentUser, db: DB, lang: Lang
 ) -> dict[str, Any]:
     """CUS-13: every change recorded; key fields of a closed customer wait for the supervisor."""
-    customer, request = service.update_customer(db, user, customer_id, body, lang=lang)
-    out = service.customer_detail(db, customer)
+    customer, request = customers_changes.update_customer(db, user, customer_id, body, lang=lang)
+    out = output.customer_detail(db, customer)
     out["pending_change_request"] = _request_out(request) if request else None
     return out
 
@@ -196,12 +204,12 @@ def patch_customer(
 @router.post("/customers/{customer_id}/delete-request", status_code=201)
 def request_deletion(customer_id: int, body: ReasonIn, user: CurrentUser, db: DB) -> dict[str, Any]:
     """CUS-14: no hard delete — a request approved by the department head and an admin."""
-    return _request_out(service.request_deletion(db, user, customer_id, body.reason))
+    return _request_out(requests.request_deletion(db, user, customer_id, body.reason))
 
 
 @router.get("/customers/{customer_id}/changes")
 def changes(customer_id: int, user: CurrentUser, db: DB) -> list[dict[str, Any]]:
-    return service.change_history(db, user, customer_id)
+    return customers_history.change_history(db, user, customer_id)
 
 
 @router.get("/customers/{customer_id}/history", response_model=None)
@@ -210,18 +218,12 @@ def history(
 ) -> Any:
     """POOL-12: ownership events; `?on=YYYY-MM-DD` → who owned it at the end of that day (pools)."""
     if on is not None:
-        from datetime import date
-
-        from poolcrm.pools.history import owner_on
-
         try:
             day = date.fromisoformat(on)
         except ValueError as exc:
-            from poolcrm.errors import InvalidInput
-
             raise InvalidInput({"on": "日期格式应为 YYYY-MM-DD"}) from exc
         return owner_on(db, user, customer_id, day)
-    return service.ownership_history(db, user, customer_id)
+    return customers_history.ownership_history(db, user, customer_id)
 
 
 @router.get("/customers/{customer_id}/contacts")
@@ -229,18 +231,22 @@ def contacts(
     customer_id: int, user: CurrentUser, db: DB, include_inactive: bool = False
 ) -> list[dict[str, Any]]:
     return [
-        service.contact_out(c)
-        for c in service.list_contacts(db, user, customer_id, include_inactive=include_inactive)
+        customers_contacts.contact_out(c)
+        for c in customers_contacts.list_contacts(db, user, customer_id, include_inactive=include_inactive)
     ]
 
 
 @router.post("/customers/{customer_id}/contacts", status_code=201)
 def add_contact(customer_id: int, body: ContactIn, user: CurrentUser, db: DB, lang: Lang) -> dict[str, Any]:
-    return service.contact_out(service.add_contact(db, user, customer_id, body, lang=lang))
+    return customers_contacts.contact_out(
+        customers_contacts.add_contact(db, user, customer_id, body, lang=lang)
+    )
 
 
 @router.patch("/customers/{customer_id}/contacts/{contact_id}")
 def patch_contact(
     customer_id: int, contact_id: int, body: ContactPatch, user: CurrentUser, db: DB, lang: Lang
 ) -> dict[str, Any]:
-    return service.contact_out(service.update_contact(db, user, customer_id, contact_id, body, lang=lang))
+    return customers_contacts.contact_out(
+        customers_contacts.update_contact(db, user, customer_id, contact_id, body, lang=lang)
+    )

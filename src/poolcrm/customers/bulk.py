@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from poolcrm.audit.models import AuditEntry
-from poolcrm.customers import names, service
+from poolcrm.customers import checks, dedupe, names, registration
 from poolcrm.customers.models import POOL_PENDING, POOL_PRIVATE, Customer, CustomerNameGram
 from poolcrm.ownership.models import OwnershipEvent
 
@@ -326,9 +326,11 @@ def bulk_create_columns(
     ]
     event_procs = writer.processors(events_table, event_columns)
     next_id = (session.scalar(select(func.max(Customer.id))) or 0) + 1
-    # Every column of a fresh row, with the defaults of `service.new_customer_row`.
+    # Every column of a fresh row, with the defaults of `registration.new_customer_row`.
     base = {c: None for c in columns}
-    base.update(service.new_customer_row({"name": ""}, code="", actor_id=actor_id, at=at, initials=False))
+    base.update(
+        registration.new_customer_row({"name": ""}, code="", actor_id=actor_id, at=at, initials=False)
+    )
     base["pool_entered_at"] = at
     ids: list[int] = []
     old_cache = None
@@ -379,7 +381,7 @@ def bulk_create_columns(
     def flush(batch: Mapping[str, Sequence[Any]], n: int) -> None:
         nonlocal next_id
         background.wait()
-        codes = service.next_codes(session, n)
+        codes = checks.next_codes(session, n)
         batch_ids = list(range(next_id, next_id + n))
 
         def field(name: str) -> Iterable[Any]:
@@ -529,7 +531,6 @@ def bulk_create_columns(
                 "(SELECT COALESCE(MAX(id), 1) FROM customers))"
             )
         )
-    from poolcrm.customers import dedupe
 
     dedupe.refresh_gram_stats(session)
     return ids

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from poolcrm import clock, workers
 from poolcrm.applications.models import KIND_NEW_CUSTOMER, STATUS_APPROVED, STATUS_PENDING, Application
 from poolcrm.audit.service import record
-from poolcrm.customers import bulk, dedupe, service
+from poolcrm.customers import bulk, checks, dedupe, registration, synth
 from poolcrm.customers.models import POOL_PRIVATE, POOL_PUBLIC, Contact, Customer
 from poolcrm.demo import DemoContext
 from poolcrm.ownership.moves import move_customer
@@ -159,10 +159,10 @@ def _create(session: Session, ctx: DemoContext, values: dict[str, Any], created_
     values = {k: v for k, v in values.items() if v is not None}
     if isinstance(values.get("member_until"), int):
         values["member_until"] = ctx.today + timedelta(days=values["member_until"])
-    checked = service.check_fields(session, values)
+    checked = checks.check_fields(session, values)
     now = clock.now() - timedelta(days=ctx.rng.randint(20, 400))
-    row = service.new_customer_row(
-        checked.values, code=service.next_codes(session)[0], actor_id=created_by, at=now
+    row = registration.new_customer_row(
+        checked.values, code=checks.next_codes(session)[0], actor_id=created_by, at=now
     )
     customer = Customer(**row)
     session.add(customer)
@@ -281,7 +281,6 @@ def create_synthetic(
     generator runs in a forked worker process while this one writes (`workers.iter_in_worker`):
     making the rows is a third of the work, and the second core was idle. The rows come as
     batches of columns, which cost less to send and to write than dicts."""
-    from poolcrm.customers import synth
 
     return bulk.bulk_create_columns(
         session,

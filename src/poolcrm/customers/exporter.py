@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.audit.service import record
-from poolcrm.customers import service
+from poolcrm.customers import listing, output
 from poolcrm.i18n import translate
 from poolcrm.org.models import User
+from poolcrm.org.service import users_by_id
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_MAX_ROWS = 200_000
@@ -78,9 +79,9 @@ def workbook_bytes(headers: Sequence[str], rows: Sequence[Sequence[Any]], sheet:
 
 def export_list(session: Session, user: User, *, lang: str = "zh", **filters: Any) -> tuple[bytes, str]:
     """ORG-5: the rows the user may see, nothing else; the export itself is audited."""
-    query = service.list_query(session, user, **filters).limit(EXPORT_MAX_ROWS)
+    query = listing.list_query(session, user, **filters).limit(EXPORT_MAX_ROWS)
     customers = list(session.scalars(query))
-    owners = service.users_by_id(session, (c.owner_id for c in customers))
+    owners = users_by_id(session, (c.owner_id for c in customers))
 
     def t(mapping: dict[str, str], value: str | None) -> str:
         return translate(mapping.get(value or "", value or ""), lang) if value else ""
@@ -104,8 +105,8 @@ def export_list(session: Session, user: User, *, lang: str = "zh", **filters: An
                 c.postal_code,
                 c.contact_name,
                 c.contact_position,
-                service.phone_display(c.phone),
-                service.phone_display(c.mobile),
+                output.phone_display(c.phone),
+                output.phone_display(c.mobile),
                 c.email,
                 c.source,
                 "、".join(c.tags or []),

@@ -23,6 +23,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from python_calamine import CalamineWorkbook
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import Table, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -30,13 +32,14 @@ from sqlalchemy.orm import Session
 from poolcrm import clock
 from poolcrm.applications.models import KIND_NEW_CUSTOMER, STATUS_APPROVED, STATUS_PENDING, Application
 from poolcrm.audit.models import AuditEntry
-from poolcrm.customers import bulk, dedupe, names, rules, service
+from poolcrm.customers import bulk, checks, dedupe, names, registration, rules
 from poolcrm.customers.exporter import workbook_bytes
 from poolcrm.customers.models import POOL_PENDING, POOL_PRIVATE, POOL_PUBLIC, Customer, CustomerNameGram
 from poolcrm.db import Database
 from poolcrm.errors import InvalidInput
 from poolcrm.i18n import translate
 from poolcrm.org.models import User
+from poolcrm.org.service import find_user
 from poolcrm.ownership.models import OwnershipEvent
 from poolcrm.ownership.usage import limit_for, owned_count, pending_count
 from poolcrm.policy.service import get_policy
@@ -155,8 +158,6 @@ def _header_field(title: Any) -> str | None:
 def read_table(filename: str, content: bytes) -> list[list[Any]]:
     suffix = Path(filename).suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".xls"):
-        from python_calamine import CalamineWorkbook
-
         try:
             book = CalamineWorkbook.from_filelike(io.BytesIO(content))
             return [list(r) for r in book.get_sheet_by_index(0).to_python(skip_empty_area=False)]
@@ -314,15 +315,15 @@ class Importer:
         assert user is not None
         policy = get_policy(session)
         self.min_score = policy.fuzzy_match_min_score
-        to_review = user.has_role(*service.REGISTRAR_ROLES) and rules.needs_review(
+        to_review = user.has_role(*checks.REGISTRAR_ROLES) and rules.needs_review(
             user.department_id, policy.review_skip_department_ids
         )
         self.result.mode = (
             ("application" if to_review else "private")
-            if user.has_role(*service.REGISTRAR_ROLES)
+            if user.has_role(*checks.REGISTRAR_ROLES)
             else "public"
         )
-        if self.room is None and user.has_role(*service.REGISTRAR_ROLES):
+        if self.room is None and user.has_role(*checks.REGISTRAR_ROLES):
             today = clock.today(policy.timezone)
             self.room = (
                 limit_for(session, user, today)
@@ -373,7 +374,7 @@ class Importer:
         if problems:
             return None
         try:
-            result = service.check_fields(session, values, lang=self.lang)
+            result = checks.check_fields(session, values, lang=self.lang)
         except InvalidInput as exc:
             for fld, reason in exc.details.get("fields", {}).items():
                 self._reject(number, fld, reason, name)
@@ -381,7 +382,7 @@ class Importer:
         confirm = self.confirm_all or str(raw.get("confirm") or "").strip().lower() in YES
         if result.warnings and not confirm:
             for w in result.warnings:
-                self._reject(number, w.field, service.warning_out(w, self.lang)["message"], name)
+                self._reject(number, w.field, checks.warning_out(w, self.lang)["message"], name)
             return None
         row = _Row(number, result.values, confirm, result.warnings)
         key = names.name_key(row.values["name"])
@@ -479,14 +480,14 @@ class Importer:
 
     def _insert(self, session: Session, user: User, rows: list[_Row], to_review: bool) -> list[int]:
         now = clock.now()
-        codes = service.next_codes(session, len(rows))
+        codes = checks.next_codes(session, len(rows))
         records = []
         for row, code in zip(rows, codes, strict=True):
             values = dict(row.values)
-            values["confirmed_warnings"] = [service.warning_out(w, "zh") for w in row.warnings] or None
-            rec = service.new_customer_row(values, code=code, actor_id=user.id, at=now)
+            values["confirmed_warnings"] = [checks.warning_out(w, "zh") for w in row.warnings] or None
+            rec = registration.new_customer_row(values, code=code, actor_id=user.id, at=now)
             if not to_review:
-                private = user.has_role(*service.REGISTRAR_ROLES)
+                private = user.has_role(*checks.REGISTRAR_ROLES)
                 rec.update(
                     pool=POOL_PRIVATE if private else POOL_PUBLIC,
                     owner_id=user.id if private else None,
@@ -519,7 +520,7 @@ class Importer:
                 f"INSERT INTO {CustomerNameGram.__tablename__} (gram, customer_id) VALUES ({mark}, {mark})",
                 grams,
             )
-        rule = "CUS-9" if user.has_role(*service.REGISTRAR_ROLES) else "CUS-18"
+        rule = "CUS-9" if user.has_role(*checks.REGISTRAR_ROLES) else "CUS-18"
         _insert_rows(
             conn,
             Application.__table__,
@@ -673,9 +674,6 @@ def import_committed(
 def run_cli_import(db: Database, file: Path, username: str, report_path: Path | None, console: Any) -> int:
     """`poolcrm import customers FILE --as USER [--report PATH]`: 0 all imported, 1 some rows
     rejected (see the report), 2 nothing done (unknown user, unreadable file)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from poolcrm.org.service import find_user
 
     with db.transaction(write=False) as session:
         user = find_user(session, username)

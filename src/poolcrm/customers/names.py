@@ -20,6 +20,8 @@ from functools import lru_cache
 import phonenumbers
 from opencc import OpenCC
 from pypinyin import Style, lazy_pinyin, pinyin
+from pypinyin.phrases_dict import phrases_dict
+from pypinyin.pinyin_dict import pinyin_dict
 from rapidfuzz import fuzz
 
 _T2S = OpenCC("t2s")
@@ -420,8 +422,6 @@ def _initials_table() -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
     """(character → initial of its default reading, character → the phrases in which its initial
     changes — 重 → 重庆 …). pypinyin uses the default reading outside its phrases, so a text that
     holds none of those phrases has exactly the default initials."""
-    from pypinyin.phrases_dict import phrases_dict
-    from pypinyin.pinyin_dict import pinyin_dict
 
     default = {chr(code): _first_letter(readings.split(",")[0]) for code, readings in pinyin_dict.items()}
     context: dict[str, list[str]] = {}

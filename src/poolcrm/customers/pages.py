@@ -12,11 +12,24 @@ from pydantic import ValidationError
 
 from poolcrm.applications import service as applications_service
 from poolcrm.applications.models import KIND_NEW_CUSTOMER, STATUS_PENDING
-from poolcrm.customers import exporter, importer, service
+from poolcrm.customers import (
+    changes,
+    checks,
+    contacts,
+    exporter,
+    history,
+    importer,
+    listing,
+    output,
+    registration,
+    visibility,
+)
+from poolcrm.customers import requests as customers_requests
 from poolcrm.customers.models import Customer
 from poolcrm.customers.schemas import ContactIn, CustomerIn, CustomerPatch
 from poolcrm.errors import AppError, InvalidInput, RuleViolation
 from poolcrm.i18n import translate
+from poolcrm.org.service import users_by_id
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang, get_database
 from poolcrm.web.render import env, page
 
@@ -98,9 +111,9 @@ def customers_page(
         "industry": industry or None,
         "sort": sort or None,
     }
-    rows, total = service.list_customers(db, user, page=page_no, page_size=PAGE_SIZE, **filters)
-    owners = service.users_by_id(db, (c.owner_id for c in rows))
-    items = [service.customer_summary(c, owners) for c in rows]
+    rows, total = listing.list_customers(db, user, page=page_no, page_size=PAGE_SIZE, **filters)
+    owners = users_by_id(db, (c.owner_id for c in rows))
+    items = [output.customer_summary(c, owners) for c in rows]
     query = {
         k: v
         for k, v in {
@@ -148,11 +161,11 @@ def live_check(form: FormBody, request: Request, user: CurrentUser, db: DB, lang
     name = str(form.get("name") or "").strip()
     phone = str(form.get("phone") or "").strip()
     mobile = str(form.get("mobile") or "").strip()
-    matches = service.duplicates(db, name, (phone, mobile), lang=lang) if (name or phone or mobile) else []
+    matches = checks.duplicates(db, name, (phone, mobile), lang=lang) if (name or phone or mobile) else []
     hints = []
     if name:
         try:
-            checked = service.check_fields(
+            checked = checks.check_fields(
                 db,
                 {
                     "name": name,
@@ -162,7 +175,7 @@ def live_check(form: FormBody, request: Request, user: CurrentUser, db: DB, lang
                 },
                 lang=lang,
             )
-            hints = [service.warning_out(w, lang) for w in checked.warnings]
+            hints = [checks.warning_out(w, lang) for w in checked.warnings]
         except AppError:
             hints = []
     return _fragment(request, "customers/_matches.html", lang, matches=matches, hints=hints, name=name)
@@ -182,7 +195,7 @@ def new_customer_submit(form: FormBody, request: Request, user: CurrentUser, db:
             confirm_duplicates=confirm,
             application_remark=str(form.get("application_remark") or "").strip() or None,
         )
-        application, customer = service.register(db, user, data, lang=lang)
+        application, customer = registration.register(db, user, data, lang=lang)
     except ValidationError as exc:
         errors = _pydantic_errors(exc, lang)
     except InvalidInput as exc:
@@ -315,16 +328,16 @@ def export_page(
 def customer_page(
     request: Request, customer_id: int, user: CurrentUser, db: DB, flash: str | None = None
 ) -> HTMLResponse:
-    c = service.get_visible(db, user, customer_id)
+    c = visibility.get_visible(db, user, customer_id)
     return page(
         request,
         "customers/detail.html",
         db=db,
-        c=service.customer_detail(db, c),
-        contacts=[service.contact_out(x) for x in service.list_contacts(db, user, c.id)],
-        changes=service.change_history(db, user, c.id),
-        events=service.ownership_history(db, user, c.id),
-        editable=service.can_edit(db, user, c),
+        c=output.customer_detail(db, c),
+        contacts=[contacts.contact_out(x) for x in contacts.list_contacts(db, user, c.id)],
+        changes=history.change_history(db, user, c.id),
+        events=history.ownership_history(db, user, c.id),
+        editable=visibility.can_edit(db, user, c),
         flash=flash,
         flash_kind="ok",
     )
@@ -332,7 +345,7 @@ def customer_page(
 
 @router.get("/customers/{customer_id}/edit", response_class=HTMLResponse)
 def edit_form(request: Request, customer_id: int, user: CurrentUser, db: DB) -> HTMLResponse:
-    c = service.get_editable(db, user, customer_id)
+    c = visibility.get_editable(db, user, customer_id)
     return page(request, "customers/edit.html", db=db, c=c, values=_record(c), errors={}, warnings=[])
 
 
@@ -346,7 +359,7 @@ def _record(c: Customer) -> dict[str, Any]:
 def edit_submit(
     form: FormBody, request: Request, customer_id: int, user: CurrentUser, db: DB, lang: Lang
 ) -> Response:
-    c = service.get_editable(db, user, customer_id)
+    c = visibility.get_editable(db, user, customer_id)
     values = _form_values(form)
     for key in FORM_FIELDS:
         if key not in values and getattr(c, key) not in (None, "", []):
@@ -362,7 +375,7 @@ def edit_submit(
             reason=str(form.get("reason") or "").strip() or None,
             confirm_warnings=form.get("confirm") == "1",
         )
-        _, request_row = service.update_customer(db, user, customer_id, patch, lang=lang)
+        _, request_row = changes.update_customer(db, user, customer_id, patch, lang=lang)
     except ValidationError as exc:
         errors = _pydantic_errors(exc, lang)
     except InvalidInput as exc:
@@ -402,7 +415,7 @@ def contact_submit(
             email=str(form.get("email") or "") or None,
             is_key_decision_maker=form.get("is_key_decision_maker") == "1",
         )
-        service.add_contact(db, user, customer_id, data, lang=lang)
+        contacts.add_contact(db, user, customer_id, data, lang=lang)
         message = translate("联系人已添加", lang)
     except ValidationError:
         db.rollback()
@@ -422,7 +435,7 @@ def delete_request_submit(
         return RedirectResponse(
             f"/customers/{customer_id}?flash={translate('删除申请必须填写理由', lang)}", status_code=303
         )
-    service.request_deletion(db, user, customer_id, reason)
+    customers_requests.request_deletion(db, user, customer_id, reason)
     return RedirectResponse(
         f"/customers/{customer_id}?flash={translate('删除申请已提交', lang)}", status_code=303
     )
@@ -440,13 +453,13 @@ def inbox(
         db, user, status=status or None, page=1, page_size=200
     )
     customers = {c.id: c for c in db.query(Customer).filter(Customer.id.in_([a.customer_id for a in apps]))}
-    people = service.users_by_id(db, [a.applicant_id for a in apps])
+    people = users_by_id(db, [a.applicant_id for a in apps])
     rows = []
     for a in apps:
         c = customers.get(a.customer_id)
         dups = []
         if c is not None and a.status == STATUS_PENDING:
-            dups = service.duplicates(db, c.name, (c.phone, c.mobile), exclude_ids={c.id}, lang=lang)
+            dups = checks.duplicates(db, c.name, (c.phone, c.mobile), exclude_ids={c.id}, lang=lang)
         rows.append(
             {
                 "app": a,
@@ -456,7 +469,7 @@ def inbox(
                 "kind": a.kind,
             }
         )
-    requests = service.list_requests(db, user, "pending") if status == "pending" else []
+    requests = customers_requests.list_requests(db, user, "pending") if status == "pending" else []
     return page(
         request,
         "customers/inbox.html",
@@ -502,12 +515,12 @@ def request_decide(
 ) -> Response:
     try:
         if decision == "approve":
-            service.approve_request(db, user, request_id, lang=lang)
+            customers_requests.approve_request(db, user, request_id, lang=lang)
         else:
             reason = str(form.get("reason") or "").strip()
             if not reason:
                 raise InvalidInput({"reason": translate("驳回必须填写理由", lang)})
-            service.reject_request(db, user, request_id, reason)
+            customers_requests.reject_request(db, user, request_id, reason)
         message = translate("已处理", lang)
     except AppError as exc:
         db.rollback()

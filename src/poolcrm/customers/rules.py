@@ -11,6 +11,8 @@ from dataclasses import field as dc_field
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import and_, func, or_
+
 from poolcrm.deals.rules import LEAD, OPEN_CATEGORIES, WON
 
 REQUIRED_FIELDS: tuple[str, ...] = ("name", "address", "contact_name", "phone")
@@ -206,7 +208,6 @@ def grade_incomplete_sql(model: Any) -> Any:
     """CUS-11 in SQL, for counting at scale: true when `missing_grade_fields` would name at least
     one field (blank = NULL or only spaces; phone or mobile counts as one). A test holds the two
     to the same answer."""
-    from sqlalchemy import and_, func, or_
 
     def blank_sql(column: Any) -> Any:
         return or_(column.is_(None), func.trim(column) == "")

@@ -12,7 +12,7 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from poolcrm.customers.names import name_key_simplified, pinyin_initials_of_few
+from poolcrm.customers.names import compare_names, name_key_simplified, pinyin_initials_of_few
 
 CITIES = [
     ("北京", "北京市", "010"),
@@ -395,7 +395,6 @@ def variant_pairs(n: int, seed: int = 7) -> list[tuple[str, str, bool]]:
 
 def measure_quality(pairs: list[tuple[str, str, bool]], min_score: int = 75) -> dict[str, float]:
     """Recall and precision of `compare_names` on labelled pairs (no database)."""
-    from poolcrm.customers.names import compare_names
 
     tp = fp = fn = 0
     for a, b, same in pairs:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from poolcrm import clock
 from poolcrm.audit.service import record
 from poolcrm.calendar.service import get_calendar
+from poolcrm.customers import merge
 from poolcrm.customers.access import lock_customers
 from poolcrm.customers.models import POOL_PRIVATE, TOMBSTONE_POOLS, Customer
 from poolcrm.db import UTCDateTime, ids_select
@@ -454,12 +455,11 @@ def _credit(session: Session, actor: User, dispute: Dispute, winner_id: int, rea
 
 
 def _settle_two_pools(session: Session, actor: User, dispute: Dispute, winner_id: int, reason: str) -> None:
-    from poolcrm.customers import service as customers_service
 
     ids = [c for c in (dispute.customer_id, dispute.other_customer_id) if c is not None]
     live = [c for c in lock_customers(session, ids).values() if c.pool not in TOMBSTONE_POOLS]
     if len(live) == 2:
-        kept = customers_service.merge_customers(session, actor, ids, f"DSP-2 {reason.strip()}")
+        kept = merge.merge_customers(session, actor, ids, f"DSP-2 {reason.strip()}")
     elif live:
         kept = live[0]
     else:

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.customers import dedupe
+from poolcrm.customers.checks import next_codes
 from poolcrm.customers.models import POOL_PRIVATE, POOL_PUBLIC, Customer
-from poolcrm.customers.service import new_customer_row, next_codes
+from poolcrm.customers.registration import new_customer_row
 from poolcrm.deals.models import Deal
 from poolcrm.disputes import service as disputes
 from poolcrm.disputes.schemas import DisputeIn

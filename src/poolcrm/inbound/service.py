@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session
 from poolcrm import clock
 from poolcrm.applications.models import KIND_NEW_CUSTOMER, STATUS_PENDING, Application
 from poolcrm.audit.service import record
-from poolcrm.customers import dedupe
-from poolcrm.customers import service as customers_service
+from poolcrm.customers import checks, dedupe
 from poolcrm.customers.access import lock_customers
 from poolcrm.customers.models import POOL_PRIVATE, TOMBSTONE_POOLS, Customer
 from poolcrm.duty import service as duty
@@ -25,6 +24,7 @@ from poolcrm.inbound.models import OUTCOME_DUTY, OUTCOME_NEW, OUTCOME_OWNER, Inb
 from poolcrm.inbound.schemas import InboundIn
 from poolcrm.notify.service import notify
 from poolcrm.org.models import User
+from poolcrm.org.service import users_by_id
 from poolcrm.ownership.moves import move_customer
 from poolcrm.policy.service import get_policy
 
@@ -49,8 +49,8 @@ def _registrant(session: Session, customer_id: int) -> int | None:
 
 
 def _match_rows(session: Session, found: list[dedupe.Found], lang: str) -> list[dict[str, Any]]:
-    owners = customers_service.users_by_id(session, (f.customer.owner_id for f in found))
-    return [customers_service.match_out(f, owners, lang) for f in found]
+    owners = users_by_id(session, (f.customer.owner_id for f in found))
+    return [checks.match_out(f, owners, lang) for f in found]
 
 
 def register_link(company: str, phone: str | None, need: str | None, kind: str) -> str:
@@ -70,7 +70,7 @@ def record_inbound(session: Session, actor: User, data: InboundIn, *, lang: str 
     company = data.company.strip()
     if not company:
         raise InvalidInput({"company": "必填"}, rule="IN-1")
-    phone, problem = customers_service.normalise_phone(data.phone)
+    phone, problem = checks.normalise_phone(data.phone)
     if problem:
         raise InvalidInput({"phone": problem}, rule="CUS-6")
     stored_phone = phone or (data.phone or "").strip() or None

@@ -344,8 +344,9 @@ def subordinate_reps(session: Session, user_id: int) -> list[User]:
     return [u for u in team if u.has_role("sales")]
 
 
-def users_by_id(session: Session, ids: Iterable[int]) -> dict[int, User]:
-    wanted = sorted(set(ids))
+def users_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, User]:
+    """The users with these ids (None and unknown ids skipped), by id."""
+    wanted = sorted({i for i in ids if i is not None})
     return {u.id: u for u in session.scalars(select(User).where(User.id.in_(wanted)))} if wanted else {}
 
 

@@ -14,7 +14,8 @@ from poolcrm.applications.models import (
     Application,
 )
 from poolcrm.applications.service import mark_approved, mark_rejected, open_application
-from poolcrm.customers import service as customers_service
+from poolcrm.customers import changes as customers_changes
+from poolcrm.customers import checks
 from poolcrm.customers.access import can_see_private, lock_customers
 from poolcrm.customers.models import (
     POOL_BIN,
@@ -177,7 +178,7 @@ def _apply_corrections(
     changes = {k: (getattr(customer, k), v) for k, v in corrections.items() if getattr(customer, k) != v}
     if "name" in changes:
         _duplicate_guard(session, customer, changes["name"][1], corrections.get("phone"))
-    customers_service.apply_changes(
+    customers_changes.apply_changes(
         session, customer, changes, actor_id=actor.id, reason="申请保护时更正", rule="POOL-4"
     )
 
@@ -185,7 +186,7 @@ def _apply_corrections(
 def _duplicate_guard(session: Session, customer: Customer, name: str, phone: str | None) -> None:
     """CUS-7 before corrections: an exact duplicate of another customer blocks the approval."""
 
-    matches = customers_service.duplicates(
+    matches = checks.duplicates(
         session, name, [phone or customer.phone], exclude_ids=[customer.id]
     )
     exact = [m for m in matches if m.get("exact")]

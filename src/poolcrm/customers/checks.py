@@ -1,0 +1,220 @@
+"""Checking a customer's fields before any write (CUS-1..6) and the duplicate check (CUS-7), and the
+codes (CUS-8)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from poolcrm.customers import dedupe, names, rules
+from poolcrm.customers.models import (
+    CustomerCodeSequence,
+)
+from poolcrm.db import lock_rows_clause
+from poolcrm.errors import InvalidInput, RuleViolation
+from poolcrm.i18n import translate
+from poolcrm.org.models import User
+from poolcrm.org.service import users_by_id
+from poolcrm.policy.service import company_today, get_policy
+
+SEE_ALL = ("admin", "gm", "cs")
+
+
+REGISTRAR_ROLES = ("sales",)
+
+
+TEXT_FIELDS = (
+    "name",
+    "address",
+    "contact_name",
+    "phone",
+    "customer_type",
+    "industry",
+    "region",
+    "postal_code",
+    "source",
+    "profile",
+    "contact_position",
+    "mobile",
+    "email",
+    "tier",
+    "remark",
+)
+
+
+RECORD_FIELDS = (*TEXT_FIELDS, "tags", "member_until", "status", "grade")
+
+
+def clean_value(value: Any) -> Any:
+    if isinstance(value, str):
+        value = " ".join(value.split())
+        return value or None
+    if isinstance(value, list):
+        return [v for v in dict.fromkeys(" ".join(str(t).split()) for t in value) if v]
+    return value
+
+
+def problem_message(problem: rules.Problem, lang: str) -> str:
+    text = translate(problem.message, lang, **problem.params)
+    return f"{problem.rule}: {text}" if not text.startswith(problem.rule) else text
+
+
+def invalid_input(problems: Sequence[rules.Problem], lang: str) -> InvalidInput:
+    fields: dict[str, str] = {}
+    field_rules: dict[str, str] = {}
+    for p in problems:
+        fields.setdefault(p.field, problem_message(p, lang))
+        field_rules.setdefault(p.field, p.rule)
+    exc = InvalidInput(fields, rule=problems[0].rule)
+    exc.details["rules"] = field_rules
+    return exc
+
+
+def owner_out(user: User | None) -> dict[str, Any] | None:
+    return None if user is None else {"id": user.id, "display_name": user.display_name}
+
+
+@dataclass
+class Checked:
+    values: dict[str, Any]
+    warnings: list[rules.Problem]
+
+
+def normalise_phone(raw: str | None) -> tuple[str | None, str | None]:
+    """CUS-6: (E.164, None) for a valid number, (None, problem) otherwise."""
+    if raw is None or not str(raw).strip():
+        return None, None
+    result = names.validate_phone(str(raw))
+    return _phone_result(result)
+
+
+def _phone_result(result: Any) -> tuple[str | None, str | None]:
+    if isinstance(result, tuple):
+        e164, problem = result[0], result[1] if len(result) > 1 else None
+        return (e164 or None), (problem or None)
+    if hasattr(result, "e164"):
+        return getattr(result, "e164", None), getattr(result, "problem", None) or getattr(
+            result, "error", None
+        )
+    if isinstance(result, str):
+        return (result, None) if result.startswith("+") else (None, result)
+    return None, "电话号码格式不正确"
+
+
+def check_fields(session: Session, values: Mapping[str, Any], *, lang: str = "zh") -> Checked:
+    """Normalise and check a customer's fields: errors raise 422 citing the rule; warnings
+    (CUS-2 abbreviation, CUS-5 address format) are returned for the rep to confirm."""
+    policy = get_policy(session)
+    clean = {k: clean_value(v) for k, v in values.items()}
+    phone_problems: dict[str, str] = {}
+    for key in ("phone", "mobile"):
+        if clean.get(key):
+            e164, problem = normalise_phone(clean[key])
+            if problem:
+                phone_problems[key] = problem
+            else:
+                clean[key] = e164
+    if clean.get("mobile") and "mobile" not in phone_problems and not names.is_mobile(clean["mobile"]):
+        phone_problems["mobile"] = "手机号码应为中国大陆手机号"
+    kind = rules.industry_kind(
+        clean.get("industry"), policy.insurance_industries, policy.securities_industries
+    )
+    name = clean.get("name") or ""
+    verdict = rules.registration_verdict(
+        clean,
+        kind=kind,
+        insurance_problem=names.insurance_name_problem(name, clean.get("contact_name"))
+        if kind == "insurance"
+        else None,
+        securities_problem=names.securities_name_problem(name) if kind == "securities" else None,
+        phone_problems=phone_problems,
+        abbreviation_warning=names.abbreviation_warning(name, policy.legal_suffixes) if name else None,
+        address_warning=names.address_format_warning(clean["address"]) if clean.get("address") else None,
+        profile_max_chars=policy.profile_max_chars,
+    )
+    if verdict.errors:
+        raise invalid_input(verdict.errors, lang)
+    return Checked(clean, list(verdict.warnings))
+
+
+def warning_out(p: rules.Problem, lang: str) -> dict[str, Any]:
+    return {"field": p.field, "rule": p.rule, "message": problem_message(p, lang)}
+
+
+def match_out(found: dedupe.Found, owners: Mapping[int, User], lang: str) -> dict[str, Any]:
+    """POOL-3: code, name, pool and owner only — never a private customer's details."""
+    c = found.customer
+    return {
+        "customer_id": c.id,
+        "code": c.code,
+        "name": c.name,
+        "pool": c.pool,
+        "owner": owner_out(owners.get(c.owner_id)) if c.owner_id else None,
+        "score": found.score,
+        "exact": found.exact,
+        "reasons": [dedupe.reason_text(r, lang) for r in found.reasons],
+    }
+
+
+def duplicates(
+    session: Session,
+    name: str,
+    phones: Iterable[str | None] = (),
+    *,
+    exclude_ids: Iterable[int] = (),
+    lang: str = "zh",
+) -> list[dict[str, Any]]:
+    """CUS-7 for the API and the live form check."""
+    found = dedupe.find_duplicates(
+        session, name, phones, exclude_ids=exclude_ids, min_score=get_policy(session).fuzzy_match_min_score
+    )
+    owners = users_by_id(session, (f.customer.owner_id for f in found))
+    return [match_out(f, owners, lang) for f in found]
+
+
+def confirmation_needed(
+    warnings: Sequence[rules.Problem], matches: Sequence[dict[str, Any]], lang: str
+) -> RuleViolation:
+    rule = "CUS-7" if matches else warnings[0].rule
+    return RuleViolation(
+        rule,
+        "请确认以下提示后再提交",
+        code="confirmation_required",
+        details={"warnings": [warning_out(w, lang) for w in warnings], "matches": list(matches)},
+    )
+
+
+def refuse_exact_duplicate(matches: Sequence[dict[str, Any]]) -> None:
+    exact = [m for m in matches if m["exact"]]
+    if exact:
+        raise RuleViolation(
+            "CUS-7",
+            "与已有客户重复：{dup_code} {dup_name}",
+            code="duplicate",
+            details={"matches": list(matches)},
+            dup_code=exact[0]["code"],
+            dup_name=exact[0]["name"],
+        )
+
+
+def next_codes(session: Session, n: int = 1) -> list[str]:
+    """CUS-8: n fresh codes prefix+year+sequence, reserved with one atomic UPDATE … RETURNING
+    (the row lock serialises concurrent registrations on PostgreSQL)."""
+    policy = get_policy(session)
+    year = company_today(session).year
+    key = f"{policy.customer_code_prefix}{year}"
+    upsert = pg_insert if lock_rows_clause(session) else sqlite_insert
+    session.execute(upsert(CustomerCodeSequence).values(key=key, value=0).on_conflict_do_nothing())
+    last = session.execute(
+        update(CustomerCodeSequence)
+        .where(CustomerCodeSequence.key == key)
+        .values(value=CustomerCodeSequence.value + n)
+        .returning(CustomerCodeSequence.value)
+    ).scalar_one()
+    return [rules.customer_code(policy.customer_code_prefix, year, s) for s in range(last - n + 1, last + 1)]

@@ -1,0 +1,91 @@
+"""The customer list: filters, search and sorting within the user's scope (ORG-5, POOL-16)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, String, cast, func, or_, select
+from sqlalchemy.orm import Session
+
+from poolcrm.customers import names
+from poolcrm.customers.models import (
+    Customer,
+)
+from poolcrm.customers.visibility import scoped_query
+from poolcrm.errors import InvalidInput
+from poolcrm.org.models import User
+
+SORTS = {
+    "created_at": Customer.created_at,
+    "name": Customer.name,
+    "code": Customer.code,
+    "last_valid_followup_at": Customer.last_valid_followup_at,
+    "updated_at": Customer.updated_at,
+    "status": Customer.status,
+    "grade": Customer.grade,
+    "tier": Customer.tier,
+    "id": Customer.id,
+}
+
+
+def list_query(
+    session: Session,
+    user: User,
+    *,
+    pool: str = "all",
+    q: str | None = None,
+    owner: int | None = None,
+    grade: str | None = None,
+    status: str | None = None,
+    tag: str | None = None,
+    industry: str | None = None,
+    tier: str | None = None,
+    region: str | None = None,
+    sort: str | None = None,
+) -> Select[Any]:
+    query = scoped_query(session, user, pool)
+    if q and q.strip():
+        term = q.strip()
+        like = f"%{term}%"
+        conds = [Customer.name.like(like), Customer.code == term.upper(), Customer.contact_name == term]
+        key = names.name_key(term)
+        if key:
+            conds.append(Customer.name_key.like(f"%{key}%"))
+        if term.isascii() and term.isalpha():
+            conds.append(Customer.name_initials.like(f"{term.lower()}%"))
+        digits = "".join(ch for ch in term if ch.isdigit())
+        if len(digits) >= 4:
+            phone = names.phone_key(term)
+            conds += [Customer.phone.like(f"%{digits}%"), Customer.mobile.like(f"%{digits}%")]
+            if phone:
+                conds += [Customer.phone == phone, Customer.mobile == phone]
+        query = query.where(or_(*conds))
+    if owner is not None:
+        query = query.where(Customer.owner_id == owner)
+    if grade:
+        query = query.where(Customer.grade == grade)
+    if status:
+        query = query.where(Customer.status == status)
+    if industry:
+        query = query.where(Customer.industry == industry)
+    if tier:
+        query = query.where(Customer.tier == tier)
+    if region:
+        query = query.where(Customer.region == region)
+    if tag:
+        query = query.where(cast(Customer.tags, String).like(f"%{tag}%"))
+    key_name = (sort or "-id").lstrip("-")
+    column = SORTS.get(key_name)
+    if column is None:
+        raise InvalidInput({"sort": "不支持的排序字段"})
+    order = column.desc() if (sort or "-id").startswith("-") else column.asc()
+    return query.order_by(order, Customer.id.desc())
+
+
+def list_customers(
+    session: Session, user: User, *, page: int = 1, page_size: int = 50, **filters: Any
+) -> tuple[list[Customer], int]:
+    query = list_query(session, user, **filters)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    rows = list(session.scalars(query.offset((page - 1) * page_size).limit(page_size)))
+    return rows, total

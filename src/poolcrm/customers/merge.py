@@ -1,0 +1,170 @@
+"""Merging forced duplicates (CUS-10, MEM-2): the earliest record is kept, nothing is lost."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Table, select, update
+from sqlalchemy.orm import Session
+
+from poolcrm import clock
+from poolcrm.audit.service import record
+from poolcrm.customers import rules
+from poolcrm.customers.access import lock_customers
+from poolcrm.customers.changes import apply_changes
+from poolcrm.customers.models import (
+    POOL_MERGED,
+    POOL_PRIVATE,
+    TOMBSTONE_POOLS,
+    Contact,
+    Customer,
+    CustomerRequest,
+)
+from poolcrm.customers.output import record_values
+from poolcrm.customers.requests import decide_request, tombstone
+from poolcrm.customers.signals import customer_merged
+from poolcrm.db import Base
+from poolcrm.errors import Forbidden, InvalidInput, NotFound
+from poolcrm.org.models import User
+from poolcrm.ownership.moves import move_customer
+from poolcrm.policy.service import company_today
+from poolcrm.pools.rules import is_active_member
+
+MERGE_FIELDS = (
+    "address",
+    "postal_code",
+    "region",
+    "industry",
+    "source",
+    "profile",
+    "contact_name",
+    "contact_position",
+    "phone",
+    "mobile",
+    "email",
+    "tier",
+    "tags",
+    "remark",
+    "member_until",
+)
+
+
+# Tables that keep the merged-away customer's id on purpose: history is never rewritten (POOL-12,
+# CUS-13), and the candidate index is rebuilt for the survivor.
+MERGE_KEEPS_HISTORY = frozenset({"customers", "ownership_events", "customer_changes", "customer_requests"})
+
+
+def customer_fk_columns() -> list[tuple[str, str]]:
+    """Every (table, column) referencing customers.id — found in the metadata, so that the
+    tables of later domains (deals, tickets …) move along in a merge too."""
+    out = []
+    for table in Base.metadata.sorted_tables:
+        if table.name in MERGE_KEEPS_HISTORY:
+            continue
+        for fk in table.foreign_keys:
+            if fk.column.table.name == "customers" and fk.column.name == "id":
+                out.append((table.name, fk.parent.name))
+    return out
+
+
+def merge_customers(session: Session, user: User, customer_ids: Sequence[int], reason: str) -> Customer:
+    """CUS-10: keep the earliest-created record; move everything that refers to the others
+    over (contacts, follow-ups, applications, deals … any table with a customer FK), keep the more
+    complete value of each field (CUS-14), tombstone the others (pool "merged") and record a
+    violation for their creators (VIO-1) — or tell the creator's supervisor."""
+    if not user.has_role("admin", "gm", "cs"):
+        raise Forbidden()
+    ids = sorted(set(customer_ids))
+    if len(ids) < 2:
+        raise InvalidInput({"customer_ids": "至少需要两个客户"}, rule="CUS-10")
+    rows = list(lock_customers(session, ids).values())
+    if len(rows) != len(ids) or any(c.pool in TOMBSTONE_POOLS for c in rows):
+        raise NotFound()
+    keep_id = rules.survivor([(c.id, c.created_at) for c in rows])
+    keep = next(c for c in rows if c.id == keep_id)
+
+    tables: dict[str, Table] = {t.name: t for t in Base.metadata.sorted_tables}
+    for other in (c for c in rows if c.id != keep_id):
+        values = rules.merged_values(record_values(keep), record_values(other), MERGE_FIELDS)
+        apply_changes(
+            session,
+            keep,
+            {k: (getattr(keep, k), v) for k, v in values.items()},
+            actor_id=user.id,
+            reason=f"CUS-10 合并自 {other.code}",
+            rule="CUS-10",
+        )
+        if other.contact_name and (other.contact_name, other.phone) != (keep.contact_name, keep.phone):
+            session.add(
+                Contact(
+                    customer_id=keep.id,
+                    name=other.contact_name,
+                    position=other.contact_position,
+                    phone=other.phone or None,
+                    mobile=other.mobile,
+                    email=other.email,
+                    is_key_decision_maker=False,
+                    active=True,
+                    created_at=clock.now(),
+                )
+            )
+        _cancel_pending(session, other, user, reason)
+        moved: dict[str, int] = {}
+        for table_name, column in customer_fk_columns():
+            table = tables[table_name]
+            result = session.execute(
+                update(table).where(table.c[column] == other.id).values({column: keep.id})
+            )
+            if result.rowcount:  # type: ignore[attr-defined]
+                moved[f"{table_name}.{column}"] = int(result.rowcount)  # type: ignore[attr-defined]
+        _take_protection(session, keep, other, user)
+        tombstone(session, other, pool=POOL_MERGED, actor_id=user.id, rule="CUS-10", reason=reason)
+        other.merged_into_id = keep.id
+        record(
+            session,
+            actor_id=user.id,
+            action="customer.merge",
+            object_type="customer",
+            object_id=keep.id,
+            before={"merged": other.id, "code": other.code},
+            after={"kept": keep.id, "moved": moved},
+            rule="CUS-10",
+            reason=reason,
+        )
+        customer_merged.send(session, kept=keep, merged=other, actor_id=user.id, reason=reason)
+    session.flush()
+    session.expire_all()
+    return session.get(Customer, keep_id)  # type: ignore[return-value]
+
+
+def _cancel_pending(session: Session, c: Customer, user: User, reason: str) -> None:
+    for r in session.scalars(
+        select(CustomerRequest).where(
+            CustomerRequest.customer_id == c.id, CustomerRequest.status == "pending"
+        )
+    ):
+        decide_request(r, user, "cancelled", f"CUS-10 {reason}")
+
+
+def _take_protection(session: Session, keep: Customer, other: Customer, user: User) -> None:
+    """A merged-away record protected by a rep hands its protection to the kept record when the
+    kept one is unprotected, or protected later (DSP-2: the earlier protection start wins;
+    MEM-2: a member's record stays with its owner)."""
+    if other.pool != POOL_PRIVATE or other.owner_id is None:
+        return
+    keep_member = is_active_member(keep.member_until, company_today(session))
+    if keep.pool == POOL_PRIVATE and (
+        keep_member
+        or (keep.protected_since and other.protected_since and keep.protected_since <= other.protected_since)
+    ):
+        return
+    move_customer(
+        session,
+        keep,
+        to_pool=POOL_PRIVATE,
+        to_owner_id=other.owner_id,
+        rule="CUS-10",
+        reason=f"合并：保留 {other.code} 的保护",
+        actor_id=user.id,
+    )
+    keep.protected_since = other.protected_since or keep.protected_since

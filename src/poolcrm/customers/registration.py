@@ -1,0 +1,309 @@
+"""Registering a new customer (CUS-1..9, CUS-19): submit, CS review, approve into the private pool, reject."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from poolcrm import clock
+from poolcrm.applications.models import (
+    KIND_NEW_CUSTOMER,
+    STATUS_PENDING,
+    Application,
+)
+from poolcrm.applications.service import mark_approved, mark_rejected
+from poolcrm.audit.service import record
+from poolcrm.customers import dedupe, names, rules
+from poolcrm.customers.access import lock_customer_row
+from poolcrm.customers.checks import (
+    REGISTRAR_ROLES,
+    SEE_ALL,
+    check_fields,
+    confirmation_needed,
+    duplicates,
+    match_out,
+    next_codes,
+    refuse_exact_duplicate,
+    warning_out,
+)
+from poolcrm.customers.models import (
+    POOL_PENDING,
+    POOL_PRIVATE,
+    POOL_PUBLIC,
+    POOL_REJECTED,
+    Customer,
+)
+from poolcrm.customers.schemas import CustomerIn
+from poolcrm.errors import Conflict, NotFound, RuleViolation
+from poolcrm.notify.service import notify
+from poolcrm.org.models import User
+from poolcrm.org.service import is_supervisor_of, lock_users, users_by_id
+from poolcrm.ownership.moves import move_customer
+from poolcrm.ownership.usage import limit_for, owned_count, pending_count
+from poolcrm.policy.service import company_today, get_policy
+from poolcrm.pools.rules import is_active_member, pool_full_on_apply, pool_full_on_approve
+
+
+def new_customer_row(
+    values: Mapping[str, Any], *, code: str, actor_id: int | None, at: datetime, initials: bool = True
+) -> dict[str, Any]:
+    """The column values of a freshly registered customer (form, API, import, demo)."""
+    name = values["name"]
+    return {
+        "code": code,
+        "name": name,
+        "name_key": names.name_key(name),
+        "name_initials": (names.pinyin_initials(name) or "")[:100] or None if initials else None,
+        "address": values.get("address") or "",
+        "postal_code": values.get("postal_code"),
+        "region": values.get("region"),
+        "industry": values.get("industry"),
+        "customer_type": values.get("customer_type") or "direct",
+        "source": values.get("source"),
+        "profile": values.get("profile"),
+        "contact_name": values.get("contact_name") or "",
+        "contact_position": values.get("contact_position"),
+        "phone": values.get("phone") or "",
+        "mobile": values.get("mobile"),
+        "email": values.get("email"),
+        "tier": values.get("tier"),
+        "tags": values.get("tags") or [],
+        "remark": values.get("remark"),
+        "grade": None,
+        "status": "potential",
+        "member_until": values.get("member_until"),
+        "open_for_redevelopment": False,
+        "pool": POOL_PENDING,
+        "owner_id": None,
+        "created_by": actor_id,
+        "created_at": at,
+        "updated_at": at,
+        "version": 1,
+        "confirmed_warnings": values.get("confirmed_warnings"),
+    }
+
+
+def _check_capacity_on_apply(session: Session, user: User, member_until: date | None) -> None:
+    today = company_today(session)
+    if not user.has_role(*REGISTRAR_ROLES) or is_active_member(member_until, today):
+        return
+    owned, pending, limit = (
+        owned_count(session, user.id, today),
+        pending_count(session, user.id),
+        limit_for(session, user, today),
+    )
+    refusal = pool_full_on_apply(owned, pending, limit)
+    if refusal is not None:
+        raise RuleViolation(
+            refusal.rule,
+            refusal.message,
+            details={"owned": owned, "pending": pending, "limit": limit},
+            **refusal.params,
+        )
+
+
+def register(
+    session: Session, user: User, data: CustomerIn, *, lang: str = "zh"
+) -> tuple[Application, Customer]:
+    """CUS-1..9: check the fields, the duplicates and the pool (POOL-2); create the customer in
+    the `pending` pool with a fresh code and a pending `new_customer` application — approved at
+    once when the rep's department skips review."""
+    fields = data.model_dump(
+        exclude={"confirm_warnings", "confirmed_matches", "confirm_duplicates", "application_remark"}
+    )
+    checked = check_fields(session, fields, lang=lang)
+    values = checked.values
+    lock_users(session, [user.id])
+    matches = duplicates(session, values["name"], (values.get("phone"), values.get("mobile")), lang=lang)
+    refuse_exact_duplicate(matches)
+    verdict = rules.duplicate_verdict(
+        ((m["customer_id"], m["exact"]) for m in matches), data.confirmed_matches, data.confirm_duplicates
+    )
+    if verdict.to_confirm or (checked.warnings and not data.confirm_warnings):
+        raise confirmation_needed(checked.warnings, matches, lang)
+    _check_capacity_on_apply(session, user, values.get("member_until"))
+    now = clock.now()
+    values["confirmed_warnings"] = [warning_out(w, "zh") for w in checked.warnings] or None
+    customer = Customer(**new_customer_row(values, code=next_codes(session)[0], actor_id=user.id, at=now))
+    session.add(customer)
+    session.flush()
+    dedupe.index_customer(session, customer.id, customer.name)
+    confirmed = [
+        {"customer_id": m["customer_id"], "code": m["code"], "name": m["name"], "score": m["score"]}
+        for m in matches
+        if m["customer_id"] in verdict.confirmed
+    ]
+    application = Application(
+        kind=KIND_NEW_CUSTOMER,
+        status=STATUS_PENDING,
+        customer_id=customer.id,
+        applicant_id=user.id,
+        remark=data.application_remark,
+        confirmed_matches=confirmed or None,
+        created_at=now,
+    )
+    session.add(application)
+    session.flush()
+    record(
+        session,
+        actor_id=user.id,
+        action="customer.register",
+        object_type="customer",
+        object_id=customer.id,
+        after={
+            "code": customer.code,
+            "name": customer.name,
+            "application_id": application.id,
+            "confirmed_matches": confirmed,
+            "confirmed_warnings": values["confirmed_warnings"],
+        },
+        rule="CUS-9",
+    )
+    policy = get_policy(session)
+    if not user.has_role(*REGISTRAR_ROLES) or not rules.needs_review(
+        user.department_id, policy.review_skip_department_ids
+    ):
+        approve_new_customer(
+            session, application, user, reason="免审核" if user.has_role(*REGISTRAR_ROLES) else None
+        )
+        application.decided_by = user.id
+        application.decided_at = now
+    else:
+        for cs_id in session.scalars(
+            select(User.id).where(User.active.is_(True)).where(User.role_rows.any(role="cs"))
+        ):
+            notify(
+                session,
+                cs_id,
+                "application.waiting",
+                "新客户待审核：{name}（{applicant}）",
+                link="/applications",
+                rule="CUS-9",
+                name=customer.name,
+                applicant=user.display_name,
+            )
+    session.flush()
+    return application, customer
+
+
+def approve_new_customer(
+    session: Session, application: Application, actor: User, reason: str | None = None
+) -> None:
+    """CUS-9: CS approves — the duplicate check and POOL-2 run again inside this transaction
+    (the applicant's row locked on PostgreSQL), then the customer enters the applicant's
+    private pool (or the public pool when the applicant has no private pool)."""
+    applicant = session.get(User, application.applicant_id)
+    customer = lock_customer_row(session, application.customer_id)
+    if applicant is None or customer is None:
+        raise NotFound()
+    lock_users(session, [applicant.id])
+    if customer.pool != POOL_PENDING:
+        raise Conflict(
+            "该客户已不在待审核状态（{pool}）", rule="CUS-9", code="already_decided", pool=customer.pool
+        )
+    found = dedupe.find_duplicates(
+        session,
+        customer.name,
+        (customer.phone, customer.mobile),
+        exclude_ids={customer.id},
+        min_score=get_policy(session).fuzzy_match_min_score,
+    )
+    blocking = [
+        f for f in found if f.exact and not (f.customer.pool == POOL_PENDING and f.customer.id > customer.id)
+    ]
+    if blocking:
+        owners = users_by_id(session, (f.customer.owner_id for f in blocking))
+        first = blocking[0].customer
+        raise RuleViolation(
+            "CUS-7",
+            "与已有客户重复：{dup_code} {dup_name}",
+            code="duplicate",
+            details={"matches": [match_out(f, owners, "zh") for f in blocking]},
+            dup_code=first.code,
+            dup_name=first.name,
+        )
+    today = company_today(session)
+    to_private = applicant.has_role(*REGISTRAR_ROLES) and applicant.active
+    if to_private and not is_active_member(customer.member_until, today):
+        owned, limit = owned_count(session, applicant.id, today), limit_for(session, applicant, today)
+        refusal = pool_full_on_approve(owned, limit)
+        if refusal is not None:
+            raise RuleViolation(
+                refusal.rule, refusal.message, details={"owned": owned, "limit": limit}, **refusal.params
+            )
+    move_customer(
+        session,
+        customer,
+        to_pool=POOL_PRIVATE if to_private else POOL_PUBLIC,
+        to_owner_id=applicant.id if to_private else None,
+        rule="CUS-9",
+        reason=reason or "新客户审核通过",
+        actor_id=actor.id,
+    )
+    mark_approved(session, application, actor, "CUS-9", reason)
+    if actor.id != applicant.id:
+        notify(
+            session,
+            applicant.id,
+            "application.approved",
+            "新客户申请已通过：{name}（{code}）",
+            link=f"/customers/{customer.id}",
+            rule="CUS-9",
+            name=customer.name,
+            code=customer.code,
+        )
+
+
+def reject_new_customer(session: Session, application: Application, actor: User, reason: str) -> None:
+    """CUS-9: CS rejects with a required reason (驳回理由); the rep is told why. The record stays
+    (pool "rejected") and no longer matches in the duplicate check."""
+    customer = lock_customer_row(session, application.customer_id)
+    if customer is None:
+        raise NotFound()
+    if customer.pool == POOL_PENDING:
+        move_customer(
+            session,
+            customer,
+            to_pool=POOL_REJECTED,
+            to_owner_id=None,
+            rule="CUS-9",
+            reason=reason,
+            actor_id=actor.id,
+        )
+        dedupe.unindex_customer(session, customer.id, customer.name_key)
+    mark_rejected(session, application, actor, reason, "CUS-9")
+    notify(
+        session,
+        application.applicant_id,
+        "application.rejected",
+        "新客户申请被驳回：{name}。理由：{reason}",
+        link=f"/customers/{customer.id}",
+        rule="CUS-9",
+        name=customer.name,
+        reason=reason,
+    )
+
+
+def may_decide_new_customer(session: Session, application: Application, actor: User) -> bool:
+    """CUS-9: customer service (or admin/GM) reviews; a department that reviews its own
+    registrations (003) does it through the applicant's supervisors."""
+    if actor.has_role(*SEE_ALL):
+        return True
+    return actor.has_role("supervisor", "sales_manager") and is_supervisor_of(
+        session, actor.id, application.applicant_id
+    )
+
+
+def pending_applications_for(session: Session, customer_ids: Sequence[int]) -> dict[int, Application]:
+    if not customer_ids:
+        return {}
+    rows = session.scalars(
+        select(Application).where(
+            Application.customer_id.in_(customer_ids), Application.status == STATUS_PENDING
+        )
+    )
+    return {a.customer_id: a for a in rows}

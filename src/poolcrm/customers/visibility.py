@@ -1,0 +1,95 @@
+"""Who may see and edit which customer record (POOL-3, ORG-2, ORG-5), and the scoped queries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from poolcrm.customers.checks import SEE_ALL
+from poolcrm.customers.models import (
+    POOL_BIN,
+    POOL_PENDING,
+    POOL_PRIVATE,
+    POOL_PUBLIC,
+    TOMBSTONE_POOLS,
+    Customer,
+)
+from poolcrm.errors import Forbidden, InvalidInput, NotFound
+from poolcrm.org.models import User
+from poolcrm.org.service import visible_owner_ids
+
+
+def can_see(session: Session, user: User, c: Customer) -> bool:
+    scope = visible_owner_ids(session, user)
+    if scope is None:
+        return True
+    if c.pool == POOL_PUBLIC:
+        return True
+    if c.pool == POOL_PRIVATE:
+        return c.owner_id in scope
+    if c.pool == POOL_PENDING:
+        return c.created_by in scope
+    return False
+
+
+def can_edit(session: Session, user: User, c: Customer) -> bool:
+    if c.pool in TOMBSTONE_POOLS:
+        return False
+    if user.has_role(*SEE_ALL):
+        return True
+    scope = visible_owner_ids(session, user) or frozenset()
+    if c.pool == POOL_PRIVATE:
+        return c.owner_id in scope
+    if c.pool == POOL_PENDING:
+        return c.created_by in scope
+    return False
+
+
+def get_visible(session: Session, user: User, customer_id: int) -> Customer:
+    c = session.get(Customer, customer_id)
+    if c is None or not can_see(session, user, c):
+        raise NotFound()
+    return c
+
+
+def get_editable(session: Session, user: User, customer_id: int) -> Customer:
+    c = get_visible(session, user, customer_id)
+    if not can_edit(session, user, c):
+        raise Forbidden()
+    return c
+
+
+def scoped_query(session: Session, user: User, pool: str = "all") -> Select[Any]:
+    """ORG-5: a rep sees their own private pool, the public pool and their own registrations;
+    supervisors their tree; admin, gm and cs everything. The bin is for GM, CS and admin."""
+    scope = visible_owner_ids(session, user)
+    q = select(Customer)
+    if pool == "mine":
+        return q.where(Customer.owner_id == user.id, Customer.pool == POOL_PRIVATE)
+    if pool == "public":
+        return q.where(Customer.pool == POOL_PUBLIC)
+    if pool == "bin":
+        if scope is not None:
+            raise Forbidden()
+        return q.where(Customer.pool == POOL_BIN)
+    if pool in ("pending", "private", "deleted", "merged", "rejected"):
+        if pool in TOMBSTONE_POOLS and scope is not None:
+            raise Forbidden()
+        q = q.where(Customer.pool == pool)
+        if scope is not None:
+            column = Customer.owner_id if pool == POOL_PRIVATE else Customer.created_by
+            q = q.where(column.in_(scope))
+        return q
+    if pool != "all":
+        raise InvalidInput({"pool": "取值应为 mine、public、bin、pending、private 或 all"})
+    if scope is None:
+        return q.where(Customer.pool.not_in(TOMBSTONE_POOLS))
+    return q.where(
+        or_(
+            Customer.pool == POOL_PUBLIC,
+            (Customer.pool == POOL_PRIVATE) & Customer.owner_id.in_(scope),
+            (Customer.pool == POOL_PENDING) & Customer.created_by.in_(scope),
+        )
+    )
