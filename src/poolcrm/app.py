@@ -19,9 +19,11 @@ from poolcrm.db import Database
 from poolcrm.domains import domain_modules
 from poolcrm.errors import AppError
 from poolcrm.i18n import translate
+from poolcrm.jobs.scheduler import start_scheduler
 from poolcrm.web.deps import SAFE_METHODS, get_lang
 from poolcrm.web.forms import PYDANTIC_MESSAGES, field_name
 from poolcrm.web.guard import InputGuard, SecurityHeaders
+from poolcrm.web.render import error_page
 
 log = logging.getLogger("poolcrm")
 API_PREFIX = "/api/v1"
@@ -79,8 +81,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
         scheduler = None
         if settings.run_scheduler:
-            from poolcrm.jobs.scheduler import start_scheduler
-
             scheduler = start_scheduler(database)
         yield
         if scheduler is not None:
@@ -104,8 +104,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         if wants_html(request) and exc.status == 401:
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
         if wants_html(request):
-            from poolcrm.web.render import error_page
-
             return error_page(request, exc)
         return JSONResponse(exc.render(get_lang(request)), status_code=exc.status, headers=exc.headers)
 
@@ -136,13 +134,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return JSONResponse(body, status_code=500)
 
     for module in domain_modules("api"):
-        router = getattr(module, "router", None)
-        if router is not None:
-            app.include_router(router, prefix=API_PREFIX)
+        app.include_router(module.router, prefix=API_PREFIX)
     for module in domain_modules("pages"):
-        router = getattr(module, "router", None)
-        if router is not None:
-            app.include_router(router, include_in_schema=False)
+        app.include_router(module.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_api_route("/docs", _docs_page, include_in_schema=False, response_class=HTMLResponse)
     if database.sqlite:

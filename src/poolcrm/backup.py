@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -55,7 +56,6 @@ def backup(url: str, path: Path) -> Path:
             dst.close()
             src.close()
         return path
-    import os
 
     args, env = _pg_args(url)
     subprocess.run(
@@ -78,7 +78,6 @@ def restore(url: str, path: Path) -> None:
             dst.close()
             src.close()
         return
-    import os
 
     args, env = _pg_args(url)
     subprocess.run(

@@ -4,15 +4,28 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
+import uvicorn
 from rich.console import Console
+from rich.progress import Progress
+from sqlalchemy import select
 
+from poolcrm.backup import backup, restore
 from poolcrm.config import default_db_url
+from poolcrm.customers.importer import run_cli_import
+from poolcrm.db import Database
+from poolcrm.demo import DEMO_PASSWORD, DEMO_USERS, DemoPresent, run_demo
+from poolcrm.jobs.service import run_daily as run
+from poolcrm.migrate import upgrade
+from poolcrm.org.models import User
+from poolcrm.org.schemas import UserIn
+from poolcrm.org.service import create_user
 
 app = typer.Typer(help="poolcrm — 公海/私海 CRM", no_args_is_help=True, add_completion=False)
 jobs_app = typer.Typer(help="daily jobs", no_args_is_help=True)
@@ -27,17 +40,12 @@ DbOpt = Annotated[
 
 
 def _db(url: str | None):  # type: ignore[no-untyped-def]
-    from poolcrm.db import Database
 
     return Database(url or default_db_url())
 
 
 def _ensure_admin(db, username: str, password: str) -> bool:  # type: ignore[no-untyped-def]
-    from sqlalchemy import select
 
-    from poolcrm.org.models import User
-    from poolcrm.org.schemas import UserIn
-    from poolcrm.org.service import create_user
 
     with db.transaction() as session:
         if session.scalar(select(User.id).where(User.username == username)) is not None:
@@ -63,7 +71,6 @@ def init(
     db: DbOpt = None,
 ) -> None:
     """Create or migrate the database and the first admin; safe to run twice."""
-    from poolcrm.migrate import upgrade
 
     database = _db(db)
     upgrade(database)
@@ -81,16 +88,12 @@ def serve(
     workers: Annotated[int, typer.Option(help="worker processes (PostgreSQL only)")] = 1,
 ) -> None:
     """Run the web app and API."""
-    import uvicorn
 
-    from poolcrm.migrate import upgrade
 
     url = db or default_db_url()
     upgrade(_db(url))
     os.environ["POOLCRM_DB"] = url
     if not os.environ.get("POOLCRM_SECRET"):
-        import secrets
-
         os.environ["POOLCRM_SECRET"] = secrets.token_urlsafe(32)
     console.print(f"poolcrm on [bold]http://{host}:{port}[/bold]  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(
@@ -109,10 +112,7 @@ def demo(
     admin_password: Annotated[str, typer.Option("--admin-password")] = "admin12345",
 ) -> None:
     """Fill a database with a realistic demo company."""
-    from rich.progress import Progress
 
-    from poolcrm.demo import DEMO_PASSWORD, DEMO_USERS, DemoPresent, run_demo
-    from poolcrm.migrate import upgrade
 
     database = _db(db)
     upgrade(database)
@@ -135,7 +135,6 @@ def run_daily(
     db: DbOpt = None,
 ) -> None:
     """Run the daily jobs for that date; idempotent."""
-    from poolcrm.jobs.service import run_daily as run
 
     day = None
     if as_of:
@@ -156,7 +155,6 @@ def import_customers(
     report: Annotated[Path | None, typer.Option("--report", help="write rejected rows to this .xlsx")] = None,
 ) -> None:
     """Bulk import with the duplicate check (CUS-7, CUS-18), progress bar and error report."""
-    from poolcrm.customers.importer import run_cli_import
 
     code = run_cli_import(_db(db), file, as_user, report, console)
     raise typer.Exit(code)
@@ -165,7 +163,6 @@ def import_customers(
 @app.command("backup")
 def backup_cmd(path: Annotated[Path, typer.Argument()], db: DbOpt = None) -> None:
     """GOV-3: back up the database to PATH."""
-    from poolcrm.backup import backup
 
     out = backup(db or default_db_url(), path)
     console.print(f"[green]backup written[/green]: {out} ({datetime.now():%Y-%m-%d %H:%M})")
@@ -174,7 +171,6 @@ def backup_cmd(path: Annotated[Path, typer.Argument()], db: DbOpt = None) -> Non
 @app.command("restore")
 def restore_cmd(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)], db: DbOpt = None) -> None:
     """GOV-3: restore the database from PATH (replaces its content)."""
-    from poolcrm.backup import restore
 
     restore(db or default_db_url(), path)
     console.print("[green]restored[/green]")

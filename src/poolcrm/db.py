@@ -30,6 +30,8 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, configure_mappers, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from poolcrm.domains import domain_modules
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -224,7 +226,6 @@ def import_all_models() -> None:
     """Import every domain's models module so that Base.metadata knows every table, and configure
     their mappers now rather than inside the first unit of work (≈ 0.1 s; a mapping error then
     shows at start-up)."""
-    from poolcrm.domains import domain_modules
 
     domain_modules("models")
     configure_mappers()

@@ -17,6 +17,8 @@ from poolcrm.domains import domain_modules
 from poolcrm.org.models import User
 from poolcrm.org.schemas import DepartmentIn, UserIn
 from poolcrm.org.service import create_department, create_user
+from poolcrm.policy.service import get_policy
+from poolcrm.pools.rules import add_months
 
 DEMO_PASSWORD = "demo12345"
 
@@ -68,8 +70,6 @@ DEMO_DEPARTMENTS = [
 
 
 def _months_ago(today: date, months: int) -> date:
-    from poolcrm.pools.rules import add_months
-
     return add_months(today, -months) - timedelta(days=3)
 
 
@@ -113,7 +113,6 @@ def populate_demo(
     if session.scalar(select(User.id).where(User.username == "gm")) is not None:
         raise DemoPresent("demo data already present")
     admin = session.scalar(select(User).where(User.username == "admin"))
-    from poolcrm.policy.service import get_policy
 
     ctx = DemoContext(
         today=clock.today(get_policy(session).timezone), rng=random.Random(seed), customers=customers

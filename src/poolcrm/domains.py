@@ -10,20 +10,17 @@ import pkgutil
 from functools import cache
 from types import ModuleType
 
+import poolcrm
+
 
 @cache
 def domain_modules(kind: str) -> tuple[ModuleType, ...]:
-    """Every domain's `poolcrm.<domain>.<kind>` module, imported, in domain-name order."""
-    import poolcrm
-
+    """Every domain's `poolcrm.<domain>.<kind>` module that exists, imported, in domain-name order."""
     found = []
-    for mod in sorted(pkgutil.iter_modules(poolcrm.__path__), key=lambda m: m.name):
-        if not mod.ispkg:
+    for package in sorted(pkgutil.iter_modules(poolcrm.__path__), key=lambda m: m.name):
+        if not package.ispkg:
             continue
-        name = f"poolcrm.{mod.name}.{kind}"
-        try:
-            found.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+        domain = importlib.import_module(f"poolcrm.{package.name}")
+        if any(m.name == kind for m in pkgutil.iter_modules(domain.__path__)):
+            found.append(importlib.import_module(f"poolcrm.{package.name}.{kind}"))
     return tuple(found)

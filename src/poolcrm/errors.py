@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from poolcrm.i18n import translate
+
 
 class AppError(Exception):
     status = 400
@@ -34,8 +36,6 @@ class AppError(Exception):
             self.status = status
 
     def render(self, lang: str) -> dict[str, Any]:
-        from poolcrm.i18n import translate
-
         text = translate(self.message, lang, **self.params)
         if self.rule and not text.startswith(self.rule):
             text = f"{self.rule}: {text}"

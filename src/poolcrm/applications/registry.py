@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from poolcrm.applications.models import Application
+from poolcrm.domains import domain_modules
 from poolcrm.org.models import User
 
 ApproveFn = Callable[[Session, Application, User], None]
@@ -48,6 +49,4 @@ def kinds() -> list[str]:
 
 
 def _load() -> None:
-    from poolcrm.domains import domain_modules
-
     domain_modules("application_kinds")

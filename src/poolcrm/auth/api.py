@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from poolcrm.auth import service
 from poolcrm.org.service import user_out
+from poolcrm.ownership.usage import pool_usage
 from poolcrm.web.deps import DB, CurrentUser, bearer_token, client_address, get_settings
 
 router = APIRouter(tags=["auth"])
@@ -42,8 +43,6 @@ def logout(request: Request, user: CurrentUser, db: DB) -> None:
 
 @router.get("/me")
 def me(user: CurrentUser, db: DB) -> dict[str, Any]:
-    from poolcrm.ownership.usage import pool_usage
-
     out = user_out(user).model_dump(mode="json")
     out["pool"] = pool_usage(db, user)
     return out

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from poolcrm import clock
 from poolcrm.calendar import service
-from poolcrm.errors import NotFound
+from poolcrm.errors import InvalidInput, NotFound
 from poolcrm.web.deps import DB, AdminUser, CurrentUser, get_settings
 
 router = APIRouter(tags=["calendar"])
@@ -56,8 +56,6 @@ def set_clock(body: ClockIn, request: Request, admin: AdminUser) -> dict[str, st
     """CAL-2 test clock: only when the server started with POOLCRM_TEST_CLOCK=1."""
     _require_test_clock(request)
     if body.now.tzinfo is None:
-        from poolcrm.errors import InvalidInput
-
         raise InvalidInput({"now": "时间需要带时区，例如 2026-11-10T09:00:00+08:00"})
     clock.set_now(body.now)
     return {"now": clock.now().isoformat()}

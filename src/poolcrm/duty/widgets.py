@@ -8,7 +8,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from poolcrm.disputes.models import STATUS_OPEN, Dispute
+from poolcrm.duty import service
 from poolcrm.org.models import User
+from poolcrm.violations.models import SPOT_PENDING, SpotCheck
 from poolcrm.web.dashboard import widget
 
 
@@ -16,9 +19,6 @@ from poolcrm.web.dashboard import widget
 def on_duty_today(session: Session, user: User, lang: str) -> tuple[str, dict[str, Any]] | None:
     if not user.has_role("cs", "gm", "admin", "sales"):
         return None
-    from poolcrm.disputes.models import STATUS_OPEN, Dispute
-    from poolcrm.duty import service
-    from poolcrm.violations.models import SPOT_PENDING, SpotCheck
 
     duty = service.on_duty(session, service.today(session), store=False)  # a read (IN-3a)
     names = {u.id: u.display_name for u in session.scalars(select(User).where(User.id.in_(duty.user_ids)))}

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from poolcrm.followups import service
 from poolcrm.followups.schemas import FollowUpCreated, FollowUpIn, ReasonOut
+from poolcrm.i18n import translate
 from poolcrm.web.deps import DB, CurrentUser, Lang
 
 router = APIRouter(tags=["followups"])
@@ -75,7 +76,6 @@ class PreviewIn(BaseModel):
 @router.post("/followups/preview")
 def preview(body: PreviewIn, user: CurrentUser, db: DB, lang: Lang) -> dict[str, Any]:
     """FU-1 live check: counted characters and why the text would be invalid."""
-    from poolcrm.i18n import translate
 
     result = service.validity_preview(db, body.customer_id, body.subject, body.content)
     return {

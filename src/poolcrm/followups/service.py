@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import xlsxwriter
 from sqlalchemy import ColumnElement, Date, Select, and_, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -14,10 +15,12 @@ from poolcrm import clock
 from poolcrm.audit.service import record
 from poolcrm.customers.access import can_see_private, lock_customers
 from poolcrm.customers.models import POOL_PRIVATE, Contact, Customer
+from poolcrm.customers.names import to_simplified
 from poolcrm.db import UTCDateTime
 from poolcrm.errors import Forbidden, InvalidInput, NotFound
 from poolcrm.followups import rules
 from poolcrm.followups.models import FollowUp, FollowUpReminder
+from poolcrm.i18n import translate
 from poolcrm.notify.service import notify_many
 from poolcrm.org.models import User
 from poolcrm.org.service import visible_owner_ids
@@ -26,8 +29,6 @@ from poolcrm.pools.rules import is_active_member
 
 
 def _simplify(text: str) -> str:
-    from poolcrm.customers.names import to_simplified
-
     return to_simplified(text)
 
 
@@ -199,8 +200,6 @@ def check_writer(session: Session, user: User, customer_id: int) -> Customer:
 
 
 def reason_list(followup: FollowUp, lang: str) -> list[dict[str, str]]:
-    from poolcrm.i18n import translate
-
     return [
         {
             "rule": r["rule"],
@@ -287,9 +286,7 @@ def export_xlsx(
     session: Session, user: User, customer_id: int, rows: list[FollowUp], lang: str = "zh"
 ) -> bytes:
     """FU-6: the filtered history as an Excel file; exports are audited (ORG-5)."""
-    import xlsxwriter
 
-    from poolcrm.i18n import translate
 
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})

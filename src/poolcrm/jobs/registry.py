@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from poolcrm.domains import domain_modules
+
 StepFn = Callable[[Session, date], dict[str, list[Any]]]
 
 
@@ -41,6 +43,4 @@ def steps() -> list[Step]:
 
 
 def _load_domain_steps() -> None:
-    from poolcrm.domains import domain_modules
-
     domain_modules("jobs")

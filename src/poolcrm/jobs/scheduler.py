@@ -9,6 +9,8 @@ import threading
 from poolcrm import clock
 from poolcrm.db import Database
 from poolcrm.errors import Conflict
+from poolcrm.jobs.service import last_run_date, run_daily
+from poolcrm.policy.service import get_policy
 
 log = logging.getLogger("poolcrm.jobs")
 
@@ -28,9 +30,6 @@ class Scheduler:
         self._stop.set()
 
     def tick(self) -> None:
-        from poolcrm.jobs.service import last_run_date, run_daily
-        from poolcrm.policy.service import get_policy
-
         with self.db.transaction(write=False) as session:
             today = clock.today(get_policy(session).timezone)
             last = last_run_date(session)

@@ -19,6 +19,7 @@ from poolcrm.db import Database
 from poolcrm.errors import Conflict
 from poolcrm.jobs.models import JobRun
 from poolcrm.jobs.registry import Step, steps
+from poolcrm.policy.service import get_policy
 
 ADVISORY_LOCK_ID = 0x706F6F6C  # "pool"
 MAX_CATCH_UP_DAYS = 31
@@ -57,8 +58,6 @@ def run_daily(
         if not leader:
             raise Conflict("每日任务正在另一节点运行", rule="JOB-1", code="job_running")
         with db.transaction(write=False) as session:
-            from poolcrm.policy.service import get_policy
-
             tz = get_policy(session).timezone
             as_of = as_of or clock.today(tz)
             last = session.scalar(select(func.max(JobRun.run_date)).where(JobRun.run_date < as_of))

@@ -18,6 +18,7 @@ from poolcrm.customers.models import POOL_PRIVATE, Customer
 from poolcrm.customers.rules import grade_incomplete_sql
 from poolcrm.deals.models import Deal
 from poolcrm.deals.rules import OPEN_CATEGORIES
+from poolcrm.duty.service import sales_reps
 from poolcrm.errors import Forbidden, InvalidInput, NotFound, RuleViolation
 from poolcrm.followups.models import FollowUp
 from poolcrm.i18n import TERMS
@@ -395,7 +396,6 @@ def assess_month(session: Session, yyyymm: int) -> list[Assessment]:
     missing fields (CUS-11's eleven), invalid follow-ups written, open deals past their expected
     close date at month end, follow-ups found fake — and the score (policy deductions). Drafts until
     the supervisor confirms; idempotent per (month, rep)."""
-    from poolcrm.duty.service import sales_reps
 
     policy = get_policy(session)
     since, until, end_day = _month_range(session, yyyymm)

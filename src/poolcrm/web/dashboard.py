@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from poolcrm.domains import domain_modules
 from poolcrm.org.models import User
 
 WidgetFn = Callable[[Session, User, str], "tuple[str, dict[str, Any]] | None"]
@@ -24,8 +25,6 @@ def widget(order: int = 100) -> Callable[[WidgetFn], WidgetFn]:
 
 
 def render_widgets(session: Session, user: User, lang: str) -> list[tuple[str, dict[str, Any]]]:
-    from poolcrm.domains import domain_modules
-
     domain_modules("widgets")
     out = []
     for _, fn in sorted(_widgets, key=lambda pair: pair[0]):

@@ -13,6 +13,8 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 
 from poolcrm.errors import AppError
 from poolcrm.i18n import translate
+from poolcrm.notify.service import unread_count
+from poolcrm.policy.service import get_policy
 from poolcrm.web.deps import SESSION_COOKIE, csrf_token_for, get_lang, get_settings
 
 _PKG = Path(__file__).resolve().parent.parent
@@ -38,12 +40,8 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
     csrf = csrf_token_for(get_settings(request).secret_key, cookie) if cookie else ""
     unread = 0
     if user is not None and "db" in context:
-        from poolcrm.notify.service import unread_count
-
         unread = unread_count(context["db"], user.id)
     if "db" in context and "tz" not in context:
-        from poolcrm.policy.service import get_policy
-
         context["tz"] = ZoneInfo(get_policy(context["db"]).timezone)  # CAL-2: times in the company's zone
 
     def _(text: str, **params: Any) -> str:
