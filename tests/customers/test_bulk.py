@@ -9,7 +9,7 @@ from sqlalchemy import event, func, select, text
 
 from poolcrm import clock
 from poolcrm.audit.models import AuditEntry
-from poolcrm.customers import bulk, dedupe, names, synth
+from poolcrm.customers import bulk, dedupe, names, phones, synth
 from poolcrm.customers.demo import synth_record
 from poolcrm.customers.models import Customer, CustomerGramStat, CustomerNameGram
 from poolcrm.ownership.models import OwnershipEvent
@@ -24,8 +24,8 @@ def test_cus6_cus7_bulk_rows_match_what_the_form_writes(session):
         assert customer.name == company["name"]
         assert customer.name_key == names.name_key(company["name"])
         assert customer.name_initials == names.pinyin_initials(company["name"])
-        assert customer.phone == names.phone_key(customer.phone) and customer.phone.startswith("+86")
-        assert customer.mobile and names.is_mobile(customer.mobile)
+        assert customer.phone == phones.phone_key(customer.phone) and customer.phone.startswith("+86")
+        assert customer.mobile and phones.is_mobile(customer.mobile)
         assert customer.pool == "public" and customer.tags == []
         assert customer.created_at.tzinfo is not None
     grams = session.execute(

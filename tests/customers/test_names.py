@@ -1,4 +1,4 @@
-"""The Chinese name normaliser and the form checks (customers/names.py), named after the SPEC rule:
+"""The Chinese name normaliser and the form checks (customers/names, phones), named after the SPEC rule:
 CUS-2..6 form checks and CUS-7's normal form, plus hypothesis properties of `name_key`."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from opencc import OpenCC
 
-from poolcrm.customers import dedupe, names, synth
+from poolcrm.customers import dedupe, names, phones, synth
 
 # ---- CUS-2: abbreviation warning ------------------------------------------------------------
 
@@ -131,28 +131,28 @@ def test_cus5_empty_address_is_not_judged():
     ],
 )
 def test_cus6_phones_are_stored_as_e164(raw, e164):
-    assert names.validate_phone(raw) == (e164, None)
-    assert names.phone_key(raw) == e164
+    assert phones.validate_phone(raw) == (e164, None)
+    assert phones.phone_key(raw) == e164
 
 
 @pytest.mark.parametrize("raw", ["12345", "62345678", "1380013800", "abc", "", "010-1234"])
 def test_cus6_invalid_phones_are_a_problem(raw):
-    e164, problem = names.validate_phone(raw)
-    assert e164 is None and problem == names.PHONE_PROBLEM
-    assert names.phone_key(raw) is None
+    e164, problem = phones.validate_phone(raw)
+    assert e164 is None and problem == phones.PHONE_PROBLEM
+    assert phones.phone_key(raw) is None
 
 
 def test_cus6_phone_key_passes_e164_through():
-    assert names.phone_key("+861062345678") == "+861062345678"
-    assert names.phone_key(None) is None
+    assert phones.phone_key("+861062345678") == "+861062345678"
+    assert phones.phone_key(None) is None
 
 
 def test_cus6_mobile_must_be_a_prc_mobile():
-    assert names.is_mobile("13800138000")
-    assert names.is_mobile("+8613800138000")
-    assert not names.is_mobile("010-62345678")
-    assert not names.is_mobile("+14155550123")
-    assert not names.is_mobile("not a number")
+    assert phones.is_mobile("13800138000")
+    assert phones.is_mobile("+8613800138000")
+    assert not phones.is_mobile("010-62345678")
+    assert not phones.is_mobile("+14155550123")
+    assert not phones.is_mobile("not a number")
 
 
 @pytest.mark.parametrize(
@@ -164,11 +164,11 @@ def test_cus6_mobile_must_be_a_prc_mobile():
     ],
 )
 def test_cus6_phones_are_shown_formatted(e164, shown):
-    assert names.format_phone(e164) == shown
+    assert phones.format_phone(e164) == shown
 
 
 def test_cus6_unparseable_phone_is_shown_as_given():
-    assert names.format_phone("分机 8") == "分机 8"
+    assert phones.format_phone("分机 8") == "分机 8"
 
 
 # ---- CUS-7: the normal form -----------------------------------------------------------------
@@ -280,9 +280,9 @@ def test_cus7_same_phone_is_a_reason_and_a_match():
 
 def test_cus7_same_phone_in_different_spelling_matches_via_phone_key():
     assert (
-        names.phone_key("010-62345678")
-        == names.phone_key("(010) 6234 5678")
-        == names.phone_key("+861062345678")
+        phones.phone_key("010-62345678")
+        == phones.phone_key("(010) 6234 5678")
+        == phones.phone_key("+861062345678")
     )
 
 

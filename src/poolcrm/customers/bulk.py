@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from poolcrm.audit.models import AuditEntry
-from poolcrm.customers import checks, dedupe, names, registration
+from poolcrm.customers import checks, dedupe, names, phones, registration
 from poolcrm.customers.models import POOL_PENDING, POOL_PRIVATE, Customer, CustomerNameGram
 from poolcrm.ownership.models import OwnershipEvent
 
@@ -241,7 +241,7 @@ def _phone(value: Any) -> Any:
     """CUS-6: stored as E.164 when it is a number (E.164 passes straight through)."""
     if not value:
         return value
-    return names.phone_key(value) or value
+    return phones.phone_key(value) or value
 
 
 def bulk_create(
@@ -306,6 +306,10 @@ def bulk_create_columns(
 
     `expected`: how many records come, when the caller knows; otherwise batches are read ahead
     until `LARGE_LOAD` records are seen, to decide whether the indexes are rebuilt."""
+    # Long by design: a set-based SQL builder for the 1M-row demo and import path. The per-load
+    # state (converted template row, memos, positions) is bound once as locals and closed over by
+    # `flush`, which runs per batch of 5,000 rows; splitting it into methods put attribute lookups
+    # back into the per-value comprehensions (docs/benchmarks.md, demo generation).
     conn = session.connection()
     writer = _Writer(conn)
     customers = Customer.__table__
@@ -379,6 +383,7 @@ def bulk_create_columns(
     event_fixed = (event_values[1], event_values[6], event_values[7], event_values[8])
 
     def flush(batch: Mapping[str, Sequence[Any]], n: int) -> None:
+        # set-based SQL builder: one batch's columns → one multi-row INSERT per table (see above)
         nonlocal next_id
         background.wait()
         codes = checks.next_codes(session, n)

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from poolcrm.customers import dedupe, names, rules
+from poolcrm.customers import phones as customers_phones
 from poolcrm.customers.models import (
     CustomerCodeSequence,
 )
@@ -90,7 +91,7 @@ def normalise_phone(raw: str | None) -> tuple[str | None, str | None]:
     """CUS-6: (E.164, None) for a valid number, (None, problem) otherwise."""
     if raw is None or not str(raw).strip():
         return None, None
-    result = names.validate_phone(str(raw))
+    result = customers_phones.validate_phone(str(raw))
     return _phone_result(result)
 
 
@@ -120,7 +121,11 @@ def check_fields(session: Session, values: Mapping[str, Any], *, lang: str = "zh
                 phone_problems[key] = problem
             else:
                 clean[key] = e164
-    if clean.get("mobile") and "mobile" not in phone_problems and not names.is_mobile(clean["mobile"]):
+    if (
+        clean.get("mobile")
+        and "mobile" not in phone_problems
+        and not customers_phones.is_mobile(clean["mobile"])
+    ):
         phone_problems["mobile"] = "手机号码应为中国大陆手机号"
     kind = rules.industry_kind(
         clean.get("industry"), policy.insurance_industries, policy.securities_industries

@@ -20,6 +20,7 @@ from sqlalchemy import delete, func, insert, select, text, union
 from sqlalchemy.orm import Session
 
 from poolcrm.customers import names
+from poolcrm.customers import phones as customers_phones
 from poolcrm.customers.models import TOMBSTONE_POOLS, Customer, CustomerGramStat, CustomerNameGram
 from poolcrm.i18n import translate
 
@@ -220,7 +221,7 @@ def phone_keys(*phones: str | None) -> list[str]:
     keys = []
     for phone in phones:
         if phone:
-            key = names.phone_key(phone)
+            key = customers_phones.phone_key(phone)
             if key and key not in keys:
                 keys.append(key)
     return keys

@@ -16,6 +16,7 @@ from poolcrm.audit.service import record
 from poolcrm.customers import bulk, checks, dedupe, registration, synth
 from poolcrm.customers.models import POOL_PRIVATE, POOL_PUBLIC, Contact, Customer
 from poolcrm.demo import DemoContext
+from poolcrm.org.models import User
 from poolcrm.ownership.moves import move_customer
 
 ORDER = 20
@@ -199,56 +200,9 @@ def populate(session: Session, ctx: DemoContext) -> None:
             )
             continue
         to = POOL_PRIVATE if i % 5 in (0, 1) or spec in SPECIAL else POOL_PUBLIC
-        session.add(
-            Application(
-                kind=KIND_NEW_CUSTOMER,
-                status=STATUS_APPROVED,
-                customer_id=customer.id,
-                applicant_id=rep.id,
-                decided_by=cs.id,
-                decided_at=customer.created_at,
-                decision_rule="CUS-9",
-                created_at=customer.created_at,
-            )
-        )
-        move_customer(
-            session,
-            customer,
-            to_pool=POOL_PRIVATE,
-            to_owner_id=rep.id,
-            rule="CUS-9",
-            reason="新客户审核通过",
-            actor_id=cs.id,
-            at=customer.created_at,
-        )
-        if to == POOL_PUBLIC:
-            move_customer(
-                session,
-                customer,
-                to_pool=POOL_PUBLIC,
-                to_owner_id=None,
-                rule="POOL-7",
-                reason="待分配超期进入公海",
-                actor_id=None,
-                at=customer.created_at + timedelta(days=rng.randint(8, 15)),
-            )
-        else:
-            customer.last_valid_followup_at = clock.now() - timedelta(days=rng.randint(0, 4))
-            customer.status = rng.choice(["potential", "intent", "intent", "closed"])
+        _approve_into(session, ctx, customer, rep, cs, to)
         if i % 3 == 0:
-            for _ in range(rng.randint(1, 3)):
-                session.add(
-                    Contact(
-                        customer_id=customer.id,
-                        name=_person(ctx),
-                        department=rng.choice(["采购部", "信息中心", "行政部", "档案室"]),
-                        position=rng.choice(POSITIONS),
-                        mobile="+86" + _mobile(ctx),
-                        is_key_decision_maker=rng.random() < 0.3,
-                        active=True,
-                        created_at=customer.created_at,
-                    )
-                )
+            _add_contacts(session, ctx, customer)
     session.flush()
     ctx.data["customers"] = [c.id for c in created]
     record(
@@ -261,6 +215,67 @@ def populate(session: Session, ctx: DemoContext) -> None:
     )
     if ctx.customers:
         _synthetic(session, ctx)
+
+
+def _approve_into(
+    session: Session, ctx: DemoContext, customer: Customer, rep: User, cs: User, to: str
+) -> None:
+    """A demo registration approved by CS into the rep's pool (CUS-9); a public one then expired
+    from the bin (POOL-7), a private one recently followed up."""
+    rng = ctx.rng
+    session.add(
+        Application(
+            kind=KIND_NEW_CUSTOMER,
+            status=STATUS_APPROVED,
+            customer_id=customer.id,
+            applicant_id=rep.id,
+            decided_by=cs.id,
+            decided_at=customer.created_at,
+            decision_rule="CUS-9",
+            created_at=customer.created_at,
+        )
+    )
+    move_customer(
+        session,
+        customer,
+        to_pool=POOL_PRIVATE,
+        to_owner_id=rep.id,
+        rule="CUS-9",
+        reason="新客户审核通过",
+        actor_id=cs.id,
+        at=customer.created_at,
+    )
+    if to == POOL_PUBLIC:
+        move_customer(
+            session,
+            customer,
+            to_pool=POOL_PUBLIC,
+            to_owner_id=None,
+            rule="POOL-7",
+            reason="待分配超期进入公海",
+            actor_id=None,
+            at=customer.created_at + timedelta(days=rng.randint(8, 15)),
+        )
+    else:
+        customer.last_valid_followup_at = clock.now() - timedelta(days=rng.randint(0, 4))
+        customer.status = rng.choice(["potential", "intent", "intent", "closed"])
+
+
+def _add_contacts(session: Session, ctx: DemoContext, customer: Customer) -> None:
+    rng = ctx.rng
+    for _ in range(rng.randint(1, 3)):
+        session.add(
+            Contact(
+                customer_id=customer.id,
+                name=_person(ctx),
+                department=rng.choice(["采购部", "信息中心", "行政部", "档案室"]),
+                position=rng.choice(POSITIONS),
+                mobile="+86" + _mobile(ctx),
+                is_key_decision_maker=rng.random() < 0.3,
+                active=True,
+                created_at=customer.created_at,
+            )
+        )
 
 
 def _synthetic(session: Session, ctx: DemoContext) -> None:

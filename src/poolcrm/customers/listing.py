@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Select, String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from poolcrm.customers import names
+from poolcrm.customers import names, phones
 from poolcrm.customers.models import (
     Customer,
 )
@@ -55,7 +55,7 @@ def list_query(
             conds.append(Customer.name_initials.like(f"{term.lower()}%"))
         digits = "".join(ch for ch in term if ch.isdigit())
         if len(digits) >= 4:
-            phone = names.phone_key(term)
+            phone = phones.phone_key(term)
             conds += [Customer.phone.like(f"%{digits}%"), Customer.mobile.like(f"%{digits}%")]
             if phone:
                 conds += [Customer.phone == phone, Customer.mobile == phone]

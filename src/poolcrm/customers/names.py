@@ -17,14 +17,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import phonenumbers
 from opencc import OpenCC
 from pypinyin import Style, lazy_pinyin, pinyin
 from pypinyin.phrases_dict import phrases_dict
 from pypinyin.pinyin_dict import pinyin_dict
 from rapidfuzz import fuzz
 
+from poolcrm.customers.regions import REGION_PREFIXES
+
 _T2S = OpenCC("t2s")
+
 
 # Longest first, so that "股份有限公司" is removed whole and not as "有限公司".
 LEGAL_SUFFIXES_DEFAULT: tuple[str, ...] = tuple(
@@ -53,130 +55,6 @@ LEGAL_SUFFIXES_DEFAULT: tuple[str, ...] = tuple(
     )
 )
 
-_PROVINCES = [
-    "北京",
-    "天津",
-    "上海",
-    "重庆",
-    "河北",
-    "山西",
-    "辽宁",
-    "吉林",
-    "黑龙江",
-    "江苏",
-    "浙江",
-    "安徽",
-    "福建",
-    "江西",
-    "山东",
-    "河南",
-    "湖北",
-    "湖南",
-    "广东",
-    "海南",
-    "四川",
-    "贵州",
-    "云南",
-    "陕西",
-    "甘肃",
-    "青海",
-    "台湾",
-    "内蒙古",
-    "广西",
-    "西藏",
-    "宁夏",
-    "新疆",
-    "香港",
-    "澳门",
-]
-_CITIES = [
-    "深圳",
-    "广州",
-    "杭州",
-    "南京",
-    "苏州",
-    "成都",
-    "武汉",
-    "西安",
-    "长沙",
-    "郑州",
-    "济南",
-    "青岛",
-    "大连",
-    "沈阳",
-    "哈尔滨",
-    "长春",
-    "厦门",
-    "福州",
-    "宁波",
-    "无锡",
-    "合肥",
-    "南昌",
-    "昆明",
-    "贵阳",
-    "南宁",
-    "太原",
-    "石家庄",
-    "兰州",
-    "西宁",
-    "银川",
-    "乌鲁木齐",
-    "呼和浩特",
-    "拉萨",
-    "海口",
-    "三亚",
-    "珠海",
-    "佛山",
-    "东莞",
-    "中山",
-    "惠州",
-    "温州",
-    "绍兴",
-    "嘉兴",
-    "金华",
-    "台州",
-    "常州",
-    "南通",
-    "扬州",
-    "徐州",
-    "烟台",
-    "潍坊",
-    "唐山",
-    "保定",
-    "洛阳",
-    "宜昌",
-    "襄阳",
-    "株洲",
-    "岳阳",
-    "绵阳",
-    "柳州",
-    "桂林",
-    "泉州",
-    "漳州",
-]
-_AUTONOMOUS = {
-    "内蒙古": "自治区",
-    "广西": "壮族自治区",
-    "西藏": "自治区",
-    "宁夏": "回族自治区",
-    "新疆": "维吾尔自治区",
-    "香港": "特别行政区",
-    "澳门": "特别行政区",
-}
-
-
-def _region_prefixes() -> tuple[str, ...]:
-    out: set[str] = set()
-    for p in _PROVINCES:
-        out |= {p, p + "省", p + "市", p + _AUTONOMOUS.get(p, "省")}
-        if p in _AUTONOMOUS:
-            out.add(p + "自治区")
-    for c in _CITIES:
-        out |= {c, c + "市"}
-    return tuple(sorted(out, key=len, reverse=True))
-
-
-REGION_PREFIXES: tuple[str, ...] = _region_prefixes()
 
 # Reason codes of a match and their text (zh, en); `dedupe.reason_text` picks the language.
 REASON_TEXT: dict[str, tuple[str, str]] = {
@@ -192,6 +70,7 @@ REASON_TEXT: dict[str, tuple[str, str]] = {
     "same_pinyin": ("拼音相同（同音字）", "Same pinyin (homophone)"),
     "same_phone": ("电话相同", "Same phone number"),
 }
+
 
 _PUNCT_CATEGORIES = ("P", "S", "Z", "C")
 
@@ -229,7 +108,7 @@ def to_simplified(text: str) -> str:
     return str(_T2S.convert(text))
 
 
-def _width(text: str) -> str:
+def half_width(text: str) -> str:
     """Full-width letters, digits and brackets → half-width (NFKC)."""
     return unicodedata.normalize("NFKC", text)
 
@@ -245,7 +124,7 @@ def normalize_text(text: str) -> str:
     """Half-width, Simplified, lower-case, without spaces and punctuation."""
     if not text:
         return ""
-    return _strip_punct(to_simplified(_width(text).lower()))
+    return _strip_punct(to_simplified(half_width(text).lower()))
 
 
 # Branch words (CUS-2: `<parent full name><branch>分公司/办事处/营业部`); a name ending in one
@@ -263,13 +142,29 @@ BRANCH_WORDS: tuple[str, ...] = (
     "门店",
     "分厂",
 )
+
+
 _SUFFIX_SET = frozenset(LEGAL_SUFFIXES_DEFAULT)
+
+
 _SUFFIX_LENGTHS = tuple(sorted({len(s) for s in LEGAL_SUFFIXES_DEFAULT}, reverse=True))
+
+
 _REGION_SET = frozenset(REGION_PREFIXES)
+
+
 _REGION_HEADS = frozenset(p[:2] for p in REGION_PREFIXES)
+
+
 _SUFFIX_LAST = frozenset(s[-1] for s in LEGAL_SUFFIXES_DEFAULT)
+
+
 _REGION_LENGTHS = tuple(sorted({len(p) for p in REGION_PREFIXES}, reverse=True))
+
+
 _BRACKET = re.compile(r"\(([^()]*)\)")
+
+
 _BRANCH_TAIL = re.compile(
     r"^(.*?(?:" + "|".join(LEGAL_SUFFIXES_DEFAULT) + r"))(.+(?:" + "|".join(BRANCH_WORDS) + r"))$"
 )
@@ -334,7 +229,7 @@ def _core(text: str) -> str:
 def _clean(name: str) -> str:
     """Half-width, lower-case, Simplified; a bracketed region (`（北京）`) and then every space
     and punctuation mark removed."""
-    text = to_simplified(_width(name).lower())
+    text = to_simplified(half_width(name).lower())
     if "(" in text:
         text = _BRACKET.sub(_drop_region, text)
     return _strip_punct(text)
@@ -448,66 +343,6 @@ def _fast_initials(key: str) -> str | None:
     return "".join(out)
 
 
-# ---- phones (CUS-6) -------------------------------------------------------------------------
-
-PHONE_PROBLEM = "电话号码格式不正确（固定电话请带区号，如 010-62345678；手机 11 位）"
-
-
-def _parse(raw: str) -> phonenumbers.PhoneNumber | None:
-    text = _width(str(raw)).strip()
-    text = re.sub(r"(转|ext\.?|x)\s*\d+$", "", text, flags=re.IGNORECASE).strip()
-    if not text:
-        return None
-    try:
-        return phonenumbers.parse(text, "CN")
-    except phonenumbers.NumberParseException:
-        return None
-
-
-def validate_phone(raw: str) -> tuple[str | None, str | None]:
-    """CUS-6: (E.164, None) for a valid number, (None, problem) otherwise."""
-    number = _parse(raw)
-    if number is None or not phonenumbers.is_valid_number(number):
-        return None, PHONE_PROBLEM
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
-
-
-def phone_key(raw: str | None) -> str | None:
-    """The E.164 form of a phone number, or None when it is not one."""
-    if not raw:
-        return None
-    text = str(raw)
-    if text.startswith("+") and text[1:].isdigit():
-        return text
-    e164, _problem = validate_phone(text)
-    return e164
-
-
-def is_mobile(value: str) -> bool:
-    """CUS-6: a PRC mobile number."""
-    number = _parse(value)
-    if number is None or number.country_code != 86:
-        return False
-    kind = phonenumbers.number_type(number)
-    return kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
-
-
-def format_phone(value: str) -> str:
-    """E.164 → how people write it (`138 0013 8000`, `010 6234 5678`)."""
-    number = _parse(value)
-    if number is None:
-        return value
-    fmt = (
-        phonenumbers.PhoneNumberFormat.NATIONAL
-        if number.country_code == 86
-        else (phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    )
-    return str(phonenumbers.format_number(number, fmt))
-
-
-# ---- comparison (CUS-7) ---------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class Match:
     """How alike two names are (0–100) and why."""
@@ -518,7 +353,7 @@ class Match:
 
 def _stages(name: str) -> list[str]:
     """The forms a name passes through on its way to `name_key`, one per CUS-7 difference."""
-    width = _width(name).lower()
+    width = half_width(name).lower()
     simplified = to_simplified(width)
     bare = _strip_punct(simplified)
     no_suffix = _strip_suffixes(bare)
@@ -655,11 +490,17 @@ TRADE_WORDS: tuple[str, ...] = tuple(
         reverse=True,
     )
 )
+
+
 _TRADE_RE = re.compile("|".join(TRADE_WORDS))
 
 
 SISTER_SCORE = 70.0  # same brand, unrelated trade words (below the default 75: not shown)
+
+
 HOMOPHONE_SCORE = 90.0  # brands that read the same in pinyin
+
+
 OTHER_BRAND_SCORE = 70.0  # brands differing in a character that reads differently
 
 
@@ -695,16 +536,16 @@ def is_exact_duplicate(a: str, b: str) -> bool:
     return bool(ka) and ka == name_key(b)
 
 
-# ---- form warnings and problems (CUS-2..5) --------------------------------------------------
-
 _BRACKET_TAIL = re.compile(r"[（(][^（）()]*[)）]\s*$")
+
+
 _BRANCH_WORDS = ("分公司", "办事处", "营业部", "支公司", "分行", "支行", "分院", "分部", "分店", "门店")
 
 
 def abbreviation_warning(name: str, legal_suffixes: Sequence[str] | None = None) -> str | None:
     """CUS-2: warn when a name has no legal-form suffix (a likely abbreviation)."""
-    suffixes = [to_simplified(_width(s)) for s in (legal_suffixes or LEGAL_SUFFIXES_DEFAULT) if s]
-    text = _BRACKET_TAIL.sub("", to_simplified(_width(name or "")).strip())
+    suffixes = [to_simplified(half_width(s)) for s in (legal_suffixes or LEGAL_SUFFIXES_DEFAULT) if s]
+    text = _BRACKET_TAIL.sub("", to_simplified(half_width(name or "")).strip())
     text = re.sub(r"\s+", "", text)
     if not text:
         return None
@@ -715,8 +556,8 @@ def abbreviation_warning(name: str, legal_suffixes: Sequence[str] | None = None)
 
 def insurance_name_problem(name: str, contact_name: str | None) -> str | None:
     """CUS-3: an insurance company's name ends with the contact's full name in brackets."""
-    text = _width(name or "").strip()
-    contact = _width(contact_name or "").strip()
+    text = half_width(name or "").strip()
+    contact = half_width(contact_name or "").strip()
     m = re.search(r"\(([^()]+)\)$", text)
     if not m:
         return "保险公司名称须以联系人全名加括号结尾，如“中国人民保险集团某某支公司(代春燕)”"
@@ -727,7 +568,7 @@ def insurance_name_problem(name: str, contact_name: str | None) -> str | None:
 
 def securities_name_problem(name: str) -> str | None:
     """CUS-4: a securities company's full licence name including the branch."""
-    text = to_simplified(_width(name or "")).strip()
+    text = to_simplified(half_width(name or "")).strip()
     if "证券" not in text:
         return "证券公司名称须为完整牌照名称，如“华夏证券天仙桥营业部”"
     if not text.endswith(("营业部", "分公司", "有限公司", "证券公司")) or text.endswith("证券"):
@@ -740,7 +581,7 @@ _ADDRESS = re.compile(r"(省|市|自治区|特别行政区).*?(路|街|道|巷|�
 
 def address_format_warning(address: str) -> str | None:
     """CUS-5: suggest the format `xx市xx路xx号xx大厦x楼x室` (a warning only)."""
-    text = to_simplified(_width(address or "")).strip()
+    text = to_simplified(half_width(address or "")).strip()
     if not text or _ADDRESS.search(text):
         return None
     return "建议地址格式：xx市xx路xx号xx大厦x楼x室"

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
-from poolcrm.customers import names, rules
+from poolcrm.customers import phones, rules
 from poolcrm.customers.checks import RECORD_FIELDS, owner_out
 from poolcrm.customers.models import (
     Customer,
@@ -60,7 +60,7 @@ def record_values(c: Customer) -> dict[str, Any]:
 
 
 def phone_display(value: str | None) -> str | None:
-    return names.format_phone(value) if value else None
+    return phones.format_phone(value) if value else None
 
 
 def customer_summary(c: Customer, owners: Mapping[int, User]) -> dict[str, Any]:

@@ -163,6 +163,16 @@ def register(
         },
         rule="CUS-9",
     )
+    _review_or_approve(session, application, customer, user, now)
+    session.flush()
+    return application, customer
+
+
+def _review_or_approve(
+    session: Session, application: Application, customer: Customer, user: User, now: datetime
+) -> None:
+    """CUS-9: CS (or the department's reviewer) is told of a new registration — unless the rep's
+    department skips review, when it is approved at once (POOL-2 checked then)."""
     policy = get_policy(session)
     if not user.has_role(*REGISTRAR_ROLES) or not rules.needs_review(
         user.department_id, policy.review_skip_department_ids
@@ -186,8 +196,6 @@ def register(
                 name=customer.name,
                 applicant=user.display_name,
             )
-    session.flush()
-    return application, customer
 
 
 def approve_new_customer(
