@@ -21,7 +21,7 @@ os.environ.setdefault("POOLCRM_FAST_HASH", "1")
 import xlsxwriter
 
 from poolcrm import clock
-from poolcrm.customers import bulk, importer, synth
+from poolcrm.customers import bulk, import_files, importer, synth
 from poolcrm.customers.demo import synth_record
 from poolcrm.db import Database, create_schema
 from poolcrm.org.schemas import DepartmentIn, UserIn
@@ -32,7 +32,7 @@ def make_xlsx(rows: int) -> bytes:
     buf = io.BytesIO()
     book = xlsxwriter.Workbook(buf, {"in_memory": True, "constant_memory": False})
     ws = book.add_worksheet()
-    ws.write_row(0, 0, [h for _, h in importer.COLUMNS[:4]] + ["确认提示（是/否）"])
+    ws.write_row(0, 0, [h for _, h in import_files.COLUMNS[:4]] + ["确认提示（是/否）"])
     for i, company in enumerate(synth.generate_companies(rows, 99), start=1):
         rec = synth_record(company)
         phone = f"010-{60000000 + i:08d}"
@@ -88,7 +88,7 @@ def main() -> None:
     path = workdir / "customers.xlsx"
     path.write_bytes(content)
     t0 = time.perf_counter()
-    rows, _ = importer.parse_rows(importer.read_table(path.name, content))
+    rows, _ = import_files.parse_rows(import_files.read_table(path.name, content))
     read_s = time.perf_counter() - t0
     t0, c0 = time.perf_counter(), time.process_time()
     result = importer.import_committed(db, user_id, rows)

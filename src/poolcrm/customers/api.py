@@ -10,7 +10,17 @@ from fastapi.responses import JSONResponse, Response
 
 from poolcrm.applications.schemas import ApplicationOut
 from poolcrm.customers import changes as customers_changes
-from poolcrm.customers import checks, exporter, importer, listing, output, registration, requests, visibility
+from poolcrm.customers import (
+    checks,
+    exporter,
+    import_files,
+    importer,
+    listing,
+    output,
+    registration,
+    requests,
+    visibility,
+)
 from poolcrm.customers import contacts as customers_contacts
 from poolcrm.customers import history as customers_history
 from poolcrm.customers import merge as customers_merge
@@ -138,7 +148,7 @@ def export_customers(
 @router.get("/customers/import/template")
 def import_template(user: CurrentUser, lang: Lang) -> Response:
     return Response(
-        importer.template_xlsx(lang),
+        import_files.template_xlsx(lang),
         media_type=exporter.XLSX,
         headers=exporter.attachment("customers-template.xlsx"),
     )

@@ -13,17 +13,14 @@ every batch: a crash mid-file leaves only whole rows."""
 
 from __future__ import annotations
 
-import csv
-import io
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from python_calamine import CalamineWorkbook
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import Table, func, select
 from sqlalchemy.engine import Connection
@@ -33,7 +30,16 @@ from poolcrm import clock
 from poolcrm.applications.models import KIND_NEW_CUSTOMER, STATUS_APPROVED, STATUS_PENDING, Application
 from poolcrm.audit.models import AuditEntry
 from poolcrm.customers import bulk, checks, dedupe, names, registration, rules
-from poolcrm.customers.exporter import workbook_bytes
+from poolcrm.customers.import_files import (
+    YES,
+    ImportFileError,
+    ImportResult,
+    Rejected,
+    convert_values,
+    parse_rows,
+    read_table,
+    report_xlsx,
+)
 from poolcrm.customers.models import POOL_PENDING, POOL_PRIVATE, POOL_PUBLIC, Customer, CustomerNameGram
 from poolcrm.db import Database
 from poolcrm.errors import InvalidInput
@@ -45,243 +51,6 @@ from poolcrm.ownership.usage import limit_for, owned_count, pending_count
 from poolcrm.policy.service import get_policy
 
 BATCH = 1000
-MAX_ROWS = 200_000
-# (field, template header); headers are matched without the "*" and the bracketed hint.
-COLUMNS: list[tuple[str, str]] = [
-    ("name", "公司全称*"),
-    ("address", "经营地址*"),
-    ("contact_name", "联系人*"),
-    ("phone", "电话*"),
-    ("mobile", "手机"),
-    ("contact_position", "职位"),
-    ("email", "邮箱"),
-    ("customer_type", "类型（直客/渠道）"),
-    ("industry", "行业"),
-    ("region", "地区"),
-    ("postal_code", "邮编"),
-    ("source", "来源"),
-    ("profile", "简介"),
-    ("tier", "级别（A/B/C）"),
-    ("tags", "标签（用、分隔）"),
-    ("remark", "备注"),
-    ("member_until", "会员到期（YYYY-MM-DD）"),
-    ("confirm", "确认提示（是/否）"),
-]
-ALIASES = {
-    "公司名称": "name",
-    "客户名称": "name",
-    "名称": "name",
-    "地址": "address",
-    "联系电话": "phone",
-    "座机": "phone",
-    "手机号": "mobile",
-    "联系人职位": "contact_position",
-    "客户类型": "customer_type",
-}
-TYPE_WORDS = {
-    "直客": "direct",
-    "直销": "direct",
-    "direct": "direct",
-    "渠道": "distributor",
-    "经销商": "distributor",
-    "代理商": "distributor",
-    "distributor": "distributor",
-}
-YES = {"是", "y", "yes", "true", "1", "确认", "√", "x"}
-FIELD_LABELS = dict(COLUMNS)
-
-
-@dataclass
-class Rejected:
-    row: int
-    field: str
-    reason: str
-    name: str = ""
-
-
-@dataclass
-class ImportResult:
-    total: int = 0
-    imported: int = 0
-    rejected: list[Rejected] = field(default_factory=list)
-    customer_ids: list[int] = field(default_factory=list)
-    mode: str = ""
-
-    @property
-    def rejected_rows(self) -> int:
-        return len({r.row for r in self.rejected})
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "total": self.total,
-            "imported": self.imported,
-            "rejected_rows": self.rejected_rows,
-            "mode": self.mode,
-            "rejected": [
-                {"row": r.row, "field": r.field, "reason": r.reason, "name": r.name}
-                for r in self.rejected[:1000]
-            ],
-        }
-
-
-class ImportFileError(ValueError):
-    """The file itself cannot be read (wrong type, no header, too many rows)."""
-
-
-# --------------------------------------------------------------------------------------------
-# reading
-
-
-def _cell(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value).strip()
-    return text or None
-
-
-def _header_field(title: Any) -> str | None:
-    text = str(title or "").strip().replace("*", "")
-    for sep in ("（", "("):
-        text = text.split(sep)[0].strip()
-    for fld, header in COLUMNS:
-        if text == header.replace("*", "").split("（")[0] or text == fld:
-            return fld
-    return ALIASES.get(text)
-
-
-def read_table(filename: str, content: bytes) -> list[list[Any]]:
-    suffix = Path(filename).suffix.lower()
-    if suffix in (".xlsx", ".xlsm", ".xls"):
-        try:
-            book = CalamineWorkbook.from_filelike(io.BytesIO(content))
-            return [list(r) for r in book.get_sheet_by_index(0).to_python(skip_empty_area=False)]
-        except Exception as exc:  # calamine raises its own error types for broken files
-            raise ImportFileError(f"无法读取 Excel 文件：{exc}") from exc
-    if suffix == ".csv":
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = content.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise ImportFileError("CSV 文件编码无法识别（请使用 UTF-8）")
-        return [list(r) for r in csv.reader(io.StringIO(text))]
-    raise ImportFileError("只支持 .xlsx 和 .csv 文件")
-
-
-def parse_rows(table: Sequence[Sequence[Any]]) -> tuple[list[tuple[int, dict[str, Any]]], list[str]]:
-    """(row number as shown in Excel, field values) for each non-empty data row."""
-    if not table:
-        raise ImportFileError("文件是空的")
-    fields = [_header_field(t) for t in table[0]]
-    if "name" not in fields:
-        raise ImportFileError("找不到表头“公司全称”，请使用导入模板")
-    unknown = [str(t) for t, f in zip(table[0], fields, strict=False) if f is None and str(t or "").strip()]
-    rows = []
-    for number, raw in enumerate(table[1:], start=2):
-        values = {f: _cell(v) for f, v in zip(fields, raw, strict=False) if f is not None}
-        if any(v is not None for v in values.values()):
-            rows.append((number, values))
-    if len(rows) > MAX_ROWS:
-        raise ImportFileError(f"一次最多导入 {MAX_ROWS} 行")
-    return rows, unknown
-
-
-def template_xlsx(lang: str = "zh") -> bytes:
-    example = [
-        "北京友好创达科技有限公司",
-        "北京市海淀区中关村大街1号海龙大厦5楼501室",
-        "张三",
-        "010-62345678",
-        "13800138000",
-        "采购经理",
-        "zhangsan@example.com",
-        "直客",
-        "软件",
-        "北京",
-        "100080",
-        "展会",
-        "扫描仪用户，年采购约50万",
-        "B",
-        "重点、华北",
-        "",
-        "",
-        "否",
-    ]
-    return workbook_bytes([translate(h, lang) for _, h in COLUMNS], [example], "customers")
-
-
-def report_xlsx(result: ImportResult, lang: str = "zh") -> bytes:
-    """The rejected rows: row number, field, reason (CUS-18)."""
-    rows = [
-        [r.row, translate(FIELD_LABELS.get(r.field, r.field), lang).replace("*", ""), r.name, r.reason]
-        for r in result.rejected
-    ]
-    return workbook_bytes(
-        [translate(h, lang) for h in ("行号", "字段", "公司全称", "原因")], rows, "rejected"
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# checking and writing
-
-
-# Text columns without a length (remark) still get a cap, so one cell cannot hold a novel; cells
-# that are not customer columns (e.g. tags, written elsewhere) keep a short one.
-TEXT_CELL_MAX = 5000
-OTHER_CELL_MAX = 100
-
-
-def _max_length(key: str) -> int:
-    """The longest text a cell may hold: the column's own length (the model decides, not a copy)."""
-    column = Customer.__table__.c.get(key)
-    if column is None:
-        return OTHER_CELL_MAX
-    length = getattr(column.type, "length", None)
-    return int(length) if length else TEXT_CELL_MAX
-
-
-def _convert(values: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    out: dict[str, Any] = {}
-    problems: list[tuple[str, str]] = []
-    for key, value in values.items():
-        if key == "confirm" or value is None:
-            continue
-        if key == "customer_type":
-            mapped = TYPE_WORDS.get(str(value).strip().lower())
-            if mapped is None:
-                problems.append((key, "类型应为“直客”或“渠道”"))
-            out[key] = mapped
-        elif key == "tier":
-            tier = str(value).strip().upper()
-            if tier not in rules.TIERS:
-                problems.append((key, "级别应为 A、B 或 C"))
-            out[key] = tier
-        elif key == "tags":
-            text = str(value).replace(",", "、").replace("，", "、").replace(";", "、")
-            out[key] = [t.strip() for t in text.split("、") if t.strip()][:30]
-        elif key == "member_until":
-            if isinstance(value, date):
-                out[key] = value
-            else:
-                try:
-                    out[key] = date.fromisoformat(str(value).strip()[:10])
-                except ValueError:
-                    problems.append((key, "日期格式应为 YYYY-MM-DD"))
-        else:
-            text = str(value).strip()
-            limit = _max_length(key)
-            if len(text) > limit:
-                problems.append((key, f"超过 {limit} 个字"))
-            out[key] = text
-    return out, problems
 
 
 @dataclass
@@ -367,7 +136,7 @@ class Importer:
         self._write(session, user, accepted, to_review)
 
     def _check(self, session: Session, number: int, raw: dict[str, Any]) -> _Row | None:
-        values, problems = _convert(raw)
+        values, problems = convert_values(raw)
         name = values.get("name")
         for fld, reason in problems:
             self._reject(number, fld, translate(reason, self.lang), name)
@@ -479,37 +248,12 @@ class Importer:
         self.result.customer_ids += ids
 
     def _insert(self, session: Session, user: User, rows: list[_Row], to_review: bool) -> list[int]:
+        """CUS-18: rows that passed every check become customers, each with its application
+        (CUS-9), POOL-12 event and GOV-1 audit entry — set-based statements, not row by row."""
         now = clock.now()
-        codes = checks.next_codes(session, len(rows))
-        records = []
-        for row, code in zip(rows, codes, strict=True):
-            values = dict(row.values)
-            values["confirmed_warnings"] = [checks.warning_out(w, "zh") for w in row.warnings] or None
-            rec = registration.new_customer_row(values, code=code, actor_id=user.id, at=now)
-            if not to_review:
-                private = user.has_role(*checks.REGISTRAR_ROLES)
-                rec.update(
-                    pool=POOL_PRIVATE if private else POOL_PUBLIC,
-                    owner_id=user.id if private else None,
-                    pool_entered_at=now,
-                    protected_since=now if private else None,
-                )
-            records.append(rec)
-        # Core statements (no ORM bulk-insert bookkeeping); ids come back in the rows' order.
+        records = _customer_records(session, user, rows, to_review, now)
         conn = session.connection()
-        table = Customer.__table__
-        if conn.dialect.name == "sqlite":
-            # `next_codes` wrote, so this transaction holds the write lock: the ids are the ones
-            # SQLite would give (max + 1, …), and one executemany replaces a statement per row
-            # (SQLAlchemy cannot order RETURNING rows of a multi-row insert on SQLite).
-            start = (conn.scalar(select(func.max(table.c.id))) or 0) + 1
-            ids = list(range(start, start + len(records)))
-            for rec, cid in zip(records, ids, strict=True):
-                rec["id"] = cid
-            _insert_rows(conn, table, records)
-        else:
-            returning = table.insert().returning(table.c.id, sort_by_parameter_order=True)
-            ids = list(conn.execute(returning, records).scalars())
+        ids = _insert_customers(conn, records)
         # Plain tuples straight to the driver's executemany (two plain columns, nothing to convert).
         mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         grams = [
@@ -521,71 +265,117 @@ class Importer:
                 grams,
             )
         rule = "CUS-9" if user.has_role(*checks.REGISTRAR_ROLES) else "CUS-18"
-        _insert_rows(
-            conn,
-            Application.__table__,
-            [
-                {
-                    "kind": KIND_NEW_CUSTOMER,
-                    "status": STATUS_PENDING if to_review else STATUS_APPROVED,
-                    "customer_id": cid,
-                    "applicant_id": user.id,
-                    "remark": "导入",
-                    "corrections": None,
-                    "confirmed_matches": row.confirmed or None,
-                    "decision_reason": None if to_review else "免审核（导入）",
-                    "decision_rule": None if to_review else rule,
-                    "decided_by": None if to_review else user.id,
-                    "decided_at": None if to_review else now,
-                    "created_at": now,
-                }
-                for cid, row in zip(ids, rows, strict=True)
-            ],
-        )
+        _insert_rows(conn, Application.__table__, _application_rows(ids, rows, user, to_review, rule, now))
         if not to_review:
-            _insert_rows(
-                conn,
-                OwnershipEvent.__table__,
-                [
-                    {
-                        "customer_id": cid,
-                        "at": now,
-                        "from_owner_id": None,
-                        "to_owner_id": rec["owner_id"],
-                        "from_pool": POOL_PENDING,
-                        "to_pool": rec["pool"],
-                        "rule": rule,
-                        "reason": "导入",
-                        "actor_id": user.id,
-                    }
-                    for cid, rec in zip(ids, records, strict=True)
-                ],
-            )
-        _insert_rows(
-            conn,
-            AuditEntry.__table__,
-            [
-                {
-                    "at": now,
-                    "actor_id": user.id,
-                    "action": "customer.import",
-                    "object_type": "customer",
-                    "object_id": str(cid),
-                    "before": None,
-                    "after": {
-                        "code": rec["code"],
-                        "name": rec["name"],
-                        "pool": rec["pool"],
-                        "owner_id": rec["owner_id"],
-                        "confirmed_matches": row.confirmed or None,
-                    },
-                    "rule": "CUS-18",
-                    "reason": None,
-                }
-                for cid, rec, row in zip(ids, records, rows, strict=True)
-            ],
-        )
+            _insert_rows(conn, OwnershipEvent.__table__, _event_rows(ids, records, user, rule, now))
+        _insert_rows(conn, AuditEntry.__table__, _audit_rows(ids, records, rows, user, now))
         return ids
+
+
+def _customer_records(
+    session: Session, user: User, rows: list[_Row], to_review: bool, now: datetime
+) -> list[dict[str, Any]]:
+    """The customers' rows with fresh codes (CUS-8); without review they enter the importer's pool
+    (a rep's private pool, or the public pool for CS)."""
+    codes = checks.next_codes(session, len(rows))
+    records = []
+    for row, code in zip(rows, codes, strict=True):
+        values = dict(row.values)
+        values["confirmed_warnings"] = [checks.warning_out(w, "zh") for w in row.warnings] or None
+        rec = registration.new_customer_row(values, code=code, actor_id=user.id, at=now)
+        if not to_review:
+            private = user.has_role(*checks.REGISTRAR_ROLES)
+            rec.update(
+                pool=POOL_PRIVATE if private else POOL_PUBLIC,
+                owner_id=user.id if private else None,
+                pool_entered_at=now,
+                protected_since=now if private else None,
+            )
+        records.append(rec)
+    return records
+
+
+def _insert_customers(conn: Connection, records: list[dict[str, Any]]) -> list[int]:
+    """Core statements (no ORM bulk-insert bookkeeping); ids come back in the rows' order."""
+    table = Customer.__table__
+    if conn.dialect.name == "sqlite":
+        # `next_codes` wrote, so this transaction holds the write lock: the ids are the ones
+        # SQLite would give (max + 1, …), and one executemany replaces a statement per row
+        # (SQLAlchemy cannot order RETURNING rows of a multi-row insert on SQLite).
+        start = (conn.scalar(select(func.max(table.c.id))) or 0) + 1
+        ids = list(range(start, start + len(records)))
+        for rec, cid in zip(records, ids, strict=True):
+            rec["id"] = cid
+        _insert_rows(conn, table, records)
+        return ids
+    returning = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+    return list(conn.execute(returning, records).scalars())
+
+
+def _application_rows(
+    ids: list[int], rows: list[_Row], user: User, to_review: bool, rule: str, now: datetime
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": KIND_NEW_CUSTOMER,
+            "status": STATUS_PENDING if to_review else STATUS_APPROVED,
+            "customer_id": cid,
+            "applicant_id": user.id,
+            "remark": "导入",
+            "corrections": None,
+            "confirmed_matches": row.confirmed or None,
+            "decision_reason": None if to_review else "免审核（导入）",
+            "decision_rule": None if to_review else rule,
+            "decided_by": None if to_review else user.id,
+            "decided_at": None if to_review else now,
+            "created_at": now,
+        }
+        for cid, row in zip(ids, rows, strict=True)
+    ]
+
+
+def _event_rows(
+    ids: list[int], records: list[dict[str, Any]], user: User, rule: str, now: datetime
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "customer_id": cid,
+            "at": now,
+            "from_owner_id": None,
+            "to_owner_id": rec["owner_id"],
+            "from_pool": POOL_PENDING,
+            "to_pool": rec["pool"],
+            "rule": rule,
+            "reason": "导入",
+            "actor_id": user.id,
+        }
+        for cid, rec in zip(ids, records, strict=True)
+    ]
+
+
+def _audit_rows(
+    ids: list[int], records: list[dict[str, Any]], rows: list[_Row], user: User, now: datetime
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "at": now,
+            "actor_id": user.id,
+            "action": "customer.import",
+            "object_type": "customer",
+            "object_id": str(cid),
+            "before": None,
+            "after": {
+                "code": rec["code"],
+                "name": rec["name"],
+                "pool": rec["pool"],
+                "owner_id": rec["owner_id"],
+                "confirmed_matches": row.confirmed or None,
+            },
+            "rule": "CUS-18",
+            "reason": None,
+        }
+        for cid, rec, row in zip(ids, records, rows, strict=True)
+    ]
 
 
 def _insert_rows(conn: Connection, table: Table, records: list[dict[str, Any]]) -> None:
@@ -708,10 +498,6 @@ def run_cli_import(db: Database, file: Path, username: str, report_path: Path | 
     return 0
 
 
-# --------------------------------------------------------------------------------------------
-# background imports for the page (a thread + htmx polling)
-
-
 @dataclass
 class ImportJob:
     id: str
@@ -727,6 +513,8 @@ class ImportJob:
 
 
 _jobs: dict[str, ImportJob] = {}
+
+
 _jobs_lock = threading.Lock()
 
 

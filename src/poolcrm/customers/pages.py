@@ -18,6 +18,7 @@ from poolcrm.customers import (
     contacts,
     exporter,
     history,
+    import_files,
     importer,
     listing,
     output,
@@ -254,7 +255,7 @@ def import_start(
             confirm_warnings=confirm_warnings == "1",
             lang=lang,
         )
-    except importer.ImportFileError as exc:
+    except import_files.ImportFileError as exc:
         return page(
             request,
             "customers/import.html",
@@ -269,7 +270,7 @@ def import_start(
 @router.get("/customers/import/template.xlsx")
 def import_template(user: CurrentUser, lang: Lang) -> Response:
     return Response(
-        importer.template_xlsx(lang),
+        import_files.template_xlsx(lang),
         media_type=exporter.XLSX,
         headers=exporter.attachment(translate("客户导入模板", lang) + ".xlsx"),
     )
@@ -290,7 +291,7 @@ def import_report(job_id: str, user: CurrentUser, lang: Lang) -> Response:
     if job is None or job.result is None:
         return Response(status_code=404)
     return Response(
-        importer.report_xlsx(job.result, lang),
+        import_files.report_xlsx(job.result, lang),
         media_type=exporter.XLSX,
         headers=exporter.attachment("rejected-rows.xlsx"),
     )
