@@ -4,6 +4,8 @@ unknown company handed to the duty rep to register (CUS-9). Every item is logged
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,6 +28,7 @@ from poolcrm.notify.service import notify
 from poolcrm.org.models import User
 from poolcrm.org.service import users_by_id
 from poolcrm.ownership.moves import move_customer
+from poolcrm.policy.rules import Policy
 from poolcrm.policy.service import get_policy
 
 HANDLERS = ("cs", "admin")
@@ -60,6 +63,146 @@ def register_link(company: str, phone: str | None, need: str | None, kind: str) 
     return "/customers/new?" + urlencode({k: v for k, v in query.items() if v})
 
 
+@dataclass
+class _Routed:
+    """Who takes an inbound item and what CS is told (IN-1/IN-2)."""
+
+    assigned: User
+    explanation: str
+    params: dict[str, Any]
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _identify(
+    session: Session, data: InboundIn, found: list[Any], phone: str | None, policy: Policy
+) -> Customer | None:
+    """IN-1a: the caller's customer — named by CS, or the duplicate check's match — locked and
+    re-read (None for an unknown company)."""
+    if data.customer_id is not None:
+        chosen_id: int | None = data.customer_id
+    else:
+        phones = set(dedupe.phone_keys(phone))
+        candidate = rules.identify_caller(
+            (
+                rules.Candidate(
+                    f.customer.id, f.score, f.exact, bool(phones & {f.customer.phone, f.customer.mobile})
+                )
+                for f in found
+            ),
+            policy.inbound_match_min_score,
+        )
+        chosen_id = candidate.customer_id if candidate else None
+    if chosen_id is None:
+        return None
+    customer = lock_customers(session, [chosen_id]).get(chosen_id)
+    if customer is None or customer.pool in TOMBSTONE_POOLS:
+        if data.customer_id is not None:
+            raise NotFound()
+        return None
+    return customer
+
+
+def _tell(
+    session: Session, user_id: int, message: str, link: str, rule: str, data: InboundIn, **params: Any
+) -> None:
+    notify(
+        session,
+        user_id,
+        "inbound",
+        message,
+        link=link,
+        rule=rule,
+        what=KIND_NAMES[data.kind],
+        _terms=["what"],
+        need=data.need or "-",
+        **params,
+    )
+
+
+def _to_owner(session: Session, customer: Customer, registrant: int | None, data: InboundIn) -> _Routed:
+    """IN-1 (IN-1b, IN-2a): the owner — or the registrant of a pending registration, or a departed
+    owner's supervisor — is told to call back."""
+    owner_id = customer.owner_id if customer.pool == POOL_PRIVATE else registrant
+    owner = session.get(User, owner_id)
+    assert owner is not None
+    params: dict[str, Any] = {"customer": customer.name, "code": customer.code, "owner": owner.display_name}
+    explanation = (
+        "{customer}（{code}）在 {owner} 的私海中，已通知 {owner} 联系"
+        if customer.pool == POOL_PRIVATE
+        else "{customer}（{code}）已由 {owner} 登记、等待审核，已通知 {owner} 联系"
+    )
+    assigned = owner
+    if rules.who_answers_for(owner.active, owner.supervisor_id) == "supervisor":
+        assigned = session.get(User, owner.supervisor_id)
+        assert assigned is not None
+        params["supervisor"] = assigned.display_name
+        explanation = "{customer}（{code}）的负责人 {owner} 已离职，已通知其主管 {supervisor} 安排联系"
+    _tell(
+        session,
+        assigned.id,
+        "客户 {customer} {what}，请尽快联系（需求：{need}）",
+        f"/customers/{customer.id}",
+        "IN-1",
+        data,
+        customer=customer.name,
+    )
+    return _Routed(assigned, explanation, params)
+
+
+def _to_duty(
+    session: Session, actor: User, customer: Customer, data: InboundIn, day: date, now: datetime
+) -> _Routed:
+    """IN-2: a public (or binned) customer moves into the duty rep's private pool."""
+    pick = duty.pick_duty_rep(session, day)
+    params = {
+        "customer": customer.name,
+        "code": customer.code,
+        "rep": pick.user.display_name,
+        "pool": POOL_NAMES.get(customer.pool, customer.pool),
+    }
+    move_customer(
+        session,
+        customer,
+        to_pool=POOL_PRIVATE,
+        to_owner_id=pick.user.id,
+        rule="IN-2",
+        reason=f"{KIND_NAMES[data.kind]}分配给值班销售",
+        actor_id=actor.id,
+        at=now,
+    )
+    _tell(
+        session,
+        pick.user.id,
+        "{what}客户 {customer} 已划入你的私海，请尽快联系（需求：{need}）",
+        f"/customers/{customer.id}",
+        "IN-2",
+        data,
+        customer=customer.name,
+    )
+    explanation = "{customer}（{code}）在{pool}，已划入值班销售 {rep} 的私海并通知联系"
+    return _Routed(pick.user, explanation, params, pick.skipped)
+
+
+def _to_duty_for_registration(
+    session: Session, company: str, phone: str | None, data: InboundIn, day: date
+) -> tuple[_Routed, str]:
+    """IN-2: an unknown company — the duty rep registers it (CUS-9) from a prefilled form."""
+    pick = duty.pick_duty_rep(session, day)
+    link = register_link(company, phone, data.need, data.kind)
+    _tell(
+        session,
+        pick.user.id,
+        "新单位 {company} {what}，请登记新客户后联系（需求：{need}）",
+        link,
+        "IN-2",
+        data,
+        company=company,
+    )
+    explanation = "系统中没有 {company}，已通知值班销售 {rep} 登记新客户，审核进入私海后联系"
+    params = {"company": company, "rep": pick.user.display_name}
+    return _Routed(pick.user, explanation, params, pick.skipped), link
+
+
 def record_inbound(session: Session, actor: User, data: InboundIn, *, lang: str = "zh") -> InboundItem:
     """IN-1/IN-2 in one transaction. The matched customer's row is locked and re-read before the
     decision, so two CS handling the same public customer at once give it exactly one owner: the
@@ -76,122 +219,22 @@ def record_inbound(session: Session, actor: User, data: InboundIn, *, lang: str 
     stored_phone = phone or (data.phone or "").strip() or None
     found = dedupe.find_duplicates(session, company, [phone], min_score=policy.fuzzy_match_min_score)
     matches = _match_rows(session, found, "zh")
-    if data.customer_id is not None:
-        chosen_id: int | None = data.customer_id
-    else:
-        phones = set(dedupe.phone_keys(phone))
-        candidate = rules.identify_caller(
-            (
-                rules.Candidate(
-                    f.customer.id,
-                    f.score,
-                    f.exact,
-                    bool(phones & {f.customer.phone, f.customer.mobile}),
-                )
-                for f in found
-            ),
-            policy.inbound_match_min_score,
-        )
-        chosen_id = candidate.customer_id if candidate else None
-    customer: Customer | None = None
-    if chosen_id is not None:
-        customer = lock_customers(session, [chosen_id]).get(chosen_id)
-        if customer is None or customer.pool in TOMBSTONE_POOLS:
-            if data.customer_id is not None:
-                raise NotFound()
-            customer = None
+    customer = _identify(session, data, found, phone, policy)
     registrant = _registrant(session, customer.id) if customer and customer.pool == "pending" else None
     route = rules.route_inbound(
         customer.pool if customer else None, customer.owner_id if customer else None, registrant
     )
     day = duty.today(session)
     now = clock.now()
-    skipped: list[dict[str, Any]] = []
-    params: dict[str, Any] = {"kind": KIND_NAMES[data.kind]}
-    assigned: User | None
-    link: str | None = None
     if route.outcome == OUTCOME_OWNER:
         assert customer is not None
-        owner_id = customer.owner_id if customer.pool == POOL_PRIVATE else registrant
-        owner = session.get(User, owner_id)
-        assert owner is not None
-        params |= {"customer": customer.name, "code": customer.code, "owner": owner.display_name}
-        explanation = (
-            "{customer}（{code}）在 {owner} 的私海中，已通知 {owner} 联系"
-            if customer.pool == POOL_PRIVATE
-            else "{customer}（{code}）已由 {owner} 登记、等待审核，已通知 {owner} 联系"
-        )
-        assigned = owner
-        if rules.who_answers_for(owner.active, owner.supervisor_id) == "supervisor":
-            assigned = session.get(User, owner.supervisor_id)
-            assert assigned is not None
-            params["supervisor"] = assigned.display_name
-            explanation = "{customer}（{code}）的负责人 {owner} 已离职，已通知其主管 {supervisor} 安排联系"
-        link = f"/customers/{customer.id}"
-        notify(
-            session,
-            assigned.id,
-            "inbound",
-            "客户 {customer} {what}，请尽快联系（需求：{need}）",
-            link=link,
-            rule="IN-1",
-            customer=customer.name,
-            what=KIND_NAMES[data.kind],
-            _terms=["what"],
-            need=data.need or "-",
-        )
+        routed = _to_owner(session, customer, registrant, data)
     elif route.outcome == OUTCOME_DUTY:
         assert customer is not None
-        pick = duty.pick_duty_rep(session, day)
-        assigned, skipped = pick.user, pick.skipped
-        params |= {
-            "customer": customer.name,
-            "code": customer.code,
-            "rep": assigned.display_name,
-            "pool": POOL_NAMES.get(customer.pool, customer.pool),
-        }
-        explanation = "{customer}（{code}）在{pool}，已划入值班销售 {rep} 的私海并通知联系"
-        move_customer(
-            session,
-            customer,
-            to_pool=POOL_PRIVATE,
-            to_owner_id=assigned.id,
-            rule="IN-2",
-            reason=f"{KIND_NAMES[data.kind]}分配给值班销售",
-            actor_id=actor.id,
-            at=now,
-        )
-        link = f"/customers/{customer.id}"
-        notify(
-            session,
-            assigned.id,
-            "inbound",
-            "{what}客户 {customer} 已划入你的私海，请尽快联系（需求：{need}）",
-            link=link,
-            rule="IN-2",
-            customer=customer.name,
-            what=KIND_NAMES[data.kind],
-            _terms=["what"],
-            need=data.need or "-",
-        )
+        routed = _to_duty(session, actor, customer, data, day, now)
     else:
-        pick = duty.pick_duty_rep(session, day)
-        assigned, skipped = pick.user, pick.skipped
-        params |= {"company": company, "rep": assigned.display_name}
-        explanation = "系统中没有 {company}，已通知值班销售 {rep} 登记新客户，审核进入私海后联系"
-        link = register_link(company, stored_phone, data.need, data.kind)
-        notify(
-            session,
-            assigned.id,
-            "inbound",
-            "新单位 {company} {what}，请登记新客户后联系（需求：{need}）",
-            link=link,
-            rule="IN-2",
-            company=company,
-            what=KIND_NAMES[data.kind],
-            _terms=["what"],
-            need=data.need or "-",
-        )
+        routed, _ = _to_duty_for_registration(session, company, stored_phone, data, day)
+    params = {"kind": KIND_NAMES[data.kind], **routed.params}
     item = InboundItem(
         kind=data.kind,
         company=company,
@@ -199,12 +242,12 @@ def record_inbound(session: Session, actor: User, data: InboundIn, *, lang: str 
         need=(data.need or "").strip() or None,
         outcome=route.outcome,
         customer_id=customer.id if customer else None,
-        assigned_to=assigned.id,
+        assigned_to=routed.assigned.id,
         rule=route.rule,
-        explanation=explanation,
+        explanation=routed.explanation,
         params=params,
         matches=matches or None,
-        skipped=skipped or None,
+        skipped=routed.skipped or None,
         recorded_by=actor.id,
         created_at=now,
     )
@@ -222,10 +265,10 @@ def record_inbound(session: Session, actor: User, data: InboundIn, *, lang: str 
             "outcome": item.outcome,
             "customer_id": item.customer_id,
             "assigned_to": item.assigned_to,
-            "skipped": [s["id"] for s in skipped],
+            "skipped": [s["id"] for s in routed.skipped],
         },
         rule=route.rule,
-        reason=translate(explanation, "zh", **params),
+        reason=translate(routed.explanation, "zh", **params),
     )
     return item
 
