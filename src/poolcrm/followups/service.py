@@ -104,6 +104,37 @@ def _check_writer(session: Session, user: User, customer: Customer | None) -> Cu
     return customer
 
 
+def _check_fields(
+    session: Session,
+    customer_id: int,
+    attitude: str | None,
+    result_status: str | None,
+    contact_id: int | None,
+    contact_at: datetime | None,
+) -> None:
+    """FU-3: the chosen attitude and result exist, the contact is the customer's, and the contact
+    time carries its zone and is not in the future (it may be earlier than the record)."""
+    errors: dict[str, str] = {}
+    if attitude is not None and attitude not in rules.ATTITUDES:
+        errors["attitude"] = "客户态度必须是：" + "、".join(rules.ATTITUDES)
+    if result_status is not None and result_status not in rules.RESULT_STATUSES:
+        errors["result_status"] = "结果状态必须是：" + "、".join(rules.RESULT_STATUSES)
+    if (
+        contact_id is not None
+        and session.scalar(
+            select(Contact.id).where(Contact.id == contact_id, Contact.customer_id == customer_id)
+        )
+        is None
+    ):
+        errors["contact_id"] = "联系人不属于该客户"
+    if contact_at is not None and contact_at.tzinfo is None:
+        errors["contact_at"] = "时间需要带时区"
+    elif contact_at is not None and contact_at > clock.now():
+        errors["contact_at"] = "联系时间不能晚于现在"
+    if errors:
+        raise InvalidInput(errors, rule="FU-3")
+
+
 def record_followup(
     session: Session,
     *,
@@ -127,23 +158,7 @@ def record_followup(
     customer = lock_customers(session, [customer_id]).get(customer_id)
     if customer is None:
         raise NotFound()
-    errors: dict[str, str] = {}
-    if attitude is not None and attitude not in rules.ATTITUDES:
-        errors["attitude"] = "客户态度必须是：" + "、".join(rules.ATTITUDES)
-    if result_status is not None and result_status not in rules.RESULT_STATUSES:
-        errors["result_status"] = "结果状态必须是：" + "、".join(rules.RESULT_STATUSES)
-    if (
-        contact_id is not None
-        and session.scalar(
-            select(Contact.id).where(Contact.id == contact_id, Contact.customer_id == customer_id)
-        )
-        is None
-    ):
-        errors["contact_id"] = "联系人不属于该客户"
-    if contact_at is not None and contact_at.tzinfo is None:
-        errors["contact_at"] = "时间需要带时区"
-    if errors:
-        raise InvalidInput(errors, rule="FU-3")
+    _check_fields(session, customer_id, attitude, result_status, contact_id, contact_at)
     policy = get_policy(session)
     key = rules.content_key(content, _simplify)
     reasons = _invalid_reasons(session, policy, customer_id, subject, content)

@@ -391,18 +391,8 @@ def _month_range(session: Session, yyyymm: int) -> tuple[datetime, datetime, dat
     return clock.start_of_local_day(date(y1, m1, d1), tz), clock.start_of_local_day(end_day, tz), end_day
 
 
-def assess_month(session: Session, yyyymm: int) -> list[Assessment]:
-    """VIO-3: every active sales rep's data quality for the month — own private customers with
-    missing fields (CUS-11's eleven), invalid follow-ups written, open deals past their expected
-    close date at month end, follow-ups found fake — and the score (policy deductions). Drafts until
-    the supervisor confirms; idempotent per (month, rep)."""
-
-    policy = get_policy(session)
-    since, until, end_day = _month_range(session, yyyymm)
-    done = set(session.scalars(select(Assessment.user_id).where(Assessment.month == yyyymm)))
-    created: list[Assessment] = []
-    reps = [rep for rep in sales_reps(session) if rep.id not in done]
-    # Four set-based reads for all reps (not four queries per rep): the step stays seconds at 1M.
+def _incomplete_customers(session: Session) -> tuple[dict[int, int], dict[int, list[str]]]:
+    """VIO-3: per owner, how many private customers lack CUS-11 fields, and the first 50 codes."""
     incomplete = grade_incomplete_sql(Customer)
     mine = and_(Customer.pool == POOL_PRIVATE, Customer.owner_id.is_not(None), incomplete)
     ranked = (
@@ -425,6 +415,14 @@ def assess_month(session: Session, yyyymm: int) -> list[Assessment]:
     ):
         missing_of[owner_id] = total
         incomplete_of.setdefault(owner_id, []).append(code)
+    return missing_of, incomplete_of
+
+
+def _month_counts(
+    session: Session, since: datetime, until: datetime, end_day: date
+) -> tuple[dict[int, int], dict[int, list[str]], dict[int, int]]:
+    """VIO-3: per rep, invalid follow-ups written and fakes found in the month, and the open deals
+    past their expected close date at month end."""
     invalid_of: dict[int, int] = dict(
         session.execute(
             select(FollowUp.author_id, func.count())
@@ -455,6 +453,44 @@ def assess_month(session: Session, yyyymm: int) -> list[Assessment]:
             .group_by(Violation.user_id)
         ).all()
     )
+    return invalid_of, overdue_of, fake_of
+
+
+def _tell_supervisors(session: Session, created: list[Assessment], yyyymm: int) -> None:
+    """VIO-3: each supervisor hears how many drafts wait for their confirmation."""
+    supervisors: dict[int, int] = {}
+    for a in created:
+        rep = session.get(User, a.user_id)
+        if rep is not None and rep.supervisor_id:
+            supervisors[rep.supervisor_id] = supervisors.get(rep.supervisor_id, 0) + 1
+    for sup, n in supervisors.items():
+        notify(
+            session,
+            sup,
+            "assessment",
+            "{month} 数据质量考核已生成 {count} 份，请确认后发布",
+            link=f"/violations/assessments?month={yyyymm}",
+            rule="VIO-3",
+            dedupe_key=f"VIO-3:{yyyymm}",
+            month=f"{yyyymm // 100}-{yyyymm % 100:02d}",
+            count=n,
+        )
+
+
+def assess_month(session: Session, yyyymm: int) -> list[Assessment]:
+    """VIO-3: every active sales rep's data quality for the month — own private customers with
+    missing fields (CUS-11's eleven), invalid follow-ups written, open deals past their expected
+    close date at month end, follow-ups found fake — and the score (policy deductions). Drafts until
+    the supervisor confirms; idempotent per (month, rep)."""
+
+    policy = get_policy(session)
+    since, until, end_day = _month_range(session, yyyymm)
+    done = set(session.scalars(select(Assessment.user_id).where(Assessment.month == yyyymm)))
+    created: list[Assessment] = []
+    reps = [rep for rep in sales_reps(session) if rep.id not in done]
+    # Four set-based reads for all reps (not four queries per rep): the step stays seconds at 1M.
+    missing_of, incomplete_of = _incomplete_customers(session)
+    invalid_of, overdue_of, fake_of = _month_counts(session, since, until, end_day)
     for rep in reps:
         sample = incomplete_of.get(rep.id, [])
         invalid = invalid_of.get(rep.id, 0)
@@ -491,23 +527,7 @@ def assess_month(session: Session, yyyymm: int) -> list[Assessment]:
             after={"month": yyyymm, "users": [a.user_id for a in created]},
             rule="VIO-3",
         )
-        supervisors: dict[int, int] = {}
-        for a in created:
-            rep = session.get(User, a.user_id)
-            if rep is not None and rep.supervisor_id:
-                supervisors[rep.supervisor_id] = supervisors.get(rep.supervisor_id, 0) + 1
-        for sup, n in supervisors.items():
-            notify(
-                session,
-                sup,
-                "assessment",
-                "{month} 数据质量考核已生成 {count} 份，请确认后发布",
-                link=f"/violations/assessments?month={yyyymm}",
-                rule="VIO-3",
-                dedupe_key=f"VIO-3:{yyyymm}",
-                month=f"{yyyymm // 100}-{yyyymm % 100:02d}",
-                count=n,
-            )
+        _tell_supervisors(session, created, yyyymm)
     return created
 
 
