@@ -11,13 +11,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from poolcrm import clock
 from poolcrm.db import Database
 from poolcrm.domains import domain_modules
 from poolcrm.org.models import User
 from poolcrm.org.schemas import DepartmentIn, UserIn
 from poolcrm.org.service import create_department, create_user
-from poolcrm.policy.service import get_policy
+from poolcrm.policy.service import company_today
 from poolcrm.pools.rules import add_months
 
 DEMO_PASSWORD = "demo12345"
@@ -115,7 +114,7 @@ def populate_demo(
     admin = session.scalar(select(User).where(User.username == "admin"))
 
     ctx = DemoContext(
-        today=clock.today(get_policy(session).timezone), rng=random.Random(seed), customers=customers
+        today=company_today(session), rng=random.Random(seed), customers=customers
     )
     populate_org(session, ctx, admin.id if admin else None)
     if admin is not None:

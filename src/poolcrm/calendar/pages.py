@@ -12,12 +12,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from poolcrm import clock
 from poolcrm.calendar import service
 from poolcrm.calendar.api import OverrideIn
 from poolcrm.calendar.rules import WorkdayCalendar, has_official_data, official_day_note, official_year_range
 from poolcrm.errors import AppError, InvalidInput, NotFound
-from poolcrm.policy.service import get_policy
+from poolcrm.policy.service import company_today
 from poolcrm.web.deps import DB, AdminUser, FormBody, Lang
 from poolcrm.web.forms import form_errors, text
 from poolcrm.web.render import page
@@ -97,7 +96,7 @@ def _render(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    today = clock.today(get_policy(db).timezone)
+    today = company_today(db)
     cal = service.get_calendar(db)
     months = year_of_months(cal, year, lang)
     notes = {row.day: row.note for row in service.list_overrides(db)}
@@ -124,14 +123,14 @@ def _render(
 
 @router.get("/admin/calendar", response_class=HTMLResponse)
 def calendar_page(request: Request, admin: AdminUser, db: DB, lang: Lang) -> HTMLResponse:
-    year = _year(request.query_params.get("year"), clock.today(get_policy(db).timezone).year)
+    year = _year(request.query_params.get("year"), company_today(db).year)
     return _render(request, db, lang, year)
 
 
 @router.post("/admin/calendar/overrides", response_class=HTMLResponse)
 def add_override(form: FormBody, request: Request, admin: AdminUser, db: DB, lang: Lang) -> Response:
     values = {"day": text(form, "day"), "workday": text(form, "workday"), "note": text(form, "note")}
-    year = _year(values["day"][:4], clock.today(get_policy(db).timezone).year)
+    year = _year(values["day"][:4], company_today(db).year)
     submitted = {"date": values["day"], "workday": values["workday"] == "1", "note": values["note"]}
     try:
         data = OverrideIn.model_validate({k: v for k, v in submitted.items() if v != ""})

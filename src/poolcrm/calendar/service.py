@@ -12,6 +12,7 @@ from poolcrm.audit.service import record
 from poolcrm.calendar.models import CalendarOverride
 from poolcrm.calendar.rules import WorkdayCalendar, missing_official_years
 from poolcrm.errors import InvalidInput, NotFound
+from poolcrm.policy.service import company_today
 
 _CACHE_KEY = "poolcrm.calendar"
 
@@ -97,5 +98,5 @@ def workdays(session: Session, start: date, end: date) -> list[date]:
 
 def calendar_warnings(session: Session) -> list[int]:
     """CAL-1: the years (this one and next) for which the official calendar has no data yet."""
-    year = clock.today().year
+    year = company_today(session).year
     return missing_official_years(year, year + 1)

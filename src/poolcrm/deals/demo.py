@@ -18,6 +18,7 @@ from poolcrm.deals import closing, service
 from poolcrm.deals import progress as deals_progress
 from poolcrm.deals.schemas import DealIn, DealPatch, DetailsIn, LoseIn, ProductIn, ProgressIn, WinIn
 from poolcrm.org.models import User
+from poolcrm.policy.service import company_today
 
 ORDER = 50
 REPS = ("zhangwei", "lina", "liuyang", "sunli", "ka1", "ka2", "sup1", "sup2", "wangfang", "zhaomin")
@@ -137,7 +138,7 @@ class _DealStory:
                 name=self.name,
                 category=category,
                 stage=stage,  # type: ignore[arg-type]
-                expected_close_on=clock.today() + timedelta(days=close_in),
+                expected_close_on=company_today(self.session) + timedelta(days=close_in),
                 intention=self.intention,
                 products=_products(self.items),
                 details=DetailsIn(**self.details),
@@ -149,9 +150,8 @@ class _DealStory:
     def progress(self, i: int) -> Callable[[], None]:
         def run() -> None:
             text, nxt = PROGRESS[i % len(PROGRESS)]
-            details_text = (
-                f"{text.format(contact=self.contact, project=self.name)}（{clock.today():%m月%d日}）"
-            )
+            said = text.format(contact=self.contact, project=self.name)
+            details_text = f"{said}（{company_today(self.session):%m月%d日}）"
             deals_progress.add_progress(
                 self.session, self.rep, self.deals[self.key], ProgressIn(details=details_text, next_plan=nxt)
             )
@@ -165,7 +165,7 @@ class _DealStory:
                 fields.update(
                     category=category,
                     status="focus" if category == "short" else "active",
-                    expected_close_on=clock.today() + timedelta(days=close_in),
+                    expected_close_on=company_today(self.session) + timedelta(days=close_in),
                 )
             service.update_deal(self.session, self.rep, self.deals[self.key], DealPatch(**fields))
 
@@ -173,7 +173,7 @@ class _DealStory:
 
     def win(self, amount: int) -> Callable[[], None]:
         def run() -> None:
-            contract = f"HT{clock.today():%Y%m%d}{self.customer.id:04d}"
+            contract = f"HT{company_today(self.session):%Y%m%d}{self.customer.id:04d}"
             win = WinIn(actual_amount=Decimal(amount), contract_no=contract)
             closing.win_deal(self.session, self.rep, self.deals[self.key], win)
 

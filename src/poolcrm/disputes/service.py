@@ -27,7 +27,7 @@ from poolcrm.i18n import translate
 from poolcrm.notify.service import notify
 from poolcrm.org.models import User
 from poolcrm.ownership.moves import move_customer
-from poolcrm.policy.service import get_policy
+from poolcrm.policy.service import company_date, company_day_start, company_today, get_policy
 from poolcrm.pools.rules import is_active_member
 
 READERS = ("gm", "admin", "sales_manager", "cs")
@@ -35,16 +35,12 @@ DECIDERS = ("gm",)
 EVIDENCE_FOLLOWUPS = 3
 
 
-def _tz(session: Session) -> str:
-    return get_policy(session).timezone
 
 
-def _local_day(session: Session, moment: datetime) -> date:
-    return clock.local(moment, _tz(session)).date()
 
 
 def _local(session: Session, moment: datetime | None) -> datetime | None:
-    return None if moment is None else clock.local(moment, _tz(session))
+    return None if moment is None else clock.local(moment, get_policy(session).timezone)
 
 
 def _name(session: Session, user_id: int | None) -> str | None:
@@ -60,7 +56,7 @@ def _followup_evidence(
         "followup_id": f.id,
         "author_id": f.author_id,
         "author": _name(session, f.author_id),
-        "date": _local_day(session, f.created_at).isoformat(),
+        "date": company_date(session, f.created_at).isoformat(),
         "at": f.created_at.isoformat(),
         "subject": f.subject,
         "excerpt": f.content[:80],
@@ -74,7 +70,7 @@ def win_evidence(
 ) -> tuple[date | None, list[dict[str, Any]]]:
     """DSP-1 evidence: the owner's last valid follow-ups before the signing day (the signing day's
     own records are listed but excluded), and when the owner's protection started."""
-    signing_start = clock.start_of_local_day(signed_on, _tz(session))
+    signing_start = company_day_start(session, signed_on)
     mine = and_(FollowUp.customer_id == customer.id, FollowUp.author_id == owner_id, FollowUp.valid.is_(True))
     before = list(
         session.scalars(
@@ -91,7 +87,7 @@ def win_evidence(
                 mine,
                 FollowUp.created_at >= signing_start,
                 FollowUp.created_at
-                < clock.start_of_local_day(date.fromordinal(signed_on.toordinal() + 1), _tz(session)),
+                < company_day_start(session, date.fromordinal(signed_on.toordinal() + 1)),
             )
             .order_by(FollowUp.created_at)
         )
@@ -107,7 +103,7 @@ def win_evidence(
             "protected_since": customer.protected_since.isoformat() if customer.protected_since else None,
         }
     )
-    last = _local_day(session, before[0].created_at) if before else None
+    last = company_date(session, before[0].created_at) if before else None
     return last, evidence
 
 
@@ -162,7 +158,7 @@ def _win_case(
     session: Session, deal: Deal, customer: Customer, owner_id: int, signer_id: int, claimants: list[int]
 ) -> Dispute:
     policy = get_policy(session)
-    signed_on = _local_day(session, deal.closed_at or clock.now())
+    signed_on = company_date(session, deal.closed_at or clock.now())
     last, evidence = win_evidence(session, customer, owner_id, signed_on)
     rec = rules.win_attribution(
         owner_id=owner_id,
@@ -205,7 +201,7 @@ def open_for_win(session: Session, deal: Deal, actor: User) -> Dispute | None:
 
 def _two_pools_case(session: Session, a: Customer, b: Customer) -> Dispute:
     """DSP-2 (MEM-2 first: a member's record stays with its owner)."""
-    today = clock.today(_tz(session))
+    today = company_today(session)
     members = [c for c in (a, b) if is_active_member(c.member_until, today)]
     if len(members) == 1:
         rec = rules.Recommendation(members[0].owner_id, "MEM-2", "会员客户的重复记录无效，客户归会员负责人")
@@ -295,7 +291,7 @@ def two_pools_step(session: Session, run_date: date) -> dict[str, list[Any]]:
     """DSP-2, DSP-2a (ours) daily: every customer that entered a private pool the day before is
     checked (CUS-7, same normalised name or same phone) against other reps' private pools; each
     pair found opens a case. Only the day's moves are checked, so the step stays small at any size."""
-    tz = _tz(session)
+    tz = get_policy(session).timezone
     since = clock.start_of_local_day(date.fromordinal(run_date.toordinal() - 1), tz)
     until = clock.start_of_local_day(run_date, tz)
     # The same company (CUS-7's exact keys: normal form or a phone) found by joins on the indexed

@@ -26,7 +26,7 @@ from poolcrm.inbound.models import OUTCOME_DUTY, OUTCOME_NEW, InboundItem
 from poolcrm.org.models import Department, User
 from poolcrm.org.service import lock_users
 from poolcrm.ownership.usage import limit_for, owned_count, pending_count
-from poolcrm.policy.service import get_policy
+from poolcrm.policy.service import company_day_start, company_today, get_policy
 from poolcrm.pools.rules import SALES_DEPARTMENT_KINDS, pool_full_on_apply
 from poolcrm.violations.models import KIND_FAKE_FOLLOWUP, Violation
 
@@ -38,12 +38,8 @@ def _pairs(rows: Any) -> dict[Any, Any]:
     return {key: value for key, value in rows}
 
 
-def today(session: Session) -> date:
-    return clock.today(get_policy(session).timezone)
 
 
-def _day_start(session: Session, day: date) -> Any:
-    return clock.start_of_local_day(day, get_policy(session).timezone)
 
 
 def sales_reps(session: Session) -> list[User]:
@@ -63,7 +59,7 @@ def sales_reps(session: Session) -> list[User]:
 
 def figures(session: Session, reps: Sequence[User], start: date, end: date) -> list[rules.RepFigures]:
     """IN-3: each rep's valid follow-ups (FU-1) and credited won amount in [start, end)."""
-    since, until = _day_start(session, start), _day_start(session, end)
+    since, until = company_day_start(session, start), company_day_start(session, end)
     ids = [u.id for u in reps]
     visits = _pairs(
         session.execute(
@@ -175,7 +171,7 @@ def excluded_ids(session: Session, week: date) -> set[int]:
     earliest = week - timedelta(days=7 * policy.duty_exclusion_weeks)
     rows = session.execute(
         select(Violation.user_id, Violation.created_at).where(
-            Violation.kind == KIND_FAKE_FOLLOWUP, Violation.created_at >= _day_start(session, earliest)
+            Violation.kind == KIND_FAKE_FOLLOWUP, Violation.created_at >= company_day_start(session, earliest)
         )
     )
     found: dict[int, list[date]] = {}
@@ -227,7 +223,7 @@ def on_duty(session: Session, day: date, *, store: bool = True) -> OnDuty:
 
 def assigned_counts(session: Session, user_ids: Sequence[int], week: date) -> dict[int, int]:
     """IN-3: inbound items each rep received this week (the evenness the dealing keeps)."""
-    since, until = _day_start(session, week), _day_start(session, week + rules.ONE_WEEK)
+    since, until = company_day_start(session, week), company_day_start(session, week + rules.ONE_WEEK)
     return _pairs(
         session.execute(
             select(InboundItem.assigned_to, func.count())
@@ -328,7 +324,7 @@ def eligibility_out(
 def today_out(session: Session, day: date | None = None, lang: str = "zh") -> dict[str, Any]:
     """GET /duty/today: the day, who is on duty (in dealing order) and everyone's eligibility —
     a read: a roster not fixed yet is shown as computed, not stored (IN-3a)."""
-    day = day or today(session)
+    day = day or company_today(session)
     duty = on_duty(session, day, store=False)
     week = duty.week
     assert week is not None

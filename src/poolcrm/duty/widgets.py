@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from poolcrm.disputes.models import STATUS_OPEN, Dispute
 from poolcrm.duty import service
 from poolcrm.org.models import User
+from poolcrm.policy.service import company_today
 from poolcrm.violations.models import SPOT_PENDING, SpotCheck
 from poolcrm.web.dashboard import widget
 
@@ -20,7 +21,7 @@ def on_duty_today(session: Session, user: User, lang: str) -> tuple[str, dict[st
     if not user.has_role("cs", "gm", "admin", "sales"):
         return None
 
-    duty = service.on_duty(session, service.today(session), store=False)  # a read (IN-3a)
+    duty = service.on_duty(session, company_today(session), store=False)  # a read (IN-3a)
     names = {u.id: u.display_name for u in session.scalars(select(User).where(User.id.in_(duty.user_ids)))}
     spot = disputes = None
     if user.has_role("cs", "admin"):

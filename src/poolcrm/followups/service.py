@@ -24,7 +24,7 @@ from poolcrm.i18n import translate
 from poolcrm.notify.service import notify_many
 from poolcrm.org.models import User
 from poolcrm.org.service import visible_owner_ids
-from poolcrm.policy.service import get_policy
+from poolcrm.policy.service import company_day_start, company_today, get_policy
 from poolcrm.pools.rules import is_active_member
 
 
@@ -32,12 +32,8 @@ def _simplify(text: str) -> str:
     return to_simplified(text)
 
 
-def _today(session: Session) -> date:
-    return clock.today(get_policy(session).timezone)
 
 
-def _day_start(session: Session, day: date) -> datetime:
-    return clock.start_of_local_day(day, get_policy(session).timezone)
 
 
 def _invalid_reasons(
@@ -80,7 +76,7 @@ def _check_writer(session: Session, user: User, customer: Customer | None) -> Cu
     customer opened for redevelopment. Cannot see → 404; sees but may not → 403."""
     if customer is None:
         raise NotFound()
-    today = _today(session)
+    today = company_today(session)
     is_private = customer.pool == POOL_PRIVATE
     visible = is_private and can_see_private(session, user, customer.owner_id)
     open_member = (
@@ -268,9 +264,9 @@ def list_followups(
     if author_id:
         query = query.where(FollowUp.author_id == author_id)
     if since:
-        query = query.where(FollowUp.created_at >= _day_start(session, since))
+        query = query.where(FollowUp.created_at >= company_day_start(session, since))
     if until:
-        query = query.where(FollowUp.created_at < _day_start(session, until + timedelta(days=1)))
+        query = query.where(FollowUp.created_at < company_day_start(session, until + timedelta(days=1)))
     if q:
         query = query.where(FollowUp.content.contains(q))
     return list(session.scalars(query.order_by(FollowUp.created_at.desc(), FollowUp.id.desc())))
@@ -400,7 +396,7 @@ def first_contact_step(session: Session, run_date: date) -> dict[str, list[Any]]
     """FU-5: customers that entered a private pool more than `first_contact_hours` before the run
     without a valid follow-up since are flagged to their owner (one note per owner per day)."""
     policy = get_policy(session)
-    start = _day_start(session, run_date)
+    start = company_day_start(session, run_date)
     condition = and_(
         Customer.pool == POOL_PRIVATE,
         Customer.owner_id.is_not(None),
@@ -429,7 +425,7 @@ def first_contact_step(session: Session, run_date: date) -> dict[str, list[Any]]
 
 def due_today(session: Session, user: User, day: date | None = None) -> list[tuple[FollowUp, Customer]]:
     """FU-4 dashboard: the follow-ups planned for today whose reminder goes to `user`."""
-    day = day or _today(session)
+    day = day or company_today(session)
     q = (
         select(FollowUp, Customer)
         .join(Customer, Customer.id == FollowUp.customer_id)

@@ -21,6 +21,7 @@ from poolcrm.duty import service as duty
 from poolcrm.inbound import service
 from poolcrm.inbound.schemas import InboundIn
 from poolcrm.ownership.moves import move_customer
+from poolcrm.policy.service import company_today
 from poolcrm.violations import rules as violation_rules
 from poolcrm.violations import service as violations
 
@@ -99,7 +100,7 @@ def _violations(session: Session, ctx: Any) -> None:
         refs=None,
         actor_id=cs.id,
     )
-    today = duty.today(session)
+    today = company_today(session)
     violations.spot_check_step(session, today)
     violations.assess_month(session, violation_rules.previous_month(today.year, today.month))
 
@@ -107,7 +108,7 @@ def _violations(session: Session, ctx: Any) -> None:
 def populate(session: Session, ctx: Any) -> None:
     if not {"cs1", "zhangwei", "lina", "wangfang"} <= set(ctx.users):
         return
-    duty.roster_week(session, duty.today(session))
+    duty.roster_week(session, company_today(session))
     _inbound(session, ctx)
     _disputes(session, ctx)
     _violations(session, ctx)

@@ -29,7 +29,7 @@ from poolcrm.org.models import User
 from poolcrm.org.service import users_by_id
 from poolcrm.ownership.moves import move_customer
 from poolcrm.policy.rules import Policy
-from poolcrm.policy.service import get_policy
+from poolcrm.policy.service import company_today, get_policy
 
 HANDLERS = ("cs", "admin")
 READERS = ("cs", "admin", "gm")
@@ -224,7 +224,7 @@ def record_inbound(session: Session, actor: User, data: InboundIn, *, lang: str 
     route = rules.route_inbound(
         customer.pool if customer else None, customer.owner_id if customer else None, registrant
     )
-    day = duty.today(session)
+    day = company_today(session)
     now = clock.now()
     if route.outcome == OUTCOME_OWNER:
         assert customer is not None

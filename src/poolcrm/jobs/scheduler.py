@@ -6,11 +6,10 @@ from __future__ import annotations
 import logging
 import threading
 
-from poolcrm import clock
 from poolcrm.db import Database
 from poolcrm.errors import Conflict
 from poolcrm.jobs.service import last_run_date, run_daily
-from poolcrm.policy.service import get_policy
+from poolcrm.policy.service import company_today
 
 log = logging.getLogger("poolcrm.jobs")
 
@@ -31,7 +30,7 @@ class Scheduler:
 
     def tick(self) -> None:
         with self.db.transaction(write=False) as session:
-            today = clock.today(get_policy(session).timezone)
+            today = company_today(session)
             last = last_run_date(session)
         if last is None or last < today:
             try:

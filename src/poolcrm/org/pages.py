@@ -12,12 +12,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from poolcrm import clock
 from poolcrm.errors import AppError
 from poolcrm.org import rules, service
 from poolcrm.org.models import Department, User
 from poolcrm.org.schemas import DepartmentIn, DepartmentPatch, UserIn, UserPatch
-from poolcrm.policy.service import get_policy
+from poolcrm.policy.service import company_today
 from poolcrm.web.deps import DB, AdminUser, FormBody, Lang
 from poolcrm.web.forms import clean, form_errors, optional_int, text
 from poolcrm.web.render import page
@@ -129,7 +128,7 @@ def _user_form(
 
 @router.get("/admin/users/new", response_class=HTMLResponse)
 def new_user_form(request: Request, admin: AdminUser, db: DB) -> HTMLResponse:
-    values = {"roles": ["sales"], "hired_on": clock.today(get_policy(db).timezone).isoformat()}
+    values = {"roles": ["sales"], "hired_on": company_today(db).isoformat()}
     return _user_form(request, db, target=None, values=values, errors={})
 
 

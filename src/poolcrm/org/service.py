@@ -17,7 +17,7 @@ from poolcrm.org.models import Department, User, UserRole
 from poolcrm.org.passwords import hash_password
 from poolcrm.org.schemas import DepartmentIn, DepartmentOut, DepartmentPatch, UserIn, UserOut, UserPatch
 from poolcrm.org.signals import user_changed
-from poolcrm.policy.service import get_policy
+from poolcrm.policy.service import company_today, get_policy
 
 _SCOPE_KEY = "poolcrm.scope"
 
@@ -260,7 +260,7 @@ def update_user(session: Session, actor_id: int, user_id: int, patch: UserPatch)
             user.token_version += 1
         elif key == "active":
             if user.active and not value:
-                user.left_on = clock.today(get_policy(session).timezone)
+                user.left_on = company_today(session)
                 user.token_version += 1
             elif value:
                 user.left_on = None

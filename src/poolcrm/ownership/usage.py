@@ -11,7 +11,7 @@ from poolcrm import clock
 from poolcrm.applications.models import KIND_CLAIM, KIND_NEW_CUSTOMER, STATUS_PENDING, Application
 from poolcrm.customers.models import POOL_PRIVATE, Customer
 from poolcrm.org.models import User
-from poolcrm.policy.service import get_policy
+from poolcrm.policy.service import company_today, get_policy
 from poolcrm.pools.rules import pool_limit_for
 
 
@@ -57,7 +57,7 @@ def pending_count(session: Session, user_id: int) -> int:
 
 
 def pool_usage(session: Session, user: User) -> dict[str, int]:
-    today = clock.today(get_policy(session).timezone)
+    today = company_today(session)
     return {
         "owned": owned_count(session, user.id, today),
         "pending": pending_count(session, user.id),
