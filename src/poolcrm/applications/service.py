@@ -12,6 +12,7 @@ from poolcrm import clock
 from poolcrm.applications import registry
 from poolcrm.applications.models import STATUS_APPROVED, STATUS_PENDING, STATUS_REJECTED, Application
 from poolcrm.audit.service import record
+from poolcrm.db import for_update
 from poolcrm.errors import Conflict, Forbidden, InvalidInput, NotFound
 from poolcrm.org.models import User
 from poolcrm.org.service import visible_owner_ids
@@ -19,12 +20,7 @@ from poolcrm.org.service import visible_owner_ids
 
 def _lock(session: Session, app_id: int) -> Application | None:
     """Load the application row locked for update (PostgreSQL); SQLite writers are serialised."""
-    return session.scalar(
-        select(Application)
-        .where(Application.id == app_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    return session.scalar(for_update(select(Application).where(Application.id == app_id)))
 
 
 def get_visible(session: Session, app_id: int, user: User) -> Application:

@@ -31,6 +31,7 @@ from poolcrm.customers.visibility import get_editable
 from poolcrm.errors import InvalidInput
 from poolcrm.i18n import translate
 from poolcrm.notify.service import notify
+from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
 from poolcrm.org.service import is_supervisor_of
 
@@ -102,7 +103,7 @@ def apply_changes(
 
 
 def may_approve_change(session: Session, user: User, c: Customer) -> bool:
-    if user.has_role("admin", "gm"):
+    if org_rules.manages_everyone(user.roles):
         return True
     owner = c.owner_id or c.created_by
     return (

@@ -24,9 +24,6 @@ from poolcrm.org.models import User
 from poolcrm.org.service import users_by_id
 from poolcrm.policy.service import company_today, get_policy
 
-SEE_ALL = ("admin", "gm", "cs")
-
-
 REGISTRAR_ROLES = ("sales",)
 
 

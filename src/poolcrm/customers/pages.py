@@ -30,6 +30,7 @@ from poolcrm.customers.models import Customer
 from poolcrm.customers.schemas import ContactIn, CustomerIn, CustomerPatch
 from poolcrm.errors import AppError, InvalidInput, RuleViolation
 from poolcrm.i18n import translate
+from poolcrm.org import rules as org_rules
 from poolcrm.org.service import users_by_id
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang, get_database
 from poolcrm.web.render import env, page
@@ -145,7 +146,7 @@ def customers_page(
         sort=sort,
         query=urlencode(query),
         query_without_page=urlencode({k: v for k, v in query.items()}),
-        sees_bin=user.has_role("admin", "gm", "cs"),
+        sees_bin=org_rules.sees_everyone(user.roles),
     )
 
 

@@ -21,7 +21,6 @@ from poolcrm.customers import dedupe, names, rules
 from poolcrm.customers.access import lock_customer_row
 from poolcrm.customers.checks import (
     REGISTRAR_ROLES,
-    SEE_ALL,
     check_fields,
     confirmation_needed,
     duplicates,
@@ -40,6 +39,7 @@ from poolcrm.customers.models import (
 from poolcrm.customers.schemas import CustomerIn
 from poolcrm.errors import Conflict, NotFound, RuleViolation
 from poolcrm.notify.service import notify
+from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
 from poolcrm.org.service import is_supervisor_of, lock_users, users_by_id
 from poolcrm.ownership.moves import move_customer
@@ -299,7 +299,7 @@ def reject_new_customer(session: Session, application: Application, actor: User,
 def may_decide_new_customer(session: Session, application: Application, actor: User) -> bool:
     """CUS-9: customer service (or admin/GM) reviews; a department that reviews its own
     registrations (003) does it through the applicant's supervisors."""
-    if actor.has_role(*SEE_ALL):
+    if org_rules.sees_everyone(actor.roles):
         return True
     return actor.has_role("supervisor", "sales_manager") and is_supervisor_of(
         session, actor.id, application.applicant_id

@@ -15,7 +15,7 @@ from poolcrm.applications.models import (
 from poolcrm.audit.service import record
 from poolcrm.customers import dedupe, rules
 from poolcrm.customers.changes import apply_changes, changes_for, coerce_field, may_approve_change
-from poolcrm.customers.checks import SEE_ALL, duplicates, refuse_exact_duplicate
+from poolcrm.customers.checks import duplicates, refuse_exact_duplicate
 from poolcrm.customers.models import (
     POOL_DELETED,
     REQUEST_CHANGE,
@@ -27,6 +27,7 @@ from poolcrm.customers.visibility import get_editable
 from poolcrm.db import for_update
 from poolcrm.errors import Conflict, Forbidden, NotFound
 from poolcrm.notify.service import notify
+from poolcrm.org import rules as org_rules
 from poolcrm.org.models import Department, User
 from poolcrm.org.service import is_supervisor_of
 from poolcrm.ownership.moves import move_customer
@@ -46,7 +47,7 @@ def list_requests(
         if c is not None and (
             r.requested_by == user.id
             or _request_role(session, user, r, c) is not None
-            or user.has_role(*SEE_ALL)
+            or org_rules.sees_everyone(user.roles)
         ):
             out.append(r)
     return out

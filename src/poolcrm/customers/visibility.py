@@ -7,7 +7,6 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from poolcrm.customers.checks import SEE_ALL
 from poolcrm.customers.models import (
     POOL_BIN,
     POOL_PENDING,
@@ -17,6 +16,7 @@ from poolcrm.customers.models import (
     Customer,
 )
 from poolcrm.errors import Forbidden, InvalidInput, NotFound
+from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
 from poolcrm.org.service import visible_owner_ids
 
@@ -37,7 +37,7 @@ def can_see(session: Session, user: User, c: Customer) -> bool:
 def can_edit(session: Session, user: User, c: Customer) -> bool:
     if c.pool in TOMBSTONE_POOLS:
         return False
-    if user.has_role(*SEE_ALL):
+    if org_rules.sees_everyone(user.roles):
         return True
     scope = visible_owner_ids(session, user) or frozenset()
     if c.pool == POOL_PRIVATE:

@@ -6,11 +6,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from poolcrm.customers.models import POOL_DELETED, POOL_MERGED, POOL_REJECTED, Customer
+from poolcrm.db import for_update
 from poolcrm.deals import rules
 from poolcrm.deals.models import (
     Deal,
 )
 from poolcrm.errors import Forbidden, NotFound
+from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
 from poolcrm.org.service import is_supervisor_of, visible_owner_ids
 
@@ -30,7 +32,7 @@ def _may_see(session: Session, user: User, deal: Deal) -> bool:
 
 def _may_act(session: Session, user: User, deal: Deal) -> bool:
     """ORG-5: the deal's owner, the owner's supervisors, admin and GM may change a deal."""
-    if user.has_role("admin", "gm"):
+    if org_rules.manages_everyone(user.roles):
         return True
     if deal.owner_id is None:
         return False
@@ -52,8 +54,8 @@ def get_deal(session: Session, user: User, deal_id: int, *, act: bool = False) -
 
 
 def lock_deal(session: Session, user: User, deal_id: int) -> Deal:
-    deal = get_deal(session, user, deal_id, act=True)
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(Deal.id).where(Deal.id == deal_id).with_for_update())
-        session.refresh(deal)
+    """The deal the user may change, its row locked and re-read (ORG-5 first: 404/403 as ever)."""
+    get_deal(session, user, deal_id, act=True)
+    deal = session.scalar(for_update(select(Deal).where(Deal.id == deal_id)))
+    assert deal is not None
     return deal

@@ -16,7 +16,7 @@ from poolcrm.calendar.service import get_calendar
 from poolcrm.customers import merge
 from poolcrm.customers.access import lock_customers
 from poolcrm.customers.models import POOL_PRIVATE, TOMBSTONE_POOLS, Customer
-from poolcrm.db import UTCDateTime, ids_select
+from poolcrm.db import UTCDateTime, for_update, ids_select
 from poolcrm.deals.models import Deal
 from poolcrm.disputes import rules
 from poolcrm.disputes.models import KIND_TWO_POOLS, KIND_WIN, STATUS_DECIDED, STATUS_OPEN, Dispute
@@ -365,9 +365,7 @@ def list_disputes(session: Session, user: User, status: str | None = None) -> li
 
 def get_dispute(session: Session, user: User, dispute_id: int, *, lock: bool = False) -> Dispute:
     q = select(Dispute).where(Dispute.id == dispute_id)
-    if lock and session.get_bind().dialect.name == "postgresql":
-        q = q.with_for_update()
-    dispute = session.scalar(q.execution_options(populate_existing=True))
+    dispute = session.scalar(for_update(q) if lock else q)
     if dispute is None or not _may_read(session, user, dispute):
         raise NotFound()
     return dispute
@@ -424,10 +422,7 @@ def decide(session: Session, actor: User, dispute_id: int, winner_user_id: int, 
 
 
 def _credit(session: Session, actor: User, dispute: Dispute, winner_id: int, reason: str) -> None:
-    q = select(Deal).where(Deal.id == dispute.deal_id)
-    if session.get_bind().dialect.name == "postgresql":
-        q = q.with_for_update()
-    deal = session.scalar(q)
+    deal = session.scalar(for_update(select(Deal).where(Deal.id == dispute.deal_id)))
     assert deal is not None
     before = {
         "credited_to": deal.credited_to,

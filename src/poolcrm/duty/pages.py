@@ -14,6 +14,7 @@ from poolcrm.duty.api import ROSTER_READERS
 from poolcrm.errors import AppError, Forbidden, InvalidInput
 from poolcrm.i18n import translate
 from poolcrm.org.models import User
+from poolcrm.org.service import sales_reps
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
 from poolcrm.web.render import page
 
@@ -38,7 +39,7 @@ def _render(
         db=db,
         data=data,
         source_names=SOURCE_NAMES,
-        reps=service.sales_reps(db) if user.has_role("admin") else [],
+        reps=sales_reps(db) if user.has_role("admin") else [],
         **ctx,
     )
 

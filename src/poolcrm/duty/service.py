@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.audit.service import record
+from poolcrm.db import for_update
 from poolcrm.deals.models import Deal
 from poolcrm.duty import rules
 from poolcrm.duty.models import DutyOverride, DutyWeek
@@ -23,11 +24,11 @@ from poolcrm.errors import Forbidden, InvalidInput, RuleViolation
 from poolcrm.followups.models import FollowUp
 from poolcrm.i18n import translate
 from poolcrm.inbound.models import OUTCOME_DUTY, OUTCOME_NEW, InboundItem
-from poolcrm.org.models import Department, User
-from poolcrm.org.service import lock_users
+from poolcrm.org.models import User
+from poolcrm.org.service import lock_users, sales_reps
 from poolcrm.ownership.usage import limit_for, owned_count, pending_count
 from poolcrm.policy.service import company_day_start, company_today, get_policy
-from poolcrm.pools.rules import SALES_DEPARTMENT_KINDS, pool_full_on_apply
+from poolcrm.pools.rules import pool_full_on_apply
 from poolcrm.violations.models import KIND_FAKE_FOLLOWUP, Violation
 
 SOURCE_OVERRIDE = "override"
@@ -42,19 +43,6 @@ def _pairs(rows: Any) -> dict[Any, Any]:
 
 
 
-def sales_reps(session: Session) -> list[User]:
-    """IN-3: the reps who can be on duty at all — active sales users of sales/KA departments."""
-    q = (
-        select(User)
-        .join(Department, Department.id == User.department_id)
-        .where(
-            User.active.is_(True),
-            Department.kind.in_(SALES_DEPARTMENT_KINDS),
-            User.role_rows.any(role="sales"),
-        )
-        .order_by(User.id)
-    )
-    return list(session.scalars(q))
 
 
 def figures(session: Session, reps: Sequence[User], start: date, end: date) -> list[rules.RepFigures]:
@@ -358,10 +346,7 @@ def set_override(
     bad = [uid for uid in user_ids if uid not in active]
     if bad:
         raise InvalidInput({"user_ids": "不是在职销售：" + "、".join(map(str, bad))}, rule="IN-3")
-    q = select(DutyOverride).where(DutyOverride.day == day)
-    if session.get_bind().dialect.name == "postgresql":
-        q = q.with_for_update()
-    row = session.scalar(q)
+    row = session.scalar(for_update(select(DutyOverride).where(DutyOverride.day == day)))
     before = None if row is None else {"user_ids": row.user_ids, "active": row.active, "reason": row.reason}
     ids = list(dict.fromkeys(user_ids))
     now = clock.now()

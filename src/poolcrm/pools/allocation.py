@@ -23,7 +23,7 @@ from poolcrm.followups.models import FollowUp
 from poolcrm.notify.service import notify
 from poolcrm.org import rules as org_rules
 from poolcrm.org.models import Department, User
-from poolcrm.org.service import lock_users
+from poolcrm.org.service import lock_users, sales_rep_condition
 from poolcrm.ownership.countdown import (
     givers,
 )
@@ -111,11 +111,7 @@ def eligible_reps(session: Session) -> list[User]:
     q = (
         select(User, score.label("score"))
         .join(Department, Department.id == User.department_id)
-        .where(
-            User.active.is_(True),
-            Department.kind.in_(rules.SALES_DEPARTMENT_KINDS),
-            User.role_rows.any(role="sales"),
-        )
+        .where(sales_rep_condition())
         .order_by(score.desc(), User.id)
     )
     return [u for u, _ in session.execute(q)]
@@ -138,7 +134,7 @@ def create_plan(
     reason: str | None = None,
 ) -> AllocationPlan:
     """POOL-7: the GM's allocation plan for bin customers — explicit items, or the round-robin rule."""
-    if not actor.has_role("gm", "admin"):
+    if not org_rules.manages_everyone(actor.roles):
         raise Forbidden("只有总经理可以制定分配方案", rule="POOL-7")
     already = set(session.scalars(_planned_ids()))
     if round_robin:
@@ -314,7 +310,7 @@ def approve_plan(session: Session, actor: User, plan_id: int) -> AllocationPlan:
         raise Conflict("方案已处理（{state}）", rule=plan.rule, state=plan.status, code="already_decided")
     now = clock.now()
     acted = False
-    if actor.has_role("gm", "admin") and plan.gm_approved_by is None:
+    if org_rules.manages_everyone(actor.roles) and plan.gm_approved_by is None:
         plan.gm_approved_by, plan.gm_approved_at, acted = actor.id, now, True
     if (
         plan.kind == PLAN_REALLOCATION

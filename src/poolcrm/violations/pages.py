@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
-from poolcrm.duty.service import sales_reps
 from poolcrm.errors import AppError, InvalidInput
 from poolcrm.i18n import translate
 from poolcrm.org.models import User
+from poolcrm.org.service import sales_reps
 from poolcrm.policy.service import get_policy
 from poolcrm.violations import service
 from poolcrm.violations.models import KINDS

@@ -18,13 +18,13 @@ from poolcrm.customers.models import POOL_PRIVATE, Customer
 from poolcrm.customers.rules import grade_incomplete_sql
 from poolcrm.deals.models import Deal
 from poolcrm.deals.rules import OPEN_CATEGORIES
-from poolcrm.duty.service import sales_reps
 from poolcrm.errors import Forbidden, InvalidInput, NotFound, RuleViolation
 from poolcrm.followups.models import FollowUp
 from poolcrm.i18n import TERMS
 from poolcrm.notify.service import notify
+from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User, UserRole
-from poolcrm.org.service import is_supervisor_of, lock_users, visible_owner_ids
+from poolcrm.org.service import is_supervisor_of, lock_users, sales_reps, visible_owner_ids
 from poolcrm.policy.service import get_policy
 from poolcrm.violations import rules
 from poolcrm.violations.models import (
@@ -40,7 +40,6 @@ from poolcrm.violations.models import (
 )
 
 RECORDERS = ("cs", "supervisor", "sales_manager", "gm", "admin")
-SEE_ALL = ("admin", "gm", "hr", "cs")
 KIND_NAMES = {
     "forced_duplicate": "强制重复",
     "invalid_customer": "无效客户",
@@ -65,7 +64,7 @@ def _role_ids(session: Session, *roles: str) -> list[int]:
 def may_see_user(session: Session, viewer: User, user_id: int) -> bool:
     """ORG-5: the rep, their supervisors, and HR/GM/CS/admin see a rep's violations."""
     scope = visible_owner_ids(session, viewer)
-    return viewer.has_role(*SEE_ALL) or scope is None or user_id in scope
+    return org_rules.reads_all_violations(viewer.roles) or scope is None or user_id in scope
 
 
 def record_violation(
@@ -205,7 +204,7 @@ def violation_out(session: Session, v: Violation) -> dict[str, Any]:
 def list_violations(session: Session, viewer: User, limit: int = 200) -> list[Violation]:
     q = select(Violation).order_by(Violation.id.desc()).limit(limit)
     scope = visible_owner_ids(session, viewer)
-    if not viewer.has_role(*SEE_ALL) and scope is not None:
+    if not org_rules.reads_all_violations(viewer.roles) and scope is not None:
         q = q.where(Violation.user_id.in_(sorted(scope)))
     return list(session.scalars(q))
 
@@ -539,7 +538,7 @@ def assessment_step(session: Session, run_date: date) -> dict[str, list[Any]]:
 
 def may_confirm_id(session: Session, actor: User, user_id: int) -> bool:
     """VIO-3: the rep's supervisors (any level), the GM or an admin confirm an assessment."""
-    return actor.has_role("admin", "gm") or is_supervisor_of(session, actor.id, user_id)
+    return org_rules.manages_everyone(actor.roles) or is_supervisor_of(session, actor.id, user_id)
 
 
 def confirm_assessment(session: Session, actor: User, assessment_id: int) -> Assessment:
@@ -602,7 +601,8 @@ def list_assessments(session: Session, viewer: User, month: int | None) -> list[
     team: set[int] = set(_team_of(session, viewer)) if viewer.supervisor_id else {viewer.id}
     out = []
     for a in rows:
-        manages = viewer.has_role("admin", "gm", "hr") or scope is None or a.user_id in scope
+        sees_all = org_rules.manages_everyone(viewer.roles) or viewer.has_role("hr")
+        manages = sees_all or scope is None or a.user_id in scope
         if manages or (a.status == ASSESS_PUBLISHED and a.user_id in team):
             out.append(a)
     return out
