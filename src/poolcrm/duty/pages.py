@@ -10,8 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
 from poolcrm.duty import service
-from poolcrm.duty.api import ROSTER_READERS
-from poolcrm.errors import AppError, Forbidden, InvalidInput
+from poolcrm.errors import AppError, InvalidInput
 from poolcrm.i18n import translate
 from poolcrm.org.models import User
 from poolcrm.org.service import sales_reps
@@ -30,9 +29,7 @@ SOURCE_NAMES = {
 def _render(
     request: Request, user: User, db: Any, lang: str, day: date | None = None, **ctx: Any
 ) -> HTMLResponse:
-    if not user.has_role(*ROSTER_READERS):
-        raise Forbidden()
-    data = service.today_out(db, day, lang=lang)
+    data = service.today_out(db, user, day, lang=lang)
     return page(
         request,
         "duty/roster.html",

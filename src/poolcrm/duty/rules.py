@@ -129,3 +129,11 @@ def next_duty_rep(
             return uid, skipped
         skipped.append(uid)
     return None, skipped
+
+
+ROSTER_READERS: frozenset[str] = frozenset({"cs", "admin", "gm", "sales_manager", "supervisor", "sales"})
+
+
+def reads_roster(roles: Iterable[str]) -> bool:
+    """IN-3: the duty roster is read by CS, sales staff and their managers, admin and the GM."""
+    return any(r in ROSTER_READERS for r in roles)

@@ -309,9 +309,13 @@ def eligibility_out(
     return out
 
 
-def today_out(session: Session, day: date | None = None, lang: str = "zh") -> dict[str, Any]:
+def today_out(
+    session: Session, viewer: User, day: date | None = None, lang: str = "zh"
+) -> dict[str, Any]:
     """GET /duty/today: the day, who is on duty (in dealing order) and everyone's eligibility —
     a read: a roster not fixed yet is shown as computed, not stored (IN-3a)."""
+    if not rules.reads_roster(viewer.roles):
+        raise Forbidden(rule="IN-3")
     day = day or company_today(session)
     duty = on_duty(session, day, store=False)
     week = duty.week

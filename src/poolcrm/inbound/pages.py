@@ -10,8 +10,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from poolcrm.errors import AppError, Forbidden
-from poolcrm.inbound import service
+from poolcrm.errors import AppError
+from poolcrm.inbound import rules, service
 from poolcrm.inbound.schemas import InboundIn
 from poolcrm.org.models import User
 from poolcrm.policy.service import get_policy
@@ -22,9 +22,7 @@ router = APIRouter()
 
 
 def _console(request: Request, user: User, db: Any, lang: str, **ctx: Any) -> HTMLResponse:
-    if not user.has_role(*service.HANDLERS, *service.READERS):
-        raise Forbidden()
-    items = [service.item_out(db, i, lang) for i in service.list_items(db, user, limit=30)]
+    items = [service.item_out(db, i, lang) for i in service.console_items(db, user)]
     ctx.setdefault("values", {"kind": "call"})
     return page(
         request,
@@ -33,7 +31,7 @@ def _console(request: Request, user: User, db: Any, lang: str, **ctx: Any) -> HT
         items=items,
         outcome_names=service.OUTCOME_NAMES,
         kind_names=service.KIND_NAMES,
-        can_record=user.has_role(*service.HANDLERS),
+        can_record=rules.records_inbound(user.roles),
         tz=ZoneInfo(get_policy(db).timezone),
         **ctx,
     )

@@ -62,3 +62,17 @@ def who_answers_for(owner_active: bool, supervisor_id: int | None) -> str:
     owner's supervisor — who holds that customer's POOL-10 distribution plan — instead of to the
     departed owner; with no supervisor, to the owner's record as before (CS sees it in the log)."""
     return "supervisor" if not owner_active and supervisor_id is not None else "owner"
+
+
+HANDLER_ROLES: frozenset[str] = frozenset({"cs", "admin"})
+LOG_READER_ROLES: frozenset[str] = frozenset({"cs", "admin", "gm"})
+
+
+def records_inbound(roles: Iterable[str]) -> bool:
+    """IN-1: CS (and admin) record inbound calls and trial requests."""
+    return any(r in HANDLER_ROLES for r in roles)
+
+
+def reads_whole_log(roles: Iterable[str]) -> bool:
+    """IN-1: CS, admin and the GM read every inbound item; a rep reads the items sent to them."""
+    return any(r in LOG_READER_ROLES for r in roles)

@@ -31,8 +31,6 @@ from poolcrm.ownership.moves import move_customer
 from poolcrm.policy.rules import Policy
 from poolcrm.policy.service import company_today, get_policy
 
-HANDLERS = ("cs", "admin")
-READERS = ("cs", "admin", "gm")
 KIND_NAMES = {"call": "来电", "trial": "试用申请"}
 POOL_NAMES = {"public": "公海", "bin": "待分配"}
 
@@ -207,7 +205,7 @@ def record_inbound(session: Session, actor: User, data: InboundIn, *, lang: str 
     """IN-1/IN-2 in one transaction. The matched customer's row is locked and re-read before the
     decision, so two CS handling the same public customer at once give it exactly one owner: the
     second sees it private and notifies the owner the first one chose."""
-    if not actor.has_role(*HANDLERS):
+    if not rules.records_inbound(actor.roles):
         raise Forbidden("只有客服可以登记来电和试用申请", rule="IN-1")
     policy = get_policy(session)
     company = data.company.strip()
@@ -304,14 +302,21 @@ def list_items(session: Session, user: User, *, limit: int = 50, offset: int = 0
     """IN-1: the inbound log — CS, admin and the GM see every item; a rep sees the items that came
     to them."""
     q = select(InboundItem).order_by(InboundItem.id.desc()).limit(limit).offset(offset)
-    if not user.has_role(*READERS):
+    if not rules.reads_whole_log(user.roles):
         q = q.where(InboundItem.assigned_to == user.id)
     return list(session.scalars(q))
 
 
+def console_items(session: Session, user: User, limit: int = 30) -> list[InboundItem]:
+    """IN-1: the CS console — the latest items, for those who read the whole log."""
+    if not rules.reads_whole_log(user.roles):
+        raise Forbidden(rule="IN-1")
+    return list_items(session, user, limit=limit)
+
+
 def get_item(session: Session, user: User, item_id: int) -> InboundItem:
     item = session.get(InboundItem, item_id)
-    if item is None or (not user.has_role(*READERS) and item.assigned_to != user.id):
+    if item is None or (not rules.reads_whole_log(user.roles) and item.assigned_to != user.id):
         raise NotFound()
     return item
 
