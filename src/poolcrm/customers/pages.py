@@ -26,6 +26,7 @@ from poolcrm.customers import (
     visibility,
 )
 from poolcrm.customers import requests as customers_requests
+from poolcrm.customers.inbox import inbox as cs_inbox
 from poolcrm.customers.models import Customer
 from poolcrm.customers.schemas import ContactIn, CustomerIn, CustomerPatch
 from poolcrm.errors import AppError, InvalidInput, RuleViolation
@@ -451,39 +452,16 @@ def delete_request_submit(
 def inbox(
     request: Request, user: CurrentUser, db: DB, lang: Lang, status: str = "pending", flash: str | None = None
 ) -> HTMLResponse:
-    apps, total = applications_service.list_applications(
-        db, user, status=status or None, page=1, page_size=200
-    )
-    customers = {c.id: c for c in db.query(Customer).filter(Customer.id.in_([a.customer_id for a in apps]))}
-    people = users_by_id(db, [a.applicant_id for a in apps])
-    rows = []
-    for a in apps:
-        c = customers.get(a.customer_id)
-        dups = []
-        if c is not None and a.status == STATUS_PENDING:
-            dups = checks.duplicates(db, c.name, (c.phone, c.mobile), exclude_ids={c.id}, lang=lang)
-        rows.append(
-            {
-                "app": a,
-                "customer": c,
-                "applicant": people.get(a.applicant_id),
-                "duplicates": dups,
-                "kind": a.kind,
-            }
-        )
-    requests = customers_requests.list_requests(db, user, "pending") if status == "pending" else []
+    view = cs_inbox(db, user, status, lang)
     return page(
         request,
         "customers/inbox.html",
         db=db,
-        rows=rows,
-        total=total,
+        **view,
         status=status,
-        requests=requests,
         kind_new=KIND_NEW_CUSTOMER,
         flash=flash,
         flash_kind="ok",
-        customers_by_id={r.customer_id: db.get(Customer, r.customer_id) for r in requests},
     )
 
 

@@ -18,18 +18,20 @@ from poolcrm import clock
 from poolcrm.audit.service import record
 from poolcrm.db import for_update
 from poolcrm.deals.models import Deal
+from poolcrm.disputes.models import STATUS_OPEN, Dispute
 from poolcrm.duty import rules
 from poolcrm.duty.models import DutyOverride, DutyWeek
 from poolcrm.errors import Forbidden, InvalidInput, RuleViolation
 from poolcrm.followups.models import FollowUp
 from poolcrm.i18n import translate
 from poolcrm.inbound.models import OUTCOME_DUTY, OUTCOME_NEW, InboundItem
+from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
-from poolcrm.org.service import lock_users, sales_reps
+from poolcrm.org.service import lock_users, sales_reps, users_by_id
 from poolcrm.ownership.usage import limit_for, owned_count, pending_count
 from poolcrm.policy.service import company_day_start, company_today, get_policy
 from poolcrm.pools.rules import pool_full_on_apply
-from poolcrm.violations.models import KIND_FAKE_FOLLOWUP, Violation
+from poolcrm.violations.models import KIND_FAKE_FOLLOWUP, SPOT_PENDING, SpotCheck, Violation
 
 SOURCE_OVERRIDE = "override"
 SOURCE_FALLBACK = "fallback"
@@ -382,3 +384,22 @@ def roster_step(session: Session, run_date: date) -> dict[str, list[Any]]:
     week = roster_week(session, run_date)
     assert week is not None
     return {"duty_roster": [] if existed else [week.week_start.isoformat()]}
+
+
+def card(session: Session, user: User) -> dict[str, Any]:
+    """The dashboard card (IN-3): today's duty reps as read (IN-3a), and the open work of the day for
+    those who do it — CS's pending spot checks (VIO-2), the GM's open disputes (DSP-1/2)."""
+    duty = on_duty(session, company_today(session), store=False)
+    names = users_by_id(session, duty.user_ids)
+    spot = disputes = None
+    if user.has_role("cs", "admin"):
+        spot = session.scalar(select(func.count()).where(SpotCheck.status == SPOT_PENDING)) or 0
+    if org_rules.manages_everyone(user.roles):
+        disputes = session.scalar(select(func.count()).where(Dispute.status == STATUS_OPEN)) or 0
+    return {
+        "names": [names[uid].display_name for uid in duty.user_ids if uid in names],
+        "fallback": duty.source == SOURCE_FALLBACK,
+        "mine": user.id in duty.user_ids,
+        "spot": spot,
+        "disputes": disputes,
+    }

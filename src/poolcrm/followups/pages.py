@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
-from poolcrm.customers.models import Customer
 from poolcrm.errors import AppError
 from poolcrm.followups import rules, service
 from poolcrm.i18n import translate
@@ -32,7 +31,7 @@ def _section(
     error: str | None = None,
 ) -> HTMLResponse:
     rows = service.list_followups(db, user, customer_id)
-    customer = db.get(Customer, customer_id)
+    customer = service.followup_customer(db, user, customer_id)
     try:
         service.check_writer(db, user, customer_id)
         can_write = True

@@ -244,6 +244,14 @@ def readable_query(session: Session, user: User, customer_id: int) -> Select[Any
     return q.where(FollowUp.author_id == user.id)
 
 
+def followup_customer(session: Session, user: User, customer_id: int) -> Customer:
+    """The customer whose follow-ups `user` reads (FU-6/POOL-15; 404 when they may read none)."""
+    readable_query(session, user, customer_id)
+    customer = session.get(Customer, customer_id)
+    assert customer is not None
+    return customer
+
+
 def list_followups(
     session: Session,
     user: User,

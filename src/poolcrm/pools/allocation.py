@@ -533,4 +533,5 @@ def overview(session: Session, user: User) -> dict[str, Any]:
         "bin_items": bin_rows(session, user) if org_rules.sees_allocation(user.roles) else [],
         "plans": [plan_out(session, p) for p in list_plans(session, user)],
         "reps": eligible_reps(session),
+        "users": {u.id: u.display_name for u in session.scalars(select(User))},
     }

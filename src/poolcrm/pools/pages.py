@@ -14,7 +14,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from poolcrm.customers.access import customer_for_read
 from poolcrm.errors import AppError, Forbidden
-from poolcrm.org.models import User
 from poolcrm.org.service import subordinate_reps
 from poolcrm.ownership.countdown import recycle_info
 from poolcrm.ownership.usage import pool_usage
@@ -188,7 +187,6 @@ def allocation(
         deadline=get_policy(db).allocation_execute_time,
         flash=flash,
         flash_kind=flash_kind,
-        users={u.id: u.display_name for u in db.query(User)},
         **common(db),
     )
 

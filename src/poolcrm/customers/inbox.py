@@ -1,0 +1,49 @@
+"""The CS inbox (CUS-9 registrations and claims with their duplicate candidates; CUS-13/CUS-14
+requests), as one read for the page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from poolcrm.applications import service as applications_service
+from poolcrm.applications.models import STATUS_PENDING
+from poolcrm.customers import checks
+from poolcrm.customers import requests as customers_requests
+from poolcrm.customers.models import Customer
+from poolcrm.org.models import User
+from poolcrm.org.service import users_by_id
+
+
+def inbox(session: Session, user: User, status: str, lang: str) -> dict[str, Any]:
+    """The applications in `status` the user may see (ORG-5), with duplicate candidates for the
+    pending ones (CUS-7), and the pending customer requests."""
+    apps, total = applications_service.list_applications(
+        session, user, status=status or None, page=1, page_size=200
+    )
+    wanted = [a.customer_id for a in apps]
+    customers = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(wanted)))}
+    people = users_by_id(session, [a.applicant_id for a in apps])
+    rows = []
+    for a in apps:
+        c = customers.get(a.customer_id)
+        dups = []
+        if c is not None and a.status == STATUS_PENDING:
+            dups = checks.duplicates(session, c.name, (c.phone, c.mobile), exclude_ids={c.id}, lang=lang)
+        rows.append(
+            {
+                "app": a,
+                "customer": c,
+                "applicant": people.get(a.applicant_id),
+                "duplicates": dups,
+                "kind": a.kind,
+            }
+        )
+    requests = customers_requests.list_requests(session, user, "pending") if status == "pending" else []
+    customers_by_id = {
+        c.id: c
+        for c in session.scalars(select(Customer).where(Customer.id.in_([r.customer_id for r in requests])))
+    }
+    return {"rows": rows, "total": total, "requests": requests, "customers_by_id": customers_by_id}
