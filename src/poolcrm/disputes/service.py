@@ -32,7 +32,6 @@ from poolcrm.pools.rules import is_active_member
 
 READERS = ("gm", "admin", "sales_manager", "cs")
 DECIDERS = ("gm",)
-EVIDENCE_FOLLOWUPS = 3
 
 
 
@@ -77,7 +76,7 @@ def win_evidence(
             select(FollowUp)
             .where(mine, FollowUp.created_at < signing_start)
             .order_by(FollowUp.created_at.desc(), FollowUp.id.desc())
-            .limit(EVIDENCE_FOLLOWUPS)
+            .limit(get_policy(session).dispute_evidence_followups)
         )
     )
     same_day = list(

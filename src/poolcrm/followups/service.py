@@ -32,10 +32,6 @@ def _simplify(text: str) -> str:
     return to_simplified(text)
 
 
-
-
-
-
 def _invalid_reasons(
     session: Session, policy: Any, customer_id: int | None, subject: str | None, content: str | None
 ) -> list[rules.Reason]:
@@ -306,7 +302,6 @@ def export_xlsx(
 ) -> bytes:
     """FU-6: the filtered history as an Excel file; exports are audited (ORG-5)."""
 
-
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     sheet = book.add_worksheet(translate("跟进记录", lang))
@@ -353,16 +348,13 @@ def _reminder_pending() -> ColumnElement[bool]:
     )
 
 
-REMINDER_LOOKBACK_DAYS = 7
-
-
 def reminder_step(session: Session, run_date: date) -> dict[str, list[Any]]:
     """FU-4: on the next follow-up date each recipient gets one reminder note for the day (sent at
     the configured reminder time by the scheduler's run); the follow-ups are marked reminded."""
     policy = get_policy(session)
     window = and_(
         FollowUp.next_followup_on <= run_date,
-        FollowUp.next_followup_on > run_date - timedelta(days=REMINDER_LOOKBACK_DAYS),
+        FollowUp.next_followup_on > run_date - timedelta(days=get_policy(session).reminder_lookback_days),
         _reminder_pending(),
     )
     # One INSERT … SELECT … RETURNING records the reminders and says whom they go to.
@@ -397,9 +389,6 @@ def reminder_step(session: Session, run_date: date) -> dict[str, list[Any]]:
     return {"reminded": ids}
 
 
-FIRST_CONTACT_WINDOW_DAYS = 7
-
-
 def first_contact_step(session: Session, run_date: date) -> dict[str, list[Any]]:
     """FU-5: customers that entered a private pool more than `first_contact_hours` before the run
     without a valid follow-up since are flagged to their owner (one note per owner per day)."""
@@ -409,7 +398,7 @@ def first_contact_step(session: Session, run_date: date) -> dict[str, list[Any]]
         Customer.pool == POOL_PRIVATE,
         Customer.owner_id.is_not(None),
         Customer.protected_since <= start - timedelta(hours=policy.first_contact_hours),
-        Customer.protected_since > start - timedelta(days=FIRST_CONTACT_WINDOW_DAYS),
+        Customer.protected_since > start - timedelta(days=policy.first_contact_flag_days),
         or_(
             Customer.last_valid_followup_at.is_(None),
             Customer.last_valid_followup_at < Customer.protected_since,

@@ -71,12 +71,20 @@ class Policy(BaseModel):
         300, "AUTH-1", "登录暂停秒数", "Pause after too many failures (s)", ge=1, le=86400
     )
     login_max_failures_per_address: int = P(
-        20, "AUTH-4", "同一地址登录失败次数上限", "Failed logins from one address before a pause",
-        ge=1, le=10000,
+        20,
+        "AUTH-4",
+        "同一地址登录失败次数上限",
+        "Failed logins from one address before a pause",
+        ge=1,
+        le=10000,
     )
     login_max_failures_per_username: int = P(
-        50, "AUTH-5", "同一账号登录失败总次数上限", "Failed logins of one account before others pause",
-        ge=1, le=100000,
+        50,
+        "AUTH-5",
+        "同一账号登录失败总次数上限",
+        "Failed logins of one account before others pause",
+        ge=1,
+        le=100000,
     )
     login_known_address_days: int = P(
         30, "AUTH-5", "常用登录地址有效天数", "Days an address stays known after a login", ge=1, le=365
@@ -182,6 +190,12 @@ class Policy(BaseModel):
     first_contact_hours: int = P(
         24, "FU-5", "新客户首次联系时限（小时）", "First contact deadline (hours)", ge=1, le=720
     )
+    reminder_lookback_days: int = P(
+        7, "FU-4a", "漏发提醒补发天数", "Days a missed reminder is still sent", ge=1, le=60
+    )
+    first_contact_flag_days: int = P(
+        7, "FU-5a", "首次联系超期标记天数", "Days an overdue first contact stays flagged", ge=1, le=60
+    )
     # MEM
     member_maintenance_months: int = P(
         1, "MEM-1", "会员客户维护周期（月）", "Member maintenance period (months)", ge=1, le=24
@@ -228,6 +242,14 @@ class Policy(BaseModel):
         "Minimum similarity to route an inbound call to an existing customer",
         ge=1,
         le=100,
+    )
+    dispute_evidence_followups: int = P(
+        3,
+        "DSP-1a",
+        "争议证据：显示原负责人跟进条数",
+        "Dispute evidence: owner's follow-ups shown",
+        ge=1,
+        le=20,
     )
     dispute_owner_workdays: int = P(
         5,
