@@ -484,3 +484,17 @@ def test_deal_stale_version_refused(client, h, new_deal):
         f"/api/v1/deals/{deal['id']}", json={"stage": 5, "version": deal["version"]}, headers=h("rep")
     )
     assert stale.status_code == 409
+
+
+def test_sec3_deal_export_keeps_a_formula_like_name_as_text(client, h, team, make_customer, new_deal):
+    import io
+
+    import openpyxl
+
+    new_deal(name="=HYPERLINK(\"http://evil\",\"点我\")")
+    resp = client.get("/api/v1/deals/export.xlsx", headers=h("rep"))
+    assert resp.status_code == 200
+    assert "deals-" in resp.headers["content-disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(resp.content)).active
+    cell = sheet.cell(row=2, column=2)
+    assert cell.value.startswith("=HYPERLINK") and cell.data_type == "s"

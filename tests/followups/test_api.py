@@ -208,3 +208,15 @@ def test_fu1_live_preview(client, org, customers):
         "/api/v1/followups/preview", json={"subject": "致电", "content": "你好！"}, headers=rep
     ).json()
     assert body["count"] == 2 and body["valid"] is False and body["reasons"][0]["clause"] == "b"
+
+
+def test_sec3_followup_export_keeps_formula_like_content_as_text(client, org, customers):
+    import io
+
+    cid = customers(pool="private", owner_id=org["rep1"], protected_since=at(date(2026, 11, 2)))
+    rep = auth_headers(client, "rep1")
+    _post(client, rep, cid, content="=CMD|'/C calc'!A0 客户要求下周上门演示扫描仪与存储方案")
+    xlsx = client.get(f"/api/v1/customers/{cid}/followups", params={"format": "xlsx"}, headers=rep)
+    cell = load_workbook(io.BytesIO(xlsx.content)).active.cell(row=2, column=5)
+    assert cell.value.startswith("=CMD") and cell.data_type == "s"
+    assert "followups-" in xlsx.headers["content-disposition"]

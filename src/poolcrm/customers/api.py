@@ -38,6 +38,7 @@ from poolcrm.customers.schemas import (
 from poolcrm.errors import InvalidInput
 from poolcrm.org.service import users_by_id
 from poolcrm.pools.history import owner_on
+from poolcrm.sheets import attachment
 from poolcrm.web.deps import DB, CurrentUser, Lang
 
 router = APIRouter(tags=["customers"])
@@ -142,7 +143,7 @@ def export_customers(
     data, filename = exporter.export_list(
         db, user, lang=lang, **_filters(pool, q, owner, grade, status, tag, industry, tier, region, sort)
     )
-    return Response(data, media_type=exporter.XLSX, headers=exporter.attachment(filename))
+    return Response(data, media_type=exporter.XLSX, headers=attachment(filename))
 
 
 @router.get("/customers/import/template")
@@ -150,7 +151,7 @@ def import_template(user: CurrentUser, lang: Lang) -> Response:
     return Response(
         import_files.template_xlsx(lang),
         media_type=exporter.XLSX,
-        headers=exporter.attachment("customers-template.xlsx"),
+        headers=attachment("customers-template.xlsx"),
     )
 
 

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import io
-from collections.abc import Sequence
 from typing import Any
-from urllib.parse import quote
 
-import xlsxwriter
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
@@ -16,6 +12,8 @@ from poolcrm.customers import listing, output
 from poolcrm.i18n import translate
 from poolcrm.org.models import User
 from poolcrm.org.service import users_by_id
+from poolcrm.policy.service import get_policy
+from poolcrm.sheets import stamped_name, workbook_bytes
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_MAX_ROWS = 200_000
@@ -56,25 +54,8 @@ COLUMNS: list[tuple[str, str]] = [
 ]
 
 
-def attachment(filename: str) -> dict[str, str]:
-    return {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"}
 
 
-def workbook_bytes(headers: Sequence[str], rows: Sequence[Sequence[Any]], sheet: str = "Sheet1") -> bytes:
-    buf = io.BytesIO()
-    book = xlsxwriter.Workbook(
-        buf, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False}
-    )
-    ws = book.add_worksheet(sheet[:31])
-    head = book.add_format({"bold": True, "bg_color": "#F0F3F7", "border": 1})
-    ws.write_row(0, 0, list(headers), head)
-    ws.freeze_panes(1, 0)
-    for i, row in enumerate(rows, start=1):
-        ws.write_row(i, 0, ["" if v is None else v for v in row])
-    for col, title in enumerate(headers):
-        ws.set_column(col, col, max(10, min(40, len(str(title)) * 2 + 4)))
-    book.close()
-    return buf.getvalue()
 
 
 def export_list(session: Session, user: User, *, lang: str = "zh", **filters: Any) -> tuple[bytes, str]:
@@ -86,6 +67,7 @@ def export_list(session: Session, user: User, *, lang: str = "zh", **filters: An
     def t(mapping: dict[str, str], value: str | None) -> str:
         return translate(mapping.get(value or "", value or ""), lang) if value else ""
 
+    tz = get_policy(session).timezone  # CAL-2: times and the file name in the company's zone
     rows = []
     for c in customers:
         owner = owners.get(c.owner_id) if c.owner_id else None
@@ -111,7 +93,7 @@ def export_list(session: Session, user: User, *, lang: str = "zh", **filters: An
                 c.source,
                 "、".join(c.tags or []),
                 c.member_until.isoformat() if c.member_until else "",
-                c.created_at.astimezone().strftime("%Y-%m-%d %H:%M") if c.created_at else "",
+                clock.local(c.created_at, tz).strftime("%Y-%m-%d %H:%M") if c.created_at else "",
             ]
         )
     data = workbook_bytes([translate(title, lang) for _, title in COLUMNS], rows, "customers")
@@ -123,5 +105,4 @@ def export_list(session: Session, user: User, *, lang: str = "zh", **filters: An
         after={"filters": {k: v for k, v in filters.items() if v not in (None, "")}, "rows": len(rows)},
         rule="ORG-5",
     )
-    stamp = clock.now().strftime("%Y%m%d-%H%M")
-    return data, f"customers-{stamp}.xlsx"
+    return data, stamped_name("customers", clock.local(clock.now(), tz))

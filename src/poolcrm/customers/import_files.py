@@ -14,9 +14,9 @@ from typing import Any
 from python_calamine import CalamineWorkbook
 
 from poolcrm.customers import rules
-from poolcrm.customers.exporter import workbook_bytes
 from poolcrm.customers.models import Customer
 from poolcrm.i18n import translate
+from poolcrm.sheets import workbook_bytes
 
 MAX_ROWS = 200_000
 

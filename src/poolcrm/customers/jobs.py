@@ -3,19 +3,19 @@ statistics (CUS-7)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
-from poolcrm.audit.models import AuditEntry
+from poolcrm.audit.service import record_many
 from poolcrm.customers.dedupe import refresh_gram_stats
 from poolcrm.customers.models import TOMBSTONE_POOLS, Customer
 from poolcrm.db import ids_select
 from poolcrm.jobs.registry import daily_step
-from poolcrm.policy.service import get_policy
+from poolcrm.policy.service import company_day_start, get_policy
 
 
 @daily_step("customers.dormant", order=60)
@@ -24,7 +24,7 @@ def mark_dormant(session: Session, as_of: date) -> dict[str, list[Any]]:
     than `dormant_days` days becomes `dormant`, keeping its history. Set-based: one SELECT, one
     UPDATE and one bulk INSERT of audit entries, whatever the number of customers."""
     policy = get_policy(session)
-    cutoff = datetime.combine(as_of - timedelta(days=policy.dormant_days), time.min, tzinfo=UTC)
+    cutoff = company_day_start(session, as_of - timedelta(days=policy.dormant_days))  # CAL-2
     anchor = func.coalesce(Customer.last_business_at, Customer.last_valid_followup_at, Customer.created_at)
     condition = (
         (Customer.status != "dormant")
@@ -43,15 +43,15 @@ def mark_dormant(session: Session, as_of: date) -> dict[str, list[Any]]:
         .values(status="dormant", dormant_since=as_of, updated_at=now, version=Customer.version + 1)
         .execution_options(synchronize_session=False)
     )
-    session.execute(
-        insert(AuditEntry),
+    record_many(
+        session,
         [
             {
                 "at": now,
                 "actor_id": None,
                 "action": "customer.dormant",
                 "object_type": "customer",
-                "object_id": str(cid),
+                "object_id": cid,
                 "before": {"status": status},
                 "after": {"status": "dormant"},
                 "rule": "CUS-12",

@@ -33,6 +33,7 @@ from poolcrm.errors import AppError, InvalidInput, RuleViolation
 from poolcrm.i18n import translate
 from poolcrm.org import rules as org_rules
 from poolcrm.org.service import users_by_id
+from poolcrm.sheets import attachment
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang, get_database
 from poolcrm.web.render import env, page
 
@@ -274,7 +275,7 @@ def import_template(user: CurrentUser, lang: Lang) -> Response:
     return Response(
         import_files.template_xlsx(lang),
         media_type=exporter.XLSX,
-        headers=exporter.attachment(translate("客户导入模板", lang) + ".xlsx"),
+        headers=attachment(translate("客户导入模板", lang) + ".xlsx"),
     )
 
 
@@ -295,7 +296,7 @@ def import_report(job_id: str, user: CurrentUser, lang: Lang) -> Response:
     return Response(
         import_files.report_xlsx(job.result, lang),
         media_type=exporter.XLSX,
-        headers=exporter.attachment("rejected-rows.xlsx"),
+        headers=attachment("rejected-rows.xlsx"),
     )
 
 
@@ -324,7 +325,7 @@ def export_page(
         industry=industry or None,
         sort=sort or None,
     )
-    return Response(data, media_type=exporter.XLSX, headers=exporter.attachment(filename))
+    return Response(data, media_type=exporter.XLSX, headers=attachment(filename))
 
 
 @router.get("/customers/{customer_id}", response_class=HTMLResponse)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from poolcrm import clock
 from poolcrm.deals import (
     access,
     analytics,
@@ -35,6 +36,7 @@ from poolcrm.deals.schemas import (
 from poolcrm.errors import InvalidInput
 from poolcrm.org.models import User
 from poolcrm.policy.service import get_policy
+from poolcrm.sheets import attachment, stamped_name
 from poolcrm.web.deps import DB, AdminUser, CurrentUser, Lang
 
 router = APIRouter(tags=["deals"])
@@ -151,7 +153,7 @@ def export_deals(
     return Response(
         content,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": 'attachment; filename="deals.xlsx"'},
+        headers=attachment(stamped_name("deals", clock.local(clock.now(), get_policy(db).timezone))),
     )
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
-import xlsxwriter
 from sqlalchemy.orm import Session
 
 from poolcrm.audit.service import record
@@ -15,6 +12,7 @@ from poolcrm.deals.models import (
 from poolcrm.deals.output import DealFilter, deal_out, filtered_query, lookups
 from poolcrm.org.models import User
 from poolcrm.policy.service import get_policy
+from poolcrm.sheets import workbook_bytes
 
 EXPORT_COLUMNS = (
     "跟单编号",
@@ -41,13 +39,8 @@ def export_xlsx(session: Session, user: User, f: DealFilter) -> bytes:
     policy = get_policy(session)
     deals = list(session.scalars(filtered_query(session, user, f, policy).order_by(Deal.id)))
     lk = lookups(session, deals)
-    buf = io.BytesIO()
-    book = xlsxwriter.Workbook(buf, {"in_memory": True})
-    sheet = book.add_worksheet("跟单")
-    bold = book.add_format({"bold": True})
-    for col, title in enumerate(EXPORT_COLUMNS):
-        sheet.write(0, col, title, bold)
-    for row, deal in enumerate(deals, start=1):
+    table = []
+    for deal in deals:
         d = deal_out(session, deal, lk, policy=policy)
         values = [
             d["number"],
@@ -66,10 +59,8 @@ def export_xlsx(session: Session, user: User, f: DealFilter) -> bytes:
             d["due_on"] or "",
             "是" if d["overdue"] else "",
         ]
-        sheet.write_row(row, 0, values)
-    sheet.set_column(0, 0, 20)
-    sheet.set_column(1, 2, 28)
-    book.close()
+        table.append(values)
+    data = workbook_bytes(list(EXPORT_COLUMNS), table, "跟单")
     record(
         session,
         actor_id=user.id,
@@ -79,4 +70,4 @@ def export_xlsx(session: Session, user: User, f: DealFilter) -> bytes:
         after={"rows": len(deals), "filter": f.__dict__},
         rule="ORG-5",
     )
-    return buf.getvalue()
+    return data

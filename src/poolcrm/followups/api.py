@@ -7,9 +7,12 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from poolcrm import clock
 from poolcrm.followups import service
 from poolcrm.followups.schemas import FollowUpCreated, FollowUpIn, ReasonOut
 from poolcrm.i18n import translate
+from poolcrm.policy.service import get_policy
+from poolcrm.sheets import attachment, stamped_name
 from poolcrm.web.deps import DB, CurrentUser, Lang
 
 router = APIRouter(tags=["followups"])
@@ -61,7 +64,9 @@ def list_followups(
         return Response(
             data,
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"Content-Disposition": f'attachment; filename="followups-{customer_id}.xlsx"'},
+            headers=attachment(
+                stamped_name(f"followups-{customer_id}", clock.local(clock.now(), get_policy(db).timezone))
+            ),
         )
     return {"items": [service.followup_out(db, f, lang) for f in rows], "total": len(rows)}
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import xlsxwriter
 from sqlalchemy import ColumnElement, Date, Select, and_, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -26,6 +24,7 @@ from poolcrm.org.models import User
 from poolcrm.org.service import visible_owner_ids
 from poolcrm.policy.service import company_day_start, company_today, get_policy
 from poolcrm.pools.rules import is_active_member
+from poolcrm.sheets import workbook_bytes
 
 
 def _simplify(text: str) -> str:
@@ -302,17 +301,12 @@ def export_xlsx(
 ) -> bytes:
     """FU-6: the filtered history as an Excel file; exports are audited (ORG-5)."""
 
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    sheet = book.add_worksheet(translate("跟进记录", lang))
     head = ["时间", "作者", "主题", "方式", "内容", "客户态度", "结果状态", "下次跟进", "有效", "无效原因"]
-    sheet.write_row(0, 0, [translate(h, lang) for h in head])
     tz = get_policy(session).timezone
-    for n, f in enumerate(rows, start=1):
+    table = []
+    for f in rows:
         out = followup_out(session, f, lang)
-        sheet.write_row(
-            n,
-            0,
+        table.append(
             [
                 clock.local(f.created_at, tz).strftime("%Y-%m-%d %H:%M"),
                 out["author"]["display_name"] or "",
@@ -324,10 +318,9 @@ def export_xlsx(
                 f.next_followup_on.isoformat() if f.next_followup_on else "",
                 translate("是" if f.valid else "否", lang),
                 "；".join(f"{r['rule']}: {r['message']}" for r in out["invalid_reasons"]),
-            ],
+            ]
         )
-    sheet.set_column(4, 4, 60)
-    book.close()
+    data = workbook_bytes([translate(h, lang) for h in head], table, translate("跟进记录", lang))
     record(
         session,
         actor_id=user.id,
@@ -337,7 +330,7 @@ def export_xlsx(
         after={"rows": len(rows)},
         rule="FU-6",
     )
-    return buffer.getvalue()
+    return data
 
 
 def _reminder_pending() -> ColumnElement[bool]:
