@@ -491,10 +491,24 @@ def test_sec3_deal_export_keeps_a_formula_like_name_as_text(client, h, team, mak
 
     import openpyxl
 
-    new_deal(name="=HYPERLINK(\"http://evil\",\"点我\")")
+    new_deal(name='=HYPERLINK("http://evil","点我")')
     resp = client.get("/api/v1/deals/export.xlsx", headers=h("rep"))
     assert resp.status_code == 200
     assert "deals-" in resp.headers["content-disposition"]
     sheet = openpyxl.load_workbook(io.BytesIO(resp.content)).active
     cell = sheet.cell(row=2, column=2)
     assert cell.value.startswith("=HYPERLINK") and cell.data_type == "s"
+
+
+def test_deal1_channel_of_another_reps_private_customer_is_404_like_an_unknown_id(
+    client, h, team, make_customer
+):
+    hidden = make_customer(team["other"], customer_type="distributor", name="广州隐藏渠道有限公司")
+    for channel in (hidden, 999999):
+        resp = client.post(
+            "/api/v1/deals",
+            json=deal_body(make_customer(team["rep"]), channel_customer_id=channel),
+            headers=h("rep"),
+        )
+        assert resp.status_code == 404
+        assert "广州隐藏渠道" not in resp.text

@@ -12,6 +12,7 @@ from poolcrm.customers.models import Customer
 from poolcrm.deals.models import Deal
 from poolcrm.disputes import service
 from poolcrm.disputes.models import Dispute
+from poolcrm.org.models import User
 from poolcrm.violations.models import Violation
 from tests.disputes.conftest import add_customer, at
 
@@ -98,11 +99,17 @@ def test_dsp1_only_the_gm_decides_a_claimant_with_a_reason_once(client, h, crm, 
     assert again.status_code == 409 and again.json()["error"]["message"].startswith("DSP-1")
 
 
-def test_dsp1_a_rep_claims_a_win_credited_to_someone_else(client, h, crm, signed_by_other, database):
+def test_dsp1_a_rep_claims_a_win_credited_to_someone_else(
+    client, h, crm, signed_by_other, database, make_user
+):
+    """DSP-1a by hand — revised with issue 14: only someone who can see the deal (or its customer)
+    may open a case; a peer who cannot gets the 404 of an unknown id, before any other answer."""
     ids = signed_by_other(date(2026, 10, 12))
-    with database.transaction() as s:  # the owner signed it; rep2 says it was theirs
+    lead = make_user("lead", ["supervisor", "sales"], display_name="赵组长")
+    with database.transaction() as s:  # the owner signed it; their selling team lead says it was theirs
         d = s.get(Deal, ids["deal"])
         d.owner_id = crm["rep1"]
+        s.get(User, crm["rep1"]).supervisor_id = lead
     clock.set_now(at(date(2026, 10, 13), 16), frozen=True)
     client.post(
         f"/api/v1/deals/{ids['deal']}/win",
@@ -110,17 +117,23 @@ def test_dsp1_a_rep_claims_a_win_credited_to_someone_else(client, h, crm, signed
         headers=h("rep1"),
     )
     assert client.get("/api/v1/disputes", headers=h("gm")).json() == []
+    peer = client.post(
+        "/api/v1/disputes", json={"deal_id": ids["deal"], "reason": "客户由我介绍"}, headers=h("rep2")
+    )
+    unknown = client.post("/api/v1/disputes", json={"deal_id": 99999, "reason": "x"}, headers=h("rep2"))
+    assert peer.status_code == unknown.status_code == 404
+    assert peer.json()["error"] == unknown.json()["error"]
     resp = client.post(
         "/api/v1/disputes",
         json={"deal_id": ids["deal"], "reason": "客户由我介绍并全程跟进"},
-        headers=h("rep2"),
+        headers=h("lead"),
     )
     assert resp.status_code == 201, resp.text
-    assert [c["id"] for c in resp.json()["claimants"]] == [crm["rep1"], crm["rep2"]]
+    assert [c["id"] for c in resp.json()["claimants"]] == [crm["rep1"], lead]
     again = client.post(
         "/api/v1/disputes", json={"deal_id": ids["deal"], "reason": "再次"}, headers=h("rep3")
     )
-    assert again.status_code == 409 and again.json()["error"]["rule"] == "DSP-1"
+    assert again.status_code == 404
     mine = client.post("/api/v1/disputes", json={"deal_id": ids["deal"], "reason": "x"}, headers=h("rep1"))
     assert mine.status_code == 409
 

@@ -220,3 +220,19 @@ def test_sec3_followup_export_keeps_formula_like_content_as_text(client, org, cu
     cell = load_workbook(io.BytesIO(xlsx.content)).active.cell(row=2, column=5)
     assert cell.value.startswith("=CMD") and cell.data_type == "s"
     assert "followups-" in xlsx.headers["content-disposition"]
+
+
+def test_fu1_preview_on_another_reps_customer_is_404_like_an_unknown_one(client, org, customers):
+    cid = customers(pool="private", owner_id=org["rep1"], protected_since=at(date(2026, 11, 2)))
+    _post(client, auth_headers(client, "rep1"), cid, content=GOOD)
+    other = auth_headers(client, "rep2")
+    body = {"customer_id": cid, "subject": "致电", "content": GOOD}
+    mine = client.post("/api/v1/followups/preview", json=body, headers=other)
+    unknown = client.post("/api/v1/followups/preview", json={**body, "customer_id": 999999}, headers=other)
+    assert mine.status_code == unknown.status_code == 404
+    assert (
+        client.post("/api/v1/followups/preview", json=body, headers=auth_headers(client, "rep1")).json()[
+            "valid"
+        ]
+        is False
+    )

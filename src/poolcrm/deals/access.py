@@ -22,7 +22,7 @@ GONE_POOLS = (POOL_MERGED, POOL_DELETED, POOL_REJECTED)
 OPEN = rules.OPEN_CATEGORIES
 
 
-def _may_see(session: Session, user: User, deal: Deal) -> bool:
+def may_see(session: Session, user: User, deal: Deal) -> bool:
     scope = visible_owner_ids(session, user)
     if scope is None or deal.owner_id in scope:
         return True
@@ -46,7 +46,7 @@ def may_act(session: Session, user: User, deal: Deal) -> bool:
 def get_deal(session: Session, user: User, deal_id: int, *, act: bool = False) -> Deal:
     """404 when not visible, 403 when visible but not the user's to change (ORG-5)."""
     deal = session.get(Deal, deal_id)
-    if deal is None or not _may_see(session, user, deal):
+    if deal is None or not may_see(session, user, deal):
         raise NotFound()
     if act and not _may_act(session, user, deal):
         raise Forbidden()

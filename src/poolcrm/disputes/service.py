@@ -16,7 +16,9 @@ from poolcrm.calendar.service import get_calendar
 from poolcrm.customers import merge
 from poolcrm.customers.access import lock_customers
 from poolcrm.customers.models import POOL_PRIVATE, TOMBSTONE_POOLS, Customer
+from poolcrm.customers.visibility import can_see
 from poolcrm.db import UTCDateTime, for_update, ids_select
+from poolcrm.deals import access as deals_access
 from poolcrm.deals.models import Deal
 from poolcrm.disputes import rules
 from poolcrm.disputes.models import KIND_TWO_POOLS, KIND_WIN, STATUS_DECIDED, STATUS_OPEN, Dispute
@@ -32,10 +34,6 @@ from poolcrm.pools.rules import is_active_member
 
 READERS = ("gm", "admin", "sales_manager", "cs")
 DECIDERS = ("gm",)
-
-
-
-
 
 
 def _local(session: Session, moment: datetime | None) -> datetime | None:
@@ -85,8 +83,7 @@ def win_evidence(
             .where(
                 mine,
                 FollowUp.created_at >= signing_start,
-                FollowUp.created_at
-                < company_day_start(session, date.fromordinal(signed_on.toordinal() + 1)),
+                FollowUp.created_at < company_day_start(session, date.fromordinal(signed_on.toordinal() + 1)),
             )
             .order_by(FollowUp.created_at)
         )
@@ -242,13 +239,25 @@ def _two_pools_open(session: Session, a_id: int, b_id: int) -> bool:
     return _open_exists(session, customer_id=first, other_customer_id=second) is not None
 
 
+def _visible_deal(session: Session, actor: User, deal_id: int) -> Deal:
+    """DSP-1 by hand: only someone who can see the deal, or its customer, may open a case on it —
+    anyone else gets the 404 of an unknown id (ORG-5), before any other answer."""
+    deal = session.get(Deal, deal_id)
+    if deal is None:
+        raise NotFound()
+    customer = session.get(Customer, deal.customer_id)
+    if not deals_access.may_see(session, actor, deal) and not (
+        customer and can_see(session, actor, customer)
+    ):
+        raise NotFound()
+    return deal
+
+
 def open_dispute(session: Session, actor: User, data: DisputeIn) -> Dispute:
     """DSP-1 by hand: a rep claims a win credited to someone else (two reps claim the same win).
     DSP-2 by hand: CS or a manager reports the same company in two private pools."""
     if data.deal_id is not None:
-        deal = session.get(Deal, data.deal_id)
-        if deal is None:
-            raise NotFound()
+        deal = _visible_deal(session, actor, data.deal_id)
         customer = session.get(Customer, deal.customer_id)
         credited = deal.credited_to if deal.credited_to is not None else deal.owner_id
         if deal.category != "won" or customer is None or credited is None:

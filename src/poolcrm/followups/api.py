@@ -82,7 +82,7 @@ class PreviewIn(BaseModel):
 def preview(body: PreviewIn, user: CurrentUser, db: DB, lang: Lang) -> dict[str, Any]:
     """FU-1 live check: counted characters and why the text would be invalid."""
 
-    result = service.validity_preview(db, body.customer_id, body.subject, body.content)
+    result = service.validity_preview(db, user, body.customer_id, body.subject, body.content)
     return {
         "count": result["count"],
         "min": result["min"],

@@ -110,7 +110,7 @@ def preview(
     content: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
     """FU-1 as the rep types: how many characters count and why it would be invalid."""
-    result = service.validity_preview(db, customer_id or None, subject, content)
+    result = service.validity_preview(db, user, customer_id or None, subject, content)
     reasons = [{"rule": r.rule, "message": translate(r.message, lang, **r.params)} for r in result["reasons"]]
     return page(
         request,

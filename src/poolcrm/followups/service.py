@@ -57,9 +57,15 @@ def _invalid_reasons(
 
 
 def validity_preview(
-    session: Session, customer_id: int | None, subject: str | None, content: str | None
+    session: Session, user: User, customer_id: int | None, subject: str | None, content: str | None
 ) -> dict[str, Any]:
-    """FU-1 live check for the form: counted characters and the reasons it would be invalid."""
+    """FU-1 live check for the form: counted characters and the reasons it would be invalid. Checked
+    against a customer's history (FU-1c) only for a customer whose whole history the user reads —
+    anyone else gets 404, so the preview cannot tell whether a text matches another rep's notes."""
+    if customer_id is not None:
+        customer = session.get(Customer, customer_id)
+        if customer is None or not reads_whole_history(session, user, customer):
+            raise NotFound()
     policy = get_policy(session)
     reasons = _invalid_reasons(session, policy, customer_id, subject, content)
     count = rules.counted_chars(content) - rules.template_chars(content)
@@ -216,6 +222,16 @@ def reason_list(followup: FollowUp, lang: str) -> list[dict[str, str]]:
     ]
 
 
+def reads_whole_history(session: Session, user: User, customer: Customer) -> bool:
+    """FU-6: the see-all roles, the owner's tree, and sales on a member open for redevelopment."""
+    scope = visible_owner_ids(session, user)
+    return (
+        scope is None
+        or (customer.pool == POOL_PRIVATE and customer.owner_id in scope)
+        or (customer.pool == POOL_PRIVATE and customer.open_for_redevelopment and user.has_role("sales"))
+    )
+
+
 def readable_query(session: Session, user: User, customer_id: int) -> Select[Any]:
     """FU-6 with POOL-15: who can see the customer reads its history; a former owner reads only
     their own past follow-ups; anyone else gets 404."""
@@ -223,13 +239,7 @@ def readable_query(session: Session, user: User, customer_id: int) -> Select[Any
     if customer is None:
         raise NotFound()
     q = select(FollowUp).where(FollowUp.customer_id == customer_id)
-    scope = visible_owner_ids(session, user)
-    sees = (
-        scope is None
-        or (customer.pool == POOL_PRIVATE and customer.owner_id in scope)
-        or (customer.pool == POOL_PRIVATE and customer.open_for_redevelopment and user.has_role("sales"))
-    )
-    if sees:
+    if reads_whole_history(session, user, customer):
         return q
     own = session.scalar(
         select(FollowUp.id).where(FollowUp.customer_id == customer_id, FollowUp.author_id == user.id).limit(1)
