@@ -31,7 +31,8 @@ def test_cus13_every_change_recorded_with_old_new_and_reason(client, org, approv
 
 def test_cus13_closed_customer_key_fields_wait_for_supervisor(client, org, approved):
     cid = approved("rep")
-    assert _patch(client, cid, org["h"]["rep"], status="closed").status_code == 200
+    closing = _patch(client, cid, org["h"]["admin"], status="closed", reason="合同 HT-1 已签")  # CUS-16
+    assert closing.status_code == 200
     resp = _patch(
         client, cid, org["h"]["rep"], address="北京市朝阳区建国路88号SOHO大厦1楼101室", remark="备注"
     )
@@ -73,7 +74,9 @@ def test_cus11_grade_shows_suggestion_and_missing_fields(client, org, approved):
 
 
 def test_cus15_tier_cadence_and_cus16_membership_in_detail(client, org, approved):
-    cid = approved("rep", tier="A", member_until="2099-12-31")
+    cid = approved("rep", tier="A")
+    membership = _patch(client, cid, org["h"]["admin"], member_until="2099-12-31", reason="会员合同已付款")
+    assert membership.status_code == 200  # CUS-16: CS/admin with a reason, never the owner
     detail = client.get(f"/api/v1/customers/{cid}", headers=org["h"]["rep"]).json()
     assert detail["contact_due_on"] and detail["contact_overdue"] is False
     assert detail["membership"] == "active"
@@ -261,3 +264,26 @@ def test_cus12_daily_job_marks_dormant(client, org, approved, database):
     assert detail["status"] == "dormant" and detail["dormant_since"]
     with database.transaction() as s:
         assert mark_dormant(s, date.today().replace(year=date.today().year + 3))["dormant"] == []
+
+
+def test_cus16_the_owner_can_never_set_membership_or_closed(client, org, approved, register):
+    cid = approved("rep")
+    for body in (
+        {"member_until": "2099-12-31"},
+        {"status": "closed"},
+        {"member_until": "2099-12-31", "reason": "x"},
+    ):
+        resp = _patch(client, cid, org["h"]["rep"], **body)
+        assert resp.status_code == 409 and resp.json()["error"]["rule"] == "CUS-16"
+    no_reason = _patch(client, cid, org["h"]["admin"], member_until="2099-12-31")
+    assert no_reason.status_code == 409 and no_reason.json()["error"]["rule"] == "CUS-16"
+    detail = client.get(f"/api/v1/customers/{cid}", headers=org["h"]["rep"]).json()
+    assert detail["member_until"] is None and detail["status"] != "closed"
+    resp = register(
+        org["h"]["rep"],
+        name="上海会员测试科技有限公司",
+        phone="021-61234567",
+        member_until="2099-12-31",
+        confirm_warnings=True,
+    )
+    assert resp.status_code == 409 and resp.json()["error"]["rule"] == "CUS-16"

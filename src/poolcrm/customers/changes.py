@@ -28,7 +28,7 @@ from poolcrm.customers.models import (
 from poolcrm.customers.output import record_values
 from poolcrm.customers.schemas import CustomerPatch
 from poolcrm.customers.visibility import get_editable
-from poolcrm.errors import InvalidInput
+from poolcrm.errors import InvalidInput, RuleViolation
 from poolcrm.i18n import translate
 from poolcrm.notify.service import notify
 from poolcrm.org import rules as org_rules
@@ -148,6 +148,11 @@ def update_customer(
                 rule="CUS-11",
             )
     changes = changes_for(c, values)
+    refusal = rules.reserved_change_problem(
+        {k: v[1] for k, v in changes.items()}, user.roles, patch.reason
+    )
+    if refusal:
+        raise RuleViolation("CUS-16", refusal)
     needing = [] if may_approve_change(session, user, c) else rules.change_needs_approval(c.status, changes)
     request = None
     if needing:

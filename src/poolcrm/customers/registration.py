@@ -125,6 +125,12 @@ def register(
     )
     if verdict.to_confirm or (checked.warnings and not data.confirm_warnings):
         raise confirmation_needed(checked.warnings, matches, lang)
+    if values.get("member_until") is not None:
+        refusal = rules.reserved_change_problem(
+            {"member_until": values["member_until"]}, user.roles, data.application_remark
+        )
+        if refusal:
+            raise RuleViolation("CUS-16", refusal)
     _check_capacity_on_apply(session, user, values.get("member_until"))
     now = clock.now()
     values["confirmed_warnings"] = [warning_out(w, "zh") for w in checked.warnings] or None

@@ -335,3 +335,22 @@ def merged_values(keep: Mapping[str, Any], other: Mapping[str, Any], fields: Ite
         ):
             out[name] = theirs
     return out
+
+
+MEMBERSHIP_DECIDERS: frozenset[str] = frozenset({"cs", "admin"})
+
+
+def reserved_change_problem(
+    changes: Mapping[str, object], actor_roles: Iterable[str], reason: str | None
+) -> str | None:
+    """CUS-16 (revised): membership (`member_until`) and the lifecycle status `closed` come from a
+    paid contract or a won deal, or from a CS/admin decision with a reason — never from the owner or
+    any other rep. Returns the refusal, or None."""
+    touched = "member_until" in changes or changes.get("status") == "closed"
+    if not touched:
+        return None
+    if not any(r in MEMBERSHIP_DECIDERS for r in actor_roles):
+        return "会员资格和“成交”状态只能由合同/成交跟单产生，或由客服、管理员填写原因后设定"
+    if not (reason or "").strip():
+        return "客服或管理员设定会员资格或“成交”状态时须填写原因"
+    return None
