@@ -75,6 +75,7 @@ class Importer:
         self.seen_phones: dict[str, int] = {}
         self.room: int | None = None
         self.min_score = 75
+        self.roles: list[str] = []
 
     def _reject(self, row: int, fld: str, reason: str, name: str | None = None) -> None:
         self.result.rejected.append(Rejected(row, fld, reason, name or ""))
@@ -82,6 +83,7 @@ class Importer:
     def process(self, session: Session, rows: Sequence[tuple[int, dict[str, Any]]]) -> None:
         user = session.get(User, self.user_id)
         assert user is not None
+        self.roles = list(user.roles)
         policy = get_policy(session)
         self.min_score = policy.fuzzy_match_min_score
         to_review = user.has_role(*checks.REGISTRAR_ROLES) and rules.needs_review(
@@ -138,6 +140,12 @@ class Importer:
     def _check(self, session: Session, number: int, raw: dict[str, Any]) -> _Row | None:
         values, problems = convert_values(raw)
         name = values.get("name")
+        if values.get("member_until") is not None:
+            refusal = rules.reserved_change_problem(
+                {"member_until": values["member_until"]}, self.roles, "导入"
+            )
+            if refusal:
+                problems.append(("member_until", refusal))
         for fld, reason in problems:
             self._reject(number, fld, translate(reason, self.lang), name)
         if problems:
