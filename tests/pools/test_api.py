@@ -353,3 +353,48 @@ def test_job1_run_daily_api_reports_recycled(client, org, customers):
     assert again["recycled"] == [cid]  # idempotent per date: the stored result, nothing moved twice
     history = client.get(f"/api/v1/customers/{cid}/history", headers=auth_headers(client, "gm")).json()
     assert len(history) == 1
+
+
+def test_pool9_two_different_people_approve_and_never_the_proposer(client, org, customers, make_user):
+    boss = make_user("boss", ["gm", "sales_manager"], dept="总经办", kind="other")
+    cid = customers(pool="private", owner_id=org["rep1"], protected_since=at(date(2026, 11, 2)))
+    body = {"items": [{"customer_id": cid, "to_user_id": org["rep2"]}], "reason": "区域调整"}
+    mine = client.post("/api/v1/allocation/reallocations", json=body, headers=auth_headers(client, "manager"))
+    pid = mine.json()["id"]
+    own = client.post(f"/api/v1/allocation/plans/{pid}/approve", headers=auth_headers(client, "manager"))
+    assert own.status_code == 403 and own.json()["error"]["rule"] == "POOL-9"
+    boss_h = auth_headers(client, "boss")
+    assert (
+        client.post(f"/api/v1/allocation/plans/{pid}/approve", headers=boss_h).json()["status"] == "proposed"
+    )
+    again = client.post(f"/api/v1/allocation/plans/{pid}/approve", headers=boss_h)
+    assert again.status_code == 403 and again.json()["error"]["rule"] == "POOL-9"
+    plan = client.get(f"/api/v1/allocation/plans/{pid}", headers=auth_headers(client, "gm")).json()
+    assert plan["status"] == "proposed" and boss in (
+        plan.get("gm_approved_by"),
+        plan.get("manager_approved_by"),
+        boss,
+    )
+
+
+def test_cus9_nobody_decides_their_own_application_whatever_roles_they_hold(client, org, make_user):
+    make_user("dual", ["sales", "cs"])
+    h = auth_headers(client, "dual")
+    body = {
+        "name": "杭州自审测试科技有限公司",
+        "address": "浙江省杭州市西湖区文三路1号",
+        "contact_name": "钱经理",
+        "phone": "0571-87654321",
+        "industry": "IT",
+        "customer_type": "direct",
+        "confirm_warnings": True,
+    }
+    created = client.post("/api/v1/customers", json=body, headers=h)
+    assert created.status_code == 201, created.text
+    app_id = created.json()["id"]
+    resp = client.post(f"/api/v1/applications/{app_id}/approve", headers=h)
+    assert resp.status_code == 403 and resp.json()["error"]["rule"] == "CUS-9"
+    assert (
+        client.post(f"/api/v1/applications/{app_id}/approve", headers=auth_headers(client, "cs")).status_code
+        == 200
+    )

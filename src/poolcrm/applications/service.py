@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
-from poolcrm.applications import registry
+from poolcrm.applications import registry, rules
 from poolcrm.applications.models import STATUS_APPROVED, STATUS_PENDING, STATUS_REJECTED, Application
 from poolcrm.audit.service import record
 from poolcrm.db import for_update
@@ -67,6 +67,8 @@ def _decidable(session: Session, app_id: int, user: User) -> tuple[Application, 
         raise NotFound()
     if not handler.may_decide(session, application, user):
         raise Forbidden()
+    if rules.decides_own(application.applicant_id, user.id):
+        raise Forbidden("不能审批自己的申请", rule="CUS-9")
     if application.status != STATUS_PENDING:
         raise Conflict(
             "该申请已处理（{state}）", rule="CUS-9", state=application.status, code="already_decided"

@@ -309,17 +309,29 @@ def approve_plan(session: Session, actor: User, plan_id: int) -> AllocationPlan:
     if plan.status != PLAN_PROPOSED:
         raise Conflict("方案已处理（{state}）", rule=plan.rule, state=plan.status, code="already_decided")
     now = clock.now()
-    acted = False
-    if org_rules.manages_everyone(actor.roles) and plan.gm_approved_by is None:
-        plan.gm_approved_by, plan.gm_approved_at, acted = actor.id, now, True
-    if (
-        plan.kind == PLAN_REALLOCATION
-        and actor.has_role("sales_manager")
-        and plan.manager_approved_by is None
-    ):
-        plan.manager_approved_by, plan.manager_approved_at, acted = actor.id, now, True
-    if not acted:
+    if plan.kind == PLAN_BIN:
+        slot = "gm" if org_rules.manages_everyone(actor.roles) and plan.gm_approved_by is None else None
+    else:
+        slot = rules.reallocation_slot(
+            actor_id=actor.id,
+            proposer_id=plan.created_by,
+            manages_everyone=org_rules.manages_everyone(actor.roles),
+            is_sales_manager=actor.has_role("sales_manager"),
+            gm_approved_by=plan.gm_approved_by,
+            manager_approved_by=plan.manager_approved_by,
+        )
+    if slot is None:
+        if plan.kind == PLAN_REALLOCATION and actor.id in (
+            plan.created_by,
+            plan.gm_approved_by,
+            plan.manager_approved_by,
+        ):
+            raise Forbidden("不能审批自己提出或已审批过的调整方案（需两位不同的审批人）", rule="POOL-9")
         raise Forbidden("需要总经理（调整还需销售经理）审批", rule=plan.rule)
+    if slot == "gm":
+        plan.gm_approved_by, plan.gm_approved_at = actor.id, now
+    else:
+        plan.manager_approved_by, plan.manager_approved_at = actor.id, now
     done = (
         plan.gm_approved_by is not None
         if plan.kind == PLAN_BIN

@@ -267,3 +267,24 @@ def round_robin(
 def reallocation_approved(gm_approved: bool, manager_approved: bool) -> bool:
     """POOL-9: a reallocation between reps needs the GM's and the sales manager's approval."""
     return gm_approved and manager_approved
+
+
+def reallocation_slot(
+    *,
+    actor_id: int,
+    proposer_id: int | None,
+    manages_everyone: bool,
+    is_sales_manager: bool,
+    gm_approved_by: int | None,
+    manager_approved_by: int | None,
+) -> str | None:
+    """POOL-9: which of the two approvals this actor gives — "gm" or "manager" — or None. The two
+    come from two different people, and neither is the one who proposed the reallocation, whatever
+    roles they hold (nobody approves their own request)."""
+    if actor_id == proposer_id or actor_id in (gm_approved_by, manager_approved_by):
+        return None
+    if manages_everyone and gm_approved_by is None:
+        return "gm"
+    if is_sales_manager and manager_approved_by is None:
+        return "manager"
+    return None
