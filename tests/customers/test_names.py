@@ -412,3 +412,14 @@ def test_cus7_equal_normal_forms_always_score_100(name):
     match = names.compare_names(name, variant)
     if names.name_key(name):
         assert match is not None and match.score == 100
+
+
+def test_cus7_invisible_and_combining_characters_hide_no_duplicate():
+    from poolcrm.customers.names import name_key, visible_text
+
+    plain = "北京友好创达科技有限公司"
+    for hidden in ("\u200b", "\ufe0f", "\u0301", "\u3164", "\u2060", "\u200d", "\ufeff", "\u115f"):
+        variant = plain[:4] + hidden + plain[4:]
+        assert name_key(variant) == name_key(plain), repr(hidden)
+        assert visible_text(variant) == plain, repr(hidden)
+    assert visible_text("Café Crème") == "Café Crème"

@@ -17,6 +17,7 @@ from poolcrm.customers.checks import (
     check_fields,
     confirmation_needed,
     duplicates,
+    lock_identities,
     refuse_exact_duplicate,
 )
 from poolcrm.customers.models import (
@@ -139,6 +140,7 @@ def update_customer(
     if warnings and not patch.confirm_warnings:
         raise confirmation_needed(warnings, [], lang)
     if "name" in raw and values["name"] != c.name:
+        lock_identities(session, [(values["name"], ())])
         refuse_exact_duplicate(duplicates(session, values["name"], (), exclude_ids={c.id}, lang=lang))
     if values.get("grade"):
         missing = rules.missing_grade_fields({**record_values(c), **values})

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -49,12 +49,31 @@ TEXT_FIELDS = (
 RECORD_FIELDS = (*TEXT_FIELDS, "tags", "member_until", "status", "grade")
 
 
+def lock_identities(session: Session, companies: Iterable[tuple[str | None, Iterable[str | None]]]) -> None:
+    """CUS-7 (revised): the duplicate check and the insert are one atomic step on every engine. On
+    PostgreSQL each company's normalised name (which sees through Traditional characters, place
+    prefixes and legal-form suffixes) and each of its phone numbers is taken as a transaction-scoped
+    advisory lock, in one sorted order, before the check: a parallel registration, claim correction,
+    import or rename of the same company waits, then sees the first one's row. SQLite serialises
+    writers already (BEGIN IMMEDIATE)."""
+    if not lock_rows_clause(session):
+        return
+    keys: set[str] = set()
+    for name, phones in companies:
+        if name and (key := names.name_key(name)):
+            keys.add(f"CUS-7:name:{key}")
+        keys.update(f"CUS-7:phone:{k}" for k in dedupe.phone_keys(*phones))
+    for key in sorted(keys):
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+
+
 def clean_value(value: Any) -> Any:
+    """User text as stored: invisible characters gone (CUS-7 revised), runs of spaces folded."""
     if isinstance(value, str):
-        value = " ".join(value.split())
+        value = " ".join(names.visible_text(value).split())
         return value or None
     if isinstance(value, list):
-        return [v for v in dict.fromkeys(" ".join(str(t).split()) for t in value) if v]
+        return [v for v in dict.fromkeys(" ".join(names.visible_text(str(t)).split()) for t in value) if v]
     return value
 
 

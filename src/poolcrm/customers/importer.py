@@ -83,6 +83,9 @@ class Importer:
     def process(self, session: Session, rows: Sequence[tuple[int, dict[str, Any]]]) -> None:
         user = session.get(User, self.user_id)
         assert user is not None
+        cells = [(raw.get("name"), raw.get("phone"), raw.get("mobile")) for _, raw in rows]
+        text = [tuple(None if v in (None, "") else str(v) for v in row) for row in cells]
+        checks.lock_identities(session, [(name, (phone, mobile)) for name, phone, mobile in text])
         self.roles = list(user.roles)
         policy = get_policy(session)
         self.min_score = policy.fuzzy_match_min_score

@@ -72,7 +72,10 @@ REASON_TEXT: dict[str, tuple[str, str]] = {
 }
 
 
-_PUNCT_CATEGORIES = ("P", "S", "Z", "C")
+_PUNCT_CATEGORIES = ("P", "S", "Z", "C", "M")
+FILLERS = frozenset("\u3164\u115f\u1160\uffa0\u2800\u180e\u17b4\u17b5\u034f")
+"""Characters that look like nothing (Hangul and braille fillers, invisible separators): CUS-7 sees
+through them, and names are stored without them."""
 
 
 def _t2s_triggers() -> frozenset[str]:
@@ -114,9 +117,40 @@ def half_width(text: str) -> str:
 
 
 def _strip_punct(text: str) -> str:
-    if text.isalnum():  # CJK characters, letters and digits only: nothing to remove
+    """Spaces, punctuation, symbols, controls, format characters (zero-width …), combining marks and
+    variation selectors, and filler characters removed (CUS-7 revised)."""
+    if text.isalnum() and FILLERS.isdisjoint(text):  # letters and digits only: nothing to remove
         return text
-    return "".join(ch for ch in text if unicodedata.category(ch)[0] not in _PUNCT_CATEGORIES)
+    return "".join(
+        ch for ch in text if unicodedata.category(ch)[0] not in _PUNCT_CATEGORIES and ch not in FILLERS
+    )
+
+
+def visible_text(text: str) -> str:
+    """A name as stored and shown (CUS-7 revised): composed (NFC), without format characters
+    (zero-width spaces and joiners, bidi marks), variation selectors, filler characters, or a
+    combining mark left on a CJK character — invisible differences never make two names."""
+    text = unicodedata.normalize("NFC", text)
+    if text.isascii():
+        return text
+    out: list[str] = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        if (
+            category == "Cf"
+            or ch in FILLERS
+            or "\ufe00" <= ch <= "\ufe0f"
+            or "\U000e0100" <= ch <= "\U000e01ef"
+        ):
+            continue
+        if category in ("Mn", "Me") and (not out or _is_cjk(out[-1])):
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u2e80" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\U00020000" <= ch <= "\U0003134f"
 
 
 @lru_cache(maxsize=65536)

@@ -24,6 +24,7 @@ from poolcrm.customers.checks import (
     check_fields,
     confirmation_needed,
     duplicates,
+    lock_identities,
     match_out,
     next_codes,
     refuse_exact_duplicate,
@@ -118,6 +119,7 @@ def register(
     checked = check_fields(session, fields, lang=lang)
     values = checked.values
     lock_users(session, [user.id])
+    lock_identities(session, [(values["name"], (values.get("phone"), values.get("mobile")))])
     matches = duplicates(session, values["name"], (values.get("phone"), values.get("mobile")), lang=lang)
     refuse_exact_duplicate(matches)
     verdict = rules.duplicate_verdict(

@@ -15,7 +15,7 @@ from poolcrm.applications.models import (
 from poolcrm.audit.service import record
 from poolcrm.customers import dedupe, rules
 from poolcrm.customers.changes import apply_changes, changes_for, coerce_field, may_approve_change
-from poolcrm.customers.checks import duplicates, refuse_exact_duplicate
+from poolcrm.customers.checks import duplicates, lock_identities, refuse_exact_duplicate
 from poolcrm.customers.models import (
     POOL_DELETED,
     REQUEST_CHANGE,
@@ -103,7 +103,8 @@ def approve_request(session: Session, user: User, request_id: int, *, lang: str 
     if r.kind == REQUEST_CHANGE:
         values = {k: coerce_field(k, v) for k, v in (r.changes or {}).items()}
         if "name" in values and values["name"] != c.name:
-            refuse_exact_duplicate(duplicates(session, values["name"], (), exclude_ids={c.id}, lang=lang))
+            lock_identities(session, [(values["name"], ())])
+        refuse_exact_duplicate(duplicates(session, values["name"], (), exclude_ids={c.id}, lang=lang))
         apply_changes(session, c, changes_for(c, values), actor_id=user.id, reason=r.reason, request_id=r.id)
         decide_request(r, user, "approved", None)
         notify(

@@ -185,10 +185,8 @@ def _apply_corrections(
 
 def _duplicate_guard(session: Session, customer: Customer, name: str, phone: str | None) -> None:
     """CUS-7 before corrections: an exact duplicate of another customer blocks the approval."""
-
-    matches = checks.duplicates(
-        session, name, [phone or customer.phone], exclude_ids=[customer.id]
-    )
+    checks.lock_identities(session, [(name, (phone or customer.phone,))])
+    matches = checks.duplicates(session, name, [phone or customer.phone], exclude_ids=[customer.id])
     exact = [m for m in matches if m.get("exact")]
     if exact:
         raise RuleViolation(
