@@ -104,7 +104,7 @@ def approve_request(session: Session, user: User, request_id: int, *, lang: str 
         values = {k: coerce_field(k, v) for k, v in (r.changes or {}).items()}
         if "name" in values and values["name"] != c.name:
             lock_identities(session, [(values["name"], ())])
-        refuse_exact_duplicate(duplicates(session, values["name"], (), exclude_ids={c.id}, lang=lang))
+            refuse_exact_duplicate(duplicates(session, values["name"], (), exclude_ids={c.id}, lang=lang))
         apply_changes(session, c, changes_for(c, values), actor_id=user.id, reason=r.reason, request_id=r.id)
         decide_request(r, user, "approved", None)
         notify(
