@@ -22,7 +22,7 @@ from poolcrm.i18n import translate
 from poolcrm.jobs.scheduler import start_scheduler
 from poolcrm.web.deps import SAFE_METHODS, get_lang
 from poolcrm.web.forms import PYDANTIC_MESSAGES, field_name
-from poolcrm.web.guard import InputGuard, SecurityHeaders
+from poolcrm.web.guard import CrashGuard, InputGuard, SecurityHeaders
 from poolcrm.web.render import error_page
 
 log = logging.getLogger("poolcrm")
@@ -141,6 +141,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_api_route("/docs", _docs_page, include_in_schema=False, response_class=HTMLResponse)
     if database.sqlite:
         app.add_middleware(SQLiteWriterGate)
+    app.add_middleware(CrashGuard)
     app.add_middleware(InputGuard)
     app.add_middleware(SecurityHeaders)
     return app

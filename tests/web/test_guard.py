@@ -69,3 +69,42 @@ def test_sec2_api_docs_are_served_from_the_app_not_a_cdn(client):
     assert "cdn" not in page.text.lower() and "/static/vendor/swagger-ui/swagger-ui-bundle.js" in page.text
     assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
     assert client.get("/openapi.json").status_code == 200
+
+
+def test_sec1_an_id_no_row_can_have_is_404_in_a_path_and_422_in_a_field(client, admin_headers):
+    huge = str(2**40)
+    for path in (f"/api/v1/customers/{huge}", f"/api/v1/deals/{2**70}", f"/api/v1/users/{huge}"):
+        resp = client.get(path, headers=admin_headers)
+        assert resp.status_code == 404, path
+    resp = client.get("/api/v1/customers", params={"page": huge}, headers=admin_headers)
+    assert resp.status_code == 422 and "page" in resp.json()["error"]["details"]["fields"]
+    resp = client.post("/api/v1/deals", json={"customer_id": 2**40}, headers=admin_headers)
+    assert resp.status_code == 422 and "customer_id" in resp.json()["error"]["details"]["fields"]
+
+
+def test_sec1_absurd_dates_are_422_naming_the_field(client, admin_headers):
+    for value in ("0001-01-01", "9999-12-31"):
+        resp = client.get("/api/v1/audit", params={"since": value}, headers=admin_headers)
+        assert resp.status_code == 422, value
+        assert resp.json()["error"]["details"]["fields"] == {"since": "日期超出范围（1900–2199 年）"}
+        resp = client.get(f"/api/v1/duty/days/{value}", headers=admin_headers)
+        assert resp.status_code == 422, value
+
+
+def test_cal2_test_clock_refuses_a_number_read_as_unix_time(client, admin_headers):
+    resp = client.put("/api/v1/admin/clock", json={"now": "20261301"}, headers=admin_headers)
+    assert resp.status_code == 422
+
+
+def test_sec1_an_unexpected_error_answers_500_in_the_error_shape_without_dropping_the_request(
+    client, admin_headers, monkeypatch
+):
+    from poolcrm.audit import service as audit_service
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(audit_service, "search", broken)
+    resp = client.get("/api/v1/audit", headers=admin_headers)  # TestClient raises if it escaped
+    assert resp.status_code == 500 and resp.json()["error"]["code"] == "internal_error"
+    assert client.get("/api/v1/me", headers=admin_headers).status_code == 200

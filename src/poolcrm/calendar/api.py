@@ -4,7 +4,7 @@ from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from poolcrm import clock
 from poolcrm.calendar import service
@@ -24,6 +24,14 @@ class OverrideIn(BaseModel):
 class ClockIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     now: datetime
+
+    @field_validator("now", mode="before")
+    @classmethod
+    def _iso_only(cls, value: object) -> object:
+        """CAL-2: an ISO date-time with its zone — never a number read as a Unix time."""
+        if not isinstance(value, str) or value.strip().isdigit():
+            raise ValueError("需要 ISO 格式的时间，例如 2026-11-10T09:00:00+08:00")
+        return value
 
 
 @router.post("/calendar/overrides", status_code=201)

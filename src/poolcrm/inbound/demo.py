@@ -14,6 +14,7 @@ from poolcrm.customers import dedupe
 from poolcrm.customers.checks import next_codes
 from poolcrm.customers.models import POOL_PRIVATE, POOL_PUBLIC, Customer
 from poolcrm.customers.registration import new_customer_row
+from poolcrm.deals import access as deals_access
 from poolcrm.deals.models import Deal
 from poolcrm.disputes import service as disputes
 from poolcrm.disputes.schemas import DisputeIn
@@ -85,7 +86,11 @@ def _disputes(session: Session, ctx: Any) -> None:
                 customer_id=original.id, other_customer_id=dup.id, reason="客服核对发现同一单位在两个私海中"
             ),
         )
-    won = session.scalar(select(Deal).where(Deal.category == "won", Deal.credited_to != lina.id).limit(1))
+    # DSP-1a by hand: lina claims a win credited to someone else on a deal she can see (ORG-5).
+    candidates = session.scalars(
+        select(Deal).where(Deal.category == "won", Deal.credited_to != lina.id).limit(50)
+    )
+    won = next((d for d in candidates if deals_access.may_see(session, lina, d)), None)
     if won is not None:
         disputes.open_dispute(session, lina, DisputeIn(deal_id=won.id, reason="客户由我首次拜访并推荐方案"))
 

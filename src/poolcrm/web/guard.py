@@ -12,7 +12,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
+import re
 import secrets
 import unicodedata
 from collections.abc import Iterator
@@ -24,9 +26,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from poolcrm.errors import InvalidInput
+from poolcrm.db import MAX_ID
+from poolcrm.errors import InvalidInput, NotFound
 from poolcrm.i18n import translate
 from poolcrm.web.deps import get_lang
+
+log = logging.getLogger("poolcrm")
 
 API_PREFIX = "/api/"
 MAX_CHECKED_BODY = 16 * 1024 * 1024
@@ -34,6 +39,11 @@ LARGEST_INTEGER = 2**63 - 1
 ALLOWED_CONTROLS = frozenset("\t\n\r")
 CONTROL_MESSAGE = "不能包含控制字符"
 NUMBER_MESSAGE = "数值超出范围"
+DATE_MESSAGE = "日期超出范围（1900–2199 年）"
+ID_FIELDS = ("id", "page", "offset", "limit", "page_size", "version")
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
+_DATE = re.compile(r"^(\d{4,})-(\d{1,2})-(\d{1,2})")
+_DIGITS = re.compile(r"^\d+$")
 
 
 def bad_character(value: str) -> bool:
@@ -45,15 +55,35 @@ def bad_character(value: str) -> bool:
     )
 
 
+def is_id_field(name: str) -> bool:
+    """SEC-1: a field holding a row id or a page position (`customer_id`, `user_ids`, `page`, …);
+    `object_id` (the audit log's free-form reference, e.g. a policy name) is text, not a row id."""
+    return name != "object_id" and (name in ID_FIELDS or name.endswith(("_id", "_ids")))
+
+
+def bad_date(value: str) -> bool:
+    """SEC-1: an ISO date (or date-time) whose year no business record has (before 1900, after 2199)."""
+    m = _DATE.match(value)
+    return m is not None and not EARLIEST_YEAR <= int(m.group(1)) <= LATEST_YEAR
+
+
+def _field_of(path: tuple[str, ...]) -> str:
+    """The name a value is stored under: the last non-index part of its path."""
+    return next((p for p in reversed(path) if not p.isdigit()), "")
+
+
 def _walk(value: Any, path: tuple[str, ...]) -> Iterator[tuple[str, str]]:
     """(field, message) for every bad leaf of a decoded JSON document."""
     if isinstance(value, str):
         if bad_character(value):
             yield ".".join(path) or "body", CONTROL_MESSAGE
+        elif bad_date(value):
+            yield ".".join(path) or "body", DATE_MESSAGE
     elif isinstance(value, bool):
         return
     elif isinstance(value, int):
-        if abs(value) > LARGEST_INTEGER:
+        limit = MAX_ID if is_id_field(_field_of(path)) else LARGEST_INTEGER
+        if abs(value) > limit:
             yield ".".join(path) or "body", NUMBER_MESSAGE
     elif isinstance(value, float):
         if not math.isfinite(value):
@@ -73,6 +103,16 @@ def _pairs(pairs: list[tuple[str, str]]) -> Iterator[tuple[str, str]]:
     for key, value in pairs:
         if bad_character(key) or bad_character(value):
             yield (key if not bad_character(key) else "?"), CONTROL_MESSAGE
+        elif bad_date(value):
+            yield key, DATE_MESSAGE
+        elif is_id_field(key) and _DIGITS.match(value.strip()) and int(value.strip()) > MAX_ID:
+            yield key, NUMBER_MESSAGE
+
+
+def beyond_any_id(path: str) -> bool:
+    """A path naming an id no row can have (PostgreSQL integers end at 2^31 − 1): such an object
+    does not exist, so the answer is the ordinary 404 — never a 500 from the database."""
+    return any(_DIGITS.match(part) and len(part) < 5000 and int(part) > MAX_ID for part in path.split("/"))
 
 
 def problems(scope: Scope, body: bytes) -> dict[str, str]:
@@ -80,6 +120,8 @@ def problems(scope: Scope, body: bytes) -> dict[str, str]:
     found: dict[str, str] = {}
     if bad_character(scope["path"]):
         found["path"] = CONTROL_MESSAGE
+    elif bad_date(scope["path"].rsplit("/", 1)[-1]):
+        found["path"] = DATE_MESSAGE
     query = scope.get("query_string", b"").decode("utf-8", errors="replace")
     found.update(_pairs(parse_qsl(query, keep_blank_values=True)))
     kind = _content_type(scope)
@@ -116,6 +158,9 @@ class InputGuard:
         body = b""
         if _content_type(scope) in ("application/json", "application/x-www-form-urlencoded"):
             body, receive = await _buffered(receive)
+        if beyond_any_id(scope["path"]):
+            await _not_found(scope)(scope, receive, send)
+            return
         if len(body) <= MAX_CHECKED_BODY:
             found = problems(scope, body)
             if found:
@@ -156,6 +201,58 @@ def _refusal(scope: Scope, found: dict[str, str]) -> Response:
     fields = "".join(f"<li>{escape(k)}：{escape(translate(v, lang))}</li>" for k, v in found.items())
     body = f"<!doctype html><meta charset=utf-8><title>422</title><p>{escape(message)}</p><ul>{fields}</ul>"
     return Response(body, status_code=exc.status, media_type="text/html")
+
+
+def _not_found(scope: Scope) -> Response:
+    request = Request(scope)
+    exc = NotFound()
+    lang = get_lang(request)
+    if scope["path"].startswith(API_PREFIX) or "text/html" not in request.headers.get("accept", ""):
+        return JSONResponse(exc.render(lang), status_code=exc.status)
+    message = exc.render(lang)["error"]["message"]
+    return Response(
+        f"<!doctype html><meta charset=utf-8><title>404</title><p>{escape(message)}</p>",
+        404,
+        media_type="text/html",
+    )
+
+
+class CrashGuard:
+    """SEC-1: an unexpected error still answers a 500 in the error shape and keeps the connection
+    (Starlette's outermost handler re-raises after answering, which drops a keep-alive connection
+    without a complete response). The error is logged with its traceback."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            lang = get_lang(Request(scope))
+            body = {
+                "error": {
+                    "code": "internal_error",
+                    "message": translate("服务器内部错误，操作未完成，数据未改变", lang),
+                    "rule": None,
+                    "details": {},
+                }
+            }
+            await JSONResponse(body, status_code=500)(scope, receive, send)
 
 
 def content_security_policy(nonce: str, *, docs: bool = False) -> str:
