@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.audit.service import record
-from poolcrm.db import MAX_ID, for_update
+from poolcrm.db import MAX_ID, for_update, lock_rows_clause
 from poolcrm.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from poolcrm.org import rules
 from poolcrm.org.models import Department, User, UserRole
@@ -318,7 +318,8 @@ def is_supervisor_of(session: Session, supervisor_id: int, user_id: int) -> bool
 def lock_users(session: Session, ids: Iterable[int]) -> None:
     """Serialise per-rep decisions (POOL-2 counted atomically): lock the users' rows in id order,
     after any customer rows (the fixed order avoids deadlocks)."""
-    session.execute(for_update(select(User.id).where(User.id.in_(sorted(set(ids)))).order_by(User.id)))
+    if lock_rows_clause(session):  # SQLite: writers are serialised already; the SELECT would only cost
+        session.execute(for_update(select(User.id).where(User.id.in_(sorted(set(ids)))).order_by(User.id)))
 
 
 def sales_rep_condition() -> ColumnElement[bool]:
