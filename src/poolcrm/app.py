@@ -20,7 +20,7 @@ from poolcrm.domains import domain_modules
 from poolcrm.errors import AppError
 from poolcrm.i18n import translate
 from poolcrm.jobs.scheduler import start_scheduler
-from poolcrm.web.deps import SAFE_METHODS, get_lang
+from poolcrm.web.deps import SAFE_METHODS, get_lang, records_read
 from poolcrm.web.forms import PYDANTIC_MESSAGES, field_name
 from poolcrm.web.guard import CrashGuard, InputGuard, SecurityHeaders
 from poolcrm.web.render import error_page
@@ -66,7 +66,9 @@ class SQLiteWriterGate:
         self.lock = asyncio.Lock()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+        query = scope.get("query_string", b"").decode("latin-1")
+        reads = scope["type"] != "http" or scope["method"] in SAFE_METHODS
+        if reads and not (scope["type"] == "http" and records_read(scope["method"], scope["path"], query)):
             await self.app(scope, receive, send)
             return
         async with self.lock:

@@ -33,11 +33,23 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
+def records_read(method: str, path: str, query: str) -> bool:
+    """An export is a read that writes its audit entry (ORG-5): it runs as a writing request, so on
+    SQLite it takes the write lock up front (BEGIN IMMEDIATE, queued behind the other writers)
+    instead of failing with "database is locked" when its read snapshot tries to become a write."""
+    if method not in SAFE_METHODS:
+        return False
+    return path.endswith(("/export", ".xlsx", ".csv")) or "format=xlsx" in query or "format=csv" in query
+
+
 def get_db(request: Request) -> Iterator[Session]:
     """One transaction per request (DESIGN: one use case, one transaction): committed when the
     handler returns, rolled back entirely on any error (GOV-2)."""
     db = get_database(request)
-    session = db.session(write=request.method not in SAFE_METHODS)
+    writes = request.method not in SAFE_METHODS or records_read(
+        request.method, request.url.path, request.url.query
+    )
+    session = db.session(write=writes)
     try:
         yield session
         session.commit()
