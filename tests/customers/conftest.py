@@ -56,3 +56,8 @@ def approved(client: TestClient, org: dict[str, Any], register: Callable[..., An
         return int(app["customer_id"])
 
     return _approved
+
+
+@pytest.fixture
+def admin_headers_for_cus7a(org: dict[str, Any]) -> dict[str, str]:
+    return org["h"]["admin"]

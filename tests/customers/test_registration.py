@@ -166,3 +166,20 @@ def test_bad_input_never_500(client, org):
         assert resp.status_code == 422, (body, resp.text)
     assert client.get("/api/v1/customers?sort=bogus", headers=org["h"]["rep"]).status_code == 422
     assert client.get("/api/v1/customers?pool=bin", headers=org["h"]["rep"]).status_code == 403
+
+
+def test_cus7a_the_duplicate_check_needs_real_content_is_capped_and_throttled(
+    client, org, approved, admin_headers_for_cus7a
+):
+    approved("rep")
+    url, h = "/api/v1/customers/duplicates", org["h"]["other"]
+    for generic in ("北京", "科技有限公司", "北京市科技有限公司", ""):
+        resp = client.post(url, json={"name": generic}, headers=h)
+        assert resp.status_code == 422 and resp.json()["error"]["rule"] == "CUS-7a", generic
+    by_phone = client.post(url, json={"name": "", "phone": "010-62345678"}, headers=h)
+    assert by_phone.status_code == 200 and len(by_phone.json()["matches"]) == 1
+    assert client.post(url, json={"name": "北京友好创达科技有限公司"}, headers=h).json()["matches"]
+    client.patch("/api/v1/policy", json={"duplicate_checks_per_minute": 3}, headers=admin_headers_for_cus7a)
+    answers = [client.post(url, json={"name": "友好创达科技"}, headers=h) for _ in range(3)]
+    assert answers[-1].status_code == 429 and int(answers[-1].headers["Retry-After"]) > 0
+    assert answers[-1].json()["error"]["rule"] == "CUS-7a"

@@ -78,7 +78,8 @@ def _filters(
 def check_duplicates(body: DuplicateQuery, user: CurrentUser, db: DB, lang: Lang) -> dict[str, Any]:
     """CUS-7: customers that look like the same company (POOL-3: owner shown, details not)."""
     excluded = {body.exclude_id} if body.exclude_id else set()
-    return {"matches": checks.duplicates(db, body.name, (body.phone,), exclude_ids=excluded, lang=lang)}
+    matches = checks.lookup_duplicates(db, user, body.name, (body.phone,), exclude_ids=excluded, lang=lang)
+    return {"matches": matches}
 
 
 @router.post("/customers", status_code=201)

@@ -5,20 +5,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from poolcrm import clock
+from poolcrm.audit.models import AuditEntry
+from poolcrm.audit.service import record
 from poolcrm.customers import dedupe, names, rules
 from poolcrm.customers import phones as customers_phones
 from poolcrm.customers.models import (
     CustomerCodeSequence,
 )
 from poolcrm.db import lock_rows_clause
-from poolcrm.errors import InvalidInput, RuleViolation
+from poolcrm.errors import InvalidInput, RuleViolation, TooManyRequests
 from poolcrm.i18n import translate
 from poolcrm.org.models import User
 from poolcrm.org.service import users_by_id
@@ -197,6 +201,64 @@ def duplicates(
     )
     owners = users_by_id(session, (f.customer.owner_id for f in found))
     return [match_out(f, owners, lang) for f in found]
+
+
+def lookup_duplicates(
+    session: Session,
+    user: User,
+    name: str,
+    phones: Iterable[str | None] = (),
+    *,
+    exclude_ids: Iterable[int] = (),
+    lang: str = "zh",
+) -> list[dict[str, Any]]:
+    """CUS-7a, the duplicate check as a question anyone may ask: a query with real content (else
+    422), at most `duplicate_checks_per_minute` per user (else 429 with Retry-After), at most
+    `duplicate_max_matches` answers, each lookup audited (who asked for which company)."""
+    policy = get_policy(session)
+    full_phones = [p for p in phones if p and customers_phones.validate_phone(p)[0]]
+    problem = rules.lookup_problem(
+        names.name_key(name or ""), bool(full_phones), policy.duplicate_query_min_chars
+    )
+    if problem:
+        raise InvalidInput(
+            {"name": problem}, problem, rule="CUS-7a", min_chars=policy.duplicate_query_min_chars
+        )
+    _throttle_lookups(session, user, policy.duplicate_checks_per_minute)
+    matches = duplicates(session, name, phones, exclude_ids=exclude_ids, lang=lang)[
+        : policy.duplicate_max_matches
+    ]
+    record(
+        session,
+        actor_id=user.id,
+        action=LOOKUP_ACTION,
+        object_type="customer",
+        after={"name": name, "phones": [p for p in phones if p], "matches": len(matches)},
+        rule="CUS-7a",
+    )
+    return matches
+
+
+LOOKUP_ACTION = "customer.duplicate_check"
+LOOKUP_WINDOW = timedelta(minutes=1)
+
+
+def _throttle_lookups(session: Session, user: User, per_minute: int) -> None:
+    since = clock.now() - LOOKUP_WINDOW
+    recent = session.scalar(
+        select(func.count()).where(
+            AuditEntry.actor_id == user.id, AuditEntry.action == LOOKUP_ACTION, AuditEntry.at > since
+        )
+    )
+    if (recent or 0) >= per_minute:
+        wait = int(LOOKUP_WINDOW.total_seconds())
+        raise TooManyRequests(
+            "查重过于频繁，请 {seconds} 秒后再试",
+            rule="CUS-7a",
+            seconds=wait,
+            headers={"Retry-After": str(wait)},
+            details={"retry_after": wait},
+        )
 
 
 def confirmation_needed(

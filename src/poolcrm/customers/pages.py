@@ -165,7 +165,10 @@ def live_check(form: FormBody, request: Request, user: CurrentUser, db: DB, lang
     name = str(form.get("name") or "").strip()
     phone = str(form.get("phone") or "").strip()
     mobile = str(form.get("mobile") or "").strip()
-    matches = checks.duplicates(db, name, (phone, mobile), lang=lang) if (name or phone or mobile) else []
+    try:
+        matches = checks.lookup_duplicates(db, user, name, (phone, mobile), lang=lang)
+    except AppError:  # CUS-7a: too little typed yet, or too many checks — the form just waits
+        matches = []
     hints = []
     if name:
         try:

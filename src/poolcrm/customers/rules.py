@@ -354,3 +354,13 @@ def reserved_change_problem(
     if not (reason or "").strip():
         return "客服或管理员设定会员资格或“成交”状态时须填写原因"
     return None
+
+
+def lookup_problem(name_key: str, has_full_phone: bool, min_chars: int) -> str | None:
+    """CUS-7a: the duplicate check answers "is my company already here" — so it needs a query with
+    real content: a name whose normal form keeps at least `min_chars` characters (`北京`,
+    `科技有限公司` keep none), or a complete phone number. Otherwise it is refused, so it cannot list
+    other reps' customers for a generic word."""
+    if has_full_phone or len(name_key) >= min_chars:
+        return None
+    return "请输入完整的单位名称（至少 {min_chars} 个有效字）或完整的电话号码"

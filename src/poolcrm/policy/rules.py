@@ -105,6 +105,15 @@ class Policy(BaseModel):
     fuzzy_match_min_score: int = P(
         75, "CUS-7", "疑似重复最低相似度", "Minimum similarity for a fuzzy duplicate", ge=1, le=99
     )
+    duplicate_query_min_chars: int = P(
+        4, "CUS-7a", "查重：名称至少有效字数", "Duplicate check: least name characters", ge=2, le=20
+    )
+    duplicate_max_matches: int = P(
+        10, "CUS-7a", "查重：最多显示条数", "Duplicate check: most matches shown", ge=1, le=50
+    )
+    duplicate_checks_per_minute: int = P(
+        60, "CUS-7a", "查重：每人每分钟次数上限", "Duplicate checks per user per minute", ge=1, le=1000
+    )
     review_skip_department_ids: list[int] = P([], "CUS-9", "免审核部门", "Departments that skip CS review")
     dormant_days: int = P(365, "CUS-12", "休眠天数", "Days without business before dormant", ge=1, le=3650)
     tier_cadence_days: dict[str, int] = P(
