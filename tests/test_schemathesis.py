@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -44,7 +43,7 @@ def test_sec1_schemathesis_finds_no_server_error_on_any_operation(app, client, d
             def call(case: Any) -> None:
                 response = case.call(headers=headers)
                 if response.status_code >= 500:
-                    failures[f"{operation.method.upper()} {operation.path}"].append(
+                    failures[f"{case.operation.method.upper()} {case.operation.path}"].append(
                         (response.status_code, case.path_parameters, case.query, str(case.body)[:200])
                     )
 
