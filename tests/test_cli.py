@@ -75,3 +75,11 @@ def test_cli_demo_with_synthetic_customers(tmp_path):
     with db.transaction(write=False) as s:
         assert s.scalar(select(func.count()).select_from(Customer)) == total
     db.dispose()
+
+
+def test_sec1_run_daily_refuses_an_absurd_date(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", "--db", url]).exit_code == 0
+    for day in ("0001-01-01", "9999-12-31"):
+        assert runner.invoke(app, ["jobs", "run-daily", "--as-of", day, "--db", url]).exit_code == 2

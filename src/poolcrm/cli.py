@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import Progress
 from sqlalchemy import select
 
+from poolcrm import clock
 from poolcrm.backup import backup, restore
 from poolcrm.config import default_db_url
 from poolcrm.customers.importer import run_cli_import
@@ -143,6 +144,9 @@ def run_daily(
         except ValueError:
             console.print("[red]--as-of must be YYYY-MM-DD[/red]")
             raise typer.Exit(2) from None
+        if not clock.in_business_range(day):
+            console.print("[red]--as-of must lie between 1900-01-01 and 2199-12-31 (SEC-1)[/red]")
+            raise typer.Exit(2)
     result = run(_db(db), day)
     console.print_json(json.dumps(result, ensure_ascii=False, default=str))
 

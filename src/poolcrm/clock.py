@@ -11,6 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 DEFAULT_ZONE = "Asia/Shanghai"
+EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2199, 12, 31)
+"""SEC-1: the days a business record can be about; anything outside is refused as input."""
 
 _lock = threading.Lock()
 _offset: timedelta | None = None
@@ -72,3 +74,8 @@ def is_overridden() -> bool:
 def start_of_local_day(d: date, zone: str = DEFAULT_ZONE) -> datetime:
     """The UTC instant at which calendar day `d` starts in the company's zone."""
     return datetime(d.year, d.month, d.day, tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+def in_business_range(day: date) -> bool:
+    """SEC-1: whether `day` lies between EARLIEST_DATE and LATEST_DATE."""
+    return EARLIEST_DATE <= day <= LATEST_DATE

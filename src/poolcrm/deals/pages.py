@@ -22,6 +22,7 @@ from poolcrm.org.models import User
 from poolcrm.org.service import sales_departments, users_by_id
 from poolcrm.policy.service import get_policy
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
+from poolcrm.web.forms import amount as form_amount
 from poolcrm.web.render import page
 
 router = APIRouter()
@@ -355,10 +356,7 @@ def _act(
                 raise InvalidInput({"form": "格式不正确"}) from exc
             service.update_deal(db, user, deal_id, patch)
         elif action == "win":
-            try:
-                amount = Decimal(str(form.get("actual_amount") or "0"))
-            except InvalidOperation:
-                amount = Decimal("0")
+            amount = form_amount(form, "actual_amount")
             closing.win_deal(
                 db, user, deal_id, WinIn(actual_amount=amount, contract_no=str(form.get("contract_no") or ""))
             )

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from poolcrm import clock
 from poolcrm.audit.service import record
 from poolcrm.db import Database
-from poolcrm.errors import Conflict
+from poolcrm.errors import Conflict, InvalidInput
 from poolcrm.jobs.models import JobRun
 from poolcrm.jobs.registry import Step, steps
 from poolcrm.policy.service import get_policy
@@ -54,6 +54,8 @@ def dates_to_run(last_done: date | None, as_of: date) -> list[date]:
 def run_daily(
     db: Database, as_of: date | None = None, *, actor_id: int | None = None, catch_up: bool = True
 ) -> dict[str, Any]:
+    if as_of is not None and not clock.in_business_range(as_of):
+        raise InvalidInput({"as_of": "日期超出范围（1900–2199 年）"}, rule="JOB-1")
     with _leader(db) as leader:
         if not leader:
             raise Conflict("每日任务正在另一节点运行", rule="JOB-1", code="job_running")

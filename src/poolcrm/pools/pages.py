@@ -26,6 +26,7 @@ from poolcrm.pools import history as pools_history
 from poolcrm.pools import release as pools_release
 from poolcrm.pools.locks import may_lock_for
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
+from poolcrm.web.forms import required_ids
 from poolcrm.web.render import page
 
 router = APIRouter()
@@ -197,11 +198,8 @@ def create_plan(form: FormBody, request: Request, user: CurrentUser, db: DB, lan
         if form.get("rule") == "round_robin":
             pools_allocation.create_plan(db, user, round_robin=True)
         else:
-            items = [
-                {"customer_id": int(k.split("_", 1)[1]), "to_user_id": int(str(v))}
-                for k, v in form.multi_items()
-                if k.startswith("to_") and str(v)
-            ]
+            pairs = required_ids(form.multi_items(), "to_", "items")
+            items = [{"customer_id": cid, "to_user_id": uid} for cid, uid in pairs]
             pools_allocation.create_plan(db, user, items=items)
     except AppError as exc:
         db.rollback()

@@ -4,12 +4,13 @@ per-field messages shown next to the inputs (the API's `details.fields`, in the 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import ValidationError
 
 from poolcrm.db import MAX_ID
-from poolcrm.errors import AppError
+from poolcrm.errors import AppError, InvalidInput
 from poolcrm.i18n import translate
 
 FORM_KEY = "form"
@@ -88,3 +89,28 @@ def optional_int(raw: str) -> int | None:
     except ValueError:
         return None
     return value if value is not None and -MAX_ID <= value <= MAX_ID else None
+
+
+def amount(form: Mapping[str, Any], key: str) -> Decimal:
+    """A money field: a finite decimal (SEC-1) — `NaN`, `1e999` or text answer 422 naming the field."""
+    raw = text(form, key).replace(",", "") or "0"
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite() or abs(value) >= Decimal(10) ** 14:
+        raise InvalidInput({key: "金额格式不正确"}, rule="SEC-1")
+    return value
+
+
+def required_ids(pairs: Iterable[tuple[str, Any]], prefix: str, field: str) -> list[tuple[int, int]]:
+    """`prefix<id>=<id>` form pairs (a plan's rows) as id pairs; a part that is not an id → 422."""
+    out = []
+    for key, value in pairs:
+        if not key.startswith(prefix) or not str(value).strip():
+            continue
+        left, right = optional_int(key[len(prefix) :]), optional_int(str(value).strip())
+        if left is None or right is None:
+            raise InvalidInput({field: "格式不正确"}, rule="SEC-1")
+        out.append((left, right))
+    return out

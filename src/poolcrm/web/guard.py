@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from poolcrm import clock
 from poolcrm.db import MAX_ID
 from poolcrm.errors import InvalidInput, NotFound
 from poolcrm.i18n import translate
@@ -41,7 +42,7 @@ CONTROL_MESSAGE = "不能包含控制字符"
 NUMBER_MESSAGE = "数值超出范围"
 DATE_MESSAGE = "日期超出范围（1900–2199 年）"
 ID_FIELDS = ("id", "page", "offset", "limit", "page_size", "version")
-EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
+EARLIEST_YEAR, LATEST_YEAR = clock.EARLIEST_DATE.year, clock.LATEST_DATE.year
 _DATE = re.compile(r"^(\d{4,})-(\d{1,2})-(\d{1,2})")
 _DIGITS = re.compile(r"^\d+$")
 
