@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -40,7 +40,14 @@ from poolcrm.customers.import_files import (
     read_table,
     report_xlsx,
 )
-from poolcrm.customers.models import POOL_PENDING, POOL_PRIVATE, POOL_PUBLIC, Customer, CustomerNameGram
+from poolcrm.customers.models import (
+    POOL_PENDING,
+    POOL_PRIVATE,
+    POOL_PUBLIC,
+    Customer,
+    CustomerNameGram,
+    ImportJobRecord,
+)
 from poolcrm.db import Database
 from poolcrm.errors import InvalidInput
 from poolcrm.i18n import translate
@@ -457,14 +464,18 @@ def import_committed(
     confirm_warnings: bool = False,
     lang: str = "zh",
     progress: Callable[[int, int], None] | None = None,
+    on_batch: Callable[[Session, int, ImportResult], None] | None = None,
 ) -> ImportResult:
-    """Import with one commit per batch (CLI, import page): only whole rows ever reach the disk."""
+    """Import with one commit per batch (CLI, import page): only whole rows ever reach the disk.
+    `on_batch(session, rows_done, result)` runs inside each batch's transaction (CUS-18a)."""
     importer = Importer(user_id, confirm_warnings=confirm_warnings, lang=lang)
     done = 0
     for chunk in batches(rows):
         with db.transaction() as session:
             importer.process(session, chunk)
-        done += len(chunk)
+            done += len(chunk)
+            if on_batch:
+                on_batch(session, done, importer.result)
         if progress:
             progress(done, len(rows))
     with db.transaction() as session:
@@ -511,51 +522,121 @@ def run_cli_import(db: Database, file: Path, username: str, report_path: Path | 
 
 @dataclass
 class ImportJob:
+    """A web import as the page shows it (CUS-18a), read from its `import_jobs` row."""
+
     id: str
     user_id: int
     filename: str
     total: int = 0
     done: int = 0
-    state: str = "running"  # running | done | failed
+    state: str = "running"  # running | done | failed | interrupted
     error: str | None = None
     result: ImportResult | None = None
     lang: str = "zh"
     started_at: datetime = field(default_factory=clock.now)
 
 
-_jobs: dict[str, ImportJob] = {}
+STALE_AFTER = timedelta(minutes=5)
+"""A running import whose row has not moved for this long was cut off (a restart): interrupted."""
 
 
-_jobs_lock = threading.Lock()
+def _result_of(data: dict[str, Any] | None) -> ImportResult | None:
+    if not data:
+        return None
+    rejected = [
+        Rejected(r["row"], r["field"], r["reason"], r.get("name", "")) for r in data.get("rejected", [])
+    ]
+    return ImportResult(
+        total=data.get("total", 0),
+        imported=data.get("imported", 0),
+        rejected=rejected,
+        mode=data.get("mode", ""),
+    )
+
+
+def _job_of(row: ImportJobRecord) -> ImportJob:
+    state = row.state
+    if state == "running" and clock.now() - row.updated_at > STALE_AFTER:
+        state = "interrupted"
+    return ImportJob(
+        row.id,
+        row.user_id,
+        row.filename,
+        row.total,
+        row.done,
+        state,
+        row.error,
+        _result_of(row.result),
+        row.lang,
+        row.started_at,
+    )
 
 
 def start_job(
-    db: Database, user_id: int, filename: str, content: bytes, *, confirm_warnings: bool, lang: str
-) -> ImportJob:
+    db: Database,
+    session: Session,
+    user_id: int,
+    filename: str,
+    content: bytes,
+    *,
+    confirm_warnings: bool,
+    lang: str,
+) -> tuple[ImportJob, Callable[[], None]]:
+    """CUS-18a: the job's row is written in the caller's transaction; the returned `run` (started
+    once that transaction has committed, e.g. as a background task) imports one committed batch at a
+    time, each commit also recording how far it got — so the page can say what was imported after
+    any interruption, on any app process."""
     rows, _ = parse_rows(read_table(filename, content))
-    job = ImportJob(uuid.uuid4().hex, user_id, filename, total=len(rows), lang=lang)
-    with _jobs_lock:
-        cutoff = clock.now() - timedelta(hours=6)
-        for key in [k for k, j in _jobs.items() if j.started_at < cutoff]:
-            del _jobs[key]
-        _jobs[job.id] = job
+    job_id = uuid.uuid4().hex
+    now = clock.now()
+    session.add(
+        ImportJobRecord(
+            id=job_id,
+            user_id=user_id,
+            filename=filename[:255],
+            total=len(rows),
+            done=0,
+            state="running",
+            lang=lang,
+            started_at=now,
+            updated_at=now,
+        )
+    )
+    session.flush()
 
-    def progress(done: int, total: int) -> None:
-        job.done = done
+    def on_batch(session: Session, done: int, result: ImportResult) -> None:
+        session.execute(
+            update(ImportJobRecord)
+            .where(ImportJobRecord.id == job_id)
+            .values(done=done, result=result.summary(), updated_at=clock.now())
+        )
 
     def work() -> None:
         try:
-            job.result = import_committed(
-                db, user_id, rows, confirm_warnings=confirm_warnings, lang=lang, progress=progress
+            result = import_committed(
+                db, user_id, rows, confirm_warnings=confirm_warnings, lang=lang, on_batch=on_batch
             )
-            job.state = "done"
+            _close(db, job_id, "done", None, result)
         except Exception as exc:  # reported on the page; committed batches stay whole
-            job.state, job.error = "failed", str(exc)[:300]
+            _close(db, job_id, "failed", str(exc)[:300], None)
 
-    threading.Thread(target=work, name=f"import-{job.id[:8]}", daemon=True).start()
-    return job
+    def run() -> None:
+        threading.Thread(target=work, name=f"import-{job_id[:8]}", daemon=True).start()
+
+    job = ImportJob(job_id, user_id, filename[:255], len(rows), 0, "running", None, None, lang, now)
+    return job, run
 
 
-def get_job(job_id: str, user_id: int) -> ImportJob | None:
-    job = _jobs.get(job_id)
-    return job if job is not None and job.user_id == user_id else None
+def _close(db: Database, job_id: str, state: str, error: str | None, result: ImportResult | None) -> None:
+    values: dict[str, Any] = {"state": state, "error": error, "updated_at": clock.now()}
+    if result is not None:
+        values["result"] = result.summary()
+    with db.transaction() as session:
+        session.execute(update(ImportJobRecord).where(ImportJobRecord.id == job_id).values(**values))
+
+
+def get_job(db: Database, job_id: str, user_id: int) -> ImportJob | None:
+    """The user's own import (another user's answers None, like an unknown id)."""
+    with db.transaction(write=False) as session:
+        row = session.get(ImportJobRecord, job_id[:32])
+        return _job_of(row) if row is not None and row.user_id == user_id else None

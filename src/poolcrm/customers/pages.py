@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -249,12 +249,14 @@ def import_start(
     db: DB,
     lang: Lang,
     file: Annotated[UploadFile, File()],
+    background: BackgroundTasks,
     confirm_warnings: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
     content = file.file.read()
     try:
-        job = importer.start_job(
+        job, run = importer.start_job(
             get_database(request),
+            db,
             user.id,
             file.filename or "upload.xlsx",
             content,
@@ -270,6 +272,7 @@ def import_start(
             job=None,
             error=translate(str(exc), lang),
         )
+    background.add_task(run)  # after the job's row is committed with this request
     return page(request, "customers/import.html", db=db, job=job, error=None)
 
 
@@ -284,7 +287,7 @@ def import_template(user: CurrentUser, lang: Lang) -> Response:
 
 @router.get("/customers/import/{job_id}/progress", response_class=HTMLResponse)
 def import_progress(request: Request, job_id: str, user: CurrentUser, lang: Lang) -> HTMLResponse:
-    job = importer.get_job(job_id, user.id)
+    job = importer.get_job(get_database(request), job_id, user.id)
     response = _fragment(request, "customers/_import_progress.html", lang, job=job)
     if job is None or job.state != "running":
         response.status_code = 286  # htmx: stop polling
@@ -292,8 +295,8 @@ def import_progress(request: Request, job_id: str, user: CurrentUser, lang: Lang
 
 
 @router.get("/customers/import/{job_id}/report.xlsx")
-def import_report(job_id: str, user: CurrentUser, lang: Lang) -> Response:
-    job = importer.get_job(job_id, user.id)
+def import_report(request: Request, job_id: str, user: CurrentUser, lang: Lang) -> Response:
+    job = importer.get_job(get_database(request), job_id, user.id)
     if job is None or job.result is None:
         return Response(status_code=404)
     return Response(
