@@ -32,6 +32,7 @@ from poolcrm.audit.models import AuditEntry
 from poolcrm.customers import checks, dedupe, names, phones, registration
 from poolcrm.customers.models import POOL_PENDING, POOL_PRIVATE, Customer, CustomerNameGram
 from poolcrm.ownership.models import OwnershipEvent
+from poolcrm.ownership.moves import EVENT_COLUMNS
 
 BATCH = 10_000
 LARGE_LOAD = 50_000  # SQLite: from this many rows, indexes are built after the load
@@ -317,17 +318,7 @@ def bulk_create_columns(
     events_table = OwnershipEvent.__table__
     columns = [c.name for c in customers.columns]
     procs = writer.processors(customers, columns)
-    event_columns = [
-        "customer_id",
-        "at",
-        "from_owner_id",
-        "to_owner_id",
-        "from_pool",
-        "to_pool",
-        "rule",
-        "reason",
-        "actor_id",
-    ]
+    event_columns = list(EVENT_COLUMNS)
     event_procs = writer.processors(events_table, event_columns)
     next_id = (session.scalar(select(func.max(Customer.id))) or 0) + 1
     # Every column of a fresh row, with the defaults of `registration.new_customer_row`.

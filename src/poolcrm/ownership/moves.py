@@ -117,7 +117,7 @@ class MovedSet:
     per_owner: dict[int, int]
 
 
-_EVENT_COLUMNS = (
+EVENT_COLUMNS: tuple[str, ...] = (
     "customer_id",
     "at",
     "from_owner_id",
@@ -141,7 +141,7 @@ class _SetMove:
     actor_id: int | None
 
     def events(self) -> Any:
-        """POOL-12 rows, in `_EVENT_COLUMNS` order, selected from the moved customers."""
+        """POOL-12 rows, in `EVENT_COLUMNS` order, selected from the moved customers."""
         return select(
             Customer.id,
             self.at,
@@ -196,7 +196,7 @@ def move_customers_where(
     moved = ids_select(session, ids)
     chosen = Customer.id.in_(moved)
     move = _SetMove(literal(at, UTCDateTime), to_pool, rule, reason, actor_id)
-    session.execute(insert(OwnershipEvent).from_select(list(_EVENT_COLUMNS), move.events().where(chosen)))
+    session.execute(insert(OwnershipEvent).from_select(list(EVENT_COLUMNS), move.events().where(chosen)))
     record_select(session, move.audit_entries(session).where(chosen))
     session.execute(
         update(Customer)
