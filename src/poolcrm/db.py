@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -242,7 +242,10 @@ def lock_rows_clause(engine_or_session: Engine | Session) -> bool:
     return bind.dialect.name == "postgresql"
 
 
-def for_update(query: Select[Any]) -> Select[Any]:
+SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
+
+
+def for_update(query: SelectT) -> SelectT:
     """The one row lock: SELECT … FOR UPDATE re-reading the rows (populate_existing). PostgreSQL
     locks the rows until the transaction ends; SQLite renders no clause — its writers are already
     serialised by BEGIN IMMEDIATE. Lock in a fixed order (customers, then users) to avoid deadlocks."""

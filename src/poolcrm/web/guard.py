@@ -245,7 +245,7 @@ class CrashGuard:
             if started:
                 raise
             lang = get_lang(Request(scope))
-            body = {
+            body: dict[str, Any] = {
                 "error": {
                     "code": "internal_error",
                     "message": translate("服务器内部错误，操作未完成，数据未改变", lang),
