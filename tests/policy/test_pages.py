@@ -11,8 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from poolcrm import clock
 from poolcrm.audit.models import AuditEntry
 from poolcrm.db import Database
+from poolcrm.policy.models import PolicyValue
 from poolcrm.policy.rules import Policy, parameter_catalogue
 from poolcrm.policy.service import get_policy
 from tests.web.helpers import HTML, page_login
@@ -62,6 +64,8 @@ def test_policy_page_shows_every_parameter_with_rule_labels_value_and_default(
 def test_policy_page_saves_a_section_stored_and_audited_with_reason(
     client: TestClient, database: Database, admin_token: str
 ) -> None:
+    with database.transaction() as s:  # this company already counts recycles too (POOL-8 option)
+        s.add(PolicyValue(name="three_strikes_counts", value=["release", "recycle"], updated_at=clock.now()))
     form = {
         "csrf_token": admin_token,
         "section": "pool",

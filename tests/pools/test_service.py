@@ -96,7 +96,7 @@ def test_pool17_per_grade_threshold(database, org, customers):
     assert run_daily(database, date(2026, 11, 17), catch_up=False)["recycled"] == [core]
 
 
-def test_pool8_three_strikes_goes_public(database, org, customers):
+def _two_earlier_recycles(database, org, customers) -> int:
     cid = customers(pool="private", owner_id=org["rep3"], protected_since=at(date(2026, 11, 2)))
     with database.transaction() as s:
         for rep in ("rep1", "rep2"):
@@ -111,9 +111,23 @@ def test_pool8_three_strikes_goes_public(database, org, customers):
                     rule="POOL-6",
                 )
             )
+    return cid
+
+
+def test_pool8_three_strikes_goes_public_when_policy_counts_recycles(database, org, customers):
+    cid = _two_earlier_recycles(database, org, customers)
+    with database.transaction() as s:  # POOL-8 (revised): counting recycles is a policy option
+        update_policy(s, org["admin"], {"three_strikes_counts": ["release", "recycle"]})
     result = run_daily(database, date(2026, 11, 10))
     assert result["recycled"] == [cid] and result["to_public"] == [cid]
     assert _pool(database, cid) == ("public", None)
+
+
+def test_pool8_by_default_only_releases_count_as_giving_up(database, org, customers):
+    cid = _two_earlier_recycles(database, org, customers)
+    result = run_daily(database, date(2026, 11, 10))
+    assert result["recycled"] == [cid] and result["to_public"] == []
+    assert _pool(database, cid) == ("bin", None)
 
 
 def test_pool7_unplanned_bin_customers_go_public_after_bin_days(database, org, customers):

@@ -166,7 +166,7 @@ class Policy(BaseModel):
         3, "POOL-8", "放弃次数（不同销售）后直接进公海", "Different reps giving up before public", ge=1, le=20
     )
     three_strikes_counts: list[str] = P(
-        ["release", "recycle"], "POOL-8", "计入放弃的方式", "What counts as giving up (release, recycle)"
+        ["release"], "POOL-8", "计入放弃的方式", "What counts as giving up (release; recycle optional)"
     )
     departure_plan_days: int = P(
         7, "POOL-10", "离职分配方案期限（天）", "Days to propose a departure plan", ge=1, le=60
