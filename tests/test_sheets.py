@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 
-from poolcrm.sheets import as_text_cell, csv_bytes, stamped_name, workbook_bytes
+from poolcrm.sheets import stamped_name, workbook_bytes
 
 DANGEROUS = ["=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", '=HYPERLINK("http://x","y")']
 
@@ -21,12 +21,6 @@ def test_sec3_xlsx_writes_formula_like_text_as_text():
     assert [c.value for c in cells] == DANGEROUS
     assert {c.data_type for c in cells} == {"s"}
     assert sheet.cell(row=2, column=2).value == 3
-
-
-def test_sec3_csv_prefixes_formula_starts_with_an_apostrophe():
-    text = csv_bytes(["名称"], [[t] for t in DANGEROUS]).decode("utf-8-sig").splitlines()
-    assert all(line.lstrip('"').startswith("'") for line in text[1:])
-    assert as_text_cell("北京友好创达科技有限公司") == "北京友好创达科技有限公司"
 
 
 def test_cal2_file_names_carry_the_company_zone_time():

@@ -22,7 +22,7 @@ from poolcrm.i18n import translate
 from poolcrm.jobs.scheduler import start_scheduler
 from poolcrm.web.deps import SAFE_METHODS, get_lang, records_read
 from poolcrm.web.forms import PYDANTIC_MESSAGES, field_name
-from poolcrm.web.guard import CrashGuard, InputGuard, SecurityHeaders
+from poolcrm.web.guard import CrashGuard, InputGuard, SecurityHeaders, internal_error_body
 from poolcrm.web.render import error_page
 
 log = logging.getLogger("poolcrm")
@@ -124,16 +124,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        lang = get_lang(request)
-        body = {
-            "error": {
-                "code": "internal_error",
-                "message": translate("服务器内部错误，操作未完成，数据未改变", lang),
-                "rule": None,
-                "details": {},
-            }
-        }
-        return JSONResponse(body, status_code=500)
+        return JSONResponse(internal_error_body(get_lang(request)), status_code=500)
 
     for module in domain_modules("api"):
         app.include_router(module.router, prefix=API_PREFIX)

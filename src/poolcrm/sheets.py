@@ -3,7 +3,6 @@ becomes a formula (SEC-3) and every time is in the company's zone (CAL-2)."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 from datetime import datetime
@@ -11,15 +10,6 @@ from typing import Any
 from urllib.parse import quote
 
 import xlsxwriter
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-"""What a spreadsheet program may read as the start of a formula (OWASP CSV injection)."""
-
-
-def as_text_cell(value: str) -> str:
-    """SEC-3 for CSV: user text that could start a formula gets a leading apostrophe, which every
-    spreadsheet program shows as plain text."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def workbook_bytes(headers: Sequence[str], rows: Sequence[Sequence[Any]], sheet: str = "Sheet1") -> bytes:
@@ -44,16 +34,6 @@ def workbook_bytes(headers: Sequence[str], rows: Sequence[Sequence[Any]], sheet:
         ws.set_column(col, col, max(10, min(40, len(str(title)) * 2 + 4)))
     book.close()
     return buf.getvalue()
-
-
-def csv_bytes(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
-    """A UTF-8 CSV with a BOM (Excel opens it as UTF-8); SEC-3: text cells cannot start a formula."""
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(headers)
-    for row in rows:
-        writer.writerow(["" if v is None else as_text_cell(v) if isinstance(v, str) else v for v in row])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
 def attachment(filename: str) -> dict[str, str]:

@@ -44,12 +44,6 @@ def sees_everyone(roles: Iterable[str]) -> bool:
     return any(r in SEE_ALL_ROLES for r in roles)
 
 
-def is_sales_rep(roles: Iterable[str], active: bool = True, department_kind: str | None = "sales") -> bool:
-    """ORG-1/ORG-3: a sales rep is an active user holding `sales` in a sales or KA department —
-    the one definition the pools (POOL-1, POOL-7), duty (IN-3) and dashboards use."""
-    return active and "sales" in set(roles) and department_kind in SALES_DEPARTMENT_KINDS
-
-
 def manages_everyone(roles: Iterable[str]) -> bool:
     """ORG-5: admin and the GM may act on every rep's records (others only on their subtree)."""
     return any(r in MANAGING_ROLES for r in roles)

@@ -323,8 +323,8 @@ def lock_users(session: Session, ids: Iterable[int]) -> None:
 
 
 def sales_rep_condition() -> ColumnElement[bool]:
-    """ORG-1/ORG-3 in SQL (`rules.is_sales_rep`): active users holding `sales` in a sales/KA
-    department; select from User joined to Department."""
+    """ORG-1/ORG-3, the one definition of a sales rep: an active user holding `sales` in a sales or
+    KA department (select from User joined to Department)."""
     return and_(
         User.active.is_(True),
         Department.kind.in_(rules.SALES_DEPARTMENT_KINDS),

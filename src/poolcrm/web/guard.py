@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from poolcrm import clock
 from poolcrm.db import MAX_ID
-from poolcrm.errors import InvalidInput, NotFound
+from poolcrm.errors import AppError, InvalidInput, NotFound
 from poolcrm.i18n import translate
 from poolcrm.web.deps import get_lang
 
@@ -193,29 +193,31 @@ async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
 
 
 def _refusal(scope: Scope, found: dict[str, str]) -> Response:
-    request = Request(scope)
-    exc = InvalidInput(found, rule="SEC-1")
-    lang = get_lang(request)
-    if scope["path"].startswith(API_PREFIX) or "text/html" not in request.headers.get("accept", ""):
-        return JSONResponse(exc.render(lang), status_code=exc.status)
-    message = exc.render(lang)["error"]["message"]
-    fields = "".join(f"<li>{escape(k)}：{escape(translate(v, lang))}</li>" for k, v in found.items())
-    body = f"<!doctype html><meta charset=utf-8><title>422</title><p>{escape(message)}</p><ul>{fields}</ul>"
-    return Response(body, status_code=exc.status, media_type="text/html")
+    return _error_response(scope, InvalidInput(found, rule="SEC-1"), found)
 
 
 def _not_found(scope: Scope) -> Response:
+    return _error_response(scope, NotFound())
+
+
+def _error_response(scope: Scope, exc: AppError, fields: dict[str, str] | None = None) -> Response:
+    """The error shape of `app._app_error` — JSON for the API and scripts, a small page for a browser
+    — for the answers this layer gives before the app (and its handlers) is reached."""
     request = Request(scope)
-    exc = NotFound()
     lang = get_lang(request)
     if scope["path"].startswith(API_PREFIX) or "text/html" not in request.headers.get("accept", ""):
         return JSONResponse(exc.render(lang), status_code=exc.status)
     message = exc.render(lang)["error"]["message"]
-    return Response(
-        f"<!doctype html><meta charset=utf-8><title>404</title><p>{escape(message)}</p>",
-        404,
-        media_type="text/html",
-    )
+    items = "".join(f"<li>{escape(k)}：{escape(translate(v, lang))}</li>" for k, v in (fields or {}).items())
+    head = f"<!doctype html><meta charset=utf-8><title>{exc.status}</title>"
+    body = f"{head}<p>{escape(message)}</p><ul>{items}</ul>"
+    return Response(body, status_code=exc.status, media_type="text/html")
+
+
+def internal_error_body(lang: str) -> dict[str, Any]:
+    """The 500 answer (one text for the app's last-resort handler and CrashGuard)."""
+    message = translate("服务器内部错误，操作未完成，数据未改变", lang)
+    return {"error": {"code": "internal_error", "message": message, "rule": None, "details": {}}}
 
 
 class CrashGuard:
@@ -244,15 +246,7 @@ class CrashGuard:
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             if started:
                 raise
-            lang = get_lang(Request(scope))
-            body: dict[str, Any] = {
-                "error": {
-                    "code": "internal_error",
-                    "message": translate("服务器内部错误，操作未完成，数据未改变", lang),
-                    "rule": None,
-                    "details": {},
-                }
-            }
+            body = internal_error_body(get_lang(Request(scope)))
             await JSONResponse(body, status_code=500)(scope, receive, send)
 
 
