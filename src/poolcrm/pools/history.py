@@ -20,10 +20,10 @@ from poolcrm.customers.models import (
     POOL_PUBLIC,
     Customer,
 )
-from poolcrm.db import MAX_ID
 from poolcrm.errors import NotFound
 from poolcrm.followups.rules import first_contact_overdue
 from poolcrm.org.models import User
+from poolcrm.org.service import get_user
 from poolcrm.ownership.countdown import (
     recycle_info,
 )
@@ -79,10 +79,9 @@ def pool_owner(session: Session, viewer: User, owner_id: int | None) -> User:
     other owner answers 404, so a rep cannot read another's pool or usage."""
     if owner_id is None or owner_id == viewer.id:
         return viewer
-    owner = session.get(User, owner_id) if abs(owner_id) <= MAX_ID else None
-    if owner is None or not can_see_private(session, viewer, owner_id):
+    if not can_see_private(session, viewer, owner_id):
         raise NotFound()
-    return owner
+    return get_user(session, owner_id)
 
 
 def pool_rows(session: Session, user: User, owner_id: int | None = None) -> list[dict[str, Any]]:

@@ -91,6 +91,10 @@ def optional_int(raw: str) -> int | None:
     return value if value is not None and -MAX_ID <= value <= MAX_ID else None
 
 
+MAX_AMOUNT = Decimal(10) ** 14
+"""Money columns are NUMERIC(16, 2): 14 digits before the point."""
+
+
 def amount(form: Mapping[str, Any], key: str) -> Decimal:
     """A money field: a finite decimal (SEC-1) — `NaN`, `1e999` or text answer 422 naming the field."""
     raw = text(form, key).replace(",", "") or "0"
@@ -98,7 +102,7 @@ def amount(form: Mapping[str, Any], key: str) -> Decimal:
         value = Decimal(raw)
     except InvalidOperation:
         value = Decimal("NaN")
-    if not value.is_finite() or abs(value) >= Decimal(10) ** 14:
+    if not value.is_finite() or abs(value) >= MAX_AMOUNT:
         raise InvalidInput({key: "金额格式不正确"}, rule="SEC-1")
     return value
 
