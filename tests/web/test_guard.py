@@ -80,6 +80,8 @@ def test_sec1_an_id_no_row_can_have_is_404_in_a_path_and_422_in_a_field(client, 
     assert resp.status_code == 422 and "page" in resp.json()["error"]["details"]["fields"]
     resp = client.post("/api/v1/deals", json={"customer_id": 2**40}, headers=admin_headers)
     assert resp.status_code == 422 and "customer_id" in resp.json()["error"]["details"]["fields"]
+    resp = client.get("/api/v1/audit", params={"actor_id": -(2**40)}, headers=admin_headers)
+    assert resp.status_code == 422 and "actor_id" in resp.json()["error"]["details"]["fields"]
 
 
 def test_sec1_absurd_dates_are_422_naming_the_field(client, admin_headers):

@@ -45,6 +45,7 @@ ID_FIELDS = ("id", "page", "offset", "limit", "page_size", "version")
 EARLIEST_YEAR, LATEST_YEAR = clock.EARLIEST_DATE.year, clock.LATEST_DATE.year
 _DATE = re.compile(r"^(\d{4,})-(\d{1,2})-(\d{1,2})")
 _DIGITS = re.compile(r"^\d+$")
+_SIGNED_DIGITS = re.compile(r"^[+-]?\d+$")
 
 
 def bad_character(value: str) -> bool:
@@ -106,7 +107,7 @@ def _pairs(pairs: list[tuple[str, str]]) -> Iterator[tuple[str, str]]:
             yield (key if not bad_character(key) else "?"), CONTROL_MESSAGE
         elif bad_date(value):
             yield key, DATE_MESSAGE
-        elif is_id_field(key) and _DIGITS.match(value.strip()) and int(value.strip()) > MAX_ID:
+        elif is_id_field(key) and _SIGNED_DIGITS.match(value.strip()) and abs(int(value.strip())) > MAX_ID:
             yield key, NUMBER_MESSAGE
 
 
