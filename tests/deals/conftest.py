@@ -125,3 +125,21 @@ def new_deal(
 
 
 __all__ = ["NOW", "TODAY", "date", "deal_body"]
+
+
+@pytest.fixture
+def pay_in_full(client: Any, h: Callable[[str], dict[str, str]]) -> Callable[..., dict[str, Any]]:
+    """DEAL-8/CTR-3: the signed deal's contract approved by `approver` and paid in one payment."""
+
+    def _pay(deal_id: int, payer: str = "rep", approver: str = "sup") -> dict[str, Any]:
+        contract = client.get(f"/api/v1/deals/{deal_id}", headers=h(payer)).json()["contract"]
+        resp = client.post(f"/api/v1/contracts/{contract['id']}/approve", headers=h(approver))
+        assert resp.status_code == 200, resp.text
+        body = {"received_on": clock.today().isoformat(), "amount": contract["amount"], "method": "银行转账"}
+        resp = client.post(f"/api/v1/contracts/{contract['id']}/payments", json=body, headers=h(payer))
+        assert resp.status_code == 200, resp.text
+        deal = client.get(f"/api/v1/deals/{deal_id}", headers=h(payer)).json()
+        assert deal["category"] == "won"
+        return deal
+
+    return _pay

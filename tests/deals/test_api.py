@@ -208,7 +208,9 @@ def test_deal5_default_close_date_refused(client, h, team, make_customer, new_de
     assert en.json()["error"]["message"].startswith("DEAL-5: ") and "default" in en.json()["error"]["message"]
 
 
-def test_deal8_win_needs_amount_and_contract_then_customer_closed(client, h, database, new_deal):
+def test_deal8_win_needs_amount_and_contract_then_signed_customer_closed_won_when_paid(
+    client, h, database, new_deal, pay_in_full
+):
     deal = new_deal()
     resp = client.post(f"/api/v1/deals/{deal['id']}/win", json={"actual_amount": 0}, headers=h("rep"))
     assert resp.status_code == 422 and resp.json()["error"]["rule"] == "DEAL-8"
@@ -219,9 +221,15 @@ def test_deal8_win_needs_amount_and_contract_then_customer_closed(client, h, dat
         headers=h("rep"),
     )
     assert resp.status_code == 200, resp.text
-    won = resp.json()
-    assert (won["category"], won["stage"], won["status"]) == ("won", 10, "won")
-    assert won["credited_to"]["id"] == won["owner"]["id"] and won["dispute_needed"] is False
+    signed = resp.json()
+    assert (signed["category"], signed["stage"], signed["status"]) == ("signed", 8, "signed")
+    assert signed["credited_to"]["id"] == signed["owner"]["id"] and signed["dispute_needed"] is False
+    contract = signed["contract"]
+    assert (contract["number"], contract["status"], contract["outstanding"]) == (
+        "HT-2026-001",
+        "pending_approval",
+        57000.0,
+    )
     with database.transaction() as s:
         customer = s.get(Customer, deal["customer_id"])
         assert customer.status == "closed"
@@ -237,15 +245,18 @@ def test_deal8_win_needs_amount_and_contract_then_customer_closed(client, h, dat
     again = client.post(
         f"/api/v1/deals/{deal['id']}/win", json={"actual_amount": 1, "contract_no": "X"}, headers=h("rep")
     )
-    assert again.status_code == 409
+    assert again.status_code == 409 and again.json()["error"]["rule"] == "DEAL-8"
+    won = pay_in_full(deal["id"])
+    assert (won["category"], won["stage"], won["status"]) == ("won", 10, "won")
+    assert won["contract"]["status"] == "paid" and won["contract"]["outstanding"] == 0
 
 
-def test_work4_contract_number_recorded_once(client, h, new_deal):
+def test_ctr1_contract_number_recorded_once(client, h, new_deal):
     a, b = new_deal(), new_deal()
     body = {"actual_amount": 1000, "contract_no": "HT-1"}
     assert client.post(f"/api/v1/deals/{a['id']}/win", json=body, headers=h("rep")).status_code == 200
     resp = client.post(f"/api/v1/deals/{b['id']}/win", json=body, headers=h("rep"))
-    assert resp.status_code == 409 and resp.json()["error"]["rule"] == "WORK-4"
+    assert resp.status_code == 409 and resp.json()["error"]["rule"] == "CTR-1"
 
 
 def test_deal8_lose_needs_a_reason_and_sets_stage_zero(client, h, new_deal):
@@ -268,10 +279,10 @@ def test_deal8_lose_needs_a_reason_and_sets_stage_zero(client, h, new_deal):
 def test_dsp3_win_on_member_open_for_redevelopment_credited_to_winner(
     client, h, team, make_customer, new_deal
 ):
-    from poolcrm.deals.signals import deal_won
+    from poolcrm.deals.signals import deal_signed
 
     seen = []
-    hook = deal_won.connect(
+    hook = deal_signed.connect(
         lambda session, deal, actor: seen.append((deal.credited_to, deal.dispute_needed, actor.id))
     )
     try:
@@ -288,7 +299,7 @@ def test_dsp3_win_on_member_open_for_redevelopment_credited_to_winner(
         assert won["credited_to"]["id"] == team["other"] and won["credit_rule"] == "DSP-3"
         assert seen == [(team["other"], False, team["other"])]
     finally:
-        deal_won.disconnect(hook)
+        deal_signed.disconnect(hook)
 
 
 def test_dsp1_win_by_non_owner_flags_a_dispute(client, h, team, database, make_customer, new_deal):
@@ -373,12 +384,14 @@ def test_deal7_monthly_statistics_count_each_deal_once_in_latest_category(client
         headers=h("rep"),
     )
     rows = client.get("/api/v1/deals/analytics?period=2026-04&by=category", headers=h("rep")).json()["rows"]
-    assert [(r["key"], r["count"], r["amount"]) for r in rows] == [("won", 1, 70000.0)]
+    assert [(r["key"], r["count"], r["amount"]) for r in rows] == [("signed", 1, 70000.0)]
     march = client.get("/api/v1/deals/analytics?period=2026-03&by=category", headers=h("rep")).json()["rows"]
     assert [(r["key"], r["count"]) for r in march] == [("short", 1)]
 
 
-def test_deal9_analytics_by_stage_owner_category_with_weighted_pipeline(client, h, team, new_deal):
+def test_deal9_analytics_by_stage_owner_category_with_weighted_pipeline(
+    client, h, team, new_deal, pay_in_full
+):
     a = new_deal("rep", stage=4)  # 58000 at 40 %
     new_deal("rep2", category="mid", stage=2, expected_close_on="2026-10-01")  # 58000 at 20 %
     new_deal("other", stage=5)
@@ -400,6 +413,7 @@ def test_deal9_analytics_by_stage_owner_category_with_weighted_pipeline(client, 
     client.post(
         f"/api/v1/deals/{a['id']}/win", json={"actual_amount": 60000, "contract_no": "HT-A"}, headers=h("rep")
     )
+    pay_in_full(a["id"])
     clock.set_now(NOW + timedelta(days=5), frozen=True)
     totals = client.get("/api/v1/deals/analytics?period=2026-03", headers=h("admin")).json()["totals"]
     assert totals["won"] == 1 and totals["win_rate"] == 1.0 and totals["avg_cycle_days"] == 0

@@ -31,6 +31,15 @@ def can_see_private(session: Session, user: User, owner_id: int | None) -> bool:
     return scope is None or (owner_id is not None and owner_id in scope)
 
 
+def sees_owned(session: Session, user: User, owner_id: int | None, customer_id: int) -> bool:
+    """ORG-5: a record owned by a rep (a deal, a contract) is seen by the owner's tree and by the
+    tree of the customer's current owner (the customer may have moved since, POOL-15)."""
+    scope = visible_owner_ids(session, user)
+    if scope is None or owner_id in scope:
+        return True
+    return session.scalar(select(Customer.owner_id).where(Customer.id == customer_id)) in scope
+
+
 def customer_for_read(session: Session, user: User, customer_id: int) -> Customer:
     """POOL-3/ORG-5: private customers only for the owner's tree (404 otherwise), public ones for
     everyone, pending registrations for the registrant's tree, the rest for see-all roles."""

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_
 
-from poolcrm.deals.rules import LEAD, OPEN_CATEGORIES, WON
+from poolcrm.deals.rules import CONTRACTED, LEAD, OPEN_CATEGORIES
 
 REQUIRED_FIELDS: tuple[str, ...] = ("name", "address", "contact_name", "phone")
 REQUIRED_FIELD_NAMES: dict[str, str] = {
@@ -189,7 +189,7 @@ def deal_grade_facts(deals: Iterable[tuple[str, date | None]], horizon: date) ->
     for category, close_on in deals:
         if category in OPEN_CATEGORIES and close_on is not None and close_on <= horizon:
             closing = True
-        if category in (LEAD, WON):
+        if category == LEAD or category in CONTRACTED:
             lead_or_won = True
     return {"deal_closing_within_horizon": closing, "lead_or_won_deal": lead_or_won}
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from poolcrm.customers.models import POOL_DELETED, POOL_MERGED, POOL_REJECTED, Customer
+from poolcrm.customers.access import sees_owned
+from poolcrm.customers.models import POOL_DELETED, POOL_MERGED, POOL_REJECTED
 from poolcrm.db import for_update
 from poolcrm.deals import rules
 from poolcrm.deals.models import (
     Deal,
 )
 from poolcrm.errors import Forbidden, NotFound
-from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
-from poolcrm.org.service import is_supervisor_of, visible_owner_ids
+from poolcrm.org.service import acts_for
 
 GONE_POOLS = (POOL_MERGED, POOL_DELETED, POOL_REJECTED)
 
@@ -23,20 +23,12 @@ OPEN = rules.OPEN_CATEGORIES
 
 
 def may_see(session: Session, user: User, deal: Deal) -> bool:
-    scope = visible_owner_ids(session, user)
-    if scope is None or deal.owner_id in scope:
-        return True
-    owner = session.scalar(select(Customer.owner_id).where(Customer.id == deal.customer_id))
-    return owner in scope
+    return sees_owned(session, user, deal.owner_id, deal.customer_id)
 
 
 def _may_act(session: Session, user: User, deal: Deal) -> bool:
     """ORG-5: the deal's owner, the owner's supervisors, admin and GM may change a deal."""
-    if org_rules.manages_everyone(user.roles):
-        return True
-    if deal.owner_id is None:
-        return False
-    return deal.owner_id == user.id or is_supervisor_of(session, user.id, deal.owner_id)
+    return acts_for(session, user, deal.owner_id)
 
 
 def may_act(session: Session, user: User, deal: Deal) -> bool:

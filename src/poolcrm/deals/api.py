@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from poolcrm import clock
+from poolcrm.contracts.service import sign_by_win
 from poolcrm.deals import (
     access,
     analytics,
@@ -224,7 +225,9 @@ def category_history(deal_id: int, user: CurrentUser, db: DB) -> list[dict[str, 
 
 @router.post("/deals/{deal_id}/win")
 def win_deal(deal_id: int, body: WinIn, user: CurrentUser, db: DB) -> dict[str, Any]:
-    return output.deal_out(db, closing.win_deal(db, user, deal_id, body))
+    """DEAL-8/CTR-1a: records the contract and signs the deal; `won` once it is fully paid."""
+    sign_by_win(db, user, deal_id, body.actual_amount, body.contract_no)
+    return output.deal_out(db, access.get_deal(db, user, deal_id))
 
 
 @router.post("/deals/{deal_id}/lose")

@@ -1,4 +1,5 @@
-"""Winning and losing deals (DEAL-8, DSP-1, DSP-3): signing, credit, and the signal disputes listen to."""
+"""Signing, winning and losing deals (DEAL-8, DSP-1, DSP-3): a contract signs the deal, full payment
+wins it, a refused contract gives it back; credit, and the signal disputes listen to."""
 
 from __future__ import annotations
 
@@ -9,53 +10,53 @@ from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.audit.service import record
+from poolcrm.contracts.models import CANCELLED, Contract
 from poolcrm.customers.access import lock_customer_row
 from poolcrm.customers.models import POOL_PRIVATE, Customer
+from poolcrm.db import for_update
 from poolcrm.deals import rules
-from poolcrm.deals.access import GONE_POOLS, OPEN, lock_deal
+from poolcrm.deals.access import OPEN, lock_deal
 from poolcrm.deals.common import audit_deal, deal_state, record_history, refuse_fields
 from poolcrm.deals.models import (
     Deal,
     DealProgress,
 )
 from poolcrm.deals.rollup import snapshot_month
-from poolcrm.deals.schemas import LoseIn, WinIn
-from poolcrm.deals.signals import deal_won
+from poolcrm.deals.schemas import LoseIn
+from poolcrm.deals.signals import deal_signed
 from poolcrm.deals.tables import category_rules
-from poolcrm.errors import Conflict, RuleViolation
+from poolcrm.errors import RuleViolation
 from poolcrm.notify.service import notify
 from poolcrm.org.models import User
 from poolcrm.policy.service import get_policy
 from poolcrm.pools.rules import is_active_member
 
 
-def win_deal(session: Session, actor: User, deal_id: int, data: WinIn) -> Deal:
+def sign_deal(session: Session, contract: Contract, actor: User) -> Deal:
+    """DEAL-8: a contract recorded on an open deal signs it — stage 8 (签订合同), the contract's number
+    and amount, the customer closed (CUS-12) and the credit decided from the signing (DSP-1, DSP-3)."""
+    assert contract.deal_id is not None
     policy = get_policy(session)
-    deal = lock_deal(session, actor, deal_id)
+    deal = lock_deal(session, actor, contract.deal_id)
     if deal.category not in OPEN:
         raise RuleViolation(
             "DEAL-8", "跟单已结束（{category}）", category=rules.CATEGORY_LABELS[deal.category]
         )
-    refuse_fields("DEAL-8", rules.win_problems(data.actual_amount, data.contract_no))
-    assert data.actual_amount is not None and data.contract_no is not None
-    contract_no = data.contract_no.strip()
     customer = lock_customer_row(session, deal.customer_id)
-    if customer is None or customer.pool in GONE_POOLS:
-        raise RuleViolation("WORK-4", "合同只能登记在 CRM 中存在的客户名下")
-    _refuse_taken_contract(session, deal, contract_no)
-    today = clock.today(policy.timezone)
+    assert customer is not None
     credit = rules.credit_for_win(
         winner_id=deal.owner_id if deal.owner_id is not None else actor.id,
         customer_owner_id=customer.owner_id if customer.pool == POOL_PRIVATE else None,
-        member_active=is_active_member(customer.member_until, today),
+        member_active=is_active_member(customer.member_until, contract.signed_on),
         open_for_redevelopment=customer.open_for_redevelopment,
     )
     before = deal_state(deal)
     now = clock.now()
-    deal.category, deal.status = rules.WON, rules.WON
-    deal.stage = max(category_rules(session)[rules.WON].min_stage, deal.stage)
+    floor = category_rules(session)[rules.SIGNED].min_stage
+    deal.category, deal.status = rules.SIGNED, rules.SIGNED
+    deal.stage = max(floor, min(deal.stage, category_rules(session)[rules.SIGNED].max_stage))
     deal.max_stage = max(deal.max_stage, deal.stage)
-    deal.actual_amount, deal.contract_no = data.actual_amount, contract_no
+    deal.actual_amount, deal.contract_no = contract.amount, contract.number
     deal.closed_at = deal.updated_at = deal.last_activity_at = now
     deal.credited_to, deal.credit_rule, deal.dispute_needed = (
         credit.credited_to,
@@ -68,13 +69,13 @@ def win_deal(session: Session, actor: User, deal_id: int, data: WinIn) -> Deal:
     audit_deal(
         session,
         actor.id,
-        "deal.win",
+        "deal.sign",
         deal,
         before,
         {
             **deal_state(deal),
             "actual_amount": str(deal.actual_amount),
-            "contract_no": contract_no,
+            "contract_no": contract.number,
             "credited_to": deal.credited_to,
             "dispute_needed": deal.dispute_needed,
         },
@@ -84,21 +85,83 @@ def win_deal(session: Session, actor: User, deal_id: int, data: WinIn) -> Deal:
     if credit.dispute_needed and customer.owner_id is not None:
         _tell_owner_of_win_by_other(session, customer, deal, actor)
     session.flush()
-    deal_won.send(session, deal=deal, actor=actor)
+    deal_signed.send(session, deal=deal, actor=actor)
     return deal
 
 
-def _refuse_taken_contract(session: Session, deal: Deal, contract_no: str) -> None:
-    """CTR-1: a contract number is registered on one deal only."""
-    taken = session.scalar(select(Deal.number).where(Deal.contract_no == contract_no, Deal.id != deal.id))
-    if taken:
-        raise Conflict(
-            "合同编号 {contract_no} 已登记在跟单 {number}",
-            rule="WORK-4",
-            details={"contract_no": contract_no, "number": taken},
-            contract_no=contract_no,
-            number=taken,
+def _locked(session: Session, contract: Contract) -> Deal:
+    """The contract's deal under its row lock (the contract's own permission check already ran)."""
+    deal = session.scalar(for_update(select(Deal).where(Deal.id == contract.deal_id)))
+    assert deal is not None
+    return deal
+
+
+def win_paid_deal(session: Session, contract: Contract, actor: User) -> Deal:
+    """DEAL-8/CTR-3: the payment completing the contract amount makes the deal won (stage 10, 100%)."""
+    deal = _locked(session, contract)
+    before = deal_state(deal)
+    now = clock.now()
+    deal.category, deal.status = rules.WON, rules.WON
+    deal.stage = deal.max_stage = category_rules(session)[rules.WON].min_stage
+    deal.updated_at = deal.last_activity_at = now
+    record_history(session, deal, actor.id, now)
+    session.flush()
+    snapshot_month(session, deal, get_policy(session))
+    audit_deal(session, actor.id, "deal.win", deal, before, deal_state(deal), "DEAL-8")
+    session.flush()
+    return deal
+
+
+def release_signed_deal(session: Session, contract: Contract, actor: User, reason: str) -> Deal:
+    """CTR-1/DEAL-8: a refused contract gives the deal back as it was before signing (open, its stage,
+    no credit); a cancelled one loses it with the reason. The customer's status returns too, when
+    no other contracted deal keeps it closed."""
+    deal = _locked(session, contract)
+    before = deal_state(deal)
+    now = clock.now()
+    was = contract.before_signing or {}
+    if contract.status == CANCELLED:
+        deal.category, deal.status = rules.LOST, rules.LOST
+        deal.stage = category_rules(session)[rules.LOST].max_stage
+        deal.lost_reason = f"合同作废：{reason}"
+    else:
+        deal.category, deal.status, deal.stage = was["category"], was["status"], was["stage"]
+        deal.actual_amount = deal.contract_no = deal.closed_at = None
+        deal.credited_to = deal.credit_rule = None
+        deal.dispute_needed = False
+    deal.updated_at = now
+    record_history(session, deal, actor.id, now)
+    session.flush()
+    snapshot_month(session, deal, get_policy(session))
+    audit_deal(
+        session, actor.id, "deal.contract_void", deal, before, deal_state(deal), "DEAL-8", reason=reason
+    )
+    _customer_reopened(session, deal, actor, was.get("customer_status"), reason)
+    session.flush()
+    return deal
+
+
+def _customer_reopened(session: Session, deal: Deal, actor: User, status: str | None, reason: str) -> None:
+    other = session.scalar(
+        select(Deal.id).where(
+            Deal.customer_id == deal.customer_id, Deal.id != deal.id, Deal.category.in_(rules.CONTRACTED)
         )
+    )
+    customer = lock_customer_row(session, deal.customer_id)
+    if other is not None or customer is None or status in (None, "closed") or customer.status != "closed":
+        return
+    record(
+        session,
+        actor_id=actor.id,
+        action="customer.status",
+        object_type="customer",
+        object_id=customer.id,
+        before={"status": customer.status},
+        after={"status": status},
+        rule="CUS-12",
+        reason=f"跟单 {deal.number} 的合同未生效：{reason}",
+    )
+    customer.status = status
 
 
 def _customer_closed_by(session: Session, customer: Customer, deal: Deal, actor: User, now: datetime) -> None:
@@ -125,7 +188,7 @@ def _tell_owner_of_win_by_other(session: Session, customer: Customer, deal: Deal
     notify(
         session,
         customer.owner_id,
-        "deal_won_by_other",
+        "deal_signed_by_other",
         "您的客户 {customer} 由 {winner} 签单（跟单 {number}），需裁定业绩归属",
         link=f"/deals/{deal.id}",
         rule="DSP-1",

@@ -1,9 +1,11 @@
 """Demo deals (DEAL-*): on the demo reps' private direct customers, across categories and stages,
-with progress records, category changes over the last months, a few won and lost. Everything
+with progress records, category changes over the last months, a few signed (contracts in two
+installments, approved, paid — a third still owe the second, overdue), won and lost. Everything
 goes through `deals.service` at the time it "happened" (the demo moves the clock, then restores it)."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -13,10 +15,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
+from poolcrm.contracts import service as contracts
+from poolcrm.contracts.models import PENDING, Contract
+from poolcrm.contracts.payments import record_payment
+from poolcrm.contracts.rules import PAYMENT_METHODS
+from poolcrm.contracts.schemas import ContractIn, InstallmentIn, PaymentIn
 from poolcrm.customers.models import POOL_PRIVATE, Customer
 from poolcrm.deals import closing, service
 from poolcrm.deals import progress as deals_progress
-from poolcrm.deals.schemas import DealIn, DealPatch, DetailsIn, LoseIn, ProductIn, ProgressIn, WinIn
+from poolcrm.deals.schemas import DealIn, DealPatch, DetailsIn, LoseIn, ProductIn, ProgressIn
 from poolcrm.org.models import User
 from poolcrm.policy.service import company_today
 
@@ -124,9 +131,12 @@ class _DealStory:
     """One demo deal's life as dated steps: created, progressed, moved, won or lost (DEAL-2..8)."""
 
     def __init__(
-        self, session: Session, rep: User, customer: Customer, n: int, deals: dict[str, int]
+        self, session: Session, rep: User, customer: Customer, n: int, deals: dict[str, int], serial: Any
     ) -> None:
         self.session, self.rep, self.customer, self.n, self.deals = session, rep, customer, n, deals
+        self.contracts: dict[str, int] = {}
+        # every third signed story still owes its second installment (overdue in the demo)
+        self.owes_second = n % 6 == 3 and next(serial) % 3 == 1
         self.name, self.intention, self.items, self.details = PROJECTS[n % len(PROJECTS)]
         self.key = f"{customer.id}:{n}"
         self.contact = customer.contact_name or "客户"
@@ -171,11 +181,49 @@ class _DealStory:
 
         return run
 
-    def win(self, amount: int) -> Callable[[], None]:
+    def sign(self, amount: int) -> Callable[[], None]:
+        """CTR-1..3: the contract, from the deal's products, in two installments (half in a week, the
+        rest a month after signing)."""
+
         def run() -> None:
-            contract = f"HT{company_today(self.session):%Y%m%d}{self.customer.id:04d}"
-            win = WinIn(actual_amount=Decimal(amount), contract_no=contract)
-            closing.win_deal(self.session, self.rep, self.deals[self.key], win)
+            today = company_today(self.session)
+            first = Decimal(amount // 2)
+            data = ContractIn(
+                customer_id=self.customer.id,
+                deal_id=self.deals[self.key],
+                number=f"HT{today:%Y%m%d}{self.customer.id:04d}",
+                amount=Decimal(amount),
+                signed_on=today,
+                terms="货到验收合格后按分期付款；质保一年",
+                installments=[
+                    InstallmentIn(due_on=today + timedelta(days=7), amount=first),
+                    InstallmentIn(due_on=today + timedelta(days=30), amount=Decimal(amount) - first),
+                ],
+            )
+            self.contracts[self.key] = contracts.record_contract(self.session, self.rep, data).id
+
+        return run
+
+    def approve(self) -> Callable[[], None]:
+        def run() -> None:
+            contract_id = self.contracts[self.key]
+            approver = self.session.get(User, self.rep.supervisor_id) if self.rep.supervisor_id else None
+            gm = self.session.scalar(select(User).where(User.username == "gm"))
+            for who in (approver or gm, gm):
+                contract = self.session.get(Contract, contract_id)
+                if who is not None and contract is not None and contract.status == PENDING:
+                    contracts.approve_contract(self.session, who, contract_id)
+
+        return run
+
+    def pay(self, seq: int) -> Callable[[], None]:
+        def run() -> None:
+            contract = self.session.get(Contract, self.contracts[self.key])
+            assert contract is not None
+            part = contract.installments[seq]
+            method = PAYMENT_METHODS[self.n % 2]
+            data = PaymentIn(received_on=company_today(self.session), amount=part.amount, method=method)
+            record_payment(self.session, self.rep, contract.id, data)
 
         return run
 
@@ -204,8 +252,11 @@ class _DealStory:
                 (80, 1, self.progress(1)),
                 (60, 1, self.move(None, 6, 0)),
                 (45, 1, self.progress(3)),
-                (38, 1, self.move(None, 8, 0)),
-                (6 + self.n % 20, 1, self.win(int(total * 0.95))),
+                (38, 1, self.move(None, 7, 0)),
+                (36 - self.n % 5, 1, self.sign(int(total * 0.95))),
+                (35 - self.n % 5, 1, self.approve()),
+                (33 - self.n % 5, 1, self.pay(0)),
+                *([] if self.owes_second else [(4, 1, self.pay(1))]),
             ],
             [
                 (65, 0, self.create("mid", 2, 120)),
@@ -228,6 +279,7 @@ def populate(session: Session, ctx: Any) -> None:
     real_start = clock.now()
     steps: list[Step] = []
     deals: dict[str, int] = {}
+    serial = itertools.count()
     for rep in reps:
         customers = session.scalars(
             select(Customer)
@@ -238,7 +290,7 @@ def populate(session: Session, ctx: Any) -> None:
             .limit(6)
         ).all()
         for n, customer in enumerate(customers):
-            steps.extend(_DealStory(session, rep, customer, n + rep.id, deals).steps())
+            steps.extend(_DealStory(session, rep, customer, n + rep.id, deals, serial).steps())
     try:
         for days_ago, _, action in sorted(steps, key=lambda s: (-s[0], s[1])):
             clock.set_now(real_start - timedelta(days=days_ago), frozen=True)

@@ -1,11 +1,15 @@
-"""What the deals domain does when lower domains signal (POOL-15)."""
+"""What the deals domain does when other domains signal (POOL-15, DEAL-8)."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from poolcrm.contracts.models import Contract
+from poolcrm.contracts.signals import contract_paid, contract_signed, contract_voided
 from poolcrm.customers.models import Customer
+from poolcrm.deals.closing import release_signed_deal, sign_deal, win_paid_deal
 from poolcrm.deals.service import move_open_deals_with_customer
+from poolcrm.org.models import User
 from poolcrm.ownership.signals import owner_changed
 
 
@@ -20,3 +24,21 @@ def move_open_deals(
 ) -> None:
     """POOL-15: open deals move with their customer."""
     move_open_deals_with_customer(session, customer, from_owner_id, to_owner_id, actor_id)
+
+
+@contract_signed.connect
+def sign_the_deal(session: Session, *, contract: Contract, actor: User) -> None:
+    """DEAL-8: a contract recorded on a deal signs it."""
+    sign_deal(session, contract, actor)
+
+
+@contract_paid.connect
+def win_the_deal(session: Session, *, contract: Contract, actor: User) -> None:
+    """DEAL-8: fully paid (收款完毕) → won."""
+    win_paid_deal(session, contract, actor)
+
+
+@contract_voided.connect
+def release_the_deal(session: Session, *, contract: Contract, actor: User, reason: str) -> None:
+    """CTR-1: a refused contract reopens its deal; a cancelled one loses it."""
+    release_signed_deal(session, contract, actor, reason)

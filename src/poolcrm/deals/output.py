@@ -11,6 +11,8 @@ from sqlalchemy import Select, and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
+from poolcrm.contracts import rules as contract_rules
+from poolcrm.contracts.models import Contract
 from poolcrm.customers.models import Customer
 from poolcrm.deals import rules
 from poolcrm.deals.access import OPEN
@@ -71,7 +73,7 @@ def filtered_query(session: Session, user: User, f: DealFilter, policy: Policy) 
     if f.state == "open":
         q = q.where(Deal.category.in_(OPEN))
     elif f.state == "closed":
-        q = q.where(Deal.category.in_((rules.WON, rules.LOST)))
+        q = q.where(Deal.category.in_((*rules.CONTRACTED, rules.LOST)))
     if f.q:
         like = f"%{f.q.strip()}%"
         q = q.where(
@@ -121,6 +123,7 @@ class Lookups:
     users: dict[int, User] = field(default_factory=dict)
     customers: dict[int, Customer] = field(default_factory=dict)
     probabilities: dict[int, int] = field(default_factory=dict)
+    contracts: dict[int, Contract] = field(default_factory=dict)
 
 
 def lookups(session: Session, deals: Iterable[Deal]) -> Lookups:
@@ -135,7 +138,34 @@ def lookups(session: Session, deals: Iterable[Deal]) -> Lookups:
         if customer_ids
         else {}
     )
-    return Lookups(users, customers, probabilities(session))
+    signed = [d.id for d in deals if d.category in rules.CONTRACTED]
+    contracts = (
+        {
+            c.deal_id: c
+            for c in session.scalars(
+                select(Contract)
+                .where(Contract.deal_id.in_(signed), Contract.status.in_(contract_rules.LIVE))
+                .order_by(Contract.id)
+            )
+            if c.deal_id is not None
+        }
+        if signed
+        else {}
+    )
+    return Lookups(users, customers, probabilities(session), contracts)
+
+
+def contract_brief(contract: Contract | None, today: date) -> dict[str, Any] | None:
+    """CTR-3 on the deal: its contract, received, outstanding and overdue (DEAL-8: signed until paid)."""
+    if contract is None:
+        return None
+    parts = [(i.due_on, i.amount, i.received) for i in contract.installments]
+    return {
+        "id": contract.id,
+        "number": contract.number,
+        "status": contract.status,
+        **contract_rules.money_state(contract.amount, contract.received, parts, today),
+    }
 
 
 def due_on(deal: Deal, policy: Policy) -> date | None:
@@ -160,9 +190,7 @@ def deal_out(
     owner = lk.users.get(deal.owner_id) if deal.owner_id else None
     credited = lk.users.get(deal.credited_to) if deal.credited_to else None
     probability = lk.probabilities.get(deal.stage, 0)
-    amount = (
-        deal.actual_amount if deal.category == rules.WON and deal.actual_amount is not None else deal.amount
-    )
+    amount = rules.reported_amount(deal.category, deal.amount, deal.actual_amount)
     return {
         "id": deal.id,
         "number": deal.number,
@@ -203,6 +231,7 @@ def deal_out(
         "details": {name: getattr(deal, name) for name in rules.DETAIL_FIELDS},
         "actual_amount": float(deal.actual_amount) if deal.actual_amount is not None else None,
         "contract_no": deal.contract_no,
+        "contract": contract_brief(lk.contracts.get(deal.id), clock.today(policy.timezone)),
         "lost_reason": deal.lost_reason,
         "closed_at": deal.closed_at.isoformat() if deal.closed_at else None,
         "credited_to": {"id": credited.id, "display_name": credited.display_name} if credited else None,

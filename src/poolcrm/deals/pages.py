@@ -14,9 +14,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
+from poolcrm.contracts.service import sign_by_win
 from poolcrm.deals import access, analytics, choices, closing, output, rules, scorecard, service, tables
 from poolcrm.deals import progress as deals_progress
-from poolcrm.deals.schemas import DealIn, DealPatch, DetailsIn, LoseIn, ProductIn, ProgressIn, WinIn
+from poolcrm.deals.schemas import DealIn, DealPatch, DetailsIn, LoseIn, ProductIn, ProgressIn
 from poolcrm.errors import AppError, InvalidInput
 from poolcrm.org.models import User
 from poolcrm.org.service import sales_departments, users_by_id
@@ -357,9 +358,7 @@ def _act(
             service.update_deal(db, user, deal_id, patch)
         elif action == "win":
             amount = form_amount(form, "actual_amount")
-            closing.win_deal(
-                db, user, deal_id, WinIn(actual_amount=amount, contract_no=str(form.get("contract_no") or ""))
-            )
+            sign_by_win(db, user, deal_id, amount, str(form.get("contract_no") or ""))
         elif action == "lose":
             closing.lose_deal(db, user, deal_id, LoseIn(reason=str(form.get("reason") or "")))
     except AppError as exc:

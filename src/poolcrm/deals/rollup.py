@@ -103,9 +103,7 @@ def snapshot_month(session: Session, deal: Deal, policy: Policy) -> None:
     """DEAL-7: the deal's row for this month holds its latest state (upsert)."""
     yyyymm = rules.month_key(clock.today(policy.timezone))
     ensure_month(session, yyyymm)
-    amount = (
-        deal.actual_amount if deal.category == rules.WON and deal.actual_amount is not None else deal.amount
-    )
+    amount = rules.reported_amount(deal.category, deal.amount, deal.actual_amount)
     values = {
         "owner_id": deal.owner_id,
         "category": deal.category,

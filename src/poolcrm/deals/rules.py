@@ -10,10 +10,19 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-LEAD, MID, SHORT, WON, LOST = "lead", "mid", "short", "won", "lost"
+LEAD, MID, SHORT, SIGNED, WON, LOST = "lead", "mid", "short", "signed", "won", "lost"
 OPEN_CATEGORIES: tuple[str, ...] = (LEAD, MID, SHORT)
-CATEGORIES: tuple[str, ...] = (LEAD, MID, SHORT, WON, LOST)
-CATEGORY_LABELS: dict[str, str] = {LEAD: "线索", MID: "中线", SHORT: "短线", WON: "已成交", LOST: "放弃/丢单"}
+CATEGORIES: tuple[str, ...] = (LEAD, MID, SHORT, SIGNED, WON, LOST)
+# DEAL-8: signed (a contract is recorded, money outstanding) and won (收款完毕) carry the actual amount.
+CONTRACTED: tuple[str, ...] = (SIGNED, WON)
+CATEGORY_LABELS: dict[str, str] = {
+    LEAD: "线索",
+    MID: "中线",
+    SHORT: "短线",
+    SIGNED: "已签约",
+    WON: "已成交",
+    LOST: "放弃/丢单",
+}
 
 # DEAL-2 "跟单状态": the state of an open deal, reviewed with every change of category.
 OPEN_STATUSES: tuple[str, ...] = ("active", "focus", "paused")
@@ -21,6 +30,7 @@ STATUS_LABELS: dict[str, str] = {
     "active": "正常跟进",
     "focus": "重点跟进",
     "paused": "暂缓跟进",
+    SIGNED: "已签约",
     WON: "已成交",
     LOST: "已放弃",
 }
@@ -77,12 +87,13 @@ DEFAULT_STAGES: tuple[StageDef, ...] = (
     StageDef(10, 100, "实施完毕并成功收款", "实施完毕并成功收款"),
 )
 
-# Seed 001 §4.1.3: lead = stage 1; mid = stage ≥ 2; short = stage ≥ 3; won = fully paid (stage 10);
-# lost = stage 0.
+# Seed 001 §4.1.3: lead = stage 1; mid = stage ≥ 2; short = stage ≥ 3; signed = 签订合同 / 执行
+# (stages 8–9, DEAL-8); won = fully paid (stage 10); lost = stage 0.
 DEFAULT_CATEGORY_RULES: dict[str, CategoryRule] = {
     LEAD: CategoryRule(1, 1),
     MID: CategoryRule(2, 10),
     SHORT: CategoryRule(3, 10),
+    SIGNED: CategoryRule(8, 9),
     WON: CategoryRule(10, 10),
     LOST: CategoryRule(0, 0),
 }
@@ -222,6 +233,11 @@ def deal_content_problems(
 def deal_number(customer_code: str, sequence: int) -> str:
     """DEAL-8: deal number = customer code + `OP` + the customer's deal sequence (3 digits)."""
     return f"{customer_code}OP{sequence:03d}"
+
+
+def reported_amount(category: str, amount: Decimal, actual_amount: Decimal | None) -> Decimal:
+    """DEAL-8/DEAL-9: a signed or won deal counts with its contract amount, an open one with its estimate."""
+    return actual_amount if category in CONTRACTED and actual_amount is not None else amount
 
 
 def win_problems(actual_amount: Decimal | None, contract_no: str | None) -> dict[str, str]:

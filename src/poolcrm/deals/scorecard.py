@@ -31,7 +31,7 @@ def _deal_customers(session: Session, rep_ids: list[int]) -> dict[int, dict[str,
             Customer.owner_id.in_(rep_ids),
             Customer.pool == POOL_PRIVATE,
             Customer.customer_type == "direct",
-            Deal.category.in_((*OPEN, rules.WON)),
+            Deal.category.in_((*OPEN, *rules.CONTRACTED)),
         )
         .group_by(Customer.id, Customer.name, Customer.owner_id, Deal.category)
     ).all()
@@ -40,7 +40,7 @@ def _deal_customers(session: Session, rep_ids: list[int]) -> dict[int, dict[str,
         slot = per_customer.setdefault(
             cid, {"name": name, "owner": owner_id, "cats": set(), "nearest": None, "won": False}
         )
-        if category == rules.WON:
+        if category in rules.CONTRACTED:
             slot["won"] = True
         else:
             slot["cats"].add(category)

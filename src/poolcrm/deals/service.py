@@ -165,8 +165,8 @@ def update_deal(session: Session, actor: User, deal_id: int, patch: DealPatch) -
     refuse_fields("DEAL-4" if nulls.keys() & {"intention", "products", "details"} else "DEAL-2", nulls)
 
     new_category = patch.category if "category" in given else deal.category
-    if new_category in (rules.WON, rules.LOST):
-        raise RuleViolation("DEAL-8", "成交或丢单请使用“赢单”“丢单”操作（需成交金额与合同号，或原因）")
+    if new_category in (rules.SIGNED, rules.WON, rules.LOST):
+        raise RuleViolation("DEAL-8", "签约请登记合同（收款完毕即成交），丢单请使用“丢单”操作并写明原因")
     if new_category not in OPEN:
         raise InvalidInput({"category": "未知的跟单分类"}, rule="DEAL-2")
     missing = rules.category_change_missing(deal.category, new_category, given)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from poolcrm.signals import Signal
 
-deal_won = Signal("deals.deal_won", "deal", "actor")
-"""A win was recorded (in the same transaction; a listener that raises rolls it back).
-`deal.dispute_needed` says whether DSP-1 applies and `deal.credited_to` whom it is credited to."""
+deal_signed = Signal("deals.deal_signed", "deal", "actor")
+"""A deal was signed — a contract recorded on it (DEAL-8), in the same transaction; a listener that
+raises rolls it back. DSP-1 credit applies from signing: `deal.dispute_needed` says whether a case is
+needed and `deal.credited_to` whom it is credited to."""

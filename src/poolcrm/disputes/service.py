@@ -20,6 +20,7 @@ from poolcrm.customers.visibility import can_see
 from poolcrm.db import UTCDateTime, for_update, ids_select
 from poolcrm.deals import access as deals_access
 from poolcrm.deals.models import Deal
+from poolcrm.deals.rules import CONTRACTED
 from poolcrm.disputes import rules
 from poolcrm.disputes.models import KIND_TWO_POOLS, KIND_WIN, STATUS_DECIDED, STATUS_OPEN, Dispute
 from poolcrm.disputes.schemas import DisputeIn
@@ -260,8 +261,8 @@ def open_dispute(session: Session, actor: User, data: DisputeIn) -> Dispute:
         deal = _visible_deal(session, actor, data.deal_id)
         customer = session.get(Customer, deal.customer_id)
         credited = deal.credited_to if deal.credited_to is not None else deal.owner_id
-        if deal.category != "won" or customer is None or credited is None:
-            raise RuleViolation("DSP-1", "只有已成交的跟单才能申请业绩裁定")
+        if deal.category not in CONTRACTED or customer is None or credited is None:
+            raise RuleViolation("DSP-1", "只有已签约或已成交的跟单才能申请业绩裁定")
         if actor.id == credited or not actor.has_role("sales"):
             raise RuleViolation("DSP-1", "只有业绩未记在自己名下的销售可以申请业绩裁定")
         if _open_exists(session, deal_id=deal.id) is not None:

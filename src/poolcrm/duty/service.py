@@ -18,6 +18,7 @@ from poolcrm import clock
 from poolcrm.audit.service import record
 from poolcrm.db import for_update
 from poolcrm.deals.models import Deal
+from poolcrm.deals.rules import CONTRACTED
 from poolcrm.disputes.models import STATUS_OPEN, Dispute
 from poolcrm.duty import rules
 from poolcrm.duty.models import DutyOverride, DutyWeek
@@ -69,7 +70,7 @@ def figures(session: Session, reps: Sequence[User], start: date, end: date) -> l
             select(credited, func.sum(Deal.actual_amount))
             .where(
                 credited.in_(ids),
-                Deal.category == "won",
+                Deal.category.in_(CONTRACTED),
                 Deal.closed_at >= since,
                 Deal.closed_at < until,
             )

@@ -16,6 +16,7 @@ from poolcrm.customers.models import POOL_PRIVATE, POOL_PUBLIC, Customer
 from poolcrm.customers.registration import new_customer_row
 from poolcrm.deals import access as deals_access
 from poolcrm.deals.models import Deal
+from poolcrm.deals.rules import CONTRACTED
 from poolcrm.disputes import service as disputes
 from poolcrm.disputes.schemas import DisputeIn
 from poolcrm.duty import service as duty
@@ -88,7 +89,7 @@ def _disputes(session: Session, ctx: Any) -> None:
         )
     # DSP-1a by hand: lina claims a win credited to someone else on a deal she can see (ORG-5).
     candidates = session.scalars(
-        select(Deal).where(Deal.category == "won", Deal.credited_to != lina.id).limit(50)
+        select(Deal).where(Deal.category.in_(CONTRACTED), Deal.credited_to != lina.id).limit(50)
     )
     won = next((d for d in candidates if deals_access.may_see(session, lina, d)), None)
     if won is not None:

@@ -315,6 +315,22 @@ def is_supervisor_of(session: Session, supervisor_id: int, user_id: int) -> bool
     return user_id in subordinate_ids(session, supervisor_id)
 
 
+def acts_for(session: Session, user: User, owner_id: int | None) -> bool:
+    """ORG-5: the owner, the owner's supervisors, admin and the GM may act on a rep's records."""
+    if rules.manages_everyone(user.roles):
+        return True
+    return owner_id is not None and (owner_id == user.id or is_supervisor_of(session, user.id, owner_id))
+
+
+def role_holders(session: Session, role: str) -> list[int]:
+    """The active users holding `role`, in id order."""
+    return list(
+        session.scalars(
+            select(User.id).where(User.active.is_(True), User.role_rows.any(role=role)).order_by(User.id)
+        )
+    )
+
+
 def lock_users(session: Session, ids: Iterable[int]) -> None:
     """Serialise per-rep decisions (POOL-2 counted atomically): lock the users' rows in id order,
     after any customer rows (the fixed order avoids deadlocks)."""

@@ -293,6 +293,33 @@ class Policy(BaseModel):
         "核心客户联系周期（天，短线/中线）",
         "Core customer contact cadence (days, short/mid)",
     )
+    # CTR
+    contract_gm_approval_amount: int = P(
+        200000,
+        "CTR-1",
+        "合同金额达到此数须总经理审批（元）",
+        "Contracts from this amount need the GM (CNY)",
+        ge=0,
+    )
+    contract_default_payment_days: int = P(
+        30,
+        "CTR-3",
+        "未分期合同的默认付款期限（天）",
+        "Payment term of a contract without installments (days)",
+        ge=0,
+        le=3650,
+    )
+    contract_file_max_mb: int = P(
+        10, "CTR-1", "合同扫描件大小上限（MB）", "Scanned contract size limit (MB)", ge=1, le=100
+    )
+    special_price_maintained_days: int = P(
+        90,
+        "CTR-4",
+        "特价审批：分销商客户维护期限（天）",
+        "Special price: distributor's customers updated within (days)",
+        ge=1,
+        le=3650,
+    )
     # SVC
     sla_high_response_minutes: int = P(
         60, "SVC-3", "高优先级响应时限（分钟）", "High priority response (min)", ge=1

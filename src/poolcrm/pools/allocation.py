@@ -23,7 +23,7 @@ from poolcrm.followups.models import FollowUp
 from poolcrm.notify.service import notify
 from poolcrm.org import rules as org_rules
 from poolcrm.org.models import Department, User
-from poolcrm.org.service import lock_users, sales_rep_condition
+from poolcrm.org.service import lock_users, role_holders, sales_rep_condition
 from poolcrm.ownership.countdown import (
     givers,
 )
@@ -32,7 +32,7 @@ from poolcrm.ownership.moves import move_customer
 from poolcrm.ownership.usage import limit_for, owned_count, pending_count
 from poolcrm.policy.service import company_date, company_day_start, company_today, get_policy
 from poolcrm.pools import rules
-from poolcrm.pools.common import role_holders, user_brief
+from poolcrm.pools.common import user_brief
 from poolcrm.pools.models import (
     ITEM_DONE,
     ITEM_PLANNED,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from poolcrm.customers.models import (
@@ -15,6 +14,7 @@ from poolcrm.customers.models import (
 from poolcrm.errors import RuleViolation
 from poolcrm.notify.service import notify
 from poolcrm.org.models import User
+from poolcrm.org.service import role_holders
 from poolcrm.pools import rules
 
 KIND_RELEASE = "release"
@@ -42,9 +42,3 @@ def refuse(refusal: rules.Refusal | None) -> None:
         raise RuleViolation(refusal.rule, refusal.message, details=dict(refusal.params), **refusal.params)
 
 
-def role_holders(session: Session, role: str) -> list[int]:
-    return list(
-        session.scalars(
-            select(User.id).where(User.active.is_(True), User.role_rows.any(role=role)).order_by(User.id)
-        )
-    )

@@ -16,9 +16,10 @@ from poolcrm.customers.models import (
 )
 from poolcrm.notify.service import notify
 from poolcrm.org.models import User
+from poolcrm.org.service import role_holders
 from poolcrm.policy.service import company_today, get_policy
 from poolcrm.pools import rules
-from poolcrm.pools.common import role_holders, user_or_none
+from poolcrm.pools.common import user_or_none
 from poolcrm.pools.models import (
     TASK_DONE,
     TASK_OPEN,

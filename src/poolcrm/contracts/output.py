@@ -1,0 +1,166 @@
+"""How contracts read to people and scripts (API.md § Contracts and payments): one shape for the API
+and the pages, the contract list under ORG-5 scope, and a contract's whole record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from poolcrm.contracts import rules
+from poolcrm.contracts.models import APPROVED, Contract, ContractFile, Installment
+from poolcrm.contracts.payments import payments_of
+from poolcrm.customers.models import Customer
+from poolcrm.deals.models import Deal
+from poolcrm.org.models import User
+from poolcrm.org.service import users_by_id, visible_owner_ids
+from poolcrm.policy.service import company_today
+
+
+@dataclass(frozen=True)
+class ContractFilter:
+    status: str | None = None
+    owner_id: int | None = None
+    customer_id: int | None = None
+    deal_id: int | None = None
+    overdue: bool = False
+    q: str | None = None
+
+
+def _scoped(session: Session, user: User, query: Select[Any]) -> Select[Any]:
+    """ORG-5: the owner's tree, or the tree of the customer's current owner."""
+    scope = visible_owner_ids(session, user)
+    if scope is None:
+        return query
+    owners = sorted(scope)
+    return query.where(
+        or_(
+            Contract.owner_id.in_(owners),
+            Contract.customer_id.in_(select(Customer.id).where(Customer.owner_id.in_(owners))),
+        )
+    )
+
+
+def list_contracts(
+    session: Session, user: User, f: ContractFilter, page: int = 1, page_size: int = 50
+) -> tuple[list[Contract], int]:
+    q = _scoped(session, user, select(Contract))
+    if f.status:
+        q = q.where(Contract.status == f.status)
+    if f.owner_id is not None:
+        q = q.where(Contract.owner_id == f.owner_id)
+    if f.customer_id is not None:
+        q = q.where(Contract.customer_id == f.customer_id)
+    if f.deal_id is not None:
+        q = q.where(Contract.deal_id == f.deal_id)
+    if f.overdue:
+        late = select(Installment.id).where(
+            and_(
+                Installment.contract_id == Contract.id,
+                Installment.settled.is_(False),
+                Installment.due_on < company_today(session),
+            )
+        )
+        q = q.where(Contract.status == APPROVED, exists(late))
+    if f.q:
+        like = f"%{f.q.strip()}%"
+        q = q.where(
+            or_(
+                Contract.number.like(like),
+                Contract.customer_id.in_(select(Customer.id).where(Customer.name.like(like))),
+            )
+        )
+    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    rows = session.scalars(q.order_by(Contract.id.desc()).offset((page - 1) * page_size).limit(page_size))
+    return list(rows), total
+
+
+def contract_out(
+    session: Session, contract: Contract, *, today: date | None = None, full: bool = False
+) -> dict[str, Any]:
+    """The contract with its money state (CTR-3) and, when `full`, lines, installments, payments
+    and files."""
+    today = today or company_today(session)
+    parts = [(i.due_on, i.amount, i.received) for i in contract.installments]
+    people = users_by_id(session, [contract.owner_id, contract.created_by, contract.decided_by])
+    customer = session.get(Customer, contract.customer_id)
+    deal = session.get(Deal, contract.deal_id) if contract.deal_id else None
+    out: dict[str, Any] = {
+        "id": contract.id,
+        "number": contract.number,
+        "customer": {"id": customer.id, "code": customer.code, "name": customer.name} if customer else None,
+        "deal": _deal_brief(deal),
+        "owner": _person(people.get(contract.owner_id)),
+        "created_by": _person(people.get(contract.created_by)),
+        "signed_on": contract.signed_on.isoformat(),
+        "terms": contract.terms,
+        "status": contract.status,
+        "status_label": rules.STATUS_LABELS[contract.status],
+        "approval_level": contract.approval_level,
+        "decided_by": _person(people.get(contract.decided_by)),
+        "decided_at": contract.decided_at.isoformat() if contract.decided_at else None,
+        "decision_reason": contract.decision_reason,
+        "paid_at": contract.paid_at.isoformat() if contract.paid_at else None,
+        "migrated": contract.migrated,
+        **rules.money_state(contract.amount, contract.received, parts, today),
+    }
+    if full:
+        out["lines"] = [
+            {
+                "product": x.product,
+                "model": x.model,
+                "quantity": float(x.quantity),
+                "unit_price": float(x.unit_price),
+                "line_total": float(x.line_total),
+                "delivery_on": x.delivery_on.isoformat() if x.delivery_on else None,
+            }
+            for x in contract.lines
+        ]
+        out["installments"] = [
+            {
+                "seq": i.seq,
+                "due_on": i.due_on.isoformat(),
+                "amount": float(i.amount),
+                "received": float(i.received),
+                "outstanding": float(i.amount - i.received),
+                "overdue": rules.overdue(i.due_on, i.amount - i.received, today),
+            }
+            for i in contract.installments
+        ]
+        payments = payments_of(session, contract.id)
+        recorders = users_by_id(session, [p.recorded_by for p in payments])
+        out["payments"] = [
+            {
+                "id": p.id,
+                "received_on": p.received_on.isoformat(),
+                "amount": float(p.amount),
+                "method": p.method,
+                "note": p.note,
+                "recorded_by": _person(recorders.get(p.recorded_by) if p.recorded_by else None),
+            }
+            for p in payments
+        ]
+        out["files"] = [
+            {"id": f_id, "filename": name, "size": size, "uploaded_at": at.isoformat()}
+            for f_id, name, size, at in session.execute(
+                select(ContractFile.id, ContractFile.filename, ContractFile.size, ContractFile.uploaded_at)
+                .where(ContractFile.contract_id == contract.id)
+                .order_by(ContractFile.id)
+            )
+        ]
+    if deal is not None:
+        out["deal_status"] = deal.category
+    return out
+
+
+def _person(user: User | None) -> dict[str, Any] | None:
+    return {"id": user.id, "display_name": user.display_name} if user else None
+
+
+def _deal_brief(deal: Deal | None) -> dict[str, Any] | None:
+    if deal is None:
+        return None
+    return {"id": deal.id, "number": deal.number, "name": deal.name, "category": deal.category}
