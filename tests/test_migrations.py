@@ -1,8 +1,12 @@
 """The Alembic migrations create exactly the schema the models describe, on both engines."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import create_engine, inspect, text
 
 from poolcrm.db import Base, Database, import_all_models
 from poolcrm.migrate import upgrade
@@ -25,27 +29,29 @@ def test_migrations_match_models_on_sqlite(tmp_path):
     db.dispose()
 
 
-def test_migrations_match_models_on_postgresql():
+@contextmanager
+def _scratch_pg(name: str) -> Iterator[Database]:
+    """A new, empty PostgreSQL database for one migration test (skipped without a server)."""
     server = pg_server_url()
     if not server:
-        import pytest
-
         pytest.skip("POOLCRM_TEST_PG not set")
-    from sqlalchemy import create_engine
-
     admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    name = "poolcrm_mig_check"
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     db = Database(f"{server}/{name}")
     try:
-        assert _diff(db) == []
+        yield db
     finally:
         db.dispose()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_migrations_match_models_on_postgresql():
+    with _scratch_pg("poolcrm_mig_check") as db:
+        assert _diff(db) == []
 
 
 def _insert(conn, table: str, **values) -> None:
@@ -156,3 +162,111 @@ def test_cus7_name_grams_move_to_a_table_without_rowid(tmp_path):
         ).scalar()
     assert "WITHOUT ROWID" in made
     fresh.dispose()
+
+
+def _won_deal_then_upgrade(db: Database) -> list:
+    """A database at the revision before contracts, holding one won and one open deal."""
+    from alembic import command
+
+    from poolcrm.migrate import alembic_config
+
+    cfg = alembic_config(db.url)
+    day = "2026-01-01 00:00:00"
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "5a97e3a1cc45")
+        _insert(
+            conn,
+            "users",
+            id=1,
+            username="u",
+            password_hash="x",
+            display_name="u",
+            hired_on="2020-01-01",
+            language="zh",
+            active=True,
+            token_version=0,
+            created_at=day,
+        )
+        _insert(
+            conn,
+            "customers",
+            id=1,
+            code="C1",
+            name="甲公司",
+            name_key="甲",
+            address="北京",
+            customer_type="direct",
+            contact_name="张三",
+            phone="010",
+            tags="[]",
+            status="closed",
+            open_for_redevelopment=False,
+            pool="private",
+            owner_id=1,
+            created_at=day,
+            updated_at=day,
+            version=1,
+        )
+        for did, category, contract_no in ((1, "won", "HT-OLD-1"), (2, "short", None)):
+            _insert(
+                conn,
+                "deals",
+                id=did,
+                number=f"C1OP00{did}",
+                seq=did,
+                customer_id=1,
+                owner_id=1,
+                name="项目",
+                category=category,
+                stage=10 if category == "won" else 3,
+                max_stage=10,
+                status=category if category == "won" else "active",
+                expected_close_on="2026-02-01",
+                intention="x",
+                amount=50000,
+                purchase_reason="",
+                purchase_form="",
+                budget="",
+                requirements="",
+                execution_time="",
+                competitors="",
+                actual_amount=48000 if contract_no else None,
+                contract_no=contract_no,
+                closed_at="2025-12-31 17:00:00" if contract_no else None,
+                dispute_needed=False,
+                last_activity_at=day,
+                created_at=day,
+                updated_at=day,
+                version=1,
+            )
+    upgrade(db)
+    with db.engine.connect() as conn:
+        contracts = conn.execute(
+            text("SELECT number, deal_id, amount, received, status, migrated, signed_on FROM contracts")
+        ).all()
+        paid = conn.execute(text("SELECT amount, method FROM contract_payments")).all()
+        parts = conn.execute(text("SELECT amount, received, settled FROM contract_installments")).all()
+    return [
+        [(n, d, float(a), float(r), s, bool(m), str(o)) for n, d, a, r, s, m, o in contracts],
+        [(float(a), m) for a, m in paid],
+        [(float(a), float(r), bool(s)) for a, r, s in parts],
+    ]
+
+
+WON_MIGRATED = [
+    [("HT-OLD-1", 1, 48000.0, 48000.0, "paid", True, "2026-01-01")],  # 17:00 UTC = 01:00 the next day
+    [(48000.0, "迁移")],
+    [(48000.0, 48000.0, True)],
+]
+
+
+def test_deal8_won_deals_migrate_to_fully_paid_contracts_on_sqlite(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'won.db'}")
+    assert _won_deal_then_upgrade(db) == WON_MIGRATED
+    db.dispose()
+
+
+def test_deal8_won_deals_migrate_to_fully_paid_contracts_on_postgresql():
+    with _scratch_pg("poolcrm_mig_won") as db:
+        assert _won_deal_then_upgrade(db) == WON_MIGRATED
