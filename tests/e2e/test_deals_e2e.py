@@ -1,5 +1,7 @@
-"""Browser: create a deal, move it across the board (and see a refusal), record progress, win it,
-see the customer become closed and the analytics change. Screenshots go to docs/screenshots/."""
+"""Browser: create a deal, move it across the board (and see a refusal), record progress, sign a
+contract with two installments (the customer becomes closed), have the supervisor approve it on a
+phone, record both payments and see the deal won and the analytics change. Screenshots go to
+docs/screenshots/."""
 
 from __future__ import annotations
 
@@ -127,16 +129,55 @@ def test_deal_lifecycle_in_the_browser(
     progress.locator("button.primary").click()
     page.get_by_test_id("timeline").get_by_text("客户确认预算已批复").wait_for(timeout=5000)
 
-    # win: the customer becomes closed (CUS-12)
-    win = page.get_by_test_id("win-form")
-    win.locator("input[name=actual_amount]").fill("50000")
-    win.locator("input[name=contract_no]").fill("HT-2026-0310")
-    win.locator("button.primary").click()
-    page.get_by_test_id("deal-category").get_by_text("已成交").wait_for(timeout=5000)
+    # sign (DEAL-8, CTR-1..3): lines from the deal, two installments; the deal is signed and the
+    # customer closed at once, the supervisor approves, two payments make the deal won
+    page.get_by_test_id("sign-contract").click()
+    form = page.get_by_test_id("contract-form")
+    assert form.locator("input[name=line_product_0]").input_value() == "高速文档扫描仪"
+    form.locator("input[name=number]").fill("HT-2026-0310")
+    form.locator("input[name=amount]").fill("50000")
+    for i, (due, part) in enumerate([("2026-03-20", "20000"), ("2026-04-20", "20000")]):
+        form.locator(f"input[name=inst_due_on_{i}]").fill(due)
+        form.locator(f"input[name=inst_amount_{i}]").fill(part)
+    form.locator("button.primary").click()
+    assert "CTR-1" in page.get_by_test_id("form-error").inner_text()  # 40000 ≠ 50000
+    assert "分期金额合计须等于合同金额" in page.content()
+    page.get_by_test_id("contract-form").locator("input[name=inst_amount_1]").fill("30000")
+    page.get_by_test_id("contract-form").locator("button.primary").click()
+    page.wait_for_url(f"{server}/contracts/*")
+    contract_url = page.url
+    assert page.get_by_test_id("contract-status").inner_text().strip() == "待审批"
+    assert page.get_by_test_id("approve-form").count() == 0  # nobody approves their own contract
+    page.goto(f"{server}/deals/{deal_id}")
+    assert page.get_by_test_id("deal-category").inner_text().strip() == "已签约"
     assert page.get_by_test_id("customer-status").inner_text().strip() == "closed"
+
+    _, sup = login("sup1", width=390, height=844)
+    sup.goto(contract_url)
+    sup.get_by_test_id("approve-form").locator("button").click()
+    sup.get_by_test_id("contract-status").get_by_text("执行中").wait_for(timeout=5000)
+    sup.screenshot(path=str(shots / "contract_phone.png"), full_page=True)
+
+    page.goto(contract_url)
+    for part in ("20000", "30000"):
+        pay = page.get_by_test_id("payment-form")
+        pay.locator("input[name=amount]").fill(part)
+        pay.locator("button.primary").click()
+        page.get_by_test_id("payments").get_by_text(f"¥{int(part):,}.00").wait_for(timeout=5000)
+        if part == "20000":
+            assert page.get_by_test_id("outstanding").inner_text().strip() == "¥30,000.00"
+    assert page.get_by_test_id("contract-status").inner_text().strip() == "已收款完毕"
+    page.screenshot(path=str(shots / "contract_paid.png"), full_page=True)
+    page.goto(f"{server}/deals/{deal_id}")
+    assert page.get_by_test_id("deal-category").inner_text().strip() == "已成交"
+    assert "¥0.00" in page.get_by_test_id("deal-contract").inner_text()
 
     # the charts change
     page.goto(f"{server}/deals/analytics")
     assert page.get_by_test_id("kpi-won").inner_text().strip() == "1 / 0"
     page.wait_for_selector("#chart-stage[data-ready='1'] canvas", timeout=5000)
     page.screenshot(path=str(shots / "deals_analytics.png"), full_page=True)
+    page.goto(f"{server}/contracts/analytics?year=2026")
+    page.wait_for_selector("#chart-month[data-ready='1'] canvas", timeout=5000)
+    assert "¥50,000.00" in page.get_by_test_id("month-table").inner_text()
+    page.screenshot(path=str(shots / "contracts_analytics.png"), full_page=True)

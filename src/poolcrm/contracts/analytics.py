@@ -85,6 +85,14 @@ def _fold_months(rows: dict[Any, Any], count: bool) -> dict[str, Any]:
     return dict(out)
 
 
+def _months(start: date, end: date) -> list[str]:
+    out, year, month = [], start.year, start.month
+    while date(year, month, 1) < end:
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
 def _labels(session: Session, by: str, keys: set[Any]) -> dict[Any, str]:
     if by == "owner":
         return {uid: u.display_name for uid, u in users_by_id(session, keys).items()}
@@ -106,9 +114,10 @@ def signed_and_collected(session: Session, user: User, by: str, start: date, end
     owners = None if scope is None else sorted(scope)
     signed = _signed(session, by, start, end, owners)
     collected = _collected(session, by, start, end, owners)
+    keys = set(signed) | set(collected)
     if by == "month":
         signed, collected = _fold_months(signed, True), _fold_months(collected, False)
-    keys = set(signed) | set(collected)
+        keys = set(_months(start, end))  # every month of the range, zeros included, for the chart
     labels = _labels(session, by, keys)
     rows = [
         {

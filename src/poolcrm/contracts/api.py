@@ -98,10 +98,10 @@ def record_payment(contract_id: int, body: PaymentIn, user: CurrentUser, db: DB)
 
 
 @router.post("/contracts/{contract_id}/files", status_code=201)
-async def upload_file(
+def upload_file(
     contract_id: int, user: CurrentUser, db: DB, file: UploadFile = File(...)
 ) -> dict[str, Any]:
-    content = await file.read()
+    content = file.file.read()
     row = files.attach_file(db, user, contract_id, file.filename or "", content)
     return {"id": row.id, "filename": row.filename, "size": row.size}
 

@@ -3,6 +3,7 @@ notification bell available in every template."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,6 +30,17 @@ def _loader() -> ChoiceLoader:
 env = Environment(
     loader=_loader(), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True
 )
+
+
+def localtime(moment: datetime | str | None, tz: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """CAL-2: a stored UTC moment (or its ISO text, as the API shapes give it) in the company's zone."""
+    if moment is None or moment == "":
+        return ""
+    value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    return value.astimezone(tz).strftime(fmt)
+
+
+env.filters["localtime"] = localtime
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
