@@ -313,6 +313,32 @@ def measure(db: Database) -> list[tuple[str, str, float, str]]:
     return out
 
 
+def bench_database_url(engine: str, name: str, reuse: bool) -> str:
+    """A fresh (or, with `reuse`, the existing) bench database: bench/out/<name>.db or poolcrm_bench_<name>."""
+    if engine == "sqlite":
+        out = Path(__file__).parent / "out"
+        out.mkdir(exist_ok=True)
+        path = out / f"{name}.db"
+        if not reuse and path.exists():
+            path.unlink()
+        return f"sqlite:///{path}"
+    from sqlalchemy import create_engine
+
+    database = f"poolcrm_bench_{name}"
+    if not reuse:
+        admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            conn.execute(
+                text(
+                    f"CREATE DATABASE \"{database}\" TEMPLATE template0 ENCODING 'UTF8' "
+                    "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
+                )
+            )
+        admin.dispose()
+    return f"{PG_SERVER}/{database}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--engine", choices=["sqlite", "pg"], default="sqlite")
@@ -321,29 +347,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="measure an existing bench database")
     args = parser.parse_args()
     clock.set_now(NOW, frozen=True)
-    if args.engine == "sqlite":
-        out = Path(__file__).parent / "out"
-        out.mkdir(exist_ok=True)
-        path = out / f"deals_{args.deals}.db"
-        if not args.reuse and path.exists():
-            path.unlink()
-        url = f"sqlite:///{path}"
-    else:
-        from sqlalchemy import create_engine
-
-        name = f"poolcrm_bench_deals_{args.deals}"
-        if not args.reuse:
-            admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                conn.execute(
-                    text(
-                        f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' "
-                        "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
-                    )
-                )
-            admin.dispose()
-        url = f"{PG_SERVER}/{name}"
+    url = bench_database_url(args.engine, f"deals_{args.deals}", args.reuse)
     db = Database(url)
     if not args.reuse:
         create_schema(db.engine)

@@ -54,6 +54,41 @@ def test_migrations_match_models_on_postgresql():
         assert _diff(db) == []
 
 
+def _user_and_customer(conn, day: str, **customer) -> None:
+    """One user (id 1) and one customer (id 1) as an old revision's tables hold them."""
+    _insert(
+        conn,
+        "users",
+        id=1,
+        username="u",
+        password_hash="x",
+        display_name="u",
+        hired_on="2020-01-01",
+        language="zh",
+        active=True,
+        token_version=0,
+        created_at=day,
+    )
+    _insert(
+        conn,
+        "customers",
+        id=1,
+        code="C1",
+        name="甲公司",
+        name_key="甲",
+        address="北京",
+        customer_type="direct",
+        contact_name="张三",
+        phone="010",
+        tags="[]",
+        open_for_redevelopment=False,
+        created_at=day,
+        updated_at=day,
+        version=1,
+        **customer,
+    )
+
+
 def _insert(conn, table: str, **values) -> None:
     names = ", ".join(values)
     marks = ", ".join(f":{k}" for k in values)
@@ -72,38 +107,7 @@ def test_fu4_reminder_migration_keeps_sent_reminders(tmp_path):
     with db.engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "132a3551a689")
-        _insert(
-            conn,
-            "users",
-            id=1,
-            username="u",
-            password_hash="x",
-            display_name="u",
-            hired_on="2020-01-01",
-            language="zh",
-            active=1,
-            token_version=0,
-            created_at=day,
-        )
-        _insert(
-            conn,
-            "customers",
-            id=1,
-            code="C1",
-            name="甲公司",
-            name_key="甲",
-            address="北京",
-            customer_type="direct",
-            contact_name="张三",
-            phone="010",
-            tags="[]",
-            status="potential",
-            open_for_redevelopment=0,
-            pool="public",
-            created_at=day,
-            updated_at=day,
-            version=1,
-        )
+        _user_and_customer(conn, day, status="potential", pool="public", owner_id=None)
         for fid, reminded in ((1, "2026-11-02 01:00:00.000000"), (2, None)):
             _insert(
                 conn,
@@ -175,39 +179,7 @@ def _won_deal_then_upgrade(db: Database) -> list:
     with db.engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "5a97e3a1cc45")
-        _insert(
-            conn,
-            "users",
-            id=1,
-            username="u",
-            password_hash="x",
-            display_name="u",
-            hired_on="2020-01-01",
-            language="zh",
-            active=True,
-            token_version=0,
-            created_at=day,
-        )
-        _insert(
-            conn,
-            "customers",
-            id=1,
-            code="C1",
-            name="甲公司",
-            name_key="甲",
-            address="北京",
-            customer_type="direct",
-            contact_name="张三",
-            phone="010",
-            tags="[]",
-            status="closed",
-            open_for_redevelopment=False,
-            pool="private",
-            owner_id=1,
-            created_at=day,
-            updated_at=day,
-            version=1,
-        )
+        _user_and_customer(conn, day, status="closed", pool="private", owner_id=1)
         for did, category, contract_no in ((1, "won", "HT-OLD-1"), (2, "short", None)):
             _insert(
                 conn,

@@ -271,7 +271,9 @@ def test_ctr3_analytics_report_signed_and_collected_side_by_side(client, h, team
         lines=[{"product": "维保服务", "quantity": 1, "unit_price": 10000}],
     )
     by_month = client.get("/api/v1/contracts/analytics?from=2026-01&to=2026-03", headers=h("admin")).json()
-    months = [(r["key"], r["signed_count"], r["signed_amount"], r["collected_amount"]) for r in by_month["rows"]]
+    months = [
+        (r["key"], r["signed_count"], r["signed_amount"], r["collected_amount"]) for r in by_month["rows"]
+    ]
     assert months == [("2026-01", 0, 0.0, 0.0), ("2026-02", 0, 0.0, 0.0), ("2026-03", 2, 68000.0, 20000.0)]
     by_owner = client.get(
         "/api/v1/contracts/analytics?by=owner&from=2026-03&to=2026-03", headers=h("rep")
@@ -323,3 +325,34 @@ def test_ctr4_special_price_refused_while_the_distributors_customers_are_not_mai
     direct = make_customer(team["rep"])
     resp = client.post("/api/v1/special-prices", json={**body, "customer_id": direct}, headers=h("rep"))
     assert resp.status_code == 422 and "customer_id" in resp.json()["error"]["details"]["fields"]
+
+
+def test_ctr1_parallel_contracts_one_number_or_one_deal_record_one(client, h, database, team, new_deal):
+    from decimal import Decimal
+
+    from poolcrm.contracts.schemas import ContractIn
+    from poolcrm.contracts.service import record_contract
+    from poolcrm.org.models import User
+    from tests.concurrency import run_all
+
+    deals = [new_deal() for _ in range(4)]
+
+    def record(deal, number):
+        def fn(s):
+            data = ContractIn(
+                customer_id=deal["customer_id"],
+                deal_id=deal["id"],
+                number=number,
+                amount=Decimal(58000),
+                signed_on=clock.today(),
+            )
+            record_contract(s, s.get(User, team["rep"]), data)
+
+        return fn
+
+    same_number = run_all(database, [record(d, "HT-RACE") for d in deals[:3]])
+    assert sorted(same_number) == ["CTR-1", "CTR-1", "ok"], same_number
+    one_deal = run_all(database, [record(deals[3], f"HT-ONE-{i}") for i in range(3)])
+    assert sorted(one_deal) == ["DEAL-8", "DEAL-8", "ok"], one_deal
+    with database.transaction(write=False) as s:
+        assert s.scalar(select(func.count()).select_from(Contract)) == 2

@@ -98,9 +98,7 @@ def record_payment(contract_id: int, body: PaymentIn, user: CurrentUser, db: DB)
 
 
 @router.post("/contracts/{contract_id}/files", status_code=201)
-def upload_file(
-    contract_id: int, user: CurrentUser, db: DB, file: UploadFile = File(...)
-) -> dict[str, Any]:
+def upload_file(contract_id: int, user: CurrentUser, db: DB, file: UploadFile = File(...)) -> dict[str, Any]:
     content = file.file.read()
     row = files.attach_file(db, user, contract_id, file.filename or "", content)
     return {"id": row.id, "filename": row.filename, "size": row.size}

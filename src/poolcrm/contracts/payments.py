@@ -3,7 +3,7 @@ order under the contract's row lock; the payment that completes the amount wins 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +20,7 @@ from poolcrm.contracts.signals import contract_paid
 from poolcrm.errors import Conflict, InvalidInput
 from poolcrm.notify.service import notify_many
 from poolcrm.org.models import User
-from poolcrm.policy.service import company_today
+from poolcrm.policy.service import company_today, get_policy
 
 
 def record_payment(session: Session, actor: User, contract_id: int, data: PaymentIn) -> Contract:
@@ -107,9 +107,12 @@ def payments_of(session: Session, contract_id: int) -> list[Payment]:
     )
 
 
-def overdue_installments(session: Session, as_of: date, limit: int | None = None) -> list[dict[str, Any]]:
-    """CTR-3: every open installment of an approved contract past its due date — one indexed range
-    over the open installments (partial index), joined to its contract."""
+def overdue_installments(
+    session: Session, as_of: date, *, since: date | None = None, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """CTR-3: every open installment of an approved contract past its due date (fallen due on or
+    after `since`, when given) — one indexed range over the open installments (partial index),
+    joined to its contract."""
     q = (
         select(
             Installment.id,
@@ -123,14 +126,18 @@ def overdue_installments(session: Session, as_of: date, limit: int | None = None
         .where(and_(Installment.settled.is_(False), Installment.due_on < as_of, Contract.status == APPROVED))
         .order_by(Installment.due_on, Installment.id)
     )
+    if since is not None:
+        q = q.where(Installment.due_on >= since)
     if limit is not None:
         q = q.limit(limit)
     return [dict(r._mapping) for r in session.execute(q)]
 
 
 def remind_overdue(session: Session, as_of: date) -> dict[str, list[Any]]:
-    """CTR-3/NOTE-1: each overdue installment reminds the owner and the owner's supervisor once."""
-    rows = overdue_installments(session, as_of)
+    """CTR-3/NOTE-1: an installment that fell due (within the policy's look-back, so a missed run
+    still reminds) reminds the owner and the owner's supervisor once."""
+    lookback = get_policy(session).reminder_lookback_days
+    rows = overdue_installments(session, as_of, since=as_of - timedelta(days=lookback))
     owners = {r["owner_id"] for r in rows if r["owner_id"] is not None}
     supervisors = dict(
         session.execute(select(User.id, User.supervisor_id).where(User.id.in_(owners))).all()

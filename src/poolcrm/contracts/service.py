@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
@@ -30,6 +31,7 @@ from poolcrm.contracts.schemas import ContractIn, LineIn
 from poolcrm.contracts.signals import contract_signed, contract_voided
 from poolcrm.customers.access import customer_for_read, sees_owned
 from poolcrm.customers.models import POOL_BIN, POOL_PRIVATE, POOL_PUBLIC, Customer
+from poolcrm.db import for_update
 from poolcrm.deals import rules as deal_rules
 from poolcrm.deals.models import Deal
 from poolcrm.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
@@ -54,9 +56,13 @@ def _customer_in_crm(session: Session, actor: User, customer_id: int, deal: Deal
 
 
 def _deal_for(session: Session, actor: User, deal_id: int, customer_id: int) -> Deal:
+    """The deal to sign, under its row lock before anything is written: the contract row's foreign
+    key would otherwise hold a share lock that two signings of one deal deadlock on (PostgreSQL)."""
     deal = session.get(Deal, deal_id)
     if deal is None or not sees_owned(session, actor, deal.owner_id, deal.customer_id):
         raise NotFound()
+    deal = session.scalar(for_update(select(Deal).where(Deal.id == deal_id)))
+    assert deal is not None
     if deal.customer_id != customer_id:
         raise InvalidInput({"customer_id": "须为该跟单的客户"}, rule="CTR-1")
     return deal
@@ -69,6 +75,22 @@ def _refuse_taken_number(session: Session, number: str) -> None:
         raise Conflict(
             "合同编号 {contract_no} 已登记", rule="CTR-1", details={"contract_no": number}, contract_no=number
         )
+
+
+def _insert_numbered(session: Session, contract: Contract) -> None:
+    """CTR-1: the unique index settles two recordings of one number at the same moment — the later
+    one answers 409 like the check above, never a 500 (a savepoint keeps the transaction usable)."""
+    try:
+        with session.begin_nested():
+            session.add(contract)
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            "合同编号 {contract_no} 已登记",
+            rule="CTR-1",
+            details={"contract_no": contract.number},
+            contract_no=contract.number,
+        ) from exc
 
 
 def _lines(data: ContractIn, deal: Deal | None) -> list[LineIn]:
@@ -125,8 +147,7 @@ def record_contract(session: Session, actor: User, data: ContractIn) -> Contract
         created_at=now,
         updated_at=now,
     )
-    session.add(contract)
-    session.flush()
+    _insert_numbered(session, contract)
     session.add_all(
         ContractLine(
             contract_id=contract.id,
