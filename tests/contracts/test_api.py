@@ -356,3 +356,14 @@ def test_ctr1_parallel_contracts_one_number_or_one_deal_record_one(client, h, da
     assert sorted(one_deal) == ["DEAL-8", "DEAL-8", "ok"], one_deal
     with database.transaction(write=False) as s:
         assert s.scalar(select(func.count()).select_from(Contract)) == 2
+
+
+def test_ctr3_the_dashboard_shows_contracts_to_approve_and_overdue_installments(client, h, sign):
+    contract = sign(PLAN)
+    page = client.get("/", headers={**h("sup"), "Accept": "text/html"})
+    assert "contracts-widget" in page.text and contract["number"] in page.text and "份合同待我审批" in page.text
+    assert "contracts-widget" not in client.get("/", headers=h("other")).text
+    client.post(f"/api/v1/contracts/{contract['id']}/approve", headers=h("sup"))
+    clock.set_now(NOW + timedelta(days=15), frozen=True)
+    page = client.get("/", headers=h("rep")).text
+    assert "份合同有逾期未收款" in page and "¥20,000" in page

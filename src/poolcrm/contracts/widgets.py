@@ -1,0 +1,39 @@
+"""Dashboard card: contracts waiting for my approval and overdue installments in my scope (CTR-1, CTR-3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from poolcrm.contracts import output, rules
+from poolcrm.contracts.models import LEVEL_SUPERVISOR, PENDING
+from poolcrm.org.models import User
+from poolcrm.org.service import is_supervisor_of
+from poolcrm.policy.service import company_today
+from poolcrm.web.dashboard import widget
+
+
+@widget(order=45)
+def my_contracts(session: Session, user: User, lang: str) -> tuple[str, dict[str, Any]] | None:
+    today = company_today(session)
+    overdue, overdue_total = output.list_contracts(session, user, output.ContractFilter(overdue=True), 1, 5)
+    pending, _ = output.list_contracts(session, user, output.ContractFilter(status=PENDING), 1, 50)
+    mine = [
+        c
+        for c in pending
+        if c.created_by != user.id
+        and rules.may_approve(
+            c.approval_level or LEVEL_SUPERVISOR,
+            user.roles,
+            c.owner_id is not None and is_supervisor_of(session, user.id, c.owner_id),
+        )
+    ]
+    if not overdue and not mine:
+        return None
+    return "contracts/widget.html", {
+        "overdue": [output.contract_out(session, c, today=today) for c in overdue],
+        "overdue_total": overdue_total,
+        "to_approve": [output.contract_out(session, c, today=today) for c in mine[:5]],
+        "to_approve_total": len(mine),
+    }
