@@ -219,10 +219,17 @@ def _won_deal_then_upgrade(db: Database) -> list:
         ).all()
         paid = conn.execute(text("SELECT amount, method FROM contract_payments")).all()
         parts = conn.execute(text("SELECT amount, received, settled FROM contract_installments")).all()
+        totals = conn.execute(
+            text(
+                "SELECT yyyymm, owner_key, product, signed_count, signed_amount, collected_amount"
+                " FROM contract_month_totals"
+            )
+        ).all()
     return [
         [(n, d, float(a), float(r), s, bool(m), str(o)) for n, d, a, r, s, m, o in contracts],
         [(float(a), m) for a, m in paid],
         [(float(a), float(r), bool(s)) for a, r, s in parts],
+        [(m, o, p, n, float(a), float(c)) for m, o, p, n, a, c in totals],
     ]
 
 
@@ -230,6 +237,7 @@ WON_MIGRATED = [
     [("HT-OLD-1", 1, 48000.0, 48000.0, "paid", True, "2026-01-01")],  # 17:00 UTC = 01:00 the next day
     [(48000.0, "迁移")],
     [(48000.0, 48000.0, True)],
+    [(202601, 1, "", 1, 48000.0, 48000.0)],
 ]
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, configure_mappers, sessionmaker
@@ -243,6 +244,12 @@ def lock_rows_clause(engine_or_session: Engine | Session) -> bool:
 
 
 SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
+
+
+def upsert_insert(session: Session) -> Any:
+    """The engine's INSERT with ON CONFLICT (PostgreSQL's or SQLite's `insert`), for rollup rows
+    that many writers add to at once (`… ON CONFLICT DO UPDATE SET x = x + excluded.x`)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def for_update(query: SelectT) -> SelectT:

@@ -291,6 +291,10 @@ def test_ctr3_analytics_report_signed_and_collected_side_by_side(client, h, team
         "/api/v1/contracts/analytics?by=team&from=2026-03&to=2026-03", headers=h("admin")
     ).json()
     assert {r["label"] for r in teams["rows"]} == {"销售一部", "销售二部"}
+    other = client.get("/api/v1/contracts?q=HT-OTHER", headers=h("admin")).json()["items"][0]
+    client.post(f"/api/v1/contracts/{other['id']}/reject", json={"reason": "价格低于底价"}, headers=h("admin"))
+    march = client.get("/api/v1/contracts/analytics?from=2026-03&to=2026-03", headers=h("admin")).json()
+    assert march["totals"] == {"signed_count": 1, "signed_amount": 58000.0, "collected_amount": 20000.0}
     bad = client.get("/api/v1/contracts/analytics?by=colour&from=2026-03&to=2026-03", headers=h("admin"))
     assert bad.status_code == 422
 
@@ -360,8 +364,8 @@ def test_ctr1_parallel_contracts_one_number_or_one_deal_record_one(client, h, da
 
 def test_ctr3_the_dashboard_shows_contracts_to_approve_and_overdue_installments(client, h, sign):
     contract = sign(PLAN)
-    page = client.get("/", headers={**h("sup"), "Accept": "text/html"})
-    assert "contracts-widget" in page.text and contract["number"] in page.text and "份合同待我审批" in page.text
+    page = client.get("/", headers={**h("sup"), "Accept": "text/html"}).text
+    assert "contracts-widget" in page and contract["number"] in page and "份合同待我审批" in page
     assert "contracts-widget" not in client.get("/", headers=h("other")).text
     client.post(f"/api/v1/contracts/{contract['id']}/approve", headers=h("sup"))
     clock.set_now(NOW + timedelta(days=15), frozen=True)

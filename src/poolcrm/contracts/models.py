@@ -146,3 +146,19 @@ class SpecialPrice(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ContractMonthTotal(Base):
+    """CTR-3b rollup: per month, owner and product ("" = whole contracts) the contracts signed that
+    month (count, amount) and the money received that month. Every write adds to it in the same
+    transaction (INSERT … ON CONFLICT DO UPDATE adds, so concurrent writers never lose an update);
+    a year's analytics then read a few thousand rows instead of every contract and payment."""
+
+    __tablename__ = "contract_month_totals"
+
+    yyyymm: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    owner_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # 0: no owner
+    product: Mapped[str] = mapped_column(String(200), primary_key=True)
+    signed_count: Mapped[int] = mapped_column(Integer, default=0)
+    signed_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    collected_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))

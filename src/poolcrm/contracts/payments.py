@@ -15,10 +15,11 @@ from poolcrm.audit.service import record
 from poolcrm.contracts import rules
 from poolcrm.contracts.access import lock_contract
 from poolcrm.contracts.models import APPROVED, PAID, PENDING, Contract, Installment, Payment
+from poolcrm.contracts.rollup import count_collected
 from poolcrm.contracts.schemas import PaymentIn
 from poolcrm.contracts.signals import contract_paid
 from poolcrm.errors import Conflict, InvalidInput
-from poolcrm.notify.service import notify_many
+from poolcrm.notify.service import Note, notify_each
 from poolcrm.org.models import User
 from poolcrm.policy.service import company_today, get_policy
 
@@ -60,6 +61,7 @@ def record_payment(session: Session, actor: User, contract_id: int, data: Paymen
     )
     session.add(payment)
     _settle(contract, data.amount)
+    count_collected(session, contract, data.amount, data.received_on)
     contract.received = contract.received + data.amount
     contract.updated_at = now
     if contract.received == contract.amount:
@@ -144,23 +146,25 @@ def remind_overdue(session: Session, as_of: date) -> dict[str, list[Any]]:
         if owners
         else []
     )
-    reminded: list[int] = []
-    for row in rows:
-        recipients = {row["owner_id"], supervisors.get(row["owner_id"])} - {None}
-        params = {
-            "number": row["number"],
-            "due_on": row["due_on"].isoformat(),
-            "outstanding": f"{row['outstanding']:,.2f}",
-        }
-        sent = notify_many(
-            session,
-            {uid: params for uid in recipients if uid is not None},
-            "installment_overdue",
-            "合同 {number} 的分期款（{due_on} 到期）逾期未收：¥{outstanding}",
-            link=f"/contracts/{row['contract_id']}",
-            rule="CTR-3",
-            dedupe_key=f"installment-overdue:{row['id']}",
+    notes = [
+        Note(
+            uid,
+            f"installment-overdue:{row['id']}",
+            {
+                "number": row["number"],
+                "due_on": row["due_on"].isoformat(),
+                "outstanding": f"{row['outstanding']:,.2f}",
+            },
+            f"/contracts/{row['contract_id']}",
         )
-        if sent:
-            reminded.append(row["id"])
-    return {"overdue": [r["id"] for r in rows], "reminded": reminded}
+        for row in rows
+        for uid in sorted({row["owner_id"], supervisors.get(row["owner_id"])} - {None})
+    ]
+    written = notify_each(
+        session,
+        notes,
+        "installment_overdue",
+        "合同 {number} 的分期款（{due_on} 到期）逾期未收：¥{outstanding}",
+        rule="CTR-3",
+    )
+    return {"overdue": [r["id"] for r in rows], "notes": [written]}

@@ -152,3 +152,19 @@ def money_state(
         "overdue": float(overdue_amount),
         "next_due_on": next_due.isoformat() if next_due else None,
     }
+
+
+def shares(amount: Decimal, lines: Sequence[tuple[str, Decimal]]) -> list[tuple[str, Decimal]]:
+    """CTR-3b: a payment shared over the contract's lines in proportion to their totals, in cents,
+    the rounding left on the last line so the shares add up to the payment exactly."""
+    total = sum((t for _, t in lines), Decimal("0"))
+    if total <= 0:
+        return []
+    out, given = [], Decimal("0")
+    for i, (product, line_total) in enumerate(lines):
+        part = (
+            amount - given if i == len(lines) - 1 else (amount * line_total / total).quantize(Decimal("0.01"))
+        )
+        out.append((product, part))
+        given += part
+    return out

@@ -27,6 +27,7 @@ from poolcrm.contracts.models import (
     ContractLine,
     Installment,
 )
+from poolcrm.contracts.rollup import count_signed
 from poolcrm.contracts.schemas import ContractIn, LineIn
 from poolcrm.contracts.signals import contract_signed, contract_voided
 from poolcrm.customers.access import customer_for_read, sees_owned
@@ -168,6 +169,7 @@ def record_contract(session: Session, actor: User, data: ContractIn) -> Contract
     )
     session.flush()
     session.refresh(contract)
+    count_signed(session, contract)
     record(
         session,
         actor_id=actor.id,
@@ -321,6 +323,7 @@ def _void(
 ) -> Contract:
     before = contract_state(contract)
     now = clock.now()
+    count_signed(session, contract, -1)  # signed figures leave refused and cancelled contracts out
     contract.status, contract.approval_level = status, None
     contract.decided_by, contract.decided_at, contract.decision_reason = actor.id, now, reason
     contract.updated_at = now

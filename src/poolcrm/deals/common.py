@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
@@ -98,10 +97,6 @@ def record_history(session: Session, deal: Deal, actor_id: int | None, at: datet
             actor_id=actor_id,
         )
     )
-
-
-def insert_rollup_rows(session: Session) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def audit_deal(

@@ -6,9 +6,9 @@ from sqlalchemy import delete, func, literal, select
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
+from poolcrm.db import upsert_insert
 from poolcrm.deals import rules
 from poolcrm.deals.access import OPEN
-from poolcrm.deals.common import insert_rollup_rows
 from poolcrm.deals.models import (
     Deal,
     DealMonth,
@@ -40,7 +40,7 @@ def ensure_month(session: Session, yyyymm: int) -> bool:
     if carried_rows(session, yyyymm):
         cache.add(yyyymm)
         return False
-    insert = insert_rollup_rows(session)
+    insert = upsert_insert(session)
     rows = select(
         Deal.id, literal(yyyymm), Deal.owner_id, Deal.category, Deal.stage, Deal.max_stage, Deal.amount
     ).where(Deal.category.in_(OPEN))
@@ -68,7 +68,7 @@ def freeze_past_months(session: Session, current: int) -> list[int]:
     months = [
         m for m in session.scalars(select(DealMonth.yyyymm).distinct()) if m < current and m not in frozen
     ]
-    insert = insert_rollup_rows(session)
+    insert = upsert_insert(session)
     now = clock.now()
     for yyyymm in sorted(months):
         session.execute(delete(DealMonthTotal).where(DealMonthTotal.yyyymm == yyyymm))
@@ -112,5 +112,5 @@ def snapshot_month(session: Session, deal: Deal, policy: Policy) -> None:
         "amount": amount,
         "cycle_days": _cycle_days(deal, policy),
     }
-    stmt = insert_rollup_rows(session)(DealMonth).values(deal_id=deal.id, yyyymm=yyyymm, **values)
+    stmt = upsert_insert(session)(DealMonth).values(deal_id=deal.id, yyyymm=yyyymm, **values)
     session.execute(stmt.on_conflict_do_update(index_elements=["deal_id", "yyyymm"], set_=values))

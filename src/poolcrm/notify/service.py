@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
@@ -82,6 +83,53 @@ def notify_many(
         ],
     )
     return sorted(todo)
+
+
+@dataclass(frozen=True)
+class Note:
+    """One notification of a batch (`notify_each`): to whom, its dedupe key, params and link."""
+
+    user_id: int
+    dedupe_key: str
+    params: Mapping[str, Any]
+    link: str | None = None
+
+
+def notify_each(
+    session: Session, notes: Sequence[Note], kind: str, message: str, *, rule: str | None = None
+) -> int:
+    """Many notifications of one kind, each with its own dedupe key (a daily job's reminders, one per
+    overdue item): one query per 500 (user, key) pairs finds those already sent, one bulk INSERT writes the rest.
+    Returns how many were written."""
+    session.flush()
+    sent: set[tuple[int, str]] = set()
+    pairs = sorted({(n.user_id, n.dedupe_key) for n in notes})
+    for i in range(0, len(pairs), 500):  # (user_id, dedupe_key) is the unique index: one probe each
+        column = tuple_(Notification.user_id, Notification.dedupe_key)
+        rows = session.execute(
+            select(Notification.user_id, Notification.dedupe_key).where(column.in_(pairs[i : i + 500]))
+        )
+        sent.update((uid, key) for uid, key in rows)
+    todo = {(n.user_id, n.dedupe_key): n for n in notes if (n.user_id, n.dedupe_key) not in sent}
+    if todo:
+        now = clock.now()
+        session.execute(
+            insert(Notification),
+            [
+                {
+                    "user_id": n.user_id,
+                    "kind": kind,
+                    "message": message,
+                    "params": dict(n.params),
+                    "link": n.link,
+                    "rule": rule,
+                    "dedupe_key": n.dedupe_key,
+                    "created_at": now,
+                }
+                for n in todo.values()
+            ],
+        )
+    return len(todo)
 
 
 def _already_sent(session: Session, user_ids: list[int], dedupe_key: str) -> set[int]:
