@@ -99,8 +99,8 @@ def notify_each(
     session: Session, notes: Sequence[Note], kind: str, message: str, *, rule: str | None = None
 ) -> int:
     """Many notifications of one kind, each with its own dedupe key (a daily job's reminders, one per
-    overdue item): one query per 500 (user, key) pairs finds those already sent, one bulk INSERT writes the rest.
-    Returns how many were written."""
+    overdue item): one query per 500 (user, key) pairs finds those already sent, one bulk INSERT
+    writes the rest. Returns how many were written."""
     session.flush()
     sent: set[tuple[int, str]] = set()
     pairs = sorted({(n.user_id, n.dedupe_key) for n in notes})
