@@ -292,7 +292,8 @@ def test_ctr3_analytics_report_signed_and_collected_side_by_side(client, h, team
     ).json()
     assert {r["label"] for r in teams["rows"]} == {"销售一部", "销售二部"}
     other = client.get("/api/v1/contracts?q=HT-OTHER", headers=h("admin")).json()["items"][0]
-    client.post(f"/api/v1/contracts/{other['id']}/reject", json={"reason": "价格低于底价"}, headers=h("admin"))
+    reason = {"reason": "价格低于底价"}
+    client.post(f"/api/v1/contracts/{other['id']}/reject", json=reason, headers=h("admin"))
     march = client.get("/api/v1/contracts/analytics?from=2026-03&to=2026-03", headers=h("admin")).json()
     assert march["totals"] == {"signed_count": 1, "signed_amount": 58000.0, "collected_amount": 20000.0}
     bad = client.get("/api/v1/contracts/analytics?by=colour&from=2026-03&to=2026-03", headers=h("admin"))
