@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from bench_deals import GROUPS, NOW, Dialect, bench_database_url, build, i_str, rnd, timed
+from bench_deals import measure as measure_deals
 from sqlalchemy import text
 
 from poolcrm import clock
@@ -128,7 +129,7 @@ def rollup(conn: Any, d: Dialect) -> None:
             text(
                 f"{cols} SELECT * FROM (SELECT {month('p.received_on')} AS m, c.owner_id AS o, {key} AS k, 0, 0, sum(p.amount) AS s"
                 f" FROM contract_payments p JOIN contracts c ON c.id = p.contract_id{join}"
-                f" GROUP BY {month('p.received_on')}, c.owner_id, {key}) AS x{upsert}"
+                f" GROUP BY {month('p.received_on')}, c.owner_id{', l.product' if product else ''}) AS x{upsert}"
             )
         )
 
@@ -236,6 +237,9 @@ def main() -> None:
     print(f"{'who':22} {'measure':44} {'median ms':>10}  result")
     for who, what, ms, note in measure(db):
         print(f"{who:22} {what:44} {ms:10.1f}  {note}")
+    print("deal analytics (DEAL-9) on the same database:")
+    for who, chart, ms, note in measure_deals(db):
+        print(f"{who:22} {chart:44} {ms:10.1f}  {note}")
     page = contract_page(db)
     print(
         f"{'rep':22} {'contract page over HTTP (p50 / p95)':44} {page['p50_ms']:10.1f}  p95 {page['p95_ms']:.1f} ms"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from poolcrm.contracts import rules
@@ -56,15 +56,11 @@ def list_contracts(
         q = q.where(Contract.customer_id == f.customer_id)
     if f.deal_id is not None:
         q = q.where(Contract.deal_id == f.deal_id)
-    if f.overdue:
-        late = select(Installment.id).where(
-            and_(
-                Installment.contract_id == Contract.id,
-                Installment.settled.is_(False),
-                Installment.due_on < company_today(session),
-            )
+    if f.overdue:  # the open installments' partial index, then a semi-join
+        late = select(Installment.contract_id).where(
+            Installment.settled.is_(False), Installment.due_on < company_today(session)
         )
-        q = q.where(Contract.status == APPROVED, exists(late))
+        q = q.where(Contract.status == APPROVED, Contract.id.in_(late))
     if f.q:
         like = f"%{f.q.strip()}%"
         q = q.where(

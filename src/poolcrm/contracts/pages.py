@@ -12,16 +12,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy import select
 from starlette.datastructures import FormData
 
-from poolcrm.contracts import analytics, files, output, payments, rules, service
+from poolcrm.contracts import analytics, files, output, payments, rules, service, special_prices
 from poolcrm.contracts.access import get_contract
 from poolcrm.contracts.models import APPROVED, PENDING
-from poolcrm.contracts.schemas import ContractIn, InstallmentIn, LineIn, PaymentIn
+from poolcrm.contracts.schemas import ContractIn, InstallmentIn, LineIn, PaymentIn, SpecialPriceIn
+from poolcrm.customers.models import Customer
 from poolcrm.deals.models import Deal
 from poolcrm.errors import AppError, InvalidInput, NotFound
 from poolcrm.org.models import User
-from poolcrm.org.service import acts_for
+from poolcrm.org.service import acts_for, users_by_id
 from poolcrm.policy.service import company_today, get_policy
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
 from poolcrm.web.forms import FORM_KEY, amount, form_errors, optional_int, text
@@ -219,6 +221,99 @@ def contract_analytics(request: Request, user: CurrentUser, db: DB) -> HTMLRespo
         year=year,
         charts=charts,
         charts_json=json.dumps(charts, ensure_ascii=False).replace("</", "<\\/"),
+    )
+
+
+def _prices_page(
+    request: Request,
+    db: DB,
+    user: User,
+    flash: str | None = None,
+    status: int = 200,
+    values: dict[str, str] | None = None,
+) -> HTMLResponse:
+    rows = special_prices.list_special_prices(db, user)
+    names = {
+        c.id: c.name
+        for c in db.scalars(select(Customer).where(Customer.id.in_({r.customer_id for r in rows})))
+    }
+    people = users_by_id(db, [r.requested_by for r in rows])
+    return page(
+        request,
+        "contracts/special_prices.html",
+        status_code=status,
+        db=db,
+        rows=[
+            {
+                "row": r,
+                "customer": names.get(r.customer_id, ""),
+                "requester": people[r.requested_by].display_name if r.requested_by in people else "",
+                "may_decide": special_prices.may_decide(db, user, r),
+            }
+            for r in rows
+        ],
+        distributors=special_prices.distributors_for(db, user),
+        status_labels=rules.STATUS_LABELS,
+        values=values or {},
+        flash=flash,
+    )
+
+
+@router.get("/contracts/special-prices", response_class=HTMLResponse)
+def special_price_list(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
+    return _prices_page(request, db, user)
+
+
+def _price_act(
+    request: Request, db: DB, user: User, lang: str, action: Any, values: dict[str, str]
+) -> Response:
+    try:
+        action()
+    except (AppError, ValidationError) as exc:
+        db.rollback()
+        errors = form_errors(exc, lang)
+        message = "；".join(v for k, v in errors.items() if k != FORM_KEY)
+        flash = errors.get(FORM_KEY, "") + (f"（{message}）" if message else "")
+        return _prices_page(
+            request, db, user, flash, exc.status if isinstance(exc, AppError) else 422, values
+        )
+    return RedirectResponse("/contracts/special-prices", status_code=303)
+
+
+@router.post("/contracts/special-prices", response_model=None)
+def special_price_request(
+    form: FormBody, request: Request, user: CurrentUser, db: DB, lang: Lang
+) -> Response:
+    values = {k: text(form, k) for k in ("customer_id", "product", "list_price", "special_price", "reason")}
+
+    def run() -> None:
+        data = SpecialPriceIn(
+            customer_id=optional_int(values["customer_id"]) or 0,
+            product=values["product"],
+            list_price=amount(form, "list_price") if values["list_price"] else None,
+            special_price=amount(form, "special_price"),
+            reason=values["reason"],
+        )
+        special_prices.request_special_price(db, user, data)
+
+    return _price_act(request, db, user, lang, run, values)
+
+
+@router.post("/contracts/special-prices/{price_id}/{decision}", response_model=None)
+def special_price_decide(
+    form: FormBody, request: Request, price_id: int, decision: str, user: CurrentUser, db: DB, lang: Lang
+) -> Response:
+    if decision not in ("approve", "reject"):
+        raise NotFound()
+    reason = text(form, "reason")
+    approve = decision == "approve"
+    return _price_act(
+        request,
+        db,
+        user,
+        lang,
+        lambda: special_prices.decide_special_price(db, user, price_id, approve, reason),
+        {},
     )
 
 

@@ -5,21 +5,21 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.audit.service import record
 from poolcrm.contracts import rules
-from poolcrm.contracts.models import APPROVED, PENDING, REJECTED, SpecialPrice
+from poolcrm.contracts.models import APPROVED, LEVEL_SUPERVISOR, PENDING, REJECTED, SpecialPrice
 from poolcrm.contracts.schemas import SpecialPriceIn
 from poolcrm.customers.access import customer_for_read, sees_owned
-from poolcrm.customers.models import Customer
+from poolcrm.customers.models import POOL_PRIVATE, Customer
 from poolcrm.db import for_update
 from poolcrm.deals.models import Deal
 from poolcrm.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from poolcrm.org.models import User
-from poolcrm.org.service import acts_for, is_supervisor_of
+from poolcrm.org.service import acts_for, is_supervisor_of, visible_owner_ids
 from poolcrm.policy.service import company_date, company_today, get_policy
 
 
@@ -133,3 +133,41 @@ def decide_special_price(
     )
     session.flush()
     return row
+
+
+def distributors_for(session: Session, user: User) -> list[Customer]:
+    """CTR-4: the distributors the user may ask a special price for (private, owned by someone the
+    user acts for: themselves, their reps, or anyone for the GM and admin)."""
+    scope = visible_owner_ids(session, user)
+    q = select(Customer).where(Customer.customer_type == "distributor", Customer.pool == POOL_PRIVATE)
+    if scope is not None:
+        q = q.where(Customer.owner_id.in_(sorted(scope)))
+    rows = session.scalars(q.order_by(Customer.name).limit(500))
+    return [c for c in rows if acts_for(session, user, c.owner_id)]
+
+
+def list_special_prices(session: Session, user: User, limit: int = 100) -> list[SpecialPrice]:
+    """ORG-5: the requests of the user's tree and those on distributors the tree owns, newest first."""
+    q = select(SpecialPrice)
+    scope = visible_owner_ids(session, user)
+    if scope is not None:
+        owners = sorted(scope)
+        q = q.where(
+            or_(
+                SpecialPrice.requested_by.in_(owners),
+                SpecialPrice.customer_id.in_(select(Customer.id).where(Customer.owner_id.in_(owners))),
+            )
+        )
+    return list(session.scalars(q.order_by(SpecialPrice.id.desc()).limit(limit)))
+
+
+def may_decide(session: Session, user: User, row: SpecialPrice) -> bool:
+    """CTR-4: pending, not the user's own, and the user is the requester's supervisor, a sales
+    manager, the GM or admin."""
+    return (
+        row.status == PENDING
+        and row.requested_by != user.id
+        and rules.may_approve(
+            LEVEL_SUPERVISOR, user.roles, is_supervisor_of(session, user.id, row.requested_by)
+        )
+    )
