@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from poolcrm.duty import rules
@@ -52,13 +52,14 @@ def test_in3_pool2_full_rep_is_passed_over():
     assert rules.next_duty_rep([1, 2], {}, {1: False, 2: False}) == (None, [1, 2])
 
 
-def test_vio2_fake_followup_removes_the_rep_this_week_and_the_next_weeks():
-    found = [date(2026, 11, 25)]
-    assert rules.excluded_by_fake_followup(found, date(2026, 11, 23), 1)
-    assert rules.excluded_by_fake_followup(found, date(2026, 11, 30), 1)
-    assert not rules.excluded_by_fake_followup(found, date(2026, 12, 7), 1)
-    assert not rules.excluded_by_fake_followup(found, date(2026, 11, 16), 1)
-    assert not rules.excluded_by_fake_followup(found, date(2026, 11, 30), 0)
+def test_vio2_fake_followup_removes_the_rep_until_a_manager_reinstates():
+    found = datetime(2026, 11, 25, 2, tzinfo=UTC)
+    assert not rules.excluded_until_reinstated(None, None)
+    assert rules.excluded_until_reinstated(found, None)
+    assert rules.excluded_until_reinstated(found, found - timedelta(days=30))  # an older reinstatement
+    assert not rules.excluded_until_reinstated(found, found + timedelta(hours=1))
+    assert rules.reinstates(["sales_manager"]) and rules.reinstates(["gm"])
+    assert not rules.reinstates(["supervisor", "sales"]) and not rules.reinstates(["cs"])
 
 
 def test_in3_groups_take_whole_days_in_turn():

@@ -62,7 +62,7 @@ def test_in3_fallback_when_nobody_qualified_and_the_page_says_so(client, h, data
     assert page.status_code == 200 and "无人符合值班条件" in page.text
 
 
-def test_vio2_fake_followup_takes_the_rep_off_this_weeks_roster(client, h, database, crm):
+def test_vio2_fake_followup_takes_the_rep_off_the_roster_until_a_manager_reinstates(client, h, database, crm):
     _last_week(database, crm, top_n=3)
     with database.transaction() as s:
         record_violation(
@@ -78,8 +78,21 @@ def test_vio2_fake_followup_takes_the_rep_off_this_weeks_roster(client, h, datab
     assert crm["rep2"] not in [r["id"] for r in out["on_duty"]]
     rep2 = next(r for r in out["eligible"] if r["id"] == crm["rep2"])
     assert rep2["eligible"] is False and rep2["reason"].startswith("VIO-2")
-    later = client.get("/api/v1/duty/days/2026-12-09", headers=h("cs")).json()  # two weeks on
-    assert later["eligible"] is not None
+    later = client.get("/api/v1/duty/days/2026-12-09", headers=h("cs")).json()  # two weeks on: still off
+    assert next(r for r in later["eligible"] if r["id"] == crm["rep2"])["eligible"] is False
+    body = {"user_id": crm["rep2"], "reason": "已谈话并重新培训，跟进记录抽查合格"}
+    refused = client.post("/api/v1/duty/reinstatements", json=body, headers=h("sup"))
+    assert refused.status_code == 403 and refused.json()["error"]["rule"] == "VIO-2"
+    no_reason = client.post("/api/v1/duty/reinstatements", json={**body, "reason": " "}, headers=h("manager"))
+    assert no_reason.status_code == 422 and "reason" in no_reason.json()["error"]["details"]["fields"]
+    back = client.post("/api/v1/duty/reinstatements", json=body, headers=h("manager"))
+    assert back.status_code == 201
+    out = client.get("/api/v1/duty/today", headers=h("cs")).json()
+    assert next(r for r in out["eligible"] if r["id"] == crm["rep2"])["eligible"] is True
+    again = client.post("/api/v1/duty/reinstatements", json=body, headers=h("gm"))
+    assert again.status_code == 409 and again.json()["error"]["rule"] == "VIO-2"
+    notes = client.get("/api/v1/notifications", headers=h("rep2")).text
+    assert "已谈话并重新培训" in notes
 
 
 def test_in3_admin_overrides_a_day(client, h, database, crm):

@@ -35,3 +35,16 @@ def set_override(day: date, body: OverrideIn, user: CurrentUser, db: DB) -> dict
     """IN-3: an admin sets who is on duty on a day (an empty list lifts the override)."""
     row = service.set_override(db, user, day, body.user_ids, body.reason)
     return {"day": row.day, "user_ids": row.user_ids, "active": row.active, "reason": row.reason}
+
+
+class ReinstateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user_id: int
+    reason: str | None = Field(default=None, max_length=500)
+
+
+@router.post("/duty/reinstatements", status_code=201)
+def reinstate(body: ReinstateIn, user: CurrentUser, db: DB) -> dict[str, Any]:
+    """VIO-2: a sales manager or the GM puts a rep excluded for fake follow-ups back on the roster."""
+    row = service.reinstate(db, user, body.user_id, body.reason)
+    return {"id": row.id, "user_id": row.user_id, "reason": row.reason, "at": row.at.isoformat()}

@@ -40,3 +40,16 @@ class DutyOverride(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     set_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     set_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DutyReinstatement(Base):
+    """VIO-2 (revised): a sales manager or the GM puts a rep caught with a fake follow-up back on
+    the duty roster, with a reason. Until then the exclusion holds, whatever the number of weeks."""
+
+    __tablename__ = "duty_reinstatements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    reinstated_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

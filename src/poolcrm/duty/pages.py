@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
-from poolcrm.duty import service
+from poolcrm.duty import rules, service
 from poolcrm.errors import AppError, InvalidInput
 from poolcrm.i18n import translate
 from poolcrm.org.models import User
@@ -37,6 +37,7 @@ def _render(
         data=data,
         source_names=SOURCE_NAMES,
         reps=sales_reps(db) if user.has_role("admin") else [],
+        may_reinstate=rules.reinstates(user.roles),
         **ctx,
     )
 
@@ -69,3 +70,26 @@ def override(
             request, user, db, lang, flash=exc.render(lang)["error"]["message"], flash_kind="error"
         )
     return _render(request, user, db, lang, on, flash=translate("已保存值班调整", lang))
+
+
+@router.post("/duty/reinstate", response_class=HTMLResponse)
+def reinstate(
+    form: FormBody,
+    request: Request,
+    user: CurrentUser,
+    db: DB,
+    lang: Lang,
+    user_id: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    """VIO-2: a sales manager or the GM reinstates a rep, with a reason."""
+    try:
+        if not user_id.isdigit() or len(user_id) > 9:
+            raise InvalidInput({"user_id": "格式不正确"}, rule="VIO-2")
+        service.reinstate(db, user, int(user_id), reason)
+    except AppError as exc:
+        db.rollback()
+        return _render(
+            request, user, db, lang, flash=exc.render(lang)["error"]["message"], flash_kind="error"
+        )
+    return _render(request, user, db, lang, flash=translate("已恢复值班资格", lang))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 STRATEGY_RANKING = "ranking"
@@ -97,14 +97,19 @@ def fallback_order(all_reps: Sequence[RepFigures]) -> list[int]:
     return [r.user_id for r in rank_reps(all_reps)]
 
 
-def excluded_by_fake_followup(found_on: Iterable[date], roster_week: date, exclusion_weeks: int) -> bool:
-    """VIO-2, VIO-2a (ours): a rep caught with a fake follow-up loses duty eligibility for the week
-    it was found and the following `duty_exclusion_weeks` weeks."""
-    for day in found_on:
-        first = week_start(day)
-        if first <= roster_week <= first + exclusion_weeks * ONE_WEEK:
-            return True
-    return False
+def excluded_until_reinstated(last_fake_at: datetime | None, last_reinstated_at: datetime | None) -> bool:
+    """VIO-2 (revised, 000 §4 "无条件取消"): a rep caught with a fake follow-up is off the duty roster
+    from the moment it was found until a sales manager or the GM reinstates them — a reinstatement
+    counts only for the fakes found before it."""
+    return last_fake_at is not None and (last_reinstated_at is None or last_reinstated_at < last_fake_at)
+
+
+REINSTATING_ROLES: frozenset[str] = frozenset({"sales_manager", "gm"})
+
+
+def reinstates(roles: Iterable[str]) -> bool:
+    """VIO-2: a sales manager or the GM reinstates a rep on the duty roster."""
+    return any(r in REINSTATING_ROLES for r in roles)
 
 
 def group_on_duty(day: date, groups: int) -> int:

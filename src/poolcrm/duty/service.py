@@ -21,11 +21,12 @@ from poolcrm.deals.models import Deal
 from poolcrm.deals.rules import CONTRACTED
 from poolcrm.disputes.models import STATUS_OPEN, Dispute
 from poolcrm.duty import rules
-from poolcrm.duty.models import DutyOverride, DutyWeek
-from poolcrm.errors import Forbidden, InvalidInput, RuleViolation
+from poolcrm.duty.models import DutyOverride, DutyReinstatement, DutyWeek
+from poolcrm.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from poolcrm.followups.models import FollowUp
 from poolcrm.i18n import translate
 from poolcrm.inbound.models import OUTCOME_DUTY, OUTCOME_NEW, InboundItem
+from poolcrm.notify.service import notify
 from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
 from poolcrm.org.service import lock_users, sales_reps, users_by_id
@@ -40,12 +41,6 @@ SOURCE_FALLBACK = "fallback"
 
 def _pairs(rows: Any) -> dict[Any, Any]:
     return {key: value for key, value in rows}
-
-
-
-
-
-
 
 
 def figures(session: Session, reps: Sequence[User], start: date, end: date) -> list[rules.RepFigures]:
@@ -157,22 +152,68 @@ def roster_week(session: Session, day: date, *, compute: bool = True, store: boo
 
 
 def excluded_ids(session: Session, week: date) -> set[int]:
-    """VIO-2: reps whose fake follow-ups (found by CS spot checks) take them off this week's roster."""
-    policy = get_policy(session)
-    earliest = week - timedelta(days=7 * policy.duty_exclusion_weeks)
-    rows = session.execute(
-        select(Violation.user_id, Violation.created_at).where(
-            Violation.kind == KIND_FAKE_FOLLOWUP, Violation.created_at >= company_day_start(session, earliest)
-        )
+    """VIO-2 (revised): reps whose last fake follow-up found by the end of `week` was not followed by
+    a reinstatement (sales manager or GM) — they stay off the roster, week after week, until then."""
+    until = company_day_start(session, week + timedelta(days=7))
+    fakes = dict(
+        session.execute(
+            select(Violation.user_id, func.max(Violation.created_at))
+            .where(Violation.kind == KIND_FAKE_FOLLOWUP, Violation.created_at < until)
+            .group_by(Violation.user_id)
+        ).all()
     )
-    found: dict[int, list[date]] = {}
-    for uid, at in rows:
-        found.setdefault(uid, []).append(clock.local(at, policy.timezone).date())
-    return {
-        uid
-        for uid, days in found.items()
-        if rules.excluded_by_fake_followup(days, week, policy.duty_exclusion_weeks)
-    }
+    if not fakes:
+        return set()
+    back = dict(
+        session.execute(
+            select(DutyReinstatement.user_id, func.max(DutyReinstatement.at))
+            .where(DutyReinstatement.user_id.in_(list(fakes)), DutyReinstatement.at < until)
+            .group_by(DutyReinstatement.user_id)
+        ).all()
+    )
+    return {uid for uid, at in fakes.items() if rules.excluded_until_reinstated(at, back.get(uid))}
+
+
+def reinstate(session: Session, actor: User, user_id: int, reason: str | None) -> DutyReinstatement:
+    """VIO-2: a sales manager or the GM puts a rep excluded for fake follow-ups back on the roster,
+    with a reason (audited; the rep is told)."""
+    if not rules.reinstates(actor.roles):
+        raise Forbidden("只有销售经理或总经理可以恢复值班资格", rule="VIO-2")
+    if not reason or not reason.strip():
+        raise InvalidInput({"reason": "请写明恢复值班资格的理由"}, rule="VIO-2")
+    rep = session.get(User, user_id)
+    if rep is None:
+        raise NotFound()
+    lock_users(session, [user_id])
+    this_week = rules.week_start(company_today(session))
+    if user_id not in excluded_ids(session, this_week):
+        raise Conflict(
+            "{name} 当前没有被取消值班资格", rule="VIO-2", code="not_excluded", name=rep.display_name
+        )
+    row = DutyReinstatement(user_id=user_id, reason=reason.strip(), reinstated_by=actor.id, at=clock.now())
+    session.add(row)
+    session.flush()
+    record(
+        session,
+        actor_id=actor.id,
+        action="duty.reinstate",
+        object_type="user",
+        object_id=user_id,
+        after={"reinstatement_id": row.id},
+        rule="VIO-2",
+        reason=row.reason,
+    )
+    notify(
+        session,
+        user_id,
+        "duty_reinstated",
+        "{actor} 恢复了您的值班资格：{reason}",
+        link="/duty",
+        rule="VIO-2",
+        actor=actor.display_name,
+        reason=row.reason,
+    )
+    return row
 
 
 @dataclass(frozen=True)
@@ -294,7 +335,8 @@ def eligibility_out(
         user = users.get(e["user_id"])
         eligible, reason, params, rule = e["eligible"], e["reason"], e["params"], "IN-3"
         if e["user_id"] in excluded:
-            eligible, reason, params, rule = False, "客服抽查发现虚假跟进，取消值班资格", {}, "VIO-2"
+            reason = "客服抽查发现虚假跟进，取消值班资格（待销售经理或总经理恢复）"
+            eligible, params, rule = False, {}, "VIO-2"
         elif user is not None and not user.active:
             eligible, reason, params = False, "已停用", {}
         out.append(
@@ -312,9 +354,7 @@ def eligibility_out(
     return out
 
 
-def today_out(
-    session: Session, viewer: User, day: date | None = None, lang: str = "zh"
-) -> dict[str, Any]:
+def today_out(session: Session, viewer: User, day: date | None = None, lang: str = "zh") -> dict[str, Any]:
     """GET /duty/today: the day, who is on duty (in dealing order) and everyone's eligibility —
     a read: a roster not fixed yet is shown as computed, not stored (IN-3a)."""
     if not rules.reads_roster(viewer.roles):

@@ -236,14 +236,6 @@ class Policy(BaseModel):
         pattern="^(ranking|groups)$",
     )
     duty_groups: int = P(3, "IN-3", "轮值销售组数", "Sales groups in rotation", ge=1, le=100)
-    duty_exclusion_weeks: int = P(
-        1,
-        "VIO-2",
-        "虚假跟进后取消值班资格的周数（当周之外）",
-        "Weeks off the duty roster after a fake follow-up (besides the current week)",
-        ge=0,
-        le=52,
-    )
     inbound_match_min_score: int = P(
         90,
         "IN-1",
