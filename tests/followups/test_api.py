@@ -236,3 +236,38 @@ def test_fu1_preview_on_another_reps_customer_is_404_like_an_unknown_one(client,
         ]
         is False
     )
+
+
+def test_fu3_author_changed_to_a_team_member_audited_and_the_anchor_follows(client, org, customers, database):
+    from sqlalchemy import select
+
+    from poolcrm.audit.models import AuditEntry
+
+    clock.set_now(at(date(2026, 11, 9), 15), frozen=True)
+    cid = customers(pool="private", owner_id=org["rep1"], protected_since=at(date(2026, 11, 2)))
+    sup = auth_headers(client, "sup")
+    written = _post(client, sup, cid, content=GOOD).json()  # the supervisor wrote it for rep1's visit
+    with database.transaction() as s:
+        assert s.get(Customer, cid).last_valid_followup_at is None  # not the owner's: protects nothing
+    url = f"/api/v1/followups/{written['id']}/author"
+    rep2 = auth_headers(client, "rep2")
+    assert client.post(url, json={"author_id": org["rep1"]}, headers=rep2).status_code == 404
+    ka = client.post(url, json={"author_id": org["ka"]}, headers=sup)
+    assert ka.status_code == 422 and ka.json()["error"]["rule"] == "FU-3"
+    assert "author_id" in ka.json()["error"]["details"]["fields"]
+    moved = client.post(url, json={"author_id": org["rep1"], "reason": "代张伟录入拜访记录"}, headers=sup)
+    assert moved.status_code == 200 and moved.json()["author"]["id"] == org["rep1"]
+    with database.transaction() as s:
+        assert s.get(Customer, cid).last_valid_followup_at is not None  # now the owner's valid follow-up
+        entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "followup.author"))
+        assert (entry.before, entry.after, entry.reason) == (
+            {"author_id": org["sup"]},
+            {"author_id": org["rep1"]},
+            "代张伟录入拜访记录",
+        )
+    rep1 = auth_headers(client, "rep1")
+    assert client.post(url, json={"author_id": org["rep1"]}, headers=rep1).status_code == 422  # unchanged
+    back = client.post(url, json={"author_id": org["rep2"]}, headers=rep1)
+    assert back.status_code == 200
+    with database.transaction() as s:
+        assert s.get(Customer, cid).last_valid_followup_at is None

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from poolcrm import clock
-from poolcrm.followups import service
+from poolcrm.followups import authorship, service
 from poolcrm.followups.schemas import FollowUpCreated, FollowUpIn, ReasonOut
 from poolcrm.i18n import translate
 from poolcrm.policy.service import get_policy
@@ -92,3 +92,16 @@ def preview(body: PreviewIn, user: CurrentUser, db: DB, lang: Lang) -> dict[str,
             for r in result["reasons"]
         ],
     }
+
+
+class AuthorIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    author_id: int
+    reason: str | None = Field(default=None, max_length=500)
+
+
+@router.post("/followups/{followup_id}/author")
+def change_author(followup_id: int, body: AuthorIn, user: CurrentUser, db: DB, lang: Lang) -> dict[str, Any]:
+    """FU-3: the author becomes another member of the same team (audited)."""
+    f = authorship.change_author(db, user, followup_id, body.author_id, body.reason)
+    return service.followup_out(db, f, lang)

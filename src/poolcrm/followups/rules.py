@@ -114,3 +114,17 @@ def may_write(
     if is_owner or manages_owner:
         return True
     return is_sales and open_for_redevelopment and active_member
+
+
+def author_change_problem(
+    current_department: int | None, new_department: int | None, new_active: bool, unchanged: bool
+) -> str | None:
+    """FU-3 (revised): the new author is another active member of the same team (the author's
+    department)."""
+    if unchanged:
+        return "作者未改变"
+    if not new_active:
+        return "找不到该用户或已停用"
+    if current_department is None or current_department != new_department:
+        return "只能改为同一团队（部门）的成员"
+    return None

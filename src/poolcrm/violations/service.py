@@ -19,6 +19,7 @@ from poolcrm.customers.rules import grade_incomplete_sql
 from poolcrm.deals.models import Deal
 from poolcrm.deals.rules import OPEN_CATEGORIES
 from poolcrm.errors import Forbidden, InvalidInput, NotFound, RuleViolation
+from poolcrm.followups.authorship import recompute_anchor
 from poolcrm.followups.models import FollowUp
 from poolcrm.i18n import TERMS
 from poolcrm.notify.service import notify
@@ -300,20 +301,6 @@ def spot_check_out(session: Session, sc: SpotCheck) -> dict[str, Any]:
     }
 
 
-def _recompute_last_valid(session: Session, customer: Customer) -> None:
-    """FU-1/POOL-6: a follow-up found fake protects nothing — the customer's anchor falls back to
-    the owner's latest remaining valid follow-up."""
-    if customer.pool != POOL_PRIVATE or customer.owner_id is None:
-        return
-    customer.last_valid_followup_at = session.scalar(
-        select(func.max(FollowUp.created_at)).where(
-            FollowUp.customer_id == customer.id,
-            FollowUp.author_id == customer.owner_id,
-            FollowUp.valid.is_(True),
-        )
-    )
-
-
 def decide_spot_check(
     session: Session, actor: User, spot_id: int, verdict: str, note: str | None
 ) -> SpotCheck:
@@ -365,7 +352,7 @@ def decide_spot_check(
             reason=sc.note,
         )
         if customer is not None:
-            _recompute_last_valid(session, customer)
+            recompute_anchor(session, customer)
         session.flush()
         record_violation(
             session,

@@ -12,7 +12,6 @@ from alembic import op
 
 import poolcrm.db
 
-
 revision = "8006c2493186"
 down_revision = "8fe7cd1816e0"
 branch_labels = None
