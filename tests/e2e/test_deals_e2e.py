@@ -81,6 +81,9 @@ def test_deal_lifecycle_in_the_browser(
     form.locator("select[name=customer_id]").select_option(label="上海晨光档案管理有限公司 · ABC2026001")
     form.locator("select[name=channel_customer_id]").select_option(label="北京渠道通商贸有限公司")
     form.locator("input[name=name]").fill("档案数字化扫描项目")
+    form.locator("select[name=source]").select_option("展会")  # DEAL-11
+    form.locator("select[name=comp_name]").select_option("富士通")  # DEAL-10
+    form.locator("input[name=comp_strengths]").fill("本地服务团队")
     form.locator("select[name=intention]").select_option("扫描仪")
     form.locator("select[name=category]").select_option("short")
     form.locator("select[name=stage]").select_option("3")
@@ -105,6 +108,8 @@ def test_deal_lifecycle_in_the_browser(
     page.wait_for_url(f"{server}/deals/*")
     deal_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
     assert "阶段 3" in page.get_by_test_id("deal-stage").inner_text()
+    assert page.get_by_test_id("deal-source").inner_text().strip() == "展会"
+    assert "本地服务团队" in page.get_by_test_id("deal-competitors").inner_text()
 
     # board: drag from stage 3 to stage 5; moving below the short floor is refused with the rule
     page.goto(f"{server}/deals/board")
@@ -176,6 +181,7 @@ def test_deal_lifecycle_in_the_browser(
     page.goto(f"{server}/deals/analytics")
     assert page.get_by_test_id("kpi-won").inner_text().strip() == "1 / 0"
     page.wait_for_selector("#chart-stage[data-ready='1'] canvas", timeout=5000)
+    assert "100.0%" in page.get_by_test_id("win-loss-competitor").inner_text()  # 富士通: won 1 of 1
     page.screenshot(path=str(shots / "deals_analytics.png"), full_page=True)
     page.goto(f"{server}/contracts/analytics?year=2026")
     page.wait_for_selector("#chart-month[data-ready='1'] canvas", timeout=5000)

@@ -28,7 +28,7 @@ from poolcrm.policy.rules import Policy
 from poolcrm.policy.service import get_policy
 
 
-def _chart_owners(session: Session, user: User, owner: int | None, team: int | None) -> set[int] | None:
+def chart_owners(session: Session, user: User, owner: int | None, team: int | None) -> set[int] | None:
     """ORG-5 scope of a chart, narrowed to one owner or one team; None = everyone."""
     scope = visible_owner_ids(session, user)
     owners: set[int] | None = None if scope is None else set(scope)
@@ -45,7 +45,7 @@ def _month_rows(session: Session, user: User, yyyymm: int, owner: int | None, te
     scoped by ORG-5. Before the month has been carried forward, open deals without a row count with
     their current state (only for the current month: nothing else could have changed them)."""
     policy = get_policy(session)
-    owners = _chart_owners(session, user, owner, team)
+    owners = chart_owners(session, user, owner, team)
 
     def scoped(q: Any, column: Any) -> Any:
         return q if owners is None else q.where(column.in_(owners))
@@ -87,7 +87,7 @@ def _dec(value: Any) -> Decimal:
     return Decimal(str(value)) if value is not None else Decimal("0")
 
 
-def _period(period: str | None, policy: Policy) -> int:
+def month_of_period(period: str | None, policy: Policy) -> int:
     if not period:
         return rules.month_key(clock.today(policy.timezone))
     yyyymm = rules.parse_period(period)
@@ -117,7 +117,7 @@ def analytics(
     if by not in BY_KEYS:
         raise InvalidInput({"by": "取值须为 stage/owner/category/team"})
     policy = get_policy(session)
-    yyyymm = _period(period, policy)
+    yyyymm = month_of_period(period, policy)
     probs = probabilities(session)
     rows = _month_rows(session, user, yyyymm, owner, team)
     group = {
@@ -203,11 +203,11 @@ def trend(
     """DEAL-9 by month: per month (DEAL-7 counting) deals and amount per category, won amount and
     average cycle time (days from creation to win) over the `months` months ending at `period`."""
     policy = get_policy(session)
-    end = _period(period, policy)
+    end = month_of_period(period, policy)
     months = max(1, min(months, 36))
     start = rules.shift_month(end, -(months - 1))
     keys = [rules.shift_month(start, i) for i in range(months)]
-    owners = _chart_owners(session, user, owner, team)
+    owners = chart_owners(session, user, owner, team)
     current = rules.month_key(clock.today(policy.timezone))
     frozen = set(
         session.scalars(

@@ -21,6 +21,7 @@ from poolcrm.deals import (
     scorecard,
     service,
     tables,
+    winloss,
 )
 from poolcrm.deals.schemas import (
     Analytics,
@@ -130,6 +131,19 @@ def deal_trend(
 ) -> dict[str, Any]:
     """DEAL-9 by month: deals and amounts per category and the average cycle time."""
     return analytics.trend(db, user, period=period, months=months, owner=parse_owner(owner, user), team=team)
+
+
+@router.get("/deals/analytics/win-loss")
+def deal_win_loss(
+    user: CurrentUser,
+    db: DB,
+    by: str = Query("source", description="source (DEAL-11) | competitor (DEAL-10)"),
+    period: str | None = Query(None, description="the window's last month, YYYY-MM"),
+    months: int = Query(12, ge=1, le=36),
+) -> dict[str, Any]:
+    """DEAL-10/DEAL-11: the deals created in the window by source or competitor — open, signed,
+    won, lost, win rate and amount won."""
+    return winloss.win_loss(db, user, by, period, months)
 
 
 @router.get("/deals/scorecard")

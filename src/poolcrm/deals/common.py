@@ -16,9 +16,10 @@ from poolcrm.deals.access import GONE_POOLS
 from poolcrm.deals.models import (
     Deal,
     DealCategoryChange,
+    DealCompetitor,
     DealProduct,
 )
-from poolcrm.deals.schemas import ProductIn
+from poolcrm.deals.schemas import CompetitorIn, ProductIn
 from poolcrm.deals.tables import category_rules
 from poolcrm.errors import InvalidInput, NotFound
 from poolcrm.org.models import User
@@ -137,6 +138,34 @@ def set_products(deal: Deal, products: Sequence[ProductIn]) -> None:
     deal.amount = rules.deal_amount(product_lines(products))
 
 
+def check_market(
+    source: str | None, evaluations: Sequence[CompetitorIn] | None, policy: Policy, today: date
+) -> None:
+    """DEAL-11 (source from the list) and DEAL-10 (competitor evaluations) → 422 naming the field."""
+    if source is not None:
+        problem = rules.source_problem(source, policy.deal_sources)
+        refuse_fields("DEAL-11", {"source": problem} if problem else {})
+    if evaluations:
+        evals = [
+            rules.CompetitorEval(e.competitor, e.strengths, e.weaknesses, e.evaluated_on) for e in evaluations
+        ]
+        refuse_fields("DEAL-10", rules.competitor_problems(evals, policy.deal_competitors, today))
+
+
+def set_competitors(deal: Deal, evaluations: Sequence[CompetitorIn]) -> None:
+    """DEAL-10: the deal's competitor evaluations, replaced as a whole."""
+    deal.competitor_evaluations.clear()
+    for e in evaluations:
+        deal.competitor_evaluations.append(
+            DealCompetitor(
+                competitor=e.competitor,
+                strengths=e.strengths.strip(),
+                weaknesses=e.weaknesses.strip(),
+                evaluated_on=e.evaluated_on,
+            )
+        )
+
+
 def deal_state(deal: Deal) -> dict[str, Any]:
     return {
         "category": deal.category,
@@ -148,4 +177,6 @@ def deal_state(deal: Deal) -> dict[str, Any]:
         "name": deal.name,
         "intention": deal.intention,
         "channel_customer_id": deal.channel_customer_id,
+        "source": deal.source,
+        "competitors": sorted(e.competitor for e in deal.competitor_evaluations),
     }

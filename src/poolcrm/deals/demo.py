@@ -23,11 +23,12 @@ from poolcrm.contracts.schemas import ContractIn, InstallmentIn, PaymentIn
 from poolcrm.customers.models import POOL_PRIVATE, Customer
 from poolcrm.deals import closing, service
 from poolcrm.deals import progress as deals_progress
-from poolcrm.deals.schemas import DealIn, DealPatch, DetailsIn, LoseIn, ProductIn, ProgressIn
+from poolcrm.deals.schemas import CompetitorIn, DealIn, DealPatch, DetailsIn, LoseIn, ProductIn, ProgressIn
 from poolcrm.org.models import User
-from poolcrm.policy.service import company_today
+from poolcrm.policy.service import company_today, get_policy
 
 ORDER = 50
+SOURCES = ("展会", "网站表单", "客户推荐", "来电", "合作伙伴", "老客户")
 REPS = ("zhangwei", "lina", "liuyang", "sunli", "ka1", "ka2", "sup1", "sup2", "wangfang", "zhaomin")
 
 # (deal name, intention, products [(name, model, qty, unit price)], details)
@@ -152,10 +153,26 @@ class _DealStory:
                 intention=self.intention,
                 products=_products(self.items),
                 details=DetailsIn(**self.details),
+                source=SOURCES[self.n % len(SOURCES)],
+                competitor_evaluations=self.competitors(),
             )
             self.deals[self.key] = service.create_deal(self.session, self.rep, data).id
 
         return run
+
+    def competitors(self) -> list[CompetitorIn]:
+        """DEAL-10: the competitors named in the project's details that are on the company's list."""
+        listed = get_policy(self.session).deal_competitors
+        named = [c for c in self.details["competitors"].replace("，", "、").split("、") if c in listed]
+        return [
+            CompetitorIn(
+                competitor=c,
+                strengths="本地服务团队响应快，已有同类项目案例",
+                weaknesses="设备单价高于对方报价约一成" if i == 0 else "",
+                evaluated_on=company_today(self.session),
+            )
+            for i, c in enumerate(named)
+        ]
 
     def progress(self, i: int) -> Callable[[], None]:
         def run() -> None:

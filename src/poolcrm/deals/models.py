@@ -63,6 +63,7 @@ class Deal(Base):
     requirements: Mapped[str] = mapped_column(Text)
     execution_time: Mapped[str] = mapped_column(Text)
     competitors: Mapped[str] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(50))  # DEAL-11 (None: before sources were kept)
     actual_amount: Mapped[Decimal | None] = mapped_column(Money)
     contract_no: Mapped[str | None] = mapped_column(String(64))
     lost_reason: Mapped[str | None] = mapped_column(Text)
@@ -77,6 +78,9 @@ class Deal(Base):
 
     products: Mapped[list[DealProduct]] = relationship(
         lazy="selectin", order_by="DealProduct.id", cascade="all, delete-orphan"
+    )
+    competitor_evaluations: Mapped[list[DealCompetitor]] = relationship(
+        lazy="selectin", order_by="DealCompetitor.id", cascade="all, delete-orphan"
     )
 
     __mapper_args__ = {"version_id_col": version}
@@ -100,6 +104,20 @@ class DealProduct(Base):
     quantity: Mapped[Decimal] = mapped_column(Numeric(14, 2, asdecimal=True))
     unit_price: Mapped[Decimal] = mapped_column(Money)
     line_total: Mapped[Decimal] = mapped_column(Money)
+
+
+class DealCompetitor(Base):
+    """DEAL-10: a competitor on a deal, with our strengths and weaknesses against it and the date of
+    the evaluation (the competitor comes from the editable list)."""
+
+    __tablename__ = "deal_competitors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"), index=True)
+    competitor: Mapped[str] = mapped_column(String(100), index=True)
+    strengths: Mapped[str] = mapped_column(Text)
+    weaknesses: Mapped[str] = mapped_column(Text)
+    evaluated_on: Mapped[date] = mapped_column(Date)
 
 
 class DealProgress(Base):

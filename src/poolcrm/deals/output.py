@@ -229,6 +229,16 @@ def deal_out(
         "amount": float(deal.amount),
         "weighted_amount": float(rules.weighted(amount, probability)),
         "details": {name: getattr(deal, name) for name in rules.DETAIL_FIELDS},
+        "source": deal.source,
+        "competitor_evaluations": [
+            {
+                "competitor": e.competitor,
+                "strengths": e.strengths,
+                "weaknesses": e.weaknesses,
+                "evaluated_on": e.evaluated_on.isoformat(),
+            }
+            for e in deal.competitor_evaluations
+        ],
         "actual_amount": float(deal.actual_amount) if deal.actual_amount is not None else None,
         "contract_no": deal.contract_no,
         "contract": contract_brief(lk.contracts.get(deal.id), clock.today(policy.timezone)),

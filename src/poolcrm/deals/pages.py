@@ -15,13 +15,24 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from poolcrm.contracts.service import sign_by_win
-from poolcrm.deals import access, analytics, choices, closing, output, rules, scorecard, service, tables
+from poolcrm.deals import (
+    access,
+    analytics,
+    choices,
+    closing,
+    output,
+    rules,
+    scorecard,
+    service,
+    tables,
+    winloss,
+)
 from poolcrm.deals import progress as deals_progress
-from poolcrm.deals.schemas import DealIn, DealPatch, DetailsIn, LoseIn, ProductIn, ProgressIn
+from poolcrm.deals.schemas import CompetitorIn, DealIn, DealPatch, DetailsIn, LoseIn, ProductIn, ProgressIn
 from poolcrm.errors import AppError, InvalidInput
 from poolcrm.org.models import User
 from poolcrm.org.service import sales_departments, users_by_id
-from poolcrm.policy.service import get_policy
+from poolcrm.policy.service import company_today, get_policy
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
 from poolcrm.web.forms import amount as form_amount
 from poolcrm.web.render import page
@@ -179,10 +190,29 @@ def _new_form(
         customers=choices.direct_customers_for(db, user),
         distributors=choices.channels_for(db, user),
         intentions=get_policy(db).deal_product_categories,
+        sources=get_policy(db).deal_sources,
+        competitor_names=get_policy(db).deal_competitors,
+        today=company_today(db).isoformat(),
         flash=error,
         flash_kind="error" if error else None,
         **_common(db),
     )
+
+
+def _form_competitors(form: FormData) -> list[dict[str, str]]:
+    """DEAL-10 rows of the form that name a competitor."""
+    rows = zip(
+        form.getlist("comp_name"),
+        form.getlist("comp_strengths"),
+        form.getlist("comp_weaknesses"),
+        form.getlist("comp_date"),
+        strict=False,
+    )
+    return [
+        {"competitor": str(n), "strengths": str(s), "weaknesses": str(w), "evaluated_on": str(d)}
+        for n, s, w, d in rows
+        if str(n).strip()
+    ]
 
 
 @router.get("/deals/new", response_class=HTMLResponse)
@@ -212,8 +242,10 @@ def deal_create(form: FormBody, request: Request, user: CurrentUser, db: DB, lan
             "expected_close_on",
             "intention",
             "channel_customer_id",
+            "source",
         )
     }
+    values["competitors"] = _form_competitors(form)
     values["products"] = _form_products(form) or [
         {"name": "", "quantity": "1", "unit_price": "", "model": ""}
     ]
@@ -231,6 +263,8 @@ def deal_create(form: FormBody, request: Request, user: CurrentUser, db: DB, lan
                 products=_products_in(_form_products(form)),
                 details=DetailsIn(**details),
                 channel_customer_id=_int(values["channel_customer_id"]),
+                source=str(values["source"] or "") or None,
+                competitor_evaluations=[CompetitorIn(**e) for e in values["competitors"]],
             )
         except (ValidationError, ValueError) as exc:
             raise InvalidInput({"form": "请完整填写客户、名称、分类、阶段和预计成交日期"}) from exc
@@ -275,6 +309,7 @@ def deal_analytics(request: Request, user: CurrentUser, db: DB, lang: Lang) -> H
         owners=choices.owners_for(db, user),
         teams=teams,
         scorecard=scorecard.scorecard(db, user),
+        win_loss={by: winloss.win_loss(db, user, by, period, 12) for by in winloss.BY_KEYS},
         **_common(db),
     )
 

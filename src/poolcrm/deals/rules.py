@@ -443,3 +443,43 @@ def contact_cadence_days(
 def contact_ok(last_contact_on: date | None, today: date, cadence_days: int) -> bool:
     """VIO-4: contacted within the cadence (a valid follow-up no older than `cadence_days`)."""
     return last_contact_on is not None and (today - last_contact_on).days <= cadence_days
+
+
+OTHER_SOURCE = "其他"
+
+
+def default_source(customer_source: str | None, sources: Sequence[str]) -> str:
+    """DEAL-11a: a deal created without a source takes its customer's source when it is one of the
+    listed sources, else 其他 — every deal records one."""
+    return customer_source if customer_source in sources else OTHER_SOURCE
+
+
+def source_problem(source: str, sources: Sequence[str]) -> str | None:
+    """DEAL-11: the source is one of the editable list."""
+    return None if source in sources else "商机来源须从列表中选择"
+
+
+@dataclass(frozen=True)
+class CompetitorEval:
+    competitor: str
+    strengths: str
+    weaknesses: str
+    evaluated_on: date
+
+
+def competitor_problems(evals: Sequence[CompetitorEval], names: Sequence[str], today: date) -> dict[str, str]:
+    """DEAL-10: each competitor comes from the list, once per deal, with our strengths or weaknesses
+    against it, evaluated on a day that is not in the future."""
+    problems: dict[str, str] = {}
+    seen: set[str] = set()
+    for i, e in enumerate(evals):
+        if e.competitor not in names:
+            problems[f"competitor_evaluations.{i}.competitor"] = "竞争对手须从列表中选择"
+        elif e.competitor in seen:
+            problems[f"competitor_evaluations.{i}.competitor"] = "同一竞争对手只能评估一次"
+        seen.add(e.competitor)
+        if not e.strengths.strip() and not e.weaknesses.strip():
+            problems[f"competitor_evaluations.{i}.strengths"] = "请写明我方相对该竞争对手的优势或劣势"
+        if e.evaluated_on > today:
+            problems[f"competitor_evaluations.{i}.evaluated_on"] = "评估日期不能晚于今天"
+    return problems

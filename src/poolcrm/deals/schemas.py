@@ -22,6 +22,17 @@ class ProductIn(BaseModel):
     model: str | None = Field(None, max_length=100)
 
 
+class CompetitorIn(BaseModel):
+    """DEAL-10: one competitor of the deal and how we stand against it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    competitor: str = Field(max_length=100)
+    strengths: str = Field("", max_length=2000)
+    weaknesses: str = Field("", max_length=2000)
+    evaluated_on: date
+
+
 class DetailsIn(BaseModel):
     """DEAL-4 details; all six are required (checked with the rule, so the refusal cites DEAL-4)."""
 
@@ -48,6 +59,8 @@ class DealIn(BaseModel):
     products: list[ProductIn] = Field(default_factory=list)
     details: DetailsIn = Field(default_factory=DetailsIn)
     channel_customer_id: int | None = None
+    source: str | None = Field(None, max_length=50, description="DEAL-11; default: the customer's source")
+    competitor_evaluations: list[CompetitorIn] = Field(default_factory=list, max_length=20)
 
 
 class DealPatch(BaseModel):
@@ -65,6 +78,8 @@ class DealPatch(BaseModel):
     products: list[ProductIn] | None = None
     details: DetailsIn | None = None
     channel_customer_id: int | None = None
+    source: str | None = Field(None, max_length=50)
+    competitor_evaluations: list[CompetitorIn] | None = Field(None, max_length=20)
     version: int | None = None
 
 

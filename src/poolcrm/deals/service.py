@@ -19,12 +19,14 @@ from poolcrm.deals.common import (
     audit_deal,
     check_channel,
     check_close_date,
+    check_market,
     check_stage,
     deal_state,
     details_of,
     product_lines,
     record_history,
     refuse_fields,
+    set_competitors,
     set_products,
 )
 from poolcrm.deals.models import (
@@ -116,6 +118,11 @@ def create_deal(session: Session, actor: User, data: DealIn) -> Deal:
         ),
     )
 
+    source = (
+        data.source if data.source is not None else rules.default_source(customer.source, policy.deal_sources)
+    )
+    check_market(source, data.competitor_evaluations, policy, today)
+
     seq = (session.scalar(select(func.max(Deal.seq)).where(Deal.customer_id == customer.id)) or 0) + 1
     now = clock.now()
     deal = Deal(
@@ -139,7 +146,9 @@ def create_deal(session: Session, actor: User, data: DealIn) -> Deal:
         updated_at=now,
         **{k: (v or "").strip() for k, v in details.items()},
     )
+    deal.source = source
     set_products(deal, data.products)
+    set_competitors(deal, data.competitor_evaluations)
     session.add(deal)
     session.flush()
     record_history(session, deal, actor.id, now)
@@ -186,8 +195,13 @@ def update_deal(session: Session, actor: User, deal_id: int, patch: DealPatch) -
     if "channel_customer_id" in given:
         check_channel(session, actor, patch.channel_customer_id)
         deal.channel_customer_id = patch.channel_customer_id
+    check_market(patch.source, patch.competitor_evaluations, policy, today)
 
     before = deal_state(deal)
+    if patch.source is not None:
+        deal.source = patch.source
+    if patch.competitor_evaluations is not None:
+        set_competitors(deal, patch.competitor_evaluations)
     track_before = (deal.category, deal.stage, deal.status)
     if patch.name is not None:
         deal.name = patch.name.strip()
@@ -205,7 +219,7 @@ def update_deal(session: Session, actor: User, deal_id: int, patch: DealPatch) -
     changed = {k for k in after if after[k] != before[k]}
     session.flush()
     snapshot_month(session, deal, policy)
-    if changed or given & {"products", "details"}:
+    if changed or given & {"products", "details", "competitor_evaluations"}:
         audit_deal(
             session,
             actor.id,

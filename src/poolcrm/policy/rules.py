@@ -221,6 +221,18 @@ class Policy(BaseModel):
         "产品类别",
         "Product categories",
     )
+    deal_sources: list[str] = P(
+        ["展会", "网站表单", "客户推荐", "来电", "合作伙伴", "老客户", "其他"],
+        "DEAL-11",
+        "商机来源",
+        "Deal sources",
+    )
+    deal_competitors: list[str] = P(
+        ["富士通", "柯达", "佳能", "爱普生", "惠普", "理光", "京瓷", "华为", "浪潮", "系统集成商", "其他"],
+        "DEAL-10",
+        "竞争对手",
+        "Competitors",
+    )
     # IN / DSP / VIO
     duty_min_visits: int = P(
         15, "IN-3", "值班资格：上周有效拜访数", "Duty eligibility: last week's valid visits", ge=0, le=1000
