@@ -4,55 +4,34 @@ file and no row — and read back only by those who may see the contract."""
 
 from __future__ import annotations
 
-from pathlib import PurePath
-
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
+from poolcrm.attachments import SCANS, clean_name, kind_of, upload_problem
 from poolcrm.audit.service import record
-from poolcrm.contracts import rules
 from poolcrm.contracts.access import get_contract
 from poolcrm.contracts.models import ContractFile
 from poolcrm.errors import InvalidInput, NotFound
 from poolcrm.org.models import User
 from poolcrm.policy.service import get_policy
 
-# The first bytes of each allowed type: the name's extension must agree with the content.
-MAGIC: dict[str, tuple[bytes, ...]] = {
-    "application/pdf": (b"%PDF-",),
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-}
-
-
-def file_problem(filename: str, content: bytes, max_bytes: int) -> str | None:
-    """CTR-1b: a scanned contract is a PDF, JPEG or PNG (by name and by content), not empty and not
-    larger than the policy limit."""
-    kind = rules.FILE_TYPES.get(PurePath(filename).suffix.lower())
-    if kind is None:
-        return "只接受 PDF、JPG、PNG 格式的合同扫描件"
-    if not content:
-        return "文件为空"
-    if len(content) > max_bytes:
-        return "文件超过大小上限"
-    if not content.startswith(MAGIC[kind]):
-        return "文件内容与扩展名不符"
-    return None
-
 
 def attach_file(
     session: Session, actor: User, contract_id: int, filename: str, content: bytes
 ) -> ContractFile:
+    """CTR-1b: a scanned contract is a PDF, JPEG or PNG (by name and by content), not empty and not
+    larger than `contract_file_max_mb`."""
     contract = get_contract(session, actor, contract_id, act=True)
     limit = get_policy(session).contract_file_max_mb * 1024 * 1024
-    name = PurePath(filename.replace("\\", "/")).name.strip()[:200] or "contract"
-    problem = file_problem(name, content, limit)
-    if problem:
-        raise InvalidInput({"file": problem}, rule="CTR-1")
+    name = clean_name(filename, "contract")
+    problem = upload_problem(name, content, SCANS, limit)
+    kind = kind_of(name, SCANS)
+    if problem or kind is None:
+        raise InvalidInput({"file": problem or "文件内容与扩展名不符"}, rule="CTR-1")
     row = ContractFile(
         contract_id=contract.id,
         filename=name,
-        content_type=rules.FILE_TYPES[PurePath(name).suffix.lower()],
+        content_type=kind.content_type,
         size=len(content),
         content=content,
         uploaded_by=actor.id,

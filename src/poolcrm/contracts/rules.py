@@ -19,13 +19,6 @@ STATUS_LABELS: dict[str, str] = {
 LEVEL_LABELS: dict[str, str] = {LEVEL_SUPERVISOR: "主管审批", LEVEL_GM: "总经理审批"}
 PAYMENT_METHODS: tuple[str, ...] = ("银行转账", "承兑汇票", "支票", "现金", "其他")
 MIGRATED_METHOD = "迁移"
-# CTR-1b: what a scanned contract may be.
-FILE_TYPES: dict[str, str] = {
-    ".pdf": "application/pdf",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-}
 LIVE: tuple[str, ...] = (PENDING, APPROVED, PAID)
 MAX_MONEY = Decimal("9999999999999.99")
 

@@ -1,0 +1,57 @@
+"""Uploaded files (contracts' scans, reports, receipts): what a file may be — by its name and by its
+first bytes, never trusting the browser's content type — and how large. The callers store the bytes
+in the database in the same transaction as the row they belong to, so a backup carries them and a
+refused or failed upload leaves nothing behind."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import PurePath
+
+ZIP = (b"PK\x03\x04",)
+OLE = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)
+
+
+@dataclass(frozen=True)
+class FileKind:
+    content_type: str
+    magic: tuple[bytes, ...]
+
+
+PDF = FileKind("application/pdf", (b"%PDF-",))
+JPEG = FileKind("image/jpeg", (b"\xff\xd8\xff",))
+PNG = FileKind("image/png", (b"\x89PNG\r\n\x1a\n",))
+SCANS: dict[str, FileKind] = {".pdf": PDF, ".jpg": JPEG, ".jpeg": JPEG, ".png": PNG}
+DOCUMENTS: dict[str, FileKind] = {
+    **SCANS,
+    ".docx": FileKind("application/vnd.openxmlformats-officedocument.wordprocessingml.document", ZIP),
+    ".xlsx": FileKind("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ZIP),
+    ".doc": FileKind("application/msword", OLE),
+    ".xls": FileKind("application/vnd.ms-excel", OLE),
+}
+
+
+def clean_name(filename: str, fallback: str = "file") -> str:
+    """The file's own name, without any folder a browser or a script sent, at most 200 characters."""
+    return PurePath(filename.replace("\\", "/")).name.strip()[:200] or fallback
+
+
+def kind_of(filename: str, allowed: Mapping[str, FileKind]) -> FileKind | None:
+    return allowed.get(PurePath(filename).suffix.lower())
+
+
+def upload_problem(
+    filename: str, content: bytes, allowed: Mapping[str, FileKind], max_bytes: int
+) -> str | None:
+    """A file of an allowed type (its name and its first bytes agree), not empty, not too large."""
+    kind = kind_of(filename, allowed)
+    if kind is None:
+        return "不支持的文件类型"
+    if not content:
+        return "文件为空"
+    if len(content) > max_bytes:
+        return "文件超过大小上限"
+    if not content.startswith(kind.magic):
+        return "文件内容与扩展名不符"
+    return None
