@@ -20,6 +20,7 @@ from poolcrm.deals.common import deal_warnings
 from poolcrm.deals.models import (
     Deal,
     DealCategoryChange,
+    DealCompetitor,
     DealProgress,
 )
 from poolcrm.deals.tables import probabilities
@@ -174,6 +175,16 @@ def due_on(deal: Deal, policy: Policy) -> date | None:
     )
 
 
+def competitor_out(e: DealCompetitor) -> dict[str, Any]:
+    """DEAL-10: one competitor evaluation."""
+    return {
+        "competitor": e.competitor,
+        "strengths": e.strengths,
+        "weaknesses": e.weaknesses,
+        "evaluated_on": e.evaluated_on.isoformat(),
+    }
+
+
 def deal_out(
     session: Session,
     deal: Deal,
@@ -230,15 +241,7 @@ def deal_out(
         "weighted_amount": float(rules.weighted(amount, probability)),
         "details": {name: getattr(deal, name) for name in rules.DETAIL_FIELDS},
         "source": deal.source,
-        "competitor_evaluations": [
-            {
-                "competitor": e.competitor,
-                "strengths": e.strengths,
-                "weaknesses": e.weaknesses,
-                "evaluated_on": e.evaluated_on.isoformat(),
-            }
-            for e in deal.competitor_evaluations
-        ],
+        "competitor_evaluations": [competitor_out(e) for e in deal.competitor_evaluations],
         "actual_amount": float(deal.actual_amount) if deal.actual_amount is not None else None,
         "contract_no": deal.contract_no,
         "contract": contract_brief(lk.contracts.get(deal.id), clock.today(policy.timezone)),
