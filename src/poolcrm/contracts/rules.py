@@ -68,20 +68,6 @@ def installment_problems(
     return problems
 
 
-def approval_levels(amount: Decimal, gm_threshold: Decimal) -> tuple[str, ...]:
-    """CTR-1: the supervisor approves every contract; from the policy amount the GM approves too."""
-    return (LEVEL_SUPERVISOR, LEVEL_GM) if amount >= gm_threshold else (LEVEL_SUPERVISOR,)
-
-
-def may_approve(level: str, roles: Iterable[str], supervises_owner: bool) -> bool:
-    """CTR-1: who approves at each level — the owner's supervisor or the sales manager first,
-    the GM above the policy amount; the GM and admin may approve at either level."""
-    held = set(roles)
-    if held & {"gm", "admin"}:
-        return True
-    return level == LEVEL_SUPERVISOR and (supervises_owner or "sales_manager" in held)
-
-
 def payment_problems(
     amount: Decimal, received_on: date, method: str, signed_on: date, today: date
 ) -> dict[str, str]:

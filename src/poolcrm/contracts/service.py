@@ -37,6 +37,7 @@ from poolcrm.deals import rules as deal_rules
 from poolcrm.deals.models import Deal
 from poolcrm.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from poolcrm.notify.service import notify
+from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
 from poolcrm.org.service import acts_for, is_supervisor_of, role_holders
 from poolcrm.policy.service import company_today, get_policy
@@ -246,7 +247,7 @@ def _decidable(session: Session, actor: User, contract_id: int) -> Contract:
         )
     level = contract.approval_level or LEVEL_SUPERVISOR
     supervises = contract.owner_id is not None and is_supervisor_of(session, actor.id, contract.owner_id)
-    if not rules.may_approve(level, actor.roles, supervises):
+    if not org_rules.may_approve(level, actor.roles, supervises):
         raise Forbidden("只有主管（金额较大时为总经理）可以审批合同", rule="CTR-1")
     if actor.id == contract.created_by:
         raise Forbidden("不能审批自己登记的合同", rule="CTR-1")
@@ -263,7 +264,9 @@ def approve_contract(session: Session, actor: User, contract_id: int) -> Contrac
             "CTR-1", "合同只能登记在 CRM 中存在的客户名下（{name}）", name=customer.name if customer else ""
         )
     before = contract_state(contract)
-    levels = rules.approval_levels(contract.amount, Decimal(get_policy(session).contract_gm_approval_amount))
+    levels = org_rules.approval_levels(
+        contract.amount, Decimal(get_policy(session).contract_gm_approval_amount)
+    )
     is_gm = bool({"gm", "admin"} & set(actor.roles))
     now = clock.now()
     if contract.approval_level == LEVEL_SUPERVISOR and LEVEL_GM in levels and not is_gm:

@@ -18,6 +18,7 @@ from poolcrm.customers.models import POOL_PRIVATE, Customer
 from poolcrm.db import for_update
 from poolcrm.deals.models import Deal
 from poolcrm.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
+from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
 from poolcrm.org.service import acts_for, is_supervisor_of, visible_owner_ids
 from poolcrm.policy.service import company_date, company_today, get_policy
@@ -106,7 +107,7 @@ def decide_special_price(
     assert row is not None
     if row.status != PENDING:
         raise Conflict("该特价申请已处理", rule="CTR-4", code="already_decided")
-    if not rules.may_approve(
+    if not org_rules.may_approve(
         "supervisor", actor.roles, is_supervisor_of(session, actor.id, row.requested_by)
     ):
         raise Forbidden("只有主管或总经理可以审批特价", rule="CTR-4")
@@ -167,7 +168,7 @@ def may_decide(session: Session, user: User, row: SpecialPrice) -> bool:
     return (
         row.status == PENDING
         and row.requested_by != user.id
-        and rules.may_approve(
+        and org_rules.may_approve(
             LEVEL_SUPERVISOR, user.roles, is_supervisor_of(session, user.id, row.requested_by)
         )
     )

@@ -6,8 +6,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from poolcrm.contracts import output, rules
+from poolcrm.contracts import output
 from poolcrm.contracts.models import LEVEL_SUPERVISOR, PENDING
+from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
 from poolcrm.org.service import is_supervisor_of
 from poolcrm.policy.service import company_today
@@ -23,7 +24,7 @@ def my_contracts(session: Session, user: User, lang: str) -> tuple[str, dict[str
         c
         for c in pending
         if c.created_by != user.id
-        and rules.may_approve(
+        and org_rules.may_approve(
             c.approval_level or LEVEL_SUPERVISOR,
             user.roles,
             c.owner_id is not None and is_supervisor_of(session, user.id, c.owner_id),

@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 
-ROLES: tuple[str, ...] = ("admin", "gm", "sales_manager", "supervisor", "sales", "cs", "service", "hr")
+ROLES: tuple[str, ...] = (
+    "admin",
+    "gm",
+    "sales_manager",
+    "supervisor",
+    "sales",
+    "cs",
+    "service",
+    "hr",
+    "finance",
+)
 DEPARTMENT_KINDS: tuple[str, ...] = ("sales", "ka", "cs", "service", "other")
 SEE_ALL_ROLES: frozenset[str] = frozenset({"admin", "gm", "cs"})
 SALES_DEPARTMENT_KINDS: frozenset[str] = frozenset({"sales", "ka"})
@@ -24,6 +35,7 @@ ROLE_NAMES: dict[str, tuple[str, str]] = {
     "cs": ("客服", "Customer service"),
     "service": ("服务人员", "Service staff"),
     "hr": ("人事", "HR"),
+    "finance": ("财务", "Finance"),
 }
 KIND_NAMES: dict[str, tuple[str, str]] = {
     "sales": ("销售部", "Sales"),
@@ -68,6 +80,24 @@ def proposes_reallocation(roles: Iterable[str]) -> bool:
 def reads_all_violations(roles: Iterable[str]) -> bool:
     """VIO-1: HR, CS, the GM and admin see every rep's violations; others their subtree."""
     return any(r in VIOLATION_READER_ROLES for r in roles)
+
+
+LEVEL_SUPERVISOR, LEVEL_GM = "supervisor", "gm"
+
+
+def approval_levels(amount: Decimal, gm_threshold: Decimal) -> tuple[str, ...]:
+    """CTR-1/WORK-3: the supervisor approves every request with money in it; from the policy amount
+    the GM approves after the supervisor."""
+    return (LEVEL_SUPERVISOR, LEVEL_GM) if amount >= gm_threshold else (LEVEL_SUPERVISOR,)
+
+
+def may_approve(level: str, roles: Iterable[str], supervises_owner: bool) -> bool:
+    """CTR-1/WORK-3: who approves at each level — the owner's supervisor or the sales manager first,
+    the GM above the policy amount; the GM and admin may approve at either level."""
+    held = set(roles)
+    if held & {"gm", "admin"}:
+        return True
+    return level == LEVEL_SUPERVISOR and (supervises_owner or "sales_manager" in held)
 
 
 def employee_code_problem(code: str | None, pattern: str) -> str | None:

@@ -1,0 +1,132 @@
+"""Work record rules (WORK-1..4): the seed's subjects and file names, periods and due days, the
+expense link rule, approval levels. Pure decisions, no database."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from poolcrm.work.models import ANNUAL, HALF_YEAR, MONTHLY, WEEKLY
+
+KINDS: tuple[str, ...] = (WEEKLY, MONTHLY, HALF_YEAR, ANNUAL)
+KIND_LABELS: dict[str, str] = {WEEKLY: "周报", MONTHLY: "月报", HALF_YEAR: "半年总结", ANNUAL: "年终总结"}
+MAX_MONEY = Decimal("9999999999.99")
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str
+    key: str  # 2026-W49 | 2026-12 | 2026-H2 | 2026
+    first: date
+    last: date
+
+
+def parse_period(kind: str, text: str) -> Period | None:
+    """WORK-1: `2026-W49` (ISO week), `2026-12`, `2026-H2`, `2026` for the four kinds."""
+    text = text.strip()
+    try:
+        if kind == WEEKLY and (m := re.fullmatch(r"(\d{4})-W(\d{2})", text)):
+            first = date.fromisocalendar(int(m[1]), int(m[2]), 1)
+            return Period(kind, text, first, first + timedelta(days=6))
+        if kind == MONTHLY and (m := re.fullmatch(r"(\d{4})-(\d{2})", text)):
+            first = date(int(m[1]), int(m[2]), 1)
+            nxt = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+            return Period(kind, text, first, nxt - timedelta(days=1))
+        if kind == HALF_YEAR and (m := re.fullmatch(r"(\d{4})-H([12])", text)):
+            year, half = int(m[1]), int(m[2])
+            return Period(
+                kind,
+                text,
+                date(year, 1 if half == 1 else 7, 1),
+                date(year, 6, 30) if half == 1 else date(year, 12, 31),
+            )
+        if kind == ANNUAL and re.fullmatch(r"\d{4}", text):
+            return Period(kind, text, date(int(text), 1, 1), date(int(text), 12, 31))
+    except ValueError:
+        return None
+    return None
+
+
+def period_of(kind: str, day: date) -> Period:
+    """The period of `kind` that `day` falls in."""
+    if kind == WEEKLY:
+        year, week, _ = day.isocalendar()
+        key = f"{year}-W{week:02d}"
+    elif kind == MONTHLY:
+        key = f"{day:%Y-%m}"
+    elif kind == HALF_YEAR:
+        key = f"{day.year}-H{1 if day.month <= 6 else 2}"
+    else:
+        key = str(day.year)
+    found = parse_period(kind, key)
+    assert found is not None
+    return found
+
+
+def previous_period(kind: str, day: date) -> Period:
+    """The last period of `kind` that ended before `day`'s period began."""
+    return period_of(kind, period_of(kind, day).first - timedelta(days=1))
+
+
+def report_subject(period: Period, name: str) -> str:
+    """WORK-1 (001 §1.1): `26年第49周工作周报—张伟`, `26年12月工作月报—张伟`, `26年下半年工作总结—张伟`,
+    `26年年终总结—张伟` (the year of an ISO week is the week's own year)."""
+    yy = period.key[2:4]
+    if period.kind == WEEKLY:
+        return f"{yy}年第{int(period.key[-2:])}周工作周报—{name}"
+    if period.kind == MONTHLY:
+        return f"{yy}年{period.first.month}月工作月报—{name}"
+    if period.kind == HALF_YEAR:
+        return f"{yy}年{'上' if period.key.endswith('H1') else '下'}半年工作总结—{name}"
+    return f"{yy}年年终总结—{name}"
+
+
+def report_body(subject: str) -> str:
+    """WORK-1: the seed's body text, prefilled (`XX年第X周工作周报，详情见附件。谢谢！`)."""
+    return f"{subject.split('—')[0]}，详情见附件。谢谢！"
+
+
+def due_on(period: Period, due_days: dict[str, int]) -> date:
+    """WORK-1a: a report is due `due_days[kind]` days after its period ends."""
+    return period.last + timedelta(days=due_days.get(period.kind, 1))
+
+
+def trip_subject(start_on: date, region: str, name: str) -> str:
+    """WORK-2 (001 §2): `2026年12月08日-华东-出差计划—张伟`."""
+    return f"{start_on:%Y年%m月%d日}-{region}-出差计划—{name}"
+
+
+def trip_report_subject(name: str) -> str:
+    return f"出差报告—{name}"
+
+
+def expense_subject(spent_on: date, kind: str, name: str) -> str:
+    """WORK-3 (001 §6.1): `2026年12月02日交通费用—张伟`."""
+    return f"{spent_on:%Y年%m月%d日}{kind}费用—{name}"
+
+
+def missing_link(customer_linked: bool, action_linked: bool) -> str | None:
+    """WORK-3 (003 "所有的费用报销均关联CRM系统中的关键信息…否则不予报销"): an expense names the
+    customer it was for (its current progress is linked with it) or the follow-up, deal progress or
+    trip it paid for; otherwise it cannot be submitted."""
+    if customer_linked or action_linked:
+        return None
+    return "费用须关联客户（及其最新进展），或关联所支付的跟进记录、跟单进展或出差"
+
+
+def silent(last_seen: date | None, today: date, days: int) -> bool:
+    """WORK-2 (003: 出差期间至少每3天登录一次): a rep on a trip unseen for more than `days` days."""
+    return last_seen is None or (today - last_seen).days > days
+
+
+def weekly_shortfall(actions: int, minimum: int) -> int:
+    """WORK-4 (003 §三.5): how many actions on opportunities a rep is short this week."""
+    return max(0, minimum - actions)
+
+
+def may_reimburse(roles: Iterable[str]) -> bool:
+    """WORK-3: finance (and admin) mark approved expenses reimbursed."""
+    return bool({"finance", "admin"} & set(roles))
