@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, and_, func, literal, or_, select
@@ -29,6 +30,7 @@ from poolcrm.org.models import User
 from poolcrm.org.service import visible_owner_ids
 from poolcrm.policy.rules import Policy
 from poolcrm.policy.service import get_policy
+from poolcrm.work.models import SPENT, Expense
 
 
 def category_history(session: Session, deal: Deal) -> list[dict[str, Any]]:
@@ -125,6 +127,7 @@ class Lookups:
     customers: dict[int, Customer] = field(default_factory=dict)
     probabilities: dict[int, int] = field(default_factory=dict)
     contracts: dict[int, Contract] = field(default_factory=dict)
+    expenses: dict[int, Decimal] = field(default_factory=dict)
 
 
 def lookups(session: Session, deals: Iterable[Deal]) -> Lookups:
@@ -153,7 +156,14 @@ def lookups(session: Session, deals: Iterable[Deal]) -> Lookups:
         if signed
         else {}
     )
-    return Lookups(users, customers, probabilities(session), contracts)
+    spent = dict(
+        session.execute(
+            select(Expense.deal_id, func.sum(Expense.amount))
+            .where(Expense.deal_id.in_([d.id for d in deals]), Expense.status.in_(SPENT))
+            .group_by(Expense.deal_id)
+        ).all()
+    )
+    return Lookups(users, customers, probabilities(session), contracts, spent)
 
 
 def contract_brief(contract: Contract | None, today: date) -> dict[str, Any] | None:
@@ -244,6 +254,7 @@ def deal_out(
         "competitor_evaluations": [competitor_out(e) for e in deal.competitor_evaluations],
         "actual_amount": float(deal.actual_amount) if deal.actual_amount is not None else None,
         "contract_no": deal.contract_no,
+        "expenses": float(lk.expenses.get(deal.id) or 0),  # WORK-3: approved expenses on the deal
         "contract": contract_brief(lk.contracts.get(deal.id), clock.today(policy.timezone)),
         "lost_reason": deal.lost_reason,
         "closed_at": deal.closed_at.isoformat() if deal.closed_at else None,

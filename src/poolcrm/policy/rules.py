@@ -324,6 +324,35 @@ class Policy(BaseModel):
         ge=1,
         le=3650,
     )
+    # WORK
+    report_due_days: dict[str, int] = P(
+        {"weekly": 1, "monthly": 3, "half_year": 10, "annual": 15},
+        "WORK-1",
+        "报告提交期限（周期结束后天数）",
+        "Reports due (days after the period ends)",
+    )
+    work_file_max_mb: int = P(
+        10, "WORK-1", "报告附件与票据大小上限（MB）", "Report and receipt size limit (MB)", ge=1, le=100
+    )
+    trip_login_days: int = P(
+        3, "WORK-2", "出差期间至少每几天登录一次", "On a trip, log in at least every (days)", ge=1, le=30
+    )
+    expense_types: list[str] = P(
+        ["交通", "住宿", "餐饮", "招待", "礼品", "通讯", "办公", "其他"],
+        "WORK-3",
+        "费用类型",
+        "Expense types",
+    )
+    expense_gm_approval_amount: int = P(
+        5000,
+        "WORK-3",
+        "费用金额达到此数须总经理审批（元）",
+        "Expenses from this amount need the GM (CNY)",
+        ge=0,
+    )
+    weekly_deal_actions_min: int = P(
+        3, "WORK-4", "每周商机行动最低次数", "Minimum actions on opportunities per week", ge=0, le=1000
+    )
     # SVC
     sla_high_response_minutes: int = P(
         60, "SVC-3", "高优先级响应时限（分钟）", "High priority response (min)", ge=1
@@ -364,7 +393,11 @@ class Policy(BaseModel):
         return v
 
     @field_validator(
-        "tier_cadence_days", "recycle_idle_workdays_by_grade", "deal_reminder_days", "core_contact_days"
+        "tier_cadence_days",
+        "recycle_idle_workdays_by_grade",
+        "deal_reminder_days",
+        "core_contact_days",
+        "report_due_days",
     )
     @classmethod
     def _positive_map(cls, v: dict[str, int]) -> dict[str, int]:

@@ -19,6 +19,7 @@ WEEKLY, MONTHLY, HALF_YEAR, ANNUAL = "weekly", "monthly", "half_year", "annual"
 # states
 DRAFT, SUBMITTED, APPROVED, REJECTED, REIMBURSED = "draft", "submitted", "approved", "rejected", "reimbursed"
 PENDING, REPORTED, READ = "pending", "reported", "read"
+SPENT = (APPROVED, REIMBURSED)  # WORK-3: expenses that count as money spent
 
 
 class WorkFile(Base):
