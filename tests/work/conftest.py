@@ -33,7 +33,10 @@ def crew(team: dict[str, int], make_user: Callable[..., int]) -> dict[str, int]:
 
 @pytest.fixture
 def work_customer(
-    client: Any, h: Callable[[str], dict[str, str]], crew: dict[str, int], make_customer: Any  # noqa: F811
+    client: Any,
+    h: Callable[[str], dict[str, str]],  # noqa: F811
+    crew: dict[str, int],
+    make_customer: Any,  # noqa: F811
 ) -> dict[str, Any]:
     """A customer of `rep` with one valid follow-up (the FU-1 minimum content)."""
     cid = make_customer(crew["rep"])

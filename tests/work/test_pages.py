@@ -1,0 +1,60 @@
+"""Work pages (WORK-1..4): every page answers, forms refuse junk with the field named (never a 500),
+and English pages carry no Chinese of ours."""
+
+from __future__ import annotations
+
+import re
+
+from tests.web.helpers import HTML, page_login
+
+PAGES = ("/work", "/work/reports", "/work/trips", "/work/expenses", "/work/team")
+
+
+def test_work3_expense_form_junk_is_refused_with_the_field_named(client, crew, work_customer):
+    csrf = page_login(client, "rep")
+    for url in PAGES:
+        assert client.get(url, headers=HTML).status_code == 200, url
+    base = {"csrf_token": csrf, "spent_on": "2026-03-09", "type": "交通", "description": "打车"}
+    for junk in (
+        {"amount": "NaN"},
+        {"amount": "1e999"},
+        {"amount": "12", "spent_on": "soon"},
+        {"amount": "12", "customer_id": "99999999999999999999"},
+    ):
+        resp = client.post("/work/expenses", data={**base, **junk}, headers=HTML, follow_redirects=False)
+        assert 400 <= resp.status_code < 500, (junk, resp.status_code)
+    ok = client.post(
+        "/work/expenses",
+        data={**base, "amount": "12", "customer_id": str(work_customer["customer_id"])},
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303
+    submitted = client.post(ok.headers["location"] + "/submit", data={"csrf_token": csrf}, headers=HTML)
+    assert submitted.status_code == 409 and "票据" in submitted.text
+    trip = client.post(
+        "/work/trips",
+        data={
+            "csrf_token": csrf,
+            "region": "华东",
+            "start_on": "x",
+            "end_on": "2026-03-12",
+            "purpose": "拜访",
+        },
+        headers=HTML,
+    )
+    assert trip.status_code == 422 and "start_on" in trip.text or "日期" in trip.text
+
+
+def test_i18n_work_pages_in_english_have_no_chinese_of_ours(client, crew):
+    page_login(client, "sup")
+    client.cookies.set("poolcrm_lang", "en")
+    allowed = {"张伟", "李娜", "中文", "公海", "私海", "王主管", "刘洋"}
+    for url in PAGES:
+        resp = client.get(url, headers=HTML)
+        assert resp.status_code == 200, url
+        body = re.sub(r"<script.*?</script>|value=\"[^\"]*\"", "", resp.text, flags=re.S)  # values are data
+        leaked = {
+            w for w in re.findall(r"[\u4e00-\u9fff]+", body) if not any(w in a or a in w for a in allowed)
+        }
+        assert not leaked, (url, leaked)
