@@ -235,3 +235,17 @@ def test_work4_weekly_actions_against_the_minimum_and_monday_shortfalls(client, 
         notes = s.scalars(select(Notification).where(Notification.kind == "weekly_activity_short")).all()
         assert {n.user_id for n in notes} == {crew["gm"]} and "李娜" in notes[0].params["names"]
         assert "张伟" not in notes[0].params["names"]
+
+
+def test_work3_monthly_totals_per_rep(client, h, crew, work_customer):
+    for amount in (100, 250):
+        e = _expense(client, h, amount=amount, customer_id=work_customer["customer_id"]).json()
+        _receipt(client, h, e["id"])
+        client.post(f"/api/v1/expenses/{e['id']}/submit", headers=h("rep"))
+    client.post(f"/api/v1/expenses/{e['id']}/approve", headers=h("sup"))
+    rows = client.get("/api/v1/expenses/totals?month=2026-03", headers=h("sup")).json()
+    assert [(r["user"]["display_name"], r["count"], r["submitted"], r["approved"]) for r in rows] == [
+        ("张伟", 2, 100.0, 250.0)
+    ]
+    assert client.get("/api/v1/expenses/totals?month=2026-03", headers=h("other")).json() == []
+    assert client.get("/api/v1/expenses/totals?month=2026-13", headers=h("sup")).status_code == 422

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from poolcrm import clock
 from poolcrm.errors import InvalidInput, NotFound
+from poolcrm.org.service import users_by_id
 from poolcrm.policy.service import company_today, get_policy
 from poolcrm.sheets import attachment, stamped_name
 from poolcrm.web.deps import DB, CurrentUser
@@ -141,6 +142,42 @@ def export_expenses(
     content = output.export_xlsx(db, user, since, until)
     name = stamped_name("expenses", clock.local(clock.now(), get_policy(db).timezone))
     return Response(content, media_type=hr_templates.XLSX, headers=attachment(name))
+
+
+@router.get("/expenses/totals")
+def expense_totals(
+    user: CurrentUser, db: DB, month: str | None = Query(None, max_length=7)
+) -> list[dict[str, Any]]:
+    """WORK-3: per rep, the month's expenses (default: this month)."""
+    first = _month(month, company_today(db))
+    after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    rows = expenses.monthly_totals(db, user, first, after)
+    people = users_by_id(db, [r.user_id for r in rows])
+    return [
+        {
+            "user": {
+                "id": r.user_id,
+                "display_name": people[r.user_id].display_name if r.user_id in people else "",
+            },
+            "count": r.count,
+            "submitted": float(r.submitted),
+            "approved": float(r.approved),
+            "reimbursed": float(r.reimbursed),
+        }
+        for r in rows
+    ]
+
+
+def _month(text: str | None, today: date) -> date:
+    if not text:
+        return today.replace(day=1)
+    try:
+        first = date.fromisoformat(f"{text}-01")
+    except ValueError as exc:
+        raise InvalidInput({"month": "格式须为 YYYY-MM"}) from exc
+    if not clock.in_business_range(first):
+        raise InvalidInput({"month": "格式须为 YYYY-MM"})
+    return first
 
 
 @router.get("/expenses/{expense_id}")

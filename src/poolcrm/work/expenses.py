@@ -4,6 +4,8 @@ amount), then reimbursed by finance. An approved expense never changes: a correc
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -297,3 +299,37 @@ def spent_on_customer(session: Session, customer_id: int) -> Decimal:
         )
     )
     return Decimal(total or 0)
+
+
+@dataclass
+class RepTotals:
+    user_id: int
+    count: int = 0
+    submitted: Decimal = Decimal("0")
+    approved: Decimal = Decimal("0")
+    reimbursed: Decimal = Decimal("0")
+
+
+def monthly_totals(session: Session, actor: User, first: date, after: date) -> list[RepTotals]:
+    """WORK-3: per rep in the actor's scope, the month's expenses — how many, and the amounts waiting,
+    approved (reimbursed included) and reimbursed. One grouped query on (user, status, spent_on)."""
+    q = (
+        select(Expense.user_id, Expense.status, func.count(), func.sum(Expense.amount))
+        .where(Expense.spent_on >= first, Expense.spent_on < after, Expense.status != DRAFT)
+        .group_by(Expense.user_id, Expense.status)
+    )
+    scope = visible_owner_ids(session, actor)
+    if scope is not None and not rules.may_reimburse(actor.roles):
+        q = q.where(Expense.user_id.in_(sorted(scope)))
+    per: dict[int, RepTotals] = {}
+    for uid, status, n, total in session.execute(q):
+        row = per.setdefault(uid, RepTotals(uid))
+        amount = Decimal(total or 0)
+        row.count += n
+        if status == SUBMITTED:
+            row.submitted += amount
+        if status in SPENT:
+            row.approved += amount
+        if status == REIMBURSED:
+            row.reimbursed += amount
+    return sorted(per.values(), key=lambda r: -r.approved)

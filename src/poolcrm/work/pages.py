@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from poolcrm.errors import AppError, InvalidInput
 from poolcrm.org.models import User
+from poolcrm.org.service import users_by_id
 from poolcrm.policy.service import company_today, get_policy
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
 from poolcrm.web.forms import FORM_KEY, amount, form_errors, optional_int, text
@@ -265,8 +266,17 @@ def _expenses_page(
         my_trips=choices.my_trips(db, user),
         today=company_today(db).isoformat(),
         finance=rules.may_reimburse(user.roles),
+        totals=_month_totals(db, user),
         flash=flash,
     )
+
+
+def _month_totals(db: DB, user: User) -> list[dict[str, Any]]:
+    first = company_today(db).replace(day=1)
+    after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    rows = expenses.monthly_totals(db, user, first, after)
+    people = users_by_id(db, [r.user_id for r in rows])
+    return [{"name": people[r.user_id].display_name if r.user_id in people else "", "t": r} for r in rows]
 
 
 @router.get("/work/expenses", response_class=HTMLResponse)
