@@ -57,6 +57,7 @@ DEMO_USERS: list[tuple[str, str, list[str], str, str | None, int, str]] = [
     ("cs2", "冯客服", ["cs"], "客服部", "cs1", 6, "CS0002"),
     ("svc1", "何工", ["service"], "服务部", "gm", 18, "FW0001"),
     ("hr1", "韩人事", ["hr"], "总经办", "gm", 40, "HR0001"),
+    ("fin1", "钱会计", ["finance"], "总经办", "gm", 30, "CW0001"),
 ]
 DEMO_DEPARTMENTS = [
     ("总经办", "other"),

@@ -215,6 +215,8 @@ def test_work3_what_a_deal_and_a_customer_cost(client, h, crew, new_deal):
     client.post(f"/api/v1/expenses/{e['id']}/approve", headers=h("sup"))
     shown = client.get(f"/api/v1/deals/{deal['id']}", headers=h("rep")).json()
     assert shown["expenses"] == 600.0
+    page = client.get(f"/customers/{deal['customer_id']}", headers={**h("rep"), "Accept": "text/html"})
+    assert "¥600.00" in page.text and "customer-expenses" in page.text
 
 
 def test_work4_weekly_actions_against_the_minimum_and_monday_shortfalls(client, h, crew, database, new_deal):

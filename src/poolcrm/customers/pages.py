@@ -36,6 +36,7 @@ from poolcrm.org.service import users_by_id
 from poolcrm.sheets import attachment
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang, get_database
 from poolcrm.web.render import env, page
+from poolcrm.work.expenses import spent_on_customer
 
 router = APIRouter()
 PREFILL_FIELDS = frozenset({"name", "phone", "mobile", "contact_name", "remark"})
@@ -348,6 +349,7 @@ def customer_page(
         changes=history.change_history(db, user, c.id),
         events=history.ownership_history(db, user, c.id),
         editable=visibility.can_edit(db, user, c),
+        spent=spent_on_customer(db, c.id),  # WORK-3: what this customer cost
         flash=flash,
         flash_kind="ok",
     )
