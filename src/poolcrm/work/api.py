@@ -41,7 +41,7 @@ def file_report(
 def list_reports(
     user: CurrentUser, db: DB, user_id: int | None = None, status: str | None = Query(None, max_length=10)
 ) -> list[dict[str, Any]]:
-    return [reports.report_out(db, r) for r in reports.list_reports(db, user, user_id, status)]
+    return reports.reports_out(db, reports.list_reports(db, user, user_id, status))
 
 
 @router.get("/reports/late")
@@ -127,7 +127,7 @@ def create_expense(body: ExpenseIn, user: CurrentUser, db: DB) -> dict[str, Any]
 def list_expenses(
     user: CurrentUser, db: DB, status: str | None = Query(None, max_length=12), user_id: int | None = None
 ) -> list[dict[str, Any]]:
-    return [output.expense_out(db, e) for e in output.list_expenses(db, user, status=status, user_id=user_id)]
+    return output.expense_rows(db, output.list_expenses(db, user, status=status, user_id=user_id))
 
 
 @router.get("/expenses/export.xlsx", response_model=None)

@@ -86,6 +86,30 @@ def expense_out(session: Session, e: Expense) -> dict[str, Any]:
     }
 
 
+def expense_rows(session: Session, items: list[Expense]) -> list[dict[str, Any]]:
+    """WORK-3 lists: each expense's own fields and what it links (ids), people in one query."""
+    people = users_by_id(session, [e.user_id for e in items])
+    return [
+        {
+            "id": e.id,
+            "subject": e.subject,
+            "user": {"id": e.user_id, "display_name": _name(people.get(e.user_id))},
+            "spent_on": e.spent_on.isoformat(),
+            "type": e.type,
+            "amount": float(e.amount),
+            "status": e.status,
+            "status_label": STATUS_LABELS[e.status],
+            "approval_level": e.approval_level,
+            "customer_id": e.customer_id,
+            "followup_id": e.followup_id,
+            "deal_progress_id": e.deal_progress_id,
+            "deal_id": e.deal_id,
+            "trip_id": e.trip_id,
+        }
+        for e in items
+    ]
+
+
 def trip_out(session: Session, trip: Trip, *, full: bool = False) -> dict[str, Any]:
     user = session.get(User, trip.user_id)
     out: dict[str, Any] = {

@@ -19,7 +19,7 @@ from poolcrm.org.models import User
 from poolcrm.org.service import acts_for, subordinate_reps, visible_owner_ids
 from poolcrm.policy.service import company_date, company_today, get_policy
 from poolcrm.work import files, rules
-from poolcrm.work.models import READ, SUBMITTED, WorkReport
+from poolcrm.work.models import READ, SUBMITTED, WorkFile, WorkReport
 
 
 def file_report(
@@ -185,19 +185,39 @@ def late_reports(session: Session, actor: User, today: date | None = None) -> li
 
 
 def report_out(session: Session, report: WorkReport) -> dict[str, Any]:
-    attachment = files.files_of(session, "report", report.id)
-    return {
-        "id": report.id,
-        "user_id": report.user_id,
-        "kind": report.kind,
-        "period": report.period,
-        "subject": report.subject,
-        "body": report.body,
-        "status": report.status,
-        "due_on": report.due_on.isoformat(),
-        "late": (company_date(session, report.submitted_at) or report.due_on) > report.due_on,
-        "submitted_at": report.submitted_at.isoformat(),
-        "read_at": report.read_at.isoformat() if report.read_at else None,
-        "comment": report.comment,
-        "attachment": {"id": attachment[0].id, "filename": attachment[0].filename} if attachment else None,
-    }
+    return reports_out(session, [report])[0]
+
+
+def reports_out(session: Session, items: list[WorkReport]) -> list[dict[str, Any]]:
+    """WORK-1: reports as read, their attachments found in one query."""
+    attached: dict[int, WorkFile] = {}
+    if items:
+        rows = session.scalars(
+            select(WorkFile).where(
+                WorkFile.owner_type == "report", WorkFile.owner_id.in_([r.id for r in items])
+            )
+        )
+        for f in rows:
+            attached.setdefault(f.owner_id, f)
+    zone = get_policy(session).timezone
+    out = []
+    for report in items:
+        attachment = attached.get(report.id)
+        out.append(
+            {
+                "id": report.id,
+                "user_id": report.user_id,
+                "kind": report.kind,
+                "period": report.period,
+                "subject": report.subject,
+                "body": report.body,
+                "status": report.status,
+                "due_on": report.due_on.isoformat(),
+                "late": clock.local_date(report.submitted_at, zone) > report.due_on,
+                "submitted_at": report.submitted_at.isoformat(),
+                "read_at": report.read_at.isoformat() if report.read_at else None,
+                "comment": report.comment,
+                "attachment": {"id": attachment.id, "filename": attachment.filename} if attachment else None,
+            }
+        )
+    return out
