@@ -30,8 +30,12 @@ def test_work3_expense_form_junk_is_refused_with_the_field_named(client, crew, w
         follow_redirects=False,
     )
     assert ok.status_code == 303
-    submitted = client.post(ok.headers["location"] + "/submit", data={"csrf_token": csrf}, headers=HTML)
-    assert submitted.status_code == 409 and "票据" in submitted.text
+    submitted = client.post(
+        ok.headers["location"] + "/submit", data={"csrf_token": csrf}, headers=HTML, follow_redirects=False
+    )
+    assert submitted.status_code == 303  # linked to the customer: its latest valid follow-up goes with it
+    shown = client.get(ok.headers["location"], headers=HTML).text
+    assert "no-receipt" in shown  # the approver sees that no receipt is attached
     trip = client.post(
         "/work/trips",
         data={

@@ -23,7 +23,7 @@ from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
 from poolcrm.org.service import is_supervisor_of, role_holders, visible_owner_ids
 from poolcrm.policy.service import company_today, get_policy
-from poolcrm.work import files, rules
+from poolcrm.work import rules
 from poolcrm.work.models import APPROVED, DRAFT, REIMBURSED, REJECTED, SPENT, SUBMITTED, Expense, Trip
 from poolcrm.work.schemas import ExpenseIn
 
@@ -139,8 +139,9 @@ def _customer_progress(session: Session, customer_id: int) -> tuple[int | None, 
 
 
 def submit_expense(session: Session, actor: User, expense_id: int) -> Expense:
-    """WORK-3: refused (409) while the expense points at no customer work or carries no receipt; a
-    customer expense links the customer's latest valid follow-up or deal progress."""
+    """WORK-3: refused (409) while the expense points at no customer work; a customer expense links
+    the customer's latest valid follow-up or deal progress. Receipts are shown to the approver (an
+    expense without one says so) but do not block submission (WORK-3a)."""
     expense = _locked(session, actor, expense_id)
     if actor.id != expense.user_id:
         raise Forbidden("只有报销人可以提交", rule="WORK-3")
@@ -167,8 +168,6 @@ def submit_expense(session: Session, actor: User, expense_id: int) -> Expense:
             expense.deal_id = session.scalar(
                 select(DealProgress.deal_id).where(DealProgress.id == progress_id)
             )
-    if not files.files_of(session, "expense", expense.id):
-        raise RuleViolation("WORK-3", "请先上传票据", details={"missing": ["receipts"]})
     expense.status, expense.submitted_at = SUBMITTED, clock.now()
     expense.approval_level = org_rules.LEVEL_SUPERVISOR
     record(
