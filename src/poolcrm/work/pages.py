@@ -33,6 +33,11 @@ TABS = (
 )
 
 
+def _render(request: Request, db: DB, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A work page: the section's tabs, the flash message, the company's zone (via `page`)."""
+    return page(request, template, status_code=status, db=db, tabs=TABS, **context)
+
+
 def _flash(exc: AppError | ValidationError, lang: str) -> str:
     errors = form_errors(exc, lang)
     fields = "；".join(v for k, v in errors.items() if k != FORM_KEY)
@@ -71,12 +76,11 @@ def _reports_page(
     request: Request, db: DB, user: User, flash: str | None = None, status: int = 200
 ) -> HTMLResponse:
     today = company_today(db)
-    return page(
+    return _render(
         request,
+        db,
         "work/reports.html",
-        status_code=status,
-        db=db,
-        tabs=TABS,
+        status,
         items=reports.reports_out(db, reports.list_reports(db, user)),
         kinds=rules.KIND_LABELS,
         defaults={k: rules.previous_period(k, today).key for k in rules.KINDS},
@@ -116,12 +120,11 @@ def _report_page(
     request: Request, db: DB, user: User, report_id: int, flash: str | None = None, status: int = 200
 ) -> HTMLResponse:
     report = reports.get_report(db, user, report_id)
-    return page(
+    return _render(
         request,
+        db,
         "work/report.html",
-        status_code=status,
-        db=db,
-        tabs=TABS,
+        status,
         r=reports.report_out(db, report),
         author=db.get(User, report.user_id),
         may_read=report.user_id != user.id and report.status != "read",
@@ -154,12 +157,11 @@ def report_read(
 def _trips_page(
     request: Request, db: DB, user: User, flash: str | None = None, status: int = 200
 ) -> HTMLResponse:
-    return page(
+    return _render(
         request,
+        db,
         "work/trips.html",
-        status_code=status,
-        db=db,
-        tabs=TABS,
+        status,
         items=[output.trip_out(db, t) for t in output.list_trips(db, user)],
         customers=choices.my_customers(db, user),
         today=company_today(db).isoformat(),
@@ -194,12 +196,11 @@ def _trip_page(
     request: Request, db: DB, user: User, trip_id: int, flash: str | None = None, status: int = 200
 ) -> HTMLResponse:
     trip = trips.get_trip(db, user, trip_id)
-    return page(
+    return _render(
         request,
+        db,
         "work/trip.html",
-        status_code=status,
-        db=db,
-        tabs=TABS,
+        status,
         t=output.trip_out(db, trip, full=True),
         mine=trip.user_id == user.id,
         flash=flash,
@@ -253,12 +254,11 @@ def _moment(value: str, db: DB, field: str) -> datetime:
 def _expenses_page(
     request: Request, db: DB, user: User, flash: str | None = None, status: int = 200
 ) -> HTMLResponse:
-    return page(
+    return _render(
         request,
+        db,
         "work/expenses.html",
-        status_code=status,
-        db=db,
-        tabs=TABS,
+        status,
         items=output.expense_rows(db, output.list_expenses(db, user)),
         types=get_policy(db).expense_types,
         customers=choices.my_customers(db, user),
@@ -312,12 +312,11 @@ def _expense_page(
     request: Request, db: DB, user: User, expense_id: int, flash: str | None = None, status: int = 200
 ) -> HTMLResponse:
     expense = expenses.get_expense(db, user, expense_id)
-    return page(
+    return _render(
         request,
+        db,
         "work/expense.html",
-        status_code=status,
-        db=db,
-        tabs=TABS,
+        status,
         e=output.expense_out(db, expense),
         mine=expense.user_id == user.id,
         finance=rules.may_reimburse(user.roles),
@@ -389,11 +388,10 @@ def team(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
         monday = activity.week_of(date.fromisoformat(week)) if week else activity.week_of(company_today(db))
     except ValueError:
         monday = activity.week_of(company_today(db))
-    return page(
+    return _render(
         request,
+        db,
         "work/team.html",
-        db=db,
-        tabs=TABS,
         late=reports.late_reports(db, user),
         silent=trips.silent_travellers(db, user),
         activity=activity.team_activity(db, user, monday),
