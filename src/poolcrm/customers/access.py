@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from poolcrm.customers.models import POOL_PENDING, POOL_PRIVATE, POOL_PUBLIC, Customer
+from poolcrm.customers.models import POOL_PENDING, POOL_PRIVATE, POOL_PUBLIC, POOL_REJECTED, Customer
 from poolcrm.db import for_update
 from poolcrm.errors import NotFound
 from poolcrm.org.models import User
@@ -51,6 +51,6 @@ def customer_for_read(session: Session, user: User, customer_id: int) -> Custome
         return customer
     if customer.pool == POOL_PRIVATE and customer.owner_id in scope:
         return customer
-    if customer.pool == POOL_PENDING and customer.created_by in scope:
-        return customer
+    if customer.pool in (POOL_PENDING, POOL_REJECTED) and customer.created_by in scope:
+        return customer  # CUS-19: a rejected registration stays its registrant's
     raise NotFound()

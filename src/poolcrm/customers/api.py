@@ -91,6 +91,22 @@ def register(body: CustomerIn, user: CurrentUser, db: DB, lang: Lang) -> dict[st
     return out
 
 
+@router.post("/customers/{customer_id}/resubmit", status_code=201)
+def resubmit(customer_id: int, body: CustomerIn, user: CurrentUser, db: DB, lang: Lang) -> dict[str, Any]:
+    """CUS-19: the registrant fixes a rejected registration and submits it again (a new application)."""
+    application, customer = registration.resubmit(db, user, customer_id, body, lang=lang)
+    out = ApplicationOut.of(application).model_dump(mode="json")
+    out["customer_code"] = customer.code
+    return out
+
+
+@router.post("/customers/{customer_id}/withdraw")
+def withdraw(customer_id: int, user: CurrentUser, db: DB) -> dict[str, Any]:
+    """CUS-19: the registrant withdraws a rejected registration (kept as a tombstone)."""
+    customer = registration.withdraw(db, user, customer_id)
+    return {"id": customer.id, "code": customer.code, "pool": customer.pool}
+
+
 @router.get("/customers")
 def list_customers(
     user: CurrentUser,

@@ -150,9 +150,7 @@ def update_customer(
                 rule="CUS-11",
             )
     changes = changes_for(c, values)
-    refusal = rules.reserved_change_problem(
-        {k: v[1] for k, v in changes.items()}, user.roles, patch.reason
-    )
+    refusal = rules.reserved_change_problem({k: v[1] for k, v in changes.items()}, user.roles, patch.reason)
     if refusal:
         raise RuleViolation("CUS-16", refusal)
     needing = [] if may_approve_change(session, user, c) else rules.change_needs_approval(c.status, changes)

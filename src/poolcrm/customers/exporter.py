@@ -54,10 +54,6 @@ COLUMNS: list[tuple[str, str]] = [
 ]
 
 
-
-
-
-
 def export_list(session: Session, user: User, *, lang: str = "zh", **filters: Any) -> tuple[bytes, str]:
     """ORG-5: the rows the user may see, nothing else; the export itself is audited."""
     query = listing.list_query(session, user, **filters).limit(EXPORT_MAX_ROWS)

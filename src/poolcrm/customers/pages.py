@@ -3,6 +3,7 @@ import with progress (Jinja2 + htmx)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -27,9 +28,9 @@ from poolcrm.customers import (
 )
 from poolcrm.customers import requests as customers_requests
 from poolcrm.customers.inbox import inbox as cs_inbox
-from poolcrm.customers.models import Customer
+from poolcrm.customers.models import POOL_REJECTED, Customer
 from poolcrm.customers.schemas import ContactIn, CustomerIn, CustomerPatch
-from poolcrm.errors import AppError, InvalidInput, RuleViolation
+from poolcrm.errors import AppError, InvalidInput, NotFound, RuleViolation
 from poolcrm.i18n import translate
 from poolcrm.org import rules as org_rules
 from poolcrm.org.service import users_by_id
@@ -191,6 +192,67 @@ def live_check(form: FormBody, request: Request, user: CurrentUser, db: DB, lang
 
 @router.post("/customers/new", response_class=HTMLResponse)
 def new_customer_submit(form: FormBody, request: Request, user: CurrentUser, db: DB, lang: Lang) -> Response:
+    return _registration_form(
+        form,
+        request,
+        db,
+        lang,
+        lambda data: registration.register(db, user, data, lang=lang),
+        "/customers/new",
+    )
+
+
+@router.get("/customers/{customer_id}/resubmit", response_class=HTMLResponse)
+def resubmit_page(request: Request, customer_id: int, user: CurrentUser, db: DB) -> HTMLResponse:
+    """CUS-19: the rejected registration in the registration form, to fix and submit again."""
+    c = visibility.get_visible(db, user, customer_id)
+    if c.pool != POOL_REJECTED or c.created_by != user.id:
+        raise NotFound()
+    values = {k: v for k, v in _record(c).items() if v not in (None, "")}
+    return page(
+        request,
+        "customers/new.html",
+        db=db,
+        values=values,
+        errors={},
+        warnings=[],
+        matches=[],
+        form_action=f"/customers/{customer_id}/resubmit",
+        rejection=registration.last_rejection(db, customer_id),
+    )
+
+
+@router.post("/customers/{customer_id}/resubmit", response_class=HTMLResponse)
+def resubmit_submit(
+    form: FormBody, request: Request, customer_id: int, user: CurrentUser, db: DB, lang: Lang
+) -> Response:
+    return _registration_form(
+        form,
+        request,
+        db,
+        lang,
+        lambda data: registration.resubmit(db, user, customer_id, data, lang=lang),
+        f"/customers/{customer_id}/resubmit",
+    )
+
+
+@router.post("/customers/{customer_id}/withdraw", response_model=None)
+def withdraw_submit(customer_id: int, user: CurrentUser, db: DB, lang: Lang, form: FormBody) -> Response:
+    """CUS-19: the registrant withdraws a rejected registration."""
+    registration.withdraw(db, user, customer_id)
+    return RedirectResponse(f"/customers?pool=rejected&flash={translate('已撤回', lang)}", status_code=303)
+
+
+def _registration_form(
+    form: Any,
+    request: Request,
+    db: DB,
+    lang: str,
+    submit: Callable[[CustomerIn], tuple[Any, Customer]],
+    form_action: str,
+) -> Response:
+    """CUS-1..9 (and CUS-19): the registration form's answer — the record, or the form again with
+    the fields to fix, the warnings to confirm and the look-alikes."""
     values = _form_values(form)
     confirm = form.get("confirm") == "1"
     errors: dict[str, str] = {}
@@ -203,7 +265,7 @@ def new_customer_submit(form: FormBody, request: Request, user: CurrentUser, db:
             confirm_duplicates=confirm,
             application_remark=str(form.get("application_remark") or "").strip() or None,
         )
-        application, customer = registration.register(db, user, data, lang=lang)
+        application, customer = submit(data)
     except ValidationError as exc:
         errors = _pydantic_errors(exc, lang)
     except InvalidInput as exc:
@@ -231,6 +293,7 @@ def new_customer_submit(form: FormBody, request: Request, user: CurrentUser, db:
         warnings=warnings,
         matches=matches,
         needs_confirm=bool(warnings or matches) and not errors,
+        form_action=form_action,
     )
 
 
@@ -350,6 +413,8 @@ def customer_page(
         events=history.ownership_history(db, user, c.id),
         editable=visibility.can_edit(db, user, c),
         spent=spent_on_customer(db, c.id),  # WORK-3: what this customer cost
+        resubmittable=c.pool == POOL_REJECTED and c.created_by == user.id,
+        rejection=registration.last_rejection(db, c.id) if c.pool == POOL_REJECTED else None,
         flash=flash,
         flash_kind="ok",
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ from poolcrm import clock
 from poolcrm.applications.models import (
     KIND_NEW_CUSTOMER,
     STATUS_PENDING,
+    STATUS_REJECTED,
     Application,
 )
 from poolcrm.applications.service import mark_approved, mark_rejected
@@ -31,6 +33,7 @@ from poolcrm.customers.checks import (
     warning_out,
 )
 from poolcrm.customers.models import (
+    POOL_DELETED,
     POOL_PENDING,
     POOL_PRIVATE,
     POOL_PUBLIC,
@@ -107,12 +110,33 @@ def _check_capacity_on_apply(session: Session, user: User, member_until: date | 
         )
 
 
-def register(
-    session: Session, user: User, data: CustomerIn, *, lang: str = "zh"
-) -> tuple[Application, Customer]:
-    """CUS-1..9: check the fields, the duplicates and the pool (POOL-2); create the customer in
-    the `pending` pool with a fresh code and a pending `new_customer` application — approved at
-    once when the rep's department skips review."""
+# CUS-19: what a resubmission never changes — the record's identity, place and history.
+KEPT_ON_RESUBMIT = frozenset(
+    {
+        "code",
+        "pool",
+        "owner_id",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "version",
+        "status",
+        "grade",
+        "open_for_redevelopment",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Vetted:
+    """A registration's values after CUS-1..7 and POOL-2, with the matches the rep confirmed."""
+
+    values: dict[str, Any]
+    confirmed: list[dict[str, Any]]
+
+
+def _vet(session: Session, user: User, data: CustomerIn, lang: str, own_id: int | None = None) -> Vetted:
+    """CUS-1..7, CUS-16, POOL-2 for a registration (new, or resubmitted after a rejection: CUS-19)."""
     fields = data.model_dump(
         exclude={"confirm_warnings", "confirmed_matches", "confirm_duplicates", "application_remark"}
     )
@@ -120,7 +144,11 @@ def register(
     values = checked.values
     lock_users(session, [user.id])
     lock_identities(session, [(values["name"], (values.get("phone"), values.get("mobile")))])
-    matches = duplicates(session, values["name"], (values.get("phone"), values.get("mobile")), lang=lang)
+    matches = [
+        m
+        for m in duplicates(session, values["name"], (values.get("phone"), values.get("mobile")), lang=lang)
+        if m["customer_id"] != own_id
+    ]
     refuse_exact_duplicate(matches)
     verdict = rules.duplicate_verdict(
         ((m["customer_id"], m["exact"]) for m in matches), data.confirmed_matches, data.confirm_duplicates
@@ -134,28 +162,47 @@ def register(
         if refusal:
             raise RuleViolation("CUS-16", refusal)
     _check_capacity_on_apply(session, user, values.get("member_until"))
-    now = clock.now()
     values["confirmed_warnings"] = [warning_out(w, "zh") for w in checked.warnings] or None
-    customer = Customer(**new_customer_row(values, code=next_codes(session)[0], actor_id=user.id, at=now))
-    session.add(customer)
-    session.flush()
-    dedupe.index_customer(session, customer.id, customer.name)
     confirmed = [
         {"customer_id": m["customer_id"], "code": m["code"], "name": m["name"], "score": m["score"]}
         for m in matches
         if m["customer_id"] in verdict.confirmed
     ]
+    return Vetted(values, confirmed)
+
+
+def _application(
+    session: Session, user: User, customer: Customer, data: CustomerIn, vetted: Vetted, now: datetime
+) -> Application:
     application = Application(
         kind=KIND_NEW_CUSTOMER,
         status=STATUS_PENDING,
         customer_id=customer.id,
         applicant_id=user.id,
         remark=data.application_remark,
-        confirmed_matches=confirmed or None,
+        confirmed_matches=vetted.confirmed or None,
         created_at=now,
     )
     session.add(application)
     session.flush()
+    return application
+
+
+def register(
+    session: Session, user: User, data: CustomerIn, *, lang: str = "zh"
+) -> tuple[Application, Customer]:
+    """CUS-1..9: check the fields, the duplicates and the pool (POOL-2); create the customer in
+    the `pending` pool with a fresh code and a pending `new_customer` application — approved at
+    once when the rep's department skips review."""
+    vetted = _vet(session, user, data, lang)
+    now = clock.now()
+    customer = Customer(
+        **new_customer_row(vetted.values, code=next_codes(session)[0], actor_id=user.id, at=now)
+    )
+    session.add(customer)
+    session.flush()
+    dedupe.index_customer(session, customer.id, customer.name)
+    application = _application(session, user, customer, data, vetted, now)
     record(
         session,
         actor_id=user.id,
@@ -166,14 +213,93 @@ def register(
             "code": customer.code,
             "name": customer.name,
             "application_id": application.id,
-            "confirmed_matches": confirmed,
-            "confirmed_warnings": values["confirmed_warnings"],
+            "confirmed_matches": vetted.confirmed,
+            "confirmed_warnings": vetted.values["confirmed_warnings"],
         },
         rule="CUS-9",
     )
     _review_or_approve(session, application, customer, user, now)
     session.flush()
     return application, customer
+
+
+def resubmit(
+    session: Session, user: User, customer_id: int, data: CustomerIn, *, lang: str = "zh"
+) -> tuple[Application, Customer]:
+    """CUS-19: the registrant fixes a rejected registration and submits it again — the same record,
+    the same code, a new application; the checks run as for a new one."""
+    customer = _own_rejected(session, user, customer_id)
+    vetted = _vet(session, user, data, lang, own_id=customer.id)
+    now = clock.now()
+    row = new_customer_row(vetted.values, code=customer.code, actor_id=user.id, at=now)
+    changed = {k: v for k, v in row.items() if k not in KEPT_ON_RESUBMIT and getattr(customer, k) != v}
+    before = {k: getattr(customer, k) for k in changed}
+    for key, value in changed.items():
+        setattr(customer, key, value)
+    customer.updated_at = now
+    move_customer(
+        session,
+        customer,
+        to_pool=POOL_PENDING,
+        to_owner_id=None,
+        rule="CUS-19",
+        reason="修改后重新提交",
+        actor_id=user.id,
+    )
+    dedupe.index_customer(session, customer.id, customer.name)
+    application = _application(session, user, customer, data, vetted, now)
+    record(
+        session,
+        actor_id=user.id,
+        action="customer.resubmit",
+        object_type="customer",
+        object_id=customer.id,
+        before={k: str(v) if v is not None else None for k, v in before.items()},
+        after={
+            "application_id": application.id,
+            **{k: str(v) if v is not None else None for k, v in changed.items()},
+        },
+        rule="CUS-19",
+    )
+    _review_or_approve(session, application, customer, user, now)
+    session.flush()
+    return application, customer
+
+
+def withdraw(session: Session, user: User, customer_id: int) -> Customer:
+    """CUS-19: the registrant withdraws a rejected registration (kept as a tombstone, audited)."""
+    customer = _own_rejected(session, user, customer_id)
+    move_customer(
+        session,
+        customer,
+        to_pool=POOL_DELETED,
+        to_owner_id=None,
+        rule="CUS-19",
+        reason="登记人撤回",
+        actor_id=user.id,
+    )
+    session.flush()
+    return customer
+
+
+def last_rejection(session: Session, customer_id: int) -> str | None:
+    """CUS-19: why the registration was last rejected (shown to the registrant who fixes it)."""
+    return session.scalar(
+        select(Application.decision_reason)
+        .where(Application.customer_id == customer_id, Application.status == STATUS_REJECTED)
+        .order_by(Application.id.desc())
+        .limit(1)
+    )
+
+
+def _own_rejected(session: Session, user: User, customer_id: int) -> Customer:
+    """CUS-19: a rejected registration, for its registrant (anyone else: 404, as for an unknown id)."""
+    customer = lock_customer_row(session, customer_id)
+    if customer is None or customer.created_by != user.id:
+        raise NotFound()
+    if customer.pool != POOL_REJECTED:
+        raise Conflict("只有被驳回的登记可以重新提交或撤回", rule="CUS-19", code="not_rejected")
+    return customer
 
 
 def _review_or_approve(

@@ -12,6 +12,7 @@ from poolcrm.customers.models import (
     POOL_PENDING,
     POOL_PRIVATE,
     POOL_PUBLIC,
+    POOL_REJECTED,
     TOMBSTONE_POOLS,
     Customer,
 )
@@ -29,7 +30,7 @@ def can_see(session: Session, user: User, c: Customer) -> bool:
         return True
     if c.pool == POOL_PRIVATE:
         return c.owner_id in scope
-    if c.pool == POOL_PENDING:
+    if c.pool in (POOL_PENDING, POOL_REJECTED):  # CUS-19: a rejected registration stays its registrant's
         return c.created_by in scope
     return False
 
@@ -75,7 +76,7 @@ def scoped_query(session: Session, user: User, pool: str = "all") -> Select[Any]
             raise Forbidden()
         return q.where(Customer.pool == POOL_BIN)
     if pool in ("pending", "private", "deleted", "merged", "rejected"):
-        if pool in TOMBSTONE_POOLS and scope is not None:
+        if pool in TOMBSTONE_POOLS and pool != POOL_REJECTED and scope is not None:
             raise Forbidden()
         q = q.where(Customer.pool == pool)
         if scope is not None:
