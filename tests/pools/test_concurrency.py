@@ -95,9 +95,7 @@ def test_pool5_simultaneous_release_and_claim_approval_consistent(database, make
         assert count <= 2
         assert s.get(Customer, owned[0]).pool == "bin"
         events = s.scalar(
-            select(func.count())
-            .select_from(OwnershipEvent)
-            .where(OwnershipEvent.customer_id == owned[0])
+            select(func.count()).select_from(OwnershipEvent).where(OwnershipEvent.customer_id == owned[0])
         )
         assert events == 1
         app = s.get(Application, app_id)

@@ -522,6 +522,24 @@ def delete_request_submit(
 # CS inbox (CUS-9) and customer requests (CUS-13, CUS-14)
 
 
+# CUS-21: how CS reads a claim's corrections, field by field.
+CORRECTION_LABELS = {
+    "name": "公司全称",
+    "address": "经营地址",
+    "contact_name": "联系人",
+    "contact_position": "职位",
+    "phone": "电话",
+    "mobile": "手机",
+    "email": "邮箱",
+    "postal_code": "邮编",
+    "region": "地区",
+    "industry": "行业",
+    "source": "来源",
+    "profile": "简介",
+    "remark": "备注",
+}
+
+
 @router.get("/applications", response_class=HTMLResponse)
 def inbox(
     request: Request, user: CurrentUser, db: DB, lang: Lang, status: str = "pending", flash: str | None = None
@@ -534,6 +552,7 @@ def inbox(
         **view,
         status=status,
         kind_new=KIND_NEW_CUSTOMER,
+        correction_labels=CORRECTION_LABELS,
         flash=flash,
         flash_kind="ok",
     )

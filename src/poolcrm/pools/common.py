@@ -40,5 +40,3 @@ def notify_cs(session: Session, message: str, link: str, rule: str, **params: An
 def refuse(refusal: rules.Refusal | None) -> None:
     if refusal is not None:
         raise RuleViolation(refusal.rule, refusal.message, details=dict(refusal.params), **refusal.params)
-
-

@@ -26,7 +26,7 @@ from poolcrm.pools import history as pools_history
 from poolcrm.pools import release as pools_release
 from poolcrm.pools.locks import may_lock_for
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
-from poolcrm.web.forms import required_ids
+from poolcrm.web.forms import required_ids, text
 from poolcrm.web.render import page
 
 router = APIRouter()
@@ -120,6 +120,49 @@ def claim(
         db.rollback()
         return page(request, "pools/_claim_result.html", ok=False, message=_message(exc, lang))
     return page(request, "pools/_claim_result.html", ok=True, message=None)
+
+
+# CUS-21: the fields a claim may correct on its page (the rest of CORRECTABLE_FIELDS through the API).
+CLAIM_FORM_FIELDS = ("contact_name", "contact_position", "phone", "mobile", "email", "address")
+
+
+def _claim_page(
+    request: Request, db: DB, user: Any, customer_id: int, flash: str | None = None, status: int = 200
+) -> HTMLResponse:
+    customer = customer_for_read(db, user, customer_id)
+    return page(
+        request,
+        "pools/claim.html",
+        status_code=status,
+        db=db,
+        c=customer,
+        fields=CLAIM_FORM_FIELDS,
+        flash=flash,
+    )
+
+
+@router.get("/pools/customers/{customer_id}/claim", response_class=HTMLResponse)
+def claim_form(request: Request, customer_id: int, user: CurrentUser, db: DB) -> HTMLResponse:
+    """CUS-21: a claim that corrects the customer's details, field by field."""
+    return _claim_page(request, db, user, customer_id)
+
+
+@router.post("/pools/customers/{customer_id}/claim-corrected", response_model=None)
+def claim_corrected(
+    request: Request, customer_id: int, user: CurrentUser, db: DB, lang: Lang, form: FormBody
+) -> Response:
+    customer = customer_for_read(db, user, customer_id)
+    corrections = {
+        f: text(form, f)
+        for f in CLAIM_FORM_FIELDS
+        if text(form, f) and text(form, f) != (getattr(customer, f) or "")
+    }
+    try:
+        pools_claim.claim(db, user, customer_id, remark=text(form, "remark") or None, corrections=corrections)
+    except AppError as exc:
+        db.rollback()
+        return _claim_page(request, db, user, customer_id, _message(exc, lang), exc.status)
+    return RedirectResponse("/pools/public", status_code=303)
 
 
 @router.post("/pools/customers/{customer_id}/release")
