@@ -12,6 +12,7 @@ from poolcrm.db import Base, JSONType, UTCDateTime
 
 KIND_WIN = "win"  # DSP-1: a deal won by someone other than the owner, or two reps claim one win
 KIND_TWO_POOLS = "two_pools"  # DSP-2: the same company in two private pools
+KIND_OWNERSHIP = "ownership"  # CUS-20: a rep says they developed a customer someone else protects
 STATUS_OPEN = "open"
 STATUS_DECIDED = "decided"
 
@@ -47,5 +48,3 @@ class Dispute(Base):
         Index("ix_disputes_deal", "deal_id"),
         Index("ix_disputes_customer", "customer_id"),
     )
-
-

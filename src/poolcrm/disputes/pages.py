@@ -18,7 +18,7 @@ from poolcrm.web.deps import DB, CurrentUser, Lang
 from poolcrm.web.render import page
 
 router = APIRouter()
-KIND_NAMES = {"win": "业绩归属", "two_pools": "重复客户归属"}
+KIND_NAMES = {"win": "业绩归属", "two_pools": "重复客户归属", "ownership": "客户归属申请"}
 STATUS_NAMES = {"open": "待裁定", "decided": "已裁定"}
 
 

@@ -100,6 +100,22 @@ def earlier_protection(claims: Sequence[tuple[int, datetime | None]]) -> Recomme
     )
 
 
+def developed_first(first_contacts: Sequence[tuple[int, datetime | None]]) -> Recommendation:
+    """CUS-20 (001 §3.1.3): an ownership request — the rep whose first valid follow-up with the
+    customer came earlier developed it; without a valid follow-up on one side the GM decides alone."""
+    known = sorted((at, uid) for uid, at in first_contacts if at is not None)
+    if len(known) < 2:
+        return Recommendation(known[0][1] if known else None, "CUS-20", "仅一方有有效跟进记录，由总经理裁定")
+    if known[0][0] == known[1][0]:
+        return Recommendation(None, "CUS-20", "首次有效跟进时间相同，由总经理裁定")
+    return Recommendation(
+        known[0][1],
+        "CUS-20",
+        "首次有效跟进较早（{since}）的销售开发了该客户",
+        {"since": known[0][0].strftime("%Y-%m-%d %H:%M")},
+    )
+
+
 def decision_problem(winner_id: int, claimants: Sequence[int], reason: str | None) -> dict[str, str]:
     """DSP-1/DSP-2: the GM picks one of the claimants and writes the reason."""
     problems: dict[str, str] = {}

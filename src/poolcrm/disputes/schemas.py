@@ -12,8 +12,9 @@ class DecideIn(BaseModel):
 
 
 class DisputeIn(BaseModel):
-    """Open a case by hand: a rep claims a win credited to someone else (`deal_id`, DSP-1), or CS
-    finds the same company in two private pools (`customer_id` + `other_customer_id`, DSP-2)."""
+    """Open a case by hand: a rep claims a win credited to someone else (`deal_id`, DSP-1), CS
+    finds the same company in two private pools (`customer_id` + `other_customer_id`, DSP-2), or a
+    rep asks for a customer they developed that someone else protects (`customer_id` alone, CUS-20)."""
 
     model_config = ConfigDict(extra="forbid")
     deal_id: int | None = None

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, select, text
+from sqlalchemy import and_, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
@@ -22,7 +22,14 @@ from poolcrm.deals import access as deals_access
 from poolcrm.deals.models import Deal
 from poolcrm.deals.rules import CONTRACTED
 from poolcrm.disputes import rules
-from poolcrm.disputes.models import KIND_TWO_POOLS, KIND_WIN, STATUS_DECIDED, STATUS_OPEN, Dispute
+from poolcrm.disputes.models import (
+    KIND_OWNERSHIP,
+    KIND_TWO_POOLS,
+    KIND_WIN,
+    STATUS_DECIDED,
+    STATUS_OPEN,
+    Dispute,
+)
 from poolcrm.disputes.schemas import DisputeIn
 from poolcrm.errors import Forbidden, InvalidInput, NotFound, RuleViolation
 from poolcrm.followups.models import FollowUp
@@ -283,10 +290,78 @@ def open_dispute(session: Session, actor: User, data: DisputeIn) -> Dispute:
         if _two_pools_open(session, a.id, b.id):
             raise RuleViolation("DSP-2", "这两个记录已有待裁定的争议")
         dispute = _two_pools_case(session, a, b)
+    elif data.customer_id is not None:
+        dispute = _ownership_case(session, actor, data.customer_id)
     else:
         raise InvalidInput({"deal_id": "请提供跟单，或两个客户"}, rule="DSP-1")
     dispute.opened_by, dispute.opened_reason = actor.id, data.reason.strip()
     return _create(session, dispute, actor.id)
+
+
+def _first_valid(session: Session, customer_id: int, author_id: int | None) -> datetime | None:
+    if author_id is None:
+        return None
+    return session.scalar(
+        select(func.min(FollowUp.created_at)).where(
+            FollowUp.customer_id == customer_id, FollowUp.author_id == author_id, FollowUp.valid.is_(True)
+        )
+    )
+
+
+def _ownership_case(session: Session, actor: User, customer_id: int) -> Dispute:
+    """CUS-20: a rep files an ownership request for a customer another rep protects, with their
+    own follow-ups with it as the evidence; the GM decides (the case proposes who came first)."""
+    if not actor.has_role("sales"):
+        raise Forbidden("只有销售可以提出客户归属申请", rule="CUS-20")
+    customer = lock_customers(session, [customer_id]).get(customer_id)
+    if customer is None or customer.pool in TOMBSTONE_POOLS:
+        raise NotFound()
+    if customer.pool != POOL_PRIVATE or customer.owner_id in (None, actor.id):
+        raise RuleViolation("CUS-20", "只能对他人私海中的客户提出归属申请")
+    mine = list(
+        session.scalars(
+            select(FollowUp)
+            .where(FollowUp.customer_id == customer.id, FollowUp.author_id == actor.id)
+            .order_by(FollowUp.created_at.desc())
+            .limit(10)
+        )
+    )
+    if not mine:
+        raise RuleViolation("CUS-20", "需有你与该客户的跟进记录作为证据")
+    if _open_exists(session, kind=KIND_OWNERSHIP, customer_id=customer.id) is not None:
+        raise RuleViolation("CUS-20", "该客户已有待裁定的归属申请")
+    owner_side = list(
+        session.scalars(
+            select(FollowUp)
+            .where(
+                FollowUp.customer_id == customer.id,
+                FollowUp.author_id == customer.owner_id,
+                FollowUp.valid.is_(True),
+            )
+            .order_by(FollowUp.created_at.desc())
+            .limit(get_policy(session).dispute_evidence_followups)
+        )
+    )
+    rec = rules.developed_first(
+        [
+            (uid, _local(session, _first_valid(session, customer.id, uid)))
+            for uid in (customer.owner_id, actor.id)
+        ]
+    )
+    return Dispute(
+        kind=KIND_OWNERSHIP,
+        status=STATUS_OPEN,
+        customer_id=customer.id,
+        claimants=[customer.owner_id, actor.id],
+        recommended_user_id=rec.user_id,
+        recommendation_rule=rec.rule,
+        recommendation_note=rec.note,
+        evidence={
+            "items": [_followup_evidence(session, f, f.valid) for f in [*mine, *owner_side]],
+            "params": rec.params,
+        },
+        created_at=clock.now(),
+    )
 
 
 def _pool_record(
@@ -386,12 +461,12 @@ def decide(session: Session, actor: User, dispute_id: int, winner_user_id: int, 
     dispute = get_dispute(session, actor, dispute_id)
     if not actor.has_role(*DECIDERS):
         raise Forbidden("只有总经理可以裁定争议", rule=dispute.recommendation_rule)
-    if dispute.kind == KIND_TWO_POOLS:
+    if dispute.kind in (KIND_TWO_POOLS, KIND_OWNERSHIP):
         lock_customers(
             session, [c for c in (dispute.customer_id, dispute.other_customer_id) if c is not None]
         )
     dispute = get_dispute(session, actor, dispute_id, lock=True)
-    rule = "DSP-2" if dispute.kind == KIND_TWO_POOLS else "DSP-1"
+    rule = {KIND_TWO_POOLS: "DSP-2", KIND_OWNERSHIP: "CUS-20"}.get(dispute.kind, "DSP-1")
     if dispute.status != STATUS_OPEN:
         raise RuleViolation(rule, "该争议已裁定")
     problems = rules.decision_problem(winner_user_id, dispute.claimants or [], reason)
@@ -400,6 +475,8 @@ def decide(session: Session, actor: User, dispute_id: int, winner_user_id: int, 
     now = clock.now()
     if dispute.kind == KIND_WIN:
         _credit(session, actor, dispute, winner_user_id, reason)
+    elif dispute.kind == KIND_OWNERSHIP:
+        _settle_ownership(session, actor, dispute, winner_user_id, reason)
     else:
         _settle_two_pools(session, actor, dispute, winner_user_id, reason)
     dispute = get_dispute(session, actor, dispute_id)
@@ -471,6 +548,23 @@ def _settle_two_pools(session: Session, actor: User, dispute: Dispute, winner_id
             to_pool=POOL_PRIVATE,
             to_owner_id=winner_id,
             rule="DSP-2",
+            reason=reason.strip(),
+            actor_id=actor.id,
+        )
+
+
+def _settle_ownership(session: Session, actor: User, dispute: Dispute, winner_id: int, reason: str) -> None:
+    """CUS-20: the customer goes to the rep the GM names (POOL-12 records the move)."""
+    customer = lock_customers(session, [dispute.customer_id]).get(dispute.customer_id)
+    if customer is None or customer.pool in TOMBSTONE_POOLS:
+        raise RuleViolation("CUS-20", "该客户已不存在，无法裁定")
+    if customer.pool != POOL_PRIVATE or customer.owner_id != winner_id:
+        move_customer(
+            session,
+            customer,
+            to_pool=POOL_PRIVATE,
+            to_owner_id=winner_id,
+            rule="CUS-20",
             reason=reason.strip(),
             actor_id=actor.id,
         )
