@@ -136,7 +136,7 @@ def test_vio2_fake_followup_invalidated_recorded_and_off_the_duty_roster(client,
     assert crm["rep1"] not in [r["id"] for r in duty["on_duty"]]
 
 
-def test_vio3_monthly_assessment_published_to_the_team_after_the_supervisor_confirms(
+def test_vio3_monthly_assessment_published_to_all_sales_staff_after_the_supervisor_confirms(
     client, h, crm, database
 ):
     with database.transaction() as s:
@@ -150,7 +150,7 @@ def test_vio3_monthly_assessment_published_to_the_team_after_the_supervisor_conf
     drafts = client.get("/api/v1/assessments?month=202610", headers=h("sup")).json()
     rep1 = next(a for a in drafts if a["user_id"] == crm["rep1"])
     assert rep1["status"] == "draft" and rep1["missing_fields"] == 1 and rep1["invalid_followups"] == 2
-    assert rep1["score"] == 100 - 2 * 1 - 1 * 2
+    assert rep1["score"] == 0  # VIO-3 (revised): any item short of the standard zeroes the month
     seen = client.get("/api/v1/assessments?month=202610", headers=h("rep2")).json()
     assert [a["user_id"] for a in seen] == [crm["rep2"]]  # their own draft; rep1's not yet published
     assert client.post(f"/api/v1/assessments/{rep1['id']}/confirm", headers=h("rep2")).status_code == 404
@@ -160,10 +160,35 @@ def test_vio3_monthly_assessment_published_to_the_team_after_the_supervisor_conf
     team_view = client.get("/api/v1/assessments?month=202610", headers=h("rep2")).json()
     assert {a["user_id"] for a in team_view} == {crm["rep1"], crm["rep2"]}
     other_team = client.get("/api/v1/assessments?month=202610", headers=h("rep4")).json()
-    assert [a["user_id"] for a in other_team] == [crm["rep4"]]
+    assert {a["user_id"] for a in other_team} == {crm["rep1"], crm["rep4"]}  # published to all sales staff
     again = client.post(f"/api/v1/assessments/{rep1['id']}/confirm", headers=h("sup"))
     assert again.status_code == 409 and again.json()["error"]["rule"] == "VIO-3"
     with database.transaction() as s:
         assert s.scalar(
             select(Notification.id).where(Notification.user_id == crm["rep2"], Notification.rule == "VIO-3")
         )
+
+
+def test_vio3_points_policy_probation_and_a_managers_concealment(client, h, crm, database):
+    from poolcrm.org.models import User
+
+    with database.transaction() as s:
+        c = add_customer(s, "重庆山城机电有限公司", pool="private", owner_id=crm["rep1"])  # fields missing
+        add_followups(s, c.id, crm["rep1"], 2, start=date(2026, 10, 12), valid=False, days=1)
+        s.get(User, crm["rep3"]).probation_end_on = date(2026, 11, 15)  # still in probation in October
+    client.patch("/api/v1/policy", json={"assessment_mode": "points"}, headers=h("admin"))
+    bad = client.patch("/api/v1/policy", json={"assessment_mode": "lenient"}, headers=h("admin"))
+    assert bad.status_code == 422
+    concealed = client.post(
+        "/api/v1/violations",
+        json={"user_id": crm["rep2"], "kind": "concealment", "evidence": "作为组长隐瞒组员虚假跟进"},
+        headers=h("gm"),
+    )
+    assert concealed.status_code == 201, concealed.text
+    clock.set_now(at(date(2026, 11, 1), 9), frozen=True)
+    with database.transaction() as s:
+        assessed = service.assessment_step(s, date(2026, 11, 1))["assessed"]
+    assert crm["rep3"] not in assessed
+    rows = {a["user_id"]: a for a in client.get("/api/v1/assessments?month=202610", headers=h("gm")).json()}
+    assert rows[crm["rep1"]]["score"] == 100 - 2 * 1 - 1 * 2  # points: the policy's deductions
+    assert rows[crm["rep2"]]["score"] == 0 and rows[crm["rep2"]]["missing_fields"] == 0  # the quarter zeroed

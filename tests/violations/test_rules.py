@@ -21,13 +21,24 @@ def test_vio2_spot_check_sample_is_per_rep_and_reproducible():
     assert sample == rules.spot_check_sample(by_author, 3, "2026-11-25")
 
 
-def test_vio3_score_deducts_policy_points_per_item_not_below_zero():
+def test_vio3_any_shortfall_zeroes_the_month_by_default_points_are_the_policy_alternative():
     weights = {"missing_fields": 2, "invalid_followups": 1, "overdue_deals": 3, "fake_followups": 10}
-    assert (
-        rules.assessment_score({"missing_fields": 5, "invalid_followups": 4, "overdue_deals": 2}, weights)
-        == 80
-    )
-    assert rules.assessment_score({"fake_followups": 20}, weights) == 0
+    short = {"missing_fields": 5, "invalid_followups": 4, "overdue_deals": 2}
+    clean = {"missing_fields": 0, "invalid_followups": 0, "overdue_deals": 0, "fake_followups": 0}
+    assert rules.assessment_score(short, weights) == 0
+    assert rules.assessment_score(clean, weights) == 100
+    assert rules.assessment_score(short, weights, "points") == 80
+    assert rules.assessment_score({"fake_followups": 20}, weights, "points") == 0
+    assert rules.assessment_score(clean, weights, "points", concealed=True) == 0
+
+
+def test_vio3_probation_and_quarters():
+    from datetime import date
+
+    assert rules.in_probation(date(2026, 11, 15), date(2026, 10, 31))
+    assert not rules.in_probation(date(2026, 10, 31), date(2026, 10, 31))
+    assert not rules.in_probation(None, date(2026, 10, 31))
+    assert rules.quarter_months(202611) == (202610, 202611, 202612)
 
 
 def test_vio3_assesses_the_previous_month():

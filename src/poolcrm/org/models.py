@@ -34,6 +34,7 @@ class User(Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     hired_on: Mapped[date] = mapped_column(Date)
+    probation_end_on: Mapped[date | None] = mapped_column(Date)  # VIO-3: assessed once past it
     employee_code: Mapped[str | None] = mapped_column(String(32), unique=True)
     email: Mapped[str | None] = mapped_column(String(200))
     mobile: Mapped[str | None] = mapped_column(String(32))

@@ -58,6 +58,7 @@ def _user_values(form: Mapping[str, Any], roles: list[str]) -> dict[str, Any]:
     values["department_id"] = optional_int(text(form, "department_id"))
     values["supervisor_id"] = optional_int(text(form, "supervisor_id"))
     values["hired_on"] = text(form, "hired_on") or None
+    values["probation_end_on"] = text(form, "probation_end_on") or None
     return values
 
 

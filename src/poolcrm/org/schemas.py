@@ -40,6 +40,7 @@ class UserIn(BaseModel):
     department_id: int | None = None
     supervisor_id: int | None = None
     hired_on: date
+    probation_end_on: date | None = None
     employee_code: str | None = Field(default=None, max_length=32)
     email: str | None = Field(default=None, max_length=200)
     mobile: str | None = Field(default=None, max_length=32)
@@ -52,6 +53,7 @@ class UserPatch(BaseModel):
     department_id: int | None = None
     supervisor_id: int | None = None
     hired_on: date | None = None
+    probation_end_on: date | None = None
     employee_code: str | None = Field(default=None, max_length=32)
     email: str | None = Field(default=None, max_length=200)
     mobile: str | None = Field(default=None, max_length=32)
@@ -73,6 +75,7 @@ class UserOut(BaseModel):
     department: DepartmentOut | None
     supervisor_id: int | None
     hired_on: date
+    probation_end_on: date | None = None
     employee_code: str | None
     email: str | None
     mobile: str | None

@@ -287,6 +287,13 @@ class Policy(BaseModel):
         "月度数据质量考核扣分（每项）",
         "Monthly data-quality deductions per item",
     )
+    assessment_mode: str = P(
+        "zero",
+        "VIO-3",
+        "考核方式（zero：任一项不达标当月为零分；points：按项扣分）",
+        "Assessment (zero: any shortfall zeroes the month; points: deductions per item)",
+        pattern="^(zero|points)$",
+    )
     quota_core_customers: int = P(10, "VIO-4", "核心客户数量要求", "Core customers quota", ge=0, le=10000)
     quota_high_growth_customers: int = P(
         20, "VIO-4", "高成长客户数量要求", "High-growth customers quota", ge=0, le=10000

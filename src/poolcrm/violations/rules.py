@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
+from datetime import date
 
 LEVEL_NONE = "none"
 LEVEL_WARNING = "warning"
@@ -33,12 +34,31 @@ def spot_check_sample(by_author: Mapping[int, Sequence[int]], per_rep: int, seed
     return picked
 
 
-def assessment_score(figures: Mapping[str, int], weights: Mapping[str, int]) -> int:
-    """VIO-3, VIO-3a (ours): a rep's monthly data-quality score — 100 minus the policy's deduction per item
-    (customers with missing fields, invalid follow-ups, overdue deals, fake follow-ups), not
-    below 0."""
+def assessment_score(
+    figures: Mapping[str, int], weights: Mapping[str, int], mode: str = "zero", concealed: bool = False
+) -> int:
+    """VIO-3 (revised; 001 §3.5.4): by default any item not done to the standard (customers with
+    missing fields, invalid follow-ups, overdue deals, fake follow-ups) makes the month's score zero;
+    the `points` policy takes the policy's deduction per item from 100 instead (VIO-3a), not below 0.
+    A manager's deliberate concealment zeroes every month of its quarter (§3.5.5)."""
+    if concealed:
+        return 0
+    if mode == "zero":
+        return 0 if any(count > 0 for count in figures.values()) else 100
     lost = sum(weights.get(item, 0) * count for item, count in figures.items())
     return max(0, 100 - lost)
+
+
+def in_probation(probation_end_on: date | None, month_last_day: date) -> bool:
+    """VIO-3 (001 §3.5.8): staff still in probation at the month's end are not assessed."""
+    return probation_end_on is not None and probation_end_on > month_last_day
+
+
+def quarter_months(yyyymm: int) -> tuple[int, int, int]:
+    """VIO-3: the three months of the quarter `yyyymm` falls in."""
+    year, month = divmod(yyyymm, 100)
+    first = (month - 1) // 3 * 3 + 1
+    return (year * 100 + first, year * 100 + first + 1, year * 100 + first + 2)
 
 
 def month_bounds(yyyymm: int) -> tuple[tuple[int, int, int], tuple[int, int, int]]:

@@ -10,7 +10,7 @@ class ViolationIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     user_id: int
-    kind: Literal["forced_duplicate", "invalid_customer", "fake_followup", "rule_breach"]
+    kind: Literal["forced_duplicate", "invalid_customer", "fake_followup", "rule_breach", "concealment"]
     evidence: str = Field(min_length=1, max_length=4000)
     refs: dict[str, Any] | None = None
 

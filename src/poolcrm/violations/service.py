@@ -5,7 +5,7 @@ supervisor confirms it. Decisions live in `violations.rules`."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, false, func, select
@@ -31,6 +31,7 @@ from poolcrm.violations import rules
 from poolcrm.violations.models import (
     ASSESS_DRAFT,
     ASSESS_PUBLISHED,
+    KIND_CONCEALMENT,
     KIND_FAKE_FOLLOWUP,
     KIND_FORCED_DUPLICATE,
     SPOT_FAKE,
@@ -46,6 +47,7 @@ KIND_NAMES = {
     "invalid_customer": "无效客户",
     "fake_followup": "虚假跟进",
     "rule_breach": "违反制度",
+    "concealment": "管理人员隐瞒不报（当季考核为零）",
 }
 LEVEL_NAMES = {"none": "已记录", "warning": "书面警告", "dismissal": "建议辞退"}
 
@@ -473,7 +475,13 @@ def assess_month(session: Session, yyyymm: int) -> list[Assessment]:
     since, until, end_day = _month_range(session, yyyymm)
     done = set(session.scalars(select(Assessment.user_id).where(Assessment.month == yyyymm)))
     created: list[Assessment] = []
-    reps = [rep for rep in sales_reps(session) if rep.id not in done]
+    last_day = end_day - timedelta(days=1)
+    reps = [
+        rep
+        for rep in sales_reps(session)
+        if rep.id not in done and not rules.in_probation(rep.probation_end_on, last_day)
+    ]
+    concealed = _concealed_in_quarter(session, yyyymm)
     # Four set-based reads for all reps (not four queries per rep): the step stays seconds at 1M.
     missing_of, incomplete_of = _incomplete_customers(session)
     invalid_of, overdue_of, fake_of = _month_counts(session, since, until, end_day)
@@ -492,11 +500,15 @@ def assess_month(session: Session, yyyymm: int) -> list[Assessment]:
             month=yyyymm,
             user_id=rep.id,
             **figures,
-            score=rules.assessment_score(figures, policy.assessment_weights),
+            score=rules.assessment_score(
+                figures, policy.assessment_weights, policy.assessment_mode, rep.id in concealed
+            ),
             details={
                 "incomplete_customers": sample,
                 "overdue_deals": overdue[:50],
                 "weights": policy.assessment_weights,
+                "mode": policy.assessment_mode,
+                "concealment": rep.id in concealed,
             },
             status=ASSESS_DRAFT,
             created_at=clock.now(),
@@ -517,6 +529,20 @@ def assess_month(session: Session, yyyymm: int) -> list[Assessment]:
     return created
 
 
+def _concealed_in_quarter(session: Session, yyyymm: int) -> set[int]:
+    """VIO-3 (001 §3.5.5): the managers with a concealment violation recorded in the quarter."""
+    months = rules.quarter_months(yyyymm)
+    start = _month_range(session, months[0])[0]
+    end = _month_range(session, months[-1])[1]
+    return set(
+        session.scalars(
+            select(Violation.user_id).where(
+                Violation.kind == KIND_CONCEALMENT, Violation.created_at >= start, Violation.created_at < end
+            )
+        )
+    )
+
+
 def assessment_step(session: Session, run_date: date) -> dict[str, list[Any]]:
     """VIO-3 daily: the previous month is assessed once (the first run of a month does it)."""
     month = rules.previous_month(run_date.year, run_date.month)
@@ -529,7 +555,7 @@ def may_confirm_id(session: Session, actor: User, user_id: int) -> bool:
 
 
 def confirm_assessment(session: Session, actor: User, assessment_id: int) -> Assessment:
-    """VIO-3: the rep's supervisor confirms; the score is then published to the team."""
+    """VIO-3: the rep's supervisor confirms; the score is then published to all sales staff."""
     a = session.get(Assessment, assessment_id)
     if a is None or not may_see_user(session, actor, a.user_id):
         raise NotFound()
@@ -550,8 +576,7 @@ def confirm_assessment(session: Session, actor: User, assessment_id: int) -> Ass
         rule="VIO-3",
     )
     rep = session.get(User, a.user_id)
-    team = _team_of(session, rep)
-    for uid in team:
+    for uid in _sales_staff(session):
         notify(
             session,
             uid,
@@ -566,31 +591,25 @@ def confirm_assessment(session: Session, actor: User, assessment_id: int) -> Ass
     return a
 
 
-def _team_of(session: Session, rep: User | None) -> list[int]:
-    """VIO-3 "published to the team": the reps sharing the supervisor, and the supervisor."""
-    if rep is None:
-        return []
-    if rep.supervisor_id is None:
-        return [rep.id]
-    peers = session.scalars(
-        select(User.id).where(User.supervisor_id == rep.supervisor_id, User.active.is_(True))
-    )
-    return sorted({*peers, rep.supervisor_id})
+def _sales_staff(session: Session) -> list[int]:
+    """VIO-3 (001 §3.5.7): published scores go to all sales staff."""
+    return [u.id for u in sales_reps(session) if u.active]
 
 
 def list_assessments(session: Session, viewer: User, month: int | None) -> list[Assessment]:
-    """VIO-3: drafts for the supervisors (and admin/GM/HR); published scores for the whole team."""
+    """VIO-3: drafts for the supervisors (and admin/GM/HR) and the rep; published scores for all
+    sales staff (001 §3.5.7)."""
     q = select(Assessment).order_by(Assessment.month.desc(), Assessment.score.desc(), Assessment.user_id)
     if month:
         q = q.where(Assessment.month == month)
     rows = list(session.scalars(q.limit(2000)))
     scope = visible_owner_ids(session, viewer)
-    team: set[int] = set(_team_of(session, viewer)) if viewer.supervisor_id else {viewer.id}
+    sales_staff = viewer.has_role("sales", "supervisor", "sales_manager")
     out = []
     for a in rows:
         sees_all = org_rules.manages_everyone(viewer.roles) or viewer.has_role("hr")
         manages = sees_all or scope is None or a.user_id in scope
-        if manages or (a.status == ASSESS_PUBLISHED and a.user_id in team):
+        if manages or a.user_id == viewer.id or (a.status == ASSESS_PUBLISHED and sales_staff):
             out.append(a)
     return out
 
