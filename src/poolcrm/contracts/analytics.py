@@ -71,7 +71,7 @@ def signed_and_collected(session: Session, user: User, by: str, start: date, end
     }
     keys = set(_months(start, end)) if by == "month" else set(found)  # every month, zeros included
     labels = _labels(session, by, keys)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for k in keys:
         count, signed, collected = found.get(k, (0, Decimal("0"), Decimal("0")))
         rows.append(

@@ -89,14 +89,14 @@ def contract_out(
         "number": contract.number,
         "customer": {"id": customer.id, "code": customer.code, "name": customer.name} if customer else None,
         "deal": _deal_brief(deal),
-        "owner": _person(people.get(contract.owner_id)),
-        "created_by": _person(people.get(contract.created_by)),
+        "owner": _person(people, contract.owner_id),
+        "created_by": _person(people, contract.created_by),
         "signed_on": contract.signed_on.isoformat(),
         "terms": contract.terms,
         "status": contract.status,
         "status_label": rules.STATUS_LABELS[contract.status],
         "approval_level": contract.approval_level,
-        "decided_by": _person(people.get(contract.decided_by)),
+        "decided_by": _person(people, contract.decided_by),
         "decided_at": contract.decided_at.isoformat() if contract.decided_at else None,
         "decision_reason": contract.decision_reason,
         "paid_at": contract.paid_at.isoformat() if contract.paid_at else None,
@@ -135,7 +135,7 @@ def contract_out(
                 "amount": float(p.amount),
                 "method": p.method,
                 "note": p.note,
-                "recorded_by": _person(recorders.get(p.recorded_by) if p.recorded_by else None),
+                "recorded_by": _person(recorders, p.recorded_by),
             }
             for p in payments
         ]
@@ -152,7 +152,8 @@ def contract_out(
     return out
 
 
-def _person(user: User | None) -> dict[str, Any] | None:
+def _person(people: dict[int, User], user_id: int | None) -> dict[str, Any] | None:
+    user = people.get(user_id) if user_id is not None else None
     return {"id": user.id, "display_name": user.display_name} if user else None
 
 

@@ -383,5 +383,7 @@ def sign_by_win(
         number=contract_no,
         amount=actual_amount,
         signed_on=company_today(session),
+        terms="",
+        lines=None,
     )
     return record_contract(session, actor, data)

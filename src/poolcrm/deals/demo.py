@@ -212,6 +212,7 @@ class _DealStory:
                 amount=Decimal(amount),
                 signed_on=today,
                 terms="货到验收合格后按分期付款；质保一年",
+                lines=None,
                 installments=[
                     InstallmentIn(due_on=today + timedelta(days=7), amount=first),
                     InstallmentIn(due_on=today + timedelta(days=30), amount=Decimal(amount) - first),
@@ -239,7 +240,9 @@ class _DealStory:
             assert contract is not None
             part = contract.installments[seq]
             method = PAYMENT_METHODS[self.n % 2]
-            data = PaymentIn(received_on=company_today(self.session), amount=part.amount, method=method)
+            data = PaymentIn(
+                received_on=company_today(self.session), amount=part.amount, method=method, note=None
+            )
             record_payment(self.session, self.rep, contract.id, data)
 
         return run

@@ -156,13 +156,15 @@ def lookups(session: Session, deals: Iterable[Deal]) -> Lookups:
         if signed
         else {}
     )
-    spent = dict(
-        session.execute(
+    spent = {
+        deal_id: total
+        for deal_id, total in session.execute(
             select(Expense.deal_id, func.sum(Expense.amount))
             .where(Expense.deal_id.in_([d.id for d in deals]), Expense.status.in_(SPENT))
             .group_by(Expense.deal_id)
-        ).all()
-    )
+        )
+        if deal_id is not None
+    }
     return Lookups(users, customers, probabilities(session), contracts, spent)
 
 
