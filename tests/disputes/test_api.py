@@ -278,6 +278,13 @@ def test_dsp2_reported_by_cs_and_decided_for_the_later_rep(client, h, crm, datab
         ).status_code
         == 403
     )
+    # MEM-2/DSP-2 (revised): a rep reports a suspected duplicate of their own customer
+    by_rep = client.post(
+        "/api/v1/disputes",
+        json={"customer_id": b.id, "other_customer_id": a.id, "reason": "查重发现与我的客户重复"},
+        headers=h("rep2"),
+    )
+    assert by_rep.status_code == 409 and by_rep.json()["error"]["rule"] == "DSP-2"  # the case is already open
     decided = client.post(
         f"/api/v1/disputes/{resp.json()['id']}/decide",
         json={"winner_user_id": crm["rep2"], "reason": "总经理考虑客户关系，归后保护的销售"},

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from poolcrm import clock
 from poolcrm.audit.service import record_many
 from poolcrm.customers.dedupe import refresh_gram_stats
+from poolcrm.customers.merge import merge_member_duplicates
 from poolcrm.customers.models import TOMBSTONE_POOLS, Customer
 from poolcrm.db import ids_select
 from poolcrm.jobs.registry import daily_step
@@ -68,3 +69,11 @@ def refresh_duplicate_index(session: Session, as_of: date) -> dict[str, list[Any
     """CUS-7: recount the gram frequencies the candidate search uses to skip common grams."""
     refresh_gram_stats(session)
     return {}
+
+
+@daily_step("customers.member_duplicates", order=64)
+def member_duplicates(session: Session, as_of: date) -> dict[str, list[Any]]:
+    """MEM-2: yesterday's entries into the public pool and the bin that duplicate an active member
+    customer are merged into the member's record (alone in its wave: it writes customers)."""
+    since = company_day_start(session, as_of - timedelta(days=1))
+    return {"merged": merge_member_duplicates(session, since, company_day_start(session, as_of))}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
@@ -13,8 +14,10 @@ from poolcrm.customers import rules
 from poolcrm.customers.access import lock_customers
 from poolcrm.customers.changes import apply_changes
 from poolcrm.customers.models import (
+    POOL_BIN,
     POOL_MERGED,
     POOL_PRIVATE,
+    POOL_PUBLIC,
     TOMBSTONE_POOLS,
     Contact,
     Customer,
@@ -69,19 +72,32 @@ def customer_fk_columns() -> list[tuple[str, str]]:
 
 
 def merge_customers(session: Session, user: User, customer_ids: Sequence[int], reason: str) -> Customer:
-    """CUS-10: keep the earliest-created record; move everything that refers to the others
-    over (contacts, follow-ups, applications, deals … any table with a customer FK), keep the more
-    complete value of each field (CUS-14), tombstone the others (pool "merged") and record a
-    violation for their creators (VIO-1) — or tell the creator's supervisor."""
+    """CUS-10: CS, the GM or admin merge records of one company (see `merge_records`)."""
     if not org_rules.sees_everyone(user.roles):
         raise Forbidden()
+    return merge_records(session, user.id, customer_ids, reason)
+
+
+def merge_records(
+    session: Session,
+    actor_id: int | None,
+    customer_ids: Sequence[int],
+    reason: str,
+    keep_id: int | None = None,
+) -> Customer:
+    """CUS-10: keep the earliest-created record (or `keep_id`: MEM-2 keeps the member's); move
+    everything that refers to the others over (contacts, follow-ups, applications, deals … any table
+    with a customer FK), keep the more complete value of each field (CUS-14), tombstone the others
+    (pool "merged") and record a violation for their creators (VIO-1) — or tell the creator's
+    supervisor. `actor_id` None: the daily job."""
     ids = sorted(set(customer_ids))
     if len(ids) < 2:
         raise InvalidInput({"customer_ids": "至少需要两个客户"}, rule="CUS-10")
     rows = list(lock_customers(session, ids).values())
     if len(rows) != len(ids) or any(c.pool in TOMBSTONE_POOLS for c in rows):
         raise NotFound()
-    keep_id = rules.survivor([(c.id, c.created_at) for c in rows])
+    if keep_id is None or keep_id not in ids:
+        keep_id = rules.survivor([(c.id, c.created_at) for c in rows])
     keep = next(c for c in rows if c.id == keep_id)
 
     tables: dict[str, Table] = {t.name: t for t in Base.metadata.sorted_tables}
@@ -91,7 +107,7 @@ def merge_customers(session: Session, user: User, customer_ids: Sequence[int], r
             session,
             keep,
             {k: (getattr(keep, k), v) for k, v in values.items()},
-            actor_id=user.id,
+            actor_id=actor_id,
             reason=f"CUS-10 合并自 {other.code}",
             rule="CUS-10",
         )
@@ -109,7 +125,7 @@ def merge_customers(session: Session, user: User, customer_ids: Sequence[int], r
                     created_at=clock.now(),
                 )
             )
-        _cancel_pending(session, other, user, reason)
+        _cancel_pending(session, other, actor_id, reason)
         moved: dict[str, int] = {}
         for table_name, column in customer_fk_columns():
             table = tables[table_name]
@@ -118,12 +134,12 @@ def merge_customers(session: Session, user: User, customer_ids: Sequence[int], r
             )
             if result.rowcount:  # type: ignore[attr-defined]
                 moved[f"{table_name}.{column}"] = int(result.rowcount)  # type: ignore[attr-defined]
-        _take_protection(session, keep, other, user)
-        tombstone(session, other, pool=POOL_MERGED, actor_id=user.id, rule="CUS-10", reason=reason)
+        _take_protection(session, keep, other, actor_id)
+        tombstone(session, other, pool=POOL_MERGED, actor_id=actor_id, rule="CUS-10", reason=reason)
         other.merged_into_id = keep.id
         record(
             session,
-            actor_id=user.id,
+            actor_id=actor_id,
             action="customer.merge",
             object_type="customer",
             object_id=keep.id,
@@ -132,22 +148,22 @@ def merge_customers(session: Session, user: User, customer_ids: Sequence[int], r
             rule="CUS-10",
             reason=reason,
         )
-        customer_merged.send(session, kept=keep, merged=other, actor_id=user.id, reason=reason)
+        customer_merged.send(session, kept=keep, merged=other, actor_id=actor_id, reason=reason)
     session.flush()
     session.expire_all()
     return session.get(Customer, keep_id)  # type: ignore[return-value]
 
 
-def _cancel_pending(session: Session, c: Customer, user: User, reason: str) -> None:
+def _cancel_pending(session: Session, c: Customer, actor_id: int | None, reason: str) -> None:
     for r in session.scalars(
         select(CustomerRequest).where(
             CustomerRequest.customer_id == c.id, CustomerRequest.status == "pending"
         )
     ):
-        decide_request(r, user, "cancelled", f"CUS-10 {reason}")
+        decide_request(r, actor_id, "cancelled", f"CUS-10 {reason}")
 
 
-def _take_protection(session: Session, keep: Customer, other: Customer, user: User) -> None:
+def _take_protection(session: Session, keep: Customer, other: Customer, actor_id: int | None) -> None:
     """A merged-away record protected by a rep hands its protection to the kept record when the
     kept one is unprotected, or protected later (DSP-2: the earlier protection start wins;
     MEM-2: a member's record stays with its owner)."""
@@ -166,6 +182,52 @@ def _take_protection(session: Session, keep: Customer, other: Customer, user: Us
         to_owner_id=other.owner_id,
         rule="CUS-10",
         reason=f"合并：保留 {other.code} 的保护",
-        actor_id=user.id,
+        actor_id=actor_id,
     )
     keep.protected_since = other.protected_since or keep.protected_since
+
+
+def member_duplicates(session: Session, since: datetime, until: datetime) -> list[tuple[int, int]]:
+    """MEM-2: (member's record, duplicate) for each customer that entered the public pool or the
+    allocation bin in [since, until) and is, by CUS-7's exact keys (normal form of the name, or a
+    phone), the same company as an active member customer in a private pool."""
+    today = company_today(session)
+    moved = session.execute(
+        select(Customer.id, Customer.name_key, Customer.phone, Customer.mobile).where(
+            Customer.pool.in_((POOL_PUBLIC, POOL_BIN)),
+            Customer.pool_entered_at >= since,
+            Customer.pool_entered_at < until,
+        )
+    ).all()
+    pairs: list[tuple[int, int]] = []
+    for cid, name_key, phone, mobile in moved:
+        phones = [p for p in (phone, mobile) if p]
+        same = (Customer.name_key == name_key) if name_key else None
+        if phones:
+            by_phone = Customer.phone.in_(phones) | Customer.mobile.in_(phones)
+            same = by_phone if same is None else (same | by_phone)
+        if same is None:
+            continue
+        members = session.execute(
+            select(Customer.id, Customer.member_until).where(
+                same, Customer.pool == POOL_PRIVATE, Customer.id != cid, Customer.member_until.is_not(None)
+            )
+        ).all()
+        member = next((mid for mid, until_on in members if is_active_member(until_on, today)), None)
+        if member is not None:
+            pairs.append((member, cid))
+    return pairs
+
+
+def merge_member_duplicates(session: Session, since: datetime, until: datetime) -> list[int]:
+    """MEM-2 (000 §6.4): each such duplicate is invalid — merged into the member's record, which
+    stays with its owner (the daily job; audited as CUS-10 merges by no one)."""
+    merged: list[int] = []
+    for member_id, duplicate_id in member_duplicates(session, since, until):
+        live = lock_customers(session, [member_id, duplicate_id])
+        if len(live) == 2 and all(c.pool not in TOMBSTONE_POOLS for c in live.values()):
+            merge_records(
+                session, None, [member_id, duplicate_id], "MEM-2 会员客户的重复记录", keep_id=member_id
+            )
+            merged.append(duplicate_id)
+    return merged

@@ -106,7 +106,7 @@ def approve_request(session: Session, user: User, request_id: int, *, lang: str 
             lock_identities(session, [(values["name"], ())])
             refuse_exact_duplicate(duplicates(session, values["name"], (), exclude_ids={c.id}, lang=lang))
         apply_changes(session, c, changes_for(c, values), actor_id=user.id, reason=r.reason, request_id=r.id)
-        decide_request(r, user, "approved", None)
+        decide_request(r, user.id, "approved", None)
         notify(
             session,
             r.requested_by,
@@ -119,7 +119,7 @@ def approve_request(session: Session, user: User, request_id: int, *, lang: str 
     elif rules.deletion_approved(a["role"] for a in r.approvals):
         tombstone(session, c, pool=POOL_DELETED, actor_id=user.id, rule="CUS-14", reason=r.reason)
         c.deleted_at = now
-        decide_request(r, user, "approved", None)
+        decide_request(r, user.id, "approved", None)
         notify(
             session, r.requested_by, "customer.deleted", "删除申请已批准：{name}", rule="CUS-14", name=c.name
         )
@@ -140,7 +140,7 @@ def reject_request(session: Session, user: User, request_id: int, reason: str) -
     r, c = _pending_request(session, request_id)
     if _request_role(session, user, r, c) is None:
         raise Forbidden()
-    decide_request(r, user, "rejected", reason)
+    decide_request(r, user.id, "rejected", reason)
     rule = "CUS-13" if r.kind == REQUEST_CHANGE else "CUS-14"
     record(
         session,
@@ -166,9 +166,9 @@ def reject_request(session: Session, user: User, request_id: int, reason: str) -
     return r
 
 
-def decide_request(r: CustomerRequest, user: User, status: str, reason: str | None) -> None:
+def decide_request(r: CustomerRequest, decided_by: int | None, status: str, reason: str | None) -> None:
     r.status = status
-    r.decided_by = user.id
+    r.decided_by = decided_by
     r.decided_at = clock.now()
     r.decision_reason = reason
 

@@ -277,7 +277,8 @@ def open_dispute(session: Session, actor: User, data: DisputeIn) -> Dispute:
         claimants = list(dict.fromkeys([credited, actor.id]))
         dispute = _win_case(session, deal, customer, credited, actor.id, claimants)
     elif data.customer_id is not None and data.other_customer_id is not None:
-        if not actor.has_role("cs", "gm", "admin", "sales_manager", "supervisor"):
+        managing = actor.has_role("cs", "gm", "admin", "sales_manager", "supervisor")
+        if not managing and not actor.has_role("sales"):
             raise Forbidden("只有客服或管理人员可以提交重复客户争议", rule="DSP-2")
         if data.customer_id == data.other_customer_id:
             raise InvalidInput({"other_customer_id": "必须是另一个客户"}, rule="DSP-2")
@@ -285,6 +286,9 @@ def open_dispute(session: Session, actor: User, data: DisputeIn) -> Dispute:
         if len(found) != 2 or any(c.pool in TOMBSTONE_POOLS for c in found.values()):
             raise NotFound()
         a, b = found[data.customer_id], found[data.other_customer_id]
+        if not managing and actor.id not in (a.owner_id, b.owner_id):
+            # MEM-2/DSP-2: a rep reports a suspected duplicate of one of their own customers
+            raise Forbidden("销售只能就自己名下客户的重复记录提交争议", rule="DSP-2")
         if a.pool != POOL_PRIVATE or b.pool != POOL_PRIVATE or a.owner_id == b.owner_id:
             raise RuleViolation("DSP-2", "两个记录须分别在不同销售的私海中")
         if _two_pools_open(session, a.id, b.id):

@@ -11,7 +11,7 @@ from poolcrm.violations.service import record_forced_duplicate
 
 @customer_merged.connect
 def forced_duplicate(
-    session: Session, *, kept: Customer, merged: Customer, actor_id: int, reason: str
+    session: Session, *, kept: Customer, merged: Customer, actor_id: int | None, reason: str
 ) -> None:
     """CUS-10: the creator of a merged-away duplicate gets a VIO record."""
     if merged.created_by is not None:

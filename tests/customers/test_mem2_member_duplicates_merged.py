@@ -1,0 +1,49 @@
+"""MEM-2 (000 §6.4): a duplicate of an active member customer that turns up in the public pool or
+the bin is invalid — the daily job merges it into the member's record, which stays with its owner."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from poolcrm.audit.models import AuditEntry
+from poolcrm.customers.models import Customer
+from poolcrm.jobs.service import run_daily
+from tests.pools.conftest import add_customer, at
+
+
+def test_mem2_public_duplicate_of_a_member_is_merged_into_the_members_record(org, database):
+    rep = org["ids"]["rep"]
+    with database.transaction() as s:
+        member = add_customer(
+            s,
+            pool="private",
+            owner_id=rep,
+            name="北京友好创达科技有限公司",
+            protected_since=at(date(2026, 3, 1)),
+            member_until=date(2027, 6, 30),
+        )
+        member.name_key = "友好创达科技"
+        dup = add_customer(s, pool="public", name="友好创达科技有限公司", entered=at(date(2026, 11, 9), 15))
+        dup.name_key = "友好创达科技"
+        lapsed = add_customer(
+            s,
+            pool="private",
+            owner_id=rep,
+            name="上海晨光档案管理有限公司",
+            protected_since=at(date(2026, 3, 1)),
+            member_until=date(2026, 6, 30),
+        )
+        other = add_customer(s, pool="public", name="晨光档案", entered=at(date(2026, 11, 9), 15))
+        other.phone = lapsed.phone  # the same company, but its membership has lapsed: not MEM-2
+        ids = {"member": member.id, "dup": dup.id, "other": other.id}
+    result = run_daily(database, date(2026, 11, 10), catch_up=False)
+    assert result["merged"] == [ids["dup"]]
+    with database.transaction() as s:
+        kept, gone = s.get(Customer, ids["member"]), s.get(Customer, ids["dup"])
+        assert (kept.pool, kept.owner_id) == ("private", rep)
+        assert (gone.pool, gone.merged_into_id) == ("merged", ids["member"])
+        assert s.get(Customer, ids["other"]).pool == "public"
+        entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "customer.merge"))
+        assert entry.actor_id is None and "MEM-2" in entry.reason
