@@ -177,7 +177,7 @@ def measure(db: Database) -> list[tuple[str, str, float, str]]:
             "job",
             "daily reminder step (fell due in 7 days)",
             statistics.median(samples),
-            f"{res['notes'][0]:,} notes written",
+            f"{res['installment_notes'][0]:,} notes written",
         )
     )
     return out

@@ -39,7 +39,7 @@ def test_mem2_public_duplicate_of_a_member_is_merged_into_the_members_record(org
         other.phone = lapsed.phone  # the same company, but its membership has lapsed: not MEM-2
         ids = {"member": member.id, "dup": dup.id, "other": other.id}
     result = run_daily(database, date(2026, 11, 10), catch_up=False)
-    assert result["merged"] == [ids["dup"]]
+    assert result["member_duplicates_merged"] == [ids["dup"]]
     with database.transaction() as s:
         kept, gone = s.get(Customer, ids["member"]), s.get(Customer, ids["dup"])
         assert (kept.pool, kept.owner_id) == ("private", rep)

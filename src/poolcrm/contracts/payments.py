@@ -167,4 +167,4 @@ def remind_overdue(session: Session, as_of: date) -> dict[str, list[Any]]:
         "合同 {number} 的分期款（{due_on} 到期）逾期未收：¥{outstanding}",
         rule="CTR-3",
     )
-    return {"overdue": [r["id"] for r in rows], "notes": [written]}
+    return {"installments_overdue": [r["id"] for r in rows], "installment_notes": [written]}

@@ -76,4 +76,6 @@ def member_duplicates(session: Session, as_of: date) -> dict[str, list[Any]]:
     """MEM-2: yesterday's entries into the public pool and the bin that duplicate an active member
     customer are merged into the member's record (alone in its wave: it writes customers)."""
     since = company_day_start(session, as_of - timedelta(days=1))
-    return {"merged": merge_member_duplicates(session, since, company_day_start(session, as_of))}
+    return {
+        "member_duplicates_merged": merge_member_duplicates(session, since, company_day_start(session, as_of))
+    }

@@ -60,7 +60,7 @@ def team_activity(session: Session, viewer: User, monday: date) -> list[dict[str
 def monday_shortfalls(session: Session, as_of: date) -> dict[str, list[Any]]:
     """WORK-4: on Mondays, last week's shortfalls go to the sales managers and the GM (once a week)."""
     if as_of.weekday() != 0:
-        return {"short": []}
+        return {"actions_short": []}
     last_monday = as_of - timedelta(days=7)
     rows = [r for r in weekly_actions(session, sales_reps(session), last_monday) if r["shortfall"]]
     if rows:
@@ -75,4 +75,4 @@ def monday_shortfalls(session: Session, as_of: date) -> dict[str, list[Any]]:
             rule="WORK-4",
             dedupe_key=f"work4:{last_monday.isoformat()}",
         )
-    return {"short": [r["user"].id for r in rows]}
+    return {"actions_short": [r["user"].id for r in rows]}
