@@ -147,3 +147,18 @@ def shares(amount: Decimal, lines: Sequence[tuple[str, Decimal]]) -> list[tuple[
         out.append((product, part))
         given += part
     return out
+
+
+def special_price_problems(customer_type: str, product: str, price: Decimal, reason: str) -> dict[str, str]:
+    """CTR-4: a special price is for a distributor, names the product, is a positive bounded price
+    and gives its reason."""
+    problems: dict[str, str] = {}
+    if customer_type != "distributor":
+        problems["customer_id"] = "特价仅适用于分销商客户"
+    if not product.strip():
+        problems["product"] = "必填"
+    if not MAX_MONEY >= price > 0:
+        problems["special_price"] = "特价须大于 0"
+    if not reason.strip():
+        problems["reason"] = "请写明申请特价的理由"
+    return problems

@@ -267,7 +267,7 @@ def approve_contract(session: Session, actor: User, contract_id: int) -> Contrac
     levels = org_rules.approval_levels(
         contract.amount, Decimal(get_policy(session).contract_gm_approval_amount)
     )
-    is_gm = bool({"gm", "admin"} & set(actor.roles))
+    is_gm = org_rules.manages_everyone(actor.roles)
     now = clock.now()
     if contract.approval_level == LEVEL_SUPERVISOR and LEVEL_GM in levels and not is_gm:
         contract.supervisor_approved_by = actor.id
@@ -316,7 +316,7 @@ def cancel_contract(session: Session, actor: User, contract_id: int, reason: str
             code="not_cancellable",
             state=rules.STATUS_LABELS[contract.status],
         )
-    if actor.id == contract.owner_id and not {"gm", "admin"} & set(actor.roles):
+    if actor.id == contract.owner_id and not org_rules.manages_everyone(actor.roles):
         raise Forbidden("合同作废须由主管或总经理办理", rule="CTR-1")
     return _void(session, actor, contract, CANCELLED, reason.strip(), "合同 {number} 已作废：{reason}")
 

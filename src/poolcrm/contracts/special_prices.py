@@ -47,15 +47,9 @@ def _refuse_unmaintained(session: Session, distributor: Customer) -> None:
 
 def request_special_price(session: Session, actor: User, data: SpecialPriceIn) -> SpecialPrice:
     distributor = customer_for_read(session, actor, data.customer_id)
-    problems: dict[str, str] = {}
-    if distributor.customer_type != "distributor":
-        problems["customer_id"] = "特价仅适用于分销商客户"
-    if not data.product.strip():
-        problems["product"] = "必填"
-    if not rules.MAX_MONEY >= data.special_price > 0:
-        problems["special_price"] = "特价须大于 0"
-    if not data.reason.strip():
-        problems["reason"] = "请写明申请特价的理由"
+    problems = rules.special_price_problems(
+        distributor.customer_type, data.product, data.special_price, data.reason
+    )
     if problems:
         raise InvalidInput(problems, rule="CTR-4")
     if not acts_for(session, actor, distributor.owner_id):

@@ -95,7 +95,7 @@ def may_approve(level: str, roles: Iterable[str], supervises_owner: bool) -> boo
     """CTR-1/WORK-3: who approves at each level — the owner's supervisor or the sales manager first,
     the GM above the policy amount; the GM and admin may approve at either level."""
     held = set(roles)
-    if held & {"gm", "admin"}:
+    if manages_everyone(held):
         return True
     return level == LEVEL_SUPERVISOR and (supervises_owner or "sales_manager" in held)
 

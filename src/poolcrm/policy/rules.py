@@ -344,6 +344,7 @@ class Policy(BaseModel):
     trip_login_days: int = P(
         3, "WORK-2", "出差期间至少每几天登录一次", "On a trip, log in at least every (days)", ge=1, le=30
     )
+    trip_max_days: int = P(60, "WORK-2", "单次出差最长天数", "Longest trip (days)", ge=1, le=366)
     expense_types: list[str] = P(
         ["交通", "住宿", "餐饮", "招待", "礼品", "通讯", "办公", "其他"],
         "WORK-3",

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from poolcrm.deals.models import DealProgress
 from poolcrm.notify.service import notify_many
+from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
 from poolcrm.org.service import role_holders, sales_reps, subordinate_reps
 from poolcrm.policy.service import company_day_start, get_policy
@@ -50,7 +51,7 @@ def weekly_actions(session: Session, reps: list[User], monday: date) -> list[dic
 
 def team_activity(session: Session, viewer: User, monday: date) -> list[dict[str, Any]]:
     """WORK-4 for a viewer: their reps (everyone's for the GM and admin); a rep sees their own line."""
-    if {"gm", "admin"} & set(viewer.roles):
+    if org_rules.manages_everyone(viewer.roles):
         reps = sales_reps(session)
     else:
         reps = subordinate_reps(session, viewer.id) + ([viewer] if viewer.has_role("sales") else [])

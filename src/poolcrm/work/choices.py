@@ -17,12 +17,14 @@ from poolcrm.org.models import User
 from poolcrm.policy.service import company_date
 from poolcrm.work.models import APPROVED, REPORTED, Trip
 
-RECENT_DAYS = 45
+RECENT_DAYS = 45  # how far back the form offers follow-ups to link (the API takes any visible one)
+CHOICES_LIMIT = 300  # a select box, not a rule: the most options a form offers
+LINK_CHOICES = 50
 
 
 def my_customers(session: Session, user: User) -> list[Customer]:
     q = select(Customer).where(Customer.owner_id == user.id, Customer.pool == POOL_PRIVATE)
-    return list(session.scalars(q.order_by(Customer.name).limit(300)))
+    return list(session.scalars(q.order_by(Customer.name).limit(CHOICES_LIMIT)))
 
 
 def recent_actions(session: Session, user: User) -> dict[str, list[dict[str, Any]]]:
@@ -33,7 +35,7 @@ def recent_actions(session: Session, user: User) -> dict[str, list[dict[str, Any
         .join(Customer, Customer.id == FollowUp.customer_id)
         .where(FollowUp.author_id == user.id, FollowUp.valid.is_(True), FollowUp.created_at >= since)
         .order_by(FollowUp.created_at.desc())
-        .limit(50)
+        .limit(LINK_CHOICES)
     ).all()
     progress = session.execute(
         select(DealProgress.id, DealProgress.created_at, DealProgress.details, Deal.number)
@@ -42,7 +44,7 @@ def recent_actions(session: Session, user: User) -> dict[str, list[dict[str, Any
             DealProgress.author_id == user.id, DealProgress.valid.is_(True), DealProgress.created_at >= since
         )
         .order_by(DealProgress.created_at.desc())
-        .limit(50)
+        .limit(LINK_CHOICES)
     ).all()
     return {
         "followups": [
@@ -58,4 +60,4 @@ def recent_actions(session: Session, user: User) -> dict[str, list[dict[str, Any
 
 def my_trips(session: Session, user: User) -> list[Trip]:
     q = select(Trip).where(Trip.user_id == user.id, Trip.status.in_((APPROVED, REPORTED)))
-    return list(session.scalars(q.order_by(Trip.start_on.desc()).limit(30)))
+    return list(session.scalars(q.order_by(Trip.start_on.desc()).limit(LINK_CHOICES)))

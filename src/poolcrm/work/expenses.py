@@ -46,15 +46,9 @@ def _visible_progress(session: Session, actor: User, progress_id: int) -> tuple[
 def create_expense(session: Session, actor: User, data: ExpenseIn) -> Expense:
     """WORK-3: a draft with its subject; every link must be something the author may see (404)."""
     policy = get_policy(session)
-    problems: dict[str, str] = {}
-    if data.spent_on > company_today(session):
-        problems["spent_on"] = "费用日期不能晚于今天"
-    if data.type not in policy.expense_types:
-        problems["type"] = "费用类型须从列表中选择（无合适类型请选“其他”）"
-    if not Decimal("0") < data.amount <= rules.MAX_MONEY:
-        problems["amount"] = "金额须大于 0"
-    if not data.description.strip():
-        problems["description"] = "请说明费用用途（与客户有关的须阐明客户的真实进展与关键价值）"
+    problems = rules.expense_problems(
+        data.spent_on, company_today(session), data.type, policy.expense_types, data.amount, data.description
+    )
     if problems:
         raise InvalidInput(problems, rule="WORK-3")
     deal_id = None
@@ -222,7 +216,7 @@ def decide_expense(
     levels = org_rules.approval_levels(
         expense.amount, Decimal(get_policy(session).expense_gm_approval_amount)
     )
-    is_gm = bool({"gm", "admin"} & set(actor.roles))
+    is_gm = org_rules.manages_everyone(actor.roles)
     now = clock.now()
     if approve and level == org_rules.LEVEL_SUPERVISOR and org_rules.LEVEL_GM in levels and not is_gm:
         expense.supervisor_approved_by, expense.approval_level = actor.id, org_rules.LEVEL_GM

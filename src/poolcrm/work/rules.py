@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from poolcrm.work.models import ANNUAL, HALF_YEAR, MONTHLY, WEEKLY
@@ -130,3 +130,49 @@ def weekly_shortfall(actions: int, minimum: int) -> int:
 def may_reimburse(roles: Iterable[str]) -> bool:
     """WORK-3: finance (and admin) mark approved expenses reimbursed."""
     return bool({"finance", "admin"} & set(roles))
+
+
+def expense_problems(
+    spent_on: date, today: date, kind: str, kinds: Iterable[str], amount: Decimal, description: str
+) -> dict[str, str]:
+    """WORK-3: spent (not in the future), a type from the list, a positive bounded amount, and a
+    description (for a customer: its real progress and value, 001 §6.1)."""
+    problems: dict[str, str] = {}
+    if spent_on > today:
+        problems["spent_on"] = "费用日期不能晚于今天"
+    if kind not in kinds:
+        problems["type"] = "费用类型须从列表中选择（无合适类型请选“其他”）"
+    if not Decimal("0") < amount <= MAX_MONEY:
+        problems["amount"] = "金额须大于 0"
+    if not description.strip():
+        problems["description"] = "请说明费用用途（与客户有关的须阐明客户的真实进展与关键价值）"
+    return problems
+
+
+def trip_problems(region: str, purpose: str, start_on: date, end_on: date, max_days: int) -> dict[str, str]:
+    """WORK-2: a plan names its region and purpose, and its dates run forward, at most `max_days`."""
+    problems: dict[str, str] = {}
+    if not region.strip():
+        problems["region"] = "必填"
+    if not purpose.strip():
+        problems["purpose"] = "请写明出差目的"
+    if end_on < start_on:
+        problems["end_on"] = "结束日期不能早于开始日期"
+    elif (end_on - start_on).days > max_days:
+        problems["end_on"] = "单次出差天数超过上限"
+    return problems
+
+
+def trip_report_problems(
+    texts: dict[str, str], started_at: datetime, ended_at: datetime, now: datetime
+) -> dict[str, str]:
+    """WORK-2: A 目的, B 结果, C 下一步计划 written; the real start and end carry their zone, run forward
+    and are not in the future."""
+    problems = {field: "必填" for field, text in texts.items() if not text.strip()}
+    if started_at.tzinfo is None or ended_at.tzinfo is None:
+        problems["started_at"] = "时间需要带时区"
+    elif ended_at < started_at:
+        problems["ended_at"] = "结束时间不能早于开始时间"
+    elif ended_at > now:
+        problems["ended_at"] = "结束时间不能晚于现在"
+    return problems

@@ -29,15 +29,9 @@ from poolcrm.work.schemas import TripIn, TripReportIn
 
 def plan_trip(session: Session, actor: User, data: TripIn) -> Trip:
     """WORK-2: region, dates, the customers to visit (each visible to the planner) and the purpose."""
-    problems: dict[str, str] = {}
-    if not data.region.strip():
-        problems["region"] = "必填"
-    if not data.purpose.strip():
-        problems["purpose"] = "请写明出差目的"
-    if data.end_on < data.start_on:
-        problems["end_on"] = "结束日期不能早于开始日期"
-    if (data.end_on - data.start_on).days > 60:
-        problems["end_on"] = "单次出差不超过 60 天"
+    problems = rules.trip_problems(
+        data.region, data.purpose, data.start_on, data.end_on, get_policy(session).trip_max_days
+    )
     if problems:
         raise InvalidInput(problems, rule="WORK-2")
     for cid in data.customer_ids:
@@ -140,13 +134,8 @@ def report_trip(session: Session, actor: User, trip_id: int, data: TripReportIn)
         raise Forbidden("只有出差人可以填写出差报告", rule="WORK-2")
     if trip.status != APPROVED:
         raise Conflict("出差计划审批通过后才能填写报告", rule="WORK-2", code="not_approved")
-    problems = {f: "必填" for f in ("purpose", "result", "next_plan") if not getattr(data, f).strip()}
-    if data.started_at.tzinfo is None or data.ended_at.tzinfo is None:
-        problems["started_at"] = "时间需要带时区"
-    elif data.ended_at < data.started_at:
-        problems["ended_at"] = "结束时间不能早于开始时间"
-    elif data.ended_at > clock.now():
-        problems["ended_at"] = "结束时间不能晚于现在"
+    texts = {"purpose": data.purpose, "result": data.result, "next_plan": data.next_plan}
+    problems = rules.trip_report_problems(texts, data.started_at, data.ended_at, clock.now())
     if problems:
         raise InvalidInput(problems, rule="WORK-2")
     trip.report_subject = rules.trip_report_subject(actor.display_name)
