@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cache, lru_cache
 from itertools import accumulate
 from types import MappingProxyType
@@ -237,3 +237,45 @@ class WorkdayCalendar:
                 for i in range(first, last + 1)
             )
         return rows
+
+
+def add_business_minutes(
+    start: datetime, minutes: int, cal: WorkdayCalendar, day_start: time, day_end: time
+) -> datetime:
+    """CAL-1/SVC-4: the moment `minutes` of working time after `start` (a naive wall-clock time in
+    the company's zone), counting only working hours [day_start, day_end) on working days — so a
+    clock that starts on the eve of National Day resumes on the first working day after it, make-up
+    Saturdays (调休) included. Time outside working hours starts counting at the next opening."""
+    if minutes <= 0 or day_end <= day_start:
+        return start
+    left = timedelta(minutes=minutes)
+    moment = start
+    for _ in range(3660):  # ten years of days at most: a misconfigured calendar never loops forever
+        day = moment.date()
+        opens, closes = datetime.combine(day, day_start), datetime.combine(day, day_end)
+        if cal.is_workday(day) and moment < closes:
+            moment = max(moment, opens)
+            if moment + left <= closes:
+                return moment + left
+            left -= closes - moment
+        moment = datetime.combine(day + ONE_DAY, day_start)
+    return moment + left
+
+
+def business_minutes_between(
+    start: datetime, end: datetime, cal: WorkdayCalendar, day_start: time, day_end: time
+) -> int:
+    """CAL-1/SVC-4: working minutes in [start, end) (naive company wall-clock times); negative when
+    end is before start — "time left" on a business-hours clock."""
+    if end < start:
+        return -business_minutes_between(end, start, cal, day_start, day_end)
+    total = timedelta()
+    day = start.date()
+    while day <= end.date():
+        if cal.is_workday(day):
+            opens = max(start, datetime.combine(day, day_start))
+            closes = min(end, datetime.combine(day, day_end))
+            if closes > opens:
+                total += closes - opens
+        day += ONE_DAY
+    return int(total.total_seconds() // 60)

@@ -27,6 +27,8 @@ class Step:
 
 
 _steps: dict[str, Step] = {}
+MinuteFn = Callable[[Session], list[Any]]
+_minute_steps: dict[str, MinuteFn] = {}
 
 
 def daily_step(name: str, order: int = 100) -> Callable[[StepFn], StepFn]:
@@ -35,6 +37,22 @@ def daily_step(name: str, order: int = 100) -> Callable[[StepFn], StepFn]:
         return fn
 
     return register
+
+
+def minute_step(name: str) -> Callable[[MinuteFn], MinuteFn]:
+    """NOTE-3/SVC-4: a step the in-app scheduler runs every minute (an SLA breach scan): `fn(session)`
+    returns what it acted on. It must be cheap when there is nothing to do."""
+
+    def register(fn: MinuteFn) -> MinuteFn:
+        _minute_steps[name] = fn
+        return fn
+
+    return register
+
+
+def minute_steps() -> dict[str, MinuteFn]:
+    _load_domain_steps()
+    return dict(sorted(_minute_steps.items()))
 
 
 def steps() -> list[Step]:

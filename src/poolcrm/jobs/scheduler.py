@@ -1,5 +1,6 @@
-"""In-process schedule: once a day, shortly after midnight in the company's zone, run the daily
-job (on PostgreSQL the advisory lock makes sure only one node does)."""
+"""In-process schedule: every minute the minute-steps (SVC-4 breaches as they happen), and once a
+day, shortly after midnight in the company's zone, the daily job (on PostgreSQL advisory locks make
+sure only one node runs each)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import threading
 
 from poolcrm.db import Database
 from poolcrm.errors import Conflict
-from poolcrm.jobs.service import last_run_date, run_daily
+from poolcrm.jobs.service import last_run_date, run_daily, run_minute_steps
 from poolcrm.policy.service import company_today
 
 log = logging.getLogger("poolcrm.jobs")
@@ -29,6 +30,10 @@ class Scheduler:
         self._stop.set()
 
     def tick(self) -> None:
+        try:
+            run_minute_steps(self.db)
+        except Exception:  # a failed scan must not keep the daily job from running
+            log.exception("minute steps failed")
         with self.db.transaction(write=False) as session:
             today = company_today(session)
             last = last_run_date(session)

@@ -18,29 +18,43 @@ from poolcrm.audit.service import record
 from poolcrm.db import Database
 from poolcrm.errors import Conflict, InvalidInput
 from poolcrm.jobs.models import JobRun
-from poolcrm.jobs.registry import Step, steps
+from poolcrm.jobs.registry import Step, minute_steps, steps
 from poolcrm.policy.service import get_policy
 
 ADVISORY_LOCK_ID = 0x706F6F6C  # "pool"
+MINUTE_LOCK_ID = ADVISORY_LOCK_ID + 1
 MAX_CATCH_UP_DAYS = 31
 JOB_WORKERS = max(1, int(os.environ.get("POOLCRM_JOB_WORKERS", "2")))
 """JOB-1a: how many steps of one wave run at once on PostgreSQL (the database server's cores)."""
 
 
 @contextmanager
-def _leader(db: Database) -> Iterator[bool]:
+def _leader(db: Database, key: int = ADVISORY_LOCK_ID) -> Iterator[bool]:
     """PostgreSQL: a session-level advisory lock elects one runner; SQLite: a single process."""
     if db.sqlite:
         yield True
         return
     with db.engine.connect() as conn:
-        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_ID}).scalar())
+        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
         try:
             yield got
         finally:
             if got:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_ID})
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
                 conn.commit()
+
+
+def run_minute_steps(db: Database) -> dict[str, list[Any]]:
+    """NOTE-3/SVC-4: every minute-step once, each in its own transaction, on one node at a time
+    (PostgreSQL: its own advisory lock, so it never waits behind a long daily run)."""
+    out: dict[str, list[Any]] = {}
+    with _leader(db, MINUTE_LOCK_ID) as leader:
+        if not leader:
+            return out
+        for name, fn in minute_steps().items():
+            with db.transaction() as session:
+                out[name] = fn(session)
+    return out
 
 
 def dates_to_run(last_done: date | None, as_of: date) -> list[date]:

@@ -10,7 +10,7 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 NONCONTACT_DEFAULT = [
     "电话未接通",
@@ -363,16 +363,52 @@ class Policy(BaseModel):
     )
     # SVC
     sla_high_response_minutes: int = P(
-        60, "SVC-3", "高优先级响应时限（分钟）", "High priority response (min)", ge=1
+        60, "SVC-4", "高优先级首次响应时限（分钟）", "High priority: first response (min)", ge=1, le=100000
+    )
+    sla_medium_response_minutes: int = P(
+        240, "SVC-4", "中优先级首次响应时限（分钟）", "Medium priority: first response (min)", ge=1, le=100000
+    )
+    sla_low_response_minutes: int = P(
+        480, "SVC-4", "低优先级首次响应时限（分钟）", "Low priority: first response (min)", ge=1, le=100000
+    )
+    sla_high_resolve_hours: int = P(
+        24, "SVC-4", "高优先级解决时限（小时）", "High priority: resolution (h)", ge=1, le=10000
+    )
+    sla_medium_resolve_hours: int = P(
+        48, "SVC-4", "中优先级解决时限（小时）", "Medium priority: resolution (h)", ge=1, le=10000
+    )
+    sla_low_resolve_hours: int = P(
+        72, "SVC-4", "低优先级解决时限（小时）", "Low priority: resolution (h)", ge=1, le=10000
     )
     sla_complaint_assign_minutes: int = P(
-        10, "SVC-3", "投诉分派时限（分钟）", "Complaint assignment (min)", ge=1
+        10, "SVC-4", "投诉分派时限（分钟）", "Complaint assignment (min)", ge=1, le=100000
     )
     sla_complaint_contact_minutes: int = P(
-        30, "SVC-3", "投诉首次联系时限（分钟）", "Complaint first contact (min)", ge=1
+        30, "SVC-4", "投诉首次联系时限（分钟）", "Complaint first contact (min)", ge=1, le=100000
     )
     sla_complaint_resolve_hours: int = P(
-        24, "SVC-3", "投诉解决时限（小时）", "Complaint resolution (h)", ge=1
+        24, "SVC-4", "投诉解决时限（小时）", "Complaint resolution (h)", ge=1, le=10000
+    )
+    sla_clock: str = P(
+        "calendar",
+        "SVC-4",
+        "时限计时方式（calendar：自然时间；business：工作日的工作时间）",
+        "SLA clock (calendar: around the clock; business: working hours on working days)",
+        pattern="^(calendar|business)$",
+    )
+    working_hours_start: str = P("09:00", "CAL-1", "上班时间", "Working hours start (HH:MM)")
+    working_hours_end: str = P("18:00", "CAL-1", "下班时间", "Working hours end (HH:MM)")
+    ticket_file_max_mb: int = P(
+        20, "SVC-2", "工单附件大小上限（MB）", "Ticket attachment size limit (MB)", ge=1, le=100
+    )
+    rating_link_days: int = P(
+        14, "SVC-6", "评价链接有效天数", "Rating link valid for (days)", ge=1, le=365
+    )
+    complaint_causes: list[str] = P(
+        ["产品质量", "服务流程", "交付", "价格", "人员态度", "其他"],
+        "SVC-5",
+        "投诉原因分类",
+        "Complaint causes",
     )
 
     @field_validator("timezone")
@@ -384,11 +420,19 @@ class Policy(BaseModel):
             raise ValueError("unknown time zone") from exc
         return v
 
-    @field_validator("allocation_execute_time", "reminder_time")
+    @field_validator("allocation_execute_time", "reminder_time", "working_hours_start", "working_hours_end")
     @classmethod
     def _hhmm(cls, v: str) -> str:
         if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", v):
             raise ValueError("expected HH:MM")
+        return v
+
+    @field_validator("working_hours_end")
+    @classmethod
+    def _closes_after_opening(cls, v: str, info: ValidationInfo) -> str:
+        """CAL-1: a working day ends after it starts (HH:MM strings compare as times)."""
+        if v <= str(info.data.get("working_hours_start", "00:00")):
+            raise ValueError("working hours must end after they start")
         return v
 
     @field_validator("employee_code_pattern")

@@ -39,7 +39,11 @@ def records_read(method: str, path: str, query: str) -> bool:
     instead of failing with "database is locked" when its read snapshot tries to become a write."""
     if method not in SAFE_METHODS:
         return False
-    return path.endswith(("/export", ".xlsx", ".csv")) or "format=xlsx" in query or "format=csv" in query
+    return (
+        path.endswith(("/export", ".xlsx", ".csv", "/rating-link"))
+        or "format=xlsx" in query
+        or "format=csv" in query
+    )
 
 
 def get_db(request: Request) -> Iterator[Session]:

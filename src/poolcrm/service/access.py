@@ -1,0 +1,64 @@
+"""Who sees a ticket (SVC-8) — one SQL condition for every list and one check for every path to a
+ticket (the page, the API, its attachments, its rating link): what a user cannot see answers 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import Session
+
+from poolcrm.customers.models import Customer
+from poolcrm.db import for_update
+from poolcrm.errors import NotFound
+from poolcrm.org.models import User
+from poolcrm.org.service import visible_owner_ids
+from poolcrm.service import rules
+from poolcrm.service.models import PENDING, Ticket
+
+
+def visible_condition(session: Session, user: User) -> ColumnElement[bool] | None:
+    """SVC-8: None for those who see every ticket; otherwise the tickets assigned to the user's
+    tree, the tickets they opened, the service team's unassigned queue (service staff), and the
+    tickets on customers owned by the user's tree (the customer's rep and their managers)."""
+    if rules.sees_all_tickets(user.roles):
+        return None
+    scope = visible_owner_ids(session, user) or frozenset({user.id})
+    parts: list[ColumnElement[bool]] = [
+        Ticket.assignee_id.in_(scope),
+        Ticket.created_by == user.id,
+        Ticket.customer_id.in_(select(Customer.id).where(Customer.owner_id.in_(scope))),
+    ]
+    if rules.takes_tickets(user.roles):
+        parts.append(and_(Ticket.assignee_id.is_(None), Ticket.status == PENDING))
+    return or_(*parts)
+
+
+def may_see(session: Session, user: User, ticket: Ticket) -> bool:
+    condition = visible_condition(session, user)
+    if condition is None:
+        return True
+    return session.scalar(select(Ticket.id).where(Ticket.id == ticket.id, condition)) is not None
+
+
+def get_ticket(session: Session, user: User, ticket_id: int) -> Ticket:
+    """404 when the ticket does not exist or the user may not see it (every path to it)."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None or not may_see(session, user, ticket):
+        raise NotFound()
+    return ticket
+
+
+def lock_ticket(session: Session, user: User, ticket_id: int) -> Ticket:
+    """The ticket under its row lock, re-read: two supervisors assigning it, or an assignment and a
+    confirmation, queue here and the second sees the first one's result (SVC-3)."""
+    get_ticket(session, user, ticket_id)
+    ticket = session.scalar(for_update(select(Ticket).where(Ticket.id == ticket_id)))
+    assert ticket is not None
+    session.refresh(ticket)
+    return ticket
+
+
+def scoped(session: Session, user: User, query: Any) -> Any:
+    condition = visible_condition(session, user)
+    return query if condition is None else query.where(condition)

@@ -1,0 +1,189 @@
+"""Tickets as the API and the pages show them, and the scoped, filtered lists (SVC-8): newest first,
+each filter served by an index, the total counted only up to a cap so a list of a million tickets
+costs what one page costs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from poolcrm import clock
+from poolcrm.customers.models import Contact, Customer
+from poolcrm.org.models import User
+from poolcrm.org.service import users_by_id
+from poolcrm.service import rules, sla
+from poolcrm.service.access import scoped
+from poolcrm.service.models import OPEN_STATUSES, PENDING, Ticket, TicketFile, TicketLog
+from poolcrm.service.tickets import documents_of
+
+COUNT_CAP = 10000
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    status: str | None = None
+    assignee_id: int | None = None
+    unassigned: bool = False
+    customer_id: int | None = None
+    breached: bool = False
+    request_type: str | None = None
+    kind: str | None = None
+    q: str | None = None
+
+
+def _filtered(query: Any, f: TicketFilter) -> Any:
+    if f.status == "open":
+        query = query.where(Ticket.status.in_(OPEN_STATUSES))
+    elif f.status:
+        query = query.where(Ticket.status == f.status)
+    if f.unassigned:
+        query = query.where(Ticket.assignee_id.is_(None), Ticket.status == PENDING)
+    elif f.assignee_id is not None:
+        query = query.where(Ticket.assignee_id == f.assignee_id)
+    if f.customer_id is not None:
+        query = query.where(Ticket.customer_id == f.customer_id)
+    if f.breached:
+        query = query.where(Ticket.breach_count > 0)
+    if f.request_type:
+        query = query.where(Ticket.request_type == f.request_type)
+    if f.kind:
+        query = query.where(Ticket.kind == f.kind)
+    if f.q:
+        query = query.where(Ticket.number == f.q.strip().upper())
+    return query
+
+
+def list_tickets(
+    session: Session, user: User, f: TicketFilter, page: int = 1, page_size: int = 50
+) -> tuple[list[Ticket], int]:
+    """SVC-8: the tickets the user may see, filtered, newest first; the total up to COUNT_CAP."""
+    query = _filtered(scoped(session, user, select(Ticket)), f)
+    items = list(
+        session.scalars(
+            query.order_by(Ticket.created_at.desc(), Ticket.id.desc())
+            .offset((page - 1) * page_size)
+            .limit(page_size)
+        )
+    )
+    capped = _filtered(scoped(session, user, select(Ticket.id)), f).limit(COUNT_CAP + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(capped)) or 0
+    return items, total
+
+
+def _person(people: dict[int, User], uid: int | None) -> dict[str, Any] | None:
+    user = people.get(uid) if uid is not None else None
+    return {"id": user.id, "display_name": user.display_name} if user is not None else None
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def tickets_out(session: Session, tickets: list[Ticket]) -> list[dict[str, Any]]:
+    """A page of tickets with their customers and people read in two queries (no N+1)."""
+    names = dict(
+        session.execute(
+            select(Customer.id, Customer.name).where(Customer.id.in_({t.customer_id for t in tickets}))
+        ).all()
+    )
+    people = users_by_id(session, [t.assignee_id for t in tickets] + [t.created_by for t in tickets])
+    now = clock.now()
+    return [_brief(t, names, people, now) for t in tickets]
+
+
+def _brief(t: Ticket, names: dict[int, str], people: dict[int, User], now: datetime) -> dict[str, Any]:
+    deadlines = {k: v for k, v in sla.deadlines(t).items() if v is not None}
+    if t.contact_by is not None:
+        deadlines["respond_by"] = t.contact_by
+    watched = t.next_deadline_at
+    return {
+        "id": t.id,
+        "number": t.number,
+        "subject": t.subject,
+        "customer": {"id": t.customer_id, "name": names.get(t.customer_id, "")},
+        "kind": t.kind,
+        "kind_label": rules.KINDS[t.kind][0],
+        "request_type": t.request_type,
+        "request_type_label": rules.REQUEST_TYPES[t.request_type][0],
+        "priority": t.priority,
+        "priority_label": rules.PRIORITIES[t.priority][0],
+        "urgent": t.urgent,
+        "emotion": t.emotion,
+        "product": t.product,
+        "status": t.status,
+        "status_label": rules.STATUS_NAMES[t.status][0],
+        "assignee": _person(people, t.assignee_id),
+        "created_by": _person(people, t.created_by),
+        "created_at": t.created_at.isoformat(),
+        "age_minutes": int((now - t.created_at).total_seconds() // 60),
+        "deadlines": {k: v.isoformat() for k, v in deadlines.items()},
+        "next_deadline_at": _iso(watched),
+        "minutes_to_next_deadline": int((watched - now).total_seconds() // 60) if watched else None,
+        "breaches": list(t.breaches or []),
+        "breach_count": t.breach_count,
+        "rating": {"score": t.rating_score, "comment": t.rating_comment, "rated_at": _iso(t.rated_at)}
+        if t.rated_at
+        else None,
+    }
+
+
+def ticket_out(session: Session, ticket: Ticket, *, full: bool = False) -> dict[str, Any]:
+    out = tickets_out(session, [ticket])[0]
+    if not full:
+        return out
+    contact = session.get(Contact, ticket.contact_id) if ticket.contact_id else None
+    logs = list(
+        session.scalars(select(TicketLog).where(TicketLog.ticket_id == ticket.id).order_by(TicketLog.id))
+    )
+    files = list(
+        session.scalars(select(TicketFile).where(TicketFile.ticket_id == ticket.id).order_by(TicketFile.id))
+    )
+    people = users_by_id(session, [x.author_id for x in logs] + [f.uploaded_by for f in files])
+    out.update(
+        description=ticket.description,
+        contact={"id": contact.id, "name": contact.name, "phone": contact.mobile or contact.phone}
+        if contact
+        else None,
+        result=ticket.result,
+        abandon_reason=ticket.abandon_reason,
+        customer_confirmed=ticket.customer_confirmed,
+        accepted_at=_iso(ticket.accepted_at),
+        resolved_at=_iso(ticket.resolved_at),
+        closed_at=_iso(ticket.closed_at),
+        sla_clock=ticket.sla_clock,
+        sla=[
+            {**v, "name": k, "due": v["due"].isoformat()} for k, v in sla.time_left(session, ticket).items()
+        ],
+        complaint={
+            "cause": ticket.complaint_cause,
+            "action": ticket.improvement_action,
+            "done": ticket.action_done,
+        },
+        log=[
+            {
+                "action": x.action,
+                "text": x.text,
+                "at": x.at.isoformat(),
+                "author": _person(people, x.author_id),
+            }
+            for x in logs
+        ],
+        files=[
+            {
+                "id": f.id,
+                "doc_type": f.doc_type,
+                "doc_label": rules.DOC_TYPES[f.doc_type][0],
+                "filename": f.filename,
+                "size": f.size,
+                "uploaded_at": f.uploaded_at.isoformat(),
+                "uploaded_by": _person(people, f.uploaded_by),
+            }
+            for f in files
+        ],
+        missing_documents=rules.missing_documents(ticket.kind, documents_of(session, ticket.id)),
+    )
+    return out
