@@ -67,7 +67,7 @@ PDF = b"%PDF-1.4\n% service sheet\n" + b"0" * 200
 
 
 @pytest.fixture
-def open_ticket(client: Any, h: Callable[[str], dict[str, str]], team: dict[str, int], make_customer: Any):
+def open_ticket(client: Any, h: Callable[[str], dict[str, str]], team: dict[str, int], make_customer: Any):  # noqa: F811
     """Open a ticket through the API as `user` (CS by default) on a new customer of the rep."""
 
     def _open(user: str = "cs", customer_id: int | None = None, **overrides: Any) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from alembic import op
 
 import poolcrm.db
 
-
 revision = '34856d4cc8a2'
 down_revision = '6a65522d17d1'
 branch_labels = None
