@@ -55,7 +55,9 @@ DEMO_USERS: list[tuple[str, str, list[str], str, str | None, int, str]] = [
     ("ka2", "吴倩", ["sales"], "KA部", "ka1", 5, "KA0002"),
     ("cs1", "郑客服", ["cs"], "客服部", "gm", 24, "CS0001"),
     ("cs2", "冯客服", ["cs"], "客服部", "cs1", 6, "CS0002"),
-    ("svc1", "何工", ["service"], "服务部", "gm", 18, "FW0001"),
+    ("svc1", "何工", ["service", "supervisor"], "服务部", "gm", 18, "FW0001"),
+    ("svc2", "马工", ["service"], "服务部", "svc1", 12, "FW0002"),
+    ("svc3", "秦工", ["service"], "服务部", "svc1", 4, "FW0003"),
     ("hr1", "韩人事", ["hr"], "总经办", "gm", 40, "HR0001"),
     ("fin1", "钱会计", ["finance"], "总经办", "gm", 30, "CW0001"),
 ]

@@ -78,7 +78,7 @@ def test_svc3_assign_confirm_resolve_close_with_required_documents(client, h, op
     )
     assert closed.json()["status"] == "closed"
     actions = [x["action"] for x in closed.json()["log"]]
-    assert actions == ["open", "assign", "accept", "log", "attach", "resolve", "close"]
+    assert actions == ["open", "assign", "accept", "log", "attach", "resolve", "close_confirmed"]
     again = client.post(f"/api/v1/tickets/{t['id']}/resolve", json={"result": "x"}, headers=h("svc1"))
     assert again.status_code == 409 and again.json()["error"]["rule"] == "SVC-2"
 
@@ -100,7 +100,6 @@ def test_svc2_installation_needs_sheet_acceptance_and_commissioning(client, h, o
 
 def test_svc2_upload_too_big_wrong_type_or_forged_leaves_nothing(client, h, open_ticket, upload, database):
     t = open_ticket()
-    client.post("/api/v1/policy", json={}, headers=h("admin"))
     assert (
         upload(t["id"], "service_sheet", user="cs", content=b"MZ\x90\x00evil", name="a.exe").status_code
         == 422

@@ -26,7 +26,7 @@ from poolcrm.org.models import User
 from poolcrm.org.service import acts_for, users_by_id
 from poolcrm.policy.service import company_today, get_policy
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
-from poolcrm.web.forms import FORM_KEY, amount, form_errors, optional_int, text
+from poolcrm.web.forms import amount, flash_message, form_errors, optional_int, text
 from poolcrm.web.render import page
 
 router = APIRouter()
@@ -271,9 +271,7 @@ def _price_act(
         action()
     except (AppError, ValidationError) as exc:
         db.rollback()
-        errors = form_errors(exc, lang)
-        message = "；".join(v for k, v in errors.items() if k != FORM_KEY)
-        flash = errors.get(FORM_KEY, "") + (f"（{message}）" if message else "")
+        flash = flash_message(exc, lang)
         return _prices_page(
             request, db, user, flash, exc.status if isinstance(exc, AppError) else 422, values
         )
@@ -329,9 +327,7 @@ def _act(request: Request, db: DB, user: User, contract_id: int, lang: str, acti
         db.rollback()
         if isinstance(exc, AppError) and exc.status == 404:
             raise
-        errors = form_errors(exc, lang)
-        message = "；".join(v for k, v in errors.items() if k != FORM_KEY)
-        flash = errors.get(FORM_KEY, "") + (f"（{message}）" if message else "")
+        flash = flash_message(exc, lang)
         return _detail(
             request, db, user, contract_id, flash, exc.status if isinstance(exc, AppError) else 422
         )

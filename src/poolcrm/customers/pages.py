@@ -34,6 +34,8 @@ from poolcrm.errors import AppError, InvalidInput, NotFound, RuleViolation
 from poolcrm.i18n import translate
 from poolcrm.org import rules as org_rules
 from poolcrm.org.service import users_by_id
+from poolcrm.service.output import customer_tickets
+from poolcrm.service.tickets import IN_THE_CRM
 from poolcrm.sheets import attachment
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang, get_database
 from poolcrm.web.render import env, page
@@ -413,6 +415,8 @@ def customer_page(
         events=history.ownership_history(db, user, c.id),
         editable=visibility.can_edit(db, user, c),
         spent=spent_on_customer(db, c.id),  # WORK-3: what this customer cost
+        tickets=customer_tickets(db, user, c.id),  # SVC-8: the customer's service history
+        may_open_ticket=c.pool in IN_THE_CRM,  # SVC-1: whoever sees a customer in the CRM may open one
         resubmittable=c.pool == POOL_REJECTED and c.created_by == user.id,
         rejection=registration.last_rejection(db, c.id) if c.pool == POOL_REJECTED else None,
         flash=flash,

@@ -27,7 +27,7 @@ def attach_file(
         raise Forbidden()
     problem = rules.action_problem("attach", ticket.status)
     if problem:
-        raise RuleViolation("SVC-2", problem, details={"status": ticket.status})
+        raise RuleViolation("SVC-2", rules.ACTION_REFUSED, details={"status": ticket.status}, **problem)
     if doc_type not in rules.DOC_TYPES:
         raise InvalidInput({"doc_type": "未知的附件类型"}, rule="SVC-2")
     name = clean_name(filename, "scan")
@@ -47,7 +47,7 @@ def attach_file(
     )
     session.add(row)
     session.flush()
-    log(session, ticket, actor.id, "attach", f"{rules.DOC_TYPES[doc_type][0]}：{name}")
+    log(session, ticket, actor.id, "attach", name)
     record(
         session,
         actor_id=actor.id,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.customers.models import Contact, Customer
+from poolcrm.customers.phones import format_phone
 from poolcrm.org.models import User
 from poolcrm.org.service import users_by_id
 from poolcrm.service import rules, sla
@@ -74,9 +75,19 @@ def list_tickets(
     return items, total
 
 
+def customer_tickets(session: Session, user: User, customer_id: int, limit: int = 10) -> list[dict[str, Any]]:
+    """SVC-8: the customer's latest tickets the viewer may see (its rep sees them all)."""
+    items, _ = list_tickets(session, user, TicketFilter(customer_id=customer_id), 1, limit)
+    return tickets_out(session, items)
+
+
 def _person(people: dict[int, User], uid: int | None) -> dict[str, Any] | None:
     user = people.get(uid) if uid is not None else None
     return {"id": user.id, "display_name": user.display_name} if user is not None else None
+
+
+def _phone(value: str | None) -> str | None:
+    return format_phone(value) if value else None
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -145,7 +156,7 @@ def ticket_out(session: Session, ticket: Ticket, *, full: bool = False) -> dict[
     people = users_by_id(session, [x.author_id for x in logs] + [f.uploaded_by for f in files])
     out.update(
         description=ticket.description,
-        contact={"id": contact.id, "name": contact.name, "phone": contact.mobile or contact.phone}
+        contact={"id": contact.id, "name": contact.name, "phone": _phone(contact.mobile or contact.phone)}
         if contact
         else None,
         result=ticket.result,

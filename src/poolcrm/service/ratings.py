@@ -125,7 +125,7 @@ def rate(
     ticket.rating_comment = comment.strip() or None
     ticket.rated_at = now
     check.link.used_at = now
-    log(session, ticket, None, "rate", f"{score} 分 {comment.strip()}".strip())
+    log(session, ticket, None, "rate", f"{'★' * (score or 0)} {comment.strip()}".strip())
     record(
         session,
         actor_id=None,

@@ -44,6 +44,21 @@ STATUS_NAMES: dict[str, tuple[str, str]] = {
     "closed": ("已关闭", "Closed"),
     "abandoned": ("放弃", "Abandoned"),
 }
+LOG_NAMES: dict[str, str] = {
+    "open": "创建",
+    "assign": "分配给",
+    "auto_assign": "高优先级自动分配给",
+    "accept": "确认处理",
+    "log": "处理",
+    "attach": "上传附件",
+    "resolve": "解决",
+    "close": "关闭",
+    "close_confirmed": "关闭（客户已确认）",
+    "abandon": "放弃",
+    "breach": "超时",
+    "rate": "客户评价",
+    "review": "投诉复盘",
+}
 REPAIRS = frozenset({"in_warranty", "out_warranty"})
 COMPLAINT = "complaint"
 ALL_TICKETS_ROLES = frozenset({"admin", "gm", "cs"})
@@ -129,11 +144,15 @@ def missing_documents(kind: str, present: Iterable[str]) -> list[str]:
     return [d for d in required_documents(kind) if d not in have]
 
 
-def action_problem(action: str, status: str) -> str | None:
-    """SVC-2: an action is allowed only from the statuses it starts from."""
+def action_problem(action: str, status: str) -> dict[str, str] | None:
+    """SVC-2: an action is allowed only from the statuses it starts from; otherwise the refusal's
+    parameters (the status and the action, by name)."""
     if status in ACTION_FROM[action]:
         return None
-    return f"工单{STATUS_NAMES[status][0]}，不能{ACTION_NAMES[action]}"
+    return {"state": STATUS_NAMES[status][0], "action": ACTION_NAMES[action]}
+
+
+ACTION_REFUSED = "工单{state}，不能{action}"
 
 
 @dataclass(frozen=True)

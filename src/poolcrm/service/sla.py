@@ -196,11 +196,7 @@ def _breach_notes(session: Session, ticket: Ticket, names: list[str], now: datet
     notes: list[Note] = []
     for name in names:
         label = DEADLINE_NAMES[name]
-        session.add(
-            TicketLog(
-                ticket_id=ticket.id, author_id=None, action="breach", text=f"SVC-4 超时：{label}", at=now
-            )
-        )
+        session.add(TicketLog(ticket_id=ticket.id, author_id=None, action="breach", text=name, at=now))
         params = {"number": ticket.number, "deadline": label, "subject": ticket.subject}
         link = f"/tickets/{ticket.id}"
         notes.extend(Note(uid, f"SVC-4:{ticket.id}:{name}", params, link) for uid in first)

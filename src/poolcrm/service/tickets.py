@@ -49,7 +49,7 @@ def _next_number(session: Session, year: int) -> str:
     return rules.ticket_number(year, seq)
 
 
-def _customer(session: Session, actor: User, customer_id: int) -> Customer:
+def customer_for_ticket(session: Session, actor: User, customer_id: int) -> Customer:
     """SVC-1/SVC-8a: a customer in the CRM; CS and service staff reach any, others those they see."""
     if rules.opens_tickets_on_any_customer(actor.roles):
         customer = session.get(Customer, customer_id)
@@ -102,7 +102,7 @@ def open_ticket(session: Session, actor: User, data: TicketIn) -> Ticket:
     problems = rules.ticket_problems(data.kind, data.request_type, data.priority, description, data.emotion)
     if problems:
         raise InvalidInput(problems, rule="SVC-1")
-    customer = _customer(session, actor, data.customer_id)
+    customer = customer_for_ticket(session, actor, data.customer_id)
     contact_id = _contact(session, customer, data.contact_id)
     priority, urgent = rules.effective_priority(data.request_type, data.priority)
     today = company_today(session)
@@ -131,7 +131,7 @@ def open_ticket(session: Session, actor: User, data: TicketIn) -> Ticket:
     supervisor = service_supervisor(session)
     if rules.auto_assigns_to_supervisor(priority) and supervisor is not None:
         ticket.assignee_id = supervisor.id
-        log(session, ticket, None, "assign", f"SVC-3 高优先级自动分配给 {supervisor.display_name}")
+        log(session, ticket, None, "auto_assign", supervisor.display_name)
     _audit(session, actor, ticket, "create", "SVC-1", customer_id=customer.id, priority=priority)
     _announce_new(session, ticket, customer, supervisor)
     session.flush()
@@ -166,7 +166,7 @@ def _announce_new(session: Session, ticket: Ticket, customer: Customer, supervis
 def _refuse(ticket: Ticket, action: str) -> None:
     problem = rules.action_problem(action, ticket.status)
     if problem:
-        raise RuleViolation("SVC-2", problem, details={"status": ticket.status})
+        raise RuleViolation("SVC-2", rules.ACTION_REFUSED, details={"status": ticket.status}, **problem)
 
 
 def assign_ticket(
@@ -196,7 +196,7 @@ def assign_ticket(
     ticket.status = PENDING
     ticket.updated_at = now
     sla.refresh_next_deadline(ticket)
-    log(session, ticket, actor.id, "assign", f"分配给 {target.display_name}")
+    log(session, ticket, actor.id, "assign", target.display_name)
     _audit(session, actor, ticket, "assign", "SVC-3")
     if target.id != actor.id:
         notify(
@@ -296,7 +296,7 @@ def close_ticket(session: Session, actor: User, ticket_id: int, customer_confirm
     ticket.closed_at = now
     ticket.customer_confirmed = customer_confirmed
     ticket.updated_at = now
-    log(session, ticket, actor.id, "close", "客户已确认" if customer_confirmed else "")
+    log(session, ticket, actor.id, "close_confirmed" if customer_confirmed else "close")
     if ticket.request_type == rules.COMPLAINT and customer_confirmed:
         record_followup(
             session,

@@ -3,11 +3,13 @@ per-field messages shown next to the inputs (the API's `details.fields`, in the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from poolcrm.db import MAX_ID
 from poolcrm.errors import AppError, InvalidInput
@@ -118,3 +120,30 @@ def required_ids(pairs: Iterable[tuple[str, Any]], prefix: str, field: str) -> l
             raise InvalidInput({field: "格式不正确"}, rule="SEC-1")
         out.append((left, right))
     return out
+
+
+def flash_message(exc: AppError | ValidationError, lang: str) -> str:
+    """A refusal as one line for the page's banner: the rule's message, then the fields' messages."""
+    errors = form_errors(exc, lang)
+    fields = "；".join(v for k, v in errors.items() if k != FORM_KEY)
+    return errors.get(FORM_KEY, "") + (f"（{fields}）" if fields else "")
+
+
+def run_form(
+    db: Session,
+    lang: str,
+    action: Callable[[], Any],
+    done: Callable[[Any], str],
+    again: Callable[[str, int], Response],
+) -> Response:
+    """Run a form's action: on success redirect (POST-redirect-GET) to `done(result)`; on a refusal
+    roll back and show the same page again with the message and the refusal's status (never a
+    500); what the user may not see stays a 404."""
+    try:
+        result = action()
+    except (AppError, ValidationError) as exc:
+        if isinstance(exc, AppError) and exc.status == 404:
+            raise  # the request's own rollback keeps the user loaded for the error page
+        db.rollback()
+        return again(flash_message(exc, lang), exc.status if isinstance(exc, AppError) else 422)
+    return RedirectResponse(done(result), status_code=303)

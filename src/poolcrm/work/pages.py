@@ -4,22 +4,20 @@ exactly like the API."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, File, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
+from fastapi.responses import HTMLResponse, Response
 
-from poolcrm.errors import AppError, InvalidInput
+from poolcrm.errors import InvalidInput
 from poolcrm.org.models import User
 from poolcrm.org.service import users_by_id
 from poolcrm.policy.service import company_today, get_policy
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
-from poolcrm.web.forms import FORM_KEY, amount, form_errors, optional_int, text
+from poolcrm.web.forms import amount, optional_int, run_form, text
 from poolcrm.web.render import page
 from poolcrm.work import activity, choices, expenses, files, output, reports, rules, trips
 from poolcrm.work.schemas import ExpenseIn, TripIn, TripReportIn
@@ -36,30 +34,6 @@ TABS = (
 def _render(request: Request, db: DB, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     """A work page: the section's tabs, the flash message, the company's zone (via `page`)."""
     return page(request, template, status_code=status, db=db, tabs=TABS, **context)
-
-
-def _flash(exc: AppError | ValidationError, lang: str) -> str:
-    errors = form_errors(exc, lang)
-    fields = "；".join(v for k, v in errors.items() if k != FORM_KEY)
-    return errors.get(FORM_KEY, "") + (f"（{fields}）" if fields else "")
-
-
-def _act(
-    db: DB,
-    lang: str,
-    action: Callable[[], Any],
-    done: Callable[[Any], str],
-    again: Callable[[str, int], Response],
-) -> Response:
-    """Run a form's action; on a refusal show the same page again with the message (never a 500)."""
-    try:
-        result = action()
-    except (AppError, ValidationError) as exc:
-        db.rollback()
-        if isinstance(exc, AppError) and exc.status == 404:
-            raise
-        return again(_flash(exc, lang), exc.status if isinstance(exc, AppError) else 422)
-    return RedirectResponse(done(result), status_code=303)
 
 
 def _day(value: str, field: str) -> date:
@@ -105,7 +79,7 @@ def reports_file(
 ) -> Response:
     content = file.file.read() if file is not None else b""
     name = (file.filename or "") if file is not None else ""
-    return _act(
+    return run_form(
         db,
         lang,
         lambda: reports.file_report(
@@ -142,7 +116,7 @@ def report_detail(request: Request, report_id: int, user: CurrentUser, db: DB) -
 def report_read(
     request: Request, report_id: int, user: CurrentUser, db: DB, lang: Lang, form: FormBody
 ) -> Response:
-    return _act(
+    return run_form(
         db,
         lang,
         lambda: reports.mark_read(db, user, report_id, text(form, "comment")),
@@ -187,7 +161,7 @@ def trips_plan(request: Request, user: CurrentUser, db: DB, lang: Lang, form: Fo
         )
         return trips.plan_trip(db, user, data)
 
-    return _act(
+    return run_form(
         db, lang, run, lambda t: f"/work/trips/{t.id}", lambda f, s: _trips_page(request, db, user, f, s)
     )
 
@@ -230,7 +204,7 @@ def trip_action(
             return trips.report_trip(db, user, trip_id, data)
         raise InvalidInput({"action": "未知操作"})
 
-    return _act(
+    return run_form(
         db,
         lang,
         run,
@@ -299,7 +273,7 @@ def expenses_create(request: Request, user: CurrentUser, db: DB, lang: Lang, for
         )
         return expenses.create_expense(db, user, data)
 
-    return _act(
+    return run_form(
         db,
         lang,
         run,
@@ -347,7 +321,7 @@ def expense_receipt(
         clean, kind = files.checked(db, "expense", name, content, "WORK-3")
         return files.store(db, "expense", expense.id, clean, kind, content, user.id)
 
-    return _act(
+    return run_form(
         db,
         lang,
         run,
@@ -369,7 +343,7 @@ def expense_action(
             return expenses.reimburse(db, user, expense_id)
         raise InvalidInput({"action": "未知操作"})
 
-    return _act(
+    return run_form(
         db,
         lang,
         run,
