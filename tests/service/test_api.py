@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from poolcrm import clock
+from poolcrm.customers.models import Customer
 from poolcrm.followups.models import FollowUp
 from poolcrm.notify.models import Notification
 from poolcrm.service.models import Ticket
@@ -244,3 +245,73 @@ def test_svc7_stats_by_staff_customer_product_and_the_excel_export(client, h, op
     export = client.get("/api/v1/tickets/stats/export?period=2026-12", headers=h("svcsup"))
     assert export.status_code == 200 and export.content[:2] == b"PK"
     assert "20261202-1000" in export.headers["content-disposition"]
+
+
+def test_svc1_only_customers_in_the_crm_and_reps_only_on_customers_they_see(
+    client, h, team, make_customer, database
+):
+    pending = make_customer(team["rep"])
+    with database.transaction() as s:
+        s.get(Customer, pending).pool = "pending"
+    body = {"kind": "online", "request_type": "consultation", "description": "咨询"}
+    refused = client.post("/api/v1/tickets", json={**body, "customer_id": pending}, headers=h("cs"))
+    assert refused.status_code == 409 and refused.json()["error"]["rule"] == "SVC-1"
+    others = make_customer(team["other"])
+    hidden = client.post("/api/v1/tickets", json={**body, "customer_id": others}, headers=h("rep"))
+    unknown = client.post("/api/v1/tickets", json={**body, "customer_id": 99999999}, headers=h("rep"))
+    assert hidden.status_code == unknown.status_code == 404 and hidden.json() == unknown.json()
+    mine = client.post(
+        "/api/v1/tickets", json={**body, "customer_id": make_customer(team["rep"])}, headers=h("rep")
+    )
+    assert mine.status_code == 201
+    by_service = client.post("/api/v1/tickets", json={**body, "customer_id": others}, headers=h("svc1"))
+    assert by_service.status_code == 201  # SVC-8a: the service desk reaches any customer in the CRM
+    wrong_contact = client.post(
+        "/api/v1/tickets", json={**body, "customer_id": others, "contact_id": 99999999}, headers=h("cs")
+    )
+    assert (
+        wrong_contact.status_code == 422
+        and "contact_id" in wrong_contact.json()["error"]["details"]["fields"]
+    )
+
+
+def test_svc5_weekly_review_records_cause_action_and_follow_through(client, h, open_ticket, team):
+    complaint = open_ticket(request_type="complaint", emotion="calm", kind="online")
+    other = open_ticket()
+    url = f"/api/v1/tickets/{complaint['id']}/review"
+    assert client.post(url, json={"cause": "天气"}, headers=h("svcsup")).status_code == 422
+    assert client.post(url, json={"cause": "产品质量"}, headers=h("rep")).status_code == 403  # sees it, may not review
+    assert client.post(url, json={"cause": "产品质量"}, headers=h("svc1")).status_code == 404  # not his ticket
+    done = client.post(url, json={"cause": "产品质量", "action": "出厂加测", "done": True}, headers=h("cs"))
+    assert done.status_code == 200 and done.json()["complaint"] == {
+        "cause": "产品质量",
+        "action": "出厂加测",
+        "done": True,
+    }
+    not_complaint = client.post(
+        f"/api/v1/tickets/{other['id']}/review", json={"cause": "产品质量"}, headers=h("cs")
+    )
+    assert not_complaint.status_code == 404
+
+
+def test_svc2_junk_input_never_answers_500(client, h, open_ticket):
+    t = open_ticket()
+    for path, body in [
+        (f"/api/v1/tickets/{t['id']}/assign", {"user_id": 2**63}),
+        (f"/api/v1/tickets/{t['id']}/assign", {"user_id": "x"}),
+        (f"/api/v1/tickets/{t['id']}/log", {"text": "\x00\x01"}),
+        (f"/api/v1/tickets/{t['id']}/abandon", {"reason": 5}),
+        (
+            "/api/v1/tickets",
+            {"customer_id": -1, "kind": "online", "request_type": "consultation", "description": "x"},
+        ),
+    ]:
+        assert client.post(path, json=body, headers=h("svcsup")).status_code in (404, 409, 422), (path, body)
+    for path in (
+        "/api/v1/tickets?assignee=-1",
+        "/api/v1/tickets?status=x",
+        "/api/v1/tickets/99999999999999999999",
+        "/api/v1/tickets?customer_id=-99999999999",
+        "/api/v1/tickets/stats?period=0000-00",
+    ):
+        assert client.get(path, headers=h("svcsup")).status_code in (404, 422), path
