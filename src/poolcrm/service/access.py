@@ -12,7 +12,7 @@ from poolcrm.customers.models import Customer
 from poolcrm.db import for_update
 from poolcrm.errors import NotFound
 from poolcrm.org.models import User
-from poolcrm.org.service import visible_owner_ids
+from poolcrm.org.service import role_holders, visible_owner_ids
 from poolcrm.service import rules
 from poolcrm.service.models import PENDING, Ticket
 
@@ -57,6 +57,12 @@ def lock_ticket(session: Session, user: User, ticket_id: int) -> Ticket:
     assert ticket is not None
     session.refresh(ticket)
     return ticket
+
+
+def service_supervisors(session: Session) -> list[int]:
+    """SVC-3: the active users holding both the service and the supervisor roles, in id order."""
+    service = set(role_holders(session, "service"))
+    return [uid for uid in role_holders(session, "supervisor") if uid in service]
 
 
 def scoped(session: Session, user: User, query: Any) -> Any:

@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 from poolcrm import clock
 from poolcrm.attachments import SCANS, clean_name, kind_of, upload_problem
 from poolcrm.audit.service import record
-from poolcrm.errors import Forbidden, InvalidInput, NotFound, RuleViolation
+from poolcrm.errors import Forbidden, InvalidInput, NotFound
 from poolcrm.org.models import User
 from poolcrm.service import rules
 from poolcrm.service.access import get_ticket, lock_ticket
 from poolcrm.service.models import TicketFile
-from poolcrm.service.tickets import log, max_upload_bytes
+from poolcrm.service.tickets import log, max_upload_bytes, refuse_action
 
 
 def attach_file(
@@ -25,9 +25,7 @@ def attach_file(
     ticket = lock_ticket(session, actor, ticket_id)
     if not rules.follows_ticket(actor.roles, ticket.assignee_id == actor.id):
         raise Forbidden()
-    problem = rules.action_problem("attach", ticket.status)
-    if problem:
-        raise RuleViolation("SVC-2", rules.ACTION_REFUSED, details={"status": ticket.status}, **problem)
+    refuse_action(ticket, "attach")
     if doc_type not in rules.DOC_TYPES:
         raise InvalidInput({"doc_type": "未知的附件类型"}, rule="SVC-2")
     name = clean_name(filename, "scan")

@@ -18,10 +18,11 @@ from poolcrm.calendar.service import get_calendar
 from poolcrm.db import for_update
 from poolcrm.notify.service import Note, notify_each
 from poolcrm.org.models import User
-from poolcrm.org.service import role_holders, users_by_id
+from poolcrm.org.service import users_by_id
 from poolcrm.policy.rules import Policy
 from poolcrm.policy.service import get_policy
 from poolcrm.service import rules
+from poolcrm.service.access import service_supervisors
 from poolcrm.service.models import DEADLINES, OPEN_STATUSES, Ticket, TicketLog
 
 BUSINESS = "business"
@@ -141,24 +142,30 @@ def time_left(session: Session, ticket: Ticket, now: datetime | None = None) -> 
     return out
 
 
-def _service_supervisors(session: Session) -> list[int]:
-    service = set(role_holders(session, "service"))
-    return [uid for uid in role_holders(session, "supervisor") if uid in service]
+Recipients = tuple[list[int], list[int]]
 
 
-def breach_recipients(session: Session, ticket: Ticket) -> tuple[list[int], list[int]]:
+def breach_recipients(
+    session: Session, ticket: Ticket, known: dict[int | None, Recipients] | None = None
+) -> Recipients:
     """SVC-4: who hears of a breach — the assignee and the service supervisor — and, one level up,
-    the supervisor's own supervisor (the escalation)."""
+    the supervisor's own supervisor (the escalation). `known` caches the answer per assignee over a
+    scan: a backlog of a thousand tickets asks a few dozen times, not a thousand."""
+    if known is not None and ticket.assignee_id in known:
+        return known[ticket.assignee_id]
     assignee = session.get(User, ticket.assignee_id) if ticket.assignee_id else None
     if assignee is not None and rules.is_service_supervisor(assignee.roles):
         leads = [assignee.id]
     elif assignee is not None and assignee.supervisor_id is not None:
         leads = [assignee.supervisor_id]
     else:
-        leads = _service_supervisors(session)
+        leads = service_supervisors(session)
     first = sorted({*leads, *([assignee.id] if assignee is not None else [])})
     above = {u.supervisor_id for u in users_by_id(session, leads).values() if u.supervisor_id is not None}
-    return first, sorted(above - set(first))
+    answer = (first, sorted(above - set(first)))
+    if known is not None:
+        known[ticket.assignee_id] = answer
+    return answer
 
 
 def scan_breaches(session: Session, now: datetime | None = None) -> list[int]:
@@ -175,13 +182,14 @@ def scan_breaches(session: Session, now: datetime | None = None) -> list[int]:
     ).all()
     notes: list[Note] = []
     breached: list[int] = []
+    known: dict[int | None, Recipients] = {}
     for ticket in due:
         names = rules.newly_breached(deadlines(ticket), met(ticket), ticket.breaches or [], now)
         if names:
             breached.append(ticket.id)
             ticket.breaches = [*(ticket.breaches or []), *names]
             ticket.breach_count = len(ticket.breaches)
-            notes.extend(_breach_notes(session, ticket, names, now))
+            notes.extend(_breach_notes(session, ticket, names, now, known))
         refresh_next_deadline(ticket)
     session.flush()
     if notes:
@@ -191,8 +199,10 @@ def scan_breaches(session: Session, now: datetime | None = None) -> list[int]:
     return breached
 
 
-def _breach_notes(session: Session, ticket: Ticket, names: list[str], now: datetime) -> list[Note]:
-    first, above = breach_recipients(session, ticket)
+def _breach_notes(
+    session: Session, ticket: Ticket, names: list[str], now: datetime, known: dict[int | None, Recipients]
+) -> list[Note]:
+    first, above = breach_recipients(session, ticket, known)
     notes: list[Note] = []
     for name in names:
         label = DEADLINE_NAMES[name]

@@ -21,9 +21,10 @@ from poolcrm.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViol
 from poolcrm.followups.service import record_followup
 from poolcrm.notify.service import notify
 from poolcrm.org.models import User
+from poolcrm.org.service import role_holders, users_by_id
 from poolcrm.policy.service import company_today, get_policy
 from poolcrm.service import rules, sla
-from poolcrm.service.access import lock_ticket
+from poolcrm.service.access import lock_ticket, service_supervisors
 from poolcrm.service.models import (
     ABANDONED,
     CLOSED,
@@ -89,10 +90,8 @@ def _audit(session: Session, actor: User, ticket: Ticket, action: str, rule: str
 
 def service_supervisor(session: Session) -> User | None:
     """SVC-3: the service supervisor who receives high-priority tickets (the first active one)."""
-    for user in session.scalars(select(User).where(User.active.is_(True)).order_by(User.id)):
-        if rules.is_service_supervisor(user.roles):
-            return user
-    return None
+    ids = service_supervisors(session)
+    return session.get(User, ids[0]) if ids else None
 
 
 def open_ticket(session: Session, actor: User, data: TicketIn) -> Ticket:
@@ -163,7 +162,8 @@ def _announce_new(session: Session, ticket: Ticket, customer: Customer, supervis
         )
 
 
-def _refuse(ticket: Ticket, action: str) -> None:
+def refuse_action(ticket: Ticket, action: str) -> None:
+    """SVC-2: 409 when the ticket's status does not allow the action."""
     problem = rules.action_problem(action, ticket.status)
     if problem:
         raise RuleViolation("SVC-2", rules.ACTION_REFUSED, details={"status": ticket.status}, **problem)
@@ -178,7 +178,7 @@ def assign_ticket(
     ticket = lock_ticket(session, actor, ticket_id)
     if not rules.dispatches_tickets(actor.roles):
         raise Forbidden()
-    _refuse(ticket, "assign")
+    refuse_action(ticket, "assign")
     target = session.get(User, user_id)
     if target is None or not target.active or not rules.takes_tickets(target.roles):
         raise InvalidInput({"user_id": "须为在职的服务人员"}, rule="SVC-3")
@@ -220,7 +220,7 @@ def _minutes_since(start: datetime, now: datetime) -> int:
 def accept_ticket(session: Session, actor: User, ticket_id: int) -> Ticket:
     """SVC-3: the assignee confirms (确认处理) before working — the first response (SVC-4a)."""
     ticket = lock_ticket(session, actor, ticket_id)
-    _refuse(ticket, "accept")
+    refuse_action(ticket, "accept")
     if ticket.assignee_id != actor.id:
         raise RuleViolation("SVC-3", "只有被分配的服务人员可以确认处理")
     now = clock.now()
@@ -249,7 +249,7 @@ def add_log(session: Session, actor: User, ticket_id: int, text: str) -> Ticket:
     ticket = lock_ticket(session, actor, ticket_id)
     if not rules.follows_ticket(actor.roles, ticket.assignee_id == actor.id):
         raise Forbidden()
-    _refuse(ticket, "log")
+    refuse_action(ticket, "log")
     log(session, ticket, actor.id, "log", _text(text, "text", "请填写处理过程"))
     ticket.updated_at = clock.now()
     session.flush()
@@ -265,7 +265,7 @@ def resolve_ticket(session: Session, actor: User, ticket_id: int, result: str) -
     ticket = lock_ticket(session, actor, ticket_id)
     if not rules.works_ticket(actor.roles, ticket.assignee_id == actor.id):
         raise Forbidden()
-    _refuse(ticket, "resolve")
+    refuse_action(ticket, "resolve")
     text = _text(result, "result", "请填写处理结果")
     missing = rules.missing_documents(ticket.kind, documents_of(session, ticket.id))
     if missing:
@@ -290,7 +290,7 @@ def close_ticket(session: Session, actor: User, ticket_id: int, customer_confirm
     ticket = lock_ticket(session, actor, ticket_id)
     if not rules.follows_ticket(actor.roles, ticket.assignee_id == actor.id):
         raise Forbidden()
-    _refuse(ticket, "close")
+    refuse_action(ticket, "close")
     now = clock.now()
     ticket.status = CLOSED
     ticket.closed_at = now
@@ -319,7 +319,7 @@ def abandon_ticket(session: Session, actor: User, ticket_id: int, reason: str) -
     ticket = lock_ticket(session, actor, ticket_id)
     if not rules.works_ticket(actor.roles, ticket.assignee_id == actor.id):
         raise Forbidden()
-    _refuse(ticket, "abandon")
+    refuse_action(ticket, "abandon")
     text = _text(reason, "reason", "请填写放弃原因")
     ticket.status = ABANDONED
     ticket.abandon_reason = text
@@ -333,11 +333,8 @@ def abandon_ticket(session: Session, actor: User, ticket_id: int, reason: str) -
 
 def staff_choices(session: Session) -> list[User]:
     """SVC-3: the active service staff a ticket can be assigned to."""
-    return [
-        u
-        for u in session.scalars(select(User).where(User.active.is_(True)).order_by(User.id))
-        if rules.takes_tickets(u.roles)
-    ]
+    people = users_by_id(session, role_holders(session, "service"))
+    return [people[uid] for uid in sorted(people)]
 
 
 def max_upload_bytes(session: Session) -> int:
