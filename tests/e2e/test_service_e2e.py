@@ -109,7 +109,9 @@ def test_service_desk_in_the_browser(
     lead.goto(f"{server}/tickets?tab=all")
     lead.get_by_test_id("ticket-row").first.locator("a").first.click()
     assign = lead.get_by_test_id("assign-form")
-    assign.locator("select[name=user_id]").select_option(label="马工")
+    staff_option = assign.locator("select[name=user_id] option", has_text="马工")
+    assert "未完成 0" in staff_option.inner_text()  # the supervisor sees each one's load
+    assign.locator("select[name=user_id]").select_option(staff_option.get_attribute("value"))
     assign.locator("input[name=reassign]").check()
     assign.locator("button").click()
     lead.wait_for_url(ticket_url)

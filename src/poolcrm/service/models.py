@@ -78,6 +78,7 @@ class Ticket(Base):
         Index("ix_tickets_status_assignee", "status", "assignee_id", "created_at"),
         Index("ix_tickets_assignee_created", "assignee_id", "created_at"),
         Index("ix_tickets_created", "created_at"),
+        Index("ix_tickets_created_by", "created_by"),
         Index(
             "ix_tickets_next_deadline",
             "next_deadline_at",

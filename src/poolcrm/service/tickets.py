@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
@@ -28,6 +28,7 @@ from poolcrm.service.access import lock_ticket, service_supervisors
 from poolcrm.service.models import (
     ABANDONED,
     CLOSED,
+    OPEN_STATUSES,
     PENDING,
     PROCESSING,
     RESOLVED,
@@ -331,10 +332,18 @@ def abandon_ticket(session: Session, actor: User, ticket_id: int, reason: str) -
     return ticket
 
 
-def staff_choices(session: Session) -> list[User]:
-    """SVC-3: the active service staff a ticket can be assigned to."""
+def staff_choices(session: Session) -> list[tuple[User, int]]:
+    """SVC-3: the active service staff a ticket can be assigned to, each with the number of open
+    tickets they hold (the supervisor balances the load)."""
     people = users_by_id(session, role_holders(session, "service"))
-    return [people[uid] for uid in sorted(people)]
+    load = dict(
+        session.execute(
+            select(Ticket.assignee_id, func.count())
+            .where(Ticket.assignee_id.in_(list(people)), Ticket.status.in_(OPEN_STATUSES))
+            .group_by(Ticket.assignee_id)
+        ).all()
+    )
+    return [(people[uid], load.get(uid, 0)) for uid in sorted(people)]
 
 
 def max_upload_bytes(session: Session) -> int:

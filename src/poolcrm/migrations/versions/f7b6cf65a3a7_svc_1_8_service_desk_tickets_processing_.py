@@ -1,8 +1,8 @@
 """SVC-1..8 service desk: tickets, processing log, files, rating links, numbering
 
-Revision ID: 34856d4cc8a2
+Revision ID: f7b6cf65a3a7
 Revises: 6a65522d17d1
-Create Date: 2026-12-03 09:02:35.313396
+Create Date: 2026-12-03 09:39:00.976733
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from alembic import op
 
 import poolcrm.db
 
-revision = '34856d4cc8a2'
+revision = 'f7b6cf65a3a7'
 down_revision = '6a65522d17d1'
 branch_labels = None
 depends_on = None
@@ -84,6 +84,7 @@ def upgrade() -> None:
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.create_index('ix_tickets_assignee_created', ['assignee_id', 'created_at'], unique=False)
         batch_op.create_index('ix_tickets_created', ['created_at'], unique=False)
+        batch_op.create_index('ix_tickets_created_by', ['created_by'], unique=False)
         batch_op.create_index(batch_op.f('ix_tickets_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index('ix_tickets_next_deadline', ['next_deadline_at'], unique=False, postgresql_where=sa.text('next_deadline_at IS NOT NULL'), sqlite_where=sa.text('next_deadline_at IS NOT NULL'))
         batch_op.create_index('ix_tickets_status_assignee', ['status', 'assignee_id', 'created_at'], unique=False)
@@ -157,6 +158,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_tickets_status_assignee')
         batch_op.drop_index('ix_tickets_next_deadline', postgresql_where=sa.text('next_deadline_at IS NOT NULL'), sqlite_where=sa.text('next_deadline_at IS NOT NULL'))
         batch_op.drop_index(batch_op.f('ix_tickets_customer_id'))
+        batch_op.drop_index('ix_tickets_created_by')
         batch_op.drop_index('ix_tickets_created')
         batch_op.drop_index('ix_tickets_assignee_created')
 
