@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePath
 
+from poolcrm.errors import InvalidInput
+
 ZIP = (b"PK\x03\x04",)
 OLE = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)
 
@@ -55,3 +57,21 @@ def upload_problem(
     if not content.startswith(kind.magic):
         return "文件内容与扩展名不符"
     return None
+
+
+def accepted_upload(
+    filename: str,
+    content: bytes,
+    allowed: Mapping[str, FileKind],
+    max_bytes: int,
+    rule: str,
+    fallback: str = "file",
+) -> tuple[str, FileKind]:
+    """The upload's clean name and kind, or 422 naming `file` under `rule` — before anything is
+    written, so a refused file leaves no row."""
+    name = clean_name(filename, fallback)
+    problem = upload_problem(name, content, allowed, max_bytes)
+    kind = kind_of(name, allowed)
+    if problem or kind is None:
+        raise InvalidInput({"file": problem or "文件内容与扩展名不符"}, rule=rule)
+    return name, kind

@@ -11,8 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from poolcrm import clock
-from tests.conftest import auth_headers
-from tests.deals.conftest import make_customer  # noqa: F401  (shared fixture)
+from tests.deals.conftest import h, make_customer  # noqa: F401  (shared fixtures; h logs in this team)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=SHANGHAI)
@@ -51,18 +50,6 @@ def team(make_user: Callable[..., int]) -> dict[str, int]:
     return ids
 
 
-@pytest.fixture
-def h(client: Any, team: dict[str, int]) -> Callable[[str], dict[str, str]]:
-    cache: dict[str, dict[str, str]] = {}
-
-    def _headers(username: str) -> dict[str, str]:
-        if username not in cache:
-            cache[username] = auth_headers(client, username)
-        return cache[username]
-
-    return _headers
-
-
 PDF = b"%PDF-1.4\n% service sheet\n" + b"0" * 200
 
 
@@ -88,7 +75,7 @@ def open_ticket(client: Any, h: Callable[[str], dict[str, str]], team: dict[str,
 
 
 @pytest.fixture
-def upload(client: Any, h: Callable[[str], dict[str, str]]):
+def upload(client: Any, h: Callable[[str], dict[str, str]]):  # noqa: F811
     def _upload(
         ticket_id: int, doc_type: str, user: str = "svc1", content: bytes = PDF, name: str = "单.pdf"
     ) -> Any:

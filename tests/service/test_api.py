@@ -280,8 +280,12 @@ def test_svc5_weekly_review_records_cause_action_and_follow_through(client, h, o
     other = open_ticket()
     url = f"/api/v1/tickets/{complaint['id']}/review"
     assert client.post(url, json={"cause": "天气"}, headers=h("svcsup")).status_code == 422
-    assert client.post(url, json={"cause": "产品质量"}, headers=h("rep")).status_code == 403  # sees it, may not review
-    assert client.post(url, json={"cause": "产品质量"}, headers=h("svc1")).status_code == 404  # not his ticket
+    assert (
+        client.post(url, json={"cause": "产品质量"}, headers=h("rep")).status_code == 403
+    )  # sees it, may not review
+    assert (
+        client.post(url, json={"cause": "产品质量"}, headers=h("svc1")).status_code == 404
+    )  # not his ticket
     done = client.post(url, json={"cause": "产品质量", "action": "出厂加测", "done": True}, headers=h("cs"))
     assert done.status_code == 200 and done.json()["complaint"] == {
         "cause": "产品质量",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
@@ -16,6 +15,7 @@ from poolcrm.contracts.models import SpecialPrice
 from poolcrm.contracts.rules import STATUS_LABELS
 from poolcrm.contracts.schemas import ContractIn, DecisionIn, PaymentIn, SpecialPriceIn
 from poolcrm.errors import InvalidInput
+from poolcrm.sheets import attachment
 from poolcrm.web.deps import DB, CurrentUser
 
 router = APIRouter(tags=["contracts"])
@@ -110,7 +110,7 @@ def download_file(contract_id: int, file_id: int, user: CurrentUser, db: DB) -> 
     return Response(
         row.content,
         media_type=row.content_type,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename, safe='')}"},
+        headers=attachment(row.filename),
     )
 
 

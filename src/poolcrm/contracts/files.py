@@ -7,11 +7,11 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
-from poolcrm.attachments import SCANS, clean_name, kind_of, upload_problem
+from poolcrm.attachments import SCANS, accepted_upload
 from poolcrm.audit.service import record
 from poolcrm.contracts.access import get_contract
 from poolcrm.contracts.models import ContractFile
-from poolcrm.errors import InvalidInput, NotFound
+from poolcrm.errors import NotFound
 from poolcrm.org.models import User
 from poolcrm.policy.service import get_policy
 
@@ -23,11 +23,7 @@ def attach_file(
     larger than `contract_file_max_mb`."""
     contract = get_contract(session, actor, contract_id, act=True)
     limit = get_policy(session).contract_file_max_mb * 1024 * 1024
-    name = clean_name(filename, "contract")
-    problem = upload_problem(name, content, SCANS, limit)
-    kind = kind_of(name, SCANS)
-    if problem or kind is None:
-        raise InvalidInput({"file": problem or "文件内容与扩展名不符"}, rule="CTR-1")
+    name, kind = accepted_upload(filename, content, SCANS, limit, "CTR-1", "contract")
     row = ContractFile(
         contract_id=contract.id,
         filename=name,

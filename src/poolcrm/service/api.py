@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
@@ -185,7 +184,7 @@ def download(file_id: int, user: CurrentUser, db: DB) -> Response:
     return Response(
         row.content,
         media_type=row.content_type,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename, safe='')}"},
+        headers=attachment(row.filename),
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
-from poolcrm.attachments import SCANS, clean_name, kind_of, upload_problem
+from poolcrm.attachments import SCANS, accepted_upload
 from poolcrm.audit.service import record
 from poolcrm.errors import Forbidden, InvalidInput, NotFound
 from poolcrm.org.models import User
@@ -28,11 +28,7 @@ def attach_file(
     refuse_action(ticket, "attach")
     if doc_type not in rules.DOC_TYPES:
         raise InvalidInput({"doc_type": "未知的附件类型"}, rule="SVC-2")
-    name = clean_name(filename, "scan")
-    problem = upload_problem(name, content, SCANS, max_upload_bytes(session))
-    kind = kind_of(name, SCANS)
-    if problem or kind is None:
-        raise InvalidInput({"file": problem or "文件内容与扩展名不符"}, rule="SVC-2")
+    name, kind = accepted_upload(filename, content, SCANS, max_upload_bytes(session), "SVC-2", "scan")
     row = TicketFile(
         ticket_id=ticket.id,
         doc_type=doc_type,

@@ -9,8 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
-from poolcrm.attachments import DOCUMENTS, SCANS, FileKind, clean_name, kind_of, upload_problem
-from poolcrm.errors import InvalidInput
+from poolcrm.attachments import DOCUMENTS, SCANS, FileKind, accepted_upload
 from poolcrm.policy.service import get_policy
 from poolcrm.work.models import WorkFile
 
@@ -21,13 +20,8 @@ def checked(
     session: Session, owner_type: str, filename: str, content: bytes, rule: str
 ) -> tuple[str, FileKind]:
     """The file's clean name and kind, or 422 naming `file` (nothing written)."""
-    name = clean_name(filename)
-    allowed = ALLOWED[owner_type]
-    problem = upload_problem(name, content, allowed, get_policy(session).work_file_max_mb * 1024 * 1024)
-    kind = kind_of(name, allowed)
-    if problem or kind is None:
-        raise InvalidInput({"file": problem or "不支持的文件类型"}, rule=rule)
-    return name, kind
+    limit = get_policy(session).work_file_max_mb * 1024 * 1024
+    return accepted_upload(filename, content, ALLOWED[owner_type], limit, rule)
 
 
 def store(
