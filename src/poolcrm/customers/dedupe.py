@@ -328,7 +328,6 @@ def find_duplicates_many(
 
 def score(q: Query, key: str, customer: Any, min_score: int) -> Found | None:
     """Score one candidate (a Customer or a row with id, name, name_key, phone, mobile)."""
-    exact = bool(key) and customer.name_key == key
     candidate_phones = tuple(p for p in (customer.phone, customer.mobile) if p)
     match = (
         names.compare_names(
@@ -341,7 +340,9 @@ def score(q: Query, key: str, customer: Any, min_score: int) -> Found | None:
         else None
     )
     phone_hit = bool(q.phones) and any(p in q.phones for p in candidate_phones)
-    if match is None and not exact and not phone_hit:
+    # CUS-7 (revised): exact is the same legal entity — equal normal forms in the same place.
+    exact = match is not None and match.exact
+    if match is None and not phone_hit:
         return None
     value = int(round(match.score)) if match is not None else 0
     reasons = tuple(match.reasons) if match is not None else ()

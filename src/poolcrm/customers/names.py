@@ -23,7 +23,7 @@ from pypinyin.phrases_dict import phrases_dict
 from pypinyin.pinyin_dict import pinyin_dict
 from rapidfuzz import fuzz
 
-from poolcrm.customers.regions import REGION_PREFIXES
+from poolcrm.customers.regions import REGION_BASE, REGION_PREFIXES
 
 _T2S = OpenCC("t2s")
 
@@ -64,6 +64,7 @@ REASON_TEXT: dict[str, tuple[str, str]] = {
     "punctuation": ("空格或标点不同", "Spaces or punctuation differ"),
     "legal_suffix": ("去掉公司后缀后相同", "Same without the legal-form suffix"),
     "region_prefix": ("去掉省市前缀后相同", "Same without the province/city prefix"),
+    "other_place": ("同名但地区不同（可能是另一家公司）", "Same name in another city (maybe another firm)"),
     "contains": ("一个名称包含另一个", "One name contains the other"),
     "similar_name": ("名称相似", "Similar name"),
     "same_initials": ("拼音首字母相同", "Same pinyin initials"),
@@ -161,6 +162,28 @@ def normalize_text(text: str) -> str:
     return _strip_punct(to_simplified(half_width(text).lower()))
 
 
+# Development zones (CUS-7 revised): `苏州工业园区博雅` is 博雅 in Suzhou — the zone is part of the place.
+DEV_ZONES: tuple[str, ...] = tuple(
+    sorted(
+        {
+            "工业园区",
+            "工业园",
+            "高新技术产业开发区",
+            "高新技术开发区",
+            "经济技术开发区",
+            "经济开发区",
+            "高新区",
+            "开发区",
+            "保税区",
+            "自贸区",
+            "新区",
+        },
+        key=len,
+        reverse=True,
+    )
+)
+
+
 # Branch words (CUS-2: `<parent full name><branch>分公司/办事处/营业部`); a name ending in one
 # keeps its ending, and the parent's legal-form suffix before the branch part is dropped.
 BRANCH_WORDS: tuple[str, ...] = (
@@ -204,16 +227,54 @@ _BRANCH_TAIL = re.compile(
 )
 
 
-def _strip_region(text: str) -> str:
-    """One leading province/city (`北京`, `北京市`, `广东省`, `内蒙古自治区`), if two characters
-    or more remain."""
+def _leading_region(text: str) -> str | None:
+    """The province/city a text starts with (`北京`, `北京市`, `广东省`, `内蒙古自治区`), if two
+    characters or more follow it."""
     if text[:2] not in _REGION_HEADS:
-        return text
+        return None
     size = len(text)
     for length in _REGION_LENGTHS:
         if size > length + 1 and text[:length] in _REGION_SET:
-            return text[length:]
+            return text[:length]
+    return None
+
+
+def _strip_zone(text: str) -> str:
+    """A development zone right after a city (`苏州工业园区博雅` → `博雅`): part of the place."""
+    for zone in DEV_ZONES:
+        if text.startswith(zone) and len(text) > len(zone) + 1:
+            return text[len(zone) :]
     return text
+
+
+def _strip_region(text: str) -> str:
+    """One leading province/city, and a development zone after it, if two characters or more
+    remain."""
+    region = _leading_region(text)
+    return text if region is None else _strip_zone(text[len(region) :])
+
+
+def places(name: str) -> frozenset[str]:
+    """CUS-7: the provinces and cities a name is placed in — its leading ones (`广东省深圳市…`)
+    and a bracketed one (`…（北京）`) — by the place they name (`北京市` → `北京`)."""
+    text = to_simplified(half_width(name).lower())
+    found = {
+        REGION_BASE[inner]
+        for inner in (_strip_punct(m.group(1)) for m in _BRACKET.finditer(text))
+        if inner in REGION_BASE
+    }
+    text = _strip_punct(_BRACKET.sub(_drop_region, text)) if "(" in text else _strip_punct(text)
+    while (region := _leading_region(text)) is not None:
+        found.add(REGION_BASE.get(region, region))
+        text = _strip_zone(text[len(region) :])
+    return frozenset(found)
+
+
+def same_place(a: str, b: str) -> bool:
+    """CUS-7 (revised): two names may be one legal entity only in one place — a name without a place
+    fits any; two named places must share one (`广东深圳恒通` / `深圳恒通`)."""
+    pa, pb = places(a), places(b)
+    return not pa or not pb or not pa.isdisjoint(pb)
 
 
 def _strip_suffix(text: str, suffixes: Iterable[str] | None = None) -> str:
@@ -383,6 +444,7 @@ class Match:
 
     score: float
     reasons: tuple[str, ...] = field(default_factory=tuple)
+    exact: bool = False
 
 
 def _stages(name: str) -> list[str]:
@@ -427,9 +489,13 @@ def compare_names(
     phone_hit = bool(query_phone) and query_phone in set(candidate_phones)
     if not ka or not kb:
         return Match(90.0, ("same_phone",)) if phone_hit else None
-    if ka == kb:
+    elsewhere = not same_place(a, b)
+    if ka == kb and not elsewhere:
         reasons = _differences(a, b)
-        return Match(100.0, tuple(reasons + (["same_phone"] if phone_hit else [])))
+        return Match(100.0, tuple(reasons + (["same_phone"] if phone_hit else [])), exact=True)
+    if ka == kb:
+        # The same name in another city: another legal entity, shown, never blocked.
+        return Match(OTHER_PLACE_SCORE, ("other_place", *(["same_phone"] if phone_hit else [])))
     # The brand weighs more than the trade words: 优地生物科技 and 优海生物科技 are two companies.
     ba, bb = brand(ka), brand(kb)
     ratio = 0.6 * fuzz.ratio(ba, bb) + 0.4 * fuzz.ratio(ka, kb)
@@ -447,11 +513,19 @@ def compare_names(
         # Another brand character that sounds different: another company (优地 / 优海).
         ratio = min(ratio, OTHER_BRAND_SCORE)
     short, long_ = sorted((ka, kb), key=len)
+    if ba == bb and short == ba and short != long_ and ratio < ABBREVIATION_SCORE:
+        # The bare brand of the same company (深圳恒通 / 深圳恒通科技股份有限公司): strong evidence.
+        ratio = ABBREVIATION_SCORE
+        reasons = ["contains"]
     if len(short) >= 3 and short in long_:
         contained = 80 + 20 * len(short) / len(long_)
         if contained > ratio:
             ratio = contained
             reasons = ["contains"]
+    if elsewhere and ratio > OTHER_PLACE_SCORE:
+        # Evidence weighs less across cities: 杭州恒通 against 深圳恒通科技 is not the same firm.
+        ratio = OTHER_PLACE_SCORE
+        reasons = [*reasons, "other_place"]
     if phone_hit:
         ratio = max(ratio, 90.0)
         reasons.append("same_phone")
@@ -538,6 +612,12 @@ HOMOPHONE_SCORE = 90.0  # brands that read the same in pinyin
 OTHER_BRAND_SCORE = 70.0  # brands differing in a character that reads differently
 
 
+OTHER_PLACE_SCORE = 85.0  # the same (or a containing) name in another province or city
+
+
+ABBREVIATION_SCORE = 92.0  # a name written as its bare brand (深圳恒通) against the full name
+
+
 _READINGS: dict[str, frozenset[str]] = {}
 
 
@@ -565,9 +645,10 @@ def brand(key: str) -> str:
 
 
 def is_exact_duplicate(a: str, b: str) -> bool:
-    """CUS-7: an exact normalised match, which blocks creation."""
+    """CUS-7 (revised): the same legal entity — equal normal forms in the same (or no) place —
+    which blocks creation."""
     ka = name_key(a)
-    return bool(ka) and ka == name_key(b)
+    return bool(ka) and ka == name_key(b) and same_place(a, b)
 
 
 _BRACKET_TAIL = re.compile(r"[（(][^（）()]*[)）]\s*$")

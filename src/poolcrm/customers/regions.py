@@ -131,3 +131,17 @@ def _region_prefixes() -> tuple[str, ...]:
 
 
 REGION_PREFIXES: tuple[str, ...] = _region_prefixes()
+
+
+def _region_bases() -> dict[str, str]:
+    """Every prefix and the place it names (`北京市` → `北京`, `广西壮族自治区` → `广西`)."""
+    bases: dict[str, str] = {}
+    for base in sorted([*_PROVINCES, *_CITIES], key=len):
+        for prefix in REGION_PREFIXES:
+            if prefix.startswith(base) and prefix not in bases:
+                bases[prefix] = base
+    return bases
+
+
+REGION_BASE: dict[str, str] = _region_bases()
+"""CUS-7: the place each prefix names, to compare two names' places."""
