@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from poolcrm.customers.grading import refresh_grades
 from poolcrm.db import Database
 from poolcrm.domains import domain_modules
 from poolcrm.org.models import User
@@ -126,4 +127,5 @@ def populate_demo(
     for module in _domain_demos():
         module.populate(session, ctx)
         session.flush()
+    refresh_grades(session)  # CUS-11: every demo customer shows the grade its facts give
     return ctx

@@ -55,13 +55,13 @@ def test_cus13_rep_cannot_edit_public_or_foreign_customers(client, org, approved
     assert _patch(client, cid, org["h"]["rep"], name="").status_code == 422
 
 
-def test_cus11_grade_shows_suggestion_and_missing_fields(client, org, approved):
+def test_cus11_grade_is_computed_and_only_a_supervisor_overrides_it_with_a_reason(client, org, approved):
     cid = approved("rep")
     detail = client.get(f"/api/v1/customers/{cid}", headers=org["h"]["rep"]).json()
-    assert detail["suggested_grade"] == "ordinary"
+    assert detail["suggested_grade"] == "ordinary" and detail["grade"] is None  # incomplete: no grade
     assert "postal_code" in detail["grade_missing"]
-    resp = _patch(client, cid, org["h"]["rep"], grade="core")
-    assert resp.status_code == 422 and resp.json()["error"]["rule"] == "CUS-11"
+    resp = _patch(client, cid, org["h"]["rep"], grade="core", reason="大客户")
+    assert resp.status_code == 409 and resp.json()["error"]["rule"] == "CUS-11"
     full = dict(
         postal_code="100080",
         region="北京",
@@ -69,8 +69,17 @@ def test_cus11_grade_shows_suggestion_and_missing_fields(client, org, approved):
         source="展会",
         profile="扫描仪用户",
         contact_position="采购经理",
+        customer_type="direct",
     )
-    assert _patch(client, cid, org["h"]["rep"], **full, grade="ordinary").status_code == 200
+    assert _patch(client, cid, org["h"]["rep"], **full).status_code == 200
+    assert client.get(f"/api/v1/customers/{cid}", headers=org["h"]["rep"]).json()["grade"] == "ordinary"
+    no_reason = _patch(client, cid, org["h"]["sup"], grade="core")
+    assert no_reason.status_code == 409 and "原因" in no_reason.json()["error"]["message"]
+    assert _patch(client, cid, org["h"]["sup"], grade="core", reason="集团年度框架采购").status_code == 200
+    shown = client.get(f"/api/v1/customers/{cid}", headers=org["h"]["rep"]).json()
+    assert shown["grade"] == "core" and shown["grade_override"]["reason"] == "集团年度框架采购"
+    assert _patch(client, cid, org["h"]["sup"], grade=None, reason="框架取消").status_code == 200
+    assert client.get(f"/api/v1/customers/{cid}", headers=org["h"]["rep"]).json()["grade"] == "ordinary"
 
 
 def test_cus15_tier_cadence_and_cus16_membership_in_detail(client, org, approved):

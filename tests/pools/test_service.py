@@ -87,7 +87,11 @@ def test_pool17_per_grade_threshold(database, org, customers):
     with database.transaction() as s:
         update_policy(s, org["admin"], {"recycle_idle_workdays_by_grade": {"core": 10}})
     core = customers(
-        pool="private", owner_id=org["rep1"], protected_since=at(date(2026, 11, 2)), grade="core"
+        pool="private",
+        owner_id=org["rep1"],
+        protected_since=at(date(2026, 11, 2)),
+        grade="core",
+        grade_override="core",  # CUS-11: a supervisor's grade survives the daily recompute
     )
     normal = customers(pool="private", owner_id=org["rep1"], protected_since=at(date(2026, 11, 2)))
     assert run_daily(database, date(2026, 11, 10))["recycled"] == [normal]

@@ -20,6 +20,7 @@ from poolcrm.customers.checks import (
     lock_identities,
     refuse_exact_duplicate,
 )
+from poolcrm.customers.grading import override_grade, refresh_grades
 from poolcrm.customers.models import (
     REQUEST_CHANGE,
     Customer,
@@ -29,8 +30,7 @@ from poolcrm.customers.models import (
 from poolcrm.customers.output import record_values
 from poolcrm.customers.schemas import CustomerPatch
 from poolcrm.customers.visibility import get_editable
-from poolcrm.errors import InvalidInput, RuleViolation
-from poolcrm.i18n import translate
+from poolcrm.errors import RuleViolation
 from poolcrm.notify.service import notify
 from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
@@ -89,6 +89,7 @@ def apply_changes(
     if "status" in changes and c.status != "dormant":
         c.dormant_since = None
     c.updated_at = now
+    refresh_grades(session, [c.id])  # CUS-11: the record's fields are facts of the grade
     record(
         session,
         actor_id=actor_id,
@@ -128,6 +129,8 @@ def update_customer(
     wait for the supervisor's approval (the other fields change at once)."""
     c = get_editable(session, user, customer_id)
     raw = patch.model_dump(exclude_unset=True, exclude={"reason", "confirm_warnings"})
+    if "grade" in raw:
+        override_grade(session, user, c.id, raw.pop("grade"), patch.reason)  # CUS-11
     if not raw:
         return c, None
     merged = {**record_values(c), **raw}
@@ -142,13 +145,6 @@ def update_customer(
     if "name" in raw and values["name"] != c.name:
         lock_identities(session, [(values["name"], ())])
         refuse_exact_duplicate(duplicates(session, values["name"], (), exclude_ids={c.id}, lang=lang))
-    if values.get("grade"):
-        missing = rules.missing_grade_fields({**record_values(c), **values})
-        if missing:
-            raise InvalidInput(
-                {"grade": translate("分级前需补全：{missing}", lang, missing="、".join(missing))},
-                rule="CUS-11",
-            )
     changes = changes_for(c, values)
     refusal = rules.reserved_change_problem({k: v[1] for k, v in changes.items()}, user.roles, patch.reason)
     if refusal:

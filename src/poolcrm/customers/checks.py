@@ -50,7 +50,8 @@ TEXT_FIELDS = (
 )
 
 
-RECORD_FIELDS = (*TEXT_FIELDS, "tags", "member_until", "status", "grade")
+GRADE_FACTS = ("registered_project", "order_expected_this_year", "agency_agreement", "cooperated_before")
+RECORD_FIELDS = (*TEXT_FIELDS, "tags", "member_until", "status", "grade", *GRADE_FACTS)
 
 
 def lock_identities(session: Session, companies: Iterable[tuple[str | None, Iterable[str | None]]]) -> None:

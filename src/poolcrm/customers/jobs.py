@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from poolcrm import clock
 from poolcrm.audit.service import record_many
 from poolcrm.customers.dedupe import refresh_gram_stats
+from poolcrm.customers.grading import refresh_grades
 from poolcrm.customers.merge import merge_member_duplicates
 from poolcrm.customers.models import TOMBSTONE_POOLS, Customer
 from poolcrm.db import ids_select
@@ -79,3 +80,11 @@ def member_duplicates(session: Session, as_of: date) -> dict[str, list[Any]]:
     return {
         "member_duplicates_merged": merge_member_duplicates(session, since, company_day_start(session, as_of))
     }
+
+
+@daily_step("customers.grades", order=15)
+def recompute_grades(session: Session, as_of: date) -> dict[str, list[Any]]:
+    """CUS-11: time moves the windows (a contact 30 days ago, a close date now within 12 months),
+    so every grade is recomputed set-based before the recycle reads them (POOL-17); only the rows
+    whose grade changes are written."""
+    return {"grades_changed": [refresh_grades(session)]}

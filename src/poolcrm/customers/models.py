@@ -48,7 +48,19 @@ class Customer(Base):
     tier: Mapped[str | None] = mapped_column(String(1))
     tags: Mapped[Any] = mapped_column(JSONType, default=list)
     remark: Mapped[str | None] = mapped_column(Text)
+    # CUS-11: `grade` is the grade in force — the supervisor's override, else the one the system
+    # computes from the facts (None while the eleven fields are incomplete); kept current by
+    # `customers.grading` so lists, filters and the recycle thresholds (POOL-17) read a column.
     grade: Mapped[str | None] = mapped_column(String(20))
+    grade_override: Mapped[str | None] = mapped_column(String(20))
+    grade_override_reason: Mapped[str | None] = mapped_column(Text)
+    grade_override_by: Mapped[int | None] = mapped_column(Integer)  # a user id; added in place, no FK
+    # CUS-11 distributor facts (001 §3.2.2): a registered project (报备项目) with an order expected
+    # this year, a signed agency agreement (代理协议), earlier cooperation.
+    registered_project: Mapped[bool | None] = mapped_column(Boolean)
+    order_expected_this_year: Mapped[bool | None] = mapped_column(Boolean)
+    agency_agreement: Mapped[bool | None] = mapped_column(Boolean)
+    cooperated_before: Mapped[bool | None] = mapped_column(Boolean)
     status: Mapped[str] = mapped_column(String(20), default="potential")
     member_until: Mapped[date | None] = mapped_column(Date)
     open_for_redevelopment: Mapped[bool] = mapped_column(Boolean, default=False)

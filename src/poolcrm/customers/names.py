@@ -165,19 +165,8 @@ def normalize_text(text: str) -> str:
 # Development zones (CUS-7 revised): `苏州工业园区博雅` is 博雅 in Suzhou — the zone is part of the place.
 DEV_ZONES: tuple[str, ...] = tuple(
     sorted(
-        {
-            "工业园区",
-            "工业园",
-            "高新技术产业开发区",
-            "高新技术开发区",
-            "经济技术开发区",
-            "经济开发区",
-            "高新区",
-            "开发区",
-            "保税区",
-            "自贸区",
-            "新区",
-        },
+        {"工业园区", "工业园", "高新技术产业开发区", "高新技术开发区", "经济技术开发区", "经济开发区"}
+        | {"高新区", "开发区", "保税区", "自贸区", "新区"},
         key=len,
         reverse=True,
     )

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.customers import phones, rules
-from poolcrm.customers.checks import RECORD_FIELDS, owner_out
+from poolcrm.customers.checks import GRADE_FACTS, RECORD_FIELDS, owner_out
 from poolcrm.customers.models import (
     Customer,
 )
@@ -44,7 +44,12 @@ def grade_verdict(session: Session, c: Customer) -> rules.GradeVerdict:
     days = None
     if c.last_valid_followup_at is not None:
         days = (clock.now() - c.last_valid_followup_at).days
-    facts = rules.GradeFacts(days_since_substantive_contact=days, **_deal_facts(session, c, policy))
+    facts = rules.GradeFacts(
+        days_since_substantive_contact=days,
+        registered_project_ordering_this_year=bool(c.registered_project and c.order_expected_this_year),
+        agency_or_cooperation=bool(c.agency_agreement or c.cooperated_before),
+        **_deal_facts(session, c, policy),
+    )
     return rules.grade_verdict(record_values(c), facts, policy.high_growth_contact_days)
 
 
@@ -86,10 +91,22 @@ def customer_summary(c: Customer, owners: Mapping[int, User]) -> dict[str, Any]:
     }
 
 
+def owners_of_override(session: Session, c: Customer) -> User | None:
+    return session.get(User, c.grade_override_by) if c.grade_override_by else None
+
+
+def _override_out(c: Customer, by: User | None) -> dict[str, Any] | None:
+    """CUS-11: the supervisor's grade, why and by whom (None when the computed grade is in force)."""
+    if c.grade_override is None:
+        return None
+    return {"grade": c.grade_override, "reason": c.grade_override_reason, "by": owner_out(by) if by else None}
+
+
 def customer_detail(session: Session, c: Customer) -> dict[str, Any]:
     owners = users_by_id(session, [c.owner_id, c.created_by])
     today = company_today(session)
     verdict = grade_verdict(session, c)
+    policy = get_policy(session)
     due = contact_due_on(session, c)
     out = customer_summary(c, owners)
     out.update(
@@ -107,6 +124,16 @@ def customer_detail(session: Session, c: Customer) -> dict[str, Any]:
             "membership": rules.membership(c.member_until, today),
             "suggested_grade": verdict.grade,
             "grade_missing": list(verdict.missing),
+            "grade_override": _override_out(c, owners_of_override(session, c)),
+            "grade_next": [
+                {
+                    "grade": g,
+                    "needs": text,
+                    "params": {"days": policy.high_growth_contact_days, "months": policy.core_deal_months},
+                }
+                for g, text in rules.next_grade_needs(c.customer_type or "direct", verdict.grade)
+            ],
+            "grade_facts": {f: bool(getattr(c, f)) for f in GRADE_FACTS},
             "contact_due_on": due,
             "contact_overdue": rules.contact_overdue(due, today),
             "recycle_due_on": recycle_due_on(session, c),

@@ -18,6 +18,7 @@ from poolcrm.customers import (
     checks,
     contacts,
     exporter,
+    grading,
     history,
     import_files,
     importer,
@@ -27,17 +28,20 @@ from poolcrm.customers import (
     visibility,
 )
 from poolcrm.customers import requests as customers_requests
+from poolcrm.customers.checks import GRADE_FACTS
 from poolcrm.customers.inbox import inbox as cs_inbox
 from poolcrm.customers.models import POOL_REJECTED, Customer
 from poolcrm.customers.schemas import ContactIn, CustomerIn, CustomerPatch
 from poolcrm.errors import AppError, InvalidInput, NotFound, RuleViolation
 from poolcrm.i18n import translate
 from poolcrm.org import rules as org_rules
+from poolcrm.org.models import User
 from poolcrm.org.service import users_by_id
 from poolcrm.service.output import customer_tickets
 from poolcrm.service.tickets import IN_THE_CRM
 from poolcrm.sheets import attachment
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang, get_database
+from poolcrm.web.forms import run_form, text
 from poolcrm.web.render import env, page
 from poolcrm.work.expenses import spent_on_customer
 
@@ -404,10 +408,17 @@ def export_page(
 def customer_page(
     request: Request, customer_id: int, user: CurrentUser, db: DB, flash: str | None = None
 ) -> HTMLResponse:
+    return _customer_page(request, db, user, customer_id, flash)
+
+
+def _customer_page(
+    request: Request, db: DB, user: User, customer_id: int, flash: str | None, status: int = 200
+) -> HTMLResponse:
     c = visibility.get_visible(db, user, customer_id)
     return page(
         request,
         "customers/detail.html",
+        status_code=status,
         db=db,
         c=output.customer_detail(db, c),
         contacts=[contacts.contact_out(x) for x in contacts.list_contacts(db, user, c.id)],
@@ -419,8 +430,9 @@ def customer_page(
         may_open_ticket=c.pool in IN_THE_CRM,  # SVC-1: whoever sees a customer in the CRM may open one
         resubmittable=c.pool == POOL_REJECTED and c.created_by == user.id,
         rejection=registration.last_rejection(db, c.id) if c.pool == POOL_REJECTED else None,
+        may_override_grade=grading.may_override(db, user, c),  # CUS-11
         flash=flash,
-        flash_kind="ok",
+        flash_kind="error" if status >= 400 else "ok",
     )
 
 
@@ -431,7 +443,7 @@ def edit_form(request: Request, customer_id: int, user: CurrentUser, db: DB) -> 
 
 
 def _record(c: Customer) -> dict[str, Any]:
-    out = {k: getattr(c, k) for k in (*FORM_FIELDS, "status", "grade")}
+    out = {k: getattr(c, k) for k in (*FORM_FIELDS, "status", *GRADE_FACTS)}
     out["tags"] = "、".join(c.tags or [])
     return out
 
@@ -445,9 +457,10 @@ def edit_submit(
     for key in FORM_FIELDS:
         if key not in values and getattr(c, key) not in (None, "", []):
             values[key] = [] if key == "tags" else None
-    for key in ("status", "grade"):
-        if form.get(key):
-            values[key] = str(form.get(key))
+    if form.get("status"):
+        values["status"] = str(form.get("status"))
+    for key in GRADE_FACTS:  # CUS-11: the distributor facts are checkboxes (unticked sends nothing)
+        values[key] = form.get(key) == "on"
     errors: dict[str, str] = {}
     warnings: list[dict[str, Any]] = []
     try:
@@ -603,3 +616,19 @@ def request_decide(
         db.rollback()
         message = exc.render(lang)["error"]["message"]
     return RedirectResponse(f"/applications?flash={message}", status_code=303)
+
+
+@router.post("/customers/{customer_id}/grade", response_model=None)
+def grade_override(
+    form: FormBody, request: Request, customer_id: int, user: CurrentUser, db: DB, lang: Lang
+) -> Response:
+    """CUS-11: a supervisor sets the grade (or returns it to the computed one) with a reason."""
+    visibility.get_visible(db, user, customer_id)
+    grade = text(form, "grade") or None
+    return run_form(
+        db,
+        lang,
+        lambda: grading.override_grade(db, user, customer_id, grade, text(form, "reason")),
+        lambda _: f"/customers/{customer_id}",
+        lambda flash, status: _customer_page(request, db, user, customer_id, flash, status),
+    )

@@ -32,6 +32,7 @@ from poolcrm.customers.checks import (
     refuse_exact_duplicate,
     warning_out,
 )
+from poolcrm.customers.grading import refresh_grades
 from poolcrm.customers.models import (
     POOL_DELETED,
     POOL_PENDING,
@@ -387,6 +388,7 @@ def approve_new_customer(
         actor_id=actor.id,
     )
     mark_approved(session, application, actor, "CUS-9", reason)
+    refresh_grades(session, [customer.id])  # CUS-11: the grade from the registered facts
     if actor.id != applicant.id:
         notify(
             session,

@@ -179,6 +179,7 @@ class GradeFacts:
     registered_project_ordering_this_year: bool = False
     lead_or_won_deal: bool = False
     days_since_substantive_contact: int | None = None
+    agency_or_cooperation: bool = False
 
 
 def deal_grade_facts(deals: Iterable[tuple[str, date | None]], horizon: date) -> dict[str, bool]:
@@ -236,11 +237,15 @@ def missing_grade_fields(values: Mapping[str, object]) -> tuple[str, ...]:
 
 def grade_for(customer_type: str, facts: GradeFacts, high_growth_contact_days: int) -> str:
     """CUS-11: core direct = a deal expected to close within the horizon (12 months); core
-    distributor = a registered project and an order expected this year; high-growth = a lead or a
-    past won deal and a substantive contact within 30 days; otherwise ordinary."""
+    distributor = a registered project and an order expected this year; high-growth distributor =
+    a signed agency agreement or earlier cooperation (001 §3.2.2); high-growth (any) = a lead or a
+    past won deal and a substantive contact within 30 days; otherwise ordinary.
+    `customers.grading.grade_sql` is the same rule in SQL (a test holds them together)."""
     if customer_type == "distributor":
         if facts.registered_project_ordering_this_year:
             return "core"
+        if facts.agency_or_cooperation:
+            return "high_growth"
     elif facts.deal_closing_within_horizon:
         return "core"
     recent = (
@@ -364,3 +369,33 @@ def lookup_problem(name_key: str, has_full_phone: bool, min_chars: int) -> str |
     if has_full_phone or len(name_key) >= min_chars:
         return None
     return "请输入完整的单位名称（至少 {min_chars} 个有效字）或完整的电话号码"
+
+
+GRADE_ORDER = ("ordinary", "high_growth", "core")
+
+
+def next_grade_needs(customer_type: str, grade: str) -> list[tuple[str, str]]:
+    """CUS-11: for each higher grade, the fact the customer lacks (grade, what to do)."""
+    needs: dict[str, str]
+    if customer_type == "distributor":
+        needs = {
+            "high_growth": "签订代理协议，或登记曾有合作",
+            "core": "登记报备项目，并预计今年下单",
+        }
+    else:
+        needs = {
+            "high_growth": "有线索跟单或已成交跟单，且近 {days} 天内有实质联系",
+            "core": "有预计 {months} 个月内成交的跟单",
+        }
+    higher = GRADE_ORDER[GRADE_ORDER.index(grade) + 1 :] if grade in GRADE_ORDER else GRADE_ORDER
+    return [(g, needs[g]) for g in higher if g in needs]
+
+
+def grade_override_problem(may_override: bool, grade: str | None, reason: str | None) -> str | None:
+    """CUS-11: the grade is computed; only a supervisor of the owner (or the GM, admin) overrides it,
+    and always with a reason. Clearing an override (grade None) needs a reason as well."""
+    if not may_override:
+        return "等级由系统根据事实计算，只有主管可以调整"
+    if not (reason or "").strip():
+        return "调整等级须填写原因"
+    return None

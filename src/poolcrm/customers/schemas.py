@@ -69,10 +69,15 @@ class CustomerIn(CustomerFields):
 
 
 class CustomerPatch(CustomerFields):
-    """PATCH /customers/{id}: any field, plus lifecycle status, grade and an optional reason."""
+    """PATCH /customers/{id}: any field, plus lifecycle status, the CUS-11 distributor facts, and an
+    optional reason. `grade` is the supervisor's override (with a reason; null clears it)."""
 
     status: Status | None = None
     grade: Grade | None = None
+    registered_project: bool | None = None
+    order_expected_this_year: bool | None = None
+    agency_agreement: bool | None = None
+    cooperated_before: bool | None = None
     reason: str | None = Field(default=None, max_length=2000)
     confirm_warnings: bool = False
 

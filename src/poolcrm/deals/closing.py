@@ -12,6 +12,7 @@ from poolcrm import clock
 from poolcrm.audit.service import record
 from poolcrm.contracts.models import CANCELLED, Contract
 from poolcrm.customers.access import lock_customer_row
+from poolcrm.customers.grading import refresh_grades
 from poolcrm.customers.models import POOL_PRIVATE, Customer
 from poolcrm.db import for_update
 from poolcrm.deals import rules
@@ -66,6 +67,7 @@ def sign_deal(session: Session, contract: Contract, actor: User) -> Deal:
     record_history(session, deal, actor.id, now)
     session.flush()
     snapshot_month(session, deal, policy)
+    refresh_grades(session, [deal.customer_id])  # CUS-11: deals are grade facts
     audit_deal(
         session,
         actor.id,
@@ -107,6 +109,7 @@ def win_paid_deal(session: Session, contract: Contract, actor: User) -> Deal:
     record_history(session, deal, actor.id, now)
     session.flush()
     snapshot_month(session, deal, get_policy(session))
+    refresh_grades(session, [deal.customer_id])  # CUS-11: deals are grade facts
     audit_deal(session, actor.id, "deal.win", deal, before, deal_state(deal), "DEAL-8")
     session.flush()
     return deal
@@ -133,6 +136,7 @@ def release_signed_deal(session: Session, contract: Contract, actor: User, reaso
     record_history(session, deal, actor.id, now)
     session.flush()
     snapshot_month(session, deal, get_policy(session))
+    refresh_grades(session, [deal.customer_id])  # CUS-11: deals are grade facts
     audit_deal(
         session, actor.id, "deal.contract_void", deal, before, deal_state(deal), "DEAL-8", reason=reason
     )
@@ -231,6 +235,7 @@ def lose_deal(session: Session, actor: User, deal_id: int, data: LoseIn) -> Deal
     )
     session.flush()
     snapshot_month(session, deal, policy)
+    refresh_grades(session, [deal.customer_id])  # CUS-11: deals are grade facts
     audit_deal(
         session, actor.id, "deal.lose", deal, before, deal_state(deal), "DEAL-8", reason=deal.lost_reason
     )

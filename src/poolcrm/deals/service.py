@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from poolcrm import clock
 from poolcrm.audit.service import record
 from poolcrm.customers.access import lock_customer_row
+from poolcrm.customers.grading import refresh_grades
 from poolcrm.customers.models import POOL_PRIVATE, Customer
 from poolcrm.deals import rules
 from poolcrm.deals.access import GONE_POOLS, OPEN, lock_deal
@@ -153,6 +154,7 @@ def create_deal(session: Session, actor: User, data: DealIn) -> Deal:
     session.flush()
     record_history(session, deal, actor.id, now)
     snapshot_month(session, deal, policy)
+    refresh_grades(session, [deal.customer_id])  # CUS-11: deals are grade facts
     audit_deal(session, actor.id, "deal.create", deal, None, deal_state(deal), verdict.rule)
     _first_deal_makes_intent(session, customer, deal, actor, now)
     session.flush()
@@ -219,6 +221,7 @@ def update_deal(session: Session, actor: User, deal_id: int, patch: DealPatch) -
     changed = {k for k in after if after[k] != before[k]}
     session.flush()
     snapshot_month(session, deal, policy)
+    refresh_grades(session, [deal.customer_id])  # CUS-11: deals are grade facts
     if changed or given & {"products", "details", "competitor_evaluations"}:
         audit_deal(
             session,
@@ -284,6 +287,7 @@ def move_open_deals_with_customer(
         deal.updated_at = clock.now()
         session.flush()
         snapshot_month(session, deal, policy)
+        refresh_grades(session, [deal.customer_id])  # CUS-11: deals are grade facts
         audit_deal(
             session, actor_id, "deal.owner", deal, {"owner_id": before}, {"owner_id": to_owner}, "POOL-15"
         )

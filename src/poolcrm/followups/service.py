@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from poolcrm import clock
 from poolcrm.audit.service import record
 from poolcrm.customers.access import can_see_private, lock_customers
+from poolcrm.customers.grading import refresh_grades
 from poolcrm.customers.models import POOL_PRIVATE, Contact, Customer
 from poolcrm.customers.names import to_simplified
 from poolcrm.db import UTCDateTime
@@ -188,6 +189,7 @@ def record_followup(
         if customer.open_for_redevelopment:
             customer.open_for_redevelopment = False
         customer.updated_at = now
+        refresh_grades(session, [customer_id])  # CUS-11: a substantive contact is a grade fact
     session.flush()
     record(
         session,
