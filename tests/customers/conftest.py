@@ -15,6 +15,8 @@ VALID = {
     "address": "北京市海淀区中关村大街1号海龙大厦5楼501室",
     "contact_name": "张三",
     "phone": "010-62345678",
+    "industry": "IT",
+    "customer_type": "direct",
 }
 
 

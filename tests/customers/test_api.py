@@ -7,7 +7,7 @@ def test_cus1_required_fields_named_in_422(client, org, register):
     resp = client.post("/api/v1/customers", json={"name": "  "}, headers=org["h"]["rep"])
     assert resp.status_code == 422
     fields = resp.json()["error"]["details"]["fields"]
-    assert set(fields) == {"name", "address", "contact_name", "phone"}
+    assert set(fields) == {"name", "address", "contact_name", "phone", "industry", "customer_type"}
     assert resp.json()["error"]["rule"] == "CUS-1"
 
 
@@ -63,3 +63,10 @@ def test_pool3_private_customer_invisible_to_other_rep(client, org, approved):
     listed = client.get("/api/v1/customers?pool=all", headers=org["h"]["other"]).json()
     assert listed["total"] == 0
     assert client.get("/api/v1/customers?pool=mine", headers=org["h"]["rep"]).json()["total"] == 1
+
+
+def test_cus1_needs_description_is_recorded_and_shown(client, org, register):
+    app = register(org["h"]["rep"], needs="档案室200万页扫描，预算50万，明年一季度").json()
+    detail = client.get(f"/api/v1/customers/{app['customer_id']}", headers=org["h"]["rep"]).json()
+    assert detail["needs"] == "档案室200万页扫描，预算50万，明年一季度"
+    assert detail["industry"] == "IT" and detail["customer_type"] == "direct"

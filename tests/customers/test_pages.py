@@ -43,6 +43,8 @@ def test_pages_new_customer_form_asks_to_confirm_warnings(client, org):
         "address": "北京市海淀区中关村大街1号海龙大厦5楼501室",
         "contact_name": "张三",
         "phone": "010-62345678",
+        "industry": "IT",
+        "customer_type": "direct",
     }
     resp = client.post("/customers/new", data=form, headers={"Accept": "text/html"}, follow_redirects=False)
     assert resp.status_code == 409 and 'name="confirm"' in resp.text

@@ -215,18 +215,18 @@ def _xlsx(rows):
     return buf.getvalue()
 
 
-HEAD = ["公司全称*", "经营地址*", "联系人*", "电话*", "手机", "行业"]
+HEAD = ["公司全称*", "经营地址*", "联系人*", "电话*", "手机", "行业", "客户类型"]
 ADDR = "北京市海淀区中关村大街{n}号海龙大厦5楼501室"
 
 
 def test_cus18_import_with_bad_row_in_the_middle(client, org, database):
     rows = [
         HEAD,
-        ["北京甲子科技有限公司", ADDR.format(n=1), "张一", "010-61110001", "", ""],
-        ["北京乙丑贸易有限公司", "", "张二", "010-61110002", "", ""],
-        ["北京丙寅软件有限公司", ADDR.format(n=3), "张三", "010-61110003", "12345", ""],
-        ["北京甲子科技有限公司", ADDR.format(n=4), "张四", "010-61110004", "", ""],
-        ["北京丁卯信息技术有限公司", ADDR.format(n=5), "张五", "010-61110005", "13800138000", ""],
+        ["北京甲子科技有限公司", ADDR.format(n=1), "张一", "010-61110001", "", "IT", "直客"],
+        ["北京乙丑贸易有限公司", "", "张二", "010-61110002", "", "零售业", "直客"],
+        ["北京丙寅软件有限公司", ADDR.format(n=3), "张三", "010-61110003", "12345", "IT", "直客"],
+        ["北京甲子科技有限公司", ADDR.format(n=4), "张四", "010-61110004", "", "IT", "直客"],
+        ["北京丁卯信息技术有限公司", ADDR.format(n=5), "张五", "010-61110005", "13800138000", "IT", "渠道"],
     ]
     resp = client.post(
         "/api/v1/customers/import", files={"file": ("c.xlsx", _xlsx(rows))}, headers=org["h"]["cs"]
@@ -242,9 +242,26 @@ def test_cus18_import_with_bad_row_in_the_middle(client, org, database):
         assert {c.pool for c in s.scalars(select(Customer))} == {"public"}
 
 
+def test_cus1_import_rejects_rows_without_industry_or_type_with_the_reason(client, org):
+    rows = [
+        HEAD,
+        ["北京甲子科技有限公司", ADDR.format(n=1), "张一", "010-61110001", "", "", "直客"],
+        ["北京乙丑贸易有限公司", ADDR.format(n=2), "张二", "010-61110002", "", "零售业", ""],
+        ["北京丙寅软件有限公司", ADDR.format(n=3), "张三", "010-61110003", "", "IT", "直客"],
+    ]
+    resp = client.post(
+        "/api/v1/customers/import", files={"file": ("c.xlsx", _xlsx(rows))}, headers=org["h"]["cs"]
+    )
+    body = resp.json()
+    assert body["imported"] == 1 and body["rejected_rows"] == 2
+    assert {(r["row"], r["field"]) for r in body["rejected"]} == {(2, "industry"), (3, "customer_type")}
+
+
 def test_cus18_import_by_rep_creates_pending_applications_and_csv(client, org):
     csv_text = (
-        "公司全称,经营地址,联系人,电话\n北京甲子科技有限公司," + ADDR.format(n=1) + ",张一,010-61110001\n"
+        "公司全称,经营地址,联系人,电话,行业,客户类型\n北京甲子科技有限公司,"
+        + ADDR.format(n=1)
+        + ",张一,010-61110001,IT,直客\n"
     )
     resp = client.post(
         "/api/v1/customers/import", files={"file": ("c.csv", csv_text.encode())}, headers=org["h"]["rep"]

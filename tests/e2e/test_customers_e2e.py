@@ -32,6 +32,8 @@ def _register(page, base, name, phone, address="北京市海淀区中关村大�
     page.fill("#f-address", address)
     page.fill("#f-contact_name", "张三")
     page.fill("#f-phone", phone)
+    page.fill("#f-industry", "IT")  # CUS-1: industry and type are chosen, never defaulted
+    page.select_option("select[name=customer_type]", "direct")
     page.type("#f-name", name, delay=20)
 
 

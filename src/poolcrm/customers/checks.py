@@ -47,6 +47,7 @@ TEXT_FIELDS = (
     "email",
     "tier",
     "remark",
+    "needs",
 )
 
 
@@ -129,9 +130,12 @@ def _phone_result(result: Any) -> tuple[str | None, str | None]:
     return None, "电话号码格式不正确"
 
 
-def check_fields(session: Session, values: Mapping[str, Any], *, lang: str = "zh") -> Checked:
+def check_fields(
+    session: Session, values: Mapping[str, Any], *, lang: str = "zh", registering: bool = False
+) -> Checked:
     """Normalise and check a customer's fields: errors raise 422 citing the rule; warnings
-    (CUS-2 abbreviation, CUS-5 address format) are returned for the rep to confirm."""
+    (CUS-2 abbreviation, CUS-5 address format) are returned for the rep to confirm. A registration
+    also needs the CUS-1 classification (industry, type)."""
     policy = get_policy(session)
     clean = {k: clean_value(v) for k, v in values.items()}
     phone_problems: dict[str, str] = {}
@@ -163,6 +167,7 @@ def check_fields(session: Session, values: Mapping[str, Any], *, lang: str = "zh
         abbreviation_warning=names.abbreviation_warning(name, policy.legal_suffixes) if name else None,
         address_warning=names.address_format_warning(clean["address"]) if clean.get("address") else None,
         profile_max_chars=policy.profile_max_chars,
+        registering=registering,
     )
     if verdict.errors:
         raise invalid_input(verdict.errors, lang)

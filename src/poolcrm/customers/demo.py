@@ -132,6 +132,7 @@ SPECIAL = [
     {
         "name": "中国人民保险集团北京海淀支公司(代春燕)",
         "industry": "保险",
+        "customer_type": "direct",
         "contact_name": "代春燕",
         "mobile": "13911112222",
         "address": "北京市海淀区中关村南大街5号理工科技大厦8楼801室",
@@ -140,6 +141,7 @@ SPECIAL = [
     {
         "name": "华夏证券天仙桥营业部",
         "industry": "证券",
+        "customer_type": "direct",
         "contact_name": "钱进",
         "address": "北京市东城区天仙桥路18号金融大厦3楼302室",
         "phone": "010-65551234",
@@ -147,6 +149,7 @@ SPECIAL = [
     {
         "name": "北京明德档案数字化服务有限公司",
         "industry": "档案",
+        "customer_type": "direct",
         "contact_name": "孟静",
         "member_until": 400,
         "address": "北京市西城区西直门外大街1号华远大厦12楼1201室",
@@ -160,7 +163,7 @@ def _create(session: Session, ctx: DemoContext, values: dict[str, Any], created_
     values = {k: v for k, v in values.items() if v is not None}
     if isinstance(values.get("member_until"), int):
         values["member_until"] = ctx.today + timedelta(days=values["member_until"])
-    checked = checks.check_fields(session, values)
+    checked = checks.check_fields(session, values, registering=True)
     now = clock.now() - timedelta(days=ctx.rng.randint(20, 400))
     row = registration.new_customer_row(
         checked.values, code=checks.next_codes(session)[0], actor_id=created_by, at=now

@@ -36,6 +36,7 @@ COLUMNS: list[tuple[str, str]] = [
     ("postal_code", "邮编"),
     ("source", "来源"),
     ("profile", "简介"),
+    ("needs", "需求描述"),
     ("tier", "级别（A/B/C）"),
     ("tags", "标签（用、分隔）"),
     ("remark", "备注"),

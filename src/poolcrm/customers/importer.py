@@ -161,7 +161,7 @@ class Importer:
         if problems:
             return None
         try:
-            result = checks.check_fields(session, values, lang=self.lang)
+            result = checks.check_fields(session, values, lang=self.lang, registering=True)
         except InvalidInput as exc:
             for fld, reason in exc.details.get("fields", {}).items():
                 self._reject(number, fld, reason, name)

@@ -48,6 +48,7 @@ class Customer(Base):
     tier: Mapped[str | None] = mapped_column(String(1))
     tags: Mapped[Any] = mapped_column(JSONType, default=list)
     remark: Mapped[str | None] = mapped_column(Text)
+    needs: Mapped[str | None] = mapped_column(Text)  # CUS-1: 需求描述
     # CUS-11: `grade` is the grade in force — the supervisor's override, else the one the system
     # computes from the facts (None while the eleven fields are incomplete); kept current by
     # `customers.grading` so lists, filters and the recycle thresholds (POOL-17) read a column.

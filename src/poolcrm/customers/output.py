@@ -115,6 +115,7 @@ def customer_detail(session: Session, c: Customer) -> dict[str, Any]:
             "postal_code": c.postal_code,
             "source": c.source,
             "profile": c.profile,
+            "needs": c.needs,
             "contact_position": c.contact_position,
             "phone_e164": c.phone,
             "mobile": phone_display(c.mobile),

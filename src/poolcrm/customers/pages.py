@@ -37,6 +37,7 @@ from poolcrm.i18n import translate
 from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
 from poolcrm.org.service import users_by_id
+from poolcrm.policy.service import get_policy
 from poolcrm.service.output import customer_tickets
 from poolcrm.service.tickets import IN_THE_CRM
 from poolcrm.sheets import attachment
@@ -61,6 +62,7 @@ FORM_FIELDS = (
     "postal_code",
     "source",
     "profile",
+    "needs",
     "tier",
     "tags",
     "remark",
@@ -164,7 +166,16 @@ def customers_page(
 def new_customer_form(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
     # IN-2: the duty rep opens a registration prefilled from the inbound call.
     values = {k: v for k, v in request.query_params.items() if k in PREFILL_FIELDS and v.strip()}
-    return page(request, "customers/new.html", db=db, values=values, errors={}, warnings=[], matches=[])
+    return page(
+        request,
+        "customers/new.html",
+        industries=get_policy(db).industries,
+        db=db,
+        values=values,
+        errors={},
+        warnings=[],
+        matches=[],
+    )
 
 
 @router.post("/customers/check", response_class=HTMLResponse)
@@ -218,6 +229,7 @@ def resubmit_page(request: Request, customer_id: int, user: CurrentUser, db: DB)
     return page(
         request,
         "customers/new.html",
+        industries=get_policy(db).industries,
         db=db,
         values=values,
         errors={},
@@ -292,6 +304,7 @@ def _registration_form(
     return page(
         request,
         "customers/new.html",
+        industries=get_policy(db).industries,
         status_code=422 if errors else 409,
         db=db,
         values=values,

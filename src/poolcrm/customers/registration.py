@@ -78,6 +78,7 @@ def new_customer_row(
         "tier": values.get("tier"),
         "tags": values.get("tags") or [],
         "remark": values.get("remark"),
+        "needs": values.get("needs"),
         "grade": None,
         "status": "potential",
         "member_until": values.get("member_until"),
@@ -141,7 +142,7 @@ def _vet(session: Session, user: User, data: CustomerIn, lang: str, own_id: int 
     fields = data.model_dump(
         exclude={"confirm_warnings", "confirmed_matches", "confirm_duplicates", "application_remark"}
     )
-    checked = check_fields(session, fields, lang=lang)
+    checked = check_fields(session, fields, lang=lang, registering=True)
     values = checked.values
     lock_users(session, [user.id])
     lock_identities(session, [(values["name"], (values.get("phone"), values.get("mobile")))])

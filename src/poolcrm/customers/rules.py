@@ -21,7 +21,11 @@ REQUIRED_FIELD_NAMES: dict[str, str] = {
     "address": "经营地址",
     "contact_name": "联系人",
     "phone": "电话",
+    "industry": "行业",
+    "customer_type": "客户类型",
 }
+# CUS-1 (revised): a new customer is classified when registered — never silently defaulted.
+CLASSIFICATION_FIELDS: tuple[str, ...] = ("industry", "customer_type")
 # CUS-11: the eleven fields a grade needs (mobile or phone counts as one).
 GRADE_FIELDS: tuple[str, ...] = (
     "name",
@@ -74,11 +78,14 @@ def blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip()) or value == []
 
 
-def required_field_problems(values: Mapping[str, object]) -> list[Problem]:
-    """CUS-1: company full name, business address, contact person and phone are required."""
+def required_field_problems(values: Mapping[str, object], registering: bool = False) -> list[Problem]:
+    """CUS-1: company full name, business address, contact person and phone are required; a
+    registration (form, API, import) also needs the industry and the customer type. Records kept
+    from before the revision are not refused an edit for lacking them."""
+    required = (*REQUIRED_FIELDS, *CLASSIFICATION_FIELDS) if registering else REQUIRED_FIELDS
     return [
         Problem(name, "CUS-1", "必填：{label}", {"label": REQUIRED_FIELD_NAMES[name]})
-        for name in REQUIRED_FIELDS
+        for name in required
         if blank(values.get(name))
     ]
 
@@ -105,12 +112,13 @@ def registration_verdict(
     abbreviation_warning: str | None,
     address_warning: str | None,
     profile_max_chars: int,
+    registering: bool = False,
 ) -> RegistrationVerdict:
     """CUS-1..6 together. Errors: a missing required field (CUS-1), a profile over the limit
     (CUS-1), an insurance name without the contact in parentheses or without the contact's mobile
     (CUS-3), a securities name without its branch (CUS-4), an invalid phone (CUS-6). Warnings the
     rep must confirm: a likely abbreviation (CUS-2), an address not in the suggested format (CUS-5)."""
-    errors = required_field_problems(values)
+    errors = required_field_problems(values, registering)
     profile = values.get("profile")
     if isinstance(profile, str) and len(profile.strip()) > profile_max_chars:
         errors.append(Problem("profile", "CUS-1", "客户简介不能超过 {n} 个字", {"n": profile_max_chars}))

@@ -56,6 +56,7 @@ class CustomerFields(BaseModel):
     tier: Tier | None = None
     tags: list[str] | None = Field(default=None, max_length=30)
     remark: str | None = Field(default=None, max_length=5000)
+    needs: str | None = Field(default=None, max_length=2000)
     member_until: date | None = None
 
 

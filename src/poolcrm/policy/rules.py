@@ -94,6 +94,12 @@ class Policy(BaseModel):
         "ABC", "CUS-8", "客户编号前缀", "Customer code prefix", min_length=1, max_length=8
     )
     profile_max_chars: int = P(50, "CUS-1", "客户简介最大字数", "Max profile length", ge=1, le=2000)
+    industries: list[str] = P(
+        ["制造业", "零售业", "IT", "金融", "保险", "证券", "教育", "医疗", "政府机关", "其他"],
+        "CUS-1",
+        "行业列表（登记时选择）",
+        "Industries offered when registering",
+    )
     insurance_industries: list[str] = P(["保险"], "CUS-3", "保险类行业", "Insurance industries")
     securities_industries: list[str] = P(["证券"], "CUS-4", "证券类行业", "Securities industries")
     legal_suffixes: list[str] = P(
