@@ -313,3 +313,20 @@ def test_cus16_the_owner_can_never_set_membership_or_closed(client, org, approve
         confirm_warnings=True,
     )
     assert resp.status_code == 409 and resp.json()["error"]["rule"] == "CUS-16"
+
+
+def test_cus7_import_keeps_other_cities_namesakes_and_rejects_the_same_entity(client, org):
+    rows = [
+        [*HEAD, "确认提示（是/否）"],
+        ["深圳恒通科技股份有限公司", ADDR.format(n=1), "张一", "0755-77099226", "", "IT", "直客", ""],
+        # another city's namesake: a fuzzy match, imported once confirmed
+        ["杭州恒通科技股份有限公司", ADDR.format(n=2), "张二", "0571-88000001", "", "IT", "直客", "是"],
+        # the Shenzhen company again, its city in brackets: the same legal entity, even confirmed
+        ["恒通科技股份有限公司（深圳）", ADDR.format(n=3), "张三", "0755-77099999", "", "IT", "直客", "是"],
+    ]
+    resp = client.post(
+        "/api/v1/customers/import", files={"file": ("c.xlsx", _xlsx(rows))}, headers=org["h"]["cs"]
+    )
+    body = resp.json()
+    assert body["imported"] == 2, body["rejected"]
+    assert [(r["row"], r["field"]) for r in body["rejected"]] == [(4, "name")]

@@ -78,7 +78,7 @@ class Importer:
         self.confirm_all = confirm_warnings
         self.lang = lang
         self.result = ImportResult()
-        self.seen_keys: dict[str, int] = {}
+        self.seen_keys: dict[str, list[tuple[int, str]]] = {}
         self.seen_phones: dict[str, int] = {}
         self.room: int | None = None
         self.min_score = 75
@@ -173,15 +173,23 @@ class Importer:
             return None
         row = _Row(number, result.values, confirm, result.warnings)
         key = names.name_key(row.values["name"])
-        if key in self.seen_keys:
+        earlier = next(
+            (
+                n
+                for n, other in self.seen_keys.get(key, [])
+                if names.is_exact_duplicate(row.values["name"], other)
+            ),
+            None,
+        )  # CUS-7 (revised): one legal entity — the same name in another city is another company
+        if earlier is not None:
             self._reject(
                 number,
                 "name",
-                translate("CUS-7: 与文件第 {row} 行重复", self.lang, row=self.seen_keys[key]),
+                translate("CUS-7: 与文件第 {row} 行重复", self.lang, row=earlier),
                 name,
             )
             return None
-        self.seen_keys[key] = number
+        self.seen_keys.setdefault(key, []).append((number, row.values["name"]))
         return row
 
     def _accept_duplicates(
