@@ -226,7 +226,7 @@ def test_dsp2a_daily_pairs_are_exactly_the_rule_over_every_pair(client, h, crm, 
         ]
         made[2].phone = made[8].phone = ""  # no phone on either: that is no match
         s.flush()
-        records = [_pool_record(c.id, c.name_key, c.phone, c.mobile, c.owner_id) for c in made]
+        records = [_pool_record(c.id, c.name, c.name_key, c.phone, c.mobile, c.owner_id) for c in made]
         expected = sorted(
             (a.id, b.id)
             for a, b in product(

@@ -57,3 +57,11 @@ def test_dsp2a_same_company_in_two_pools_by_normal_form_or_phone_of_different_re
     assert not rules.same_company_in_two_pools(
         rules.PoolRecord(7, None, (), 1), rules.PoolRecord(8, None, (), 2)
     )
+
+
+def test_dsp2_another_citys_namesake_is_not_the_same_company_cus7_revised():
+    hz = rules.PoolRecord(1, "恒通科技", (), owner_id=10, places=frozenset({"杭州"}))
+    sz = rules.PoolRecord(2, "恒通科技", (), owner_id=11, places=frozenset({"深圳"}))
+    bare = rules.PoolRecord(3, "恒通科技", (), owner_id=12)
+    assert not rules.same_company_in_two_pools(hz, sz)
+    assert rules.same_company_in_two_pools(hz, bare) and rules.same_company_in_two_pools(bare, sz)

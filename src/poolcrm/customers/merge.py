@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.audit.service import record
-from poolcrm.customers import rules
+from poolcrm.customers import names, rules
 from poolcrm.customers.access import lock_customers
 from poolcrm.customers.changes import apply_changes
 from poolcrm.customers.models import (
@@ -193,14 +193,14 @@ def member_duplicates(session: Session, since: datetime, until: datetime) -> lis
     phone), the same company as an active member customer in a private pool."""
     today = company_today(session)
     moved = session.execute(
-        select(Customer.id, Customer.name_key, Customer.phone, Customer.mobile).where(
+        select(Customer.id, Customer.name, Customer.name_key, Customer.phone, Customer.mobile).where(
             Customer.pool.in_((POOL_PUBLIC, POOL_BIN)),
             Customer.pool_entered_at >= since,
             Customer.pool_entered_at < until,
         )
     ).all()
     pairs: list[tuple[int, int]] = []
-    for cid, name_key, phone, mobile in moved:
+    for cid, name, name_key, phone, mobile in moved:
         phones = [p for p in (phone, mobile) if p]
         same = (Customer.name_key == name_key) if name_key else None
         if phones:
@@ -209,11 +209,19 @@ def member_duplicates(session: Session, since: datetime, until: datetime) -> lis
         if same is None:
             continue
         members = session.execute(
-            select(Customer.id, Customer.member_until).where(
+            select(Customer.id, Customer.member_until, Customer.name, Customer.phone, Customer.mobile).where(
                 same, Customer.pool == POOL_PRIVATE, Customer.id != cid, Customer.member_until.is_not(None)
             )
         ).all()
-        member = next((mid for mid, until_on in members if is_active_member(until_on, today)), None)
+        member = next(
+            (
+                mid
+                for mid, until_on, member_name, *member_phones in members
+                if is_active_member(until_on, today)
+                and (names.same_place(name, member_name) or any(p in phones for p in member_phones if p))
+            ),
+            None,
+        )  # CUS-7 (revised): the same name in another city is another company
         if member is not None:
             pairs.append((member, cid))
     return pairs

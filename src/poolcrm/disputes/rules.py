@@ -71,15 +71,19 @@ class PoolRecord(NamedTuple):
     name_key: str | None
     phones: tuple[str, ...]  # phone and mobile, as stored (E.164)
     owner_id: int | None
+    places: frozenset[str] = frozenset()  # CUS-7: the provinces/cities the name is placed in
 
 
 def same_company_in_two_pools(a: PoolRecord, b: PoolRecord) -> bool:
     """DSP-2 (criterion, DSP-2a): two records are the same company in two private pools when they
     are different records owned by different reps and share CUS-7's exact keys — the same
-    normalised name, or a phone number."""
+    normalised name in the same (or no) place (CUS-7 revised: another city's namesake is another
+    company), or a phone number."""
     if a.id == b.id or a.owner_id is None or b.owner_id is None or a.owner_id == b.owner_id:
         return False
-    return bool(a.name_key and a.name_key == b.name_key) or any(p in b.phones for p in a.phones)
+    same_place = not a.places or not b.places or not a.places.isdisjoint(b.places)
+    same_name = bool(a.name_key and a.name_key == b.name_key) and same_place
+    return same_name or any(p in b.phones for p in a.phones)
 
 
 def earlier_protection(claims: Sequence[tuple[int, datetime | None]]) -> Recommendation:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from poolcrm import clock
 from poolcrm.audit.service import record
 from poolcrm.calendar.service import get_calendar
-from poolcrm.customers import merge
+from poolcrm.customers import merge, names
 from poolcrm.customers.access import lock_customers
 from poolcrm.customers.models import POOL_PRIVATE, TOMBSTONE_POOLS, Customer
 from poolcrm.customers.visibility import can_see
@@ -369,10 +369,10 @@ def _ownership_case(session: Session, actor: User, customer_id: int) -> Dispute:
 
 
 def _pool_record(
-    cid: int, name_key: str | None, phone: str | None, mobile: str | None, owner_id: int | None
+    cid: int, name: str, name_key: str | None, phone: str | None, mobile: str | None, owner_id: int | None
 ) -> rules.PoolRecord:
     phones = (phone, mobile) if phone and mobile else (phone,) if phone else (mobile,) if mobile else ()
-    return rules.PoolRecord(cid, name_key, phones, owner_id)
+    return rules.PoolRecord(cid, name_key, phones, owner_id, names.places(name))
 
 
 def two_pools_step(session: Session, run_date: date) -> dict[str, list[Any]]:
@@ -412,11 +412,16 @@ def two_pools_step(session: Session, run_date: date) -> dict[str, list[Any]]:
     ).all()
     involved = sorted({cid for pair in candidates for cid in pair})
     records = {
-        cid: _pool_record(cid, name_key, phone, mobile, owner_id)
-        for cid, name_key, phone, mobile, owner_id in session.execute(
-            select(Customer.id, Customer.name_key, Customer.phone, Customer.mobile, Customer.owner_id).where(
-                Customer.id.in_(ids_select(session, involved))
-            )
+        cid: _pool_record(cid, name, name_key, phone, mobile, owner_id)
+        for cid, name, name_key, phone, mobile, owner_id in session.execute(
+            select(
+                Customer.id,
+                Customer.name,
+                Customer.name_key,
+                Customer.phone,
+                Customer.mobile,
+                Customer.owner_id,
+            ).where(Customer.id.in_(ids_select(session, involved)))
         )
     }
     pairs = [
