@@ -83,3 +83,15 @@ def test_sec1_run_daily_refuses_an_absurd_date(tmp_path):
     assert runner.invoke(app, ["init", "--db", url]).exit_code == 0
     for day in ("0001-01-01", "9999-12-31"):
         assert runner.invoke(app, ["jobs", "run-daily", "--as-of", day, "--db", url]).exit_code == 2
+
+
+def test_demo_never_prints_an_admin_password_that_would_fail(tmp_path):
+    """Issue 22: after `init --admin admin --password X`, `demo` printed admin / admin12345."""
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    runner = CliRunner()
+    assert (
+        runner.invoke(app, ["init", "--admin", "admin", "--password", "Secret-123", "--db", url]).exit_code
+        == 0
+    )
+    out = runner.invoke(app, ["demo", "--db", url]).output
+    assert "admin12345" not in out and "the password given to poolcrm init" in out

@@ -96,6 +96,10 @@ def serve(
     os.environ["POOLCRM_DB"] = url
     if not os.environ.get("POOLCRM_SECRET"):
         os.environ["POOLCRM_SECRET"] = secrets.token_urlsafe(32)
+    if url.startswith("sqlite") and workers > 1:
+        # SQLite has one writer: several processes would queue on its lock (and each would run the
+        # scheduler). PostgreSQL is the engine for several app processes.
+        console.print(f"[yellow]--workers {workers} ignored on SQLite: one process serves it[/yellow]")
     console.print(f"poolcrm on [bold]http://{host}:{port}[/bold]  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(
         "poolcrm.asgi:app",
@@ -117,7 +121,7 @@ def demo(
 
     database = _db(db)
     upgrade(database)
-    _ensure_admin(database, "admin", admin_password)
+    created = _ensure_admin(database, "admin", admin_password)
     with Progress(console=console, transient=True) as progress:
         try:
             run_demo(database, customers=customers, progress=progress)
@@ -125,7 +129,9 @@ def demo(
             console.print(f"[yellow]{exc}[/yellow]")
             return
     console.print("[green]demo company ready[/green]")
-    console.print(f"  admin / {admin_password}")
+    # An admin made by `poolcrm init` keeps the password given there: never print one that fails.
+    shown = admin_password if created else "(the password given to poolcrm init)"
+    console.print(f"  admin / {shown}")
     for username, display, roles, *_ in DEMO_USERS:
         console.print(f"  {username:10} / {DEMO_PASSWORD}   {display} ({', '.join(roles)})")
 
