@@ -17,7 +17,7 @@ from rich.progress import Progress
 from sqlalchemy import select
 
 from poolcrm import clock
-from poolcrm.backup import backup, restore
+from poolcrm.backup import backup, restore, verify
 from poolcrm.config import default_db_url
 from poolcrm.customers.importer import run_cli_import
 from poolcrm.db import Database
@@ -46,7 +46,6 @@ def _db(url: str | None):  # type: ignore[no-untyped-def]
 
 
 def _ensure_admin(db, username: str, password: str) -> bool:  # type: ignore[no-untyped-def]
-
 
     with db.transaction() as session:
         if session.scalar(select(User.id).where(User.username == username)) is not None:
@@ -90,7 +89,6 @@ def serve(
 ) -> None:
     """Run the web app and API."""
 
-
     url = db or default_db_url()
     upgrade(_db(url))
     os.environ["POOLCRM_DB"] = url
@@ -117,7 +115,6 @@ def demo(
     admin_password: Annotated[str, typer.Option("--admin-password")] = "admin12345",
 ) -> None:
     """Fill a database with a realistic demo company."""
-
 
     database = _db(db)
     upgrade(database)
@@ -171,10 +168,29 @@ def import_customers(
 
 
 @app.command("backup")
-def backup_cmd(path: Annotated[Path, typer.Argument()], db: DbOpt = None) -> None:
-    """GOV-3: back up the database to PATH."""
+def backup_cmd(
+    path: Annotated[str, typer.Argument(help="where to write the backup, or `verify`")],
+    target: Annotated[Path | None, typer.Argument(help="with `verify`: the backup to check")] = None,
+    db: DbOpt = None,
+) -> None:
+    """GOV-3: `backup PATH` writes a backup (and PATH.json, its row counts); `backup verify PATH`
+    restores PATH into a scratch database (a PostgreSQL dump: on --db's server) and compares every
+    table's row count with the manifest. Exit code 1 when the backup is not good."""
 
-    out = backup(db or default_db_url(), path)
+    url = db or default_db_url()
+    if path == "verify" and target is not None:
+        result = verify(target, url)
+        for table, (want, got) in result.tables.items():
+            mark = "ok" if want == got else "[red]MISMATCH[/red]"
+            console.print(f"  {table:32} {want!s:>10} {got!s:>10}  {mark}")
+        if not result.ok:
+            console.print(f"[red]backup NOT verified[/red]: {result.problem or ', '.join(result.mismatches)}")
+            raise typer.Exit(1)
+        console.print(
+            f"[green]backup verified[/green]: {len(result.tables)} tables restore with their row counts"
+        )
+        return
+    out = backup(url, Path(path))
     console.print(f"[green]backup written[/green]: {out} ({datetime.now():%Y-%m-%d %H:%M})")
 
 

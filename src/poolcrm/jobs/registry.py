@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from poolcrm.db import Database
 from poolcrm.domains import domain_modules
 
 StepFn = Callable[[Session, date], dict[str, list[Any]]]
@@ -29,6 +30,8 @@ class Step:
 _steps: dict[str, Step] = {}
 MinuteFn = Callable[[Session], list[Any]]
 _minute_steps: dict[str, MinuteFn] = {}
+TaskFn = Callable[[Database], list[Any]]
+_minute_tasks: dict[str, TaskFn] = {}
 
 
 def daily_step(name: str, order: int = 100) -> Callable[[StepFn], StepFn]:
@@ -53,6 +56,22 @@ def minute_step(name: str) -> Callable[[MinuteFn], MinuteFn]:
 def minute_steps() -> dict[str, MinuteFn]:
     _load_domain_steps()
     return dict(sorted(_minute_steps.items()))
+
+
+def minute_task(name: str) -> Callable[[TaskFn], TaskFn]:
+    """GOV-3: like `minute_step`, for work that must not sit inside one transaction (a backup that
+    takes minutes would hold SQLite's write lock): `fn(db)` opens its own short transactions."""
+
+    def register(fn: TaskFn) -> TaskFn:
+        _minute_tasks[name] = fn
+        return fn
+
+    return register
+
+
+def minute_tasks() -> dict[str, TaskFn]:
+    _load_domain_steps()
+    return dict(sorted(_minute_tasks.items()))
 
 
 def steps() -> list[Step]:

@@ -18,7 +18,7 @@ from poolcrm.audit.service import record
 from poolcrm.db import Database
 from poolcrm.errors import Conflict, InvalidInput
 from poolcrm.jobs.models import JobRun
-from poolcrm.jobs.registry import Step, minute_steps, steps
+from poolcrm.jobs.registry import Step, minute_steps, minute_tasks, steps
 from poolcrm.policy.service import get_policy
 
 ADVISORY_LOCK_ID = 0x706F6F6C  # "pool"
@@ -54,6 +54,8 @@ def run_minute_steps(db: Database) -> dict[str, list[Any]]:
         for name, fn in minute_steps().items():
             with db.transaction() as session:
                 out[name] = fn(session)
+        for name, task in minute_tasks().items():
+            out[name] = task(db)
     return out
 
 

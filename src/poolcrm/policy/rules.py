@@ -407,15 +407,23 @@ class Policy(BaseModel):
     ticket_file_max_mb: int = P(
         20, "SVC-2", "工单附件大小上限（MB）", "Ticket attachment size limit (MB)", ge=1, le=100
     )
-    rating_link_days: int = P(
-        14, "SVC-6", "评价链接有效天数", "Rating link valid for (days)", ge=1, le=365
-    )
+    rating_link_days: int = P(14, "SVC-6", "评价链接有效天数", "Rating link valid for (days)", ge=1, le=365)
     complaint_causes: list[str] = P(
         ["产品质量", "服务流程", "交付", "价格", "人员态度", "其他"],
         "SVC-5",
         "投诉原因分类",
         "Complaint causes",
     )
+
+    backup_dir: str = P(
+        "",
+        "GOV-3",
+        "定时备份目录（空：不做定时备份）",
+        "Scheduled backup folder (empty: no scheduled backups)",
+        max_length=500,
+    )
+    backup_time: str = P("02:30", "GOV-3", "每日备份时间", "Daily backup time (HH:MM)")
+    backup_keep: int = P(14, "GOV-3", "保留最近几份备份", "Backups kept (most recent)", ge=1, le=1000)
 
     @field_validator("timezone")
     @classmethod
@@ -426,7 +434,9 @@ class Policy(BaseModel):
             raise ValueError("unknown time zone") from exc
         return v
 
-    @field_validator("allocation_execute_time", "reminder_time", "working_hours_start", "working_hours_end")
+    @field_validator(
+        "allocation_execute_time", "reminder_time", "working_hours_start", "working_hours_end", "backup_time"
+    )
     @classmethod
     def _hhmm(cls, v: str) -> str:
         if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", v):
