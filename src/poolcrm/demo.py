@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from poolcrm.calendar.rules import add_months
 from poolcrm.customers.grading import refresh_grades
 from poolcrm.db import Database
 from poolcrm.domains import domain_modules
@@ -18,7 +19,6 @@ from poolcrm.org.models import User
 from poolcrm.org.schemas import DepartmentIn, UserIn
 from poolcrm.org.service import create_department, create_user
 from poolcrm.policy.service import company_today
-from poolcrm.pools.rules import add_months
 
 DEMO_PASSWORD = "demo12345"
 

@@ -11,6 +11,7 @@ daily job asking about a million anchors never walks day by day.
 
 from __future__ import annotations
 
+import calendar as _stdcal
 from bisect import bisect_left
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
@@ -279,3 +280,10 @@ def business_minutes_between(
                 total += closes - opens
         day += ONE_DAY
     return int(total.total_seconds() // 60)
+
+
+def add_months(d: date, months: int) -> date:
+    """Calendar-month addition, clamped to the month's last day (2026-01-31 + 1 → 2026-02-28)."""
+    month_index = d.month - 1 + months
+    year, month = d.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(d.day, _stdcal.monthrange(year, month)[1]))

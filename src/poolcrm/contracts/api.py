@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
 
-from poolcrm.clock import in_business_range
+from poolcrm.calendar.rules import add_months
 from poolcrm.contracts import analytics, files, output, payments, service, special_prices
 from poolcrm.contracts.access import get_contract
 from poolcrm.contracts.models import SpecialPrice
@@ -17,6 +16,7 @@ from poolcrm.contracts.schemas import ContractIn, DecisionIn, PaymentIn, Special
 from poolcrm.errors import InvalidInput
 from poolcrm.sheets import attachment
 from poolcrm.web.deps import DB, CurrentUser
+from poolcrm.web.forms import month_param
 
 router = APIRouter(tags=["contracts"])
 
@@ -46,17 +46,6 @@ def list_contracts(
     return {"items": [output.contract_out(db, c) for c in items], "total": total, "page": page}
 
 
-def _month(value: str, field: str) -> date:
-    try:
-        year, month = (int(p) for p in value.split("-"))
-        first = date(year, month, 1)
-    except ValueError as exc:
-        raise InvalidInput({field: "格式须为 YYYY-MM"}) from exc
-    if not in_business_range(first):
-        raise InvalidInput({field: "格式须为 YYYY-MM"})
-    return first
-
-
 @router.get("/contracts/analytics")
 def contract_analytics(
     user: CurrentUser,
@@ -66,8 +55,8 @@ def contract_analytics(
     end: str = Query(..., alias="to", max_length=7),
 ) -> dict[str, Any]:
     """CTR-3: signed and collected amounts side by side, months `from`..`to` inclusive."""
-    first, last = _month(start, "from"), _month(end, "to")
-    after = date(last.year + last.month // 12, last.month % 12 + 1, 1)
+    first, last = month_param(start, "from"), month_param(end, "to")
+    after = add_months(last, 1)
     return analytics.signed_and_collected(db, user, by, first, after)
 
 

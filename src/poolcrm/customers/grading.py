@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.audit.service import record
+from poolcrm.calendar.rules import add_months
 from poolcrm.customers import rules
 from poolcrm.customers.access import lock_customer_row
 from poolcrm.customers.models import Customer
@@ -28,7 +29,6 @@ from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
 from poolcrm.org.service import is_supervisor_of
 from poolcrm.policy.service import company_today, get_policy
-from poolcrm.pools.rules import add_months
 
 
 def grade_sql(session: Session) -> ColumnElement[Any]:

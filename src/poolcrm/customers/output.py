@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
+from poolcrm.calendar.rules import add_months
 from poolcrm.customers import phones, rules
 from poolcrm.customers.checks import GRADE_FACTS, RECORD_FIELDS, owner_out
 from poolcrm.customers.models import (
@@ -22,7 +23,6 @@ from poolcrm.org.service import users_by_id
 from poolcrm.ownership import countdown
 from poolcrm.policy.rules import Policy
 from poolcrm.policy.service import company_date, company_today, get_policy
-from poolcrm.pools.rules import add_months
 
 
 def recycle_due_on(session: Session, c: Customer) -> date | None:

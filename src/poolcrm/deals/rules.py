@@ -4,11 +4,12 @@ No database, no clock: the service loads the facts, asks these functions, and wr
 
 from __future__ import annotations
 
-import calendar as _cal
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+
+from poolcrm.calendar.rules import add_months
 
 LEAD, MID, SHORT, SIGNED, WON, LOST = "lead", "mid", "short", "signed", "won", "lost"
 OPEN_CATEGORIES: tuple[str, ...] = (LEAD, MID, SHORT)
@@ -156,10 +157,6 @@ def close_date_problem(expected_close_on: date, created_on: date, today: date) -
     return None
 
 
-def add_months(d: date, months: int) -> date:
-    month_index = d.month - 1 + months
-    year, month = d.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(d.day, _cal.monthrange(year, month)[1]))
 
 
 def horizon_warning(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import calendar as _cal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
+
+from poolcrm.calendar.rules import add_months
 
 ONE_DAY = timedelta(days=1)
 # Ownership-event rules that mean "this rep gave the customer up" (POOL-8, POOL-13).
@@ -31,11 +32,6 @@ class Refusal:
     params: Mapping[str, object]
 
 
-def add_months(d: date, months: int) -> date:
-    """Calendar-month addition, clamped to the month's last day (2026-01-31 + 1 → 2026-02-28)."""
-    month_index = d.month - 1 + months
-    year, month = d.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(d.day, _cal.monthrange(year, month)[1]))
 
 
 def pool_limit_for(

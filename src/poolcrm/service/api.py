@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from poolcrm.clock import in_business_range
 from poolcrm.errors import InvalidInput
 from poolcrm.policy.service import company_today, get_policy
 from poolcrm.service import files, output, ratings, rules, stats, tickets
@@ -17,6 +15,7 @@ from poolcrm.service.exports import stats_workbook
 from poolcrm.service.schemas import AbandonIn, AssignIn, CloseIn, ResolveIn, ReviewIn, TextIn, TicketIn
 from poolcrm.sheets import attachment
 from poolcrm.web.deps import DB, CurrentUser, get_settings
+from poolcrm.web.forms import month_param
 
 router = APIRouter(tags=["service"])
 
@@ -79,19 +78,6 @@ def list_tickets(
     }
 
 
-def month_start(value: str | None, today: date) -> date:
-    if not value:
-        return today.replace(day=1)
-    try:
-        year, month = (int(p) for p in value.split("-"))
-        first = date(year, month, 1)
-    except ValueError as exc:
-        raise InvalidInput({"period": "格式须为 YYYY-MM"}) from exc
-    if not in_business_range(first):
-        raise InvalidInput({"period": "格式须为 YYYY-MM"})
-    return first
-
-
 @router.get("/tickets/stats")
 def ticket_stats(
     user: CurrentUser,
@@ -101,7 +87,7 @@ def ticket_stats(
     kind: str | None = Query(None, max_length=20),
 ) -> dict[str, Any]:
     """SVC-7: by staff, customer or product for a month (YYYY-MM, this month by default)."""
-    return stats.ticket_stats(db, user, by, month_start(period, company_today(db)), kind or None)
+    return stats.ticket_stats(db, user, by, month_param(period, "period", company_today(db)), kind or None)
 
 
 @router.get("/tickets/stats/export", response_model=None)
@@ -112,7 +98,7 @@ def export_stats(
     kind: str | None = Query(None, max_length=20),
 ) -> Response:
     """SVC-7: the month's three rankings as an Excel workbook."""
-    data, filename = stats_workbook(db, user, month_start(period, company_today(db)), kind or None)
+    data, filename = stats_workbook(db, user, month_param(period, "period", company_today(db)), kind or None)
     return Response(
         data,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

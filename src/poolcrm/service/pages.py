@@ -21,11 +21,11 @@ from poolcrm.org.models import User
 from poolcrm.policy.service import company_today, get_policy
 from poolcrm.service import files, output, ratings, rules, sla, stats, tickets
 from poolcrm.service.access import get_ticket, scoped
-from poolcrm.service.api import assignee_filter, month_start
+from poolcrm.service.api import assignee_filter
 from poolcrm.service.models import Ticket
 from poolcrm.service.schemas import TicketIn
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang, client_address, get_settings
-from poolcrm.web.forms import flash_message, optional_int, run_form, text
+from poolcrm.web.forms import flash_message, month_param, optional_int, run_form, text
 from poolcrm.web.render import page
 
 router = APIRouter()
@@ -196,7 +196,7 @@ def stats_page(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
     qp = request.query_params
     today = company_today(db)
     try:
-        first = month_start(text(qp, "period") or None, today)
+        first = month_param(text(qp, "period") or None, "period", today)
     except InvalidInput:
         first = today.replace(day=1)
     kind = qp.get("kind") if qp.get("kind") in rules.KINDS else None

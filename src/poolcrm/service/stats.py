@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Integer, case, cast, func, select
 from sqlalchemy.orm import Session
 
+from poolcrm.calendar.rules import add_months
 from poolcrm.customers.models import Customer
 from poolcrm.errors import Forbidden, InvalidInput, NotFound
 from poolcrm.org.models import User
@@ -26,8 +27,7 @@ TOP = 50
 
 
 def month_bounds(session: Session, first: date) -> tuple[datetime, datetime]:
-    after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    return company_day_start(session, first), company_day_start(session, after)
+    return company_day_start(session, first), company_day_start(session, add_months(first, 1))
 
 
 def _round(value: Any, digits: int = 1) -> float | None:

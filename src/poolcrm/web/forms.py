@@ -4,6 +4,7 @@ per-field messages shown next to the inputs (the API's `details.fields`, in the 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -11,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from poolcrm.clock import in_business_range
 from poolcrm.db import MAX_ID
 from poolcrm.errors import AppError, InvalidInput
 from poolcrm.i18n import translate
@@ -147,3 +149,20 @@ def run_form(
         db.rollback()
         return again(flash_message(exc, lang), exc.status if isinstance(exc, AppError) else 422)
     return RedirectResponse(done(result), status_code=303)
+
+
+def month_param(value: str | None, field: str, default: date | None = None) -> date:
+    """A `YYYY-MM` query parameter as the month's first day (the `default` month when absent);
+    junk or a year outside the business range answers 422 naming the field (SEC-1)."""
+    if not value:
+        if default is None:
+            raise InvalidInput({field: "格式须为 YYYY-MM"})
+        return default.replace(day=1)
+    try:
+        year, month = (int(p) for p in value.split("-"))
+        first = date(year, month, 1)
+    except ValueError as exc:
+        raise InvalidInput({field: "格式须为 YYYY-MM"}) from exc
+    if not in_business_range(first):
+        raise InvalidInput({field: "格式须为 YYYY-MM"})
+    return first

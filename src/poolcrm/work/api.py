@@ -9,11 +9,13 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import Response
 
 from poolcrm import clock
+from poolcrm.calendar.rules import add_months
 from poolcrm.errors import InvalidInput, NotFound
 from poolcrm.org.service import users_by_id
 from poolcrm.policy.service import company_today, get_policy
 from poolcrm.sheets import attachment, stamped_name
 from poolcrm.web.deps import DB, CurrentUser
+from poolcrm.web.forms import month_param
 from poolcrm.work import activity, expenses, files, hr_templates, output, reports, rules, trips
 from poolcrm.work.models import WorkFile
 from poolcrm.work.schemas import DecisionIn, ExpenseIn, ReadIn, TripIn, TripReportIn
@@ -149,8 +151,8 @@ def expense_totals(
     user: CurrentUser, db: DB, month: str | None = Query(None, max_length=7)
 ) -> list[dict[str, Any]]:
     """WORK-3: per rep, the month's expenses (default: this month)."""
-    first = _month(month, company_today(db))
-    after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    first = month_param(month, "month", company_today(db))
+    after = add_months(first, 1)
     rows = expenses.monthly_totals(db, user, first, after)
     people = users_by_id(db, [r.user_id for r in rows])
     return [
@@ -166,18 +168,6 @@ def expense_totals(
         }
         for r in rows
     ]
-
-
-def _month(text: str | None, today: date) -> date:
-    if not text:
-        return today.replace(day=1)
-    try:
-        first = date.fromisoformat(f"{text}-01")
-    except ValueError as exc:
-        raise InvalidInput({"month": "格式须为 YYYY-MM"}) from exc
-    if not clock.in_business_range(first):
-        raise InvalidInput({"month": "格式须为 YYYY-MM"})
-    return first
 
 
 @router.get("/expenses/{expense_id}")

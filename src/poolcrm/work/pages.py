@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
+from poolcrm.calendar.rules import add_months
 from poolcrm.errors import InvalidInput
 from poolcrm.org.models import User
 from poolcrm.org.service import users_by_id
@@ -247,7 +248,7 @@ def _expenses_page(
 
 def _month_totals(db: DB, user: User) -> list[dict[str, Any]]:
     first = company_today(db).replace(day=1)
-    after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    after = add_months(first, 1)
     rows = expenses.monthly_totals(db, user, first, after)
     people = users_by_id(db, [r.user_id for r in rows])
     return [{"name": people[r.user_id].display_name if r.user_id in people else "", "t": r} for r in rows]

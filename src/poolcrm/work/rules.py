@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from poolcrm.calendar.rules import add_months
 from poolcrm.work.models import ANNUAL, HALF_YEAR, MONTHLY, WEEKLY
 
 KINDS: tuple[str, ...] = (WEEKLY, MONTHLY, HALF_YEAR, ANNUAL)
@@ -33,7 +34,7 @@ def parse_period(kind: str, text: str) -> Period | None:
             return Period(kind, text, first, first + timedelta(days=6))
         if kind == MONTHLY and (m := re.fullmatch(r"(\d{4})-(\d{2})", text)):
             first = date(int(m[1]), int(m[2]), 1)
-            nxt = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+            nxt = add_months(first, 1)
             return Period(kind, text, first, nxt - timedelta(days=1))
         if kind == HALF_YEAR and (m := re.fullmatch(r"(\d{4})-H([12])", text)):
             year, half = int(m[1]), int(m[2])
