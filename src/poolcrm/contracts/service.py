@@ -31,7 +31,7 @@ from poolcrm.contracts.rollup import count_signed
 from poolcrm.contracts.schemas import ContractIn, LineIn
 from poolcrm.contracts.signals import contract_signed, contract_voided
 from poolcrm.customers.access import customer_for_read, sees_owned
-from poolcrm.customers.models import POOL_BIN, POOL_PRIVATE, POOL_PUBLIC, Customer
+from poolcrm.customers.models import IN_THE_CRM, Customer
 from poolcrm.db import for_update
 from poolcrm.deals import rules as deal_rules
 from poolcrm.deals.models import Deal
@@ -41,8 +41,6 @@ from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
 from poolcrm.org.service import acts_for, is_supervisor_of, role_holders
 from poolcrm.policy.service import company_today, get_policy
-
-IN_THE_CRM = (POOL_PUBLIC, POOL_PRIVATE, POOL_BIN)
 
 
 def _customer_in_crm(session: Session, actor: User, customer_id: int, deal: Deal | None) -> Customer:

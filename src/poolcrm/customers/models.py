@@ -16,6 +16,9 @@ POOL_BIN = "bin"  # allocation bin (POOL-7)
 POOL_MERGED = "merged"  # merged into another record (CUS-10), kept as a tombstone
 POOL_DELETED = "deleted"  # deletion approved (CUS-14), kept as a tombstone
 POOL_REJECTED = "rejected"  # registration rejected (CUS-9), kept for the record
+IN_THE_CRM = (POOL_PUBLIC, POOL_PRIVATE, POOL_BIN)
+"""A customer the company has in its CRM (not pending, rejected, merged or deleted): what a contract
+or a ticket may be on (CTR-1, SVC-1)."""
 # Pools whose records are not live companies: never matched by the duplicate check (CUS-7).
 TOMBSTONE_POOLS = (POOL_MERGED, POOL_DELETED, POOL_REJECTED)
 

@@ -39,7 +39,7 @@ from poolcrm.org.models import User
 from poolcrm.org.service import users_by_id
 from poolcrm.policy.service import get_policy
 from poolcrm.service.output import customer_tickets
-from poolcrm.service.tickets import IN_THE_CRM
+from poolcrm.service.rules import ticket_customer_problem
 from poolcrm.sheets import attachment
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang, get_database
 from poolcrm.web.forms import run_form, text
@@ -440,7 +440,7 @@ def _customer_page(
         editable=visibility.can_edit(db, user, c),
         spent=spent_on_customer(db, c.id),  # WORK-3: what this customer cost
         tickets=customer_tickets(db, user, c.id),  # SVC-8: the customer's service history
-        may_open_ticket=c.pool in IN_THE_CRM,  # SVC-1: whoever sees a customer in the CRM may open one
+        may_open_ticket=not ticket_customer_problem(c.pool),  # SVC-1: whoever sees it may open one
         resubmittable=c.pool == POOL_REJECTED and c.created_by == user.id,
         rejection=registration.last_rejection(db, c.id) if c.pool == POOL_REJECTED else None,
         may_override_grade=grading.may_override(db, user, c),  # CUS-11

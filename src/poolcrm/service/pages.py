@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from poolcrm.customers.access import customer_for_read
-from poolcrm.customers.models import Contact, Customer
+from poolcrm.customers.models import IN_THE_CRM, Contact, Customer
 from poolcrm.errors import AppError, InvalidInput, NotFound
 from poolcrm.org.models import User
 from poolcrm.policy.service import company_today, get_policy
@@ -101,7 +101,7 @@ def _customer_choices(db: DB, user: User, q: str) -> list[Customer]:
     if not q:
         return []
     query = select(Customer).where(
-        Customer.pool.in_(tickets.IN_THE_CRM), (Customer.name.contains(q)) | (Customer.code == q)
+        Customer.pool.in_(IN_THE_CRM), (Customer.name.contains(q)) | (Customer.code == q)
     )
     found = list(db.scalars(query.order_by(Customer.id).limit(20)))
     if rules.opens_tickets_on_any_customer(user.roles):
@@ -243,7 +243,7 @@ def _review_page(
         sunday=monday + timedelta(days=6),
         prev=(monday - timedelta(days=7)).isoformat(),
         next=(monday + timedelta(days=7)).isoformat(),
-        may_review=rules.dispatches_tickets(user.roles) or "cs" in user.roles,
+        may_review=rules.reviews_complaints(user.roles),
         flash=flash,
         flash_kind="error",
     )
@@ -289,6 +289,7 @@ def _detail(
 ) -> HTMLResponse:
     ticket = get_ticket(db, user, ticket_id)
     assignee = ticket.assignee_id == user.id
+    allowed = rules.allowed_actions(ticket.status)  # SVC-2: what the state machine offers
     return _render(
         request,
         db,
@@ -296,10 +297,11 @@ def _detail(
         status,
         t=output.ticket_out(db, ticket, full=True),
         may_dispatch=rules.dispatches_tickets(user.roles),
-        may_accept=assignee and ticket.status == "pending",
+        may_accept=assignee and "accept" in allowed,
+        allowed=allowed,
         may_work=rules.works_ticket(user.roles, assignee),
         may_follow=rules.follows_ticket(user.roles, assignee),
-        may_review=rules.dispatches_tickets(user.roles) or "cs" in user.roles,
+        may_review=rules.reviews_complaints(user.roles),
         staff=tickets.staff_choices(db) if rules.dispatches_tickets(user.roles) else [],
         doc_types=rules.DOC_TYPES,
         emotions=rules.EMOTIONS,

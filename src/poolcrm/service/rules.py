@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from poolcrm.customers.models import IN_THE_CRM
+
 KINDS: dict[str, tuple[str, str]] = {
     "in_warranty": ("保内维修", "In-warranty repair"),
     "out_warranty": ("保外维修", "Out-of-warranty repair"),
@@ -144,6 +146,11 @@ def missing_documents(kind: str, present: Iterable[str]) -> list[str]:
     return [d for d in required_documents(kind) if d not in have]
 
 
+def allowed_actions(status: str) -> frozenset[str]:
+    """SVC-2: the actions a ticket in `status` allows (what its page offers)."""
+    return frozenset(action for action, starts in ACTION_FROM.items() if status in starts)
+
+
 def action_problem(action: str, status: str) -> dict[str, str] | None:
     """SVC-2: an action is allowed only from the statuses it starts from; otherwise the refusal's
     parameters (the status and the action, by name)."""
@@ -239,6 +246,18 @@ def dispatches_tickets(roles: Iterable[str]) -> bool:
 def takes_tickets(roles: Iterable[str]) -> bool:
     """SVC-3: tickets are assigned to service staff (the supervisor included)."""
     return "service" in set(roles)
+
+
+def ticket_customer_problem(pool: str) -> bool:
+    """SVC-1: a ticket is on a customer the company has in its CRM — not a pending, rejected,
+    merged or deleted record (True: refused)."""
+    return pool not in IN_THE_CRM
+
+
+def reviews_complaints(roles: Iterable[str]) -> bool:
+    """SVC-5: the weekly complaint review is kept by the service supervisor (the GM, admin stand
+    in) and CS, who hear from the customer."""
+    return dispatches_tickets(roles) or "cs" in set(roles)
 
 
 def opens_tickets_on_any_customer(roles: Iterable[str]) -> bool:

@@ -139,7 +139,7 @@ def review_complaint(
     ticket = lock_ticket(session, actor, ticket_id)
     if ticket.request_type != rules.COMPLAINT:
         raise NotFound()
-    if not (rules.dispatches_tickets(actor.roles) or "cs" in actor.roles):
+    if not rules.reviews_complaints(actor.roles):
         raise Forbidden()
     if cause not in get_policy(session).complaint_causes:
         raise InvalidInput({"cause": "请选择投诉原因"}, rule="SVC-5")

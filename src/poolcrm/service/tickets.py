@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from poolcrm import clock
 from poolcrm.audit.service import record
 from poolcrm.customers.access import customer_for_read
-from poolcrm.customers.models import POOL_BIN, POOL_PRIVATE, POOL_PUBLIC, Contact, Customer
+from poolcrm.customers.models import Contact, Customer
 from poolcrm.db import upsert_insert
 from poolcrm.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from poolcrm.followups.service import record_followup
@@ -39,8 +39,6 @@ from poolcrm.service.models import (
 )
 from poolcrm.service.schemas import TicketIn
 
-IN_THE_CRM = (POOL_PUBLIC, POOL_PRIVATE, POOL_BIN)
-
 
 def _next_number(session: Session, year: int) -> str:
     """SVC-2: the year's next sequence number, taken with one atomic upsert (never shared)."""
@@ -59,7 +57,7 @@ def customer_for_ticket(session: Session, actor: User, customer_id: int) -> Cust
             raise NotFound()
     else:
         customer = customer_for_read(session, actor, customer_id)
-    if customer.pool not in IN_THE_CRM:
+    if rules.ticket_customer_problem(customer.pool):
         raise RuleViolation("SVC-1", "工单只能建在 CRM 中的客户名下（{name}）", name=customer.name)
     return customer
 
