@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from poolcrm import clock
-from poolcrm.service import ratings
+from poolcrm.policy.rules import Policy
 from tests.service.conftest import NOW
 
 
@@ -72,6 +72,6 @@ def test_svc6_forged_expired_and_replaced_links_are_refused_with_a_page(client, 
 
 def test_svc6a_an_address_that_keeps_guessing_is_slowed_down(client, h, team):
     client.cookies.clear()
-    for _ in range(ratings.ATTEMPT_LIMIT):
+    for _ in range(Policy().rating_attempts_limit):
         assert client.post("/rate/forged.token", data={"score": "5"}).status_code == 404
     assert client.post("/rate/forged.token", data={"score": "5"}).status_code == 429

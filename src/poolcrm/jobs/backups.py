@@ -28,7 +28,6 @@ from poolcrm.org.service import role_holders
 from poolcrm.policy.rules import Policy
 from poolcrm.policy.service import company_today, get_policy
 
-ATTEMPTS_PER_DAY = 3
 PREFIX = "poolcrm-"
 
 
@@ -42,12 +41,12 @@ class Due:
 
 def backup_due(policy: Policy, local_now: datetime, ok_today: bool, failures_today: int) -> bool:
     """GOV-3: a folder is set, the day's time has come, no good backup yet today, and fewer than
-    `ATTEMPTS_PER_DAY` failed attempts (a broken folder is not retried every minute)."""
+    `backup_attempts_per_day` failed attempts (a broken folder is not retried every minute)."""
     return (
         bool(policy.backup_dir.strip())
         and local_now.strftime("%H:%M") >= policy.backup_time
         and not ok_today
-        and failures_today < ATTEMPTS_PER_DAY
+        and failures_today < policy.backup_attempts_per_day
     )
 
 
@@ -164,7 +163,8 @@ def backup_status(session: Session) -> dict[str, Any]:
     last = session.scalar(select(BackupRun).order_by(BackupRun.id.desc()).limit(1))
     last_ok = session.scalar(select(func.max(BackupRun.finished_at)).where(BackupRun.ok.is_(True)))
     configured = bool(policy.backup_dir.strip())
-    stale = configured and (last_ok is None or clock.now() - last_ok > timedelta(hours=26))
+    overdue = timedelta(hours=policy.backup_overdue_hours)
+    stale = configured and (last_ok is None or clock.now() - last_ok > overdue)
     return {
         "configured": configured,
         "folder": policy.backup_dir,

@@ -408,6 +408,22 @@ class Policy(BaseModel):
         20, "SVC-2", "工单附件大小上限（MB）", "Ticket attachment size limit (MB)", ge=1, le=100
     )
     rating_link_days: int = P(14, "SVC-6", "评价链接有效天数", "Rating link valid for (days)", ge=1, le=365)
+    rating_attempts_limit: int = P(
+        20,
+        "SVC-6a",
+        "评价链接：每个地址的失败尝试上限",
+        "Rating links: refused attempts per address",
+        ge=1,
+        le=10000,
+    )
+    rating_attempts_window_minutes: int = P(
+        10,
+        "SVC-6a",
+        "评价链接：失败尝试计数时段（分钟）",
+        "Rating links: attempt window (min)",
+        ge=1,
+        le=1440,
+    )
     complaint_causes: list[str] = P(
         ["产品质量", "服务流程", "交付", "价格", "人员态度", "其他"],
         "SVC-5",
@@ -424,6 +440,16 @@ class Policy(BaseModel):
     )
     backup_time: str = P("02:30", "GOV-3", "每日备份时间", "Daily backup time (HH:MM)")
     backup_keep: int = P(14, "GOV-3", "保留最近几份备份", "Backups kept (most recent)", ge=1, le=1000)
+    backup_attempts_per_day: int = P(
+        3, "GOV-3", "备份失败后当天最多尝试次数", "Backup attempts per day", ge=1, le=100
+    )
+    backup_overdue_hours: int = P(
+        26,
+        "GOV-3",
+        "超过多少小时没有成功备份即提醒",
+        "Warn when the last good backup is older than (h)",
+        ge=1,
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -24,8 +24,6 @@ from poolcrm.service.models import CLOSED, RatingAttempt, RatingLink, Ticket
 from poolcrm.service.tickets import log
 
 SALT = "poolcrm.ticket-rating"
-ATTEMPT_WINDOW = timedelta(minutes=10)
-ATTEMPT_LIMIT = 20
 
 OK, INVALID, EXPIRED, USED = "ok", "invalid", "expired", "used"
 
@@ -95,14 +93,16 @@ def check_link(session: Session, token: str, secret: str, *, lock: bool = False)
 
 
 def _throttle(session: Session, address: str | None) -> None:
-    """SVC-6a (ours): at most ATTEMPT_LIMIT refused attempts per address in ten minutes."""
-    since = clock.now() - ATTEMPT_WINDOW
+    """SVC-6a (ours): at most `rating_attempts_limit` refused attempts per address in
+    `rating_attempts_window_minutes`."""
+    policy = get_policy(session)
+    since = clock.now() - timedelta(minutes=policy.rating_attempts_window_minutes)
     count = session.scalar(
         select(func.count())
         .select_from(RatingAttempt)
         .where(RatingAttempt.address == (address or "-"), RatingAttempt.at >= since)
     )
-    if (count or 0) >= ATTEMPT_LIMIT:
+    if (count or 0) >= policy.rating_attempts_limit:
         raise TooManyRequests("尝试次数过多，请稍后再试", rule="SVC-6")
 
 
