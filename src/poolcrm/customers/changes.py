@@ -29,12 +29,10 @@ from poolcrm.customers.models import (
 )
 from poolcrm.customers.output import record_values
 from poolcrm.customers.schemas import CustomerPatch
-from poolcrm.customers.visibility import get_editable
+from poolcrm.customers.visibility import get_editable, supervises
 from poolcrm.errors import RuleViolation
 from poolcrm.notify.service import notify
-from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
-from poolcrm.org.service import is_supervisor_of
 
 
 def changes_for(c: Customer, values: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
@@ -104,15 +102,6 @@ def apply_changes(
     session.flush()
 
 
-def may_approve_change(session: Session, user: User, c: Customer) -> bool:
-    if org_rules.manages_everyone(user.roles):
-        return True
-    owner = c.owner_id or c.created_by
-    return (
-        owner is not None
-        and user.has_role("supervisor", "sales_manager")
-        and is_supervisor_of(session, user.id, owner)
-    )
 
 
 def _supervisor_of(session: Session, user_id: int | None) -> int | None:
@@ -149,7 +138,7 @@ def update_customer(
     refusal = rules.reserved_change_problem({k: v[1] for k, v in changes.items()}, user.roles, patch.reason)
     if refusal:
         raise RuleViolation("CUS-16", refusal)
-    needing = [] if may_approve_change(session, user, c) else rules.change_needs_approval(c.status, changes)
+    needing = [] if supervises(session, user, c) else rules.change_needs_approval(c.status, changes)
     request = None
     if needing:
         held = {k: _jsonable(changes.pop(k)[1]) for k in needing}

@@ -23,11 +23,10 @@ from poolcrm.calendar.rules import add_months
 from poolcrm.customers import rules
 from poolcrm.customers.access import lock_customer_row
 from poolcrm.customers.models import Customer
+from poolcrm.customers.visibility import supervises
 from poolcrm.deals.models import Deal
 from poolcrm.errors import InvalidInput, NotFound, RuleViolation
-from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
-from poolcrm.org.service import is_supervisor_of
 from poolcrm.policy.service import company_today, get_policy
 
 
@@ -74,10 +73,8 @@ def refresh_grades(session: Session, customer_ids: Iterable[int] | None = None) 
 
 
 def may_override(session: Session, actor: User, customer: Customer) -> bool:
-    """CUS-11: a supervisor above the owner, or the GM and admin — never the owner."""
-    if org_rules.manages_everyone(actor.roles):
-        return True
-    return customer.owner_id is not None and is_supervisor_of(session, actor.id, customer.owner_id)
+    """CUS-11: whoever stands above the owner (`visibility.supervises`) — never the owner."""
+    return supervises(session, actor, customer)
 
 
 def override_grade(

@@ -14,7 +14,7 @@ from poolcrm.applications.models import (
 )
 from poolcrm.audit.service import record
 from poolcrm.customers import dedupe, rules
-from poolcrm.customers.changes import apply_changes, changes_for, coerce_field, may_approve_change
+from poolcrm.customers.changes import apply_changes, changes_for, coerce_field
 from poolcrm.customers.checks import duplicates, lock_identities, refuse_exact_duplicate
 from poolcrm.customers.models import (
     POOL_DELETED,
@@ -23,7 +23,7 @@ from poolcrm.customers.models import (
     Customer,
     CustomerRequest,
 )
-from poolcrm.customers.visibility import get_editable
+from poolcrm.customers.visibility import get_editable, supervises
 from poolcrm.db import for_update
 from poolcrm.errors import Conflict, Forbidden, NotFound
 from poolcrm.notify.service import notify
@@ -62,7 +62,7 @@ def _request_role(session: Session, user: User, r: CustomerRequest, c: Customer)
     if user.id in givers:
         return None
     if r.kind == REQUEST_CHANGE:
-        return "supervisor" if may_approve_change(session, user, c) else None
+        return "supervisor" if supervises(session, user, c) else None
     if "department_head" not in given and _is_department_head(session, user, r, c):
         return "department_head"
     if "admin" not in given and user.has_role("admin"):

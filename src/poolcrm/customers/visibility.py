@@ -19,7 +19,7 @@ from poolcrm.customers.models import (
 from poolcrm.errors import Forbidden, InvalidInput, NotFound
 from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
-from poolcrm.org.service import visible_owner_ids
+from poolcrm.org.service import is_supervisor_of, visible_owner_ids
 
 
 def can_see(session: Session, user: User, c: Customer) -> bool:
@@ -93,4 +93,18 @@ def scoped_query(session: Session, user: User, pool: str = "all") -> Select[Any]
             (Customer.pool == POOL_PRIVATE) & Customer.owner_id.in_(scope),
             (Customer.pool == POOL_PENDING) & Customer.created_by.in_(scope),
         )
+    )
+
+
+def supervises(session: Session, user: User, c: Customer) -> bool:
+    """CUS-13/CUS-11: who stands above a customer's owner — a supervisor or sales manager above the
+    owner (or the registrant of an unowned record), the GM and admin. They approve a closed
+    customer's key changes and may override its computed grade."""
+    if org_rules.manages_everyone(user.roles):
+        return True
+    owner = c.owner_id or c.created_by
+    return (
+        owner is not None
+        and user.has_role("supervisor", "sales_manager")
+        and is_supervisor_of(session, user.id, owner)
     )
