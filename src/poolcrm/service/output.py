@@ -130,9 +130,7 @@ def tickets_out(session: Session, tickets: list[Ticket]) -> list[dict[str, Any]]
 
 
 def _brief(t: Ticket, names: dict[int, str], people: dict[int, User], now: datetime) -> dict[str, Any]:
-    deadlines = {k: v for k, v in sla.deadlines(t).items() if v is not None}
-    if t.contact_by is not None:
-        deadlines["respond_by"] = t.contact_by
+    deadlines = sla.shown_deadlines(t)
     watched = t.next_deadline_at
     return {
         "id": t.id,

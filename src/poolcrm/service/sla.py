@@ -92,10 +92,16 @@ def set_deadlines(session: Session, ticket: Ticket) -> None:
 
 
 def deadlines(ticket: Ticket) -> dict[str, datetime | None]:
-    """The deadlines that apply (a complaint's first contact is its first response)."""
-    out = {name: getattr(ticket, name) for name in DEADLINES}
-    if ticket.contact_by is not None:
-        out["respond_by"] = None
+    """The ticket's deadlines (a complaint has no `respond_by`: its first contact is its first
+    response, `rules.sla_minutes`)."""
+    return {name: getattr(ticket, name) for name in DEADLINES}
+
+
+def shown_deadlines(ticket: Ticket) -> dict[str, datetime]:
+    """API.md's `deadlines`: those set, `respond_by` always there (a complaint's first contact)."""
+    out = {name: due for name, due in deadlines(ticket).items() if due is not None}
+    if "respond_by" not in out and ticket.contact_by is not None:
+        out["respond_by"] = ticket.contact_by
     return out
 
 
