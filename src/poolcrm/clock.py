@@ -76,6 +76,12 @@ def start_of_local_day(d: date, zone: str = DEFAULT_ZONE) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
 
+def local_moment(d: date, hhmm: str, zone: str = DEFAULT_ZONE) -> datetime:
+    """The UTC instant of wall-clock time `hhmm` (HH:MM) on day `d` in the company's zone."""
+    hour, minute = (int(part) for part in hhmm.split(":"))
+    return datetime(d.year, d.month, d.day, hour, minute, tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
 def in_business_range(day: date) -> bool:
     """SEC-1: whether `day` lies between EARLIEST_DATE and LATEST_DATE."""
     return EARLIEST_DATE <= day <= LATEST_DATE

@@ -23,7 +23,7 @@ from poolcrm.i18n import translate
 from poolcrm.notify.service import notify_many
 from poolcrm.org.models import User
 from poolcrm.org.service import visible_owner_ids
-from poolcrm.policy.service import company_day_start, company_today, get_policy
+from poolcrm.policy.service import company_day_start, company_moment, company_today, get_policy
 from poolcrm.pools.rules import is_active_member
 from poolcrm.sheets import workbook_bytes
 
@@ -354,8 +354,9 @@ def _reminder_pending() -> ColumnElement[bool]:
 
 
 def reminder_step(session: Session, run_date: date) -> dict[str, list[Any]]:
-    """FU-4: on the next follow-up date each recipient gets one reminder note for the day (sent at
-    the configured reminder time by the scheduler's run); the follow-ups are marked reminded."""
+    """FU-4: on the next follow-up date each recipient gets one reminder note for the day; the
+    nightly run writes it, due at the configured reminder time (NOTE-3: it shows and goes out to
+    the recipient's channels at 09:00, not when the job runs); the follow-ups are marked reminded."""
     policy = get_policy(session)
     window = and_(
         FollowUp.next_followup_on <= run_date,
@@ -389,6 +390,7 @@ def reminder_step(session: Session, run_date: date) -> dict[str, list[Any]]:
         link="/",
         rule="FU-4",
         dedupe_key=f"FU-4:{run_date}",
+        due_at=company_moment(session, run_date, policy.reminder_time),
     )
     ids = [fid for fid, _ in rows]
     return {"reminded": ids}

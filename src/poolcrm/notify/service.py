@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import ColumnElement, func, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
@@ -14,6 +15,7 @@ from poolcrm.db import ids_select
 from poolcrm.errors import NotFound
 from poolcrm.i18n import translate
 from poolcrm.notify.models import Notification
+from poolcrm.notify.outbox import enqueue
 
 
 def notify(
@@ -25,11 +27,13 @@ def notify(
     link: str | None = None,
     rule: str | None = None,
     dedupe_key: str | None = None,
+    due_at: datetime | None = None,
     **params: Any,
 ) -> Notification | None:
     """Queue a notification. `message` is a Chinese catalogue string with {params}.
     With a `dedupe_key`, a second notification with the same key to the same user is skipped
-    (daily jobs are idempotent)."""
+    (daily jobs are idempotent). NOTE-2: its deliveries to the user's outside channels are
+    written in this transaction; NOTE-3: with `due_at` it shows and goes out at that time."""
     if dedupe_key is not None and _already_sent(session, [user_id], dedupe_key):
         return None
     note = Notification(
@@ -41,8 +45,11 @@ def notify(
         rule=rule,
         dedupe_key=dedupe_key,
         created_at=clock.now(),
+        due_at=due_at,
     )
     session.add(note)
+    session.flush()
+    enqueue(session, [(note.id, user_id)], kind, due_at)
     return note
 
 
@@ -55,6 +62,7 @@ def notify_many(
     link: str | None = None,
     rule: str | None = None,
     dedupe_key: str | None = None,
+    due_at: datetime | None = None,
 ) -> list[int]:
     """`notify` for many users at once (daily jobs: one note per owner): `recipients` maps each
     user to the note's params. One query finds who already has `dedupe_key`, one bulk INSERT
@@ -66,23 +74,31 @@ def notify_many(
     if not todo:
         return []
     now = clock.now()
-    session.execute(
-        insert(Notification),
-        [
-            {
-                "user_id": uid,
-                "kind": kind,
-                "message": message,
-                "params": dict(params),
-                "link": link,
-                "rule": rule,
-                "dedupe_key": dedupe_key,
-                "created_at": now,
-            }
-            for uid, params in sorted(todo.items())
-        ],
-    )
+    rows = [
+        {
+            "user_id": uid,
+            "kind": kind,
+            "message": message,
+            "params": dict(params),
+            "link": link,
+            "rule": rule,
+            "dedupe_key": dedupe_key,
+            "created_at": now,
+            "due_at": due_at,
+        }
+        for uid, params in sorted(todo.items())
+    ]
+    _write(session, rows, kind, due_at)
     return sorted(todo)
+
+
+def _write(session: Session, rows: list[dict[str, Any]], kind: str, due_at: datetime | None) -> None:
+    """One bulk INSERT of notifications, their ids returned for the outbox (NOTE-2)."""
+    for i in range(0, len(rows), 5_000):
+        written = session.execute(
+            insert(Notification).returning(Notification.id, Notification.user_id), rows[i : i + 5_000]
+        ).all()
+        enqueue(session, [(nid, uid) for nid, uid in written], kind, due_at)
 
 
 @dataclass(frozen=True)
@@ -96,7 +112,13 @@ class Note:
 
 
 def notify_each(
-    session: Session, notes: Sequence[Note], kind: str, message: str, *, rule: str | None = None
+    session: Session,
+    notes: Sequence[Note],
+    kind: str,
+    message: str,
+    *,
+    rule: str | None = None,
+    due_at: datetime | None = None,
 ) -> int:
     """Many notifications of one kind, each with its own dedupe key (a daily job's reminders, one per
     overdue item): one query per 500 (user, key) pairs finds those already sent, one bulk INSERT
@@ -113,22 +135,21 @@ def notify_each(
     todo = {(n.user_id, n.dedupe_key): n for n in notes if (n.user_id, n.dedupe_key) not in sent}
     if todo:
         now = clock.now()
-        session.execute(
-            insert(Notification),
-            [
-                {
-                    "user_id": n.user_id,
-                    "kind": kind,
-                    "message": message,
-                    "params": dict(n.params),
-                    "link": n.link,
-                    "rule": rule,
-                    "dedupe_key": n.dedupe_key,
-                    "created_at": now,
-                }
-                for n in todo.values()
-            ],
-        )
+        rows = [
+            {
+                "user_id": n.user_id,
+                "kind": kind,
+                "message": message,
+                "params": dict(n.params),
+                "link": n.link,
+                "rule": rule,
+                "dedupe_key": n.dedupe_key,
+                "created_at": now,
+                "due_at": due_at,
+            }
+            for n in todo.values()
+        ]
+        _write(session, rows, kind, due_at)
     return len(todo)
 
 
@@ -148,10 +169,17 @@ def render(note: Notification, lang: str) -> str:
     return translate(note.message, lang, **(note.params or {}))
 
 
+def _shown() -> ColumnElement[bool]:
+    """NOTE-3: a notification shows in the app from its time on (a 09:00 reminder at 09:00)."""
+    return or_(Notification.due_at.is_(None), Notification.due_at <= clock.now())
+
+
 def unread_count(session: Session, user_id: int) -> int:
     return (
         session.scalar(
-            select(func.count()).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+            select(func.count()).where(
+                Notification.user_id == user_id, Notification.read_at.is_(None), _shown()
+            )
         )
         or 0
     )
@@ -160,7 +188,7 @@ def unread_count(session: Session, user_id: int) -> int:
 def list_for(
     session: Session, user_id: int, *, unread_only: bool = False, limit: int = 50
 ) -> list[Notification]:
-    q = select(Notification).where(Notification.user_id == user_id)
+    q = select(Notification).where(Notification.user_id == user_id, _shown())
     if unread_only:
         q = q.where(Notification.read_at.is_(None))
     return list(session.scalars(q.order_by(Notification.id.desc()).limit(limit)))

@@ -451,6 +451,26 @@ class Policy(BaseModel):
         ge=1,
     )
 
+    # NOTE
+    app_base_url: str = P(
+        "http://127.0.0.1:8000",
+        "NOTE-1",
+        "系统访问地址（通知里的链接以此开头）",
+        "The app's address (links in notifications start with it)",
+        max_length=200,
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+    )
+    notify_retry_base_seconds: int = P(
+        30, "NOTE-2", "通知发送失败后首次重试等待（秒）", "First retry after a failed send (s)", ge=1, le=3600
+    )
+    notify_retry_cap_seconds: int = P(
+        3600, "NOTE-2", "重试等待上限（秒）", "Longest wait between retries (s)", ge=1, le=86_400
+    )
+    notify_max_attempts: int = P(
+        8, "NOTE-2", "通知最多发送尝试次数", "Attempts before a delivery is given up", ge=1, le=50
+    )
+    digest_time: str = P("08:30", "NOTE-3", "每日摘要发送时间", "Daily digest time (HH:MM)")
+
     @field_validator("timezone")
     @classmethod
     def _zone(cls, v: str) -> str:
@@ -461,7 +481,12 @@ class Policy(BaseModel):
         return v
 
     @field_validator(
-        "allocation_execute_time", "reminder_time", "working_hours_start", "working_hours_end", "backup_time"
+        "allocation_execute_time",
+        "reminder_time",
+        "working_hours_start",
+        "working_hours_end",
+        "backup_time",
+        "digest_time",
     )
     @classmethod
     def _hhmm(cls, v: str) -> str:

@@ -64,6 +64,11 @@ def company_day_start(session: Session, day: date) -> datetime:
     return clock.start_of_local_day(day, get_policy(session).timezone)
 
 
+def company_moment(session: Session, day: date, hhmm: str) -> datetime:
+    """CAL-2/NOTE-3: the UTC instant of `hhmm` company time on `day` (a reminder's 09:00)."""
+    return clock.local_moment(day, hhmm, get_policy(session).timezone)
+
+
 def validate_changes(current: Policy, changes: dict[str, Any]) -> Policy:
     """Apply `changes` to `current`, raising 422 naming every bad parameter."""
     unknown = [k for k in changes if k not in Policy.model_fields]

@@ -31,7 +31,7 @@ from poolcrm.ownership.countdown import (
     recyclable_base,
 )
 from poolcrm.ownership.moves import move_customers_where
-from poolcrm.policy.service import company_day_start, get_policy
+from poolcrm.policy.service import company_day_start, company_moment, get_policy
 from poolcrm.pools import rules
 from poolcrm.pools.common import KIND_RELEASE
 from poolcrm.pools.models import (
@@ -102,6 +102,7 @@ def warn_step(session: Session, run_date: date) -> dict[str, list[Any]]:
         link="/pools/mine",
         rule="POOL-6",
         dedupe_key=f"POOL-6:warn:{run_date}",
+        due_at=company_moment(session, run_date, get_policy(session).reminder_time),
     )
     return {"warned": warned}
 
