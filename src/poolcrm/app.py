@@ -20,6 +20,7 @@ from poolcrm.domains import domain_modules
 from poolcrm.errors import AppError
 from poolcrm.i18n import translate
 from poolcrm.jobs.scheduler import start_scheduler
+from poolcrm.notify.sender import Sender
 from poolcrm.web.deps import SAFE_METHODS, get_lang, records_read
 from poolcrm.web.forms import PYDANTIC_MESSAGES, field_name
 from poolcrm.web.guard import CrashGuard, InputGuard, SecurityHeaders, internal_error_body
@@ -81,12 +82,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
-        scheduler = None
+        scheduler = sender = None
         if settings.run_scheduler:
             scheduler = start_scheduler(database)
+            sender = Sender(database, settings.secret_key).start()
         yield
         if scheduler is not None:
             scheduler.stop()
+        if sender is not None:
+            sender.stop()
         if db is None:
             database.dispose()
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import sys
+import time
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -18,12 +18,14 @@ from sqlalchemy import select
 
 from poolcrm import clock
 from poolcrm.backup import backup, restore, verify
-from poolcrm.config import default_db_url
+from poolcrm.config import default_db_url, persistent_secret
 from poolcrm.customers.importer import run_cli_import
 from poolcrm.db import Database
 from poolcrm.demo import DEMO_PASSWORD, DEMO_USERS, DemoPresent, run_demo
+from poolcrm.jobs.scheduler import start_scheduler
 from poolcrm.jobs.service import run_daily as run
 from poolcrm.migrate import upgrade
+from poolcrm.notify.sender import Sender
 from poolcrm.org.models import User
 from poolcrm.org.schemas import UserIn
 from poolcrm.org.service import create_user
@@ -92,8 +94,7 @@ def serve(
     url = db or default_db_url()
     upgrade(_db(url))
     os.environ["POOLCRM_DB"] = url
-    if not os.environ.get("POOLCRM_SECRET"):
-        os.environ["POOLCRM_SECRET"] = secrets.token_urlsafe(32)
+    os.environ["POOLCRM_SECRET"] = persistent_secret(url)
     if url.startswith("sqlite") and workers > 1:
         # SQLite has one writer: several processes would queue on its lock (and each would run the
         # scheduler). PostgreSQL is the engine for several app processes.
@@ -106,6 +107,33 @@ def serve(
         workers=workers if not url.startswith("sqlite") else 1,
         log_level="info",
     )
+
+
+@app.command()
+def worker(
+    db: DbOpt = None,
+    once: Annotated[bool, typer.Option("--once", help="send what is due now, then stop")] = False,
+) -> None:
+    """NOTE-2/NOTE-3: the scheduler and the notification sender without the web app (for
+    deployments that run them apart; several workers on PostgreSQL share the outbox)."""
+
+    url = db or default_db_url()
+    database = _db(url)
+    upgrade(database)
+    sender = Sender(database, persistent_secret(url))
+    if once:
+        console.print(f"sent {sender.drain()} deliveries")
+        sender.stop()
+        return
+    scheduler = start_scheduler(database)
+    sender.start()
+    console.print("poolcrm worker running (Ctrl+C stops it)")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        scheduler.stop()
+        sender.stop()
 
 
 @app.command()

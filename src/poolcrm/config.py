@@ -21,6 +21,29 @@ def _secret() -> str:
     return secrets.token_urlsafe(32)
 
 
+def persistent_secret(db_url: str) -> str:
+    """NOTE-1a/AUTH: the app secret kept in a file beside the database (mode 0600), made once: logins
+    survive a restart, every app process of one database shares it, and the notification channels'
+    sealed secrets stay readable. `POOLCRM_SECRET` overrides it; `POOLCRM_SECRET_FILE` moves it."""
+    env = os.environ.get("POOLCRM_SECRET")
+    if env:
+        return env
+    path = os.environ.get("POOLCRM_SECRET_FILE")
+    if not path:
+        path = (
+            db_url.removeprefix("sqlite:///") + ".secret"
+            if db_url.startswith("sqlite:///")
+            else ".poolcrm-secret"
+        )
+    file = Path(path)
+    if not file.exists():
+        file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(32))
+    return file.read_text().strip()
+
+
 @dataclass
 class Settings:
     db_url: str = field(default_factory=default_db_url)

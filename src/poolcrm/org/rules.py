@@ -179,3 +179,8 @@ def subtree(root: int, supervisor_of: Mapping[int, int | None]) -> set[int]:
                 out.add(child)
                 stack.append(child)
     return out
+
+
+def configures_channels(roles: Iterable[str]) -> bool:
+    """NOTE-1: only an admin configures notification channels and reads their delivery log."""
+    return "admin" in roles
