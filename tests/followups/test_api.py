@@ -1,12 +1,16 @@
 """Follow-ups through the API on each engine (FU-1..6, POOL-6 anchor, POOL-15, MEM-1)."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from poolcrm import clock
 from poolcrm.customers.models import Customer
 from poolcrm.jobs.service import run_daily
+from poolcrm.notify.models import Delivery, Notification
+from poolcrm.notify.rules import WEBHOOK_EXAMPLES
+from poolcrm.notify.service import list_for
 from tests.conftest import auth_headers
 from tests.pools.conftest import at
 
@@ -271,3 +275,29 @@ def test_fu3_author_changed_to_a_team_member_audited_and_the_anchor_follows(clie
     assert back.status_code == 200
     with database.transaction() as s:
         assert s.get(Customer, cid).last_valid_followup_at is None
+
+
+def test_fu4_reminder_written_by_the_nightly_run_shows_and_goes_out_at_0900_company_time(
+    client, org, customers, database
+):
+    cid = customers(pool="private", owner_id=org["rep1"], protected_since=at(date(2026, 11, 2)))
+    rep = auth_headers(client, "rep1")
+    _post(client, rep, cid, content=GOOD, next_followup_on="2026-11-12")
+    client.post(
+        "/api/v1/admin/channels",
+        json={"type": "wecom", "name": "销售群", "config": {"webhook": WEBHOOK_EXAMPLES["wecom"]}},
+        headers=auth_headers(client, "admin"),
+    )
+    client.put(
+        "/api/v1/me/notification-settings", json={"channels": {"followup_reminder": ["wecom"]}}, headers=rep
+    )
+    clock.set_now(datetime(2026, 11, 11, 16, 30, tzinfo=UTC), frozen=True)  # 00:30 Beijing on 11-12
+    run_daily(database, date(2026, 11, 12))
+    nine = datetime(2026, 11, 12, 1, 0, tzinfo=UTC)  # 09:00 Beijing: the policy's reminder_time
+    with database.transaction() as s:
+        assert s.scalar(select(Notification.due_at).where(Notification.rule == "FU-4")) == nine
+        assert list_for(s, org["rep1"]) == []  # not shown before its time …
+        assert s.scalars(select(Delivery.next_attempt_at)).all() == [nine]  # … nor sent
+    clock.set_now(nine, frozen=True)
+    with database.transaction() as s:
+        assert [n.rule for n in list_for(s, org["rep1"])] == ["FU-4"]

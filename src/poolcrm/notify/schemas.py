@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 
 class NotificationSettingsIn(BaseModel):
@@ -13,7 +13,7 @@ class NotificationSettingsIn(BaseModel):
     channels: dict[str, list[str]] = Field(default_factory=dict)
     email: str | None = Field(default=None, max_length=200)
     im_ids: dict[str, str] = Field(default_factory=dict)
-    digest: bool = False
+    digest: StrictBool = False
 
 
 class ChannelIn(BaseModel):
@@ -22,7 +22,7 @@ class ChannelIn(BaseModel):
     type: str = Field(max_length=16)
     name: str = Field(max_length=100)
     config: dict[str, Any] = Field(default_factory=dict)
-    active: bool = True
+    active: StrictBool = True
 
 
 class ChannelPatch(BaseModel):
@@ -30,4 +30,4 @@ class ChannelPatch(BaseModel):
 
     name: str | None = Field(default=None, max_length=100)
     config: dict[str, Any] | None = None
-    active: bool | None = None
+    active: StrictBool | None = None

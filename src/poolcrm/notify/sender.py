@@ -116,7 +116,7 @@ def post_robot(client: httpx.Client, job: Job, now_s: float) -> rules.Outcome:
     """Send one robot message exactly as its vendor documents; read the answer (NOTE-2)."""
     webhook = job.secrets.get("webhook", "")
     secret = job.secrets.get("secret", "")
-    url, params = webhook, {}
+    url = webhook
     if job.channel_type == rules.WECOM:
         payload = rules.wecom_payload(job.message, job.open_label)
     elif job.channel_type == rules.DINGTALK:
@@ -130,7 +130,7 @@ def post_robot(client: httpx.Client, job: Job, now_s: float) -> rules.Outcome:
             job.message, job.open_label, ts, rules.feishu_sign(secret, ts) if secret else None
         )
     try:
-        answer = client.post(url, json=payload, params=params, headers={"X-Poolcrm-Delivery": job.key})
+        answer = client.post(url, json=payload, headers={"X-Poolcrm-Delivery": job.key})
     except httpx.HTTPError as exc:
         return rules.Outcome(False, type(exc).__name__, _scrub(f"无法连接：{exc}", job.secrets), retry=True)
     try:
