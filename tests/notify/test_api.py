@@ -67,6 +67,8 @@ def test_note2_a_failed_test_send_shows_the_vendor_code_and_lands_in_the_log(cli
         (cid, "channel_test", "310000")
     ]
     assert log[0]["log"][0]["outcome"] == "error" and "SECwrong" not in json.dumps(log)
+    health = client.get("/api/v1/admin/channels", headers=admin_headers).json()["items"][0]["health"]
+    assert (health["failed"], health["queued"], health["last_code"]) == (1, 0, "310000")
     assert client.get(
         f"/api/v1/admin/deliveries?channel_id={cid}&status=sent", headers=admin_headers
     ).json() == {"items": []}

@@ -76,6 +76,15 @@ def _channel_out(view: channels.ChannelView) -> dict[str, Any]:
         "active": view.active,
         "config": {**view.config, **view.secrets, "departments": view.departments, "kinds": view.kinds},
         "secrets_readable": view.readable,
+        "health": None
+        if view.health is None
+        else {
+            "queued": view.health.queued,
+            "failed": view.health.failed,
+            "last_code": view.health.last_code,
+            "last_error": view.health.last_error,
+            "last_error_at": view.health.last_error_at.isoformat() if view.health.last_error_at else None,
+        },
     }
 
 

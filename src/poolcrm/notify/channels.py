@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
@@ -17,6 +18,9 @@ from poolcrm.db import ids_select
 from poolcrm.errors import Forbidden, InvalidInput, NotFound
 from poolcrm.notify import rules, vault
 from poolcrm.notify.models import (
+    FAILED,
+    PENDING,
+    SENDING,
     Channel,
     ChannelRoute,
     Delivery,
@@ -57,6 +61,52 @@ class ChannelView:
     departments: list[int]
     kinds: list[str]
     readable: bool
+    health: Health | None = None
+
+
+@dataclass(frozen=True)
+class Health:
+    """NOTE-2: how a channel is doing, on the admin's channel page: messages waiting (queued or
+    retrying), messages given up, and the latest failure with the vendor's code."""
+
+    queued: int
+    failed: int
+    last_code: str | None
+    last_error: str | None
+    last_error_at: datetime | None
+
+
+def health(session: Session, channel_id: int) -> Health:
+    counts = dict(
+        session.execute(
+            select(Delivery.status, func.count())
+            .where(Delivery.channel_id == channel_id, Delivery.status.in_([PENDING, SENDING, FAILED]))
+            .group_by(Delivery.status)
+        ).all()
+    )
+    latest = session.execute(
+        select(Delivery.id, Delivery.vendor_code, Delivery.last_error)
+        .where(
+            Delivery.channel_id == channel_id,
+            Delivery.status.in_([PENDING, FAILED]),
+            Delivery.last_error.is_not(None),
+        )
+        .order_by(Delivery.id.desc())
+        .limit(1)
+    ).first()
+    code = detail = at = None
+    if latest is not None:
+        _, code, detail = latest
+        at = session.scalar(
+            select(func.max(DeliveryAttempt.attempted_at)).where(DeliveryAttempt.delivery_id == latest[0])
+        )
+    return Health(
+        queued=counts.get(PENDING, 0) + counts.get(SENDING, 0),
+        failed=counts.get(FAILED, 0),
+        last_code=code,
+        last_error=detail,
+        last_error_at=at,
+    )
 
 
 def view(session: Session, channel: Channel, app_secret: str) -> ChannelView:
@@ -78,6 +128,7 @@ def view(session: Session, channel: Channel, app_secret: str) -> ChannelView:
         departments=sorted({d for d, _ in routes}),
         kinds=sorted({k for _, k in routes}),
         readable=readable,
+        health=health(session, channel.id),
     )
 
 

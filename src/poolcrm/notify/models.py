@@ -93,7 +93,7 @@ class Delivery(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id"), index=True)
-    channel_id: Mapped[int] = mapped_column(ForeignKey("notify_channels.id"), index=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("notify_channels.id"))
     address: Mapped[str] = mapped_column(String(200), default="")
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
     status: Mapped[str] = mapped_column(String(12), default=PENDING)
@@ -108,6 +108,7 @@ class Delivery(Base):
     __table_args__ = (
         Index("ix_notify_deliveries_due", "status", "next_attempt_at"),
         Index("ix_notify_deliveries_channel_sent", "channel_id", "sent_at"),
+        Index("ix_notify_deliveries_channel_status", "channel_id", "status"),
     )
 
 

@@ -78,7 +78,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_notify_deliveries_idempotency_key")),
     )
     with op.batch_alter_table("notify_deliveries", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_notify_deliveries_channel_id"), ["channel_id"], unique=False)
+        batch_op.create_index("ix_notify_deliveries_channel_status", ["channel_id", "status"], unique=False)
         batch_op.create_index("ix_notify_deliveries_channel_sent", ["channel_id", "sent_at"], unique=False)
         batch_op.create_index("ix_notify_deliveries_due", ["status", "next_attempt_at"], unique=False)
         batch_op.create_index(
@@ -145,7 +145,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_notify_deliveries_notification_id"))
         batch_op.drop_index("ix_notify_deliveries_due")
         batch_op.drop_index("ix_notify_deliveries_channel_sent")
-        batch_op.drop_index(batch_op.f("ix_notify_deliveries_channel_id"))
+        batch_op.drop_index("ix_notify_deliveries_channel_status")
 
     op.drop_table("notify_deliveries")
     op.drop_table("notify_settings")
