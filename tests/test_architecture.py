@@ -32,6 +32,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("pools", "followups", "duty"),
     ("deals", "contracts", "service", "work"),
     ("disputes", "violations", "inbound"),
+    ("quality",),  # GOV-4/GOV-5: reads every domain's records to judge their quality
 )
 LEAVES = ("models", "rules", "schemas")
 EDGES = ("api", "pages", "widgets", "jobs", "listeners", "demo", "application_kinds")

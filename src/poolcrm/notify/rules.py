@@ -61,6 +61,7 @@ KINDS: dict[str, str] = {
     "departure": "离职交接",
     "duty_reinstated": "值班恢复",
     "member_open": "会员客户开放",
+    "verification": "联系方式核实",
     "digest": "每日摘要",
     "channel_test": "渠道测试",
 }

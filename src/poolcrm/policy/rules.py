@@ -471,6 +471,24 @@ class Policy(BaseModel):
     )
     digest_time: str = P("08:30", "NOTE-3", "每日摘要发送时间", "Daily digest time (HH:MM)")
 
+    # GOV-5
+    verification_period_months: int = P(
+        3,
+        "GOV-5",
+        "联系方式核实周期（月，能整除 12：1、2、3、4、6、12）",
+        "Contact verification period (months, dividing 12)",
+        ge=1,
+        le=12,
+    )
+    verification_remind_days: int = P(
+        14,
+        "GOV-5",
+        "核实周期结束前几天再提醒",
+        "Remind again this many days before the period ends",
+        ge=1,
+        le=180,
+    )
+
     @field_validator("timezone")
     @classmethod
     def _zone(cls, v: str) -> str:
@@ -492,6 +510,13 @@ class Policy(BaseModel):
     def _hhmm(cls, v: str) -> str:
         if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", v):
             raise ValueError("expected HH:MM")
+        return v
+
+    @field_validator("verification_period_months")
+    @classmethod
+    def _divides_year(cls, v: int) -> int:
+        if 12 % v:
+            raise ValueError("must divide 12 (1, 2, 3, 4, 6 or 12)")
         return v
 
     @field_validator("working_hours_end")

@@ -1,0 +1,81 @@
+"""GOV-5 endpoints: my verification task list, a team's progress, verify or correct a customer."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from poolcrm.quality import verification
+from poolcrm.quality.schemas import VerifyIn
+from poolcrm.web.deps import DB, CurrentUser, Lang
+
+router = APIRouter(tags=["quality"])
+
+
+def _period(period: Any) -> dict[str, str]:
+    return {"start": period.start.isoformat(), "end": period.end.isoformat()}
+
+
+@router.get("/verification")
+def verification_tasks(
+    user: CurrentUser,
+    db: DB,
+    owner_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+) -> dict[str, Any]:
+    """GOV-5: the customers whose contact details are still to verify this period."""
+    found = verification.tasks(db, user, owner_id, limit)
+    return {
+        "period": _period(found.period),
+        "owner_id": found.owner.id,
+        "total": found.total,
+        "done": found.done,
+        "items": [
+            {
+                "id": c.id,
+                "code": c.code,
+                "name": c.name,
+                "contact_name": c.contact_name,
+                "contact_position": c.contact_position,
+                "phone": c.phone,
+                "mobile": c.mobile,
+                "email": c.email,
+            }
+            for c in found.items
+        ],
+    }
+
+
+@router.get("/verification/progress")
+def verification_progress(user: CurrentUser, db: DB) -> dict[str, Any]:
+    """GOV-5: per rep in the viewer's team, customers held and verified this period."""
+    period, rows = verification.progress(db, user)
+    return {
+        "period": _period(period),
+        "items": [
+            {
+                "owner_id": r.owner_id,
+                "name": r.name,
+                "department": r.department,
+                "total": r.total,
+                "done": r.done,
+            }
+            for r in rows
+        ],
+    }
+
+
+@router.post("/customers/{customer_id}/verify")
+def verify_customer(
+    customer_id: int, body: VerifyIn, user: CurrentUser, db: DB, lang: Lang
+) -> dict[str, Any]:
+    """GOV-5: the contact details are right (empty body), or these fields are corrected."""
+    corrections = body.model_dump(exclude_unset=True, exclude={"note"})
+    entry = verification.verify(db, user, customer_id, corrections, body.note, lang=lang)
+    return {
+        "customer_id": customer_id,
+        "outcome": entry.outcome,
+        "fields": entry.fields,
+        "at": entry.at.isoformat(),
+    }

@@ -1,0 +1,1 @@
+from tests.pools.conftest import add_customer, at, customers, org  # noqa: F401
