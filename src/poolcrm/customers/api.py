@@ -12,6 +12,7 @@ from poolcrm.applications.schemas import ApplicationOut
 from poolcrm.customers import changes as customers_changes
 from poolcrm.customers import (
     checks,
+    export_requests,
     exporter,
     import_files,
     importer,
@@ -30,7 +31,9 @@ from poolcrm.customers.schemas import (
     ContactPatch,
     CustomerIn,
     CustomerPatch,
+    DecisionIn,
     DuplicateQuery,
+    ExportRequestIn,
     MergeIn,
     ReasonIn,
     RequestOut,
@@ -278,3 +281,48 @@ def patch_contact(
     return customers_contacts.contact_out(
         customers_contacts.update_contact(db, user, customer_id, contact_id, body, lang=lang)
     )
+
+
+def _export_request_out(entry: Any) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "requested_by": entry.requested_by,
+        "filters": entry.filters,
+        "rows": entry.rows,
+        "reason": entry.reason,
+        "status": entry.status,
+        "decided_by": entry.decided_by,
+        "decision_reason": entry.decision_reason,
+        "expires_at": entry.expires_at.isoformat() if entry.expires_at else None,
+        "created_at": entry.created_at.isoformat(),
+    }
+
+
+@router.post("/export-requests", status_code=201)
+def create_export_request(body: ExportRequestIn, user: CurrentUser, db: DB) -> dict[str, Any]:
+    """ORG-5a: ask the supervisor for a bulk export."""
+    return _export_request_out(export_requests.request_export(db, user, body.filters, body.reason))
+
+
+@router.get("/export-requests")
+def list_export_requests(user: CurrentUser, db: DB) -> dict[str, Any]:
+    """ORG-5a: my requests and those I decide."""
+    return {"items": [_export_request_out(e) for e in export_requests.visible_requests(db, user)]}
+
+
+@router.post("/export-requests/{request_id}/approve")
+def approve_export_request(request_id: int, body: DecisionIn, user: CurrentUser, db: DB) -> dict[str, Any]:
+    return _export_request_out(export_requests.decide(db, user, request_id, True, body.reason))
+
+
+@router.post("/export-requests/{request_id}/reject")
+def reject_export_request(request_id: int, body: DecisionIn, user: CurrentUser, db: DB) -> dict[str, Any]:
+    return _export_request_out(export_requests.decide(db, user, request_id, False, body.reason))
+
+
+@router.get("/export-requests/{request_id}/download")
+def download_export(request_id: int, user: CurrentUser, db: DB, lang: Lang) -> Response:
+    """ORG-5a: the approved export, once, by its requester."""
+    filters = export_requests.take(db, user, request_id)
+    data, filename = exporter.export_list(db, user, lang=lang, approved=request_id, **filters)
+    return Response(data, media_type=exporter.XLSX, headers=attachment(filename))

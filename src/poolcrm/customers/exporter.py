@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from poolcrm import clock
 from poolcrm.audit.service import record
 from poolcrm.customers import listing, output
+from poolcrm.customers.export_requests import EXPORT_MAX_ROWS, check_export
 from poolcrm.i18n import translate
 from poolcrm.org.models import User
 from poolcrm.org.service import users_by_id
@@ -16,7 +17,6 @@ from poolcrm.policy.service import get_policy
 from poolcrm.sheets import stamped_name, workbook_bytes
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-EXPORT_MAX_ROWS = 200_000
 POOL_NAMES = {
     "public": "公海",
     "private": "私海",
@@ -54,8 +54,13 @@ COLUMNS: list[tuple[str, str]] = [
 ]
 
 
-def export_list(session: Session, user: User, *, lang: str = "zh", **filters: Any) -> tuple[bytes, str]:
-    """ORG-5: the rows the user may see, nothing else; the export itself is audited."""
+def export_list(
+    session: Session, user: User, *, lang: str = "zh", approved: int | None = None, **filters: Any
+) -> tuple[bytes, str]:
+    """ORG-5: the rows the user may see, nothing else; the export itself is audited. ORG-5a: above
+    the policy's rows it needs an approved request (`approved`: its id, already taken)."""
+    if approved is None:
+        check_export(session, user, filters)
     query = listing.list_query(session, user, **filters).limit(EXPORT_MAX_ROWS)
     customers = list(session.scalars(query))
     owners = users_by_id(session, (c.owner_id for c in customers))
@@ -98,7 +103,11 @@ def export_list(session: Session, user: User, *, lang: str = "zh", **filters: An
         actor_id=user.id,
         action="customer.export",
         object_type="customer_list",
-        after={"filters": {k: v for k, v in filters.items() if v not in (None, "")}, "rows": len(rows)},
-        rule="ORG-5",
+        after={
+            "filters": {k: v for k, v in filters.items() if v not in (None, "")},
+            "rows": len(rows),
+            "approved_request": approved,
+        },
+        rule="ORG-5a" if approved is not None else "ORG-5",
     )
     return data, stamped_name("customers", clock.local(clock.now(), tz))

@@ -206,3 +206,25 @@ class ImportJobRecord(Base):
     lang: Mapped[str] = mapped_column(String(5), default="zh")
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ExportRequest(Base):
+    """ORG-5a: a bulk export of customer data above the policy's row count waits for a decision by
+    someone above the requester; once approved, the requester downloads it once, within hours."""
+
+    __tablename__ = "export_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requested_by: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    filters: Mapped[Any] = mapped_column(JSONType, default=dict)
+    rows: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_export_requests_status", "status"),)

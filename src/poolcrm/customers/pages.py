@@ -391,6 +391,7 @@ def import_report(request: Request, job_id: str, user: CurrentUser, lang: Lang) 
 
 @router.get("/customers/export.xlsx")
 def export_page(
+    request: Request,
     user: CurrentUser,
     db: DB,
     lang: Lang,
@@ -402,18 +403,15 @@ def export_page(
     industry: str = "",
     sort: str = "-id",
 ) -> Response:
-    data, filename = exporter.export_list(
-        db,
-        user,
-        lang=lang,
-        pool=pool,
-        q=q or None,
-        status=status or None,
-        grade=grade or None,
-        tier=tier or None,
-        industry=industry or None,
-        sort=sort or None,
-    )
+    filters = {"pool": pool, "q": q, "status": status, "grade": grade, "tier": tier, "industry": industry}
+    try:
+        data, filename = exporter.export_list(
+            db, user, lang=lang, sort=sort or None, **{k: v or None for k, v in filters.items()}
+        )
+    except RuleViolation as exc:
+        if exc.rule != "ORG-5a":
+            raise
+        return RedirectResponse(f"/exports/new?{request.url.query}", status_code=303)  # ask for approval
     return Response(data, media_type=exporter.XLSX, headers=attachment(filename))
 
 

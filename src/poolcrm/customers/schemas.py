@@ -163,3 +163,17 @@ class ChangeOut(BaseModel):
     new_value: Any
     actor: OwnerOut | None
     reason: str | None
+
+
+class ExportRequestIn(BaseModel):
+    """ORG-5a: `POST /export-requests` — the list's filters (as `GET /customers/export` takes
+    them) and what the export is for."""
+
+    model_config = ConfigDict(extra="forbid")
+    filters: dict[str, Any] = Field(default_factory=dict)
+    reason: str = Field(max_length=500)
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(default=None, max_length=500)

@@ -62,6 +62,8 @@ KINDS: dict[str, str] = {
     "duty_reinstated": "值班恢复",
     "member_open": "会员客户开放",
     "verification": "联系方式核实",
+    "export_to_approve": "导出待审批",
+    "export_decided": "导出审批结果",
     "digest": "每日摘要",
     "channel_test": "渠道测试",
 }

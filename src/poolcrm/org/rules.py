@@ -184,3 +184,16 @@ def subtree(root: int, supervisor_of: Mapping[int, int | None]) -> set[int]:
 def configures_channels(roles: Iterable[str]) -> bool:
     """NOTE-1: only an admin configures notification channels and reads their delivery log."""
     return "admin" in roles
+
+
+def exports_without_approval(roles: Iterable[str]) -> bool:
+    """ORG-5a: the GM and admin stand at the top — no one above them approves their exports."""
+    return manages_everyone(roles)
+
+
+def decides_export(
+    actor_id: int, roles: Iterable[str], requester_id: int, supervises_requester: bool
+) -> bool:
+    """ORG-5a: someone above the requester in the tree (or the GM, admin) decides a bulk export;
+    never the requester, whatever roles they hold (CUS-9a)."""
+    return actor_id != requester_id and (supervises_requester or manages_everyone(roles))

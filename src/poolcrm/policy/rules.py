@@ -471,6 +471,19 @@ class Policy(BaseModel):
     )
     digest_time: str = P("08:30", "NOTE-3", "每日摘要发送时间", "Daily digest time (HH:MM)")
 
+    # ORG-5a
+    export_approval_rows: int = P(
+        1000,
+        "ORG-5a",
+        "导出客户超过多少行需上级审批",
+        "Customer rows an export may hold without approval",
+        ge=1,
+        le=1_000_000,
+    )
+    export_approval_valid_hours: int = P(
+        24, "ORG-5a", "批准后多少小时内可下载", "Hours an approved export stays downloadable", ge=1, le=720
+    )
+
     # GOV-5
     verification_period_months: int = P(
         3,

@@ -1,15 +1,21 @@
-"""GOV-5 page: the verification task list — one click for "verified", a short form to correct —
-and, for those with a team, each rep's progress this period."""
+"""Pages of data you can trust: GOV-5's verification task list — one click for "verified", a
+short form to correct — with each rep's progress for those with a team; ORG-5a's export requests
+(ask, decide, download once)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from poolcrm.customers import export_requests, exporter
+from poolcrm.errors import NotFound
 from poolcrm.org.models import User
+from poolcrm.org.service import users_by_id
+from poolcrm.policy.service import get_policy
 from poolcrm.quality import rules, verification
+from poolcrm.sheets import attachment
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
 from poolcrm.web.forms import run_form, text
 from poolcrm.web.render import page
@@ -79,4 +85,96 @@ def verify_form(
         lambda: verification.verify(db, user, customer_id, corrections, text(form, "note"), lang=lang),
         lambda _: back,
         lambda flash, status: _page(request, db, user, owner, flash, status),
+    )
+
+
+# ---------------------------------------------------------------- ORG-5a export control
+
+EXPORT_STATUS = {"pending": "待审批", "approved": "已批准", "rejected": "已驳回", "used": "已下载"}
+
+
+def _list_filters(request: Request) -> dict[str, Any]:
+    keys = export_requests.FILTER_KEYS
+    return {k: v for k, v in request.query_params.items() if k in keys and v and k != "owner"}
+
+
+def _exports_page(
+    request: Request, db: DB, user: User, flash: str | None = None, status: int = 200
+) -> HTMLResponse:
+    items = export_requests.visible_requests(db, user)
+    people = users_by_id(db, {e.requested_by for e in items})
+    return page(
+        request,
+        "quality/exports.html",
+        status,
+        db=db,
+        items=items,
+        people=people,
+        statuses=EXPORT_STATUS,
+        deciding={e.id for e in items if e.status == "pending" and e.requested_by != user.id},
+        flash=flash,
+        flash_kind="error" if flash else None,
+    )
+
+
+@router.get("/exports", response_class=HTMLResponse)
+def exports_page(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
+    return _exports_page(request, db, user)
+
+
+def _new_export_page(
+    request: Request, db: DB, user: User, filters: dict[str, Any], flash: str | None = None, status: int = 200
+) -> HTMLResponse:
+    return page(
+        request,
+        "quality/export_new.html",
+        status,
+        db=db,
+        filters=filters,
+        rows=export_requests.count_rows(db, user, filters),
+        limit=get_policy(db).export_approval_rows,
+        flash=flash,
+        flash_kind="error" if flash else None,
+    )
+
+
+@router.get("/exports/new", response_class=HTMLResponse)
+def new_export_page(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
+    return _new_export_page(request, db, user, export_requests.clean_filters(_list_filters(request)))
+
+
+@router.post("/exports/new", response_model=None)
+def new_export(request: Request, user: CurrentUser, db: DB, lang: Lang, form: FormBody) -> Response:
+    filters = {k: text(form, f"f_{k}") for k in export_requests.FILTER_KEYS if k != "owner"}
+    return run_form(
+        db,
+        lang,
+        lambda: export_requests.request_export(db, user, filters, text(form, "reason")),
+        lambda _: "/exports",
+        lambda flash, status: _new_export_page(
+            request, db, user, export_requests.clean_filters(filters), flash, status
+        ),
+    )
+
+
+@router.post("/exports/{request_id}/download")
+def download_export(request_id: int, user: CurrentUser, db: DB, lang: Lang) -> Response:
+    """A POST with the CSRF token: the one download is not spent by a link followed elsewhere."""
+    filters = export_requests.take(db, user, request_id)
+    data, filename = exporter.export_list(db, user, lang=lang, approved=request_id, **filters)
+    return Response(data, media_type=exporter.XLSX, headers=attachment(filename))
+
+
+@router.post("/exports/{request_id}/{decision}", response_model=None)
+def decide_export(
+    request: Request, request_id: int, decision: str, user: CurrentUser, db: DB, lang: Lang, form: FormBody
+) -> Response:
+    if decision not in ("approve", "reject"):
+        raise NotFound()
+    return run_form(
+        db,
+        lang,
+        lambda: export_requests.decide(db, user, request_id, decision == "approve", text(form, "reason")),
+        lambda _: "/exports",
+        lambda flash, status: _exports_page(request, db, user, flash, status),
     )
