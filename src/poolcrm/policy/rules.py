@@ -484,6 +484,16 @@ class Policy(BaseModel):
         24, "ORG-5a", "批准后多少小时内可下载", "Hours an approved export stays downloadable", ge=1, le=720
     )
 
+    # GOV-4
+    quality_stale_days: int = P(
+        365,
+        "GOV-4",
+        "资料多少天未更新算陈旧",
+        "Days without an update before a record is stale",
+        ge=30,
+        le=3650,
+    )
+
     # GOV-5
     verification_period_months: int = P(
         3,

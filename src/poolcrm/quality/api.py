@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from poolcrm.quality import verification
+from poolcrm.quality import dashboard, verification
 from poolcrm.quality.schemas import VerifyIn
 from poolcrm.web.deps import DB, CurrentUser, Lang
 
@@ -78,4 +78,44 @@ def verify_customer(
         "outcome": entry.outcome,
         "fields": entry.fields,
         "at": entry.at.isoformat(),
+    }
+
+
+@router.get("/quality")
+def quality_board(user: CurrentUser, db: DB) -> dict[str, Any]:
+    """GOV-4: the data-quality figures of the reps the user sees, and their 12-month trend."""
+    found = dashboard.board(db, user)
+    return {
+        "as_of": found.as_of.isoformat() if found.as_of else None,
+        "total": found.total,
+        "counts": found.counts,
+        "rows": [
+            {
+                "owner_id": r.owner_id,
+                "name": r.name,
+                "department": r.department,
+                "total": r.total,
+                "counts": r.counts,
+            }
+            for r in found.rows
+        ],
+        "trend": found.trend,
+    }
+
+
+@router.get("/quality/list")
+def quality_list(
+    user: CurrentUser,
+    db: DB,
+    check: Annotated[str, Query(max_length=40)],
+    owner_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+) -> dict[str, Any]:
+    """GOV-4: the customers behind one figure, live."""
+    found, items, total = dashboard.drill(db, user, check, owner_id, limit)
+    return {
+        "check": found.key,
+        "rule": found.rule,
+        "total": total,
+        "items": [{"id": c.id, "code": c.code, "name": c.name, "owner_id": c.owner_id} for c in items],
     }

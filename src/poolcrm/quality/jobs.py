@@ -1,4 +1,5 @@
-"""Daily step of the quality domain (JOB-1): GOV-5's verification reminders."""
+"""Daily steps of the quality domain (JOB-1): GOV-4's snapshot of the data-quality figures and
+GOV-5's verification reminders."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 from poolcrm.jobs.registry import daily_step
 from poolcrm.notify.service import notify_many
 from poolcrm.policy.service import company_moment, get_policy
-from poolcrm.quality import rules
+from poolcrm.quality import dashboard, rules
 from poolcrm.quality.verification import pending_counts
 
 
@@ -36,3 +37,9 @@ def verification_reminders(session: Session, as_of: date) -> dict[str, list[Any]
         due_at=company_moment(session, as_of, policy.reminder_time),
     )
     return {"verification_reminded": sent}
+
+
+@daily_step("quality.snapshot", order=95)
+def quality_snapshot(session: Session, as_of: date) -> dict[str, list[Any]]:
+    """GOV-4: the day's figures per rep, after the day's moves (recycling, grades) are done."""
+    return {"quality_owners": [dashboard.snapshot(session, as_of)]}

@@ -1,13 +1,12 @@
-"""GOV-5: each time a rep confirms or corrects a customer's contact details (the periodic
-verification of 002 §2.2 / 004 §5.1). Append-only: the latest row per customer says when it was
-last verified."""
+"""GOV-4: daily snapshots of the data-quality figures. GOV-5: each time a rep confirms or corrects
+a customer's contact details (the periodic verification of 002 §2.2 / 004 §5.1), append-only."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from poolcrm.db import Base, JSONType, UTCDateTime
@@ -31,3 +30,18 @@ class ContactVerification(Base):
         Index("ix_contact_verifications_customer_at", "customer_id", "at"),
         Index("ix_contact_verifications_at", "at"),
     )
+
+
+class QualitySnapshot(Base):
+    """GOV-4: one rep's data-quality figures on one day, written by the daily job — the dashboard
+    reads the latest (fast at any size) and a year of them for the trend."""
+
+    __tablename__ = "quality_snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    total: Mapped[int] = mapped_column(Integer)
+    counts: Mapped[Any] = mapped_column(JSONType, default=dict)
+
+    __table_args__ = (Index("ix_quality_snapshots_day_owner", "day", "owner_id", unique=True),)

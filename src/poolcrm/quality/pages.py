@@ -1,20 +1,23 @@
-"""Pages of data you can trust: GOV-5's verification task list — one click for "verified", a
-short form to correct — with each rep's progress for those with a team; ORG-5a's export requests
-(ask, decide, download once)."""
+"""Pages of data you can trust: GOV-4's data-quality dashboard and its drill-down lists, each row
+with its fix; GOV-5's verification task list (one click for "verified", a short form to correct)
+with each rep's progress for those with a team; ORG-5a's export requests (ask, decide, download
+once)."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from poolcrm.customers import export_requests, exporter
+from poolcrm.customers.output import phone_display
 from poolcrm.errors import NotFound
 from poolcrm.org.models import User
 from poolcrm.org.service import users_by_id
 from poolcrm.policy.service import get_policy
-from poolcrm.quality import rules, verification
+from poolcrm.quality import dashboard, rules, verification
 from poolcrm.sheets import attachment
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
 from poolcrm.web.forms import run_form, text
@@ -177,4 +180,56 @@ def decide_export(
         lambda: export_requests.decide(db, user, request_id, decision == "approve", text(form, "reason")),
         lambda _: "/exports",
         lambda flash, status: _exports_page(request, db, user, flash, status),
+    )
+
+
+# ---------------------------------------------------------------- GOV-4 data quality
+
+FIX_LABELS = {"edit": "补全/修改", "verify": "去核实", "followup": "写跟进", "open": "查看对比"}
+
+
+def _fix_link(fix: str, customer_id: int) -> str:
+    return {
+        "edit": f"/customers/{customer_id}/edit",
+        "verify": "/verification",
+        "followup": f"/customers/{customer_id}/followups",
+    }.get(fix, f"/customers/{customer_id}")
+
+
+@router.get("/quality", response_class=HTMLResponse)
+def quality_page(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
+    found = dashboard.board(db, user)
+    return page(
+        request,
+        "quality/dashboard.html",
+        db=db,
+        board=found,
+        checks=rules.CHECKS,
+        dimensions=rules.DIMENSIONS,
+        share=rules.share,
+        trend_json=json.dumps(found.trend),
+    )
+
+
+@router.get("/quality/list", response_class=HTMLResponse)
+def quality_list_page(
+    request: Request,
+    user: CurrentUser,
+    db: DB,
+    check: Annotated[str, Query(max_length=40)] = "",
+    owner: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> HTMLResponse:
+    found, items, total = dashboard.drill(db, user, check, owner)
+    owners = users_by_id(db, {c.owner_id for c in items if c.owner_id})
+    return page(
+        request,
+        "quality/list.html",
+        db=db,
+        check=found,
+        items=items,
+        total=total,
+        owners=owners,
+        fix_label=FIX_LABELS[found.fix],
+        phone=phone_display,
+        fix_link=_fix_link,
     )

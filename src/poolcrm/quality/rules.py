@@ -48,3 +48,42 @@ def reminder_phase(day: date, period: Period, remind_days: int) -> str | None:
     if period.end - timedelta(days=remind_days - 1) <= day <= period.end:
         return "end"
     return None
+
+
+# ---------------------------------------------------------------- GOV-4 data quality
+
+DIMENSIONS = {"completeness": "完整性", "accuracy": "准确性", "consistency": "一致性", "timeliness": "及时性"}
+GRADE_FIELDS = ("postal_code", "region", "industry", "source", "profile", "contact_position", "mobile")
+"""CUS-11: the fields a grade needs besides those registration already requires."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One GOV-4 figure: which customers it counts, under which dimension, and how a row is fixed
+    ("edit" the record, "verify" its contacts, write a "followup", "open" it to compare)."""
+
+    key: str
+    dimension: str
+    label: str
+    rule: str
+    fix: str
+
+
+CHECKS = (
+    Check("grade_fields", "completeness", "分级所需字段不全", "CUS-11", "edit"),
+    Check("bad_contact", "accuracy", "手机或邮箱格式有误", "CUS-1", "edit"),
+    Check("unverified", "accuracy", "本期联系方式未核实", "GOV-5", "verify"),
+    Check("shared_phone", "consistency", "与其他客户电话相同（疑似重复）", "CUS-7", "open"),
+    Check("tier_overdue", "timeliness", "超过级别联系周期未联系", "CUS-15", "followup"),
+    Check("stale", "timeliness", "资料长期未更新", "GOV-4", "edit"),
+)
+CHECK_KEYS = tuple(c.key for c in CHECKS)
+
+
+def check(key: str) -> Check | None:
+    return next((c for c in CHECKS if c.key == key), None)
+
+
+def share(count: int, total: int) -> float:
+    """GOV-4: the part of a rep's customers a figure counts, in percent (one decimal)."""
+    return round(100 * count / total, 1) if total else 0.0

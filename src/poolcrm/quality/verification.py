@@ -35,7 +35,7 @@ def current_period(session: Session) -> rules.Period:
     return rules.verification_period(clock.today(policy.timezone), policy.verification_period_months)
 
 
-def _verified_in(session: Session, period: rules.Period) -> Any:
+def verified_in(session: Session, period: rules.Period) -> Any:
     """The customers verified (or corrected) since the period began."""
     since = company_day_start(session, period.start)
     return select(ContactVerification.customer_id).where(ContactVerification.at >= since).distinct()
@@ -60,7 +60,7 @@ def tasks(session: Session, user: User, owner_id: int | None = None, limit: int 
         raise NotFound()
     period = current_period(session)
     mine = and_(Customer.owner_id == owner_id, Customer.pool == POOL_PRIVATE)
-    done_ids = _verified_in(session, period)
+    done_ids = verified_in(session, period)
     total, done = session.execute(
         select(func.count(), func.count(case((Customer.id.in_(done_ids), 1)))).where(mine)
     ).one()
@@ -148,7 +148,7 @@ def progress(session: Session, user: User) -> tuple[rules.Period, list[Progress]
     """GOV-5: per rep the user sees (their subtree; everyone for the GM, admin and CS), how many
     private customers they hold and how many are verified this period."""
     period = current_period(session)
-    done_ids = _verified_in(session, period)
+    done_ids = verified_in(session, period)
     query = (
         select(
             Customer.owner_id,
@@ -178,7 +178,7 @@ def pending_counts(session: Session, period: rules.Period) -> dict[int, int]:
         .where(
             Customer.pool == POOL_PRIVATE,
             User.active.is_(True),
-            Customer.id.not_in(_verified_in(session, period)),
+            Customer.id.not_in(verified_in(session, period)),
         )
         .group_by(Customer.owner_id)
     )

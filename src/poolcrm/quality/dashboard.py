@@ -1,0 +1,198 @@
+"""GOV-4 data-quality dashboard (002 §4.1): per rep (grouped by department) how many of their
+private customers fail each check — completeness, accuracy, consistency, timeliness. One SQL
+condition per check serves the figures, the daily snapshot and the drill-down list, so a figure
+and the list behind it always agree. Whole-company figures come from the daily snapshot; a
+drill-down list is live."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Integer, and_, case, delete, func, insert, not_, or_, select
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import ColumnElement
+
+from poolcrm import clock
+from poolcrm.customers.models import IN_THE_CRM, POOL_PRIVATE, Customer
+from poolcrm.errors import InvalidInput, NotFound
+from poolcrm.org.models import Department, User
+from poolcrm.org.service import visible_owner_ids
+from poolcrm.policy.service import get_policy
+from poolcrm.quality import rules
+from poolcrm.quality.models import QualitySnapshot
+from poolcrm.quality.verification import current_period, verified_in
+
+DRILL_LIMIT = 200
+
+
+def _blank(column: Any) -> ColumnElement[bool]:
+    return func.coalesce(column, "") == ""
+
+
+def conditions(session: Session) -> dict[str, ColumnElement[bool]]:
+    """GOV-4: each check as a condition on a customer row."""
+    policy = get_policy(session)
+    now = clock.now()
+    other = aliased(Customer)
+    shared = (
+        select(other.phone)
+        .where(other.pool.in_(IN_THE_CRM), other.phone != "")
+        .group_by(other.phone)
+        .having(func.count() > 1)
+    )
+    last_contact = func.coalesce(
+        Customer.last_valid_followup_at, Customer.pool_entered_at, Customer.created_at
+    )
+    return {
+        "grade_fields": or_(*(_blank(getattr(Customer, f)) for f in rules.GRADE_FIELDS)),
+        "bad_contact": or_(
+            and_(not_(_blank(Customer.email)), not_(Customer.email.like("%_@_%._%"))),
+            and_(not_(_blank(Customer.mobile)), not_(Customer.mobile.like("+%"))),
+        ),
+        "unverified": Customer.id.not_in(verified_in(session, current_period(session))),
+        "shared_phone": Customer.phone.in_(shared),
+        "tier_overdue": or_(
+            *(
+                and_(Customer.tier == tier, last_contact < now - timedelta(days=days))
+                for tier, days in sorted(policy.tier_cadence_days.items())
+            )
+        ),
+        "stale": Customer.updated_at < now - timedelta(days=policy.quality_stale_days),
+    }
+
+
+def _measure(session: Session, owners: list[int] | None) -> dict[int, tuple[int, dict[str, int]]]:
+    """Per owner: private customers, and how many fail each check (one pass over the rows)."""
+    conds = conditions(session)
+    columns = [func.sum(case((cond, 1), else_=0)).cast(Integer) for cond in conds.values()]
+    query = (
+        select(Customer.owner_id, func.count(), *columns)
+        .where(Customer.pool == POOL_PRIVATE, Customer.owner_id.is_not(None))
+        .group_by(Customer.owner_id)
+    )
+    if owners is not None:
+        query = query.where(Customer.owner_id.in_(owners))
+    return {
+        row[0]: (row[1], {k: int(v or 0) for k, v in zip(conds, row[2:], strict=True)})
+        for row in session.execute(query)
+    }
+
+
+def snapshot(session: Session, day: date) -> int:
+    """GOV-4 (daily job): today's figures for every owner, replacing any of the same day."""
+    figures = _measure(session, None)
+    session.execute(delete(QualitySnapshot).where(QualitySnapshot.day == day))
+    if figures:
+        session.execute(
+            insert(QualitySnapshot),
+            [{"day": day, "owner_id": oid, "total": t, "counts": c} for oid, (t, c) in figures.items()],
+        )
+    return len(figures)
+
+
+@dataclass
+class OwnerRow:
+    owner_id: int
+    name: str
+    department: str
+    total: int
+    counts: dict[str, int]
+
+
+@dataclass
+class Board:
+    """What the dashboard shows: when the figures were taken, per-owner rows, totals, the trend."""
+
+    as_of: date | None  # None: computed live (no snapshot yet)
+    rows: list[OwnerRow]
+    total: int
+    counts: dict[str, int]
+    trend: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _scope(session: Session, user: User) -> list[int] | None:
+    visible = visible_owner_ids(session, user)
+    return None if visible is None else sorted(visible)
+
+
+def board(session: Session, user: User) -> Board:
+    """GOV-4: the figures of the owners the user sees (their subtree; everyone for the GM, admin
+    and CS), from the latest snapshot, else live; with the monthly trend of the last 12 months."""
+    owners = _scope(session, user)
+    latest = session.scalar(select(func.max(QualitySnapshot.day)))
+    if latest is not None:
+        query = select(QualitySnapshot).where(QualitySnapshot.day == latest)
+        if owners is not None:
+            query = query.where(QualitySnapshot.owner_id.in_(owners))
+        figures = {s.owner_id: (s.total, dict(s.counts or {})) for s in session.scalars(query)}
+    else:
+        figures = _measure(session, owners)
+    people = {
+        uid: (name, dept or "")
+        for uid, name, dept in session.execute(
+            select(User.id, User.display_name, Department.name)
+            .outerjoin(Department, Department.id == User.department_id)
+            .where(User.id.in_(sorted(figures)))
+        )
+    }
+    rows = [
+        OwnerRow(oid, *people.get(oid, ("", "")), total, {k: counts.get(k, 0) for k in rules.CHECK_KEYS})
+        for oid, (total, counts) in figures.items()
+    ]
+    rows.sort(key=lambda r: (r.department, r.name))
+    totals = {k: sum(r.counts[k] for r in rows) for k in rules.CHECK_KEYS}
+    return Board(latest, rows, sum(r.total for r in rows), totals, _trend(session, owners, latest))
+
+
+def _trend(session: Session, owners: list[int] | None, latest: date | None) -> list[dict[str, Any]]:
+    """GOV-4: per month of the last 12, from its last snapshot: the share of customers failing
+    each dimension's checks (a customer counted once per check)."""
+    if latest is None:
+        return []
+    start = date(latest.year - 1, latest.month, 1) + timedelta(days=31)
+    days = session.scalars(
+        select(QualitySnapshot.day).where(QualitySnapshot.day >= start.replace(day=1)).distinct()
+    )
+    last_of_month: dict[tuple[int, int], date] = {}
+    for day in days:
+        key = (day.year, day.month)
+        last_of_month[key] = max(day, last_of_month.get(key, day))
+    query = select(QualitySnapshot).where(QualitySnapshot.day.in_(sorted(last_of_month.values())))
+    if owners is not None:
+        query = query.where(QualitySnapshot.owner_id.in_(owners))
+    months: dict[date, list[QualitySnapshot]] = defaultdict(list)
+    for snap in session.scalars(query):
+        months[snap.day].append(snap)
+    out = []
+    for day in sorted(months):
+        total = sum(s.total for s in months[day])
+        point: dict[str, Any] = {"month": day.strftime("%Y-%m")}
+        for dim in rules.DIMENSIONS:
+            keys = [c.key for c in rules.CHECKS if c.dimension == dim]
+            count = sum(int((s.counts or {}).get(k, 0)) for s in months[day] for k in keys)
+            point[dim] = rules.share(count, total * len(keys))
+        out.append(point)
+    return out
+
+
+def drill(
+    session: Session, user: User, key: str, owner_id: int | None = None, limit: int = DRILL_LIMIT
+) -> tuple[rules.Check, list[Customer], int]:
+    """GOV-4: the customers behind one figure (live), for the owners the user sees, or one of them."""
+    found = rules.check(key)
+    if found is None:
+        raise InvalidInput({"check": "未知的检查项"}, rule="GOV-4")
+    owners = _scope(session, user)
+    if owner_id is not None:
+        if owners is not None and owner_id not in owners:
+            raise NotFound()
+        owners = [owner_id]
+    where = [Customer.pool == POOL_PRIVATE, Customer.owner_id.is_not(None), conditions(session)[key]]
+    if owners is not None:
+        where.append(Customer.owner_id.in_(owners))
+    total = int(session.scalar(select(func.count()).select_from(Customer).where(*where)) or 0)
+    items = session.scalars(select(Customer).where(*where).order_by(Customer.id).limit(limit)).all()
+    return found, list(items), total
