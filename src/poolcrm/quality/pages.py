@@ -52,6 +52,7 @@ def _page(
         team=team if len(team) > 1 or (team and team[0].owner_id != user.id) else [],
         period=period,
         labels=FIELD_LABELS,
+        phone=phone_display,
         fields=rules.CONTACT_FIELDS,
         flash=flash,
         flash_kind="error" if flash else None,
@@ -199,11 +200,14 @@ def _fix_link(fix: str, customer_id: int) -> str:
 @router.get("/quality", response_class=HTMLResponse)
 def quality_page(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
     found = dashboard.board(db, user)
+    period, team = verification.progress(db, user)
     return page(
         request,
         "quality/dashboard.html",
         db=db,
         board=found,
+        period=period,
+        team=team,
         checks=rules.CHECKS,
         dimensions=rules.DIMENSIONS,
         share=rules.share,
