@@ -38,10 +38,9 @@ def conditions(session: Session) -> dict[str, ColumnElement[bool]]:
     now = clock.now()
     other = aliased(Customer)
     shared = (
-        select(other.phone)
-        .where(other.pool.in_(IN_THE_CRM), other.phone != "")
-        .group_by(other.phone)
-        .having(func.count() > 1)
+        select(other.id)
+        .where(other.phone == Customer.phone, other.id != Customer.id, other.pool.in_(IN_THE_CRM))
+        .exists()
     )
     last_contact = func.coalesce(
         Customer.last_valid_followup_at, Customer.pool_entered_at, Customer.created_at
@@ -53,7 +52,7 @@ def conditions(session: Session) -> dict[str, ColumnElement[bool]]:
             and_(not_(_blank(Customer.mobile)), not_(Customer.mobile.like("+%"))),
         ),
         "unverified": Customer.id.not_in(verified_in(session, current_period(session))),
-        "shared_phone": Customer.phone.in_(shared),
+        "shared_phone": and_(Customer.phone != "", shared),
         "tier_overdue": or_(
             *(
                 and_(Customer.tier == tier, last_contact < now - timedelta(days=days))
