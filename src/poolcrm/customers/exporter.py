@@ -97,7 +97,7 @@ def export_list(
                 clock.local(c.created_at, tz).strftime("%Y-%m-%d %H:%M") if c.created_at else "",
             ]
         )
-    data = workbook_bytes([translate(title, lang) for _, title in COLUMNS], rows, "customers")
+    data = workbook_bytes([translate(title, lang) for _, title in COLUMNS], rows, translate("客户", lang))
     record(
         session,
         actor_id=user.id,

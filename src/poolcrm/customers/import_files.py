@@ -195,7 +195,7 @@ def template_xlsx(lang: str = "zh") -> bytes:
         "",
         "否",
     ]
-    return workbook_bytes([translate(h, lang) for _, h in COLUMNS], [example], "customers")
+    return workbook_bytes([translate(h, lang) for _, h in COLUMNS], [example], translate("客户", lang))
 
 
 def report_xlsx(result: ImportResult, lang: str = "zh") -> bytes:
@@ -205,7 +205,9 @@ def report_xlsx(result: ImportResult, lang: str = "zh") -> bytes:
         for r in result.rejected
     ]
     return workbook_bytes(
-        [translate(h, lang) for h in ("行号", "字段", "公司全称", "原因")], rows, "rejected"
+        [translate(h, lang) for h in ("行号", "字段", "公司全称", "原因")],
+        rows,
+        translate("未导入的行", lang),
     )
 
 
