@@ -143,6 +143,6 @@ def api(server: str) -> Iterator[Callable[[str], httpx.Client]]:
 
 @pytest.fixture(scope="session")
 def shots() -> Path:
-    """Where screenshots go (docs/screenshots)."""
+    """Where screenshots go: screenshots/tmp (git-ignored), or docs/screenshots to refresh them."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     return SHOTS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import time
@@ -18,7 +19,11 @@ from poolcrm.org.schemas import DepartmentIn, UserIn
 from poolcrm.org.service import create_department, create_user
 
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = (
+    ROOT / "docs" / "screenshots" if os.environ.get("POOLCRM_REFRESH_SHOTS") else ROOT / "screenshots" / "tmp"
+)
+"""Browser tests write their screenshots to the git-ignored screenshots/tmp; the committed ones in
+docs/screenshots are refreshed on purpose: `POOLCRM_REFRESH_SHOTS=1 ./run test tests/e2e`."""
 PASSWORD = "secret-pass-1"
 CHROMIUM_ARGS = [
     "--no-sandbox",

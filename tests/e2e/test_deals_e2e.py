@@ -155,7 +155,8 @@ def test_deal_lifecycle_in_the_browser(
     assert page.get_by_test_id("approve-form").count() == 0  # nobody approves their own contract
     page.goto(f"{server}/deals/{deal_id}")
     assert page.get_by_test_id("deal-category").inner_text().strip() == "已签约"
-    assert page.get_by_test_id("customer-status").inner_text().strip() == "closed"
+    assert page.get_by_test_id("customer-status").inner_text().strip() == "成交"
+    assert page.get_by_test_id("customer-status").get_attribute("data-status") == "closed"
 
     _, sup = login("sup1", width=390, height=844)
     sup.goto(contract_url)

@@ -53,7 +53,7 @@ def test_policy_page_shows_every_parameter_with_rule_labels_value_and_default(
     assert sorted(rows) == sorted(p["name"] for p in parameter_catalogue())
     pool = _section_form(html, "pool")
     assert "公海与私海" in pool and "POOL-2" in pool
-    assert "老员工私海上限" in pool and "Private pool limit, senior reps" not in pool  # no English on a zh page
+    assert "老员工私海上限" in pool and "Private pool limit, senior reps" not in pool  # zh only
     assert 'name="private_pool_limit_senior"' in pool and 'value="250"' in pool and 'max="100000"' in pool
     assert 'hx-post="/pools/forecast"' in pool, "POOL-18 forecast beside the pool rules"
     assert "CAL-2" in _section_form(html, "cal") and "Asia/Shanghai" in _section_form(html, "cal")
