@@ -137,7 +137,7 @@ def test_note2_an_unreachable_host_is_retried_and_logged_without_blocking_anythi
         clock.set_now(delivery.next_attempt_at, frozen=True)
     delivery, attempts = _one(database)
     assert delivery.status == FAILED and delivery.attempts == 8  # the policy's notify_max_attempts
-    assert {code for _, code, _ in attempts} == {"ConnectError"}
+    assert {code for _, code, _ in attempts} == {"NewConnectionError"}
     assert all("tok-unreachable" not in (detail or "") for *_, detail in attempts)
 
 

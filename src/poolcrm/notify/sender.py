@@ -6,6 +6,7 @@ message; a sender that dies mid-send leaves its claim to expire and be taken aga
 
 from __future__ import annotations
 
+import json
 import logging
 import smtplib
 import ssl
@@ -19,7 +20,7 @@ from email.message import EmailMessage
 from email.utils import formataddr
 from typing import Any
 
-import httpx
+import urllib3
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -36,7 +37,8 @@ from poolcrm.policy.service import get_policy
 log = logging.getLogger("poolcrm.notify")
 BATCH = 500
 THREADS = 16
-HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+HTTP_TIMEOUT = urllib3.Timeout(connect=5.0, read=10.0)
+TEST_TIMEOUT = urllib3.Timeout(connect=5.0, read=5.0)
 SMTP_TIMEOUT = 15.0
 
 
@@ -112,7 +114,12 @@ def _scrub(text: str, secrets: dict[str, str]) -> str:
     return text[:300]
 
 
-def post_robot(client: httpx.Client, job: Job, now_s: float) -> rules.Outcome:
+def http_pool(threads: int, timeout: urllib3.Timeout = HTTP_TIMEOUT) -> urllib3.PoolManager:
+    """Keep-alive connections to the robots' hosts; no retries of its own (NOTE-2 decides)."""
+    return urllib3.PoolManager(num_pools=64, maxsize=threads, block=False, timeout=timeout, retries=False)
+
+
+def post_robot(http: urllib3.PoolManager, job: Job, now_s: float) -> rules.Outcome:
     """Send one robot message exactly as its vendor documents; read the answer (NOTE-2)."""
     webhook = job.secrets.get("webhook", "")
     secret = job.secrets.get("secret", "")
@@ -130,14 +137,19 @@ def post_robot(client: httpx.Client, job: Job, now_s: float) -> rules.Outcome:
             job.message, job.open_label, ts, rules.feishu_sign(secret, ts) if secret else None
         )
     try:
-        answer = client.post(url, json=payload, headers={"X-Poolcrm-Delivery": job.key})
-    except httpx.HTTPError as exc:
+        answer = http.request(
+            "POST",
+            url,
+            body=json.dumps(payload, ensure_ascii=False).encode(),
+            headers={"Content-Type": "application/json; charset=utf-8", "X-Poolcrm-Delivery": job.key},
+        )
+    except urllib3.exceptions.HTTPError as exc:
         return rules.Outcome(False, type(exc).__name__, _scrub(f"无法连接：{exc}", job.secrets), retry=True)
     try:
-        body = answer.json()
+        body = json.loads(answer.data)
     except ValueError:
         body = None
-    return rules.read_robot_answer(job.channel_type, answer.status_code, body)
+    return rules.read_robot_answer(job.channel_type, answer.status, body)
 
 
 def _email(job: Job) -> EmailMessage:
@@ -203,7 +215,7 @@ def _send_one_mail(smtp: smtplib.SMTP, job: Job) -> rules.Outcome:
     return rules.Outcome(True, "250")
 
 
-def _send(jobs: list[Job], client: httpx.Client, pool: ThreadPoolExecutor) -> dict[int, rules.Outcome]:
+def _send(jobs: list[Job], http: urllib3.PoolManager, pool: ThreadPoolExecutor) -> dict[int, rules.Outcome]:
     out: dict[int, rules.Outcome] = {}
     robots = []
     mail: dict[int, list[Job]] = defaultdict(list)
@@ -218,7 +230,7 @@ def _send(jobs: list[Job], client: httpx.Client, pool: ThreadPoolExecutor) -> di
             robots.append(job)
     now_s = time.time()
     futures = [pool.submit(send_emails, group) for group in mail.values()]
-    for job, outcome in zip(robots, pool.map(lambda j: post_robot(client, j, now_s), robots), strict=True):
+    for job, outcome in zip(robots, pool.map(lambda j: post_robot(http, j, now_s), robots), strict=True):
         out[job.delivery_id] = outcome
     for future in futures:
         out.update(future.result())
@@ -250,7 +262,7 @@ class Sender:
         self.app_secret = app_secret
         self.poll = poll_seconds
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="notify-send")
-        self._client = httpx.Client(timeout=HTTP_TIMEOUT, limits=httpx.Limits(max_connections=threads * 2))
+        self._http = http_pool(threads)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -263,7 +275,7 @@ class Sender:
         with self.db.transaction(write=False) as session:
             jobs = _jobs(session, taken, self.app_secret)
             policy = get_policy(session)
-        outcomes = _send(jobs, self._client, self._pool)
+        outcomes = _send(jobs, self._http, self._pool)
         results = [
             outbox.Result(
                 j.delivery_id, outcomes[j.delivery_id], _retry_at(outcomes[j.delivery_id], j.attempts, policy)
@@ -304,7 +316,7 @@ class Sender:
         if self._thread is not None:
             self._thread.join(timeout=30)
         self._pool.shutdown(wait=False)
-        self._client.close()
+        self._http.clear()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -356,10 +368,10 @@ def send_test(session: Session, actor: User, channel_id: int, app_secret: str) -
     session.flush()
     jobs = _jobs(session, [(delivery.id, channel.id)], app_secret)
     with (
-        httpx.Client(timeout=httpx.Timeout(5.0)) as client,
+        http_pool(1, TEST_TIMEOUT) as http,
         ThreadPoolExecutor(max_workers=1) as pool,
     ):
-        outcome = _send(jobs, client, pool)[delivery.id]
+        outcome = _send(jobs, http, pool)[delivery.id]
     outbox.record(session, [outbox.Result(delivery.id, outcome, None)])
     record(
         session,
