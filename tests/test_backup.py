@@ -1,5 +1,5 @@
 import json
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from poolcrm import clock
 from poolcrm.backup import backup, manifest_path, restore, verify
-from poolcrm.jobs.backups import backup_status
+from poolcrm.jobs.backups import backup_status, prune
 from poolcrm.jobs.models import BackupRun
 from poolcrm.jobs.service import run_minute_steps
 from poolcrm.notify.models import Notification
@@ -98,3 +98,15 @@ def test_gov3_a_failed_backup_is_recorded_retried_at_most_three_times_and_tells_
         notes = s.scalars(select(Notification).where(Notification.kind == "backup.failed")).all()
         assert [n.user_id for n in notes] == [admin]
         assert backup_status(s)["attention"]
+
+
+def test_gov3_retention_by_days_removes_old_scheduled_backups_but_never_the_newest(tmp_path):
+    folder = tmp_path / "b"
+    folder.mkdir()
+    names = ["poolcrm-20261101-0230.db", "poolcrm-20261125-0230.db", "poolcrm-20261202-0230.db", "mine.db"]
+    for name in names:
+        (folder / name).write_bytes(b"x")
+    gone = prune(folder, keep=10, keep_days=7, today=date(2026, 12, 3))
+    assert sorted(p.name for p in gone) == ["poolcrm-20261101-0230.db", "poolcrm-20261125-0230.db"]
+    assert sorted(p.name for p in folder.iterdir()) == ["mine.db", "poolcrm-20261202-0230.db"]
+    assert prune(folder, keep=10, keep_days=1, today=date(2027, 1, 1)) == []  # the newest stays

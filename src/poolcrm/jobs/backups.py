@@ -88,7 +88,8 @@ def run_scheduled_backup(db: Database) -> list[int]:
     with db.transaction() as session:
         run = _record(session, due, path, started, time.perf_counter() - t0, error)
         if error is None:
-            prune(due.folder, get_policy(session).backup_keep)
+            policy = get_policy(session)
+            prune(due.folder, policy.backup_keep, policy.backup_keep_days, due.local_now.date())
     return [run]
 
 
@@ -146,11 +147,15 @@ def _record(
     return run.id
 
 
-def prune(folder: Path, keep: int) -> list[Path]:
-    """GOV-3 retention: the `keep` most recent scheduled backups stay (names sort by time); older
-    ones and their manifests go. Files not written by the schedule are never touched."""
+def prune(folder: Path, keep: int, keep_days: int = 0, today: date | None = None) -> list[Path]:
+    """GOV-3 retention: the `keep` most recent scheduled backups stay (names sort by time), and
+    with `keep_days` none older than that many days — but the newest always stays. Older ones and
+    their manifests go. Files not written by the schedule are never touched."""
     ours = sorted(p for p in folder.glob(f"{PREFIX}*") if p.suffix in (".db", ".dump"))
     gone = ours[: max(0, len(ours) - keep)]
+    if keep_days and today is not None:
+        cutoff = (today - timedelta(days=keep_days)).strftime("%Y%m%d")
+        gone += [p for p in ours[:-1] if p not in gone and p.name[len(PREFIX) : len(PREFIX) + 8] < cutoff]
     for old in gone:
         old.unlink(missing_ok=True)
         manifest_path(old).unlink(missing_ok=True)

@@ -440,6 +440,14 @@ class Policy(BaseModel):
     )
     backup_time: str = P("02:30", "GOV-3", "每日备份时间", "Daily backup time (HH:MM)")
     backup_keep: int = P(14, "GOV-3", "保留最近几份备份", "Backups kept (most recent)", ge=1, le=1000)
+    backup_keep_days: int = P(
+        0,
+        "GOV-3",
+        "备份最多保留天数（0 为不按天数删除）",
+        "Days a backup is kept (0: no limit)",
+        ge=0,
+        le=3650,
+    )
     backup_attempts_per_day: int = P(
         3, "GOV-3", "备份失败后当天最多尝试次数", "Backup attempts per day", ge=1, le=100
     )
