@@ -50,3 +50,19 @@ def test_pages_new_customer_form_asks_to_confirm_warnings(client, org):
     assert resp.status_code == 409 and 'name="confirm"' in resp.text
     resp = client.post("/customers/new", data={**form, "confirm": "1"}, follow_redirects=False)
     assert resp.status_code == 303 and resp.headers["location"].startswith("/customers/")
+
+
+def test_cus9_a_blank_reject_reason_shows_a_red_banner_in_chinese_not_a_green_one(client, org, register):
+    from poolcrm.web.deps import SESSION_COOKIE, csrf_token_for
+
+    app = register(org["h"]["rep"], name="上海某某贸易有限公司", phone="021-55556666").json()
+    _login(client, "cs")
+    token = csrf_token_for("test-secret", client.cookies.get(SESSION_COOKIE))
+    back = client.post(
+        f"/applications/{app['id']}/reject", data={"csrf_token": token, "reason": ""}, follow_redirects=False
+    )
+    assert back.status_code == 303 and "flash_kind=error" in back.headers["location"]
+    html = client.get(back.headers["location"]).text
+    banner = html.split('<div class="flash error">', 1)[1].split("</div>", 1)[0]
+    assert "reason" not in banner and "CUS-9" in banner
+    assert '<div class="flash ok">' not in html

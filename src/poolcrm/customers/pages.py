@@ -42,7 +42,7 @@ from poolcrm.service.output import customer_tickets
 from poolcrm.service.rules import ticket_customer_problem
 from poolcrm.sheets import attachment
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang, get_database
-from poolcrm.web.forms import run_form, text
+from poolcrm.web.forms import banner_kind, flash_message, flash_redirect, run_form, text
 from poolcrm.web.render import env, page
 from poolcrm.work.expenses import spent_on_customer
 
@@ -417,13 +417,24 @@ def export_page(
 
 @router.get("/customers/{customer_id}", response_class=HTMLResponse)
 def customer_page(
-    request: Request, customer_id: int, user: CurrentUser, db: DB, flash: str | None = None
+    request: Request,
+    customer_id: int,
+    user: CurrentUser,
+    db: DB,
+    flash: str | None = None,
+    flash_kind: str | None = None,
 ) -> HTMLResponse:
-    return _customer_page(request, db, user, customer_id, flash)
+    return _customer_page(request, db, user, customer_id, flash, banner=banner_kind(flash_kind))
 
 
 def _customer_page(
-    request: Request, db: DB, user: User, customer_id: int, flash: str | None, status: int = 200
+    request: Request,
+    db: DB,
+    user: User,
+    customer_id: int,
+    flash: str | None,
+    status: int = 200,
+    banner: str | None = None,
 ) -> HTMLResponse:
     c = visibility.get_visible(db, user, customer_id)
     return page(
@@ -443,7 +454,7 @@ def _customer_page(
         rejection=registration.last_rejection(db, c.id) if c.pool == POOL_REJECTED else None,
         may_override_grade=grading.may_override(db, user, c),  # CUS-11
         flash=flash,
-        flash_kind="error" if status >= 400 else "ok",
+        flash_kind=banner or ("error" if status >= 400 else "ok"),
     )
 
 
@@ -524,11 +535,11 @@ def contact_submit(
         message = translate("联系人已添加", lang)
     except ValidationError:
         db.rollback()
-        message = translate("联系人姓名必填", lang)
+        return flash_redirect(f"/customers/{customer_id}", translate("联系人姓名必填", lang), error=True)
     except InvalidInput as exc:
         db.rollback()
-        message = "；".join(exc.details.get("fields", {}).values())
-    return RedirectResponse(f"/customers/{customer_id}?flash={message}", status_code=303)
+        return flash_redirect(f"/customers/{customer_id}", flash_message(exc, lang), error=True)
+    return flash_redirect(f"/customers/{customer_id}", message)
 
 
 @router.post("/customers/{customer_id}/delete-request")
@@ -537,8 +548,8 @@ def delete_request_submit(
 ) -> Response:
     reason = str(form.get("reason") or "").strip()
     if not reason:
-        return RedirectResponse(
-            f"/customers/{customer_id}?flash={translate('删除申请必须填写理由', lang)}", status_code=303
+        return flash_redirect(
+            f"/customers/{customer_id}", translate("删除申请必须填写理由", lang), error=True
         )
     customers_requests.request_deletion(db, user, customer_id, reason)
     return RedirectResponse(
@@ -570,7 +581,13 @@ CORRECTION_LABELS = {
 
 @router.get("/applications", response_class=HTMLResponse)
 def inbox(
-    request: Request, user: CurrentUser, db: DB, lang: Lang, status: str = "pending", flash: str | None = None
+    request: Request,
+    user: CurrentUser,
+    db: DB,
+    lang: Lang,
+    status: str = "pending",
+    flash: str | None = None,
+    flash_kind: str | None = None,
 ) -> HTMLResponse:
     view = cs_inbox(db, user, status, lang)
     return page(
@@ -582,7 +599,7 @@ def inbox(
         kind_new=KIND_NEW_CUSTOMER,
         correction_labels=CORRECTION_LABELS,
         flash=flash,
-        flash_kind="ok",
+        flash_kind=banner_kind(flash_kind),
     )
 
 
@@ -590,11 +607,10 @@ def inbox(
 def inbox_approve(app_id: int, user: CurrentUser, db: DB, lang: Lang) -> Response:
     try:
         applications_service.approve(db, app_id, user)
-        message = translate("已通过", lang)
     except AppError as exc:
         db.rollback()
-        message = exc.render(lang)["error"]["message"]
-    return RedirectResponse(f"/applications?flash={message}", status_code=303)
+        return flash_redirect("/applications", flash_message(exc, lang), error=True)
+    return flash_redirect("/applications", translate("已通过", lang))
 
 
 @router.post("/applications/{app_id}/reject")
@@ -603,11 +619,10 @@ def inbox_reject(
 ) -> Response:
     try:
         applications_service.reject(db, app_id, user, str(form.get("reason") or ""))
-        message = translate("已驳回", lang)
     except AppError as exc:
         db.rollback()
-        message = exc.render(lang)["error"]["message"]
-    return RedirectResponse(f"/applications?flash={message}", status_code=303)
+        return flash_redirect("/applications", flash_message(exc, lang), error=True)
+    return flash_redirect("/applications", translate("已驳回", lang))
 
 
 @router.post("/customers/requests/{request_id}/{decision}")
@@ -620,13 +635,12 @@ def request_decide(
         else:
             reason = str(form.get("reason") or "").strip()
             if not reason:
-                raise InvalidInput({"reason": translate("驳回必须填写理由", lang)})
+                raise InvalidInput({"reason": "驳回必须填写理由"}, rule="CUS-13")
             customers_requests.reject_request(db, user, request_id, reason)
-        message = translate("已处理", lang)
     except AppError as exc:
         db.rollback()
-        message = exc.render(lang)["error"]["message"]
-    return RedirectResponse(f"/applications?flash={message}", status_code=303)
+        return flash_redirect("/applications", flash_message(exc, lang), error=True)
+    return flash_redirect("/applications", translate("已处理", lang))
 
 
 @router.post("/customers/{customer_id}/grade", response_model=None)

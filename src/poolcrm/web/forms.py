@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import quote
 
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
@@ -129,6 +130,19 @@ def flash_message(exc: AppError | ValidationError, lang: str) -> str:
     errors = form_errors(exc, lang)
     fields = "；".join(v for k, v in errors.items() if k != FORM_KEY)
     return errors.get(FORM_KEY, "") + (f"（{fields}）" if fields else "")
+
+
+def flash_redirect(url: str, message: str, *, error: bool = False) -> RedirectResponse:
+    """POST-redirect-GET with a one-line message for the next page's banner; an error is marked so
+    the banner is red, never a green success (`flash_kind=error`)."""
+    sep = "&" if "?" in url else "?"
+    kind = "&flash_kind=error" if error else ""
+    return RedirectResponse(f"{url}{sep}flash={quote(message)}{kind}", status_code=303)
+
+
+def banner_kind(raw: str | None) -> str:
+    """The banner's colour from the query: "error" or "ok" (anything else is "ok")."""
+    return "error" if raw == "error" else "ok"
 
 
 def run_form(
