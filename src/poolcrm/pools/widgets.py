@@ -1,13 +1,22 @@
-"""Dashboard cards: "即将回收" (POOL-6/16) and "今日提醒" (FU-4)."""
+"""Dashboard cards: "即将回收" (POOL-6/16), "今日提醒" (FU-4) and a supervisor's team (GOV-6)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from poolcrm import clock
+from poolcrm.customers.models import POOL_PRIVATE, Customer
+from poolcrm.followups.models import FollowUp
 from poolcrm.followups.service import due_today
 from poolcrm.org.models import User
+from poolcrm.org.service import subordinate_reps
+from poolcrm.ownership.countdown import recycle_info
+from poolcrm.ownership.usage import pool_usage
+from poolcrm.policy.service import company_day_start, company_today
 from poolcrm.pools.history import pool_rows
 from poolcrm.pools.pages import common
 from poolcrm.web.dashboard import widget
@@ -30,3 +39,49 @@ def today_reminders(session: Session, user: User, lang: str) -> tuple[str, dict[
         return None
 
     return "pools/widget_today.html", {"reminders": due_today(session, user)}
+
+
+TEAM_DUE_ROWS = 8
+TEAM_CANDIDATE_DAYS = 3
+"""A customer can be due within the warning window only if nobody followed it up for a few days:
+the countdown (Python, on the company calendar) runs only on those, not on the whole team's pool."""
+
+
+@widget(order=19)
+def team_pools(session: Session, user: User, lang: str) -> tuple[str, dict[str, Any]] | None:
+    """GOV-6: a supervisor's team — each rep's pool usage and valid follow-ups this week, and the
+    team's customers soonest to be recycled (POOL-6), on the dashboard, not a rep's card."""
+    if not user.has_role("supervisor", "sales_manager"):
+        return None
+    reps = subordinate_reps(session, user.id)
+    if not reps:
+        return None
+    ids = [r.id for r in reps]
+    week_start = company_day_start(
+        session, company_today(session) - timedelta(days=company_today(session).weekday())
+    )
+    valid = dict(
+        session.execute(
+            select(FollowUp.author_id, func.count())
+            .where(FollowUp.author_id.in_(ids), FollowUp.valid.is_(True), FollowUp.created_at >= week_start)
+            .group_by(FollowUp.author_id)
+        ).all()
+    )
+    quiet_since = clock.now() - timedelta(days=TEAM_CANDIDATE_DAYS)
+    candidates = session.scalars(
+        select(Customer).where(
+            Customer.owner_id.in_(ids),
+            Customer.pool == POOL_PRIVATE,
+            func.coalesce(Customer.last_valid_followup_at, Customer.protected_since, Customer.created_at)
+            < quiet_since,
+        )
+    )
+    names = {r.id: r.display_name for r in reps}
+    due = []
+    for c in candidates:
+        info = recycle_info(session, c)
+        if info is not None and info.red:
+            due.append({"customer": c, "info": info, "owner": names.get(c.owner_id or 0, "")})
+    due.sort(key=lambda r: (r["info"].due_on, r["customer"].id))
+    rows = [{"rep": r, "usage": pool_usage(session, r), "valid": valid.get(r.id, 0)} for r in reps]
+    return "pools/widget_team.html", {"rows": rows, "due": due[:TEAM_DUE_ROWS], "due_total": len(due)}
