@@ -174,7 +174,7 @@ def analytics(
             "weighted_amount": sum(r["weighted_amount"] for r in out_rows),  # type: ignore[misc]
             "won": won,
             "lost": lost,
-            "win_rate": round(won / (won + lost), 4) if won + lost else 0.0,
+            "win_rate": round(won / (won + lost), 4) if won + lost else None,  # nothing decided: no rate
             "avg_cycle_days": round(float(cycle[0]), 1) if cycle[0] is not None else None,
         },
     }
