@@ -398,3 +398,21 @@ def test_cus9_nobody_decides_their_own_application_whatever_roles_they_hold(clie
         client.post(f"/api/v1/applications/{app_id}/approve", headers=auth_headers(client, "cs")).status_code
         == 200
     )
+
+
+def test_pool5_a_pending_release_shows_on_my_pool_and_is_not_offered_again(client, org, customers):
+    from tests.conftest import PASSWORD
+
+    cid = customers(pool="private", owner_id=org["rep1"], protected_since=at(date(2026, 11, 2)))
+    rep = auth_headers(client, "rep1")
+    assert (
+        client.post(
+            f"/api/v1/customers/{cid}/release", json={"reason": "客户已倒闭"}, headers=rep
+        ).status_code
+        == 200
+    )
+    client.post(
+        "/login", data={"username": "rep1", "password": PASSWORD, "next": "/"}, follow_redirects=False
+    )
+    row = client.get("/pools/mine").text.split(f'data-customer="{cid}"', 1)[1].split("</tr>", 1)[0]
+    assert 'data-testid="release-pending"' in row and f"/pools/customers/{cid}/release" not in row

@@ -30,7 +30,7 @@ from poolcrm.ownership.countdown import (
 from poolcrm.ownership.models import OwnershipEvent
 from poolcrm.policy.service import company_day_start, company_today, get_policy
 from poolcrm.pools import rules
-from poolcrm.pools.common import user_brief
+from poolcrm.pools.common import KIND_RELEASE, user_brief
 
 
 def history(session: Session, user: User, customer_id: int) -> list[dict[str, Any]]:
@@ -94,6 +94,15 @@ def pool_rows(session: Session, user: User, owner_id: int | None = None) -> list
     rows = []
     customers = session.scalars(
         select(Customer).where(Customer.owner_id == owner_id, Customer.pool == POOL_PRIVATE)
+    ).all()
+    releasing = set(  # POOL-5: a release waiting for the supervisor is shown, not offered again
+        session.scalars(
+            select(Application.customer_id).where(
+                Application.kind == KIND_RELEASE,
+                Application.status == STATUS_PENDING,
+                Application.applicant_id == owner_id,
+            )
+        )
     )
     for c in customers:
         info = recycle_info(session, c, day)
@@ -104,6 +113,7 @@ def pool_rows(session: Session, user: User, owner_id: int | None = None) -> list
                 "member": rules.is_active_member(c.member_until, day),
                 "locked": c.locked_until is not None and c.locked_until >= day,
                 "first_contact_overdue": _first_contact_overdue(session, c),
+                "release_pending": c.id in releasing,
             }
         )
     rows.sort(
