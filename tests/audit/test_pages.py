@@ -75,3 +75,35 @@ def test_gov1_audit_page_is_admin_only(client: TestClient, make_user: Callable[.
     make_user("rep")
     page_login(client, "rep")
     assert client.get("/admin/audit", headers=HTML).status_code == 403
+
+
+def test_gov1_audit_reads_as_a_sentence_with_the_raw_entry_one_click_away(
+    client: TestClient, database: Database, make_user: Callable[..., int]
+) -> None:
+    from tests.pools.conftest import add_customer
+
+    make_user("admin", ["admin"], dept="总经办", kind="other", display_name="管理员")
+    rep = make_user("rep", ["sales"], display_name="张伟")
+    with database.transaction() as s:
+        customer = add_customer(s, pool="private", owner_id=rep)
+        record(
+            s,
+            actor_id=rep,
+            action="customer.move",
+            object_type="customer",
+            object_id=customer.id,
+            before={"pool": "private", "owner_id": rep},
+            after={"pool": "bin", "owner_id": None},
+            rule="POOL-5",
+            reason="客户已倒闭",
+        )
+        code = customer.code
+    page_login(client, "admin")
+    html = client.get("/admin/audit", headers=HTML).text
+    said = html.split('data-testid="audit-sentence">', 1)[1].split("<details", 1)[0]
+    assert said.strip() == f"张伟 把 客户 {code} 从 私海 移到 待分配"
+    assert "<code>customer.move</code>" in html  # the raw record, one click away
+    client.get("/lang/en?next=/", headers=HTML)
+    english = client.get("/admin/audit", headers=HTML).text
+    said = english.split('data-testid="audit-sentence">', 1)[1].split("<details", 1)[0]
+    assert said.strip() == f"张伟 moved Customer {code} from Private pool to Allocation bin"

@@ -12,12 +12,15 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy import select
 
-from poolcrm.audit import service
+from poolcrm.audit import labels, service
 from poolcrm.audit.models import AuditEntry
+from poolcrm.customers.models import Customer
+from poolcrm.i18n import translate
 from poolcrm.org.service import list_users
 from poolcrm.policy.service import get_policy
-from poolcrm.web.deps import DB, AdminUser
+from poolcrm.web.deps import DB, AdminUser, Lang
 from poolcrm.web.forms import clean, optional_int
 from poolcrm.web.render import page
 
@@ -71,6 +74,29 @@ def _day(raw: str | None) -> date | None:
         return None
 
 
+def sentence(entry: AuditEntry, actor: str, codes: dict[int, str], lang: str) -> str:
+    """GOV-1 in words: "张伟 把 客户 ABC2026001 从 私海 移到 待分配" — who, what, to which object
+    (its code where it has one), and for a move the pools it went between."""
+    thing = labels.object_text(entry.object_type)
+    ident = entry.object_id or ""
+    if entry.object_type == "customer" and ident.isdigit():
+        ident = codes.get(int(ident), ident)
+    target = f"{translate(thing, lang)} {ident}".strip()
+    if entry.action == "customer.move" and isinstance(entry.before, dict) and isinstance(entry.after, dict):
+        before = labels.POOLS.get(str(entry.before.get("pool")), str(entry.before.get("pool")))
+        after = labels.POOLS.get(str(entry.after.get("pool")), str(entry.after.get("pool")))
+        return translate(
+            "{actor} 把 {target} 从 {before} 移到 {after}",
+            lang,
+            actor=actor,
+            target=target,
+            before=translate(before, lang),
+            after=translate(after, lang),
+        )
+    verb = translate(labels.action_text(entry.action), lang)
+    return f"{actor} {verb} {target}".strip()
+
+
 def object_link(entry: AuditEntry) -> str | None:
     pattern = OBJECT_LINKS.get(entry.object_type)
     if pattern is None or entry.object_id is None or not entry.object_id.isdigit():
@@ -79,7 +105,7 @@ def object_link(entry: AuditEntry) -> str | None:
 
 
 @router.get("/admin/audit", response_class=HTMLResponse)
-def audit_page(request: Request, admin: AdminUser, db: DB) -> HTMLResponse:
+def audit_page(request: Request, admin: AdminUser, db: DB, lang: Lang) -> HTMLResponse:
     qp = request.query_params
     zone = ZoneInfo(get_policy(db).timezone)
     filters = AuditFilters(
@@ -104,12 +130,28 @@ def audit_page(request: Request, admin: AdminUser, db: DB) -> HTMLResponse:
     )
     actions, object_types = service.facets(db)
     people = list_users(db)
+    names = {u.id: u.display_name for u in people}
+    customer_ids = {
+        int(e.object_id) for e in rows if e.object_type == "customer" and (e.object_id or "").isdigit()
+    }
+    codes = dict(
+        db.execute(select(Customer.id, Customer.code).where(Customer.id.in_(sorted(customer_ids)))).all()
+    )
+    system = translate("系统", lang)
     query = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(filters).items() if v}
     return page(
         request,
         "audit/audit.html",
         db=db,
-        entries=[(e, changes(e.before, e.after), object_link(e)) for e in rows],
+        entries=[
+            (
+                e,
+                changes(e.before, e.after),
+                object_link(e),
+                sentence(e, names.get(e.actor_id or 0, system), codes, lang),
+            )
+            for e in rows
+        ],
         total=total,
         page_no=page_no,
         pages=max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE),
@@ -118,5 +160,5 @@ def audit_page(request: Request, admin: AdminUser, db: DB) -> HTMLResponse:
         actions=actions,
         object_types=object_types,
         people=people,
-        names={u.id: u.display_name for u in people},
+        names=names,
     )
