@@ -91,6 +91,7 @@ def dashboard(request: Request, user: CurrentUser, db: DB, lang: Lang) -> HTMLRe
         "dashboard.html",
         db=db,
         usage=usage,
+        holds_pool=user.has_role("sales"),  # GOV-6: no "我的私海 0/250" for CS, the GM, admin
         missing_years=missing_years,
         notifications=[
             (n, notify_service.render(n, lang)) for n in notify_service.list_for(db, user.id, limit=8)
