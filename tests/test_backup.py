@@ -110,3 +110,50 @@ def test_gov3_retention_by_days_removes_old_scheduled_backups_but_never_the_newe
     assert sorted(p.name for p in gone) == ["poolcrm-20261101-0230.db", "poolcrm-20261125-0230.db"]
     assert sorted(p.name for p in folder.iterdir()) == ["mine.db", "poolcrm-20261202-0230.db"]
     assert prune(folder, keep=10, keep_days=1, today=date(2027, 1, 1)) == []  # the newest stays
+
+
+BALLAST = (
+    "INSERT INTO ballast (pad) SELECT hex(randomblob(500)) FROM "
+    "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) SELECT i FROM n)"
+)
+
+
+def test_gov3_sqlite_backup_finishes_while_the_app_keeps_writing(tmp_path):
+    """The online backup API restarted from page one on every commit of another connection, so a
+    busy database never finished; the backup is now one snapshot and writers are not held up."""
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    from poolcrm.db import Database, create_schema
+
+    url = f"sqlite:///{tmp_path / 'busy.db'}"
+    db = Database(url)
+    create_schema(db.engine)
+    with db.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE ballast (id INTEGER PRIMARY KEY, pad TEXT)"))
+        conn.execute(text(BALLAST))
+    stop, waits = threading.Event(), []
+
+    def writer() -> None:
+        n = 0
+        while not stop.is_set():
+            t = time.perf_counter()
+            with db.engine.begin() as conn:
+                conn.execute(text("INSERT INTO ballast (pad) VALUES (:p)"), {"p": f"w{n}"})
+            waits.append(time.perf_counter() - t)
+            n += 1
+            time.sleep(0.002)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    done: list[object] = []
+    runner = threading.Thread(target=lambda: done.append(backup(url, tmp_path / "copy.db")))
+    runner.start()
+    runner.join(60)
+    stop.set()
+    thread.join()
+    db.dispose()
+    assert done, "the backup did not finish while the app was writing"
+    assert verify(tmp_path / "copy.db").ok and max(waits) < 0.5

@@ -73,18 +73,21 @@ def _sqlite_counts(path: Path) -> dict[str, int]:
 
 
 def backup(url: str, path: Path) -> Path:
-    """Write the backup and its manifest (GOV-3). SQLite: the online backup API, page by page —
-    readers never block writers in WAL mode. PostgreSQL: pg_dump of an exported snapshot, the
-    counts read in the same snapshot."""
+    """Write the backup and its manifest (GOV-3). SQLite: `VACUUM INTO` — one read transaction,
+    so the copy is the snapshot of one moment and, in WAL mode, writers go on meanwhile. (The
+    online backup API restarts from the first page whenever another connection writes: under a
+    steady stream of commits a large database never finished.) PostgreSQL: pg_dump of an exported
+    snapshot, the counts read in the same snapshot."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if url.startswith("sqlite"):
-        src = sqlite3.connect(_sqlite_path(url))
-        dst = sqlite3.connect(str(path))
+        partial = path.with_name(path.name + ".partial")
+        partial.unlink(missing_ok=True)
+        src = sqlite3.connect(_sqlite_path(url), timeout=30)
         try:
-            src.backup(dst, pages=256)  # online, in steps: consistent even while the app writes
+            src.execute("VACUUM INTO ?", (str(partial),))
         finally:
-            dst.close()
             src.close()
+        os.replace(partial, path)  # a failed or interrupted backup never leaves a file that looks whole
         counts = _sqlite_counts(path)
     else:
         counts = _pg_dump(url, path)
