@@ -116,6 +116,7 @@ def quality_list(
     return {
         "check": found.key,
         "rule": found.rule,
-        "total": total,
+        "total": min(total, dashboard.COUNT_CAP),
+        "capped": total > dashboard.COUNT_CAP,
         "items": [{"id": c.id, "code": c.code, "name": c.name, "owner_id": c.owner_id} for c in items],
     }

@@ -23,9 +23,12 @@ from poolcrm.org.service import visible_owner_ids
 from poolcrm.policy.service import get_policy
 from poolcrm.quality import rules
 from poolcrm.quality.models import QualitySnapshot
-from poolcrm.quality.verification import current_period, verified_in
+from poolcrm.quality.verification import current_period, verified_since
 
 DRILL_LIMIT = 200
+COUNT_CAP = 10_000
+"""A drill-down counts its rows up to this (the page then says "10000+"): a list to work through,
+not a census — the exact figure is the dashboard's."""
 
 
 def _blank(column: Any) -> ColumnElement[bool]:
@@ -51,7 +54,7 @@ def conditions(session: Session) -> dict[str, ColumnElement[bool]]:
             and_(not_(_blank(Customer.email)), not_(Customer.email.like("%_@_%._%"))),
             and_(not_(_blank(Customer.mobile)), not_(Customer.mobile.like("+%"))),
         ),
-        "unverified": Customer.id.not_in(verified_in(session, current_period(session))),
+        "unverified": ~verified_since(session, current_period(session)),
         "shared_phone": and_(Customer.phone != "", shared),
         "tier_overdue": or_(
             *(
@@ -192,6 +195,7 @@ def drill(
     where = [Customer.pool == POOL_PRIVATE, Customer.owner_id.is_not(None), conditions(session)[key]]
     if owners is not None:
         where.append(Customer.owner_id.in_(owners))
-    total = int(session.scalar(select(func.count()).select_from(Customer).where(*where)) or 0)
+    capped = select(Customer.id).where(*where).limit(COUNT_CAP + 1).subquery()
+    total = int(session.scalar(select(func.count()).select_from(capped)) or 0)
     items = session.scalars(select(Customer).where(*where).order_by(Customer.id).limit(limit)).all()
     return found, list(items), total

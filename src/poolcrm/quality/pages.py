@@ -234,6 +234,7 @@ def quality_list_page(
         check=found,
         items=items,
         total=total,
+        cap=dashboard.COUNT_CAP,
         owners=owners,
         fix_label=FIX_LABELS[found.fix],
         phone=phone_display,

@@ -35,6 +35,17 @@ def current_period(session: Session) -> rules.Period:
     return rules.verification_period(clock.today(policy.timezone), policy.verification_period_months)
 
 
+def verified_since(session: Session, period: rules.Period) -> Any:
+    """GOV-5 as a condition on a customer row: verified (or corrected) since the period began — a
+    correlated EXISTS on (customer_id, at), so one rep's list probes the index per customer."""
+    since = company_day_start(session, period.start)
+    return (
+        select(ContactVerification.id)
+        .where(ContactVerification.customer_id == Customer.id, ContactVerification.at >= since)
+        .exists()
+    )
+
+
 def verified_in(session: Session, period: rules.Period) -> Any:
     """The customers verified (or corrected) since the period began."""
     since = company_day_start(session, period.start)
@@ -65,7 +76,7 @@ def tasks(session: Session, user: User, owner_id: int | None = None, limit: int 
         select(func.count(), func.count(case((Customer.id.in_(done_ids), 1)))).where(mine)
     ).one()
     items = session.scalars(
-        select(Customer).where(mine, Customer.id.not_in(done_ids)).order_by(Customer.id).limit(limit)
+        select(Customer).where(mine, ~verified_since(session, period)).order_by(Customer.id).limit(limit)
     ).all()
     return TaskList(period, owner, total, done, list(items))
 
