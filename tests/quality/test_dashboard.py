@@ -11,7 +11,9 @@ from sqlalchemy import update
 
 from poolcrm import clock
 from poolcrm.customers.models import Customer
+from poolcrm.quality import dashboard
 from poolcrm.quality.dashboard import snapshot
+from poolcrm.quality.models import QualityFlag, QualityRun
 from poolcrm.web.deps import LANG_COOKIE
 from tests.conftest import PASSWORD, auth_headers
 from tests.pools.conftest import at
@@ -116,3 +118,63 @@ def test_gov4_dashboard_page_drills_into_a_list_with_the_fix_on_each_row(client,
     assert f'href="/customers/{book["tier_a"]}/followups"' in tier
     client.cookies.set(LANG_COOKIE, "en")
     assert "Data quality" in client.get("/quality").text
+
+
+def _listed(client, key, who="gm", owner=None):
+    query = f"/api/v1/quality/list?check={key}" + (f"&owner_id={owner}" if owner else "")
+    body = client.get(query, headers=auth_headers(client, who)).json()
+    return [c["id"] for c in body["items"]], body["total"]
+
+
+def _touch(database, customer_id, **values):
+    with database.transaction() as s:
+        s.execute(update(Customer).where(Customer.id == customer_id).values(updated_at=clock.now(), **values))
+
+
+def test_gov4_whole_company_list_reads_the_snapshot_flags_and_what_changed_since(
+    client, book, database, customers, org
+):
+    since = at(date(2026, 12, 1))
+    tier_b = customers(  # B: 14 days; last contact 11-20 — overdue from 12-04 (within the horizon)
+        pool="private",
+        owner_id=org["rep1"],
+        protected_since=since,
+        last_valid=at(date(2026, 11, 20)),
+        tier="B",
+    )
+    with database.transaction() as s:
+        snapshot(s, date(2026, 12, 3))
+    assert _listed(client, "bad_contact") == ([book["bad_mail"]], 1)
+    assert tier_b not in _listed(client, "tier_overdue")[0]
+
+    clock.set_now(NOW + timedelta(hours=1), frozen=True)  # fixed and broken after the snapshot
+    _touch(database, book["bad_mail"], email="wang@example.com")
+    _touch(database, book["ka"], email="no-at-sign")
+    assert _listed(client, "bad_contact") == ([book["ka"]], 1)
+    newcomer = customers(pool="public")  # registered since, with the phone of a private customer
+    with database.transaction() as s:
+        clean_phone = s.get(Customer, book["clean"]).phone
+    _touch(database, newcomer, phone=clean_phone)
+    assert book["clean"] in _listed(client, "shared_phone")[0]
+
+    clock.set_now(NOW + timedelta(days=1, hours=1), frozen=True)  # time alone: flagged ahead
+    assert tier_b in _listed(client, "tier_overdue")[0]
+
+    # a change that bypasses the record's updated_at reaches one rep's live list at once, the
+    # whole-company list only at the next snapshot — or when the flags are too old to trust
+    with database.transaction() as s:
+        s.execute(update(Customer).where(Customer.id == book["incomplete"]).values(email="bad"))
+    assert book["incomplete"] in _listed(client, "bad_contact", owner=org["rep1"])[0]
+    assert book["incomplete"] not in _listed(client, "bad_contact")[0]
+    clock.set_now(NOW + timedelta(days=3), frozen=True)
+    assert book["incomplete"] in _listed(client, "bad_contact")[0]
+
+
+def test_gov4_a_check_failing_too_often_for_flags_is_listed_live(client, book, database, monkeypatch):
+    monkeypatch.setattr(dashboard, "FLAG_CAP", 2)
+    with database.transaction() as s:
+        snapshot(s, date(2026, 12, 3))
+        run = s.query(QualityRun).one()
+        assert run.capped == ["unverified"]
+        assert s.query(QualityFlag).filter_by(check_key="unverified").count() == 2
+    assert _listed(client, "unverified")[1] == 6

@@ -91,6 +91,8 @@ class Customer(Base):
     __table_args__ = (
         Index("ix_customers_owner_pool", "owner_id", "pool"),
         Index("ix_customers_pool", "pool"),
+        # GOV-4: what changed since the day's quality snapshot (the whole-company drill-down)
+        Index("ix_customers_updated_at", "updated_at"),
     )
 
 

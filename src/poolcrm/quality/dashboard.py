@@ -2,16 +2,19 @@
 private customers fail each check — completeness, accuracy, consistency, timeliness. One SQL
 condition per check serves the figures, the daily snapshot and the drill-down list, so a figure
 and the list behind it always agree. Whole-company figures come from the daily snapshot; a
-drill-down list is live."""
+drill-down list is live: for one rep or a team the check runs on their customers; for the whole
+company it runs on the customers the snapshot flagged plus every customer changed since (a
+malformed email has no index, and scanning every private customer for a rare problem took up to
+4.8 s at a million customers — docs/benchmarks.md)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, delete, func, insert, not_, or_, select
+from sqlalchemy import Integer, and_, case, delete, func, insert, literal, not_, or_, select, union
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement
 
@@ -22,23 +25,35 @@ from poolcrm.org.models import Department, User
 from poolcrm.org.service import visible_owner_ids
 from poolcrm.policy.service import get_policy
 from poolcrm.quality import rules
-from poolcrm.quality.models import QualitySnapshot
-from poolcrm.quality.verification import current_period, verified_since
+from poolcrm.quality.models import QualityFlag, QualityRun, QualitySnapshot
+from poolcrm.quality.verification import verified_since
 
 DRILL_LIMIT = 200
 COUNT_CAP = 10_000
 """A drill-down counts its rows up to this (the page then says "10000+"): a list to work through,
 not a census — the exact figure is the dashboard's."""
+FLAG_CAP = 50_000
+"""The snapshot flags at most this many customers per check; a check failing more often is common
+enough that listing it live finds its rows at once."""
+FLAG_HORIZON = timedelta(days=2)
+"""The snapshot also flags what time alone will make fail within this (stale, overdue, a new
+verification period), so its flags hold until the next day's; older flags are not used."""
+CHANGE_MARGIN = timedelta(minutes=10)
+"""A write that began before the snapshot but committed after it is re-checked too."""
+TIME_CHECKS = frozenset({"unverified", "tier_overdue", "stale"})
 
 
 def _blank(column: Any) -> ColumnElement[bool]:
     return func.coalesce(column, "") == ""
 
 
-def conditions(session: Session) -> dict[str, ColumnElement[bool]]:
-    """GOV-4: each check as a condition on a customer row."""
+def conditions(session: Session, now: datetime | None = None) -> dict[str, ColumnElement[bool]]:
+    """GOV-4: each check as a condition on a customer row, at `now` (default: the clock's)."""
     policy = get_policy(session)
-    now = clock.now()
+    now = now or clock.now()
+    period = rules.verification_period(
+        clock.local_date(now, policy.timezone), policy.verification_period_months
+    )
     other = aliased(Customer)
     shared = (
         select(other.id)
@@ -54,7 +69,7 @@ def conditions(session: Session) -> dict[str, ColumnElement[bool]]:
             and_(not_(_blank(Customer.email)), not_(Customer.email.like("%_@_%._%"))),
             and_(not_(_blank(Customer.mobile)), not_(Customer.mobile.like("+%"))),
         ),
-        "unverified": ~verified_since(session, current_period(session)),
+        "unverified": ~verified_since(session, period),
         "shared_phone": and_(Customer.phone != "", shared),
         "tier_overdue": or_(
             *(
@@ -84,7 +99,9 @@ def _measure(session: Session, owners: list[int] | None) -> dict[int, tuple[int,
 
 
 def snapshot(session: Session, day: date) -> int:
-    """GOV-4 (daily job): today's figures for every owner, replacing any of the same day."""
+    """GOV-4 (daily job): today's figures for every owner, replacing any of the same day, and the
+    customers failing each check (the whole-company drill-down's flags)."""
+    taken_at = clock.now()
     figures = _measure(session, None)
     session.execute(delete(QualitySnapshot).where(QualitySnapshot.day == day))
     if figures:
@@ -92,7 +109,60 @@ def snapshot(session: Session, day: date) -> int:
             insert(QualitySnapshot),
             [{"day": day, "owner_id": oid, "total": t, "counts": c} for oid, (t, c) in figures.items()],
         )
+    _flag(session, day, taken_at)
     return len(figures)
+
+
+def _flag(session: Session, day: date, taken_at: datetime) -> None:
+    """GOV-4: replace the flags with the private customers failing each check now or within
+    FLAG_HORIZON (the first FLAG_CAP by id), and mark the run. Flags are a cache of the checks,
+    rebuilt whole each day; nothing else refers to them."""
+    now, ahead = conditions(session, taken_at), conditions(session, taken_at + FLAG_HORIZON)
+    session.execute(delete(QualityFlag))
+    for key in rules.CHECK_KEYS:
+        cond = or_(now[key], ahead[key]) if key in TIME_CHECKS else now[key]
+        ids = (
+            select(Customer.id.label("customer_id"))
+            .where(Customer.pool == POOL_PRIVATE, Customer.owner_id.is_not(None), cond)
+            .order_by(Customer.id)
+            .limit(FLAG_CAP)
+            .subquery()
+        )
+        session.execute(
+            insert(QualityFlag).from_select(
+                ["check_key", "customer_id"], select(literal(key), ids.c.customer_id)
+            )
+        )
+    written = session.execute(select(QualityFlag.check_key, func.count()).group_by(QualityFlag.check_key))
+    capped = sorted(key for key, n in written if n >= FLAG_CAP)
+    run = session.scalar(select(QualityRun).where(QualityRun.day == day))
+    if run is None:
+        session.add(QualityRun(day=day, taken_at=taken_at, capped=capped))
+    else:
+        run.taken_at, run.capped = taken_at, capped
+    session.flush()
+
+
+def _flagged(session: Session, key: str) -> ColumnElement[bool] | None:
+    """GOV-4: the customers a whole-company list must re-check — those the latest run flagged
+    and every customer changed since it (with, for a shared phone, those sharing a changed
+    one's phone) — or None when the flags cannot be trusted (none, too old, or capped)."""
+    run = session.scalars(
+        select(QualityRun).order_by(QualityRun.taken_at.desc(), QualityRun.id.desc()).limit(1)
+    ).first()
+    if run is None or key in (run.capped or []) or clock.now() - run.taken_at > FLAG_HORIZON:
+        return None
+    since = run.taken_at - CHANGE_MARGIN
+    changed = select(Customer.id).where(Customer.updated_at >= since)
+    parts = [select(QualityFlag.customer_id).where(QualityFlag.check_key == key), changed]
+    if key == "shared_phone":
+        touched = aliased(Customer)
+        parts.append(
+            select(Customer.id).where(
+                Customer.phone.in_(select(touched.phone).where(touched.updated_at >= since))
+            )
+        )
+    return Customer.id.in_(union(*parts))
 
 
 @dataclass
@@ -195,6 +265,8 @@ def drill(
     where = [Customer.pool == POOL_PRIVATE, Customer.owner_id.is_not(None), conditions(session)[key]]
     if owners is not None:
         where.append(Customer.owner_id.in_(owners))
+    elif (candidates := _flagged(session, key)) is not None:
+        where.append(candidates)
     capped = select(Customer.id).where(*where).limit(COUNT_CAP + 1).subquery()
     total = int(session.scalar(select(func.count()).select_from(capped)) or 0)
     items = session.scalars(select(Customer).where(*where).order_by(Customer.id).limit(limit)).all()

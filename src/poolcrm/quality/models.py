@@ -45,3 +45,30 @@ class QualitySnapshot(Base):
     counts: Mapped[Any] = mapped_column(JSONType, default=dict)
 
     __table_args__ = (Index("ix_quality_snapshots_day_owner", "day", "owner_id", unique=True),)
+
+
+class QualityRun(Base):
+    """GOV-4: when a daily snapshot was taken and the checks whose flagged rows it capped — so a
+    whole-company drill-down knows which customers its flags cannot cover (changed since) and
+    which checks it must list live."""
+
+    __tablename__ = "quality_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    capped: Mapped[Any] = mapped_column(JSONType, default=list)
+
+
+class QualityFlag(Base):
+    """GOV-4: a private customer the latest snapshot found failing one check (the first
+    `FLAG_CAP` by id per check) — replaced by every snapshot, the whole-company drill-down's
+    index for checks no database index can answer (a malformed email, a shared phone)."""
+
+    __tablename__ = "quality_flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    check_key: Mapped[str] = mapped_column(String(24))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+
+    __table_args__ = (Index("ix_quality_flags_check_customer", "check_key", "customer_id", unique=True),)
