@@ -11,6 +11,7 @@ from sqlalchemy import update
 
 from poolcrm import clock
 from poolcrm.customers.models import Customer
+from poolcrm.followups.models import FollowUp
 from poolcrm.quality import dashboard
 from poolcrm.quality.dashboard import snapshot
 from poolcrm.quality.models import QualityFlag, QualityRun
@@ -46,11 +47,28 @@ def book(org, customers, database):
         ),
     }
     ids["twin_b"] = customers(pool="public")
+    ids["member"] = customers(**mine, **COMPLETE, member_until=date(2027, 6, 30))
+    ids["member_twin"] = customers(pool="public")  # the member's name, another phone
+    ids["planned"] = customers(**mine, **COMPLETE)  # its next follow-up was planned for 12-01
     with database.transaction() as s:  # two records with one phone; an old record nobody touched
         twins = Customer.id.in_([ids["twin_a"], ids["twin_b"]])
         s.execute(update(Customer).where(twins).values(phone="+861066668888"))
         s.execute(
             update(Customer).where(Customer.id == ids["clean"]).values(updated_at=NOW - timedelta(days=800))
+        )
+        member_key = s.get(Customer, ids["member"]).name_key
+        s.execute(update(Customer).where(Customer.id == ids["member_twin"]).values(name_key=member_key))
+        s.add(
+            FollowUp(
+                customer_id=ids["planned"],
+                author_id=org["rep1"],
+                subject="电话",
+                content="约好下周一再谈报价",
+                content_key="k",
+                valid=True,
+                next_followup_on=date(2026, 12, 1),
+                created_at=at(date(2026, 11, 27)),
+            )
         )
     return ids
 
@@ -61,13 +79,16 @@ def _counts(client, who):
 
 def test_gov4_each_check_counts_what_it_should_and_its_list_agrees(client, book, org):
     board = _counts(client, "gm")
-    assert board["as_of"] is None and board["total"] == 6  # live: no snapshot yet
+    assert board["as_of"] is None and board["total"] == 8  # live: no snapshot yet
     assert board["counts"] == {
         "grade_fields": 1,
         "bad_contact": 1,
-        "unverified": 6,
+        "unverified": 8,
         "shared_phone": 1,
+        "name_conflict": 1,
+        "member_duplicate": 1,
         "tier_overdue": 1,
+        "reminder_overdue": 1,
         "stale": 1,
     }
     gm = auth_headers(client, "gm")
@@ -75,7 +96,10 @@ def test_gov4_each_check_counts_what_it_should_and_its_list_agrees(client, book,
         "grade_fields": "incomplete",
         "bad_contact": "bad_mail",
         "shared_phone": "twin_a",
+        "name_conflict": "member",
+        "member_duplicate": "member",
         "tier_overdue": "tier_a",
+        "reminder_overdue": "planned",
         "stale": "clean",
     }
     for key, name in expected.items():
@@ -86,7 +110,7 @@ def test_gov4_each_check_counts_what_it_should_and_its_list_agrees(client, book,
 
 def test_gov4_a_supervisor_sees_their_subtree_and_not_other_teams(client, book, org):
     sup = _counts(client, "sup")
-    assert [r["name"] for r in sup["rows"]] == ["rep1"] and sup["total"] == 5
+    assert [r["name"] for r in sup["rows"]] == ["rep1"] and sup["total"] == 7
     sup_h = auth_headers(client, "sup")
     assert (
         client.get(f"/api/v1/quality/list?check=unverified&owner_id={org['ka']}", headers=sup_h).status_code
@@ -105,7 +129,7 @@ def test_gov4_the_daily_snapshot_feeds_the_figures_and_the_trend(client, book, d
     assert board["as_of"] == "2026-12-02" and board["counts"]["grade_fields"] == 1
     assert [p["month"] for p in board["trend"]] == ["2026-11", "2026-12"]
     completeness = board["trend"][-1]["completeness"]
-    assert completeness == round(100 * 1 / 6, 1)
+    assert completeness == round(100 * 1 / 8, 1)
 
 
 def test_gov4_dashboard_page_drills_into_a_list_with_the_fix_on_each_row(client, book):
@@ -156,6 +180,11 @@ def test_gov4_whole_company_list_reads_the_snapshot_flags_and_what_changed_since
         clean_phone = s.get(Customer, book["clean"]).phone
     _touch(database, newcomer, phone=clean_phone)
     assert book["clean"] in _listed(client, "shared_phone")[0]
+    namesake = customers(pool="public")  # and one with the name of another
+    with database.transaction() as s:
+        planned_key = s.get(Customer, book["planned"]).name_key
+    _touch(database, namesake, name_key=planned_key)
+    assert book["planned"] in _listed(client, "name_conflict")[0]
 
     clock.set_now(NOW + timedelta(days=1, hours=1), frozen=True)  # time alone: flagged ahead
     assert tier_b in _listed(client, "tier_overdue")[0]
@@ -177,4 +206,4 @@ def test_gov4_a_check_failing_too_often_for_flags_is_listed_live(client, book, d
         run = s.query(QualityRun).one()
         assert run.capped == ["unverified"]
         assert s.query(QualityFlag).filter_by(check_key="unverified").count() == 2
-    assert _listed(client, "unverified")[1] == 6
+    assert _listed(client, "unverified")[1] == 8

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement
 
 from poolcrm import clock
-from poolcrm.customers.models import IN_THE_CRM, POOL_PRIVATE, Customer
+from poolcrm.customers.models import IN_THE_CRM, POOL_BIN, POOL_PRIVATE, POOL_PUBLIC, Customer
 from poolcrm.errors import InvalidInput, NotFound
+from poolcrm.followups.models import FollowUp
 from poolcrm.org.models import Department, User
 from poolcrm.org.service import visible_owner_ids
 from poolcrm.policy.service import get_policy
@@ -40,7 +41,9 @@ FLAG_HORIZON = timedelta(days=2)
 verification period), so its flags hold until the next day's; older flags are not used."""
 CHANGE_MARGIN = timedelta(minutes=10)
 """A write that began before the snapshot but committed after it is re-checked too."""
-TIME_CHECKS = frozenset({"unverified", "tier_overdue", "stale"})
+TIME_CHECKS = frozenset({"unverified", "tier_overdue", "reminder_overdue", "stale"})
+RELATED_CHECKS = frozenset({"shared_phone", "name_conflict", "member_duplicate"})
+"""Checks another record can make fail: a changed record's phone or name re-checks its namesakes."""
 
 
 def _blank(column: Any) -> ColumnElement[bool]:
@@ -51,14 +54,33 @@ def conditions(session: Session, now: datetime | None = None) -> dict[str, Colum
     """GOV-4: each check as a condition on a customer row, at `now` (default: the clock's)."""
     policy = get_policy(session)
     now = now or clock.now()
-    period = rules.verification_period(
-        clock.local_date(now, policy.timezone), policy.verification_period_months
-    )
+    today = clock.local_date(now, policy.timezone)
+    period = rules.verification_period(today, policy.verification_period_months)
     other = aliased(Customer)
-    shared = (
+    in_crm = and_(other.id != Customer.id, other.pool.in_(IN_THE_CRM))
+    shared = select(other.id).where(other.phone == Customer.phone, in_crm).exists()
+    conflicting = (
         select(other.id)
-        .where(other.phone == Customer.phone, other.id != Customer.id, other.pool.in_(IN_THE_CRM))
+        .where(other.name_key == Customer.name_key, other.phone != Customer.phone, in_crm)
         .exists()
+    )
+    member_twin = (
+        select(other.id)
+        .where(
+            other.id != Customer.id,
+            other.pool.in_((POOL_PUBLIC, POOL_BIN)),
+            or_(
+                other.name_key == Customer.name_key, and_(Customer.phone != "", other.phone == Customer.phone)
+            ),
+        )
+        .exists()
+    )
+    next_planned = (
+        select(FollowUp.next_followup_on)
+        .where(FollowUp.customer_id == Customer.id)
+        .order_by(FollowUp.created_at.desc(), FollowUp.id.desc())
+        .limit(1)
+        .scalar_subquery()
     )
     last_contact = func.coalesce(
         Customer.last_valid_followup_at, Customer.pool_entered_at, Customer.created_at
@@ -71,12 +93,15 @@ def conditions(session: Session, now: datetime | None = None) -> dict[str, Colum
         ),
         "unverified": ~verified_since(session, period),
         "shared_phone": and_(Customer.phone != "", shared),
+        "name_conflict": and_(Customer.name_key != "", conflicting),
+        "member_duplicate": and_(Customer.member_until >= today, member_twin),
         "tier_overdue": or_(
             *(
                 and_(Customer.tier == tier, last_contact < now - timedelta(days=days))
                 for tier, days in sorted(policy.tier_cadence_days.items())
             )
         ),
+        "reminder_overdue": next_planned < today,
         "stale": Customer.updated_at < now - timedelta(days=policy.quality_stale_days),
     }
 
@@ -145,8 +170,9 @@ def _flag(session: Session, day: date, taken_at: datetime) -> None:
 
 def _flagged(session: Session, key: str) -> ColumnElement[bool] | None:
     """GOV-4: the customers a whole-company list must re-check — those the latest run flagged
-    and every customer changed since it (with, for a shared phone, those sharing a changed
-    one's phone) — or None when the flags cannot be trusted (none, too old, or capped)."""
+    and every customer changed since it (with, for a check another record can make fail, those
+    sharing a changed one's phone or name) — or None when the flags cannot be trusted (none, too
+    old, or capped)."""
     run = session.scalars(
         select(QualityRun).order_by(QualityRun.taken_at.desc(), QualityRun.id.desc()).limit(1)
     ).first()
@@ -155,11 +181,16 @@ def _flagged(session: Session, key: str) -> ColumnElement[bool] | None:
     since = run.taken_at - CHANGE_MARGIN
     changed = select(Customer.id).where(Customer.updated_at >= since)
     parts = [select(QualityFlag.customer_id).where(QualityFlag.check_key == key), changed]
-    if key == "shared_phone":
+    if key in RELATED_CHECKS:
         touched = aliased(Customer)
         parts.append(
             select(Customer.id).where(
                 Customer.phone.in_(select(touched.phone).where(touched.updated_at >= since))
+            )
+        )
+        parts.append(
+            select(Customer.id).where(
+                Customer.name_key.in_(select(touched.name_key).where(touched.updated_at >= since))
             )
         )
     return Customer.id.in_(union(*parts))

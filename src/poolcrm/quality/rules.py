@@ -67,15 +67,21 @@ class Check:
     label: str
     rule: str
     fix: str
+    short: str  # the column heading of the per-rep table
 
 
 CHECKS = (
-    Check("grade_fields", "completeness", "分级所需字段不全", "CUS-11", "edit"),
-    Check("bad_contact", "accuracy", "手机或邮箱格式有误", "CUS-1", "edit"),
-    Check("unverified", "accuracy", "本期联系方式未核实", "GOV-5", "verify"),
-    Check("shared_phone", "consistency", "与其他客户电话相同（疑似重复）", "CUS-7", "open"),
-    Check("tier_overdue", "timeliness", "超过级别联系周期未联系", "CUS-15", "followup"),
-    Check("stale", "timeliness", "资料长期未更新", "GOV-4", "edit"),
+    Check("grade_fields", "completeness", "分级所需字段不全", "CUS-11", "edit", "缺字段"),
+    Check("bad_contact", "accuracy", "手机或邮箱格式有误", "CUS-1", "edit", "格式有误"),
+    Check("unverified", "accuracy", "本期联系方式未核实", "GOV-5", "verify", "未核实"),
+    Check("shared_phone", "consistency", "与其他客户电话相同（疑似重复）", "CUS-7", "open", "同电话"),
+    Check("name_conflict", "consistency", "同名客户电话不一致（资料冲突）", "CUS-7", "open", "同名冲突"),
+    Check(
+        "member_duplicate", "consistency", "会员客户在公海或待分配中有重复记录", "MEM-2", "open", "会员重复"
+    ),
+    Check("tier_overdue", "timeliness", "超过级别联系周期未联系", "CUS-15", "followup", "级别逾期"),
+    Check("reminder_overdue", "timeliness", "已过下次跟进日期仍未跟进", "FU-4", "followup", "跟进逾期"),
+    Check("stale", "timeliness", "资料长期未更新", "GOV-4", "edit", "久未更新"),
 )
 CHECK_KEYS = tuple(c.key for c in CHECKS)
 
