@@ -48,16 +48,16 @@ class QualitySnapshot(Base):
 
 
 class QualityRun(Base):
-    """GOV-4: when a daily snapshot was taken and, for each check whose flags it capped, the last
-    customer id they cover — so a whole-company drill-down knows which customers its flags cannot
-    cover (changed since, or beyond that id)."""
+    """GOV-4: when a daily snapshot was taken and the checks whose flagged rows it capped — so a
+    whole-company drill-down knows which customers its flags cannot cover (changed since) and
+    which checks it must list live."""
 
     __tablename__ = "quality_runs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[date] = mapped_column(Date, unique=True)
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    capped: Mapped[Any] = mapped_column(JSONType, default=dict)  # {check: last customer id}
+    capped: Mapped[Any] = mapped_column(JSONType, default=list)
 
 
 class QualityFlag(Base):
