@@ -79,7 +79,7 @@ def conditions(session: Session, now: datetime | None = None) -> dict[str, Colum
     next_planned = (
         select(FollowUp.next_followup_on)
         .where(FollowUp.customer_id == Customer.id)
-        .order_by(FollowUp.created_at.desc(), FollowUp.id.desc())
+        .order_by(FollowUp.created_at.desc())  # one probe of (customer_id, created_at)
         .limit(1)
         .scalar_subquery()
     )
