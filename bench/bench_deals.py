@@ -298,7 +298,9 @@ def measure(db: Database) -> list[tuple[str, str, float, str]]:
         rep = s.get(User, 2 + GROUPS)
         for who, user in (("admin (all)", admin), ("supervisor (1 group)", sup), ("rep", rep)):
             for by in ("stage", "owner", "category", "team"):
-                ms, res = timed(lambda by=by, user=user: analytics.analytics(s, user, period="2026-03", by=by))
+                ms, res = timed(
+                    lambda by=by, user=user: analytics.analytics(s, user, period="2026-03", by=by)
+                )
                 out.append((who, f"analytics by={by} 2026-03", ms, f"{res['totals']['count']} deals"))
             ms, res = timed(lambda user=user: analytics.analytics(s, user, period="2025-06", by="stage"))
             out.append((who, "analytics by=stage 2025-06", ms, f"{res['totals']['count']} deals"))

@@ -32,12 +32,15 @@ os.environ.setdefault("POOLCRM_FAST_HASH", "1")
 os.environ.setdefault("POOLCRM_SCHEDULER", "0")
 
 from bench_pools import PG_SERVER, build  # noqa: E402
-from sqlalchemy import create_engine, text, update  # noqa: E402
+from sqlalchemy import create_engine, select, text, update  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
 
 from poolcrm import clock  # noqa: E402
 from poolcrm.backup import backup  # noqa: E402
 from poolcrm.customers.models import Customer  # noqa: E402
 from poolcrm.db import Database, create_schema  # noqa: E402
+from poolcrm.followups.models import FollowUp  # noqa: E402
+from poolcrm.followups.service import refresh_next_planned  # noqa: E402
 from poolcrm.org.models import User  # noqa: E402
 from poolcrm.quality import dashboard, rules  # noqa: E402
 
@@ -91,6 +94,8 @@ def shape(db: Database) -> None:
                 "SELECT id, owner_id, '2026-10-15 02:00:00.000000', '2026-10-01/2026-12-31', 'verified', '[]' FROM customers WHERE pool = 'private' AND id % 3 = 0"
             )
         )
+        planned = select(FollowUp.customer_id).where(FollowUp.next_followup_on.is_not(None))
+        refresh_next_planned(Session(bind=conn), planned)  # FU-4: the row's copy of the latest plan
         conn.execute(text("ANALYZE"))
 
 

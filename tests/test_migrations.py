@@ -250,3 +250,44 @@ def test_deal8_won_deals_migrate_to_fully_paid_contracts_on_sqlite(tmp_path):
 def test_deal8_won_deals_migrate_to_fully_paid_contracts_on_postgresql():
     with _scratch_pg("poolcrm_mig_won") as db:
         assert _won_deal_then_upgrade(db) == WON_MIGRATED
+
+
+def test_fu4_next_followup_date_is_backfilled_from_the_latest_followup(tmp_path):
+    """FU-4/GOV-4: the migration that puts the next follow-up date on the customer row fills it
+    with what each customer's latest follow-up planned (a later follow-up planning nothing wins)."""
+    from alembic import command
+
+    from poolcrm.migrate import alembic_config
+
+    db = Database(f"sqlite:///{tmp_path / 'plans.db'}")
+    cfg = alembic_config(db.url)
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "c1deea7fe3ff")
+        _user_and_customer(
+            conn, "2026-01-01 00:00:00.000000", status="potential", pool="public", owner_id=None
+        )
+        for fid, created, planned in (
+            (1, "2026-11-02 01:00:00.000000", "2026-11-09"),
+            (2, "2026-11-03 01:00:00.000000", "2026-11-20"),
+            (3, "2026-11-01 01:00:00.000000", None),
+        ):
+            _insert(
+                conn,
+                "followups",
+                id=fid,
+                customer_id=1,
+                author_id=1,
+                subject="致电",
+                content="x",
+                content_key=f"k{fid}",
+                valid=1,
+                invalid_reasons="[]",
+                source="followup",
+                created_at=created,
+                next_followup_on=planned,
+            )
+    upgrade(db)
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT next_followup_on FROM customers")).scalar_one() == "2026-11-20"
+    db.dispose()

@@ -301,3 +301,22 @@ def test_fu4_reminder_written_by_the_nightly_run_shows_and_goes_out_at_0900_comp
     clock.set_now(nine, frozen=True)
     with database.transaction() as s:
         assert [n.rule for n in list_for(s, org["rep1"])] == ["FU-4"]
+
+
+def test_fu4_the_customer_row_keeps_the_latest_followups_next_date(client, org, customers, database):
+    """FU-4: the customer carries the next date its latest follow-up planned (GOV-4 reads it): a
+    new plan replaces it, a follow-up planning nothing clears it, whoever writes it."""
+    clock.set_now(at(date(2026, 11, 11), 15), frozen=True)
+    cid = customers(pool="private", owner_id=org["rep1"], protected_since=at(date(2026, 11, 2)))
+    rep = auth_headers(client, "rep1")
+
+    def planned():
+        with database.transaction() as s:
+            return s.get(Customer, cid).next_followup_on
+
+    _post(client, rep, cid, content=GOOD, next_followup_on="2026-11-12")
+    assert planned() == date(2026, 11, 12)
+    _post(client, rep, cid, content=GOOD + "。", next_followup_on="2026-11-20")
+    assert planned() == date(2026, 11, 20)
+    _post(client, rep, cid, content=GOOD + "！")
+    assert planned() is None

@@ -12,6 +12,7 @@ from sqlalchemy import update
 from poolcrm import clock
 from poolcrm.customers.models import Customer
 from poolcrm.followups.models import FollowUp
+from poolcrm.followups.service import refresh_next_planned
 from poolcrm.quality import dashboard
 from poolcrm.quality.dashboard import snapshot
 from poolcrm.quality.models import QualityFlag, QualityRun
@@ -70,6 +71,8 @@ def book(org, customers, database):
                 created_at=at(date(2026, 11, 27)),
             )
         )
+        s.flush()
+        refresh_next_planned(s, [ids["planned"]])
     return ids
 
 

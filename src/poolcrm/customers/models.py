@@ -77,6 +77,9 @@ class Customer(Base):
     pool_entered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_valid_followup_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_business_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # FU-4: the next follow-up date its latest follow-up planned (kept by the followups domain), so
+    # "next follow-up date passed" (GOV-4) is a compare on the row, not a probe of its follow-ups.
+    next_followup_on: Mapped[date | None] = mapped_column(Date)
     locked_until: Mapped[date | None] = mapped_column(Date)
     locked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
@@ -93,6 +96,7 @@ class Customer(Base):
         Index("ix_customers_pool", "pool"),
         # GOV-4: what changed since the day's quality snapshot (the whole-company drill-down)
         Index("ix_customers_updated_at", "updated_at"),
+        Index("ix_customers_next_followup_on", "next_followup_on"),
     )
 
 

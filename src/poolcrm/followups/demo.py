@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.customers.models import POOL_PRIVATE, Customer
-from poolcrm.followups.service import record_followup
+from poolcrm.followups.service import record_followup, refresh_next_planned
 
 ORDER = 30
 
@@ -63,3 +63,4 @@ def populate(session: Session, ctx: Any) -> None:
                 session, customer_id=customer.id, author_id=customer.owner_id, subject=subject, content=text
             )
     session.flush()
+    refresh_next_planned(session)  # the follow-ups above were back-dated

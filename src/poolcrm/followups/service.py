@@ -183,6 +183,9 @@ def record_followup(
         remind_user_id=author_id if next_followup_on is not None else None,
     )
     session.add(followup)
+    if customer.next_followup_on != next_followup_on:
+        customer.next_followup_on = next_followup_on  # FU-4: the latest follow-up's plan
+        customer.updated_at = now
     if followup.valid and customer.pool == POOL_PRIVATE and customer.owner_id == author_id:
         customer.last_valid_followup_at = now
         customer.last_business_at = now
@@ -449,6 +452,22 @@ def count_valid_since(session: Session, user_id: int, since: datetime) -> int:
         )
         or 0
     )
+
+
+def refresh_next_planned(session: Session, customer_ids: Any = None) -> None:
+    """FU-4: set each customer's next follow-up date to what its latest follow-up planned (for
+    follow-ups written in bulk, like the demo's back-dated ones); all customers when no ids."""
+    latest = (
+        select(FollowUp.next_followup_on)
+        .where(FollowUp.customer_id == Customer.id)
+        .order_by(FollowUp.created_at.desc(), FollowUp.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    query = update(Customer).values(next_followup_on=latest).execution_options(synchronize_session=False)
+    if customer_ids is not None:
+        query = query.where(Customer.id.in_(customer_ids))
+    session.execute(query)
 
 
 def move_pending_reminders(session: Session, customer_id: int, to_owner: int | None) -> None:

@@ -21,7 +21,6 @@ from sqlalchemy.sql import ColumnElement
 from poolcrm import clock
 from poolcrm.customers.models import IN_THE_CRM, POOL_BIN, POOL_PRIVATE, POOL_PUBLIC, Customer
 from poolcrm.errors import InvalidInput, NotFound
-from poolcrm.followups.models import FollowUp
 from poolcrm.org.models import Department, User
 from poolcrm.org.service import visible_owner_ids
 from poolcrm.policy.service import get_policy
@@ -76,13 +75,6 @@ def conditions(session: Session, now: datetime | None = None) -> dict[str, Colum
         )
         .exists()
     )
-    next_planned = (
-        select(FollowUp.next_followup_on)
-        .where(FollowUp.customer_id == Customer.id)
-        .order_by(FollowUp.created_at.desc())  # one probe of (customer_id, created_at)
-        .limit(1)
-        .scalar_subquery()
-    )
     last_contact = func.coalesce(
         Customer.last_valid_followup_at, Customer.pool_entered_at, Customer.created_at
     )
@@ -102,7 +94,7 @@ def conditions(session: Session, now: datetime | None = None) -> dict[str, Colum
                 for tier, days in sorted(policy.tier_cadence_days.items())
             )
         ),
-        "reminder_overdue": next_planned < today,
+        "reminder_overdue": Customer.next_followup_on < today,
         "stale": Customer.updated_at < now - timedelta(days=policy.quality_stale_days),
     }
 
