@@ -72,8 +72,10 @@ def _contracts() -> str:
         if sources and forbidden:
             out.append(
                 f"[importlinter:contract:{name}]\nname = {name}\ntype = forbidden\n"
-                "source_modules =\n" + "".join(f"    {m}\n" for m in sources)
-                + "forbidden_modules =\n" + "".join(f"    {m}\n" for m in forbidden)
+                "source_modules =\n"
+                + "".join(f"    {m}\n" for m in sources)
+                + "forbidden_modules =\n"
+                + "".join(f"    {m}\n" for m in forbidden)
             )
 
     for d in domains:

@@ -117,9 +117,7 @@ def populate_demo(
         raise DemoPresent("demo data already present")
     admin = session.scalar(select(User).where(User.username == "admin"))
 
-    ctx = DemoContext(
-        today=company_today(session), rng=random.Random(seed), customers=customers
-    )
+    ctx = DemoContext(today=company_today(session), rng=random.Random(seed), customers=customers)
     populate_org(session, ctx, admin.id if admin else None)
     if admin is not None:
         ctx.users["admin"] = admin

@@ -127,7 +127,7 @@ def list_customers(
     page: int = Query(1, ge=1, le=100000),
     page_size: int = Query(50, ge=1, le=500),
 ) -> dict[str, Any]:
-    rows, total = listing.list_customers(
+    rows, total, capped = listing.list_customers(
         db,
         user,
         page=page,
@@ -138,6 +138,7 @@ def list_customers(
     return {
         "items": [output.customer_summary(c, owners) for c in rows],
         "total": total,
+        "total_capped": capped,  # True: at least `total` match ("10000+")
         "page": page,
         "page_size": page_size,
     }

@@ -102,8 +102,6 @@ def apply_changes(
     session.flush()
 
 
-
-
 def _supervisor_of(session: Session, user_id: int | None) -> int | None:
     if user_id is None:
         return None

@@ -79,13 +79,29 @@ def list_query(
     if column is None:
         raise InvalidInput({"sort": "不支持的排序字段"})
     order = column.desc() if (sort or "-id").startswith("-") else column.asc()
-    return query.order_by(order, Customer.id.desc())
+    return query.order_by(order) if column is Customer.id else query.order_by(order, Customer.id.desc())
+
+
+# A list counts its matches this far and then says "10000+": past it nobody pages by number, and
+# counting every match of a common filter over millions of rows would cost more than the page.
+COUNT_CAP = 10_000
+
+
+def count_capped(session: Session, query: Select[Any]) -> tuple[int, bool]:
+    """How many rows the query gives, up to COUNT_CAP, and whether there are more."""
+    ids = query.with_only_columns(Customer.id).order_by(None).limit(COUNT_CAP + 1).subquery()
+    counted = int(session.scalar(select(func.count()).select_from(ids)) or 0)
+    return min(counted, COUNT_CAP), counted > COUNT_CAP
 
 
 def list_customers(
     session: Session, user: User, *, page: int = 1, page_size: int = 50, **filters: Any
-) -> tuple[list[Customer], int]:
+) -> tuple[list[Customer], int, bool]:
+    """One page of the list, the number of matches (capped) and whether the count is capped. A first
+    page that is not full is its own count."""
     query = list_query(session, user, **filters)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     rows = list(session.scalars(query.offset((page - 1) * page_size).limit(page_size)))
-    return rows, total
+    if page == 1 and len(rows) < page_size:
+        return rows, len(rows), False
+    total, capped = count_capped(session, query)
+    return rows, total, capped

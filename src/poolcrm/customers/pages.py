@@ -125,7 +125,7 @@ def customers_page(
         "industry": industry or None,
         "sort": sort or None,
     }
-    rows, total = listing.list_customers(db, user, page=page_no, page_size=PAGE_SIZE, **filters)
+    rows, total, capped = listing.list_customers(db, user, page=page_no, page_size=PAGE_SIZE, **filters)
     owners = users_by_id(db, (c.owner_id for c in rows))
     items = [output.customer_summary(c, owners) for c in rows]
     query = {
@@ -147,6 +147,7 @@ def customers_page(
         db=db,
         items=items,
         total=total,
+        capped=capped,
         page_no=page_no,
         pages=max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE),
         pool=pool,

@@ -157,8 +157,6 @@ def close_date_problem(expected_close_on: date, created_on: date, today: date) -
     return None
 
 
-
-
 def horizon_warning(
     category: str, expected_close_on: date, today: date, *, short_months: int, mid_months: int
 ) -> str | None:

@@ -32,8 +32,6 @@ class Refusal:
     params: Mapping[str, object]
 
 
-
-
 def pool_limit_for(
     *,
     hired_on: date,

@@ -134,7 +134,8 @@ def current_user(request: Request, db: DB, csrf_sent: Annotated[str | None, Depe
     settings = get_settings(request)
     bearer = bearer_token(request)
     if bearer is not None:
-        return user_from_token(db, settings.secret_key, bearer)
+        request.state.user = user_from_token(db, settings.secret_key, bearer)  # a page renders for it too
+        return request.state.user
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         raise NotAuthenticated()
