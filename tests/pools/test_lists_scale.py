@@ -1,5 +1,5 @@
 """Lists that stay fast at any size (issue 22): the statements a list page runs do not grow with
-its rows (no N+1), and its count stops at `listing.COUNT_CAP` ("10000+")."""
+its rows (no N+1), and its count stops at `listing.COUNT_CAP` ("1000+")."""
 
 from __future__ import annotations
 

@@ -138,7 +138,7 @@ def list_customers(
     return {
         "items": [output.customer_summary(c, owners) for c in rows],
         "total": total,
-        "total_capped": capped,  # True: at least `total` match ("10000+")
+        "total_capped": capped,  # True: at least `total` match ("1000+")
         "page": page,
         "page_size": page_size,
     }

@@ -94,7 +94,7 @@ def refresh_gram_stats(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(CustomerGramStat)) or 0
 
 
-def _gram_df(session: Session, grams: Iterable[str]) -> dict[str, int]:
+def gram_df(session: Session, grams: Iterable[str]) -> dict[str, int]:
     wanted = sorted(set(grams))
     out: dict[str, int] = {}
     for i in range(0, len(wanted), 500):
@@ -272,7 +272,7 @@ def find_duplicates_many(
         )
         for cid, phone in session.execute(stmt):
             by_phone.setdefault(phone, set()).add(cid)
-    df = _gram_df(session, (g for gs in grams for g in gs))
+    df = gram_df(session, (g for gs in grams for g in gs))
     picked = [pick_grams(gs, df) for gs in grams]
     # Many queries: every posting list the batch needs read once, in one or a few statements.
     lists = postings(session, (g for p in picked for g in p)) if len(queries) > 1 else None

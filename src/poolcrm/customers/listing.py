@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, String, cast, func, or_, select
+from sqlalchemy import Select, String, cast, func, select
 from sqlalchemy.orm import Session
 
-from poolcrm.customers import names, phones
+from poolcrm.customers import search
 from poolcrm.customers.models import (
     Customer,
 )
 from poolcrm.customers.visibility import scoped_query
 from poolcrm.errors import InvalidInput
 from poolcrm.org.models import User
+
+# A list counts its matches this far and then says "1000+": past it nobody pages by number, and
+# counting every match of a common filter over millions of rows would cost more than the page.
+COUNT_CAP = 1_000
 
 SORTS = {
     "created_at": Customer.created_at,
@@ -45,21 +49,7 @@ def list_query(
 ) -> Select[Any]:
     query = scoped_query(session, user, pool)
     if q and q.strip():
-        term = q.strip()
-        like = f"%{term}%"
-        conds = [Customer.name.like(like), Customer.code == term.upper(), Customer.contact_name == term]
-        key = names.name_key(term)
-        if key:
-            conds.append(Customer.name_key.like(f"%{key}%"))
-        if term.isascii() and term.isalpha():
-            conds.append(Customer.name_initials.like(f"{term.lower()}%"))
-        digits = "".join(ch for ch in term if ch.isdigit())
-        if len(digits) >= 4:
-            phone = phones.phone_key(term)
-            conds += [Customer.phone.like(f"%{digits}%"), Customer.mobile.like(f"%{digits}%")]
-            if phone:
-                conds += [Customer.phone == phone, Customer.mobile == phone]
-        query = query.where(or_(*conds))
+        query = query.where(search.condition(session, q.strip(), pool, COUNT_CAP))
     if owner is not None:
         query = query.where(Customer.owner_id == owner)
     if grade:
@@ -80,11 +70,6 @@ def list_query(
         raise InvalidInput({"sort": "不支持的排序字段"})
     order = column.desc() if (sort or "-id").startswith("-") else column.asc()
     return query.order_by(order) if column is Customer.id else query.order_by(order, Customer.id.desc())
-
-
-# A list counts its matches this far and then says "10000+": past it nobody pages by number, and
-# counting every match of a common filter over millions of rows would cost more than the page.
-COUNT_CAP = 10_000
 
 
 def count_capped(session: Session, query: Select[Any]) -> tuple[int, bool]:

@@ -97,6 +97,9 @@ class Customer(Base):
         # GOV-4: what changed since the day's quality snapshot (the whole-company drill-down)
         Index("ix_customers_updated_at", "updated_at"),
         Index("ix_customers_next_followup_on", "next_followup_on"),
+        # the list's search (customers.search): a contact's name, pinyin initials by prefix
+        Index("ix_customers_contact_name", "contact_name"),
+        Index("ix_customers_name_initials", "name_initials"),
     )
 
 

@@ -1,0 +1,114 @@
+"""The list's search box (issue 22): what a term matches, read through the index the duplicate
+check keeps (CUS-7 bigram postings) so that a search costs what its result costs.
+
+A term matches a customer whose name contains it, whose normal form contains the term's
+(`友好創達` finds `北京市友好创达科技有限公司`), whose code or contact is the term, whose pinyin
+initials start with it, or, for a term of four digits or more, whose phone holds them.
+
+The postings hold the bigrams of each live record's normal form: its name without the leading
+places and the trailing legal forms. A name holding the term holds, inside its normal form, the
+term's *core* — the term without the longest head that could end a place and the longest tail
+that could begin a legal form (`京友好创达有限` → `友好创达`). So the customers holding the
+core's rarest bigram, checked against the whole term, are every match. Two ways, chosen per
+query by which reads fewer rows:
+- those postings: as many rows as that bigram has customers;
+- a scan of the list in its order, stopping once the page and the capped count are found: about
+  `count cap × customers / matches` rows — cheap for a common term, dear for a rare one.
+Tombstones are not in the postings, a short scope (my pool) is cheaper to scan, and a term with
+no core of two characters has no bigram to read: those scan."""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+from sqlalchemy import ColumnElement, func, or_, select, union
+from sqlalchemy.orm import Session
+
+from poolcrm.customers import dedupe, names, phones
+from poolcrm.customers.models import Customer, CustomerNameGram
+from poolcrm.customers.regions import REGION_PREFIXES
+
+# Scopes whose records are all in the postings and too many to scan cheaply.
+INDEXED_SCOPES = frozenset({"all", "public", "bin", "private", "pending"})
+
+_PLACES = frozenset((*REGION_PREFIXES, *names.DEV_ZONES))
+_PLACE_ENDS = frozenset(w[i:] for w in _PLACES for i in range(len(w)))
+_FORMS = frozenset((*names.LEGAL_SUFFIXES_DEFAULT, *names.BRANCH_WORDS))
+_FORM_STARTS = frozenset(w[:i] for w in _FORMS for i in range(1, len(w) + 1))
+_LONGEST = max(len(w) for w in (*_PLACES, *_FORMS))
+
+
+@lru_cache(maxsize=4096)
+def core(text: str) -> str:
+    """The part of a normalised term any name holding the term holds inside its normal form: the
+    term without its longest head made of the end of a place and whole places, and its longest
+    tail made of whole legal forms and the start of one."""
+    n = len(text)
+    head = [False] * (n + 1)  # head[j]: text[:j] can end the places before a normal form
+    for j in range(1, n + 1):
+        head[j] = text[:j] in _PLACE_ENDS or any(
+            head[k] and text[k:j] in _PLACES for k in range(max(1, j - _LONGEST), j)
+        )
+    tail = [False] * (n + 1)  # tail[j]: text[j:] can begin the legal forms after it
+    for j in range(n - 1, -1, -1):
+        tail[j] = text[j:] in _FORM_STARTS or any(
+            tail[k] and text[j:k] in _FORMS for k in range(j + 1, min(n, j + _LONGEST) + 1)
+        )
+    start = max((j for j in range(n + 1) if head[j]), default=0)
+    end = min((j for j in range(n + 1) if tail[j]), default=n)
+    return text[start:end] if start < end else ""
+
+
+def _initials_range(term: str) -> ColumnElement[bool]:
+    """Initials starting with `term` as a range an index serves (LIKE 'x%' is not, on SQLite)."""
+    low = term.lower()
+    high = low[:-1] + chr(ord(low[-1]) + 1)
+    return (Customer.name_initials >= low) & (Customer.name_initials < high)
+
+
+def _rarest_gram(session: Session, text: str) -> str:
+    grams = dedupe.grams_of_key(text)
+    df = dedupe.gram_df(session, grams)
+    return min(grams, key=lambda g: (df.get(g, 0), g))
+
+
+def _postings_are_cheaper(session: Session, gram: str, count_cap: int) -> bool:
+    """Reading the gram's postings beats scanning for `count_cap` matches among all customers when
+    it has fewer than sqrt(count_cap × customers) customers; counted live, up to that bound."""
+    customers = session.scalar(select(func.max(Customer.id))) or 0
+    bound = max(1, int(math.sqrt(count_cap * customers)))
+    held = select(CustomerNameGram.customer_id).where(CustomerNameGram.gram == gram).limit(bound + 1)
+    return int(session.scalar(select(func.count()).select_from(held.subquery())) or 0) <= bound
+
+
+def condition(session: Session, term: str, scope: str, count_cap: int) -> ColumnElement[bool]:
+    """The customers `term` matches, as a condition on `customers` for the list's query."""
+    key = names.name_key(term)
+    digits = "".join(ch for ch in term if ch.isdigit())
+    by_name = [Customer.name.contains(term, autoescape=True)]
+    if key:
+        by_name.append(Customer.name_key.contains(key, autoescape=True))
+    exact = [Customer.code == term.upper(), Customer.contact_name == term]
+    if term.isascii() and term.isalpha():
+        exact.append(_initials_range(term))
+    inner = core(names.normalize_text(term))
+    if (
+        len(digits) < 4
+        and len(inner) >= 2
+        and scope in INDEXED_SCOPES
+        and _postings_are_cheaper(session, gram := _rarest_gram(session, inner), count_cap)
+    ):
+        named = (
+            select(Customer.id)
+            .join(CustomerNameGram, CustomerNameGram.customer_id == Customer.id)
+            .where(CustomerNameGram.gram == gram, or_(*by_name))
+        )
+        return Customer.id.in_(union(named, *(select(Customer.id).where(c) for c in exact)))
+    conds = [*by_name, *exact]
+    if len(digits) >= 4:
+        conds += [Customer.phone.contains(digits), Customer.mobile.contains(digits)]
+        phone = phones.phone_key(term)
+        if phone:
+            conds += [Customer.phone == phone, Customer.mobile == phone]
+    return or_(*conds)

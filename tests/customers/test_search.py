@@ -1,0 +1,84 @@
+"""The list's search box (issue 22, `customers.search`): what a term finds, the same whether the
+name matches are read from the CUS-7 bigram postings or by scanning, and which way is chosen."""
+
+from __future__ import annotations
+
+import pytest
+
+from poolcrm.customers import listing, search
+from poolcrm.customers.models import Customer, CustomerNameGram
+
+NAMES = {
+    "friendly": ("北京市友好创达信息科技有限公司", "张三", "010-62345678"),
+    "bright": ("上海光明乳业有限公司", "李四", "021-55558888"),
+    "fortune": ("深圳华信通讯科技有限公司", "王五", "0755-77099226"),
+}
+
+
+@pytest.fixture
+def book(client, org, approved):
+    ids = {}
+    for label, (name, contact, phone) in NAMES.items():
+        ids[label] = approved("rep", name=name, contact_name=contact, phone=phone)
+    return ids
+
+
+def _found(client, headers, term, pool="all"):
+    listed = client.get("/api/v1/customers", params={"q": term, "pool": pool}, headers=headers).json()
+    return {c["id"] for c in listed["items"]}
+
+
+TERMS = [
+    ("友好创达", {"friendly"}),  # a fragment of the name
+    ("友好創達", {"friendly"}),  # Traditional input
+    ("北京友好", {"friendly"}),  # the place before the name
+    ("科技", {"friendly", "fortune"}),
+    ("光明乳业有限公司", {"bright"}),
+    ("有限公司", {"friendly", "bright", "fortune"}),  # no name of its own: the whole name is read
+    ("李四", {"bright"}),  # the contact
+    ("shgm", {"bright"}),  # pinyin initials of the whole name
+    ("SHGMRY", {"bright"}),
+    ("77099226", {"fortune"}),  # phone digits
+    ("不存在的公司", set()),
+    ("50%_", set()),  # LIKE wildcards are text
+]
+
+
+@pytest.mark.parametrize("postings", [True, False], ids=["postings", "scan"])
+@pytest.mark.parametrize(("term", "expected"), TERMS)
+def test_search_finds_the_same_customers_by_the_postings_and_by_scanning(
+    client, org, book, monkeypatch, postings, term, expected
+):
+    monkeypatch.setattr(search, "_postings_are_cheaper", lambda *_: postings)
+    assert _found(client, org["h"]["sup"], term) == {book[k] for k in expected}
+
+
+def test_search_finds_a_customer_by_its_code(client, org, book, database):
+    with database.transaction() as s:
+        code = s.get(Customer, book["bright"]).code
+    assert _found(client, org["h"]["sup"], code.lower()) == {book["bright"]}
+
+
+def test_search_within_my_pool_and_scope_only(client, org, book):
+    assert _found(client, org["h"]["rep"], "科技", pool="mine") == {book["friendly"], book["fortune"]}
+    assert _found(client, org["h"]["other"], "科技") == set()  # another team's private customers
+
+
+def test_a_rare_term_reads_the_postings_and_a_common_one_scans(book, database):
+    """sqrt(cap × customers) decides: with a cap of 1 and three customers, a bigram held by 30 is
+    scanned for and one held by one customer read from its postings; with a cap of 1,000, both."""
+    with database.transaction() as s:
+        for n in range(30):
+            s.add(CustomerNameGram(gram="公司", customer_id=10_000 + n))
+        s.flush()
+        assert search._postings_are_cheaper(s, "友好", 1)
+        assert not search._postings_are_cheaper(s, "公司", 1)
+        assert search._postings_are_cheaper(s, "公司", 1_000)
+
+
+def test_search_counts_are_capped_like_the_list(client, org, book, monkeypatch):
+    monkeypatch.setattr(listing, "COUNT_CAP", 1)
+    listed = client.get(
+        "/api/v1/customers", params={"q": "有限公司", "page_size": 1}, headers=org["h"]["sup"]
+    ).json()
+    assert (listed["total"], listed["total_capped"]) == (1, True)
