@@ -65,15 +65,16 @@ def test_search_within_my_pool_and_scope_only(client, org, book):
 
 
 def test_a_rare_term_reads_the_postings_and_a_common_one_scans(book, database):
-    """sqrt(cap × customers) decides: with a cap of 1 and three customers, a bigram held by 30 is
-    scanned for and one held by one customer read from its postings; with a cap of 1,000, both."""
+    """sqrt(cap × customers / 10) decides: with a cap of 1 and three customers, a bigram held by 30
+    is scanned for and one held by one customer read from its postings; with a cap of 10,000, both."""
     with database.transaction() as s:
         for n in range(30):
             s.add(CustomerNameGram(gram="公司", customer_id=10_000 + n))
         s.flush()
-        assert search._postings_are_cheaper(s, "友好", 1)
-        assert not search._postings_are_cheaper(s, "公司", 1)
-        assert search._postings_are_cheaper(s, "公司", 1_000)
+        assert search._postings_are_cheaper(s, "友好", None, 1)
+        assert not search._postings_are_cheaper(s, "公司", None, 1)
+        assert search._postings_are_cheaper(s, "公司", None, 10_000)
+        assert not search._postings_are_cheaper(s, "公司", 100, 10_000)  # the last count, when there is one
 
 
 def test_search_counts_are_capped_like_the_list(client, org, book, monkeypatch):

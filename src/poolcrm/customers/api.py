@@ -39,7 +39,7 @@ from poolcrm.customers.schemas import (
     RequestOut,
 )
 from poolcrm.errors import InvalidInput
-from poolcrm.org.service import users_by_id
+from poolcrm.org.service import people_by_id
 from poolcrm.pools.history import owner_on
 from poolcrm.sheets import attachment
 from poolcrm.web.deps import DB, CurrentUser, Lang
@@ -134,7 +134,7 @@ def list_customers(
         page_size=page_size,
         **_filters(pool, q, owner, grade, status, tag, industry, tier, region, sort),
     )
-    owners = users_by_id(db, (c.owner_id for c in rows))
+    owners = people_by_id(db, (c.owner_id for c in rows))
     return {
         "items": [output.customer_summary(c, owners) for c in rows],
         "total": total,

@@ -25,7 +25,7 @@ from poolcrm.db import lock_rows_clause
 from poolcrm.errors import InvalidInput, RuleViolation, TooManyRequests
 from poolcrm.i18n import translate
 from poolcrm.org.models import User
-from poolcrm.org.service import users_by_id
+from poolcrm.org.service import Person, users_by_id
 from poolcrm.policy.service import company_today, get_policy
 
 REGISTRAR_ROLES = ("sales",)
@@ -99,7 +99,7 @@ def invalid_input(problems: Sequence[rules.Problem], lang: str) -> InvalidInput:
     return exc
 
 
-def owner_out(user: User | None) -> dict[str, Any] | None:
+def owner_out(user: User | Person | None) -> dict[str, Any] | None:
     return None if user is None else {"id": user.id, "display_name": user.display_name}
 
 

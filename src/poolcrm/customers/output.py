@@ -19,7 +19,7 @@ from poolcrm.customers.models import (
 )
 from poolcrm.deals.models import Deal
 from poolcrm.org.models import User
-from poolcrm.org.service import users_by_id
+from poolcrm.org.service import Person, users_by_id
 from poolcrm.ownership import countdown
 from poolcrm.policy.rules import Policy
 from poolcrm.policy.service import company_date, company_today, get_policy
@@ -68,7 +68,7 @@ def phone_display(value: str | None) -> str | None:
     return phones.format_phone(value) if value else None
 
 
-def customer_summary(c: Customer, owners: Mapping[int, User]) -> dict[str, Any]:
+def customer_summary(c: Customer, owners: Mapping[int, User] | Mapping[int, Person]) -> dict[str, Any]:
     return {
         "id": c.id,
         "code": c.code,

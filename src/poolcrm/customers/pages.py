@@ -36,7 +36,7 @@ from poolcrm.errors import AppError, InvalidInput, NotFound, RuleViolation
 from poolcrm.i18n import translate
 from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
-from poolcrm.org.service import users_by_id
+from poolcrm.org.service import people_by_id
 from poolcrm.policy.service import get_policy
 from poolcrm.service.output import customer_tickets
 from poolcrm.service.rules import ticket_customer_problem
@@ -126,7 +126,7 @@ def customers_page(
         "sort": sort or None,
     }
     rows, total, capped = listing.list_customers(db, user, page=page_no, page_size=PAGE_SIZE, **filters)
-    owners = users_by_id(db, (c.owner_id for c in rows))
+    owners = people_by_id(db, (c.owner_id for c in rows))
     items = [output.customer_summary(c, owners) for c in rows]
     query = {
         k: v

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, select
@@ -361,6 +362,23 @@ def subordinate_reps(session: Session, user_id: int) -> list[User]:
     ids = sorted(subordinate_ids(session, user_id))
     team = session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id)) if ids else []
     return [u for u in team if u.has_role("sales")]
+
+
+@dataclass(frozen=True)
+class Person:
+    """A user as a list row names them: no roles, no department (one light query for a page)."""
+
+    id: int
+    display_name: str
+
+
+def people_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, Person]:
+    """The users with these ids, by id, as names (None and unknown ids skipped)."""
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    rows = session.execute(select(User.id, User.display_name).where(User.id.in_(wanted)))
+    return {uid: Person(uid, name) for uid, name in rows}
 
 
 def users_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, User]:
