@@ -23,8 +23,9 @@ def book(client, org, approved):
     return ids
 
 
-def _found(client, headers, term, pool="all"):
-    listed = client.get("/api/v1/customers", params={"q": term, "pool": pool}, headers=headers).json()
+def _found(client, headers, term, pool="all", sort="-id"):
+    params = {"q": term, "pool": pool, "sort": sort}
+    listed = client.get("/api/v1/customers", params=params, headers=headers).json()
     return {c["id"] for c in listed["items"]}
 
 
@@ -36,6 +37,7 @@ TERMS = [
     ("光明乳业有限公司", {"bright"}),
     ("有限公司", {"friendly", "bright", "fortune"}),  # no name of its own: the whole name is read
     ("李四", {"bright"}),  # the contact
+    ("张三", {"friendly"}),
     ("shgm", {"bright"}),  # pinyin initials of the whole name
     ("SHGMRY", {"bright"}),
     ("77099226", {"fortune"}),  # phone digits
@@ -44,13 +46,36 @@ TERMS = [
 ]
 
 
-@pytest.mark.parametrize("postings", [True, False], ids=["postings", "scan"])
+@pytest.mark.parametrize(
+    ("sort", "postings"), [("-id", True), ("name", True), ("name", False)], ids=["by-id", "postings", "scan"]
+)
 @pytest.mark.parametrize(("term", "expected"), TERMS)
 def test_search_finds_the_same_customers_by_the_postings_and_by_scanning(
-    client, org, book, monkeypatch, postings, term, expected
+    client, org, book, monkeypatch, sort, postings, term, expected
 ):
+    """In id order the postings serve every term with a core; in another order the cost decides."""
     monkeypatch.setattr(search, "_postings_are_cheaper", lambda *_: postings)
-    assert _found(client, org["h"]["sup"], term) == {book[k] for k in expected}
+    assert _found(client, org["h"]["sup"], term, sort=sort) == {book[k] for k in expected}
+
+
+@pytest.mark.parametrize("sort", ["-id", "name"])
+def test_search_pages_through_the_union_of_name_and_contact_matches(client, org, approved, sort):
+    """Each branch is read up to the page's last row: page by page, every match once, in order."""
+    ids = {
+        approved("rep", name="北京华信一号科技有限公司", contact_name="张三", phone="010-61111111"),
+        approved("rep", name="上海华信二号贸易有限公司", contact_name="李四", phone="021-62222222"),
+        approved("rep", name="广州明珠电子有限公司", contact_name="华信", phone="020-63333333"),
+    }
+    seen, totals = [], set()
+    for page in (1, 2, 3, 4):
+        params = {"q": "华信", "page": page, "page_size": 1, "sort": sort}
+        listed = client.get("/api/v1/customers", params=params, headers=org["h"]["sup"]).json()
+        seen += [c["id"] for c in listed["items"]]
+        totals.add(listed["total"])
+    assert sorted(seen) == sorted(ids) and len(seen) == 3
+    if sort == "-id":
+        assert seen == sorted(ids, reverse=True)
+    assert totals == {3}
 
 
 def test_search_finds_a_customer_by_its_code(client, org, book, database):

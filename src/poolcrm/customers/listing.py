@@ -46,10 +46,31 @@ def list_query(
     tier: str | None = None,
     region: str | None = None,
     sort: str | None = None,
+    window: int | None = None,
 ) -> Select[Any]:
+    """The list as a query: scope, filters, search and order. `window`: the rows the caller reads
+    at most (offset and limit included), which lets the search stop early."""
+    query, by_id = _ordered(session, user, pool, owner, grade, status, tag, industry, tier, region, sort)
+    if not (q and q.strip()):
+        return query
+    return search.narrowed(query, search.branches(session, q.strip(), pool, COUNT_CAP, by_id), window)
+
+
+def _ordered(
+    session: Session,
+    user: User,
+    pool: str,
+    owner: int | None,
+    grade: str | None,
+    status: str | None,
+    tag: str | None,
+    industry: str | None,
+    tier: str | None,
+    region: str | None,
+    sort: str | None,
+) -> tuple[Select[Any], bool]:
+    """The scoped, filtered, ordered list, and whether it is in id order."""
     query = scoped_query(session, user, pool)
-    if q and q.strip():
-        query = query.where(search.condition(session, q.strip(), pool, COUNT_CAP))
     if owner is not None:
         query = query.where(Customer.owner_id == owner)
     if grade:
@@ -69,7 +90,9 @@ def list_query(
     if column is None:
         raise InvalidInput({"sort": "不支持的排序字段"})
     order = column.desc() if (sort or "-id").startswith("-") else column.asc()
-    return query.order_by(order) if column is Customer.id else query.order_by(order, Customer.id.desc())
+    if column is Customer.id:
+        return query.order_by(order), True
+    return query.order_by(order, Customer.id.desc()), False
 
 
 def count_capped(session: Session, query: Select[Any]) -> tuple[int, bool]:
@@ -84,9 +107,9 @@ def list_customers(
 ) -> tuple[list[Customer], int, bool]:
     """One page of the list, the number of matches (capped) and whether the count is capped. A first
     page that is not full is its own count."""
-    query = list_query(session, user, **filters)
+    query = list_query(session, user, window=page * page_size, **filters)
     rows = list(session.scalars(query.offset((page - 1) * page_size).limit(page_size)))
     if page == 1 and len(rows) < page_size:
         return rows, len(rows), False
-    total, capped = count_capped(session, query)
+    total, capped = count_capped(session, list_query(session, user, window=COUNT_CAP + 1, **filters))
     return rows, total, capped

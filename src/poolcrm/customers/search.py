@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, union
+from sqlalchemy import ColumnElement, Select, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from poolcrm.customers import dedupe, names, phones
@@ -94,8 +95,14 @@ def _postings_are_cheaper(session: Session, gram: str, counted: int | None, coun
     return counted <= bound
 
 
-def condition(session: Session, term: str, scope: str, count_cap: int) -> ColumnElement[bool]:
-    """The customers `term` matches, as a condition on `customers` for the list's query."""
+def branches(
+    session: Session, term: str, scope: str, count_cap: int, by_id: bool = True
+) -> list[ColumnElement[bool]]:
+    """The customers `term` matches, as conditions on `customers` whose union is the match: several
+    index-served ones (the name through the postings, then the code, the contact, the initials), or
+    one to scan with. A list in id order reads each branch in that order and stops at its window,
+    so the postings serve a common term as cheaply as a rare one; in another order a branch is read
+    whole, and the postings serve only a term rarer than the cost bound."""
     key = names.name_key(term)
     digits = "".join(ch for ch in term if ch.isdigit())
     by_name = [Customer.name.contains(term, autoescape=True)]
@@ -105,22 +112,28 @@ def condition(session: Session, term: str, scope: str, count_cap: int) -> Column
     if term.isascii() and term.isalpha():
         exact.append(_initials_range(term))
     inner = core(names.normalize_text(term))
-    if (
-        len(digits) < 4
-        and len(inner) >= 2
-        and scope in INDEXED_SCOPES
-        and _postings_are_cheaper(session, *(rarest := _rarest_gram(session, inner)), count_cap)
-    ):
-        named = (
-            select(Customer.id)
-            .join(CustomerNameGram, CustomerNameGram.customer_id == Customer.id)
-            .where(CustomerNameGram.gram == rarest[0], or_(*by_name))
-        )
-        return Customer.id.in_(union(named, *(select(Customer.id).where(c) for c in exact)))
+    if len(digits) < 4 and len(inner) >= 2 and scope in INDEXED_SCOPES:
+        gram, counted = _rarest_gram(session, inner)
+        if by_id or _postings_are_cheaper(session, gram, counted, count_cap):
+            held = select(CustomerNameGram.customer_id).where(CustomerNameGram.gram == gram)
+            return [Customer.id.in_(held) & or_(*by_name), *exact]
     conds = [*by_name, *exact]
     if len(digits) >= 4:
         conds += [Customer.phone.contains(digits), Customer.mobile.contains(digits)]
         phone = phones.phone_key(term)
         if phone:
             conds += [Customer.phone == phone, Customer.mobile == phone]
-    return or_(*conds)
+    return [or_(*conds)]
+
+
+def narrowed(query: Select[Any], conds: list[ColumnElement[bool]], window: int | None = None) -> Select[Any]:
+    """`query` (the scoped, filtered, ordered list) kept to the customers any of `conds` matches:
+    each branch read in the list's order up to `window` rows (the last row the caller needs), so
+    the union holds the list's first `window` rows."""
+    if len(conds) == 1:
+        return query.where(conds[0])
+    parts = []
+    for cond in conds:
+        part = query.with_only_columns(Customer.id).where(cond)
+        parts.append(select(part.limit(window).subquery().c.id) if window else part.order_by(None))
+    return query.where(Customer.id.in_(union(*parts)))
