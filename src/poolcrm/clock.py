@@ -59,6 +59,19 @@ def set_now(moment: datetime, *, frozen: bool = False) -> None:
             _frozen, _offset = None, moment - datetime.now(UTC)
 
 
+def state() -> tuple[timedelta | None, datetime | None]:
+    """The override in force: an offset from real time, or a frozen moment (both None: real time)."""
+    with _lock:
+        return _offset, _frozen
+
+
+def set_state(offset: timedelta | None, frozen: datetime | None) -> None:
+    """Put back an override `state()` gave (another process's, through the database)."""
+    global _offset, _frozen
+    with _lock:
+        _offset, _frozen = (None, as_utc(frozen)) if frozen is not None else (offset, None)
+
+
 def reset() -> None:
     global _offset, _frozen
     with _lock:

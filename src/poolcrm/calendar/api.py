@@ -60,17 +60,24 @@ def _require_test_clock(request: Request) -> None:
 
 
 @router.put("/admin/clock")
-def set_clock(body: ClockIn, request: Request, admin: AdminUser) -> dict[str, str]:
+def set_clock(body: ClockIn, request: Request, admin: AdminUser, db: DB) -> dict[str, str]:
     """CAL-2 test clock: only when the server started with POOLCRM_TEST_CLOCK=1."""
     _require_test_clock(request)
     if body.now.tzinfo is None:
         raise InvalidInput({"now": "时间需要带时区，例如 2026-11-10T09:00:00+08:00"})
     clock.set_now(body.now)
-    return {"now": clock.now().isoformat()}
+    return {"now": service.share_test_clock(db).isoformat()}
 
 
 @router.delete("/admin/clock")
-def reset_clock(request: Request, admin: AdminUser) -> dict[str, str]:
+def reset_clock(request: Request, admin: AdminUser, db: DB) -> dict[str, str]:
     _require_test_clock(request)
     clock.reset()
+    return {"now": service.share_test_clock(db).isoformat()}
+
+
+@router.get("/admin/clock")
+def read_clock(request: Request, admin: AdminUser) -> dict[str, str]:
+    """CAL-2 test clock: the time this server process runs on (every process follows the last set)."""
+    _require_test_clock(request)
     return {"now": clock.now().isoformat()}

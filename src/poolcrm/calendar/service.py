@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.audit.service import record
-from poolcrm.calendar.models import CalendarOverride
+from poolcrm.calendar.models import CalendarOverride, SharedTestClock
 from poolcrm.calendar.rules import WorkdayCalendar, missing_official_years
 from poolcrm.errors import InvalidInput, NotFound
 from poolcrm.policy.service import company_today
 
 _CACHE_KEY = "poolcrm.calendar"
+_applied_clock_version = 0  # the shared test clock's version this process runs on
 
 
 def get_calendar(session: Session) -> WorkdayCalendar:
@@ -100,3 +101,34 @@ def calendar_warnings(session: Session) -> list[int]:
     """CAL-1: the years (this one and next) for which the official calendar has no data yet."""
     year = company_today(session).year
     return missing_official_years(year, year + 1)
+
+
+def share_test_clock(session: Session) -> datetime:
+    """CAL-2 test clock: store this process's clock (just moved or reset) for every other process
+    of the database, under a new version; returns now."""
+    global _applied_clock_version
+    offset, frozen = clock.state()
+    row = session.get(SharedTestClock, 1, with_for_update=True)
+    if row is None:
+        row = SharedTestClock(id=1, version=0)
+        session.add(row)
+    row.version += 1
+    row.offset_us = None if offset is None else offset // timedelta(microseconds=1)
+    row.frozen_at = frozen
+    row.updated_at = datetime.now(UTC)
+    session.flush()
+    _applied_clock_version = row.version
+    return clock.now()
+
+
+def follow_test_clock(session: Session) -> None:
+    """CAL-2 test clock: take up the shared clock when another process moved it since this one last
+    did (before each request, only when the test clock is on). A clock set in this process alone
+    (tests, the demo) stands until the shared one changes."""
+    global _applied_clock_version
+    row = session.get(SharedTestClock, 1)
+    if row is None or row.version == _applied_clock_version:
+        return
+    offset = None if row.offset_us is None else timedelta(microseconds=row.offset_us)
+    clock.set_state(offset, row.frozen_at)
+    _applied_clock_version = row.version
