@@ -117,6 +117,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
+    # psycopg prepares a statement run five times, and PostgreSQL then may plan it once for any
+    # parameters: a search's LIKE and LIMIT got a plan reading every posting (37 ms where the plan
+    # for the actual values takes 5 ms). Plans are made for the values at hand; parsing stays cached.
+    kwargs.setdefault("connect_args", {"options": "-c plan_cache_mode=force_custom_plan"})
     return create_engine(url, json_serializer=_json_dumps, pool_pre_ping=True, **kwargs)
 
 
