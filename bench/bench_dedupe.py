@@ -224,6 +224,16 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def wait_until_serving(base: str, seconds: float = 30) -> None:
+    """Until the server at `base` answers (its login page), at most `seconds`."""
+    for _ in range(int(seconds * 10)):
+        try:
+            httpx.get(f"{base}/login", timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+
+
 def over_http(db: Database, queries: list[str], ids: list[int]) -> dict[str, Any]:
     """Duplicate checks through the API, beside `GET /customers/{id}` (a primary-key look-up
     through the same HTTP, auth and session path) as the plain indexed baseline."""
@@ -250,12 +260,7 @@ def over_http(db: Database, queries: list[str], ids: list[int]) -> dict[str, Any
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                httpx.get(f"{base}/login", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        wait_until_serving(base)
         with httpx.Client(base_url=base, timeout=30) as client:
             token = client.post("/api/v1/auth/token", json={"username": "rep", "password": PASSWORD}).json()
             headers = {"Authorization": f"Bearer {token['access_token']}"}

@@ -31,7 +31,16 @@ os.environ.setdefault("POOLCRM_FAST_HASH", "1")
 os.environ.setdefault("POOLCRM_SCHEDULER", "0")
 
 import httpx  # noqa: E402
-from bench_dedupe import PASSWORD, ROOT, drop, free_port, fresh_database, pct, rss_mb  # noqa: E402
+from bench_dedupe import (  # noqa: E402
+    PASSWORD,
+    ROOT,
+    drop,
+    free_port,
+    fresh_database,
+    pct,
+    rss_mb,
+    wait_until_serving,
+)
 from sqlalchemy import select, text  # noqa: E402
 
 from poolcrm import clock  # noqa: E402
@@ -90,12 +99,7 @@ def serve(db: Database, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     args = [sys.executable, "-m", "uvicorn", "poolcrm.asgi:app", "--host", "127.0.0.1", "--port", str(port)]
     proc = subprocess.Popen([*args, "--workers", str(workers), "--log-level", "warning"], env=env, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            httpx.get(f"{base}/login", timeout=1)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.1)
+    wait_until_serving(base)
     return proc, base
 
 

@@ -50,26 +50,6 @@ def list_query(
 ) -> Select[Any]:
     """The list as a query: scope, filters, search and order. `window`: the rows the caller reads
     at most (offset and limit included), which lets the search stop early."""
-    query, by_id = _ordered(session, user, pool, owner, grade, status, tag, industry, tier, region, sort)
-    if not (q and q.strip()):
-        return query
-    return search.narrowed(query, search.branches(session, q.strip(), pool, COUNT_CAP, by_id), window)
-
-
-def _ordered(
-    session: Session,
-    user: User,
-    pool: str,
-    owner: int | None,
-    grade: str | None,
-    status: str | None,
-    tag: str | None,
-    industry: str | None,
-    tier: str | None,
-    region: str | None,
-    sort: str | None,
-) -> tuple[Select[Any], bool]:
-    """The scoped, filtered, ordered list, and whether it is in id order."""
     query = scoped_query(session, user, pool)
     if owner is not None:
         query = query.where(Customer.owner_id == owner)
@@ -90,9 +70,11 @@ def _ordered(
     if column is None:
         raise InvalidInput({"sort": "不支持的排序字段"})
     order = column.desc() if (sort or "-id").startswith("-") else column.asc()
-    if column is Customer.id:
-        return query.order_by(order), True
-    return query.order_by(order, Customer.id.desc()), False
+    query = query.order_by(order) if column is Customer.id else query.order_by(order, Customer.id.desc())
+    if not (q and q.strip()):
+        return query
+    by_id = column is Customer.id
+    return search.narrowed(query, search.branches(session, q.strip(), pool, COUNT_CAP, by_id), window)
 
 
 def count_capped(session: Session, query: Select[Any]) -> tuple[int, bool]:
