@@ -69,12 +69,14 @@ def list_query(
     column = SORTS.get(key_name)
     if column is None:
         raise InvalidInput({"sort": "不支持的排序字段"})
-    order = column.desc() if (sort or "-id").startswith("-") else column.asc()
+    descending = (sort or "-id").startswith("-")
+    order = column.desc() if descending else column.asc()
     query = query.order_by(order) if column is Customer.id else query.order_by(order, Customer.id.desc())
     if not (q and q.strip()):
         return query
     by_id = column is Customer.id
-    return search.narrowed(query, search.branches(session, q.strip(), pool, COUNT_CAP, by_id), window)
+    found = search.match(session, q.strip(), pool, COUNT_CAP, by_id)
+    return search.narrowed(query, found, window, descending if by_id else None)
 
 
 def count_capped(session: Session, query: Select[Any]) -> tuple[int, bool]:

@@ -21,6 +21,7 @@ no core of two characters has no bigram to read: those scan."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -95,14 +96,21 @@ def _postings_are_cheaper(session: Session, gram: str, counted: int | None, coun
     return counted <= bound
 
 
-def branches(
-    session: Session, term: str, scope: str, count_cap: int, by_id: bool = True
-) -> list[ColumnElement[bool]]:
-    """The customers `term` matches, as conditions on `customers` whose union is the match: several
-    index-served ones (the name through the postings, then the code, the contact, the initials), or
-    one to scan with. A list in id order reads each branch in that order and stops at its window,
-    so the postings serve a common term as cheaply as a rare one; in another order a branch is read
-    whole, and the postings serve only a term rarer than the cost bound."""
+@dataclass(frozen=True)
+class Match:
+    """What a term matches: `scan`, one condition to filter the list with; or the union of the
+    customers holding the posting `gram` whose name passes `named`, and each of `exact` (indexed)."""
+
+    scan: ColumnElement[bool] | None = None
+    gram: str = ""
+    named: ColumnElement[bool] | None = None
+    exact: tuple[ColumnElement[bool], ...] = ()
+
+
+def match(session: Session, term: str, scope: str, count_cap: int, by_id: bool = True) -> Match:
+    """What `term` matches. A list in id order reads each part in that order and stops at its
+    window, so the postings serve a common term as cheaply as a rare one; in another order a part is
+    read whole, and the postings serve only a term rarer than the cost bound."""
     key = names.name_key(term)
     digits = "".join(ch for ch in term if ch.isdigit())
     by_name = [Customer.name.contains(term, autoescape=True)]
@@ -115,25 +123,31 @@ def branches(
     if len(digits) < 4 and len(inner) >= 2 and scope in INDEXED_SCOPES:
         gram, counted = _rarest_gram(session, inner)
         if by_id or _postings_are_cheaper(session, gram, counted, count_cap):
-            held = select(CustomerNameGram.customer_id).where(CustomerNameGram.gram == gram)
-            return [Customer.id.in_(held) & or_(*by_name), *exact]
+            return Match(gram=gram, named=or_(*by_name), exact=tuple(exact))
     conds = [*by_name, *exact]
     if len(digits) >= 4:
         conds += [Customer.phone.contains(digits), Customer.mobile.contains(digits)]
         phone = phones.phone_key(term)
         if phone:
             conds += [Customer.phone == phone, Customer.mobile == phone]
-    return [or_(*conds)]
+    return Match(scan=or_(*conds))
 
 
-def narrowed(query: Select[Any], conds: list[ColumnElement[bool]], window: int | None = None) -> Select[Any]:
-    """`query` (the scoped, filtered, ordered list) kept to the customers any of `conds` matches:
-    each branch read in the list's order up to `window` rows (the last row the caller needs), so
-    the union holds the list's first `window` rows."""
-    if len(conds) == 1:
-        return query.where(conds[0])
+def narrowed(query: Select[Any], found: Match, window: int | None, descending: bool | None) -> Select[Any]:
+    """`query` (the scoped, filtered, ordered list) kept to what `found` matches. With a `window`
+    (the last row the caller needs), each part is read in the list's order up to it, so their union
+    holds the list's first `window` rows; in id order (`descending` not None) the name part walks
+    the postings in that order (a common term then costs a page, not its matches)."""
+    if found.scan is not None:
+        return query.where(found.scan)
+    ids = query.with_only_columns(Customer.id)
+    named = ids.join(CustomerNameGram, CustomerNameGram.customer_id == Customer.id).where(
+        CustomerNameGram.gram == found.gram, found.named
+    )
+    if descending is not None:
+        posting = CustomerNameGram.customer_id
+        named = named.order_by(None).order_by(posting.desc() if descending else posting.asc())
     parts = []
-    for cond in conds:
-        part = query.with_only_columns(Customer.id).where(cond)
+    for part in (named, *(ids.where(cond) for cond in found.exact)):
         parts.append(select(part.limit(window).subquery().c.id) if window else part.order_by(None))
     return query.where(Customer.id.in_(union(*parts)))
