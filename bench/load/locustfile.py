@@ -25,6 +25,7 @@ REPS = ["zhangwei", "lina", "wangfang", "liuyang", "zhaomin", "sunli", "ka2"]
 SUPERVISORS = ["sup1", "sup2", "ka1", "manager"]
 CS = ["cs1", "cs2"]
 GM = ["gm"]
+MOBILE_PREFIXES = ["138", "139", "135", "136", "186", "150", "158", "177"]
 TERMS = ["科技", "贸易", "北京", "上海", "电子", "机械", "有限", "广州", "信息", "深圳", "化工", "网络"]
 
 EXPECTED: Counter[str] = Counter()  # "name status" -> count of legitimate refusals
@@ -213,7 +214,9 @@ class Rep(Staff):
                     "name": name,
                     "address": f"北京市海淀区压测路{random.randint(1, 9999)}号",
                     "contact_name": "王经理",
-                    "phone": f"1{random.randint(3, 9)}{random.randint(0, 999999999):09d}",
+                    "phone": f"{random.choice(MOBILE_PREFIXES)}{random.randint(0, 99999999):08d}",
+                    "customer_type": "direct",
+                    "industry": random.choice(["制造业", "零售业", "IT", "教育", "医疗"]),
                 },
                 expected=(409,),
             )
@@ -304,7 +307,7 @@ class CustomerService(Staff):
             "POST",
             "/customers/duplicates",
             "/customers/duplicates",
-            json={"name": f"{random.choice(TERMS)}{random.choice(TERMS)}"},
+            json={"name": f"{random.choice(TERMS)}{random.choice(TERMS)}{random.choice(TERMS)}集团"},
         )
 
     @task(2)

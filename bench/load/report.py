@@ -28,11 +28,8 @@ def main() -> None:
     ]
     for r in sorted(rows, key=lambda r: (r["Name"] == "Aggregated", r["Name"])):
         lines.append(
-            f"| {r['Type']} {r['Name']}".replace("| GET page:", "| page: GET")
-            .replace("| POST page:", "| page: POST")
-            .replace("| GET api:", "| api: GET")
-            .replace("| POST api:", "| api: POST")
-            + f" | {r['Request Count']} | {r['Failure Count']} | {r['50%']} | {r['95%']} | {r['99%']} "
+            f"| {r['Name'] or r['Type']} | {r['Request Count']} | {r['Failure Count']} "
+            f"| {r['50%']} | {r['95%']} | {r['99%']} "
             f"| {float(r['Max Response Time']):.0f} | {float(r['Requests/s']):.1f} |"
         )
     outcomes_path = out / "outcomes.json"

@@ -26,8 +26,9 @@ def main() -> None:
             for p in current:
                 if p.pid not in procs:
                     procs[p.pid] = p
-                    p.cpu_percent(None)  # first call primes the counter
+                    p.cpu_percent(None)  # the first call primes the counter
                     continue
+                p = procs[p.pid]  # noqa: PLW2901 - the object that holds the previous CPU reading
                 try:
                     role = "main" if p.pid == pid else " ".join(p.cmdline()[1:3])[:60]
                     w.writerow(
