@@ -25,6 +25,7 @@ REPS = ["zhangwei", "lina", "wangfang", "liuyang", "zhaomin", "sunli", "ka2"]
 SUPERVISORS = ["sup1", "sup2", "ka1", "manager"]
 CS = ["cs1", "cs2"]
 GM = ["gm"]
+BRANDS = ["华瑞", "恒通", "鑫达", "宏远", "金桥", "博源", "新世纪", "天成"]  # CUS-7a: a name core of 4+
 MOBILE_PREFIXES = ["138", "139", "135", "136", "186", "150", "158", "177"]
 TERMS = ["科技", "贸易", "北京", "上海", "电子", "机械", "有限", "广州", "信息", "深圳", "化工", "网络"]
 
@@ -93,7 +94,7 @@ class Staff(HttpUser):
                 EXPECTED[f"page: GET {name} {r.status_code}"] += 1
                 r.success()
             else:
-                r.failure(f"status {r.status_code}")
+                r.failure(f"status {r.status_code}: {r.error!r}"[:300])
 
     def api(
         self,
@@ -120,7 +121,7 @@ class Staff(HttpUser):
                 EXPECTED[f"{label} {r.status_code}"] += 1
                 r.success()
                 return None
-            r.failure(f"status {r.status_code}: {r.text[:200]}")
+            r.failure(f"status {r.status_code}: {(r.text or '')[:200]} {r.error!r}"[:400])
             return None
 
     def remember(self, body: Any) -> list[int]:
@@ -307,7 +308,7 @@ class CustomerService(Staff):
             "POST",
             "/customers/duplicates",
             "/customers/duplicates",
-            json={"name": f"{random.choice(TERMS)}{random.choice(TERMS)}{random.choice(TERMS)}集团"},
+            json={"name": f"{random.choice(BRANDS)}{random.choice(BRANDS)}{random.choice(TERMS)}有限公司"},
         )
 
     @task(2)

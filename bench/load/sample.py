@@ -30,7 +30,14 @@ def main() -> None:
                     continue
                 p = procs[p.pid]  # noqa: PLW2901 - the object that holds the previous CPU reading
                 try:
-                    role = "main" if p.pid == pid else " ".join(p.cmdline()[1:3])[:60]
+                    cmd = " ".join(p.cmdline())
+                    role = (
+                        "supervisor"
+                        if p.pid == pid
+                        else "resource_tracker"
+                        if "resource_tracker" in cmd
+                        else "worker"
+                    )
                     w.writerow(
                         [
                             round(time.time() - t0, 1),
