@@ -1,0 +1,337 @@
+"""Issue 22 load test: a sales company's day against poolcrm (run through bench/load/run.sh).
+
+Users log in as the demo company's people (`poolcrm demo`, password demo12345): reps, supervisors,
+customer service and the GM, each with a weighted mix of pages (HTML, named `page: …`) and API
+calls (`api: …`) and think times. A refusal the rules legitimately give (409: pool full, already
+claimed or pending, duplicate; 403/404: not theirs to approve or see) counts as an expected outcome,
+not a failure, and is tallied per request name in LOAD_OUTCOMES (a JSON file) at the end. Every 5xx,
+a timeout or any other status fails the request.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import uuid
+from collections import Counter
+from typing import Any
+
+from locust import HttpUser, between, events, task
+from locust.stats import StatsEntry
+
+PASSWORD = os.environ.get("LOAD_PASSWORD", "demo12345")
+REPS = ["zhangwei", "lina", "wangfang", "liuyang", "zhaomin", "sunli", "ka2"]
+SUPERVISORS = ["sup1", "sup2", "ka1", "manager"]
+CS = ["cs1", "cs2"]
+GM = ["gm"]
+BRANDS = ["华瑞", "恒通", "鑫达", "宏远", "金桥", "博源", "新世纪", "天成"]  # CUS-7a: a name core of 4+
+MOBILE_PREFIXES = ["138", "139", "135", "136", "186", "150", "158", "177"]
+TERMS = ["科技", "贸易", "北京", "上海", "电子", "机械", "有限", "广州", "信息", "深圳", "化工", "网络"]
+
+EXPECTED: Counter[str] = Counter()  # "name status" -> count of legitimate refusals
+
+
+@events.quitting.add_listener
+def _write_outcomes(environment: Any, **_: Any) -> None:
+    path = os.environ.get("LOAD_OUTCOMES")
+    if not path:
+        return
+    # page and API requests pooled, so that "page p95" and "API p95" are real percentiles
+    groups: dict[str, Any] = {}
+    for prefix in ("page", "api"):
+        pooled = StatsEntry(environment.stats, prefix, "", use_response_times_cache=False)
+        for entry in environment.stats.entries.values():
+            if (
+                entry.name.startswith(f"{prefix}:")
+                and "/login" not in entry.name
+                and "/auth/" not in entry.name
+            ):
+                pooled.extend(entry)
+        groups[prefix] = {
+            "requests": pooled.num_requests,
+            "failures": pooled.num_failures,
+            "p50_ms": pooled.get_response_time_percentile(0.5),
+            "p95_ms": pooled.get_response_time_percentile(0.95),
+            "p99_ms": pooled.get_response_time_percentile(0.99),
+        }
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump({"expected": dict(EXPECTED), "groups": groups}, f, ensure_ascii=False, indent=1)
+
+
+class Staff(HttpUser):
+    abstract = True
+    wait_time = between(1, 5)
+    usernames: list[str] = []
+
+    def on_start(self) -> None:
+        self.username = random.choice(self.usernames)
+        # the page session (cookie) and an API token, as the browser and a script would hold them
+        with self.client.post(
+            "/login",
+            data={"username": self.username, "password": PASSWORD, "next": "/"},
+            allow_redirects=False,
+            name="page: POST /login",
+            catch_response=True,
+        ) as r:
+            if r.status_code != 303:
+                r.failure(f"login {self.username}: {r.status_code}")
+        r = self.client.post(
+            "/api/v1/auth/token",
+            json={"username": self.username, "password": PASSWORD},
+            name="api: POST /auth/token",
+        )
+        token = r.json().get("access_token", "") if r.status_code == 200 else ""
+        self.api_headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        self.seen: list[int] = []  # customer ids this user has met in a list
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def page(self, path: str, name: str) -> None:
+        with self.client.get(path, name=f"page: GET {name}", catch_response=True) as r:
+            if r.status_code == 200:
+                r.success()
+            elif r.status_code in (403, 404):  # not visible to this user (ORG-5)
+                EXPECTED[f"page: GET {name} {r.status_code}"] += 1
+                r.success()
+            else:
+                r.failure(f"status {r.status_code}: {r.error!r}"[:300])
+
+    def api(
+        self,
+        method: str,
+        path: str,
+        name: str,
+        *,
+        ok: tuple[int, ...] = (200, 201),
+        expected: tuple[int, ...] = (),
+        **kw: Any,
+    ) -> Any:
+        label = f"api: {method} {name}"
+        with self.client.request(
+            method, f"/api/v1{path}", name=label, headers=self.api_headers, catch_response=True, **kw
+        ) as r:
+            if r.status_code in ok:
+                r.success()
+                try:
+                    return r.json()
+                except ValueError:
+                    r.failure("not JSON")
+                    return None
+            if r.status_code in expected:
+                EXPECTED[f"{label} {r.status_code}"] += 1
+                r.success()
+                return None
+            r.failure(f"status {r.status_code}: {(r.text or '')[:200]} {r.error!r}"[:400])
+            return None
+
+    def remember(self, body: Any) -> list[int]:
+        ids = [c["id"] for c in (body or {}).get("items", []) if "id" in c]
+        if ids:
+            self.seen = (ids + self.seen)[:200]
+        return ids
+
+    # -- shared tasks ----------------------------------------------------------------------------
+    def dashboard(self) -> None:
+        self.page("/", "/ (dashboard)")
+
+    def search(self) -> None:
+        term = random.choice(TERMS)
+        if random.random() < 0.5:
+            self.page(f"/customers?q={term}", "/customers?q=")
+        else:
+            self.remember(self.api("GET", f"/customers?pool=all&q={term}&page_size=20", "/customers?q="))
+
+    def customer_list(self) -> None:
+        pool = random.choice(["all", "mine", "public"])
+        if random.random() < 0.5:
+            self.page(f"/customers?pool={pool}", f"/customers?pool={pool}")
+        else:
+            self.remember(self.api("GET", f"/customers?pool={pool}&page_size=20", f"/customers?pool={pool}"))
+
+    def customer_page(self) -> None:
+        if not self.seen:
+            self.remember(self.api("GET", "/customers?pool=all&page_size=20", "/customers?pool=all"))
+        if self.seen:
+            cid = random.choice(self.seen)
+            if random.random() < 0.6:
+                self.page(f"/customers/{cid}", "/customers/[id]")
+            else:
+                self.api("GET", f"/customers/{cid}", "/customers/[id]", expected=(404,))
+
+    def inbox(self) -> None:
+        self.page("/applications", "/applications (inbox)")
+        body = self.api("GET", "/applications?status=pending&page_size=20", "/applications?status=pending")
+        items = (body or {}).get("items", [])
+        if items:
+            app = random.choice(items)
+            # another approver may have taken it, or a rule forbids it (POOL-2, POOL-4), or it is
+            # not this user's to decide
+            self.api(
+                "POST",
+                f"/applications/{app['id']}/approve",
+                "/applications/[id]/approve",
+                json={},
+                expected=(403, 404, 409, 422),
+            )
+
+
+class Rep(Staff):
+    weight = 12
+    usernames = REPS
+
+    @task(3)
+    def t_dashboard(self) -> None:
+        self.dashboard()
+
+    @task(4)
+    def t_search(self) -> None:
+        self.search()
+
+    @task(4)
+    def t_list(self) -> None:
+        self.customer_list()
+
+    @task(2)
+    def t_my_pool(self) -> None:
+        self.page("/pools/mine", "/pools/mine")
+
+    @task(4)
+    def t_customer(self) -> None:
+        self.customer_page()
+
+    @task(3)
+    def t_dupcheck_register(self) -> None:
+        # the duplicate check first, then (sometimes) the registration of a new company, unique
+        # so that the load does not collide with itself
+        tag = uuid.uuid4().hex[:10]
+        name = f"压测{tag}{random.choice(TERMS)}有限公司"
+        self.api("POST", "/customers/duplicates", "/customers/duplicates", json={"name": name})
+        if random.random() < 0.4:
+            self.api(
+                "POST",
+                "/customers",
+                "/customers (register)",
+                json={
+                    "name": name,
+                    "address": f"北京市海淀区压测路{random.randint(1, 9999)}号",
+                    "contact_name": "王经理",
+                    "phone": f"{random.choice(MOBILE_PREFIXES)}{random.randint(0, 99999999):08d}",
+                    "customer_type": "direct",
+                    "industry": random.choice(["制造业", "零售业", "IT", "教育", "医疗"]),
+                },
+                expected=(409,),
+            )
+
+    @task(2)
+    def t_claim(self) -> None:
+        body = self.api(
+            "GET",
+            f"/customers?pool=public&page={random.randint(1, 50)}&page_size=20",
+            "/customers?pool=public",
+        )
+        items = [c for c in (body or {}).get("items", []) if "id" in c]
+        if items:
+            cid = random.choice(items)["id"]
+            # 409: pool full (POOL-2), already pending or owned — the rules' answer, not an error
+            self.api(
+                "POST",
+                f"/customers/{cid}/claim",
+                "/customers/[id]/claim",
+                json={"remark": "压测认领"},
+                expected=(403, 404, 409, 422),
+            )
+
+    @task(4)
+    def t_followup(self) -> None:
+        body = self.api("GET", "/customers?pool=mine&page_size=50", "/customers?pool=mine")
+        items = [c for c in (body or {}).get("items", []) if "id" in c]
+        if items:
+            cid = random.choice(items)["id"]
+            self.api(
+                "POST",
+                f"/customers/{cid}/followups",
+                "/customers/[id]/followups",
+                json={
+                    "subject": "电话回访",
+                    "content": "与客户电话沟通了采购计划、预算和交付时间，客户表示下月再议"
+                    f"（{uuid.uuid4().hex[:6]}）",
+                    "method": "phone",
+                },
+                expected=(409, 422),
+            )
+
+
+class Supervisor(Staff):
+    weight = 3
+    usernames = SUPERVISORS
+
+    @task(3)
+    def t_dashboard(self) -> None:
+        self.dashboard()
+
+    @task(5)
+    def t_inbox(self) -> None:
+        self.inbox()
+
+    @task(3)
+    def t_list(self) -> None:
+        self.customer_list()
+
+    @task(2)
+    def t_customer(self) -> None:
+        self.customer_page()
+
+    @task(1)
+    def t_search(self) -> None:
+        self.search()
+
+
+class CustomerService(Staff):
+    weight = 2
+    usernames = CS
+
+    @task(3)
+    def t_dashboard(self) -> None:
+        self.dashboard()
+
+    @task(4)
+    def t_inbox(self) -> None:
+        self.inbox()
+
+    @task(3)
+    def t_search(self) -> None:
+        self.search()
+
+    @task(2)
+    def t_dupcheck(self) -> None:
+        self.api(
+            "POST",
+            "/customers/duplicates",
+            "/customers/duplicates",
+            json={"name": f"{random.choice(BRANDS)}{random.choice(BRANDS)}{random.choice(TERMS)}有限公司"},
+        )
+
+    @task(2)
+    def t_customer(self) -> None:
+        self.customer_page()
+
+
+class GeneralManager(Staff):
+    weight = 1
+    usernames = GM
+
+    @task(4)
+    def t_dashboard(self) -> None:
+        self.dashboard()
+
+    @task(3)
+    def t_list(self) -> None:
+        self.customer_list()
+
+    @task(2)
+    def t_customer(self) -> None:
+        self.customer_page()
+
+    @task(1)
+    def t_search(self) -> None:
+        self.search()
