@@ -106,6 +106,12 @@ def serve(
         port=port,
         workers=workers if not url.startswith("sqlite") else 1,
         log_level="info",
+        # A client (or proxy) keeps a connection between a person's clicks: uvicorn's 5 s closed
+        # it under clients that reused it just then (connection resets in the load test).
+        timeout_keep_alive=75,
+        # Under full load a busy worker missed uvicorn's 5 s health ping and was killed with its
+        # requests in flight (the load test's dropped connections); a hung worker still goes.
+        timeout_worker_healthcheck=60,
     )
 
 
