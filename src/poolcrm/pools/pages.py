@@ -13,20 +13,21 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from poolcrm.customers.access import customer_for_read
-from poolcrm.errors import AppError, Forbidden
+from poolcrm.errors import AppError, Forbidden, InvalidInput
+from poolcrm.i18n import translate
 from poolcrm.org.service import subordinate_reps
 from poolcrm.ownership.countdown import recycle_info
 from poolcrm.ownership.usage import pool_usage
 from poolcrm.policy.service import company_today, get_policy
 from poolcrm.pools import allocation as pools_allocation
+from poolcrm.pools import bulk_claim, departures, locks
 from poolcrm.pools import claim as pools_claim
-from poolcrm.pools import departures, locks
 from poolcrm.pools import forecast as pools_forecast
 from poolcrm.pools import history as pools_history
 from poolcrm.pools import release as pools_release
 from poolcrm.pools.locks import may_lock_for
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
-from poolcrm.web.forms import required_ids, text
+from poolcrm.web.forms import optional_int, required_ids, text
 from poolcrm.web.render import page
 
 router = APIRouter()
@@ -88,10 +89,17 @@ def my_pool(
 
 @router.get("/pools/public", response_class=HTMLResponse)
 def public_pool(
-    request: Request, user: CurrentUser, db: DB, q: str | None = None, page_no: int = 1
+    request: Request,
+    user: CurrentUser,
+    db: DB,
+    q: str | None = None,
+    page_no: int = 1,
+    results: list[dict[str, Any]] | None = None,
+    error: str | None = None,
+    status_code: int = 200,
 ) -> HTMLResponse:
     rows, total = pools_history.public_rows(db, user, q, max(page_no, 1))
-    return page(
+    response = page(
         request,
         "pools/public.html",
         db=db,
@@ -100,8 +108,45 @@ def public_pool(
         q=q or "",
         page_no=max(page_no, 1),
         usage=pool_usage(db, user),
+        results=results,
+        error=error,
         **common(db),
     )
+    response.status_code = status_code
+    return response
+
+
+def _form_ids(form: FormBody, field: str) -> list[int]:
+    """Checked ids of a list form; one that is not an id → 422 naming the field."""
+    ids = [optional_int(str(v).strip()) for v in form.getlist(field)]
+    if any(i is None for i in ids):
+        raise InvalidInput({field: "格式不正确"}, rule="SEC-1")
+    return [i for i in ids if i is not None]
+
+
+@router.post("/pools/public/claims", response_class=HTMLResponse)
+def claim_many(form: FormBody, request: Request, user: CurrentUser, db: DB, lang: Lang) -> HTMLResponse:
+    """POOL-4/14: the checked customers claimed in one action; the page lists per customer what
+    happened (the refusal's rule small beside its message)."""
+    q = text(form, "q")
+    try:
+        outcomes = bulk_claim.bulk_claim(
+            db, user, _form_ids(form, "customer_ids"), remark=text(form, "remark") or None
+        )
+    except AppError as exc:
+        db.rollback()
+        return public_pool(request, user, db, q, error=_message(exc, lang), status_code=exc.status)
+    results = [
+        {
+            "customer_id": o.customer_id,
+            "name": o.name or "",
+            "ok": o.application is not None,
+            "rule": o.refusal.rule if o.refusal else None,
+            "message": translate(o.refusal.message, lang, **o.refusal.params) if o.refusal else None,
+        }
+        for o in outcomes
+    ]
+    return public_pool(request, user, db, q, results=results)
 
 
 @router.post("/pools/customers/{customer_id}/claim", response_class=HTMLResponse)
