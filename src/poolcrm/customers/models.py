@@ -93,6 +93,11 @@ class Customer(Base):
         Index("ix_customers_pool", "pool"),
         # GOV-4: what changed since the day's quality snapshot (the whole-company drill-down)
         Index("ix_customers_updated_at", "updated_at"),
+        # the public pool's filters (days in pool, region, industry, source), newest first
+        Index("ix_customers_pool_entered", "pool", "pool_entered_at"),
+        Index("ix_customers_pool_region", "pool", "region", "pool_entered_at"),
+        Index("ix_customers_pool_industry", "pool", "industry", "pool_entered_at"),
+        Index("ix_customers_pool_source", "pool", "source", "pool_entered_at"),
     )
 
 

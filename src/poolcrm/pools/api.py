@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from poolcrm.applications.schemas import ApplicationOut
@@ -83,6 +83,39 @@ def claim(customer_id: int, user: CurrentUser, db: DB, body: ClaimIn | None = No
     return ApplicationOut.of(
         pools_claim.claim(db, user, customer_id, remark=body.remark, corrections=body.corrections)
     )
+
+
+@router.get("/pools/public")
+def public_pool(
+    user: CurrentUser,
+    db: DB,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    region: Annotated[str | None, Query(max_length=50)] = None,
+    industry: Annotated[str | None, Query(max_length=50)] = None,
+    source: Annotated[str | None, Query(max_length=50)] = None,
+    min_days: Annotated[int | None, Query(ge=0, le=history.MAX_POOL_DAYS)] = None,
+    page: Annotated[int, Query(ge=1, le=MAX_ID)] = 1,
+) -> dict[str, Any]:
+    """The public pool, newest first, filtered in SQL (region, industry, source, days in pool) and
+    searched by name or code; `applied`: the caller's claim is pending."""
+    filters = {"region": region, "industry": industry, "source": source, "min_days": min_days}
+    rows, total = history.public_rows(db, user, q, page, filters=filters)
+    return {
+        "total": total,
+        "items": [
+            {
+                "id": r["customer"].id,
+                "code": r["customer"].code,
+                "name": r["customer"].name,
+                "region": r["customer"].region,
+                "industry": r["customer"].industry,
+                "source": r["customer"].source,
+                "pool_entered_at": r["customer"].pool_entered_at,
+                "applied": r["applied"],
+            }
+            for r in rows
+        ],
+    }
 
 
 @router.post("/pools/public/claims")

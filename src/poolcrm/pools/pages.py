@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
@@ -92,13 +93,30 @@ def public_pool(
     request: Request,
     user: CurrentUser,
     db: DB,
+    lang: Lang,
     q: str | None = None,
     page_no: int = 1,
+    region: str = "",
+    industry: str = "",
+    source: str = "",
+    min_days: str = "",
     results: list[dict[str, Any]] | None = None,
     error: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    rows, total = pools_history.public_rows(db, user, q, max(page_no, 1))
+    filters: dict[str, Any] = {
+        "region": region.strip(),
+        "industry": industry.strip(),
+        "source": source.strip(),
+    }
+    filters["min_days"] = optional_int(min_days.strip()) if min_days.strip() else None
+    if min_days.strip() and filters["min_days"] is None:
+        filters["min_days"] = min_days
+    try:
+        rows, total = pools_history.public_rows(db, user, q, max(page_no, 1), filters=filters)
+    except AppError as exc:
+        rows, total = pools_history.public_rows(db, user, q, max(page_no, 1))
+        error, status_code = _message(exc, lang), exc.status
     response = page(
         request,
         "pools/public.html",
@@ -106,6 +124,8 @@ def public_pool(
         rows=rows,
         total=total,
         q=q or "",
+        filters={**filters, "min_days": min_days.strip()},
+        filter_query=urlencode({k: v for k, v in {**filters, "min_days": min_days.strip()}.items() if v}),
         page_no=max(page_no, 1),
         usage=pool_usage(db, user),
         results=results,
@@ -129,13 +149,16 @@ def claim_many(form: FormBody, request: Request, user: CurrentUser, db: DB, lang
     """POOL-4/14: the checked customers claimed in one action; the page lists per customer what
     happened (the refusal's rule small beside its message)."""
     q = text(form, "q")
+    keep = {k: text(form, k) for k in ("region", "industry", "source", "min_days")}
     try:
         outcomes = bulk_claim.bulk_claim(
             db, user, _form_ids(form, "customer_ids"), remark=text(form, "remark") or None
         )
     except AppError as exc:
         db.rollback()
-        return public_pool(request, user, db, q, error=_message(exc, lang), status_code=exc.status)
+        return public_pool(
+            request, user, db, lang, q, error=_message(exc, lang), status_code=exc.status, **keep
+        )
     results = [
         {
             "customer_id": o.customer_id,
@@ -146,7 +169,7 @@ def claim_many(form: FormBody, request: Request, user: CurrentUser, db: DB, lang
         }
         for o in outcomes
     ]
-    return public_pool(request, user, db, q, results=results)
+    return public_pool(request, user, db, lang, q, results=results, **keep)
 
 
 @router.post("/pools/customers/{customer_id}/claim", response_class=HTMLResponse)
