@@ -1,5 +1,6 @@
-"""Browser: a rep searches the public pool, ticks several customers and claims them in one action
-(POOL-4/POOL-14), on a desktop and on a 390×844 phone — the bulk button stays on screen."""
+"""Browser: a rep searches and filters (region) the public pool, ticks several customers and claims
+them in one action (POOL-4/POOL-14), on a desktop and on a 390×844 phone — the bulk button stays on
+screen."""
 
 from __future__ import annotations
 
@@ -61,9 +62,10 @@ def seed() -> Callable[[Session], None]:
 
 def _search_tick_and_claim(page: Any, server: str, ticks: int) -> None:
     page.goto(f"{server}/pools/public")
-    page.fill("input[name=q]", "北京")
+    page.fill("input[name=q]", "有限公司")
+    page.fill("input[name=region]", "北京")
     page.click("form.toolbar[method=get] button")
-    page.wait_for_url("**q=*")
+    page.wait_for_url("**region=*")
     boxes = page.locator("input[name=customer_ids]")
     assert boxes.count() == 4
     for i in range(ticks):
@@ -84,6 +86,7 @@ def test_pool4_bulk_claim_on_desktop_and_phone(server: str, login: Login, shots:
     results = page.locator("[data-testid=bulk-results]")
     results.wait_for()
     assert "已申请 2 个，未通过 0 个" in results.inner_text()
+    assert "上海晨光" not in page.locator("[data-testid=public-pool]").inner_text()  # the filter is kept
     page.screenshot(path=str(shots / "pools_public_bulk.png"), full_page=True)
 
     _, phone = login("lina", width=390, height=844)
