@@ -308,13 +308,18 @@ def create_plan(form: FormBody, request: Request, user: CurrentUser, db: DB, lan
     try:
         if form.get("rule") == "round_robin":
             pools_allocation.create_plan(db, user, round_robin=True)
+        elif form.get("rule") == "bulk":
+            to_user_id = optional_int(text(form, "to_user_id"))
+            pools_allocation.plan_for_rep(db, user, _form_ids(form, "customer_ids"), to_user_id)
         else:
             pairs = required_ids(form.multi_items(), "to_", "items")
             items = [{"customer_id": cid, "to_user_id": uid} for cid, uid in pairs]
             pools_allocation.create_plan(db, user, items=items)
     except AppError as exc:
         db.rollback()
-        return allocation(request, user, db, flash=_message(exc, lang), flash_kind="error")
+        refused = allocation(request, user, db, flash=_message(exc, lang), flash_kind="error")
+        refused.status_code = exc.status
+        return refused
     return RedirectResponse("/allocation", status_code=303)
 
 
