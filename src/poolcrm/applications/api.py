@@ -1,14 +1,49 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query
+from pydantic import BaseModel, ConfigDict, Field
 
-from poolcrm.applications import service
+from poolcrm.applications import bulk, service
 from poolcrm.applications.schemas import ApplicationOut, RejectIn
-from poolcrm.web.deps import DB, CurrentUser
+from poolcrm.db import MAX_ID
+from poolcrm.web.deps import DB, CurrentUser, Lang
 
 router = APIRouter(tags=["applications"])
+
+
+class DecisionsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    application_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        min_length=1, max_length=bulk.MAX_BATCH
+    )
+    action: Literal["approve", "reject"]
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+@router.post("/applications/decisions")
+def decide_many(body: DecisionsIn, user: CurrentUser, db: DB, lang: Lang) -> dict[str, Any]:
+    """CUS-9: approve or reject several applications in one transaction; per application, the
+    decision or the refusal with its rule (nobody decides their own request)."""
+    decisions = bulk.decide_many(
+        db, user, body.application_ids, approve=body.action == "approve", reason=body.reason
+    )
+    return {
+        "decided": [
+            ApplicationOut.of(d.application).model_dump(mode="json") for d in decisions if d.application
+        ],
+        "refused": [
+            {
+                "application_id": d.application_id,
+                "code": d.refusal.code,
+                "rule": d.refusal.rule,
+                "message": d.refusal.render(lang)["error"]["message"],
+            }
+            for d in decisions
+            if d.refusal is not None
+        ],
+    }
 
 
 @router.get("/applications")

@@ -100,6 +100,11 @@ class Customer(Base):
         # the list's search (customers.search): a contact's name, pinyin initials by prefix
         Index("ix_customers_contact_name", "contact_name"),
         Index("ix_customers_name_initials", "name_initials"),
+        # the public pool's filters (days in pool, region, industry, source), newest first
+        Index("ix_customers_pool_entered", "pool", "pool_entered_at"),
+        Index("ix_customers_pool_region", "pool", "region", "pool_entered_at"),
+        Index("ix_customers_pool_industry", "pool", "industry", "pool_entered_at"),
+        Index("ix_customers_pool_source", "pool", "source", "pool_entered_at"),
     )
 
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, Uplo
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from poolcrm.applications import bulk as applications_bulk
 from poolcrm.applications import service as applications_service
 from poolcrm.applications.models import KIND_NEW_CUSTOMER, STATUS_PENDING
 from poolcrm.customers import (
@@ -42,7 +43,7 @@ from poolcrm.service.output import customer_tickets
 from poolcrm.service.rules import ticket_customer_problem
 from poolcrm.sheets import attachment
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang, get_database
-from poolcrm.web.forms import banner_kind, flash_message, flash_redirect, run_form, text
+from poolcrm.web.forms import banner_kind, flash_message, flash_redirect, optional_int, run_form, text
 from poolcrm.web.render import env, page
 from poolcrm.work.expenses import spent_on_customer
 
@@ -602,6 +603,36 @@ def inbox(
         flash=flash,
         flash_kind=banner_kind(flash_kind),
     )
+
+
+@router.post("/applications/decisions", response_model=None)
+def inbox_decide_many(form: FormBody, request: Request, user: CurrentUser, db: DB, lang: Lang) -> Response:
+    """CUS-9: the ticked applications approved or rejected at once; refusals listed with their rule."""
+    raw = [str(v).strip() for v in form.getlist("application_ids")]
+    ids = [optional_int(v) for v in raw]
+    try:
+        if any(i is None for i in ids):
+            raise InvalidInput({"application_ids": "格式不正确"}, rule="SEC-1")
+        action = text(form, "action")
+        if action not in ("approve", "reject"):
+            raise InvalidInput({"action": "格式不正确"}, rule="SEC-1")
+        decisions = applications_bulk.decide_many(
+            db,
+            user,
+            [i for i in ids if i is not None],
+            approve=action == "approve",
+            reason=text(form, "reason"),
+        )
+    except AppError as exc:
+        db.rollback()
+        resp = inbox(request, user, db, lang, flash=flash_message(exc, lang), flash_kind="error")
+        resp.status_code = exc.status
+        return resp
+    refused = [d for d in decisions if d.refusal is not None]
+    done = "已通过 {ok} 个，未通过 {bad} 个" if action == "approve" else "已驳回 {ok} 个，未通过 {bad} 个"
+    lines = [translate(done, lang, ok=len(decisions) - len(refused), bad=len(refused))]
+    lines += [f"#{d.application_id} {flash_message(d.refusal, lang)}" for d in refused if d.refusal]
+    return flash_redirect("/applications", "；".join(lines), error=bool(refused))
 
 
 @router.post("/applications/{app_id}/approve")

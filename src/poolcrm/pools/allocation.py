@@ -124,6 +124,24 @@ def _capacity(session: Session, user: User) -> int:
     )
 
 
+def plan_for_rep(
+    session: Session, actor: User, customer_ids: list[int], to_user_id: int | None, reason: str | None = None
+) -> AllocationPlan:
+    """POOL-7 in bulk: the ticked bin customers all to one rep, as one plan through `create_plan`
+    (the same checks as a plan row by row); an empty selection or no rep → 422 naming the field."""
+    ids = list(dict.fromkeys(customer_ids))
+    errors = {}
+    if not ids:
+        errors["customer_ids"] = "请至少选择一个客户"
+    if to_user_id is None:
+        errors["to_user_id"] = "请选择销售"
+    if errors:
+        raise InvalidInput(errors, rule="POOL-7")
+    assert to_user_id is not None
+    items = [{"customer_id": cid, "to_user_id": to_user_id} for cid in ids]
+    return create_plan(session, actor, items=items, reason=reason)
+
+
 def create_plan(
     session: Session,
     actor: User,

@@ -1,20 +1,21 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from poolcrm.applications.schemas import ApplicationOut
 from poolcrm.customers.access import customer_for_read
+from poolcrm.db import MAX_ID
 from poolcrm.ownership.countdown import recycle_info
 from poolcrm.ownership.usage import pool_usage
-from poolcrm.pools import allocation, common, forecast, history, locks
+from poolcrm.pools import allocation, bulk_claim, common, forecast, history, locks
 from poolcrm.pools import claim as pools_claim
 from poolcrm.pools import departures as pools_departures
 from poolcrm.pools import release as pools_release
-from poolcrm.web.deps import DB, CurrentUser
+from poolcrm.web.deps import DB, CurrentUser, Lang
 
 router = APIRouter(tags=["pools"])
 
@@ -23,6 +24,14 @@ class ClaimIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     remark: str | None = Field(default=None, max_length=2000)
     corrections: dict[str, Any] | None = None
+
+
+class BulkClaimIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    customer_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        min_length=1, max_length=bulk_claim.MAX_BATCH
+    )
+    remark: str | None = Field(default=None, max_length=2000)
 
 
 class ReleaseIn(BaseModel):
@@ -74,6 +83,63 @@ def claim(customer_id: int, user: CurrentUser, db: DB, body: ClaimIn | None = No
     return ApplicationOut.of(
         pools_claim.claim(db, user, customer_id, remark=body.remark, corrections=body.corrections)
     )
+
+
+@router.get("/pools/public")
+def public_pool(
+    user: CurrentUser,
+    db: DB,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    region: Annotated[str | None, Query(max_length=50)] = None,
+    industry: Annotated[str | None, Query(max_length=50)] = None,
+    source: Annotated[str | None, Query(max_length=50)] = None,
+    min_days: Annotated[int | None, Query(ge=0, le=history.MAX_POOL_DAYS)] = None,
+    page: Annotated[int, Query(ge=1, le=MAX_ID)] = 1,
+) -> dict[str, Any]:
+    """The public pool, newest first, filtered in SQL (region, industry, source, days in pool) and
+    searched by name or code; `applied`: the caller's claim is pending."""
+    filters = {"region": region, "industry": industry, "source": source, "min_days": min_days}
+    rows, total = history.public_rows(db, user, q, page, filters=filters)
+    return {
+        "total": total,
+        "items": [
+            {
+                "id": r["customer"].id,
+                "code": r["customer"].code,
+                "name": r["customer"].name,
+                "region": r["customer"].region,
+                "industry": r["customer"].industry,
+                "source": r["customer"].source,
+                "pool_entered_at": r["customer"].pool_entered_at,
+                "applied": r["applied"],
+            }
+            for r in rows
+        ],
+    }
+
+
+@router.post("/pools/public/claims")
+def claim_many(body: BulkClaimIn, user: CurrentUser, db: DB, lang: Lang) -> dict[str, Any]:
+    """POOL-4/14: apply for several public customers in one transaction; per customer, the
+    application opened or the refusal with its rule (invisible customers: not found)."""
+    outcomes = bulk_claim.bulk_claim(db, user, body.customer_ids, remark=body.remark)
+    return {
+        "claimed": [
+            {"customer_id": o.customer_id, "application": ApplicationOut.of(o.application)}
+            for o in outcomes
+            if o.application is not None
+        ],
+        "refused": [
+            {
+                "customer_id": o.customer_id,
+                "code": o.refusal.code,
+                "rule": o.refusal.rule,
+                "message": o.refusal.render(lang)["error"]["message"],
+            }
+            for o in outcomes
+            if o.refusal is not None
+        ],
+    }
 
 
 @router.post("/customers/{customer_id}/release")

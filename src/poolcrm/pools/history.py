@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -20,7 +20,7 @@ from poolcrm.customers.models import (
     POOL_PUBLIC,
     Customer,
 )
-from poolcrm.errors import NotFound
+from poolcrm.errors import InvalidInput, NotFound
 from poolcrm.followups.rules import first_contact_overdue
 from poolcrm.org.models import User
 from poolcrm.org.service import get_user
@@ -131,10 +131,45 @@ def _first_contact_overdue(session: Session, customer: Customer) -> bool:
     )
 
 
+MAX_POOL_DAYS = 36500
+"""The largest 'days in pool' a filter takes (an input bound: a hundred years)."""
+FILTER_FIELDS = ("region", "industry", "source")
+
+
+def public_filter_conditions(filters: dict[str, Any] | None) -> list[Any]:
+    """The public pool's filters as SQL conditions (exact region/industry/source, at least N days in
+    the pool) — served by the (pool, field, pool_entered_at) indexes; bad values → 422 naming the field."""
+    filters = filters or {}
+    cond: list[Any] = []
+    bad: dict[str, str] = {}
+    for name in FILTER_FIELDS:
+        value = filters.get(name)
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str) or len(value) > 50:
+            bad[name] = "格式不正确"
+        else:
+            cond.append(getattr(Customer, name) == value)
+    days = filters.get("min_days")
+    if days is not None:
+        if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_POOL_DAYS:
+            bad["min_days"] = "格式不正确"
+        elif days:
+            cond.append(Customer.pool_entered_at <= clock.now() - timedelta(days=days))
+    if bad:
+        raise InvalidInput(bad, rule="SEC-1")
+    return cond
+
+
 def public_rows(
-    session: Session, user: User, q: str | None = None, page: int = 1, page_size: int = 50
+    session: Session,
+    user: User,
+    q: str | None = None,
+    page: int = 1,
+    page_size: int = 50,
+    filters: dict[str, Any] | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    cond = [Customer.pool == POOL_PUBLIC]
+    cond = [Customer.pool == POOL_PUBLIC, *public_filter_conditions(filters)]
     if q:
         cond.append(or_(Customer.name.contains(q), Customer.code.contains(q)))
     total = session.scalar(select(func.count()).where(*cond)) or 0

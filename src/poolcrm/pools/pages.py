@@ -7,26 +7,28 @@ from __future__ import annotations
 import json
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from poolcrm.customers.access import customer_for_read
-from poolcrm.errors import AppError, Forbidden
+from poolcrm.errors import AppError, Forbidden, InvalidInput
+from poolcrm.i18n import translate
 from poolcrm.org.service import subordinate_reps
 from poolcrm.ownership.countdown import recycle_info
 from poolcrm.ownership.usage import pool_usage
 from poolcrm.policy.service import company_today, get_policy
 from poolcrm.pools import allocation as pools_allocation
+from poolcrm.pools import bulk_claim, departures, locks
 from poolcrm.pools import claim as pools_claim
-from poolcrm.pools import departures, locks
 from poolcrm.pools import forecast as pools_forecast
 from poolcrm.pools import history as pools_history
 from poolcrm.pools import release as pools_release
 from poolcrm.pools.locks import may_lock_for
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
-from poolcrm.web.forms import required_ids, text
+from poolcrm.web.forms import optional_int, required_ids, text
 from poolcrm.web.render import page
 
 router = APIRouter()
@@ -88,20 +90,86 @@ def my_pool(
 
 @router.get("/pools/public", response_class=HTMLResponse)
 def public_pool(
-    request: Request, user: CurrentUser, db: DB, q: str | None = None, page_no: int = 1
+    request: Request,
+    user: CurrentUser,
+    db: DB,
+    lang: Lang,
+    q: str | None = None,
+    page_no: int = 1,
+    region: str = "",
+    industry: str = "",
+    source: str = "",
+    min_days: str = "",
+    results: list[dict[str, Any]] | None = None,
+    error: str | None = None,
+    status_code: int = 200,
 ) -> HTMLResponse:
-    rows, total = pools_history.public_rows(db, user, q, max(page_no, 1))
-    return page(
+    filters: dict[str, Any] = {
+        "region": region.strip(),
+        "industry": industry.strip(),
+        "source": source.strip(),
+    }
+    filters["min_days"] = optional_int(min_days.strip()) if min_days.strip() else None
+    if min_days.strip() and filters["min_days"] is None:
+        filters["min_days"] = min_days
+    try:
+        rows, total = pools_history.public_rows(db, user, q, max(page_no, 1), filters=filters)
+    except AppError as exc:
+        rows, total = pools_history.public_rows(db, user, q, max(page_no, 1))
+        error, status_code = _message(exc, lang), exc.status
+    response = page(
         request,
         "pools/public.html",
         db=db,
         rows=rows,
         total=total,
         q=q or "",
+        filters={**filters, "min_days": min_days.strip()},
+        filter_query=urlencode({k: v for k, v in {**filters, "min_days": min_days.strip()}.items() if v}),
         page_no=max(page_no, 1),
         usage=pool_usage(db, user),
+        results=results,
+        error=error,
         **common(db),
     )
+    response.status_code = status_code
+    return response
+
+
+def _form_ids(form: FormBody, field: str) -> list[int]:
+    """Checked ids of a list form; one that is not an id → 422 naming the field."""
+    ids = [optional_int(str(v).strip()) for v in form.getlist(field)]
+    if any(i is None for i in ids):
+        raise InvalidInput({field: "格式不正确"}, rule="SEC-1")
+    return [i for i in ids if i is not None]
+
+
+@router.post("/pools/public/claims", response_class=HTMLResponse)
+def claim_many(form: FormBody, request: Request, user: CurrentUser, db: DB, lang: Lang) -> HTMLResponse:
+    """POOL-4/14: the checked customers claimed in one action; the page lists per customer what
+    happened (the refusal's rule small beside its message)."""
+    q = text(form, "q")
+    keep = {k: text(form, k) for k in ("region", "industry", "source", "min_days")}
+    try:
+        outcomes = bulk_claim.bulk_claim(
+            db, user, _form_ids(form, "customer_ids"), remark=text(form, "remark") or None
+        )
+    except AppError as exc:
+        db.rollback()
+        return public_pool(
+            request, user, db, lang, q, error=_message(exc, lang), status_code=exc.status, **keep
+        )
+    results = [
+        {
+            "customer_id": o.customer_id,
+            "name": o.name or "",
+            "ok": o.application is not None,
+            "rule": o.refusal.rule if o.refusal else None,
+            "message": translate(o.refusal.message, lang, **o.refusal.params) if o.refusal else None,
+        }
+        for o in outcomes
+    ]
+    return public_pool(request, user, db, lang, q, results=results, **keep)
 
 
 @router.post("/pools/customers/{customer_id}/claim", response_class=HTMLResponse)
@@ -240,13 +308,18 @@ def create_plan(form: FormBody, request: Request, user: CurrentUser, db: DB, lan
     try:
         if form.get("rule") == "round_robin":
             pools_allocation.create_plan(db, user, round_robin=True)
+        elif form.get("rule") == "bulk":
+            to_user_id = optional_int(text(form, "to_user_id"))
+            pools_allocation.plan_for_rep(db, user, _form_ids(form, "customer_ids"), to_user_id)
         else:
             pairs = required_ids(form.multi_items(), "to_", "items")
             items = [{"customer_id": cid, "to_user_id": uid} for cid, uid in pairs]
             pools_allocation.create_plan(db, user, items=items)
     except AppError as exc:
         db.rollback()
-        return allocation(request, user, db, flash=_message(exc, lang), flash_kind="error")
+        refused = allocation(request, user, db, flash=_message(exc, lang), flash_kind="error")
+        refused.status_code = exc.status
+        return refused
     return RedirectResponse("/allocation", status_code=303)
 
 

@@ -1,0 +1,143 @@
+"""POOL-4/POOL-14 bulk claim: several public customers in one action, through the single claim's
+rules, one transaction, a per-customer answer — API, page and concurrent requests, on each engine."""
+
+from sqlalchemy import func, select
+
+from poolcrm.applications.models import Application
+from poolcrm.db import MAX_ID
+from poolcrm.errors import InvalidInput
+from poolcrm.org.models import User
+from poolcrm.policy.service import update_policy
+from poolcrm.pools import bulk_claim
+from tests.concurrency import run_all
+from tests.conftest import auth_headers
+from tests.pools.conftest import add_customer
+from tests.web.helpers import HTML, page_login
+
+
+def _bulk(client, headers, ids, **body):
+    return client.post("/api/v1/pools/public/claims", json={"customer_ids": ids, **body}, headers=headers)
+
+
+def _pending(database, applicant_id):
+    with database.transaction() as s:
+        return s.scalar(
+            select(func.count()).where(Application.applicant_id == applicant_id, Application.kind == "claim")
+        )
+
+
+def test_pool14_bulk_claim_stops_at_daily_cap_and_lists_each_refusal(
+    client, org, customers, admin_headers_for_policy, database
+):
+    client.patch("/api/v1/policy", json={"daily_claim_limit": 2}, headers=admin_headers_for_policy)
+    ids = [customers(pool="public") for _ in range(3)]
+    resp = _bulk(client, auth_headers(client, "rep1"), ids, remark="批量")
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert [c["customer_id"] for c in body["claimed"]] == ids[:2]
+    assert all(c["application"]["status"] == "pending" for c in body["claimed"])
+    assert [(r["customer_id"], r["rule"]) for r in body["refused"]] == [(ids[2], "POOL-14")]
+    assert body["refused"][0]["message"].startswith("POOL-14")
+    assert _pending(database, org["rep1"]) == 2
+
+
+def test_pool3_bulk_claim_invisible_customer_answers_like_a_missing_one(client, org, customers):
+    public = customers(pool="public")
+    other_private = customers(pool="private", owner_id=org["rep2"])
+    body = _bulk(client, auth_headers(client, "rep1"), [public, other_private, MAX_ID]).json()
+    assert [c["customer_id"] for c in body["claimed"]] == [public]
+    refused = {r["customer_id"]: r for r in body["refused"]}
+    assert refused[other_private]["code"] == refused[MAX_ID]["code"] == "not_found"
+    assert refused[other_private]["message"] == refused[MAX_ID]["message"]
+
+
+def test_pool4_bulk_claim_already_applied_is_refused_per_item(client, org, customers):
+    cid = customers(pool="public")
+    rep = auth_headers(client, "rep1")
+    assert client.post(f"/api/v1/customers/{cid}/claim", json={}, headers=rep).status_code == 201
+    body = _bulk(client, rep, [cid, cid]).json()
+    assert body["claimed"] == [] and [r["customer_id"] for r in body["refused"]] == [cid]
+
+
+def test_pool1_bulk_claim_only_sales(client, org, customers):
+    resp = _bulk(client, auth_headers(client, "cs"), [customers(pool="public")])
+    assert resp.status_code == 403 and resp.json()["error"]["rule"] == "POOL-1"
+
+
+def test_sec1_bulk_claim_bad_selection_is_422_naming_the_field(client, org):
+    rep = auth_headers(client, "rep1")
+    for ids in ([], [MAX_ID + 1], [10**30], ["abc"], [-1], list(range(1, bulk_claim.MAX_BATCH + 2))):
+        resp = _bulk(client, rep, ids)
+        assert resp.status_code == 422, (ids, resp.text)
+        assert any(f.startswith("customer_ids") for f in resp.json()["error"]["details"]["fields"]), ids
+    resp = client.post("/api/v1/pools/public/claims", json={"customer_ids": "1,2"}, headers=rep)
+    assert resp.status_code == 422
+
+
+def test_pool4_bulk_claim_service_refuses_empty_selection(session, org):
+    rep = session.get(User, org["rep1"])
+    try:
+        bulk_claim.bulk_claim(session, rep, [])
+    except InvalidInput as exc:
+        assert exc.details["fields"] == {"customer_ids": "请至少选择一个客户"}
+    else:
+        raise AssertionError("an empty selection must be refused")
+
+
+def test_pool14_bulk_claim_page_lists_claimed_and_refused_in_chinese(
+    client, org, customers, admin_headers_for_policy
+):
+    client.patch("/api/v1/policy", json={"daily_claim_limit": 1}, headers=admin_headers_for_policy)
+    a, b = customers(pool="public", name="甲公司"), customers(pool="public", name="乙公司")
+    csrf = page_login(client, "rep1")
+    page = client.get("/pools/public", headers=HTML)
+    assert (
+        page.status_code == 200
+        and 'name="customer_ids"' in page.text
+        and f'href="/customers/{a}"' in page.text
+    )
+    resp = client.post(
+        "/pools/public/claims",
+        data={"csrf_token": csrf, "customer_ids": [str(a), str(b)]},
+        headers=HTML,
+    )
+    assert resp.status_code == 200, resp.text
+    assert "已申请 1 个，未通过 1 个" in resp.text
+    assert '<small class="muted">POOL-14</small>' in resp.text
+    assert "Daily claim" not in resp.text
+
+
+def test_sec1_bulk_claim_page_bad_selection_is_red_422(client, org):
+    csrf = page_login(client, "rep1")
+    for data in ({"csrf_token": csrf}, {"csrf_token": csrf, "customer_ids": "abc"}):
+        resp = client.post("/pools/public/claims", data=data, headers=HTML)
+        assert resp.status_code == 422, resp.text
+        assert 'class="flash error"' in resp.text and "customer_ids" in resp.text
+        assert "tag ok" not in resp.text
+
+
+def _claim_as(rep_id, ids):
+    def fn(s):
+        outcomes = bulk_claim.bulk_claim(s, s.get(User, rep_id), ids)
+        return sum(o.application is not None for o in outcomes)
+
+    return fn
+
+
+def test_pool14_parallel_bulk_claims_never_exceed_the_daily_cap(database, make_user):
+    """Two requests by one rep (two tabs) and one by another, overlapping sets, all at once: each
+    rep's claims stay within the cap and no rep holds two pending claims on one customer."""
+    admin = make_user("admin", ["admin"], dept="总经办", kind="other")
+    rep1, rep2 = make_user("rep1", ["sales"]), make_user("rep2", ["sales"])
+    with database.transaction() as s:
+        update_policy(s, admin, {"daily_claim_limit": 3})
+        ids = [add_customer(s, pool="public").id for _ in range(6)]
+    outcomes = run_all(
+        database, [_claim_as(rep1, ids[:4]), _claim_as(rep1, ids[2:]), _claim_as(rep2, ids[1:5])]
+    )
+    assert sorted(outcomes) == [0, 3, 3]
+    with database.transaction() as s:
+        rows = s.execute(select(Application.applicant_id, Application.customer_id)).all()
+    assert sum(1 for a, _ in rows if a == rep1) <= 3
+    assert sum(1 for a, _ in rows if a == rep2) == 3
+    assert len(rows) == len(set(rows))
