@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from poolcrm.customers.models import Customer
+from poolcrm.customers import dedupe, names
+from poolcrm.customers.models import TOMBSTONE_POOLS, Customer
 
 SH = ZoneInfo("Asia/Shanghai")
 _codes = itertools.count(1)
@@ -35,10 +36,11 @@ def add_customer(
 ) -> Customer:
     n = next(_codes)
     created = entered or protected_since or at(date(2026, 1, 5))
+    name = name or f"测试客户{n}科技有限公司"
     c = Customer(
         code=f"T{n:07d}",
-        name=name or f"测试客户{n}科技有限公司",
-        name_key=f"测试客户{n}科技",
+        name=name,
+        name_key=names.name_key(name),
         address="北京市某路1号",
         contact_name="张三",
         phone=f"010{n:08d}",
@@ -53,6 +55,8 @@ def add_customer(
     )
     session.add(c)
     session.flush()
+    if pool not in TOMBSTONE_POOLS:  # every live record is in the name postings (CUS-7, LIST-1)
+        dedupe.index_customer(session, c.id, name)
     return c
 
 

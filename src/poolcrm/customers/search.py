@@ -110,7 +110,16 @@ class Match:
 def match(session: Session, term: str, scope: str, count_cap: int, by_id: bool = True) -> Match:
     """What `term` matches. A list in id order reads each part in that order and stops at its
     window, so the postings serve a common term as cheaply as a rare one; in another order a part is
-    read whole, and the postings serve only a term rarer than the cost bound."""
+    read whole, and the postings serve only a term rarer than the cost bound. Decided once per
+    session (a list asks for its page and then its count)."""
+    decided = session.info.setdefault("poolcrm.search", {})
+    found = decided.get((term, scope, count_cap, by_id))
+    if found is None:
+        found = decided[(term, scope, count_cap, by_id)] = _match(session, term, scope, count_cap, by_id)
+    return found  # type: ignore[no-any-return]
+
+
+def _match(session: Session, term: str, scope: str, count_cap: int, by_id: bool) -> Match:
     key = names.name_key(term)
     digits = "".join(ch for ch in term if ch.isdigit())
     by_name = [Customer.name.contains(term, autoescape=True)]

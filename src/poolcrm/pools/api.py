@@ -99,9 +99,10 @@ def public_pool(
     """The public pool, newest first, filtered in SQL (region, industry, source, days in pool) and
     searched by name or code; `applied`: the caller's claim is pending."""
     filters = {"region": region, "industry": industry, "source": source, "min_days": min_days}
-    rows, total = history.public_rows(db, user, q, page, filters=filters)
+    rows, total, capped = history.public_rows(db, user, q, page, filters=filters)
     return {
         "total": total,
+        "total_capped": capped,  # True: at least `total` match ("1000+")
         "items": [
             {
                 "id": r["customer"].id,

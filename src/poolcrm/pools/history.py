@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
@@ -14,6 +14,7 @@ from poolcrm.applications.models import (
     STATUS_PENDING,
     Application,
 )
+from poolcrm.customers import listing, search
 from poolcrm.customers.access import can_see_private, customer_for_read
 from poolcrm.customers.models import (
     POOL_PRIVATE,
@@ -168,20 +169,25 @@ def public_rows(
     page: int = 1,
     page_size: int = 50,
     filters: dict[str, Any] | None = None,
-) -> tuple[list[dict[str, Any]], int]:
-    cond = [Customer.pool == POOL_PUBLIC, *public_filter_conditions(filters)]
-    if q:
-        cond.append(or_(Customer.name.contains(q), Customer.code.contains(q)))
-    total = session.scalar(select(func.count()).where(*cond)) or 0
-    customers = list(
-        session.scalars(
-            select(Customer)
-            .where(*cond)
-            .order_by(Customer.pool_entered_at.desc(), Customer.id.desc())
-            .offset((page - 1) * page_size)
-            .limit(page_size)
-        )
+) -> tuple[list[dict[str, Any]], int, bool]:
+    """The public pool, newest first: one page, the matches counted up to the list's cap and
+    whether there are more; searched like the customer list (LIST-1)."""
+    query = (
+        select(Customer)
+        .where(Customer.pool == POOL_PUBLIC, *public_filter_conditions(filters))
+        .order_by(Customer.pool_entered_at.desc(), Customer.id.desc())
     )
+    found = (
+        search.match(session, q.strip(), POOL_PUBLIC, listing.COUNT_CAP, False) if q and q.strip() else None
+    )
+    window = page * page_size
+    shown = search.narrowed(query, found, window, None) if found else query
+    customers = list(session.scalars(shown.offset((page - 1) * page_size).limit(page_size)))
+    if page == 1 and len(customers) < page_size:
+        total, capped = len(customers), False
+    else:
+        counted = search.narrowed(query, found, listing.COUNT_CAP + 1, None) if found else query
+        total, capped = listing.count_capped(session, counted)
     mine = set(
         session.scalars(
             select(Application.customer_id).where(
@@ -191,4 +197,4 @@ def public_rows(
             )
         )
     )
-    return [{"customer": c, "applied": c.id in mine} for c in customers], total
+    return [{"customer": c, "applied": c.id in mine} for c in customers], total, capped

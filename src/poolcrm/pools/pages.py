@@ -113,9 +113,9 @@ def public_pool(
     if min_days.strip() and filters["min_days"] is None:
         filters["min_days"] = min_days
     try:
-        rows, total = pools_history.public_rows(db, user, q, max(page_no, 1), filters=filters)
+        rows, total, capped = pools_history.public_rows(db, user, q, max(page_no, 1), filters=filters)
     except AppError as exc:
-        rows, total = pools_history.public_rows(db, user, q, max(page_no, 1))
+        rows, total, capped = pools_history.public_rows(db, user, q, max(page_no, 1))
         error, status_code = _message(exc, lang), exc.status
     response = page(
         request,
@@ -123,6 +123,7 @@ def public_pool(
         db=db,
         rows=rows,
         total=total,
+        capped=capped,
         q=q or "",
         filters={**filters, "min_days": min_days.strip()},
         filter_query=urlencode({k: v for k, v in {**filters, "min_days": min_days.strip()}.items() if v}),
