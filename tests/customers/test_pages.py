@@ -66,3 +66,22 @@ def test_cus9_a_blank_reject_reason_shows_a_red_banner_in_chinese_not_a_green_on
     banner = html.split('<div class="flash error">', 1)[1].split("</div>", 1)[0]
     assert "reason" not in banner and "CUS-9" in banner
     assert '<div class="flash ok">' not in html
+
+
+def test_cus17_the_contact_given_at_registration_is_on_the_customer_page(client, org, approved):
+    cid = approved("rep", contact_name="王建国", contact_position="采购经理")
+    html = client.get(f"/customers/{cid}", headers={**org["h"]["rep"], "Accept": "text/html"}).text
+    assert 'data-testid="main-contact"' in html and "王建国" in html and "采购经理" in html
+    assert "暂无联系人" not in html
+
+
+def test_cus15_a_customer_nobody_holds_is_never_overdue_for_contact(client, org, approved, database):
+    from sqlalchemy import update
+
+    from poolcrm.customers.models import Customer
+
+    cid = approved("rep")
+    with database.transaction() as s:
+        s.execute(update(Customer).where(Customer.id == cid).values(pool="public", owner_id=None, tier="A"))
+    detail = client.get(f"/api/v1/customers/{cid}", headers=org["h"]["rep"]).json()
+    assert detail["contact_overdue"] is False and detail["contact_due_on"] is None

@@ -15,6 +15,7 @@ from poolcrm.calendar.rules import add_months
 from poolcrm.customers import phones, rules
 from poolcrm.customers.checks import GRADE_FACTS, RECORD_FIELDS, owner_out
 from poolcrm.customers.models import (
+    POOL_PRIVATE,
     Customer,
 )
 from poolcrm.deals.models import Deal
@@ -107,7 +108,8 @@ def customer_detail(session: Session, c: Customer) -> dict[str, Any]:
     today = company_today(session)
     verdict = grade_verdict(session, c)
     policy = get_policy(session)
-    due = contact_due_on(session, c)
+    # CUS-15: the cadence is the owner's duty; a customer nobody holds is not "overdue"
+    due = contact_due_on(session, c) if c.pool == POOL_PRIVATE else None
     out = customer_summary(c, owners)
     out.update(
         {
