@@ -74,4 +74,17 @@ def test_cus7_rep_sees_live_duplicate_warning_and_cs_approves(server: str, login
     phone, page = login("zhangwei", width=390, height=844, is_mobile=True)
     page.goto(f"{server}/customers?pool=mine")
     page.screenshot(path=str(shots / "customer-list-phone.png"), full_page=True)
+    page.locator("table.cus-table tbody a", has_text="北京友好創達信息科技有限公司").first.click()
+    page.wait_for_url(f"{server}/customers/*")
+    main = page.locator("[data-testid=main-contact]")
+    assert main.is_visible(), "CUS-17: the contact given at registration is on the customer page"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, "no sideways scroll at 390 px"
+    page.screenshot(path=str(shots / "customer-page-phone.png"), full_page=True)
+    url = page.url
     phone.close()
+
+    ctx, page = login("zhangwei", height=900)
+    page.goto(url)
+    assert page.locator("[data-testid=main-contact]").is_visible()
+    page.screenshot(path=str(shots / "customer-page.png"), full_page=True)
+    ctx.close()
