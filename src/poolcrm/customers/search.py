@@ -9,9 +9,12 @@ The postings hold the bigrams of each live record's normal form: its name withou
 places and the trailing legal forms. A name holding the term holds, inside its normal form, the
 term's *core* — the term without the longest head that could end a place and the longest tail
 that could begin a legal form (`京友好创达有限` → `友好创达`). So the customers holding the
-core's rarest bigram, checked against the whole term, are every match. Two ways, chosen per
-query by which reads fewer rows:
-- those postings: as many rows as that bigram has customers;
+core's rarest bigram, checked against the whole term, are every match.
+
+A list in id order (the default) walks those postings in its own order up to the page's last row,
+so a common term costs a page and a rare one its few postings. In another order every match must
+be read to sort them, and the cheaper way is chosen per query:
+- the postings: as many rows as that bigram has customers;
 - a scan of the list in its order, stopping once the page and the capped count are found: about
   `count cap × customers / matches` rows — cheap for a common term, dear for a rare one;
 a posting row costing about `POSTING_ROW_COST` scanned ones.
