@@ -41,6 +41,10 @@ class AppError(Exception):
             text = f"{self.rule}: {text}"
         return {"error": {"code": self.code, "message": text, "rule": self.rule, "details": self.details}}
 
+    def item(self, lang: str) -> dict[str, Any]:
+        """The refusal of one item of a bulk action, as the item's row of the answer."""
+        return {"code": self.code, "rule": self.rule, "message": self.render(lang)["error"]["message"]}
+
 
 class RuleViolation(AppError):
     """A business rule forbids the action (409), citing its SPEC ID."""

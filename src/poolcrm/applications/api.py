@@ -34,12 +34,7 @@ def decide_many(body: DecisionsIn, user: CurrentUser, db: DB, lang: Lang) -> dic
             ApplicationOut.of(d.application).model_dump(mode="json") for d in decisions if d.application
         ],
         "refused": [
-            {
-                "application_id": d.application_id,
-                "code": d.refusal.code,
-                "rule": d.refusal.rule,
-                "message": d.refusal.render(lang)["error"]["message"],
-            }
+            {"application_id": d.application_id, **d.refusal.item(lang)}
             for d in decisions
             if d.refusal is not None
         ],

@@ -131,14 +131,7 @@ def claim_many(body: BulkClaimIn, user: CurrentUser, db: DB, lang: Lang) -> dict
             if o.application is not None
         ],
         "refused": [
-            {
-                "customer_id": o.customer_id,
-                "code": o.refusal.code,
-                "rule": o.refusal.rule,
-                "message": o.refusal.render(lang)["error"]["message"],
-            }
-            for o in outcomes
-            if o.refusal is not None
+            {"customer_id": o.customer_id, **o.refusal.item(lang)} for o in outcomes if o.refusal is not None
         ],
     }
 
