@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from poolcrm.applications.models import Application
 from poolcrm.customers.access import lock_customers
 from poolcrm.db import MAX_ID
-from poolcrm.errors import Forbidden, InvalidInput, NotFound, RuleViolation
+from poolcrm.errors import InvalidInput, NotFound, RuleViolation
 from poolcrm.org.models import User
 from poolcrm.org.service import lock_users
 from poolcrm.pools import claim as pools_claim
@@ -50,8 +50,7 @@ def bulk_claim(
     then the rep (CONVENTIONS order), so the daily cap (POOL-14) and the pool limit (POOL-2) count
     every claim before it; a refused item rolls back only its own savepoint. Invisible customers
     are refused exactly like missing ones (not found)."""
-    if not user.has_role("sales"):
-        raise Forbidden("只有销售可以申请保护公海客户", rule="POOL-1")
+    pools_claim.require_claimer(user)
     ids = selected_ids(customer_ids)
     locked = lock_customers(session, ids)
     lock_users(session, [user.id])

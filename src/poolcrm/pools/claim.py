@@ -77,6 +77,12 @@ def _check_corrections(corrections: dict[str, Any] | None) -> dict[str, Any] | N
     return {k: (v.strip() if isinstance(v, str) else v) for k, v in corrections.items()}
 
 
+def require_claimer(user: User) -> None:
+    """POOL-1: only sales people apply to protect public customers."""
+    if not user.has_role("sales"):
+        raise Forbidden("只有销售可以申请保护公海客户", rule="POOL-1")
+
+
 def claim(
     session: Session,
     user: User,
@@ -87,8 +93,7 @@ def claim(
 ) -> Application:
     """POOL-4: a rep applies to protect a public customer; every check runs in this transaction
     (POOL-14) with the customer and the rep locked (POOL-2 stays exact under concurrency)."""
-    if not user.has_role("sales"):
-        raise Forbidden("只有销售可以申请保护公海客户", rule="POOL-1")
+    require_claimer(user)
     customer = _refuse_invisible(session, user, lock_customers(session, [customer_id]).get(customer_id))
     lock_users(session, [user.id])
     policy = get_policy(session)
