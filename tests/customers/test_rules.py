@@ -127,6 +127,10 @@ def test_cus15_tier_cadence_and_overdue():
     assert rules.contact_due(None, None, date(2026, 1, 1), {"A": 7}) is None
 
 
+def test_cus15_a_customer_nobody_holds_has_no_contact_due():
+    assert rules.contact_due("A", date(2026, 3, 1), date(2026, 1, 1), {"A": 7}, held=False) is None
+
+
 def test_cus16_membership_active_through_end_date():
     assert rules.membership(date(2026, 5, 1), date(2026, 5, 1)) == "active"
     assert rules.membership(date(2026, 5, 1), date(2026, 5, 2)) == "expired"

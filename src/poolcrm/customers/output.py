@@ -36,7 +36,7 @@ def contact_due_on(session: Session, c: Customer) -> date | None:
     since = company_date(session, c.pool_entered_at or c.created_at)
     assert since is not None
     last = company_date(session, c.last_valid_followup_at)
-    return rules.contact_due(c.tier, last, since, policy.tier_cadence_days)
+    return rules.contact_due(c.tier, last, since, policy.tier_cadence_days, held=c.pool == POOL_PRIVATE)
 
 
 def grade_verdict(session: Session, c: Customer) -> rules.GradeVerdict:
@@ -108,8 +108,7 @@ def customer_detail(session: Session, c: Customer) -> dict[str, Any]:
     today = company_today(session)
     verdict = grade_verdict(session, c)
     policy = get_policy(session)
-    # CUS-15: the cadence is the owner's duty; a customer nobody holds is not "overdue"
-    due = contact_due_on(session, c) if c.pool == POOL_PRIVATE else None
+    due = contact_due_on(session, c)
     out = customer_summary(c, owners)
     out.update(
         {

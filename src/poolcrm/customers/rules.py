@@ -284,11 +284,12 @@ def is_dormant(last_business: date | None, created: date, today: date, dormant_d
 
 
 def contact_due(
-    tier: str | None, last_contact: date | None, since: date, cadence: Mapping[str, int]
+    tier: str | None, last_contact: date | None, since: date, cadence: Mapping[str, int], held: bool = True
 ) -> date | None:
     """CUS-15: the date by which a tiered customer needs its next contact (last contact, or the
-    date it entered the pool, plus the tier's cadence); None for untiered customers."""
-    if tier is None or tier not in cadence:
+    date it entered the pool, plus the tier's cadence); None for untiered customers and for one
+    nobody holds (the cadence is the owner's duty: a public customer is never overdue)."""
+    if not held or tier is None or tier not in cadence:
         return None
     return (last_contact or since) + timedelta(days=cadence[tier])
 
