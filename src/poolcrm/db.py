@@ -32,6 +32,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, configure_mappers, sessionm
 from sqlalchemy.types import TypeDecorator
 
 from poolcrm.domains import domain_modules
+from poolcrm.errors import InvalidInput
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -43,6 +44,23 @@ NAMING = {
 
 
 MAX_ID = 2**31 - 1
+MAX_SELECTION = 200
+"""The most rows one bulk action takes (an input bound, like a page size; not a SPEC number)."""
+
+
+def selection(ids: list[int], field: str, empty: str, rule: str) -> list[int]:
+    """A bulk action's ticked ids, once each in the order given: none → 422 `empty` under `rule`;
+    too many or an id out of range → 422 (SEC-1); both naming `field`."""
+    chosen = list(dict.fromkeys(ids))
+    if not chosen:
+        raise InvalidInput({field: empty}, rule=rule)
+    if len(chosen) > MAX_SELECTION:
+        raise InvalidInput({field: "一次选择得太多"}, rule="SEC-1")
+    if any(not 1 <= i <= MAX_ID for i in chosen):
+        raise InvalidInput({field: "格式不正确"}, rule="SEC-1")
+    return chosen
+
+
 """The largest id an INTEGER primary key holds on both engines: a bigger number (typed into a URL or
 a form) can only find nothing — look it up and the database would refuse the parameter instead."""
 

@@ -4,7 +4,7 @@ rules, one transaction, a per-customer answer — API, page and concurrent reque
 from sqlalchemy import func, select
 
 from poolcrm.applications.models import Application
-from poolcrm.db import MAX_ID
+from poolcrm.db import MAX_ID, MAX_SELECTION
 from poolcrm.errors import InvalidInput
 from poolcrm.org.models import User
 from poolcrm.policy.service import update_policy
@@ -66,7 +66,7 @@ def test_pool1_bulk_claim_only_sales(client, org, customers):
 
 def test_sec1_bulk_claim_bad_selection_is_422_naming_the_field(client, org):
     rep = auth_headers(client, "rep1")
-    for ids in ([], [MAX_ID + 1], [10**30], ["abc"], [-1], list(range(1, bulk_claim.MAX_BATCH + 2))):
+    for ids in ([], [MAX_ID + 1], [10**30], ["abc"], [-1], list(range(1, MAX_SELECTION + 2))):
         resp = _bulk(client, rep, ids)
         assert resp.status_code == 422, (ids, resp.text)
         assert any(f.startswith("customer_ids") for f in resp.json()["error"]["details"]["fields"]), ids

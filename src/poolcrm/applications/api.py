@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from poolcrm.applications import bulk, service
 from poolcrm.applications.schemas import ApplicationOut, RejectIn
-from poolcrm.db import MAX_ID
+from poolcrm.db import MAX_ID, MAX_SELECTION
 from poolcrm.web.deps import DB, CurrentUser, Lang
 
 router = APIRouter(tags=["applications"])
@@ -16,7 +16,7 @@ router = APIRouter(tags=["applications"])
 class DecisionsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     application_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
-        min_length=1, max_length=bulk.MAX_BATCH
+        min_length=1, max_length=MAX_SELECTION
     )
     action: Literal["approve", "reject"]
     reason: str | None = Field(default=None, max_length=2000)

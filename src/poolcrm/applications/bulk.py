@@ -12,13 +12,10 @@ from sqlalchemy.orm import Session
 from poolcrm.applications import service
 from poolcrm.applications.models import Application
 from poolcrm.customers.models import Customer
-from poolcrm.db import MAX_ID, for_update
+from poolcrm.db import for_update, selection
 from poolcrm.errors import AppError, InvalidInput
 from poolcrm.org.models import User
 from poolcrm.org.service import lock_users
-
-MAX_BATCH = 200
-"""The most applications one bulk decision takes (an input bound, not a SPEC number)."""
 
 
 @dataclass(frozen=True)
@@ -28,15 +25,6 @@ class Decision:
     application_id: int
     application: Application | None = None
     refusal: AppError | None = None
-
-
-def selected_ids(application_ids: list[int]) -> list[int]:
-    ids = sorted(set(application_ids))
-    if not ids:
-        raise InvalidInput({"application_ids": "请至少选择一个申请"}, rule="CUS-9")
-    if len(ids) > MAX_BATCH or any(not 1 <= i <= MAX_ID for i in ids):
-        raise InvalidInput({"application_ids": "格式不正确"}, rule="SEC-1")
-    return ids
 
 
 def _lock_all(session: Session, ids: list[int]) -> None:
@@ -64,7 +52,7 @@ def decide_many(
     reason = (reason or "").strip()
     if not approve and not reason:
         raise InvalidInput({"reason": "驳回必须填写理由"}, rule="CUS-9")
-    ids = selected_ids(application_ids)
+    ids = sorted(selection(application_ids, "application_ids", "请至少选择一个申请", "CUS-9"))
     _lock_all(session, ids)
     out = []
     for app_id in ids:

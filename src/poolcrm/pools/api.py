@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from poolcrm.applications.schemas import ApplicationOut
 from poolcrm.customers.access import customer_for_read
-from poolcrm.db import MAX_ID
+from poolcrm.db import MAX_ID, MAX_SELECTION
 from poolcrm.ownership.countdown import recycle_info
 from poolcrm.ownership.usage import pool_usage
 from poolcrm.pools import allocation, bulk_claim, common, forecast, history, locks
@@ -28,9 +28,7 @@ class ClaimIn(BaseModel):
 
 class BulkClaimIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    customer_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
-        min_length=1, max_length=bulk_claim.MAX_BATCH
-    )
+    customer_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=MAX_SELECTION)
     remark: str | None = Field(default=None, max_length=2000)
 
 

@@ -10,14 +10,11 @@ from sqlalchemy.orm import Session
 
 from poolcrm.applications.models import Application
 from poolcrm.customers.access import lock_customers
-from poolcrm.db import MAX_ID
-from poolcrm.errors import InvalidInput, NotFound, RuleViolation
+from poolcrm.db import selection
+from poolcrm.errors import NotFound, RuleViolation
 from poolcrm.org.models import User
 from poolcrm.org.service import lock_users
 from poolcrm.pools import claim as pools_claim
-
-MAX_BATCH = 200
-"""The most customers one bulk claim takes (an input bound, like a page size; not a SPEC number)."""
 
 
 @dataclass(frozen=True)
@@ -31,18 +28,6 @@ class ClaimOutcome:
     refusal: RuleViolation | NotFound | None = None
 
 
-def selected_ids(customer_ids: list[int]) -> list[int]:
-    """The selection in the order given, once each; an empty or oversized one → 422 naming the field."""
-    ids = list(dict.fromkeys(customer_ids))
-    if not ids:
-        raise InvalidInput({"customer_ids": "请至少选择一个客户"}, rule="POOL-4")
-    if len(ids) > MAX_BATCH:
-        raise InvalidInput({"customer_ids": "一次选择的客户太多"}, rule="POOL-4")
-    if any(not 1 <= i <= MAX_ID for i in ids):
-        raise InvalidInput({"customer_ids": "格式不正确"}, rule="SEC-1")
-    return ids
-
-
 def bulk_claim(
     session: Session, user: User, customer_ids: list[int], *, remark: str | None = None
 ) -> list[ClaimOutcome]:
@@ -51,7 +36,7 @@ def bulk_claim(
     every claim before it; a refused item rolls back only its own savepoint. Invisible customers
     are refused exactly like missing ones (not found)."""
     pools_claim.require_claimer(user)
-    ids = selected_ids(customer_ids)
+    ids = selection(customer_ids, "customer_ids", "请至少选择一个客户", "POOL-4")
     locked = lock_customers(session, ids)
     lock_users(session, [user.id])
     outcomes = []
