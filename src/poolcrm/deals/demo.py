@@ -24,6 +24,7 @@ from poolcrm.customers.models import POOL_PRIVATE, Customer
 from poolcrm.deals import closing, service
 from poolcrm.deals import progress as deals_progress
 from poolcrm.deals.schemas import CompetitorIn, DealIn, DealPatch, DetailsIn, LoseIn, ProductIn, ProgressIn
+from poolcrm.followups.service import refresh_last_valid, refresh_next_planned
 from poolcrm.org.models import User
 from poolcrm.policy.service import company_today, get_policy
 
@@ -321,3 +322,7 @@ def populate(session: Session, ctx: Any) -> None:
             clock.set_now(real_start)
         else:
             clock.reset()
+    # the steps wrote follow-ups (progress counted as contact) in the past, after later ones:
+    # the customers' anchors and next follow-up dates go back to their latest follow-up
+    refresh_last_valid(session)  # POOL-6
+    refresh_next_planned(session)  # FU-4

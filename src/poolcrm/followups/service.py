@@ -216,6 +216,15 @@ def check_writer(session: Session, user: User, customer_id: int) -> Customer:
     return _check_writer(session, user, session.get(Customer, customer_id))
 
 
+def may_write(session: Session, user: User, customer: Customer) -> bool:
+    """FU-3/MEM-1: whether `user` may write a follow-up on `customer` — the check the write runs."""
+    try:
+        _check_writer(session, user, customer)
+    except (Forbidden, NotFound):
+        return False
+    return True
+
+
 def reason_list(followup: FollowUp, lang: str) -> list[dict[str, str]]:
     return [
         {
@@ -273,6 +282,7 @@ def list_followups(
     since: date | None = None,
     until: date | None = None,
     q: str | None = None,
+    limit: int | None = None,
 ) -> list[FollowUp]:
     query = readable_query(session, user, customer_id)
     if valid is not None:
@@ -287,7 +297,7 @@ def list_followups(
         query = query.where(FollowUp.created_at < company_day_start(session, until + timedelta(days=1)))
     if q:
         query = query.where(FollowUp.content.contains(q))
-    return list(session.scalars(query.order_by(FollowUp.created_at.desc(), FollowUp.id.desc())))
+    return list(session.scalars(query.order_by(FollowUp.created_at.desc(), FollowUp.id.desc()).limit(limit)))
 
 
 def followup_out(session: Session, f: FollowUp, lang: str = "zh") -> dict[str, Any]:
@@ -468,6 +478,24 @@ def refresh_next_planned(session: Session, customer_ids: Any = None) -> None:
     if customer_ids is not None:
         query = query.where(Customer.id.in_(customer_ids))
     session.execute(query)
+
+
+def refresh_last_valid(session: Session) -> None:
+    """FU-1/POOL-6: each private customer's anchor is its owner's latest valid follow-up — for
+    follow-ups written out of time order (the demo's back-dated history), where the last one
+    written is not the latest. Customers without such a follow-up keep theirs."""
+    session.flush()
+    owners_valid = and_(
+        FollowUp.customer_id == Customer.id, FollowUp.valid.is_(True), FollowUp.author_id == Customer.owner_id
+    )
+    latest = select(func.max(FollowUp.created_at)).where(owners_valid).scalar_subquery()
+    session.execute(
+        update(Customer)
+        .where(Customer.pool == POOL_PRIVATE, exists(select(FollowUp.id).where(owners_valid)))
+        .values(last_valid_followup_at=latest)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire_all()
 
 
 def move_pending_reminders(session: Session, customer_id: int, to_owner: int | None) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from poolcrm import clock
 from poolcrm.calendar.service import get_calendar
 from poolcrm.customers.models import POOL_PRIVATE, POOL_PUBLIC, Customer
+from poolcrm.followups.models import FollowUp
 from poolcrm.ownership.moves import move_customer
 from poolcrm.policy.service import company_day_start, company_today
 from poolcrm.pools import allocation, claim, locks, rules
@@ -30,6 +31,17 @@ def _back(session: Session, workdays: int) -> Any:
     return company_day_start(session, day) + timedelta(hours=10)
 
 
+def _quiet_since(session: Session, customer: Customer, moment: Any) -> None:
+    """The customer's valid follow-ups end at `moment` (the demo wrote them days later)."""
+    valid = session.scalars(
+        select(FollowUp)
+        .where(FollowUp.customer_id == customer.id, FollowUp.valid.is_(True))
+        .order_by(FollowUp.created_at.desc())
+    )
+    for n, f in enumerate(valid):
+        f.created_at = min(f.created_at, moment - timedelta(days=2 * n))
+
+
 def populate(session: Session, ctx: Any) -> None:
     users = ctx.users
     if not {"zhangwei", "lina", "gm", "sup1"} <= set(users):
@@ -41,8 +53,11 @@ def populate(session: Session, ctx: Any) -> None:
             .order_by(Customer.id)
         )
     )
-    for customer, idle in zip(owned[:4], (5, 5, 4, 3), strict=False):
+    # the last ones by id: the deals demo works on a rep's first direct customers, and a customer
+    # about to be recycled should not carry an open deal into the bin
+    for customer, idle in zip(owned[::-1][:4], (5, 5, 4, 3), strict=False):
         moment = _back(session, idle)
+        _quiet_since(session, customer, moment)
         customer.last_valid_followup_at = moment
         customer.protected_since = min(customer.protected_since or moment, moment)
     if len(owned) > 5:
