@@ -35,7 +35,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("quality",),  # GOV-4/GOV-5: reads every domain's records to judge their quality
 )
 LEAVES = ("models", "rules", "schemas")
-EDGES = ("api", "pages", "widgets", "jobs", "listeners", "demo", "application_kinds")
+EDGES = ("api", "pages", "widgets", "sections", "jobs", "listeners", "demo", "application_kinds")
 MAX_MODULE_LINES = 700
 MAX_FUNCTION_LINES = 80
 LONG_FUNCTION_MARK = "set-based SQL builder"

@@ -20,7 +20,6 @@ from poolcrm.customers import (
     contacts,
     exporter,
     grading,
-    history,
     import_files,
     importer,
     listing,
@@ -38,14 +37,13 @@ from poolcrm.i18n import translate
 from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
 from poolcrm.org.service import people_by_id
+from poolcrm.ownership.countdown import recycle_info
 from poolcrm.policy.service import get_policy
-from poolcrm.service.output import customer_tickets
-from poolcrm.service.rules import ticket_customer_problem
 from poolcrm.sheets import attachment
-from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang, get_database
+from poolcrm.web.customer_page import customer_actions, customer_sections
+from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang, get_database, get_lang
 from poolcrm.web.forms import banner_kind, flash_message, flash_redirect, optional_int, run_form, text
 from poolcrm.web.render import env, page
-from poolcrm.work.expenses import spent_on_customer
 
 router = APIRouter()
 PREFILL_FIELDS = frozenset({"name", "phone", "mobile", "contact_name", "remark"})
@@ -438,6 +436,7 @@ def _customer_page(
     status: int = 200,
     banner: str | None = None,
 ) -> HTMLResponse:
+    """The 360° page: a header with the viewer's actions, then each domain's section (web.customer_page)."""
     c = visibility.get_visible(db, user, customer_id)
     return page(
         request,
@@ -445,16 +444,12 @@ def _customer_page(
         status_code=status,
         db=db,
         c=output.customer_detail(db, c),
-        contacts=[contacts.contact_out(x) for x in contacts.list_contacts(db, user, c.id)],
-        changes=history.change_history(db, user, c.id),
-        events=history.ownership_history(db, user, c.id),
+        info=recycle_info(db, c),  # POOL-16: the countdown in the header
+        sections=customer_sections(db, user, c, get_lang(request)),
+        actions=customer_actions(db, user, c),
         editable=visibility.can_edit(db, user, c),
-        spent=spent_on_customer(db, c.id),  # WORK-3: what this customer cost
-        tickets=customer_tickets(db, user, c.id),  # SVC-8: the customer's service history
-        may_open_ticket=not ticket_customer_problem(c.pool),  # SVC-1: whoever sees it may open one
         resubmittable=c.pool == POOL_REJECTED and c.created_by == user.id,
         rejection=registration.last_rejection(db, c.id) if c.pool == POOL_REJECTED else None,
-        may_override_grade=grading.may_override(db, user, c),  # CUS-11
         flash=flash,
         flash_kind=banner or ("error" if status >= 400 else "ok"),
     )

@@ -81,6 +81,7 @@ def deal_list(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
         owner=user.id if qp.get("owner") == "me" else _int(qp.get("owner")),
         category=qp.get("category") if qp.get("category") in rules.CATEGORIES else None,
         stage=_int(qp.get("stage")),
+        customer_id=_int(qp.get("customer_id")),
         state=qp.get("state") if qp.get("state") in ("open", "closed") else None,
         overdue=True if qp.get("overdue") == "1" else None,
         q=qp.get("q") or None,

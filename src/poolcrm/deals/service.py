@@ -65,9 +65,9 @@ def _customer_for_new_deal(session: Session, actor: User, customer_id: int) -> C
     return customer
 
 
-def _new_deal_owner(session: Session, actor: User, customer: Customer, today: date) -> rules.CreateVerdict:
+def _new_deal_verdict(session: Session, actor: User, customer: Customer, today: date) -> rules.CreateVerdict:
     """DEAL-1/DSP-3: who holds a new deal on this customer, or why the actor may not open one."""
-    verdict = rules.who_owns_new_deal(
+    return rules.who_owns_new_deal(
         actor_id=actor.id,
         actor_is_sales=actor.has_role("sales"),
         actor_manages_owner=customer.owner_id is not None
@@ -77,6 +77,17 @@ def _new_deal_owner(session: Session, actor: User, customer: Customer, today: da
         open_for_redevelopment=customer.open_for_redevelopment
         and is_active_member(customer.member_until, today),
     )
+
+
+def may_open_deal(session: Session, actor: User, customer: Customer) -> bool:
+    """DEAL-1/DSP-3: whether the actor may open a deal on this customer (the page's 新建跟单)."""
+    if customer.pool in GONE_POOLS or customer.customer_type != "direct":
+        return False
+    return _new_deal_verdict(session, actor, customer, clock.today(get_policy(session).timezone)).allowed
+
+
+def _new_deal_owner(session: Session, actor: User, customer: Customer, today: date) -> rules.CreateVerdict:
+    verdict = _new_deal_verdict(session, actor, customer, today)
     if not verdict.allowed:
         raise RuleViolation(verdict.rule, verdict.message or "", details={"customer_id": customer.id})
     return verdict

@@ -77,9 +77,27 @@ def _check_corrections(corrections: dict[str, Any] | None) -> dict[str, Any] | N
     return {k: (v.strip() if isinstance(v, str) else v) for k, v in corrections.items()}
 
 
+def is_claimer(user: User) -> bool:
+    """POOL-1: only sales people apply to protect public customers."""
+    return user.has_role("sales")
+
+
+def has_pending_claim(session: Session, user_id: int, customer_id: int) -> bool:
+    """POOL-4: the rep's claim on this customer waits for CS (a second one is refused)."""
+    found = session.scalar(
+        select(Application.id).where(
+            Application.applicant_id == user_id,
+            Application.customer_id == customer_id,
+            Application.kind == KIND_CLAIM,
+            Application.status == STATUS_PENDING,
+        )
+    )
+    return found is not None
+
+
 def require_claimer(user: User) -> None:
     """POOL-1: only sales people apply to protect public customers."""
-    if not user.has_role("sales"):
+    if not is_claimer(user):
         raise Forbidden("只有销售可以申请保护公海客户", rule="POOL-1")
 
 
@@ -109,17 +127,7 @@ def claim(
         )
         or 0
     )
-    already = (
-        session.scalar(
-            select(Application.id).where(
-                Application.applicant_id == user.id,
-                Application.customer_id == customer.id,
-                Application.kind == KIND_CLAIM,
-                Application.status == STATUS_PENDING,
-            )
-        )
-        is not None
-    )
+    already = has_pending_claim(session, user.id, customer.id)
     refuse(
         rules.claim_refusal(
             pool=customer.pool,

@@ -20,7 +20,7 @@ from poolcrm.customers.models import (
     POOL_PUBLIC,
     Customer,
 )
-from poolcrm.errors import Forbidden, InvalidInput, RuleViolation
+from poolcrm.errors import AppError, Forbidden, InvalidInput, RuleViolation
 from poolcrm.notify.service import notify
 from poolcrm.org.models import User
 from poolcrm.org.service import is_supervisor_of, lock_users
@@ -34,15 +34,10 @@ from poolcrm.pools.claim import _refuse_invisible
 from poolcrm.pools.common import KIND_RELEASE
 
 
-def release(session: Session, user: User, customer_id: int, reason: str) -> dict[str, Any]:
-    """POOL-5: the owner gives a customer up with a reason — at once, or (policy) as a request the
-    rep's supervisor decides."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput({"reason": "放弃保护必须填写原因"}, rule="POOL-5")
-    customer = _refuse_invisible(session, user, lock_customers(session, [customer_id]).get(customer_id))
+def release_refusal(session: Session, user: User, customer: Customer) -> AppError | None:
+    """POOL-5: only the owner gives up a private customer, and not twice while a request waits."""
     if customer.pool != POOL_PRIVATE or customer.owner_id != user.id:
-        raise Forbidden("只有客户的负责人可以放弃保护", rule="POOL-5")
+        return Forbidden("只有客户的负责人可以放弃保护", rule="POOL-5")
     pending = session.scalar(
         select(Application.id).where(
             Application.customer_id == customer.id,
@@ -51,7 +46,20 @@ def release(session: Session, user: User, customer_id: int, reason: str) -> dict
         )
     )
     if pending is not None:
-        raise RuleViolation("POOL-5", "已提交放弃申请，等待主管同意")
+        return RuleViolation("POOL-5", "已提交放弃申请，等待主管同意")
+    return None
+
+
+def release(session: Session, user: User, customer_id: int, reason: str) -> dict[str, Any]:
+    """POOL-5: the owner gives a customer up with a reason — at once, or (policy) as a request the
+    rep's supervisor decides."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput({"reason": "放弃保护必须填写原因"}, rule="POOL-5")
+    customer = _refuse_invisible(session, user, lock_customers(session, [customer_id]).get(customer_id))
+    refusal = release_refusal(session, user, customer)
+    if refusal is not None:
+        raise refusal
     policy = get_policy(session)
     if policy.release_needs_supervisor and user.supervisor_id is not None:
         application = open_application(
