@@ -107,3 +107,19 @@ def test_gov1_audit_reads_as_a_sentence_with_the_raw_entry_one_click_away(
     english = client.get("/admin/audit", headers=HTML).text
     said = english.split('data-testid="audit-sentence">', 1)[1].split("<details", 1)[0]
     assert said.strip() == f"张伟 moved Customer {code} from Private pool to Allocation bin"
+
+
+def test_gov1_every_action_the_demo_company_leaves_in_the_audit_reads_in_words(database) -> None:
+    """GOV-1: the demo's day touches every domain; none of its audited actions reads as a code."""
+    from sqlalchemy import distinct, select
+
+    from poolcrm.audit.labels import ACTIONS, OBJECTS
+    from poolcrm.audit.models import AuditEntry
+    from poolcrm.demo import run_demo
+
+    run_demo(database)
+    with database.transaction(write=False) as s:
+        actions = set(s.scalars(select(distinct(AuditEntry.action))))
+        objects = set(s.scalars(select(distinct(AuditEntry.object_type))))
+    assert actions - set(ACTIONS) == set()
+    assert objects - set(OBJECTS) == set()

@@ -157,8 +157,9 @@ def audit_page(request: Request, admin: AdminUser, db: DB, lang: Lang) -> HTMLRe
         pages=max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE),
         filters=filters,
         query=urlencode(query),
-        actions=actions,
-        object_types=object_types,
+        actions=[(a, translate(labels.action_text(a), lang)) for a in actions],  # GOV-1: in words
+        object_types=[(t, translate(labels.object_text(t), lang)) for t in object_types],
+        object_names={t: translate(text, lang) for t, text in labels.OBJECTS.items()},
         people=people,
         names=names,
     )
