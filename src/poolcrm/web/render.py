@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
+from poolcrm.customers.output import phone_display
 from poolcrm.errors import AppError
 from poolcrm.i18n import translate
 from poolcrm.notify.service import unread_count
@@ -41,6 +42,7 @@ def localtime(moment: datetime | str | None, tz: ZoneInfo, fmt: str = "%Y-%m-%d 
 
 
 env.filters["localtime"] = localtime
+env.filters["phone"] = lambda value: phone_display(value) or ""  # stored E.164, read as people write it
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
