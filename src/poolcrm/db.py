@@ -48,6 +48,20 @@ MAX_SELECTION = 200
 """The most rows one bulk action takes (an input bound, like a page size; not a SPEC number)."""
 
 
+COUNT_CAP = 1_000
+"""A list counts its matches up to this many ("1000+"; LIST-2): a count that reads at most this
+many rows, however large the table grows (an output bound, like a page size; not a SPEC number)."""
+
+
+def count_capped(session: Session, query: Select[Any], cap: int | None = None) -> tuple[int, bool]:
+    """How many rows `query` gives, up to `cap` (COUNT_CAP), and whether there are more (LIST-2).
+    Give it the narrowest select of the list (its ids): the count reads at most cap + 1 of them."""
+    cap = COUNT_CAP if cap is None else cap
+    limited = query.order_by(None).limit(cap + 1).subquery()
+    counted = int(session.scalar(select(func.count()).select_from(limited)) or 0)
+    return min(counted, cap), counted > cap
+
+
 def selection(ids: list[int], field: str, empty: str, rule: str) -> list[int]:
     """A bulk action's ticked ids, once each in the order given: none → 422 `empty` under `rule`;
     too many or an id out of range → 422 (SEC-1); both naming `field`."""

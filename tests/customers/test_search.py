@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from poolcrm import db
 from poolcrm.customers import listing, search
 from poolcrm.customers.models import Customer, CustomerNameGram
 
@@ -104,6 +105,7 @@ def test_a_rare_term_reads_the_postings_and_a_common_one_scans(book, database):
 
 def test_search_counts_are_capped_like_the_list(client, org, book, monkeypatch):
     monkeypatch.setattr(listing, "COUNT_CAP", 1)
+    monkeypatch.setattr(db, "COUNT_CAP", 1)
     listed = client.get(
         "/api/v1/customers", params={"q": "有限公司", "page_size": 1}, headers=org["h"]["sup"]
     ).json()

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
+from poolcrm import db
 from poolcrm.customers import listing
 from tests.conftest import auth_headers
 
@@ -69,6 +70,7 @@ def _rows_read(statements: list[str]) -> list[str]:
 
 def test_a_list_counts_up_to_the_cap_and_says_there_are_more(client, org, customers, monkeypatch):
     monkeypatch.setattr(listing, "COUNT_CAP", 5)
+    monkeypatch.setattr(db, "COUNT_CAP", 5)
     for _ in range(8):
         customers(pool="public")
     gm = auth_headers(client, "gm")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, String, cast, func, select
+from sqlalchemy import Select, String, cast
 from sqlalchemy.orm import Session
 
 from poolcrm.customers import search
@@ -12,12 +12,12 @@ from poolcrm.customers.models import (
     Customer,
 )
 from poolcrm.customers.visibility import scoped_query
+from poolcrm.db import COUNT_CAP, count_capped
 from poolcrm.errors import InvalidInput
 from poolcrm.org.models import User
 
 # A list counts its matches this far and then says "1000+": past it nobody pages by number, and
 # counting every match of a common filter over millions of rows would cost more than the page.
-COUNT_CAP = 1_000
 
 SORTS = {
     "created_at": Customer.created_at,
@@ -79,11 +79,9 @@ def list_query(
     return search.narrowed(query, found, window, descending if by_id else None)
 
 
-def count_capped(session: Session, query: Select[Any]) -> tuple[int, bool]:
-    """How many rows the query gives, up to COUNT_CAP, and whether there are more."""
-    ids = query.with_only_columns(Customer.id).order_by(None).limit(COUNT_CAP + 1).subquery()
-    counted = int(session.scalar(select(func.count()).select_from(ids)) or 0)
-    return min(counted, COUNT_CAP), counted > COUNT_CAP
+def count_matches(session: Session, query: Select[Any]) -> tuple[int, bool]:
+    """How many customers the list's query gives, up to COUNT_CAP, and whether there are more."""
+    return count_capped(session, query.with_only_columns(Customer.id))
 
 
 def list_customers(
@@ -95,5 +93,5 @@ def list_customers(
     rows = list(session.scalars(query.offset((page - 1) * page_size).limit(page_size)))
     if page == 1 and len(rows) < page_size:
         return rows, len(rows), False
-    total, capped = count_capped(session, list_query(session, user, window=COUNT_CAP + 1, **filters))
+    total, capped = count_matches(session, list_query(session, user, window=COUNT_CAP + 1, **filters))
     return rows, total, capped

@@ -21,6 +21,7 @@ from poolcrm.customers.models import (
     POOL_PUBLIC,
     Customer,
 )
+from poolcrm.db import COUNT_CAP
 from poolcrm.errors import InvalidInput, NotFound
 from poolcrm.followups.rules import first_contact_overdue
 from poolcrm.org.models import User
@@ -177,17 +178,15 @@ def public_rows(
         .where(Customer.pool == POOL_PUBLIC, *public_filter_conditions(filters))
         .order_by(Customer.pool_entered_at.desc(), Customer.id.desc())
     )
-    found = (
-        search.match(session, q.strip(), POOL_PUBLIC, listing.COUNT_CAP, False) if q and q.strip() else None
-    )
+    found = search.match(session, q.strip(), POOL_PUBLIC, COUNT_CAP, False) if q and q.strip() else None
     window = page * page_size
     shown = search.narrowed(query, found, window, None) if found else query
     customers = list(session.scalars(shown.offset((page - 1) * page_size).limit(page_size)))
     if page == 1 and len(customers) < page_size:
         total, capped = len(customers), False
     else:
-        counted = search.narrowed(query, found, listing.COUNT_CAP + 1, None) if found else query
-        total, capped = listing.count_capped(session, counted)
+        counted = search.narrowed(query, found, COUNT_CAP + 1, None) if found else query
+        total, capped = listing.count_matches(session, counted)
     mine = set(
         session.scalars(
             select(Application.customer_id).where(

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from poolcrm.db import COUNT_CAP
 from poolcrm.quality import dashboard, verification
 from poolcrm.quality.schemas import VerifyIn
 from poolcrm.web.deps import DB, CurrentUser, Lang
@@ -116,7 +117,7 @@ def quality_list(
     return {
         "check": found.key,
         "rule": found.rule,
-        "total": min(total, dashboard.COUNT_CAP),
-        "capped": total > dashboard.COUNT_CAP,
+        "total": min(total, COUNT_CAP),
+        "capped": total > COUNT_CAP,
         "items": [{"id": c.id, "code": c.code, "name": c.name, "owner_id": c.owner_id} for c in items],
     }

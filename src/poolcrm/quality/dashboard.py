@@ -20,6 +20,7 @@ from sqlalchemy.sql import ColumnElement
 
 from poolcrm import clock
 from poolcrm.customers.models import IN_THE_CRM, POOL_BIN, POOL_PRIVATE, POOL_PUBLIC, Customer
+from poolcrm.db import count_capped
 from poolcrm.errors import InvalidInput, NotFound
 from poolcrm.org.models import Department, User
 from poolcrm.org.service import visible_owner_ids
@@ -29,10 +30,9 @@ from poolcrm.quality.models import QualityFlag, QualityRun, QualitySnapshot
 from poolcrm.quality.verification import verified_since
 
 DRILL_LIMIT = 200
-COUNT_CAP = 1_000
-"""A drill-down counts its rows up to this (the page then says "1000+"): a list to work through,
-not a census — the exact figure is the dashboard's. (At 10,000, counting a common check whose
-condition probes the follow-ups took 0.7 s over a million customers on PostgreSQL.)"""
+# A drill-down counts its rows up to db.COUNT_CAP (the page then says "1000+"): a list to work
+# through, not a census — the exact figure is the dashboard's. (At 10,000, counting a common check
+# whose condition probes the follow-ups took 0.7 s over a million customers on PostgreSQL.)
 FLAG_CAP = 50_000
 """The snapshot flags at most this many customers per check; a check failing more often is common
 enough that listing it live finds its rows at once."""
@@ -291,7 +291,7 @@ def drill(
         where.append(Customer.owner_id.in_(owners))
     elif (candidates := _flagged(session, key)) is not None:
         where.append(candidates)
-    capped = select(Customer.id).where(*where).limit(COUNT_CAP + 1).subquery()
-    total = int(session.scalar(select(func.count()).select_from(capped)) or 0)
+    counted, more = count_capped(session, select(Customer.id).where(*where))
+    total = counted + more  # COUNT_CAP + 1 when there are more: the page and the API say "1000+"
     items = session.scalars(select(Customer).where(*where).order_by(Customer.id).limit(limit)).all()
     return found, list(items), total

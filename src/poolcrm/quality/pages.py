@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from poolcrm.customers import export_requests, exporter
 from poolcrm.customers.output import phone_display
+from poolcrm.db import COUNT_CAP
 from poolcrm.errors import NotFound
 from poolcrm.org.models import User
 from poolcrm.org.service import users_by_id
@@ -234,7 +235,7 @@ def quality_list_page(
         check=found,
         items=items,
         total=total,
-        cap=dashboard.COUNT_CAP,
+        cap=COUNT_CAP,
         owners=owners,
         fix_label=FIX_LABELS[found.fix],
         phone=phone_display,
