@@ -104,7 +104,7 @@ def test_pool4_to_pool7_claim_follow_up_recycle_and_reallocate(
     )
     page.get_by_test_id("fu-preview").get_by_text("将是有效记录").wait_for(timeout=5000)
     page.click("form.fu-form button.primary")
-    assert "记录有效" in page.get_by_test_id("fu-result").inner_text()
+    page.get_by_test_id("fu-result").get_by_text("记录有效").wait_for()  # the section swapped in place
 
     page.goto(f"{server}/pools/mine")
     table = page.get_by_test_id("my-pool")
