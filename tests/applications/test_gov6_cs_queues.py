@@ -86,10 +86,10 @@ def test_gov6_cs_sees_its_queues_with_counts_and_ages(client, database, org):  #
     card = _card(client, "cs")
     assert "客服待办" in card and "GOV-6" in card
     new = _line(card, "new_customer")
-    assert "新客户登记" in new and "<strong>2</strong>" in new and "最久 30 小时" in new
+    assert "新客户登记" in new and "<strong>2</strong>" in new and "最长等待 30 小时" in new
     assert 'href="/applications"' in new and "CUS-9" in new
     claim = _line(card, "claim")
-    assert "<strong>1</strong>" in claim and "最久 3 天" in claim
+    assert "<strong>1</strong>" in claim and "最长等待 3 天" in claim
     assert "<strong>0</strong>" in _line(card, "release") and "无" in _line(card, "release")
     spot = _line(card, "spot_checks")
     assert "<strong>1</strong>" in spot and "不到 1 小时" in spot and "/violations/spot-checks" in spot

@@ -82,12 +82,12 @@ def test_gov6_supervisor_sees_only_his_teams_deals_by_stage(client, database, or
     card = _card(client, "sup", "widget-team-deals")
     assert "团队跟单阶段" in card and "GOV-6" in card
     assert (
-        ">2<" in _row(card, 3)
+        ">2</a>" in _row(card, 3)
         and "¥150,000" in _row(card, 3)
         and "了解到预算的大小和执行时间" in _row(card, 3)
     )
-    assert ">1<" in _row(card, 5) and "¥20,000" in _row(card, 5)
-    assert "¥30,000" in _row(card, 8) and "¥40,000" in _row(card, 10) and ">1<" in _row(card, 0)
+    assert ">1</a>" in _row(card, 5) and "¥20,000" in _row(card, 5)
+    assert "¥30,000" in _row(card, 8) and "¥40,000" in _row(card, 10) and ">1</a>" in _row(card, 0)
     assert "999,000" not in card and "75,000" not in card  # ORG-2: not his team; won last month
     open_fig = card.split('data-testid="fig-open"', 1)[1].split("</a>", 1)[0]
     assert "<strong>3</strong>" in open_fig and "¥170,000" in open_fig
@@ -96,10 +96,10 @@ def test_gov6_supervisor_sees_only_his_teams_deals_by_stage(client, database, or
     assert 'href="/deals?stage=3"' in card
 
     manager = _card(client, "manager", "widget-team-deals")
-    assert ">3<" in _row(manager, 3) and "¥1,149,000" in _row(manager, 3)  # the whole tree below him
+    assert ">3</a>" in _row(manager, 3) and "¥1,149,000" in _row(manager, 3)  # the whole tree below him
 
     funnel = _card(client, "gm", "widget-funnel")
-    assert "公司销售漏斗" in funnel and ">3<" in _row(funnel, 3) and "¥1,149,000" in _row(funnel, 3)
+    assert "公司销售漏斗" in funnel and ">3</a>" in _row(funnel, 3) and "¥1,149,000" in _row(funnel, 3)
     assert _card(client, "gm", "widget-team-deals") == ""
     for who in ("rep1", "cs", "admin"):
         assert _card(client, who, "widget-team-deals") == "" and _card(client, who, "widget-funnel") == ""

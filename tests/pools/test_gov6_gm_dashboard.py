@@ -103,7 +103,7 @@ def test_gov6_gm_sees_disputes_waiting_and_this_months_violations(client, databa
             )
     card = _card(client, "gm", "widget-rulings")
     disputes = _fig(card, "fig-disputes")
-    assert "<strong>2</strong>" in disputes and "最久 2 天" in disputes
+    assert "<strong>2</strong>" in disputes and "最长等待 2 天" in disputes
     assert 'href="/disputes" data-testid="fig-disputes"' in card
     assert "<strong>2</strong>" in _fig(card, "fig-violations")  # October's does not count
     assert "书面警告 1 起" in card

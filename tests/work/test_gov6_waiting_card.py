@@ -87,10 +87,12 @@ def test_gov6_supervisor_sees_reports_trips_and_expenses_waiting_for_him(client,
     card = _card(client, "sup")
     assert "待我审阅" in card and "GOV-6" in card
     reports = _line(card, "reports")
-    assert "<strong>2</strong>" in reports and "最久 3 天" in reports and 'href="/work/reports"' in reports
+    assert (
+        "<strong>2</strong>" in reports and "最长等待 3 天" in reports and 'href="/work/reports"' in reports
+    )
     assert "<strong>1</strong>" in _line(card, "trips") and "不到 1 小时" in _line(card, "trips")
     expenses = _line(card, "expenses")
-    assert "<strong>1</strong>" in expenses and "最久 5 小时" in expenses
+    assert "<strong>1</strong>" in expenses and "最长等待 5 小时" in expenses
 
     manager = _card(client, "manager")
     assert "<strong>1</strong>" in _line(manager, "reports")  # only the ones addressed to him
