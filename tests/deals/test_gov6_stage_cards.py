@@ -13,14 +13,16 @@ from sqlalchemy import event
 
 from poolcrm import clock
 from poolcrm.deals.analytics import stage_pipeline
-from poolcrm.deals.models import Deal
+from poolcrm.deals.models import Deal, DealCategoryChange
 from tests.conftest import PASSWORD
 from tests.pools.conftest import add_customer, org  # noqa: F401  (the pools tests' organisation)
 
 _n = count(1)
 
 
-def add_deal(s: Any, owner: int, stage: int, amount: int, category: str = "short", **kw: Any) -> None:
+def add_deal(
+    s: Any, owner: int, stage: int, amount: int, category: str = "short", won_at: Any = None, **kw: Any
+) -> None:
     n = next(_n)
     c = add_customer(s, pool="private", owner_id=owner, protected_since=clock.now(), customer_type="direct")
     now = clock.now()
@@ -51,6 +53,10 @@ def add_deal(s: Any, owner: int, stage: int, amount: int, category: str = "short
             **kw,
         )
     )
+    if won_at is not None:  # DEAL-8: fully paid on that day (DEAL-7 history)
+        s.flush()
+        deal_id = s.query(Deal.id).filter(Deal.number == f"{c.code}OP{n}").scalar()
+        s.add(DealCategoryChange(deal_id=deal_id, at=won_at, category="won", stage=10, status="won"))
 
 
 def _card(client: Any, who: str, testid: str) -> str:
@@ -76,8 +82,27 @@ def test_gov6_supervisor_sees_only_his_teams_deals_by_stage(client, database, or
         add_deal(
             s, org["rep1"], 8, 1, category="signed", actual_amount=Decimal(30_000), closed_at=clock.now()
         )
-        add_deal(s, org["rep2"], 10, 1, category="won", actual_amount=Decimal(40_000), closed_at=clock.now())
-        add_deal(s, org["rep1"], 10, 1, category="won", actual_amount=Decimal(75_000), closed_at=last_month)
+        signed = last_month - timedelta(days=20)  # signed in January, paid in full this month
+        add_deal(
+            s,
+            org["rep2"],
+            10,
+            1,
+            category="won",
+            actual_amount=Decimal(40_000),
+            closed_at=signed,
+            won_at=clock.now(),
+        )
+        add_deal(
+            s,
+            org["rep1"],
+            10,
+            1,
+            category="won",
+            actual_amount=Decimal(75_000),
+            closed_at=signed,
+            won_at=last_month,
+        )
         add_deal(s, org["rep1"], 0, 5_000, category="lost", closed_at=clock.now())
     card = _card(client, "sup", "widget-team-deals")
     assert "团队跟单阶段" in card and "GOV-6" in card

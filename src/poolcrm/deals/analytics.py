@@ -15,6 +15,7 @@ from poolcrm.deals import rules
 from poolcrm.deals.access import OPEN
 from poolcrm.deals.models import (
     Deal,
+    DealCategoryChange,
     DealMonth,
     DealMonthTotal,
     DealRollupState,
@@ -287,10 +288,15 @@ def stage_pipeline(session: Session, owners: Iterable[int] | None, month_start: 
     contracted = Deal.category.in_(rules.CONTRACTED)
     amount = func.coalesce(func.sum(case((contracted, Deal.actual_amount), else_=Deal.amount)), 0)
     bucket = case((Deal.category.in_(OPEN), literal("open")), else_=Deal.category)
+    won_since = select(DealCategoryChange.deal_id).where(
+        DealCategoryChange.category == rules.WON, DealCategoryChange.at >= month_start
+    )
     q = select(Deal.stage, bucket, func.count(), amount).where(
         or_(
             Deal.category.in_((*OPEN, rules.SIGNED)),
-            and_(Deal.category.in_((rules.WON, rules.LOST)), Deal.closed_at >= month_start),
+            and_(Deal.category == rules.LOST, Deal.closed_at >= month_start),
+            # DEAL-8: won = fully paid, which may come long after signing (closed_at): its history says when
+            and_(Deal.category == rules.WON, Deal.id.in_(won_since)),
         )
     )
     if owners is not None:
