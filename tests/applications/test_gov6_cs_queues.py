@@ -9,12 +9,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from tests.conftest import PASSWORD
 from tests.pools.conftest import add_customer, org  # noqa: F401  (the pools tests' organisation)
 
 from poolcrm import clock
 from poolcrm.applications.models import Application
+from poolcrm.applications.widgets import cs_queues
 from poolcrm.followups.models import FollowUp
+from poolcrm.org.models import User
 from poolcrm.violations.models import SpotCheck
 
 NOW = datetime(2026, 11, 12, 2, 0, tzinfo=UTC)
@@ -105,3 +108,24 @@ def test_gov6_cs_queue_card_shows_no_english_on_a_chinese_page(client, database,
     text = card.split("<h2>", 1)[1]
     for english in ("pending", "claim", "release", "hours", "days", "None"):
         assert f">{english}" not in text and f" {english}<" not in text
+
+
+def test_gov6_cs_queues_are_one_grouped_query(database, org):  # noqa: F811
+    with database.transaction() as s:
+        for i in range(4):
+            _app(s, "new_customer" if i % 2 else "claim", org["rep1"], hours_ago=i)
+    with database.transaction() as s:
+        cs = s.get(User, org["cs"])
+        seen: list[str] = []
+
+        def listener(*args: Any) -> None:
+            seen.append(args[2])
+
+        event.listen(s.get_bind(), "before_cursor_execute", listener)
+        try:
+            queues = cs_queues(s, cs)
+        finally:
+            event.remove(s.get_bind(), "before_cursor_execute", listener)
+    assert {q["key"]: q["count"] for q in queues}["claim"] == 2
+    assert len([q for q in seen if "FROM applications" in q]) == 1
+    assert len(seen) == 1, seen

@@ -9,10 +9,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from poolcrm import clock
 from poolcrm.disputes.models import Dispute
+from poolcrm.org.models import User
 from poolcrm.ownership.models import OwnershipEvent
+from poolcrm.pools.widgets import pool_health
 from poolcrm.violations.models import Violation
 from tests.conftest import PASSWORD
 from tests.pools.conftest import add_customer, at
@@ -109,3 +112,26 @@ def test_gov6_gm_sees_disputes_waiting_and_this_months_violations(client, databa
     assert "书面警告 1 起" in card
     for who in ("sup", "cs", "admin"):
         assert _card(client, who, "widget-rulings") == ""
+
+
+def _statements(database: Any, gm_id: int) -> int:
+    with database.transaction() as s:
+        gm = s.get(User, gm_id)
+        seen: list[str] = []
+
+        def listener(*args: Any) -> None:
+            seen.append(args[2])
+
+        event.listen(s.get_bind(), "before_cursor_execute", listener)
+        try:
+            assert pool_health(s, gm, "zh") is not None
+        finally:
+            event.remove(s.get_bind(), "before_cursor_execute", listener)
+    return len(seen)
+
+
+def test_gov6_pool_health_queries_do_not_grow_with_the_reps(database, org, make_user):
+    before = _statements(database, org["gm"])
+    for i in range(4):
+        make_user(f"new{i}", ["sales"], supervisor_id=org["sup"])
+    assert _statements(database, org["gm"]) == before
