@@ -17,6 +17,8 @@ from poolcrm.web.dashboard import widget
 
 @widget(order=45)
 def my_contracts(session: Session, user: User, lang: str) -> tuple[str, dict[str, Any]] | None:
+    if org_rules.system_only(user.roles):
+        return None  # GOV-6: admin's dashboard is the system's
     today = company_today(session)
     overdue, overdue_total = output.list_contracts(session, user, output.ContractFilter(overdue=True), 1, 5)
     pending, _ = output.list_contracts(session, user, output.ContractFilter(status=PENDING), 1, 50)

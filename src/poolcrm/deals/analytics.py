@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
@@ -14,13 +15,14 @@ from poolcrm.deals import rules
 from poolcrm.deals.access import OPEN
 from poolcrm.deals.models import (
     Deal,
+    DealCategoryChange,
     DealMonth,
     DealMonthTotal,
     DealRollupState,
 )
 from poolcrm.deals.output import DealFilter, filtered_query
 from poolcrm.deals.rollup import carried_rows
-from poolcrm.deals.tables import probabilities
+from poolcrm.deals.tables import probabilities, stage_table
 from poolcrm.errors import InvalidInput
 from poolcrm.org.models import Department, User
 from poolcrm.org.service import visible_owner_ids
@@ -277,3 +279,45 @@ def board(
         if deal.stage in columns and len(columns[deal.stage]) < limit_per_stage:
             columns[deal.stage].append(deal)
     return columns
+
+
+def stage_pipeline(session: Session, owners: Iterable[int] | None, month_start: datetime) -> dict[str, Any]:
+    """GOV-6 / DEAL-9: the pipeline by stage 0–10 for a dashboard, in one grouped query — the open
+    deals (their amount), the signed ones still being paid (their contract amount), and the deals won
+    or lost since `month_start`; `owners` None = the whole company. Totals per stage and per category."""
+    contracted = Deal.category.in_(rules.CONTRACTED)
+    amount = func.coalesce(func.sum(case((contracted, Deal.actual_amount), else_=Deal.amount)), 0)
+    bucket = case((Deal.category.in_(OPEN), literal("open")), else_=Deal.category)
+    won_since = select(DealCategoryChange.deal_id).where(
+        DealCategoryChange.category == rules.WON, DealCategoryChange.at >= month_start
+    )
+    q = select(Deal.stage, bucket, func.count(), amount).where(
+        or_(
+            Deal.category.in_((*OPEN, rules.SIGNED)),
+            and_(Deal.category == rules.LOST, Deal.closed_at >= month_start),
+            # DEAL-8: won = fully paid, which may come long after signing (closed_at): its history says when
+            and_(Deal.category == rules.WON, Deal.id.in_(won_since)),
+        )
+    )
+    if owners is not None:
+        q = q.where(Deal.owner_id.in_(sorted(owners)))
+    by_stage: dict[int, list[Any]] = {}
+    by_bucket: dict[str, list[Any]] = {}
+    for stage, kind, n, total in session.execute(q.group_by(Deal.stage, bucket)):
+        for table, key in ((by_stage, stage), (by_bucket, kind)):
+            cell = table.setdefault(key, [0, Decimal(0)])
+            cell[0] += n
+            cell[1] += _dec(total)
+    empty = [0, Decimal(0)]
+    return {
+        "rows": [
+            {"stage": s.stage, "name": s.customer_desc, "count": c[0], "amount": c[1]}
+            for s in stage_table(session)
+            for c in [by_stage.get(s.stage, empty)]
+        ],
+        **{
+            k: {"count": v[0], "amount": v[1]}
+            for k in ("open", *rules.CATEGORIES)
+            for v in [by_bucket.get(k, empty)]
+        },
+    }

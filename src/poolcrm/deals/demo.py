@@ -277,7 +277,8 @@ class _DealStory:
                 (36 - self.n % 5, 1, self.sign(int(total * 0.95))),
                 (35 - self.n % 5, 1, self.approve()),
                 (33 - self.n % 5, 1, self.pay(0)),
-                *([] if self.owes_second else [(4, 1, self.pay(1))]),
+                # paid in full today: the GM's funnel shows a deal won this month on any day (GOV-6)
+                *([] if self.owes_second else [(0, 1, self.pay(1))]),
             ],
             [
                 (65, 0, self.create("mid", 2, 120)),

@@ -1,4 +1,5 @@
-"""Dashboard card: my open deals, pipeline amount, overdue ones first (DEAL-2, DEAL-9)."""
+"""Dashboard cards: my open deals, pipeline amount, overdue ones first (DEAL-2, DEAL-9); a supervisor's
+team pipeline and the GM's company funnel by stage (GOV-6)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from poolcrm.deals import output
+from poolcrm.deals.analytics import stage_pipeline
 from poolcrm.org.models import User
-from poolcrm.policy.service import get_policy
+from poolcrm.org.service import subordinate_reps
+from poolcrm.policy.service import company_day_start, company_today, get_policy
 from poolcrm.web.dashboard import widget
 
 
@@ -31,3 +34,28 @@ def my_deals(session: Session, user: User, lang: str) -> tuple[str, dict[str, An
         "weighted": sum(r["weighted_amount"] for r in rows),
         "deals": soonest,
     }
+
+
+def _month_start(session: Session) -> Any:
+    return company_day_start(session, company_today(session).replace(day=1))
+
+
+@widget(order=22)
+def team_pipeline(session: Session, user: User, lang: str) -> tuple[str, dict[str, Any]] | None:
+    """GOV-6: a supervisor's team (ORG-2: the reps below them) — deals by stage, count and amount."""
+    if not user.has_role("supervisor", "sales_manager") or user.has_role("gm"):
+        return None
+    reps = subordinate_reps(session, user.id)
+    if not reps:
+        return None
+    figures = stage_pipeline(session, [r.id for r in reps], _month_start(session))
+    return "deals/widget_stages.html", {"title": "团队跟单阶段", "testid": "widget-team-deals", **figures}
+
+
+@widget(order=12)
+def company_funnel(session: Session, user: User, lang: str) -> tuple[str, dict[str, Any]] | None:
+    """GOV-6: the GM's company funnel — every deal by stage, and what was won this month."""
+    if not user.has_role("gm"):
+        return None
+    figures = stage_pipeline(session, None, _month_start(session))
+    return "deals/widget_stages.html", {"title": "公司销售漏斗", "testid": "widget-funnel", **figures}

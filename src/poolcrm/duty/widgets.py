@@ -8,12 +8,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from poolcrm.duty import service
+from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
 from poolcrm.web.dashboard import widget
 
 
 @widget(order=30)
 def on_duty_today(session: Session, user: User, lang: str) -> tuple[str, dict[str, Any]] | None:
-    if not user.has_role("cs", "gm", "admin", "sales"):
+    if not user.has_role("cs", "gm", "admin", "sales") or org_rules.system_only(user.roles):
         return None
     return "duty/widget.html", service.card(session, user)

@@ -18,6 +18,7 @@ class JobRun(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     run_date: Mapped[date] = mapped_column(Date, index=True)
     step: Mapped[str] = mapped_column(String(60))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # GOV-6: how long a run took
     finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
     result: Mapped[Any] = mapped_column(JSONType, default=dict)
 

@@ -124,8 +124,11 @@ def _run_step(db: Database, day: date, step: Step, actor_id: int | None) -> dict
         done = session.scalar(select(JobRun).where(JobRun.run_date == day, JobRun.step == step.name))
         if done is not None:
             return dict(done.result or {})
+        started = clock.now()
         result = step.fn(session, day)
-        session.add(JobRun(run_date=day, step=step.name, finished_at=clock.now(), result=result))
+        session.add(
+            JobRun(run_date=day, step=step.name, started_at=started, finished_at=clock.now(), result=result)
+        )
         record(
             session,
             actor_id=actor_id,

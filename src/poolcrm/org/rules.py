@@ -56,6 +56,13 @@ def sees_everyone(roles: Iterable[str]) -> bool:
     return any(r in SEE_ALL_ROLES for r in roles)
 
 
+def system_only(roles: Iterable[str]) -> bool:
+    """GOV-6: a user who holds the admin role and nothing else runs the system — their dashboard
+    shows its cards (daily job, backups, calendar), not the sales or service desk's."""
+    held = set(roles)
+    return bool(held) and held <= {"admin"}
+
+
 def manages_everyone(roles: Iterable[str]) -> bool:
     """ORG-5: admin and the GM may act on every rep's records (others only on their subtree)."""
     return any(r in MANAGING_ROLES for r in roles)

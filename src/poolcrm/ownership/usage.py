@@ -63,3 +63,41 @@ def pool_usage(session: Session, user: User) -> dict[str, int]:
         "pending": pending_count(session, user.id),
         "limit": limit_for(session, user, today),
     }
+
+
+def usage_by_owner(session: Session, users: list[User]) -> dict[int, dict[str, int]]:
+    """POOL-2 usage of many reps at once (GOV-6 dashboards): two grouped queries, not two per rep."""
+    ids = [u.id for u in users]
+    if not ids:
+        return {}
+    today = company_today(session)
+    owned = dict(
+        session.execute(
+            select(Customer.owner_id, func.count())
+            .where(
+                Customer.owner_id.in_(ids),
+                Customer.pool == POOL_PRIVATE,
+                or_(Customer.member_until.is_(None), Customer.member_until < today),
+            )
+            .group_by(Customer.owner_id)
+        ).all()
+    )
+    pending = dict(
+        session.execute(
+            select(Application.applicant_id, func.count())
+            .where(
+                Application.applicant_id.in_(ids),
+                Application.status == STATUS_PENDING,
+                Application.kind.in_((KIND_NEW_CUSTOMER, KIND_CLAIM)),
+            )
+            .group_by(Application.applicant_id)
+        ).all()
+    )
+    return {
+        u.id: {
+            "owned": owned.get(u.id, 0),
+            "pending": pending.get(u.id, 0),
+            "limit": limit_for(session, u, today),
+        }
+        for u in users
+    }

@@ -1,4 +1,5 @@
-"""Dashboard cards: "即将回收" (POOL-6/16), "今日提醒" (FU-4) and a supervisor's team (GOV-6)."""
+"""Dashboard cards: "即将回收" (POOL-6/16), "今日提醒" (FU-4), a supervisor's team and the GM's pool
+health (GOV-6)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
-from poolcrm.customers.models import POOL_PRIVATE, Customer
+from poolcrm.customers.models import POOL_BIN, POOL_PRIVATE, POOL_PUBLIC, Customer
 from poolcrm.followups.models import FollowUp
 from poolcrm.followups.service import due_today
 from poolcrm.org.models import User
-from poolcrm.org.service import subordinate_reps
+from poolcrm.org.service import sales_reps, subordinate_reps
 from poolcrm.ownership.countdown import recycle_info
-from poolcrm.ownership.usage import pool_usage
+from poolcrm.ownership.models import OwnershipEvent
+from poolcrm.ownership.usage import usage_by_owner
 from poolcrm.policy.service import company_day_start, company_today
 from poolcrm.pools.history import pool_rows
 from poolcrm.pools.pages import common
@@ -83,5 +85,59 @@ def team_pools(session: Session, user: User, lang: str) -> tuple[str, dict[str, 
         if info is not None and info.red:
             due.append({"customer": c, "info": info, "owner": names.get(c.owner_id or 0, "")})
     due.sort(key=lambda r: (r["info"].due_on, r["customer"].id))
-    rows = [{"rep": r, "usage": pool_usage(session, r), "valid": valid.get(r.id, 0)} for r in reps]
+    usage = usage_by_owner(session, reps)
+    rows = [{"rep": r, "usage": usage[r.id], "valid": valid.get(r.id, 0)} for r in reps]
     return "pools/widget_team.html", {"rows": rows, "due": due[:TEAM_DUE_ROWS], "due_total": len(due)}
+
+
+FULL_SHARE = 0.9
+"""A private pool at 90% of its POOL-2 limit is "nearly full" on the GM's card (the same threshold
+as the rep's own usage bar)."""
+
+
+def _week_start(session: Session) -> Any:
+    today = company_today(session)
+    return company_day_start(session, today - timedelta(days=today.weekday()))
+
+
+@widget(order=13)
+def pool_health(session: Session, user: User, lang: str) -> tuple[str, dict[str, Any]] | None:
+    """GOV-6: the GM's pool health — customers per pool, private pools against their POOL-2 limits,
+    and this week's recycles (POOL-6) and releases (POOL-5); each a grouped query."""
+    if not user.has_role("gm"):
+        return None
+    pools = dict(
+        session.execute(
+            select(Customer.pool, func.count())
+            .where(Customer.pool.in_((POOL_PUBLIC, POOL_PRIVATE, POOL_BIN)))
+            .group_by(Customer.pool)
+        ).all()
+    )
+    moved = dict(
+        session.execute(
+            select(OwnershipEvent.rule, func.count())
+            .where(OwnershipEvent.at >= _week_start(session), OwnershipEvent.rule.in_(("POOL-6", "POOL-5")))
+            .group_by(OwnershipEvent.rule)
+        ).all()
+    )
+    reps = sales_reps(session)
+    usage = usage_by_owner(session, reps)
+    rows = []
+    for rep in reps:
+        u = usage[rep.id]
+        used = u["owned"] + u["pending"]
+        rows.append(
+            {"rep": rep, "used": used, "limit": u["limit"], "share": used / u["limit"] if u["limit"] else 0}
+        )
+    rows.sort(key=lambda r: (-r["share"], r["rep"].id))
+    return "pools/widget_health.html", {
+        "pools": {k: pools.get(k, 0) for k in (POOL_PUBLIC, POOL_PRIVATE, POOL_BIN)},
+        "recycled": moved.get("POOL-6", 0),
+        "released": moved.get("POOL-5", 0),
+        "reps": len(rows),
+        "full": sum(1 for r in rows if r["share"] >= 1),
+        "high": sum(1 for r in rows if FULL_SHARE <= r["share"] < 1),
+        "used": sum(r["used"] for r in rows),
+        "capacity": sum(r["limit"] for r in rows),
+        "fullest": rows[:3],
+    }

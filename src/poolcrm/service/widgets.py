@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
 from poolcrm.service import output, rules
 from poolcrm.web.dashboard import widget
@@ -15,7 +16,7 @@ from poolcrm.web.dashboard import widget
 @widget(order=48)
 def service_desk(session: Session, user: User, lang: str) -> tuple[str, dict[str, Any]] | None:
     oversees = rules.sees_all_tickets(user.roles)
-    if not oversees and not rules.takes_tickets(user.roles):
+    if (not oversees and not rules.takes_tickets(user.roles)) or org_rules.system_only(user.roles):
         return None
     mine, mine_total = output.list_tickets(
         session, user, output.TicketFilter(status="open", assignee_id=user.id), 1, 5
