@@ -21,5 +21,5 @@ def test_gov1_audit_entries_are_append_only(database):
     with pytest.raises(DatabaseError), database.transaction() as s:
         s.execute(text("DELETE FROM audit_entries"))
     with database.transaction() as s:
-        rows, total = search(s, action="test")
+        rows, total, _ = search(s, action="test")
         assert total == 1 and rows[0].action == "test.write"

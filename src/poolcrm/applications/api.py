@@ -50,10 +50,11 @@ def list_applications(
     page: int = Query(1, ge=1),
     page_size: int = Query(50, ge=1, le=500),
 ) -> dict[str, Any]:
-    rows, total = service.list_applications(
+    rows, total, capped = service.list_applications(
         db, user, status=status, kind=kind, page=page, page_size=page_size
     )
-    return {"items": [ApplicationOut.of(a).model_dump(mode="json") for a in rows], "total": total}
+    items = [ApplicationOut.of(a).model_dump(mode="json") for a in rows]
+    return {"items": items, "total": total, "total_capped": capped}  # LIST-2: "1000+"
 
 
 @router.get("/applications/{app_id}", response_model=ApplicationOut)

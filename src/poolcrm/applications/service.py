@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.applications import registry, rules
 from poolcrm.applications.models import STATUS_APPROVED, STATUS_PENDING, STATUS_REJECTED, Application
 from poolcrm.audit.service import record
-from poolcrm.db import for_update
+from poolcrm.db import count_capped, for_update
 from poolcrm.errors import Conflict, Forbidden, InvalidInput, NotFound
 from poolcrm.org.models import User
 from poolcrm.org.service import visible_owner_ids
@@ -41,7 +41,7 @@ def list_applications(
     kind: str | None = None,
     page: int = 1,
     page_size: int = 50,
-) -> tuple[list[Application], int]:
+) -> tuple[list[Application], int, bool]:
     q = select(Application)
     scope = visible_owner_ids(session, user)
     if scope is not None:
@@ -50,9 +50,9 @@ def list_applications(
         q = q.where(Application.status == status)
     if kind:
         q = q.where(Application.kind == kind)
-    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    total, capped = count_capped(session, q.with_only_columns(Application.id))  # LIST-2
     rows = session.scalars(q.order_by(Application.id).offset((page - 1) * page_size).limit(page_size))
-    return list(rows), total
+    return list(rows), total, capped
 
 
 def _decidable(session: Session, app_id: int, user: User) -> tuple[Application, registry.Kind]:

@@ -25,7 +25,7 @@ def list_audit(
     page: int = Query(1, ge=1),
     page_size: int = Query(50, ge=1, le=500),
 ) -> dict[str, Any]:
-    rows, total = service.search(
+    rows, total, capped = service.search(
         db,
         actor_id=actor_id,
         action=action,
@@ -52,4 +52,4 @@ def list_audit(
         }
         for r in rows
     ]
-    return {"items": items, "total": total}
+    return {"items": items, "total": total, "total_capped": capped}  # LIST-2: "1000+"

@@ -117,7 +117,7 @@ def audit_page(request: Request, admin: AdminUser, db: DB, lang: Lang) -> HTMLRe
         until=_day(qp.get("until")),
     )
     page_no = min(max(optional_int(qp.get("page", "")) or 1, 1), MAX_PAGE)
-    rows, total = service.search(
+    rows, total, capped = service.search(
         db,
         actor_id=filters.actor,
         action=filters.action or None,
@@ -153,6 +153,7 @@ def audit_page(request: Request, admin: AdminUser, db: DB, lang: Lang) -> HTMLRe
             for e in rows
         ],
         total=total,
+        capped=capped,
         page_no=page_no,
         pages=max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE),
         filters=filters,

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.audit.models import AuditEntry
+from poolcrm.db import count_capped
 
 
 def record(
@@ -71,7 +72,7 @@ def search(
     until: datetime | None = None,
     page: int = 1,
     page_size: int = 50,
-) -> tuple[list[AuditEntry], int]:
+) -> tuple[list[AuditEntry], int, bool]:
     q = select(AuditEntry)
     if actor_id is not None:
         q = q.where(AuditEntry.actor_id == actor_id)
@@ -87,11 +88,11 @@ def search(
         q = q.where(AuditEntry.at >= since)
     if until:
         q = q.where(AuditEntry.at < until)
-    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    total, capped = count_capped(session, q.with_only_columns(AuditEntry.id))  # LIST-2
     rows = session.scalars(
         q.order_by(AuditEntry.id.desc()).offset((page - 1) * page_size).limit(page_size)
     ).all()
-    return list(rows), total
+    return list(rows), total, capped
 
 
 def facets(session: Session) -> tuple[list[str], list[str]]:

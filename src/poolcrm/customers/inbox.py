@@ -20,7 +20,7 @@ from poolcrm.org.service import users_by_id
 def inbox(session: Session, user: User, status: str, lang: str) -> dict[str, Any]:
     """The applications in `status` the user may see (ORG-5), with duplicate candidates for the
     pending ones (CUS-7), and the pending customer requests."""
-    apps, total = applications_service.list_applications(
+    apps, total, capped = applications_service.list_applications(
         session, user, status=status or None, page=1, page_size=200
     )
     wanted = [a.customer_id for a in apps]

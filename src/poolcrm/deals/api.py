@@ -101,10 +101,11 @@ def list_deals(
     page_size: int = Query(50, ge=1, le=500),
 ) -> dict[str, Any]:
     f = deal_filter(user, owner, category, stage, customer_id, state, overdue, q)
-    deals, total = output.list_deals(db, user, f, page=page, page_size=page_size)
+    deals, total, capped = output.list_deals(db, user, f, page=page, page_size=page_size)
     lk = output.lookups(db, deals)
     policy = get_policy(db)
-    return {"items": [output.deal_out(db, d, lk, policy=policy) for d in deals], "total": total}
+    items = [output.deal_out(db, d, lk, policy=policy) for d in deals]
+    return {"items": items, "total": total, "total_capped": capped}  # LIST-2: "1000+"
 
 
 @router.get("/deals/analytics", response_model=Analytics)

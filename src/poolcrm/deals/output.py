@@ -15,6 +15,7 @@ from poolcrm import clock
 from poolcrm.contracts import rules as contract_rules
 from poolcrm.contracts.models import Contract
 from poolcrm.customers.models import Customer
+from poolcrm.db import count_capped
 from poolcrm.deals import rules
 from poolcrm.deals.access import OPEN
 from poolcrm.deals.common import deal_warnings
@@ -109,14 +110,15 @@ def filtered_query(session: Session, user: User, f: DealFilter, policy: Policy) 
 
 def list_deals(
     session: Session, user: User, f: DealFilter, *, page: int = 1, page_size: int = 50
-) -> tuple[list[Deal], int]:
+) -> tuple[list[Deal], int, bool]:
+    """One page of the deals the user sees, newest activity first; the count capped (LIST-2)."""
     policy = get_policy(session)
     q = filtered_query(session, user, f, policy)
-    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    total, capped = count_capped(session, q.with_only_columns(Deal.id))
     items = session.scalars(
         q.order_by(Deal.updated_at.desc(), Deal.id.desc()).offset((page - 1) * page_size).limit(page_size)
     ).all()
-    return list(items), total
+    return list(items), total, capped
 
 
 @dataclass

@@ -87,7 +87,7 @@ def deal_list(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
         q=qp.get("q") or None,
     )
     page_no = max(1, _int(qp.get("page")) or 1)
-    deals, total = output.list_deals(db, user, f, page=page_no, page_size=50)
+    deals, total, capped = output.list_deals(db, user, f, page=page_no, page_size=50)
     lk = output.lookups(db, deals)
     policy = get_policy(db)
     items = [output.deal_out(db, d, lk, policy=policy) for d in deals]
@@ -97,6 +97,7 @@ def deal_list(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
         db=db,
         items=items,
         total=total,
+        capped=capped,
         page_no=page_no,
         f=f,
         owners=choices.owners_for(db, user),

@@ -15,7 +15,7 @@ CUSTOMER_DEALS = 20
 
 @section(order=30)
 def deals(session: Session, user: User, customer: Customer, lang: str) -> Section | None:
-    found, total = output.list_deals(
+    found, total, _ = output.list_deals(
         session, user, output.DealFilter(customer_id=customer.id), page_size=CUSTOMER_DEALS
     )
     if not found and customer.customer_type != "direct":

@@ -19,7 +19,7 @@ from poolcrm.web.dashboard import widget
 def my_deals(session: Session, user: User, lang: str) -> tuple[str, dict[str, Any]] | None:
     if not user.has_role("sales"):
         return None
-    deals, total = output.list_deals(
+    deals, total, _ = output.list_deals(
         session, user, output.DealFilter(owner=user.id, state="open"), page_size=500
     )
     policy = get_policy(session)
