@@ -272,11 +272,12 @@ def lock(
 
 @router.get("/pools/customers/{customer_id}/history", response_class=HTMLResponse)
 def history(request: Request, customer_id: int, user: CurrentUser, db: DB) -> HTMLResponse:
-    """POOL-12 fragment for the customer page (include with hx-get)."""
+    """POOL-12 fragment for the customer page (include with hx-get); opened directly (a link, a
+    bookmark, a phone), the same history inside the base layout."""
     customer = customer_for_read(db, user, customer_id)
     return page(
         request,
-        "pools/_history.html",
+        "pools/_history.html" if request.headers.get("HX-Request") else "pools/history.html",
         db=db,
         customer=customer,
         events=pools_history.history(db, user, customer_id),
