@@ -184,3 +184,17 @@ def test_pool5_release_from_my_pool_redirects_to_it_with_the_outcome(client, org
     shown = client.get(resp.headers["location"], headers=HTML)
     assert shown.status_code == 200 and 'class="flash ok"' in shown.text
     assert "已提交放弃申请" in shown.text or "已放弃保护" in shown.text
+
+
+def test_pool7_pool11_refused_plan_action_and_lock_rerender_with_the_refusals_status(client, org, customers):
+    csrf = page_login(client, "gm")
+    plan = client.post("/allocation/plans/999999/approve", data={"csrf_token": csrf}, headers=HTML)
+    assert plan.status_code >= 400 and 'class="flash error"' in plan.text
+    cid = customers(pool="private", owner_id=org["rep1"])
+    csrf = page_login(client, "rep2")
+    locked = client.post(
+        f"/pools/customers/{cid}/lock",
+        data={"csrf_token": csrf, "until": "2026-12-31", "owner_id": str(org["rep1"])},
+        headers=HTML,
+    )
+    assert locked.status_code >= 400, locked.text

@@ -287,7 +287,9 @@ def lock(
         locks.lock_customer(db, user, customer_id, until, None)
     except AppError as exc:
         db.rollback()
-        return my_pool(request, user, db, owner_id=owner_id, flash=_message(exc, lang), flash_kind="error")
+        refused = my_pool(request, user, db, owner_id=owner_id, flash=_message(exc, lang), flash_kind="error")
+        refused.status_code = exc.status
+        return refused
     return RedirectResponse(f"/pools/mine?owner_id={owner_id}", status_code=303)
 
 
@@ -367,7 +369,9 @@ def plan_action(
             raise Forbidden()
     except AppError as exc:
         db.rollback()
-        return allocation(request, user, db, flash=_message(exc, lang), flash_kind="error")
+        refused = allocation(request, user, db, flash=_message(exc, lang), flash_kind="error")
+        refused.status_code = exc.status
+        return refused
     return RedirectResponse("/allocation", status_code=303)
 
 
