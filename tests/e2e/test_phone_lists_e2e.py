@@ -46,6 +46,8 @@ LISTS: list[tuple[str, str, str, str | None]] = [
     ("manager", "/contracts/special-prices", "[data-testid=special-prices] tbody tr", None),
     ("svc1", "/tickets", "[data-testid=new-ticket]", "[data-testid=ticket-list] td.cname"),
     ("svc1", "/tickets/review", "[data-testid=review-list] td a", "[data-testid=review-list] td.cname"),
+    ("svc1", "/tickets/ratings", "[data-testid=ratings] td a", "[data-testid=ratings] td.cname"),
+    ("manager", "/violations/assessments", "[data-testid=assessments] tbody tr", None),
     (
         "cs1",
         "/violations/spot-checks",
