@@ -48,3 +48,23 @@ def test_cus18a_a_running_import_keeps_running_on_the_page(client, database, mak
     job_id = _job(database, rep, updated_at=clock.now())
     page_login(client, "rep")
     assert "正在导入" in client.get(f"/customers/import/{job_id}/progress").text
+
+
+def test_cus18_starting_an_import_redirects_to_its_progress_page(client, make_user):
+    make_user("rep")
+    csrf = page_login(client, "rep")
+    csv = "公司全称,地址,联系人,电话\n北京友好创达科技有限公司,北京市海淀区中关村大街1号,王经理,01062345678\n"
+    resp = client.post(
+        "/customers/import",
+        data={"csrf_token": csrf},
+        files={"file": ("客户.csv", csv.encode())},
+        follow_redirects=False,
+    )
+    assert resp.status_code == 303, resp.text  # POST-redirect-GET: a refresh starts no second import
+    where = resp.headers["location"]
+    assert where.startswith("/customers/import?job=")
+    page = client.get(where)
+    assert page.status_code == 200 and f"/customers/import/{where.split('=')[1]}/progress" in page.text
+    make_user("other")
+    page_login(client, "other")
+    assert "/progress" not in client.get(where).text  # another user's import is not theirs to watch

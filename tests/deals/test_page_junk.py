@@ -30,3 +30,25 @@ def test_sec1_allocation_plan_form_refuses_ids_that_are_not_ids(client, make_use
             "/allocation/plans", data={"csrf_token": csrf, key: value}, headers=HTML, follow_redirects=False
         )
         assert resp.status_code < 500, (key, value)
+
+
+def test_fu1_a_stored_but_invalid_progress_redirects_to_the_deal_with_an_amber_banner(client, team, new_deal):
+    deal = new_deal("rep")
+    csrf = page_login(client, "rep")
+    resp = client.post(
+        f"/deals/{deal['id']}/progress",
+        data={
+            "csrf_token": csrf,
+            "details": "电话未接通，明天再打",
+            "next_plan": "再联系",
+            "subject": "致电",
+            "counts_as_contact": "1",
+        },
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert resp.status_code == 303, resp.text  # POST-redirect-GET: a refresh adds no second entry
+    where = resp.headers["location"]
+    assert where.startswith(f"/deals/{deal['id']}?flash=") and "flash_kind=warn" in where
+    shown = client.get(where, headers=HTML)
+    assert shown.status_code == 200 and 'class="flash warn"' in shown.text

@@ -32,8 +32,13 @@ def test_in1_console_records_a_call_and_shows_the_outcome(client, crm, customer)
         },
     )
     assert resp.status_code == 200 and 'data-outcome="owner_notified"' in resp.text and "李娜" in resp.text
+    assert resp.history and resp.history[0].status_code == 303  # POST-redirect-GET: a refresh records nothing
+    assert str(resp.url).split("?")[1].startswith("item=")
+    assert (
+        client.get(str(resp.url)).text.count('data-outcome="owner_notified"') == 2
+    )  # the card and one log row
     empty = client.post("/inbound", data={"company": " ", "kind": "call", "csrf_token": _csrf(page.text)})
-    assert empty.status_code == 200 and "field-error" in empty.text
+    assert empty.status_code == 422 and "field-error" in empty.text
 
 
 def test_in1_console_is_for_customer_service(client, crm):

@@ -85,7 +85,7 @@ def test_pool4_bulk_claim_service_refuses_empty_selection(session, org):
 
 
 def test_pool14_bulk_claim_page_lists_claimed_and_refused_in_chinese(
-    client, org, customers, admin_headers_for_policy
+    client, org, customers, admin_headers_for_policy, database
 ):
     client.patch("/api/v1/policy", json={"daily_claim_limit": 1}, headers=admin_headers_for_policy)
     a, b = customers(pool="public", name="甲公司"), customers(pool="public", name="乙公司")
@@ -98,13 +98,40 @@ def test_pool14_bulk_claim_page_lists_claimed_and_refused_in_chinese(
     )
     resp = client.post(
         "/pools/public/claims",
-        data={"csrf_token": csrf, "customer_ids": [str(a), str(b)]},
+        data={"csrf_token": csrf, "customer_ids": [str(a), str(b)], "region": "北京"},
         headers=HTML,
+        follow_redirects=False,
     )
-    assert resp.status_code == 200, resp.text
-    assert "已申请 1 个，未通过 1 个" in resp.text
-    assert '<small class="muted">POOL-14</small>' in resp.text
-    assert "Daily claim" not in resp.text
+    assert resp.status_code == 303, resp.text  # POST-redirect-GET: a refresh never claims again
+    where = resp.headers["location"]
+    assert where.startswith("/pools/public?") and "region=" in where and "claimed=" in where
+    shown = client.get(where, headers=HTML)
+    assert shown.status_code == 200, shown.text
+    assert "已申请 1 个，未通过 1 个" in shown.text
+    assert f'<li data-result="{a}"><span class="tag ok">已申请</span> 甲公司' in shown.text
+    refused = shown.text.split(f'<li data-result="{b}">')[1].split("</li>")[0]
+    assert "未通过" in refused and "乙公司" in refused and '<small class="muted">POOL-14</small>' in refused
+    assert "Daily claim" not in shown.text
+    assert _pending(database, org["rep1"]) == 1
+    client.get(where, headers=HTML)  # the refresh
+    assert _pending(database, org["rep1"]) == 1
+
+
+def test_pool14_bulk_claim_result_link_is_signed_and_only_for_its_rep(client, org, customers):
+    cid = customers(pool="public", name="丙公司")
+    csrf = page_login(client, "rep1")
+    where = client.post(
+        "/pools/public/claims",
+        data={"csrf_token": csrf, "customer_ids": [str(cid)]},
+        headers=HTML,
+        follow_redirects=False,
+    ).headers["location"]
+    token = where.split("claimed=")[1]
+    forged = client.get(f"/pools/public?claimed={token[:-2]}xx", headers=HTML)
+    assert forged.status_code == 200 and 'data-testid="bulk-results"' not in forged.text
+    page_login(client, "rep2")
+    other = client.get(where, headers=HTML)
+    assert other.status_code == 200 and 'data-testid="bulk-results"' not in other.text
 
 
 def test_sec1_bulk_claim_page_bad_selection_is_red_422(client, org):
@@ -141,3 +168,33 @@ def test_pool14_parallel_bulk_claims_never_exceed_the_daily_cap(database, make_u
     assert sum(1 for a, _ in rows if a == rep1) <= 3
     assert sum(1 for a, _ in rows if a == rep2) == 3
     assert len(rows) == len(set(rows))
+
+
+def test_pool5_release_from_my_pool_redirects_to_it_with_the_outcome(client, org, customers):
+    cid = customers(pool="private", owner_id=org["rep1"])
+    csrf = page_login(client, "rep1")
+    url = f"/pools/customers/{cid}/release"
+    refused = client.post(url, data={"csrf_token": csrf}, headers=HTML, follow_redirects=False)
+    assert refused.status_code == 303 and "flash_kind=error" in refused.headers["location"]
+    assert "POOL-5" in client.get(refused.headers["location"], headers=HTML).text
+    resp = client.post(
+        url, data={"csrf_token": csrf, "reason": "客户已倒闭"}, headers=HTML, follow_redirects=False
+    )
+    assert resp.status_code == 303 and resp.headers["location"].startswith("/pools/mine?flash=")
+    shown = client.get(resp.headers["location"], headers=HTML)
+    assert shown.status_code == 200 and 'class="flash ok"' in shown.text
+    assert "已提交放弃申请" in shown.text or "已放弃保护" in shown.text
+
+
+def test_pool7_pool11_refused_plan_action_and_lock_rerender_with_the_refusals_status(client, org, customers):
+    csrf = page_login(client, "gm")
+    plan = client.post("/allocation/plans/999999/approve", data={"csrf_token": csrf}, headers=HTML)
+    assert plan.status_code >= 400 and 'class="flash error"' in plan.text
+    cid = customers(pool="private", owner_id=org["rep1"])
+    csrf = page_login(client, "rep2")
+    locked = client.post(
+        f"/pools/customers/{cid}/lock",
+        data={"csrf_token": csrf, "until": "2026-12-31", "owner_id": str(org["rep1"])},
+        headers=HTML,
+    )
+    assert locked.status_code >= 400, locked.text

@@ -62,8 +62,19 @@ def test_svc1_to_svc6_a_ticket_through_the_pages(client, team, make_customer):
     assert _post(client, f"{url}/resolve", {"csrf_token": csrf, "result": "更换进纸轮"}).status_code == 303
     csrf = page_login(client, "cs")
     assert _post(client, f"{url}/close", {"csrf_token": csrf, "customer_confirmed": "on"}).status_code == 303
-    link = _post(client, f"{url}/rating-link", {"csrf_token": csrf})
+    issued = _post(client, f"{url}/rating-link", {"csrf_token": csrf})
+    assert issued.status_code == 303 and issued.headers["location"].startswith(f"{url}?link=")  # PRG
+    link = client.get(issued.headers["location"], headers=HTML)
     assert link.status_code == 200 and 'data-testid="rating-link"' in link.text and "/rate/" in link.text
+    path = re.search(r'href="https?://[^"/]+(/rate/[^"]+)"', link.text).group(1)
+    rated = _post(client, path, {"score": "4", "comment": "及时"})
+    assert (
+        rated.status_code == 303 and rated.headers["location"] == f"{path}?done=1"
+    )  # a refresh rates nothing
+    thanks = client.get(rated.headers["location"], headers=HTML)
+    assert thanks.status_code == 200 and 'data-testid="rate-thanks"' in thanks.text and "★★★★☆" in thanks.text
+    assert client.get(path, headers=HTML).status_code == 410  # without done=1: the used link
+    assert client.get(f"{url}?link=forged", headers=HTML).status_code == 200
     assert _post(client, f"{url}/nonsense", {"csrf_token": csrf}).status_code == 404
     page_login(client, "rep")
     assert "单.pdf" in client.get(url, headers=HTML).text  # the customer's rep sees the ticket

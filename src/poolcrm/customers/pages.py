@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -321,11 +321,12 @@ def _registration_form(
 
 
 @router.get("/customers/import", response_class=HTMLResponse)
-def import_page(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
-    return page(request, "customers/import.html", db=db, job=None, error=None)
+def import_page(request: Request, user: CurrentUser, db: DB, job: str = "") -> HTMLResponse:
+    found = importer.get_job(get_database(request), job, user.id) if job else None  # where a start redirects
+    return page(request, "customers/import.html", db=db, job=found, error=None)
 
 
-@router.post("/customers/import", response_class=HTMLResponse)
+@router.post("/customers/import", response_model=None)
 def import_start(
     request: Request,
     user: CurrentUser,
@@ -334,7 +335,7 @@ def import_start(
     file: Annotated[UploadFile, File()],
     background: BackgroundTasks,
     confirm_warnings: Annotated[str, Form()] = "",
-) -> HTMLResponse:
+) -> Response:
     content = file.file.read()
     try:
         job, run = importer.start_job(
@@ -347,16 +348,12 @@ def import_start(
             lang=lang,
         )
     except import_files.ImportFileError as exc:
-        return page(
-            request,
-            "customers/import.html",
-            status_code=422,
-            db=db,
-            job=None,
-            error=translate(str(exc), lang),
-        )
+        error = translate(str(exc), lang)
+        return page(request, "customers/import.html", status_code=422, db=db, job=None, error=error)
     background.add_task(run)  # after the job's row is committed with this request
-    return page(request, "customers/import.html", db=db, job=job, error=None)
+    return RedirectResponse(
+        f"/customers/import?job={quote(job.id)}", status_code=303
+    )  # a refresh imports nothing
 
 
 @router.get("/customers/import/template.xlsx")

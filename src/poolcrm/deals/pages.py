@@ -35,6 +35,7 @@ from poolcrm.org.service import sales_departments, users_by_id
 from poolcrm.policy.service import company_today, get_policy
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
 from poolcrm.web.forms import amount as form_amount
+from poolcrm.web.forms import banner_kind, flash_redirect
 from poolcrm.web.render import page
 
 router = APIRouter()
@@ -352,8 +353,17 @@ def _detail(
 
 
 @router.get("/deals/{deal_id}", response_class=HTMLResponse)
-def deal_detail(request: Request, deal_id: int, user: CurrentUser, db: DB, lang: Lang) -> HTMLResponse:
-    return _detail(request, db, user, deal_id, lang=lang)
+def deal_detail(
+    request: Request,
+    deal_id: int,
+    user: CurrentUser,
+    db: DB,
+    lang: Lang,
+    flash: str | None = None,
+    flash_kind: str | None = None,
+) -> HTMLResponse:
+    kind = banner_kind(flash_kind) if flash else None
+    return _detail(request, db, user, deal_id, flash=flash, flash_kind=kind, lang=lang)
 
 
 def _act(
@@ -377,7 +387,7 @@ def _act(
                 reasons = "；".join(
                     r["message"] for r in output.progress_out(progress, lang=lang)["invalid_reasons"]
                 )
-                return _detail(request, db, user, deal_id, flash=reasons, flash_kind="warn", lang=lang)
+                return flash_redirect(f"/deals/{deal_id}", reasons, warn=True)  # stored, but not valid (FU-1)
         elif action == "edit":
             fields: dict[str, Any] = {}
             for name in ("category", "status", "expected_close_on", "name"):

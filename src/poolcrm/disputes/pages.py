@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from poolcrm.disputes import service
 from poolcrm.errors import AppError, InvalidInput
@@ -15,6 +15,7 @@ from poolcrm.i18n import translate
 from poolcrm.org.models import User
 from poolcrm.policy.service import get_policy
 from poolcrm.web.deps import DB, CurrentUser, Lang
+from poolcrm.web.forms import banner_kind, flash_redirect
 from poolcrm.web.render import page
 
 router = APIRouter()
@@ -49,11 +50,19 @@ def _detail(request: Request, user: User, db: Any, lang: str, dispute_id: int, *
 
 
 @router.get("/disputes/{dispute_id}", response_class=HTMLResponse)
-def detail(request: Request, dispute_id: int, user: CurrentUser, db: DB, lang: Lang) -> HTMLResponse:
-    return _detail(request, user, db, lang, dispute_id)
+def detail(
+    request: Request,
+    dispute_id: int,
+    user: CurrentUser,
+    db: DB,
+    lang: Lang,
+    flash: str | None = None,
+    flash_kind: str | None = None,
+) -> HTMLResponse:
+    return _detail(request, user, db, lang, dispute_id, flash=flash, flash_kind=banner_kind(flash_kind))
 
 
-@router.post("/disputes/{dispute_id}/decide", response_class=HTMLResponse)
+@router.post("/disputes/{dispute_id}/decide", response_model=None)
 def decide(
     request: Request,
     dispute_id: int,
@@ -62,7 +71,9 @@ def decide(
     lang: Lang,
     winner_user_id: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
-) -> HTMLResponse:
+) -> Response:
+    """DSP-1: the GM's ruling; POST-redirect-GET to the dispute (a refusal re-renders with its status)."""
+    service.get_dispute(db, user, dispute_id)  # not visible → 404 first, before any rollback (was a 500)
     try:
         if not winner_user_id.isdigit():
             raise InvalidInput({"winner_user_id": "请选择业绩归属人"}, rule="DSP-1")
@@ -77,5 +88,6 @@ def decide(
             dispute_id,
             flash=exc.render(lang)["error"]["message"],
             flash_kind="error",
+            status_code=exc.status,
         )
-    return _detail(request, user, db, lang, dispute_id, flash=translate("已裁定", lang))
+    return flash_redirect(f"/disputes/{dispute_id}", translate("已裁定", lang))

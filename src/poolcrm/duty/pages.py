@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from poolcrm.duty import rules, service
 from poolcrm.errors import AppError, InvalidInput
@@ -15,6 +15,7 @@ from poolcrm.i18n import translate
 from poolcrm.org.models import User
 from poolcrm.org.service import sales_reps
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
+from poolcrm.web.forms import banner_kind, flash_redirect
 from poolcrm.web.render import page
 
 router = APIRouter()
@@ -43,11 +44,19 @@ def _render(
 
 
 @router.get("/duty", response_class=HTMLResponse)
-def roster(request: Request, user: CurrentUser, db: DB, lang: Lang, day: date | None = None) -> HTMLResponse:
-    return _render(request, user, db, lang, day)
+def roster(
+    request: Request,
+    user: CurrentUser,
+    db: DB,
+    lang: Lang,
+    day: date | None = None,
+    flash: str | None = None,
+    flash_kind: str | None = None,
+) -> HTMLResponse:
+    return _render(request, user, db, lang, day, flash=flash, flash_kind=banner_kind(flash_kind))
 
 
-@router.post("/duty/override", response_class=HTMLResponse)
+@router.post("/duty/override", response_model=None)
 def override(
     form: FormBody,
     request: Request,
@@ -56,7 +65,7 @@ def override(
     lang: Lang,
     day: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
-) -> HTMLResponse:
+) -> Response:
     try:
         try:
             on = date.fromisoformat(day)
@@ -67,12 +76,18 @@ def override(
     except AppError as exc:
         db.rollback()
         return _render(
-            request, user, db, lang, flash=exc.render(lang)["error"]["message"], flash_kind="error"
+            request,
+            user,
+            db,
+            lang,
+            flash=exc.render(lang)["error"]["message"],
+            flash_kind="error",
+            status_code=exc.status,
         )
-    return _render(request, user, db, lang, on, flash=translate("已保存值班调整", lang))
+    return flash_redirect(f"/duty?day={on.isoformat()}", translate("已保存值班调整", lang))
 
 
-@router.post("/duty/reinstate", response_class=HTMLResponse)
+@router.post("/duty/reinstate", response_model=None)
 def reinstate(
     form: FormBody,
     request: Request,
@@ -81,7 +96,7 @@ def reinstate(
     lang: Lang,
     user_id: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
-) -> HTMLResponse:
+) -> Response:
     """VIO-2: a sales manager or the GM reinstates a rep, with a reason."""
     try:
         if not user_id.isdigit() or len(user_id) > 9:
@@ -90,6 +105,12 @@ def reinstate(
     except AppError as exc:
         db.rollback()
         return _render(
-            request, user, db, lang, flash=exc.render(lang)["error"]["message"], flash_kind="error"
+            request,
+            user,
+            db,
+            lang,
+            flash=exc.render(lang)["error"]["message"],
+            flash_kind="error",
+            status_code=exc.status,
         )
-    return _render(request, user, db, lang, flash=translate("已恢复值班资格", lang))
+    return flash_redirect("/duty", translate("已恢复值班资格", lang))

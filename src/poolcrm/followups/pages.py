@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from poolcrm.errors import AppError
 from poolcrm.followups import rules, service
@@ -58,12 +58,22 @@ def _section(
 
 
 @router.get("/customers/{customer_id}/followups", response_class=HTMLResponse)
-def followups(request: Request, customer_id: int, user: CurrentUser, db: DB, lang: Lang) -> HTMLResponse:
-    """FU-6 history with the form; as an htmx request only the section (for the customer page)."""
-    return _section(request, db, user, lang, customer_id)
+def followups(
+    request: Request,
+    customer_id: int,
+    user: CurrentUser,
+    db: DB,
+    lang: Lang,
+    done: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> HTMLResponse:
+    """FU-6 history with the form; as an htmx request only the section (for the customer page).
+    `done` (where the form redirects): that follow-up's verdict above the form (FU-1)."""
+    found = [f for f in service.list_followups(db, user, customer_id) if f.id == done] if done else []
+    result = service.followup_out(db, found[0], lang) if found else None
+    return _section(request, db, user, lang, customer_id, result=result)
 
 
-@router.post("/customers/{customer_id}/followups", response_class=HTMLResponse)
+@router.post("/customers/{customer_id}/followups", response_model=None)
 def create(
     request: Request,
     customer_id: int,
@@ -76,7 +86,9 @@ def create(
     result_status: Annotated[str, Form()] = "",
     next_followup_on: Annotated[str, Form()] = "",
     method: Annotated[str, Form()] = "",
-) -> HTMLResponse:
+) -> Response:
+    """FU-1: the follow-up is stored (valid or not), then POST-redirect-GET to the follow-ups with
+    its verdict (a refresh stores nothing twice); an htmx post gets the section in place."""
     try:
         service.check_writer(db, user, customer_id)
         f = service.record_followup(
@@ -96,6 +108,8 @@ def create(
     except ValueError:
         db.rollback()
         return _section(request, db, user, lang, customer_id, error=translate("下次跟进日期格式不正确", lang))
+    if not request.headers.get("HX-Request"):
+        return RedirectResponse(f"/customers/{customer_id}/followups?done={f.id}", status_code=303)
     return _section(request, db, user, lang, customer_id, result=service.followup_out(db, f, lang))
 
 

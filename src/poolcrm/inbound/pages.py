@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from poolcrm.errors import AppError
@@ -38,11 +38,19 @@ def _console(request: Request, user: User, db: Any, lang: str, **ctx: Any) -> HT
 
 
 @router.get("/inbound", response_class=HTMLResponse)
-def console(request: Request, user: CurrentUser, db: DB, lang: Lang) -> HTMLResponse:
-    return _console(request, user, db, lang)
+def console(
+    request: Request,
+    user: CurrentUser,
+    db: DB,
+    lang: Lang,
+    item: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> HTMLResponse:
+    """The console; `item` (where the form redirects) shows that item's result card."""
+    result = service.item_out(db, service.get_item(db, user, item), lang) if item else None
+    return _console(request, user, db, lang, result=result)
 
 
-@router.post("/inbound", response_class=HTMLResponse)
+@router.post("/inbound", response_model=None)
 def record(
     request: Request,
     user: CurrentUser,
@@ -52,8 +60,9 @@ def record(
     phone: Annotated[str, Form()] = "",
     kind: Annotated[str, Form()] = "call",
     need: Annotated[str, Form()] = "",
-) -> HTMLResponse:
-    """IN-1/IN-2 from the form: the result card says what happened and why."""
+) -> Response:
+    """IN-1/IN-2 from the form, then POST-redirect-GET to the console whose result card says what
+    happened and why (a refresh never records the call twice); bad input re-renders with 422."""
     values = {"company": company, "phone": phone, "kind": kind, "need": need}
     try:
         data = InboundIn(
@@ -64,7 +73,9 @@ def record(
             str(e["loc"][0]): "必填" if e["type"] == "string_too_short" else "格式不正确"
             for e in exc.errors()
         }
-        return _console(request, user, db, lang, values=values, errors=fields, flash_kind="error")
+        return _console(
+            request, user, db, lang, values=values, errors=fields, flash_kind="error", status_code=422
+        )
     try:
         item = service.record_inbound(db, user, data, lang=lang)
     except AppError as exc:
@@ -72,7 +83,14 @@ def record(
         message = str(exc.render(lang)["error"]["message"])
         errors = exc.details.get("fields", {}) if exc.status == 422 else {}
         return _console(
-            request, user, db, lang, values=values, errors=errors, flash=message, flash_kind="error"
+            request,
+            user,
+            db,
+            lang,
+            values=values,
+            errors=errors,
+            flash=message,
+            flash_kind="error",
+            status_code=exc.status,
         )
-    result = service.item_out(db, item, lang)
-    return _console(request, user, db, lang, result=result)
+    return RedirectResponse(f"/inbound?item={item.id}", status_code=303)

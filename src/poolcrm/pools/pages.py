@@ -28,8 +28,9 @@ from poolcrm.pools import history as pools_history
 from poolcrm.pools import release as pools_release
 from poolcrm.pools.locks import may_lock_for
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
-from poolcrm.web.forms import optional_int, required_ids, text
+from poolcrm.web.forms import flash_redirect, optional_int, required_ids, text
 from poolcrm.web.render import page
+from poolcrm.web.sealed import seal, unseal
 
 router = APIRouter()
 
@@ -100,7 +101,7 @@ def public_pool(
     industry: str = "",
     source: str = "",
     min_days: str = "",
-    results: list[dict[str, Any]] | None = None,
+    claimed: str | None = None,
     error: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
@@ -129,7 +130,7 @@ def public_pool(
         filter_query=urlencode({k: v for k, v in {**filters, "min_days": min_days.strip()}.items() if v}),
         page_no=max(page_no, 1),
         usage=pool_usage(db, user),
-        results=results,
+        results=_claim_results(unseal(request, user.id, claimed)),
         error=error,
         **common(db),
     )
@@ -145,10 +146,28 @@ def _form_ids(form: FormBody, field: str) -> list[int]:
     return [i for i in ids if i is not None]
 
 
-@router.post("/pools/public/claims", response_class=HTMLResponse)
-def claim_many(form: FormBody, request: Request, user: CurrentUser, db: DB, lang: Lang) -> HTMLResponse:
-    """POOL-4/14: the checked customers claimed in one action; the page lists per customer what
-    happened (the refusal's rule small beside its message)."""
+def _claim_results(sealed: Any) -> list[dict[str, Any]] | None:
+    """The bulk claim's answer read back from the redirect: per customer claimed or refused, with
+    the refusal's message and rule (anything not in the sealed shape is dropped)."""
+    if not isinstance(sealed, list):
+        return None
+    return [
+        {
+            "customer_id": cid,
+            "name": name,
+            "ok": rule is None and message is None,
+            "rule": rule,
+            "message": message,
+        }
+        for cid, name, rule, message in (r for r in sealed if isinstance(r, list) and len(r) == 4)
+    ] or None
+
+
+@router.post("/pools/public/claims", response_model=None)
+def claim_many(form: FormBody, request: Request, user: CurrentUser, db: DB, lang: Lang) -> Response:
+    """POOL-4/14: the checked customers claimed in one action, then POST-redirect-GET to the public
+    pool, which lists per customer what happened (the refusal's rule small beside its message); the
+    answer travels signed in the query (`web.sealed`), so a refresh never claims again."""
     q = text(form, "q")
     keep = {k: text(form, k) for k in ("region", "industry", "source", "min_days")}
     try:
@@ -161,16 +180,18 @@ def claim_many(form: FormBody, request: Request, user: CurrentUser, db: DB, lang
             request, user, db, lang, q, error=_message(exc, lang), status_code=exc.status, **keep
         )
     results = [
-        {
-            "customer_id": o.customer_id,
-            "name": o.name or "",
-            "ok": o.application is not None,
-            "rule": o.refusal.rule if o.refusal else None,
-            "message": translate(o.refusal.message, lang, **o.refusal.params) if o.refusal else None,
-        }
+        [
+            o.customer_id,
+            o.name or "",
+            o.refusal.rule if o.refusal else None,
+            translate(o.refusal.message, lang, **o.refusal.params) if o.refusal else None,
+        ]
         for o in outcomes
     ]
-    return public_pool(request, user, db, lang, q, results=results, **keep)
+    query = {"q": q, **keep, "claimed": seal(request, user.id, results)}
+    return RedirectResponse(
+        f"/pools/public?{urlencode({k: v for k, v in query.items() if v})}", status_code=303
+    )
 
 
 @router.post("/pools/customers/{customer_id}/claim", response_class=HTMLResponse)
@@ -247,9 +268,9 @@ def release(
         result = pools_release.release(db, user, customer_id, reason)
     except AppError as exc:
         db.rollback()
-        return my_pool(request, user, db, flash=_message(exc, lang), flash_kind="error")
+        return flash_redirect("/pools/mine", _message(exc, lang), error=True)
     text = "已提交放弃申请，等待主管同意" if result["status"] == "pending" else "已放弃保护，客户进入待分配库"
-    return my_pool(request, user, db, flash=text)
+    return flash_redirect("/pools/mine", translate(text, lang))
 
 
 @router.post("/pools/customers/{customer_id}/lock")
@@ -266,17 +287,20 @@ def lock(
         locks.lock_customer(db, user, customer_id, until, None)
     except AppError as exc:
         db.rollback()
-        return my_pool(request, user, db, owner_id=owner_id, flash=_message(exc, lang), flash_kind="error")
+        refused = my_pool(request, user, db, owner_id=owner_id, flash=_message(exc, lang), flash_kind="error")
+        refused.status_code = exc.status
+        return refused
     return RedirectResponse(f"/pools/mine?owner_id={owner_id}", status_code=303)
 
 
 @router.get("/pools/customers/{customer_id}/history", response_class=HTMLResponse)
 def history(request: Request, customer_id: int, user: CurrentUser, db: DB) -> HTMLResponse:
-    """POOL-12 fragment for the customer page (include with hx-get)."""
+    """POOL-12 fragment for the customer page (include with hx-get); opened directly (a link, a
+    bookmark, a phone), the same history inside the base layout."""
     customer = customer_for_read(db, user, customer_id)
     return page(
         request,
-        "pools/_history.html",
+        "pools/_history.html" if request.headers.get("HX-Request") else "pools/history.html",
         db=db,
         customer=customer,
         events=pools_history.history(db, user, customer_id),
@@ -345,7 +369,9 @@ def plan_action(
             raise Forbidden()
     except AppError as exc:
         db.rollback()
-        return allocation(request, user, db, flash=_message(exc, lang), flash_kind="error")
+        refused = allocation(request, user, db, flash=_message(exc, lang), flash_kind="error")
+        refused.status_code = exc.status
+        return refused
     return RedirectResponse("/allocation", status_code=303)
 
 

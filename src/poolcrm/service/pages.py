@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
@@ -27,6 +27,7 @@ from poolcrm.service.schemas import TicketIn
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang, client_address, get_settings
 from poolcrm.web.forms import flash_message, month_param, optional_int, run_form, text
 from poolcrm.web.render import page
+from poolcrm.web.sealed import seal, unseal
 
 router = APIRouter()
 PAGE_SIZE = 30
@@ -315,15 +316,25 @@ def _detail(
 
 
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
-def ticket_detail(request: Request, ticket_id: int, user: CurrentUser, db: DB) -> HTMLResponse:
-    return _detail(request, db, user, ticket_id)
+def ticket_detail(
+    request: Request, ticket_id: int, user: CurrentUser, db: DB, link: str | None = None
+) -> HTMLResponse:
+    """The ticket; `link` (where issuing a rating link redirects, signed for this user) shows the
+    fresh link and the message prepared for the customer (SVC-6)."""
+    token = unseal(request, user.id, link)
+    if not isinstance(token, str):
+        return _detail(request, db, user, ticket_id)
+    url = str(request.base_url).rstrip("/") + f"/rate/{token}"
+    message = ratings.sms_text(get_ticket(db, user, ticket_id), url, get_policy(db).rating_link_days)
+    return _detail(request, db, user, ticket_id, rating_url=url, rating_text=message)
 
 
-@router.post("/tickets/{ticket_id}/rating-link", response_class=HTMLResponse)
+@router.post("/tickets/{ticket_id}/rating-link", response_model=None)
 def rating_link(
     form: FormBody, request: Request, ticket_id: int, user: CurrentUser, db: DB, lang: Lang
 ) -> Response:
-    """SVC-6: a fresh link and the message prepared for the customer, shown on the ticket."""
+    """SVC-6: a fresh link, then POST-redirect-GET to the ticket, which shows it with the message
+    prepared for the customer (a refresh issues no second link)."""
     try:
         token, ticket, _ = ratings.issue_link(db, user, ticket_id, get_settings(request).secret_key)
     except (AppError, ValidationError) as exc:
@@ -331,9 +342,7 @@ def rating_link(
         if isinstance(exc, AppError) and exc.status == 404:
             raise
         return _detail(request, db, user, ticket_id, flash_message(exc, lang), 409)
-    url = str(request.base_url).rstrip("/") + f"/rate/{token}"
-    message = ratings.sms_text(ticket, url, get_policy(db).rating_link_days)
-    return _detail(request, db, user, ticket_id, rating_url=url, rating_text=message)
+    return RedirectResponse(f"/tickets/{ticket.id}?link={seal(request, user.id, token)}", status_code=303)
 
 
 def _action(db: DB, user: User, ticket_id: int, action: str, form: Any) -> Any:
@@ -395,17 +404,21 @@ def _rate_page(
 
 
 @router.get("/rate/{token}", response_class=HTMLResponse)
-def rate_form(request: Request, token: str, db: DB) -> HTMLResponse:
-    """SVC-6: the customer's page — no login, phone first; a forged, used or expired link says so."""
+def rate_form(request: Request, token: str, db: DB, done: str | None = None) -> HTMLResponse:
+    """SVC-6: the customer's page — no login, phone first; a forged, used or expired link says so.
+    `done` (where the rating redirects): the thanks for the rating this link gave."""
     check = ratings.check_link(db, token[:500], get_settings(request).secret_key)
+    if done and check.state == ratings.USED and check.link and check.link.used_at and check.ticket:
+        return _rate_page(request, token, "thanks", check.ticket, score=check.ticket.rating_score or 0)
     status = (
         200 if check.state == ratings.OK else 410 if check.state in (ratings.USED, ratings.EXPIRED) else 404
     )
     return _rate_page(request, token, check.state, check.ticket, status)
 
 
-@router.post("/rate/{token}", response_class=HTMLResponse)
-def rate_submit(form: FormBody, request: Request, token: str, db: DB, lang: Lang) -> HTMLResponse:
+@router.post("/rate/{token}", response_model=None)
+def rate_submit(form: FormBody, request: Request, token: str, db: DB, lang: Lang) -> Response:
+    """SVC-6: the customer's rating, then POST-redirect-GET to the thanks (a refresh rates nothing)."""
     score = optional_int(text(form, "score"))
     comment = text(form, "comment")
     try:
@@ -420,4 +433,4 @@ def rate_submit(form: FormBody, request: Request, token: str, db: DB, lang: Lang
     if check.state != ratings.OK:
         status = 410 if check.state in (ratings.USED, ratings.EXPIRED) else 404
         return _rate_page(request, token, check.state, check.ticket, status)
-    return _rate_page(request, token, "thanks", check.ticket, score=score)
+    return RedirectResponse(f"/rate/{token}?done=1", status_code=303)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from poolcrm.errors import AppError, InvalidInput
 from poolcrm.i18n import translate
@@ -17,6 +17,7 @@ from poolcrm.policy.service import get_policy
 from poolcrm.violations import service
 from poolcrm.violations.models import KINDS
 from poolcrm.web.deps import DB, CurrentUser, Lang
+from poolcrm.web.forms import banner_kind, flash_redirect
 from poolcrm.web.render import page
 
 router = APIRouter()
@@ -44,11 +45,13 @@ def _list(request: Request, user: User, db: Any, **ctx: Any) -> HTMLResponse:
 
 
 @router.get("/violations", response_class=HTMLResponse)
-def violations(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
-    return _list(request, user, db)
+def violations(
+    request: Request, user: CurrentUser, db: DB, flash: str | None = None, flash_kind: str | None = None
+) -> HTMLResponse:
+    return _list(request, user, db, flash=flash, flash_kind=banner_kind(flash_kind))
 
 
-@router.post("/violations", response_class=HTMLResponse)
+@router.post("/violations", response_model=None)
 def record(
     request: Request,
     user: CurrentUser,
@@ -57,7 +60,7 @@ def record(
     user_id: Annotated[str, Form()] = "",
     kind: Annotated[str, Form()] = "",
     evidence: Annotated[str, Form()] = "",
-) -> HTMLResponse:
+) -> Response:
     try:
         if not user_id.isdigit():
             raise InvalidInput({"user_id": "请选择销售"}, rule="VIO-1")
@@ -66,10 +69,10 @@ def record(
         v = service.record_by(db, user, int(user_id), kind, evidence, None)
     except AppError as exc:
         db.rollback()
-        return _list(request, user, db, flash=_message(exc, lang), flash_kind="error")
+        return _list(request, user, db, flash=_message(exc, lang), flash_kind="error", status_code=exc.status)
     level = translate(service.LEVEL_NAMES[v.level], lang)
-    return _list(
-        request, user, db, flash=translate("已记录：第 {n} 次违规（{level}）", lang, n=v.ordinal, level=level)
+    return flash_redirect(
+        "/violations", translate("已记录：第 {n} 次违规（{level}）", lang, n=v.ordinal, level=level)
     )
 
 
@@ -79,11 +82,13 @@ def _spot(request: Request, user: User, db: Any, **ctx: Any) -> HTMLResponse:
 
 
 @router.get("/violations/spot-checks", response_class=HTMLResponse)
-def spot_checks(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
-    return _spot(request, user, db)
+def spot_checks(
+    request: Request, user: CurrentUser, db: DB, flash: str | None = None, flash_kind: str | None = None
+) -> HTMLResponse:
+    return _spot(request, user, db, flash=flash, flash_kind=banner_kind(flash_kind))
 
 
-@router.post("/violations/spot-checks/{spot_id}", response_class=HTMLResponse)
+@router.post("/violations/spot-checks/{spot_id}", response_model=None)
 def spot_verdict(
     request: Request,
     spot_id: int,
@@ -92,15 +97,15 @@ def spot_verdict(
     lang: Lang,
     verdict: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
-) -> HTMLResponse:
+) -> Response:
     try:
         if verdict not in ("valid", "fake"):
             raise InvalidInput({"verdict": "请选择结论"}, rule="VIO-2")
         service.decide_spot_check(db, user, spot_id, verdict, note)
     except AppError as exc:
         db.rollback()
-        return _spot(request, user, db, flash=_message(exc, lang), flash_kind="error")
-    return _spot(request, user, db, flash=translate("已记录抽查结论", lang))
+        return _spot(request, user, db, flash=_message(exc, lang), flash_kind="error", status_code=exc.status)
+    return flash_redirect("/violations/spot-checks", translate("已记录抽查结论", lang))
 
 
 def _assess(request: Request, user: User, db: Any, month: int | None, **ctx: Any) -> HTMLResponse:
@@ -114,15 +119,24 @@ def _assess(request: Request, user: User, db: Any, month: int | None, **ctx: Any
 
 
 @router.get("/violations/assessments", response_class=HTMLResponse)
-def assessments(request: Request, user: CurrentUser, db: DB, month: int | None = None) -> HTMLResponse:
-    return _assess(request, user, db, month)
+def assessments(
+    request: Request,
+    user: CurrentUser,
+    db: DB,
+    month: int | None = None,
+    flash: str | None = None,
+    flash_kind: str | None = None,
+) -> HTMLResponse:
+    return _assess(request, user, db, month, flash=flash, flash_kind=banner_kind(flash_kind))
 
 
-@router.post("/violations/assessments/{assessment_id}/confirm", response_class=HTMLResponse)
-def confirm(request: Request, assessment_id: int, user: CurrentUser, db: DB, lang: Lang) -> HTMLResponse:
+@router.post("/violations/assessments/{assessment_id}/confirm", response_model=None)
+def confirm(request: Request, assessment_id: int, user: CurrentUser, db: DB, lang: Lang) -> Response:
     try:
         a = service.confirm_assessment(db, user, assessment_id)
     except AppError as exc:
         db.rollback()
-        return _assess(request, user, db, None, flash=_message(exc, lang), flash_kind="error")
-    return _assess(request, user, db, a.month, flash=translate("已确认并发布", lang))
+        return _assess(
+            request, user, db, None, flash=_message(exc, lang), flash_kind="error", status_code=exc.status
+        )
+    return flash_redirect(f"/violations/assessments?month={a.month}", translate("已确认并发布", lang))

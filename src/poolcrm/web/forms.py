@@ -132,17 +132,18 @@ def flash_message(exc: AppError | ValidationError, lang: str) -> str:
     return errors.get(FORM_KEY, "") + (f"（{fields}）" if fields else "")
 
 
-def flash_redirect(url: str, message: str, *, error: bool = False) -> RedirectResponse:
+def flash_redirect(url: str, message: str, *, error: bool = False, warn: bool = False) -> RedirectResponse:
     """POST-redirect-GET with a one-line message for the next page's banner; an error is marked so
-    the banner is red, never a green success (`flash_kind=error`)."""
+    the banner is red, never a green success (`flash_kind=error`); a warning (stored, but with
+    reservations) is amber (`flash_kind=warn`)."""
     sep = "&" if "?" in url else "?"
-    kind = "&flash_kind=error" if error else ""
+    kind = "&flash_kind=error" if error else ("&flash_kind=warn" if warn else "")
     return RedirectResponse(f"{url}{sep}flash={quote(message)}{kind}", status_code=303)
 
 
 def banner_kind(raw: str | None) -> str:
-    """The banner's colour from the query: "error" or "ok" (anything else is "ok")."""
-    return "error" if raw == "error" else "ok"
+    """The banner's colour from the query: "error", "warn" or "ok" (anything else is "ok")."""
+    return raw if raw in ("error", "warn") else "ok"
 
 
 def run_form(
