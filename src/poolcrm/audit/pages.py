@@ -154,6 +154,7 @@ def audit_page(request: Request, admin: AdminUser, db: DB, lang: Lang) -> HTMLRe
         ],
         total=total,
         capped=capped,
+        page_size=PAGE_SIZE,
         page_no=page_no,
         pages=max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE),
         filters=filters,

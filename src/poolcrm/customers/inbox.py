@@ -13,15 +13,20 @@ from poolcrm.applications.models import STATUS_PENDING
 from poolcrm.customers import checks
 from poolcrm.customers import requests as customers_requests
 from poolcrm.customers.models import Customer
+from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
 from poolcrm.org.service import users_by_id
 
+INBOX_PAGE = 20
+"""Applications per inbox page: each pending one runs its duplicate check (CUS-7) as the page is
+read — two hundred of them made the page the slowest under load (issue 22's Locust run)."""
 
-def inbox(session: Session, user: User, status: str, lang: str) -> dict[str, Any]:
-    """The applications in `status` the user may see (ORG-5), with duplicate candidates for the
-    pending ones (CUS-7), and the pending customer requests."""
+
+def inbox(session: Session, user: User, status: str, lang: str, page: int = 1) -> dict[str, Any]:
+    """One page of the applications in `status` the user may see (ORG-5), oldest first, with
+    duplicate candidates for the pending ones (CUS-7), and the pending customer requests."""
     apps, total, capped = applications_service.list_applications(
-        session, user, status=status or None, page=1, page_size=200
+        session, user, status=status or None, page=page, page_size=INBOX_PAGE
     )
     wanted = [a.customer_id for a in apps]
     customers = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(wanted)))}
@@ -46,4 +51,13 @@ def inbox(session: Session, user: User, status: str, lang: str) -> dict[str, Any
         c.id: c
         for c in session.scalars(select(Customer).where(Customer.id.in_([r.customer_id for r in requests])))
     }
-    return {"rows": rows, "total": total, "requests": requests, "customers_by_id": customers_by_id}
+    return {
+        "rows": rows,
+        "total": total,
+        "capped": capped,
+        "page_no": page,
+        "more": len(apps) == INBOX_PAGE and (capped or page * INBOX_PAGE < total),
+        "requests": requests,
+        "customers_by_id": customers_by_id,
+        "ROLE_NAMES": org_rules.ROLE_NAMES,
+    }

@@ -580,10 +580,11 @@ def inbox(
     db: DB,
     lang: Lang,
     status: str = "pending",
+    page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
     flash: str | None = None,
     flash_kind: str | None = None,
 ) -> HTMLResponse:
-    view = cs_inbox(db, user, status, lang)
+    view = cs_inbox(db, user, status, lang, page_no)
     return page(
         request,
         "customers/inbox.html",
