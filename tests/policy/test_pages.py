@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -72,7 +73,7 @@ def test_policy_page_saves_a_section_stored_and_audited_with_reason(
         "private_pool_limit_senior": "260",
         "private_pool_limit_new": "300",
         "release_needs_supervisor": "0",
-        "three_strikes_counts": "release\n\n recycle \n",
+        "three_strikes_counts": ["release", "recycle"],  # ticked, as the page offers them
         "recycle_idle_workdays_by_grade": '{"A": 10}',
         "reason": "扩编",
     }
@@ -175,3 +176,21 @@ def test_policy_page_is_admin_only_and_english_on_request(
     assert client.get("/admin/policy", headers=HTML).status_code == 403
     resp = client.post("/admin/policy", data={"csrf_token": token, "section": "pool", "warn_days": "3"})
     assert resp.status_code == 403
+
+
+def test_pool8_what_counts_as_giving_up_is_offered_in_words_not_codes(
+    client: TestClient, database: Any, admin_token: str
+) -> None:
+    html = client.get("/admin/policy", headers=HTML).text
+    assert re.search(r'name="three_strikes_counts" value="release" checked> 销售放弃', html)
+    assert re.search(r'name="three_strikes_counts" value="recycle" > 系统回收', html)
+    assert ">release<" not in html  # the stored code is never the text people read
+    section = re.search(r'<tr class="[^"]*" data-param="three_strikes_counts".*?</tr>', html, re.S).group(0)
+    assert "销售放弃" in section
+    resp = client.post(
+        "/admin/policy",
+        data={"csrf_token": admin_token, "section": "pool", "three_strikes_counts": ["release", "recycle"]},
+        follow_redirects=False,
+    )
+    assert resp.status_code == 303, resp.text
+    assert _policy(database).three_strikes_counts == ["release", "recycle"]

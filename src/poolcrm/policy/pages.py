@@ -18,7 +18,7 @@ from poolcrm.errors import InvalidInput
 from poolcrm.i18n import translate
 from poolcrm.org.service import list_departments
 from poolcrm.policy import service
-from poolcrm.policy.rules import Policy, parameter_catalogue
+from poolcrm.policy.rules import CHOICES, Policy, parameter_catalogue
 from poolcrm.web.deps import DB, AdminUser, FormBody, Lang
 from poolcrm.web.forms import text
 from poolcrm.web.render import page
@@ -53,7 +53,7 @@ class Param:
     rule: str
     zh: str
     en: str
-    kind: str  # bool | int | str | lines | ids | departments | json
+    kind: str  # bool | int | str | lines | ids | departments | choices | json
     default: Any
     current: Any
     bounds: dict[str, Any]
@@ -84,6 +84,8 @@ def _kind(name: str) -> str:
         return "bool"
     if annotation is int:
         return "int"
+    if name in CHOICES:
+        return "choices"
     if origin is list:
         if args == (int,):
             return "departments" if name.endswith("_department_ids") else "ids"
@@ -196,6 +198,7 @@ def _render(
         saved=int(saved) if saved.isdigit() else None,
         departments=list_departments(db),
         readable=readable,
+        choices=CHOICES,
         forecast_section=FORECAST_SECTION,
     )
 
@@ -214,6 +217,9 @@ def _submitted(form: FormData, params: list[Param]) -> tuple[dict[str, Any], dic
         try:
             if p.kind == "departments":
                 values[p.name] = [int(v) for v in form.getlist(p.name) if isinstance(v, str) and v]
+                continue
+            if p.kind == "choices":
+                values[p.name] = [v for v in form.getlist(p.name) if isinstance(v, str) and v]
                 continue
             if p.name not in form:
                 continue

@@ -56,6 +56,12 @@ def P(default: Any, rule: str, zh: str, en: str, **constraints: Any) -> Any:
     return Field(default, json_schema_extra={"rule": rule, "zh": zh, "en": en}, **constraints)
 
 
+STRIKE_KINDS: dict[str, str] = {"release": "销售放弃", "recycle": "系统回收"}
+"""POOL-8: the ways a rep can lose a customer that may count as giving it up (in words)."""
+CHOICES: dict[str, dict[str, str]] = {"three_strikes_counts": STRIKE_KINDS}
+"""Parameters whose values come from a fixed list: the policy page offers them as named choices."""
+
+
 class Policy(BaseModel):
     """SPEC intro: every number is a policy parameter, editable at run time by an admin."""
 
@@ -595,7 +601,7 @@ class Policy(BaseModel):
     @field_validator("three_strikes_counts")
     @classmethod
     def _strike_kinds(cls, v: list[str]) -> list[str]:
-        bad = set(v) - {"release", "recycle"}
+        bad = set(v) - set(STRIKE_KINDS)
         if bad:
             raise ValueError(f"unknown kind: {', '.join(sorted(bad))}")
         return v
