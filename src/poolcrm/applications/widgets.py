@@ -63,4 +63,10 @@ def cs_queues(session: Session, user: User) -> list[dict[str, Any]]:
 def cs_inbox(session: Session, user: User, lang: str) -> tuple[str, dict[str, Any]] | None:
     if not user.has_role("cs"):
         return None
-    return "applications/widget_cs.html", {"queues": cs_queues(session, user), "old_hours": OLD_HOURS}
+    return "_queue_card.html", {
+        "title": "客服待办",
+        "testid": "widget-cs",
+        "item": "queue",
+        "queues": cs_queues(session, user),
+        "old_hours": OLD_HOURS,
+    }

@@ -15,7 +15,7 @@ from poolcrm.i18n import translate
 from poolcrm.org.models import User
 from poolcrm.policy.service import get_policy
 from poolcrm.web.deps import DB, CurrentUser, Lang
-from poolcrm.web.forms import banner_kind, flash_redirect
+from poolcrm.web.forms import banner_kind, flash_redirect, refusal_banner
 from poolcrm.web.render import page
 
 router = APIRouter()
@@ -86,8 +86,6 @@ def decide(
             db,
             lang,
             dispute_id,
-            flash=exc.render(lang)["error"]["message"],
-            flash_kind="error",
-            status_code=exc.status,
+            **refusal_banner(exc, lang),
         )
     return flash_redirect(f"/disputes/{dispute_id}", translate("已裁定", lang))

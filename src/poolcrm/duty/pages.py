@@ -15,7 +15,7 @@ from poolcrm.i18n import translate
 from poolcrm.org.models import User
 from poolcrm.org.service import sales_reps
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
-from poolcrm.web.forms import banner_kind, flash_redirect
+from poolcrm.web.forms import banner_kind, flash_redirect, refusal_banner
 from poolcrm.web.render import page
 
 router = APIRouter()
@@ -80,9 +80,7 @@ def override(
             user,
             db,
             lang,
-            flash=exc.render(lang)["error"]["message"],
-            flash_kind="error",
-            status_code=exc.status,
+            **refusal_banner(exc, lang),
         )
     return flash_redirect(f"/duty?day={on.isoformat()}", translate("已保存值班调整", lang))
 
@@ -109,8 +107,6 @@ def reinstate(
             user,
             db,
             lang,
-            flash=exc.render(lang)["error"]["message"],
-            flash_kind="error",
-            status_code=exc.status,
+            **refusal_banner(exc, lang),
         )
     return flash_redirect("/duty", translate("已恢复值班资格", lang))

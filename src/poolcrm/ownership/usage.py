@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
@@ -29,31 +29,25 @@ def limit_for(session: Session, user: User, today: date | None = None) -> int:
     )
 
 
+def _counted_customers(today: date) -> tuple[ColumnElement[bool], ...]:
+    """POOL-2: the private customers that count against a rep's limit (active members excluded)."""
+    return Customer.pool == POOL_PRIVATE, or_(Customer.member_until.is_(None), Customer.member_until < today)
+
+
+def _counted_applications() -> tuple[ColumnElement[bool], ...]:
+    """POOL-2: the rep's own registrations and claims still waiting count against the limit too."""
+    return Application.status == STATUS_PENDING, Application.kind.in_((KIND_NEW_CUSTOMER, KIND_CLAIM))
+
+
 def owned_count(session: Session, user_id: int, today: date) -> int:
     """Customers in the rep's private pool that count against POOL-2 (active members excluded)."""
-    return (
-        session.scalar(
-            select(func.count()).where(
-                Customer.owner_id == user_id,
-                Customer.pool == POOL_PRIVATE,
-                or_(Customer.member_until.is_(None), Customer.member_until < today),
-            )
-        )
-        or 0
-    )
+    counted = select(func.count()).where(Customer.owner_id == user_id, *_counted_customers(today))
+    return session.scalar(counted) or 0
 
 
 def pending_count(session: Session, user_id: int) -> int:
-    return (
-        session.scalar(
-            select(func.count()).where(
-                Application.applicant_id == user_id,
-                Application.status == STATUS_PENDING,
-                Application.kind.in_((KIND_NEW_CUSTOMER, KIND_CLAIM)),
-            )
-        )
-        or 0
-    )
+    counted = select(func.count()).where(Application.applicant_id == user_id, *_counted_applications())
+    return session.scalar(counted) or 0
 
 
 def pool_usage(session: Session, user: User) -> dict[str, int]:
@@ -74,22 +68,14 @@ def usage_by_owner(session: Session, users: list[User]) -> dict[int, dict[str, i
     owned = dict(
         session.execute(
             select(Customer.owner_id, func.count())
-            .where(
-                Customer.owner_id.in_(ids),
-                Customer.pool == POOL_PRIVATE,
-                or_(Customer.member_until.is_(None), Customer.member_until < today),
-            )
+            .where(Customer.owner_id.in_(ids), *_counted_customers(today))
             .group_by(Customer.owner_id)
         ).all()
     )
     pending = dict(
         session.execute(
             select(Application.applicant_id, func.count())
-            .where(
-                Application.applicant_id.in_(ids),
-                Application.status == STATUS_PENDING,
-                Application.kind.in_((KIND_NEW_CUSTOMER, KIND_CLAIM)),
-            )
+            .where(Application.applicant_id.in_(ids), *_counted_applications())
             .group_by(Application.applicant_id)
         ).all()
     )

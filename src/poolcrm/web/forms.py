@@ -132,6 +132,11 @@ def flash_message(exc: AppError | ValidationError, lang: str) -> str:
     return errors.get(FORM_KEY, "") + (f"（{fields}）" if fields else "")
 
 
+def refusal_banner(exc: AppError, lang: str) -> dict[str, Any]:
+    """A page re-rendered on a refusal: the rule's message in a red banner, with the refusal's status."""
+    return {"flash": exc.render(lang)["error"]["message"], "flash_kind": "error", "status_code": exc.status}
+
+
 def flash_redirect(url: str, message: str, *, error: bool = False, warn: bool = False) -> RedirectResponse:
     """POST-redirect-GET with a one-line message for the next page's banner; an error is marked so
     the banner is red, never a green success (`flash_kind=error`); a warning (stored, but with

@@ -52,4 +52,10 @@ def waiting_for(session: Session, user: User) -> list[dict[str, Any]]:
 def team_waiting(session: Session, user: User, lang: str) -> tuple[str, dict[str, Any]] | None:
     if not user.has_role("supervisor", "sales_manager"):
         return None
-    return "work/widget_waiting.html", {"queues": waiting_for(session, user), "old_hours": 72}
+    return "_queue_card.html", {
+        "title": "待我审阅",
+        "testid": "widget-team-waiting",
+        "item": "waiting",
+        "queues": waiting_for(session, user),
+        "old_hours": 72,
+    }
