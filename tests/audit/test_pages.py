@@ -111,7 +111,7 @@ def test_gov1_audit_reads_as_a_sentence_with_the_raw_entry_one_click_away(
 
 def test_gov1_every_action_the_demo_company_leaves_in_the_audit_reads_in_words(database) -> None:
     """GOV-1: the demo's day touches every domain; none of its audited actions reads as a code."""
-    from sqlalchemy import distinct, select
+    from sqlalchemy import select
 
     from poolcrm.audit.labels import ACTIONS, OBJECTS
     from poolcrm.audit.models import AuditEntry
@@ -119,7 +119,7 @@ def test_gov1_every_action_the_demo_company_leaves_in_the_audit_reads_in_words(d
 
     run_demo(database)
     with database.transaction(write=False) as s:
-        actions = set(s.scalars(select(distinct(AuditEntry.action))))
-        objects = set(s.scalars(select(distinct(AuditEntry.object_type))))
+        actions = set(s.scalars(select(AuditEntry.action).distinct()))
+        objects = set(s.scalars(select(AuditEntry.object_type).distinct()))
     assert actions - set(ACTIONS) == set()
     assert objects - set(OBJECTS) == set()
