@@ -12,12 +12,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from poolcrm.config import Settings
 from poolcrm.db import Database
 from poolcrm.domains import domain_modules
-from poolcrm.errors import AppError
+from poolcrm.errors import AppError, ServiceBusy
 from poolcrm.i18n import translate
 from poolcrm.jobs.scheduler import start_scheduler
 from poolcrm.notify.sender import Sender
@@ -29,6 +30,8 @@ from poolcrm.web.render import error_page
 log = logging.getLogger("poolcrm")
 API_PREFIX = "/api/v1"
 STATIC_DIR = Path(__file__).parent / "web" / "static"
+BUSY_RETRY_SECONDS = 5
+"""How soon a client may retry when no database connection came free in time (503)."""
 
 
 def _validation_response(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -124,6 +127,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         code, zh = codes.get(exc.status_code, ("http_error", str(exc.detail)))
         body = {"error": {"code": code, "message": translate(zh, lang), "rule": None, "details": {}}}
         return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(PoolTimeout)
+    async def _busy(request: Request, exc: PoolTimeout) -> Response:
+        log.warning("no database connection free in time for %s %s", request.method, request.url.path)
+        busy = ServiceBusy("系统繁忙，请稍后重试", headers={"Retry-After": str(BUSY_RETRY_SECONDS)})
+        return await _app_error(request, busy)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:

@@ -105,3 +105,11 @@ class Conflict(AppError):
 class TooManyRequests(AppError):
     status = 429
     code = "rate_limited"
+
+
+class ServiceBusy(AppError):
+    """No database connection came free in time: the request did nothing and may be retried
+    (an overloaded server says so with 503 and Retry-After, not with an internal error)."""
+
+    status = 503
+    code = "busy"
