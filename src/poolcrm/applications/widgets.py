@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.applications.models import KIND_CLAIM, KIND_NEW_CUSTOMER, STATUS_PENDING, Application
+from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
 from poolcrm.org.service import visible_owner_ids
 from poolcrm.pools.common import KIND_RELEASE
@@ -61,7 +62,7 @@ def cs_queues(session: Session, user: User) -> list[dict[str, Any]]:
 
 @widget(order=14)
 def cs_inbox(session: Session, user: User, lang: str) -> tuple[str, dict[str, Any]] | None:
-    if not user.has_role("cs"):
+    if not org_rules.serves_customers(user.roles):
         return None
     return "_queue_card.html", {
         "title": "客服待办",

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from poolcrm.deals import output
 from poolcrm.deals.analytics import stage_pipeline
+from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
 from poolcrm.org.service import subordinate_reps
 from poolcrm.policy.service import company_day_start, company_today, get_policy
@@ -17,7 +18,7 @@ from poolcrm.web.dashboard import widget
 
 @widget(order=40)
 def my_deals(session: Session, user: User, lang: str) -> tuple[str, dict[str, Any]] | None:
-    if not user.has_role("sales"):
+    if not org_rules.holds_pool(user.roles):
         return None
     deals, total, _ = output.list_deals(
         session, user, output.DealFilter(owner=user.id, state="open"), page_size=500
@@ -43,7 +44,7 @@ def _month_start(session: Session) -> Any:
 @widget(order=22)
 def team_pipeline(session: Session, user: User, lang: str) -> tuple[str, dict[str, Any]] | None:
     """GOV-6: a supervisor's team (ORG-2: the reps below them) — deals by stage, count and amount."""
-    if not user.has_role("supervisor", "sales_manager") or user.has_role("gm"):
+    if not org_rules.leads_team(user.roles) or org_rules.runs_company(user.roles):
         return None
     reps = subordinate_reps(session, user.id)
     if not reps:
@@ -55,7 +56,7 @@ def team_pipeline(session: Session, user: User, lang: str) -> tuple[str, dict[st
 @widget(order=12)
 def company_funnel(session: Session, user: User, lang: str) -> tuple[str, dict[str, Any]] | None:
     """GOV-6: the GM's company funnel — every deal by stage, and what was won this month."""
-    if not user.has_role("gm"):
+    if not org_rules.runs_company(user.roles):
         return None
     figures = stage_pipeline(session, None, _month_start(session))
     return "deals/widget_stages.html", {"title": "公司销售漏斗", "testid": "widget-funnel", **figures}

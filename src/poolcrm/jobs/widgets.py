@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from poolcrm.jobs.backups import backup_status
 from poolcrm.jobs.models import JobRun
 from poolcrm.jobs.registry import steps
+from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
 from poolcrm.policy.service import company_today
 from poolcrm.web.dashboard import widget
@@ -50,13 +51,13 @@ def last_daily_run(session: Session) -> dict[str, Any]:
 
 @widget(order=89)
 def daily_job(session: Session, user: User, lang: str) -> tuple[str, dict[str, Any]] | None:
-    if not user.has_role("admin"):
+    if not org_rules.runs_system(user.roles):
         return None
     return "jobs/daily_widget.html", last_daily_run(session)
 
 
 @widget(order=90)
 def backups(session: Session, user: User, lang: str) -> tuple[str, dict[str, Any]] | None:
-    if not user.has_role("admin"):
+    if not org_rules.runs_system(user.roles):
         return None
     return "jobs/backups_widget.html", backup_status(session)

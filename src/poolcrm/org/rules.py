@@ -56,6 +56,32 @@ def sees_everyone(roles: Iterable[str]) -> bool:
     return any(r in SEE_ALL_ROLES for r in roles)
 
 
+def holds_pool(roles: Iterable[str]) -> bool:
+    """POOL-1/GOV-6: sales people hold a private pool (and apply for public customers); the pool's
+    cards — usage, recycle warnings, reminders, my deals — are theirs, not CS's, the GM's or admin's."""
+    return "sales" in set(roles)
+
+
+def leads_team(roles: Iterable[str]) -> bool:
+    """GOV-6: supervisors and sales managers see their team's activity on their dashboard."""
+    return bool({"supervisor", "sales_manager"} & set(roles))
+
+
+def runs_company(roles: Iterable[str]) -> bool:
+    """GOV-6: the GM sees the whole company — funnel, pool health, disputes, violations."""
+    return "gm" in set(roles)
+
+
+def serves_customers(roles: Iterable[str]) -> bool:
+    """GOV-6: customer service sees its queues (the inbox, spot checks, tickets to assign)."""
+    return "cs" in set(roles)
+
+
+def runs_system(roles: Iterable[str]) -> bool:
+    """GOV-6/CAL-1/GOV-3: admin sees the system — the daily job, backups, calendar warnings."""
+    return "admin" in set(roles)
+
+
 def system_only(roles: Iterable[str]) -> bool:
     """GOV-6: a user who holds the admin role and nothing else runs the system — their dashboard
     shows its cards (daily job, backups, calendar), not the sales or service desk's."""

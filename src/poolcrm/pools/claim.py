@@ -25,6 +25,7 @@ from poolcrm.customers.models import (
 )
 from poolcrm.errors import Forbidden, InvalidInput, NotFound, RuleViolation
 from poolcrm.notify.service import notify
+from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
 from poolcrm.org.service import lock_users, visible_owner_ids
 from poolcrm.ownership.countdown import (
@@ -79,7 +80,7 @@ def _check_corrections(corrections: dict[str, Any] | None) -> dict[str, Any] | N
 
 def is_claimer(user: User) -> bool:
     """POOL-1: only sales people apply to protect public customers."""
-    return user.has_role("sales")
+    return org_rules.holds_pool(user.roles)
 
 
 def has_pending_claim(session: Session, user_id: int, customer_id: int) -> bool:

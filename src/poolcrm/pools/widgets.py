@@ -13,6 +13,7 @@ from poolcrm import clock
 from poolcrm.customers.models import POOL_BIN, POOL_PRIVATE, POOL_PUBLIC, Customer
 from poolcrm.followups.models import FollowUp
 from poolcrm.followups.service import due_today
+from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
 from poolcrm.org.service import sales_reps, subordinate_reps
 from poolcrm.ownership.countdown import recycle_info
@@ -28,7 +29,7 @@ DUE_CARD_ROWS = 6
 
 @widget(order=20)
 def due_soon(session: Session, user: User, lang: str) -> tuple[str, dict[str, Any]] | None:
-    if not user.has_role("sales"):
+    if not org_rules.holds_pool(user.roles):
         return None
 
     rows = [r for r in pool_rows(session, user) if r["info"] is not None][:DUE_CARD_ROWS]
@@ -53,7 +54,7 @@ the countdown (Python, on the company calendar) runs only on those, not on the w
 def team_pools(session: Session, user: User, lang: str) -> tuple[str, dict[str, Any]] | None:
     """GOV-6: a supervisor's team — each rep's pool usage and valid follow-ups this week, and the
     team's customers soonest to be recycled (POOL-6), on the dashboard, not a rep's card."""
-    if not user.has_role("supervisor", "sales_manager"):
+    if not org_rules.leads_team(user.roles):
         return None
     reps = subordinate_reps(session, user.id)
     if not reps:
@@ -104,7 +105,7 @@ def _week_start(session: Session) -> Any:
 def pool_health(session: Session, user: User, lang: str) -> tuple[str, dict[str, Any]] | None:
     """GOV-6: the GM's pool health — customers per pool, private pools against their POOL-2 limits,
     and this week's recycles (POOL-6) and releases (POOL-5); each a grouped query."""
-    if not user.has_role("gm"):
+    if not org_rules.runs_company(user.roles):
         return None
     pools = dict(
         session.execute(

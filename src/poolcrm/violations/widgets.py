@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.disputes.models import STATUS_OPEN, Dispute
+from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
 from poolcrm.policy.service import company_day_start, company_today
 from poolcrm.violations.models import Violation
@@ -44,6 +45,6 @@ def rulings_and_violations(session: Session) -> dict[str, Any]:
 
 @widget(order=16)
 def rulings(session: Session, user: User, lang: str) -> tuple[str, dict[str, Any]] | None:
-    if not user.has_role("gm"):
+    if not org_rules.runs_company(user.roles):
         return None
     return "violations/widget_gm.html", rulings_and_violations(session)

@@ -12,6 +12,7 @@ from poolcrm.calendar.service import calendar_warnings
 from poolcrm.errors import AppError
 from poolcrm.i18n import LANGS, translate
 from poolcrm.notify import service as notify_service
+from poolcrm.org import rules as org_rules
 from poolcrm.ownership.usage import pool_usage
 from poolcrm.web.dashboard import render_widgets
 from poolcrm.web.deps import (
@@ -85,13 +86,13 @@ def switch_language(lang: str, next: str | None = None) -> Response:
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request, user: CurrentUser, db: DB, lang: Lang) -> HTMLResponse:
     usage = pool_usage(db, user)
-    missing_years = calendar_warnings(db) if user.has_role("admin") else []
+    missing_years = calendar_warnings(db) if org_rules.runs_system(user.roles) else []
     return page(
         request,
         "dashboard.html",
         db=db,
         usage=usage,
-        holds_pool=user.has_role("sales"),  # GOV-6: no "我的私海 0/250" for CS, the GM, admin
+        holds_pool=org_rules.holds_pool(user.roles),  # GOV-6: no pool card for CS, the GM, admin
         missing_years=missing_years,
         notifications=[
             (n, notify_service.render(n, lang)) for n in notify_service.list_for(db, user.id, limit=8)

@@ -50,7 +50,7 @@ def waiting_for(session: Session, user: User) -> list[dict[str, Any]]:
 
 @widget(order=23)
 def team_waiting(session: Session, user: User, lang: str) -> tuple[str, dict[str, Any]] | None:
-    if not user.has_role("supervisor", "sales_manager"):
+    if not org_rules.leads_team(user.roles):
         return None
     return "_queue_card.html", {
         "title": "待我审阅",
