@@ -192,3 +192,11 @@ def test_pool11_lock_limit():
 def test_pool9_needs_both_approvals():
     assert not rules.reallocation_approved(True, False)
     assert rules.reallocation_approved(True, True)
+
+
+def test_pool2_usage_level_full_at_the_limit_high_from_ninety_percent():
+    from poolcrm.pools.rules import usage_level
+
+    levels = [usage_level(u, 250) for u in (0, 224, 225, 249, 250, 260)]
+    assert levels == ["", "", "high", "high", "full", "full"]
+    assert usage_level(5, 0) == ""

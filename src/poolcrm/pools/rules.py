@@ -32,6 +32,20 @@ class Refusal:
     params: Mapping[str, object]
 
 
+NEARLY_FULL_SHARE = 0.9
+"""POOL-2 as people see it: a private pool this full of its limit shows amber ("nearly full")."""
+
+
+def usage_level(used: int, limit: int) -> str:
+    """POOL-2 usage as a level: "full" at the limit, "high" from NEARLY_FULL_SHARE of it, "" below
+    (the usage bars on the dashboard and the pool pages, the GM's count of nearly full pools)."""
+    if limit <= 0:
+        return ""
+    if used >= limit:
+        return "full"
+    return "high" if used >= NEARLY_FULL_SHARE * limit else ""
+
+
 def pool_limit_for(
     *,
     hired_on: date,

@@ -22,6 +22,7 @@ from poolcrm.ownership.usage import usage_by_owner
 from poolcrm.policy.service import company_day_start, company_today
 from poolcrm.pools.history import pool_rows
 from poolcrm.pools.pages import common
+from poolcrm.pools.rules import usage_level
 from poolcrm.web.dashboard import widget
 
 DUE_CARD_ROWS = 6
@@ -91,11 +92,6 @@ def team_pools(session: Session, user: User, lang: str) -> tuple[str, dict[str, 
     return "pools/widget_team.html", {"rows": rows, "due": due[:TEAM_DUE_ROWS], "due_total": len(due)}
 
 
-FULL_SHARE = 0.9
-"""A private pool at 90% of its POOL-2 limit is "nearly full" on the GM's card (the same threshold
-as the rep's own usage bar)."""
-
-
 def _week_start(session: Session) -> Any:
     today = company_today(session)
     return company_day_start(session, today - timedelta(days=today.weekday()))
@@ -127,17 +123,17 @@ def pool_health(session: Session, user: User, lang: str) -> tuple[str, dict[str,
     for rep in reps:
         u = usage[rep.id]
         used = u["owned"] + u["pending"]
-        rows.append(
-            {"rep": rep, "used": used, "limit": u["limit"], "share": used / u["limit"] if u["limit"] else 0}
-        )
+        share = used / u["limit"] if u["limit"] else 0
+        level = usage_level(used, u["limit"])
+        rows.append({"rep": rep, "used": used, "limit": u["limit"], "share": share, "level": level})
     rows.sort(key=lambda r: (-r["share"], r["rep"].id))
     return "pools/widget_health.html", {
         "pools": {k: pools.get(k, 0) for k in (POOL_PUBLIC, POOL_PRIVATE, POOL_BIN)},
         "recycled": moved.get("POOL-6", 0),
         "released": moved.get("POOL-5", 0),
         "reps": len(rows),
-        "full": sum(1 for r in rows if r["share"] >= 1),
-        "high": sum(1 for r in rows if FULL_SHARE <= r["share"] < 1),
+        "full": sum(1 for r in rows if r["level"] == "full"),
+        "high": sum(1 for r in rows if r["level"] == "high"),
         "used": sum(r["used"] for r in rows),
         "capacity": sum(r["limit"] for r in rows),
         "fullest": rows[:3],

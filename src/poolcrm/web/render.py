@@ -17,6 +17,7 @@ from poolcrm.errors import AppError
 from poolcrm.i18n import translate
 from poolcrm.notify.service import unread_count
 from poolcrm.policy.service import get_policy
+from poolcrm.pools.rules import usage_level
 from poolcrm.web.deps import SESSION_COOKIE, csrf_token_for, get_lang, get_settings
 
 _PKG = Path(__file__).resolve().parent.parent
@@ -42,6 +43,7 @@ def localtime(moment: datetime | str | None, tz: ZoneInfo, fmt: str = "%Y-%m-%d 
 
 
 env.filters["localtime"] = localtime
+env.globals["usage_level"] = usage_level  # POOL-2's bar colour, one threshold for every bar
 env.filters["phone"] = lambda value: phone_display(value) or ""  # stored E.164, read as people write it
 
 
