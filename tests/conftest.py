@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, text
 from poolcrm import clock
 from poolcrm.app import create_app
 from poolcrm.config import Settings
-from poolcrm.db import Base, Database, create_schema
+from poolcrm.db import Base, Database, create_schema, forget_aggregates
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432"
 PASSWORD = "secret-pass-1"
@@ -62,6 +62,7 @@ class _PgDatabases:
         tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
         with self.db.engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        forget_aggregates(self.db.engine)  # LIST-3 figures of the previous test's rows
         return self.db
 
     def close(self) -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+import threading
+import time
+import weakref
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -28,7 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.orm import DeclarativeBase, Session, configure_mappers, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, configure_mappers, sessionmaker
+from sqlalchemy.pool import Pool
 from sqlalchemy.types import TypeDecorator
 
 from poolcrm.domains import domain_modules
@@ -60,6 +64,84 @@ def count_capped(session: Session, query: Select[Any], cap: int | None = None) -
     limited = query.order_by(None).limit(cap + 1).subquery()
     counted = int(session.scalar(select(func.count()).select_from(limited)) or 0)
     return min(counted, cap), counted > cap
+
+
+AGGREGATE_TTL_S = 60.0
+"""How long a company-wide aggregate (LIST-3) is reused before it is counted again, in seconds (an
+output bound, like COUNT_CAP; not a SPEC number)."""
+
+
+class _Aggregates:
+    """One process's LIST-3 cache for one database: values with the time they were counted and the
+    process's write generation then (bumped by every commit that wrote)."""
+
+    def __init__(self) -> None:
+        self.generation = 0
+        self.values: dict[Hashable, tuple[float, int, Any]] = {}
+        self.lock = threading.Lock()
+
+
+_AGGREGATES: weakref.WeakKeyDictionary[Pool, _Aggregates] = weakref.WeakKeyDictionary()
+_AGGREGATES_LOCK = threading.Lock()
+_WROTE = "poolcrm.wrote"
+T = TypeVar("T")
+
+
+def _aggregates_of(session: Session) -> _Aggregates:
+    pool = session.get_bind().engine.pool  # an Engine, or the Connection a load is bound to
+    with _AGGREGATES_LOCK:
+        found = _AGGREGATES.get(pool)
+        if found is None:
+            found = _AGGREGATES[pool] = _Aggregates()
+    return found
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _context: Any) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bulk_write(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    if session.info.pop(_WROTE, False):
+        entry = _aggregates_of(session)
+        with entry.lock:
+            entry.generation += 1
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session: Session) -> None:
+    session.info.pop(_WROTE, None)
+
+
+def forget_aggregates(engine: Engine) -> None:
+    """Drop this process's LIST-3 figures for `engine`'s database (emptied under it: tests)."""
+    with _AGGREGATES_LOCK:
+        _AGGREGATES.pop(engine.pool, None)
+
+
+def cached_aggregate(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
+    """LIST-3: a company-wide aggregate (customers per pool over millions of rows) counted at most
+    once per AGGREGATE_TTL_S in this process, and again as soon as this process has committed a
+    write; another process's writes show within AGGREGATE_TTL_S. Only for figures a person reads
+    as an overview (a dashboard), never for a rule's decision."""
+    entry = _aggregates_of(session)
+    now = time.monotonic()
+    with entry.lock:
+        found = entry.values.get(key)
+        generation = entry.generation
+    if found is not None and found[1] == generation and now - found[0] < AGGREGATE_TTL_S:
+        return found[2]  # type: ignore[no-any-return]
+    value = compute()
+    with entry.lock:
+        entry.values[key] = (now, generation, value)
+    return value
 
 
 def selection(ids: list[int], field: str, empty: str, rule: str) -> list[int]:
@@ -289,10 +371,16 @@ def upsert_insert(session: Session) -> Any:
 
 
 def for_update(query: SelectT) -> SelectT:
-    """The one row lock: SELECT … FOR UPDATE re-reading the rows (populate_existing). PostgreSQL
-    locks the rows until the transaction ends; SQLite renders no clause — its writers are already
-    serialised by BEGIN IMMEDIATE. Lock in a fixed order (customers, then users) to avoid deadlocks."""
-    return query.with_for_update().execution_options(populate_existing=True)
+    """The one row lock: SELECT … FOR NO KEY UPDATE re-reading the rows (populate_existing).
+    PostgreSQL locks the rows until the transaction ends against every other locker, but not
+    against the foreign-key checks of rows that only point at them (KEY SHARE): with a plain FOR
+    UPDATE, a rep's pool being decided (the rep's user row locked, POOL-2) held up every insert
+    naming that rep — an audit entry, a follow-up, a session — until it committed (seen in the
+    issue-22 load run as `Lock:transactionid` waits on those inserts). Rows are never deleted nor
+    their keys changed, which is all NO KEY leaves out. SQLite renders no clause — its writers are
+    already serialised by BEGIN IMMEDIATE. Lock in a fixed order (customers, then users) to avoid
+    deadlocks."""
+    return query.with_for_update(key_share=True).execution_options(populate_existing=True)
 
 
 def ids_select(session: Session, ids: Iterable[int]) -> Select[Any]:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.customers.models import POOL_BIN, POOL_PRIVATE, POOL_PUBLIC, Customer
+from poolcrm.db import cached_aggregate
 from poolcrm.followups.models import FollowUp
 from poolcrm.followups.service import due_today
 from poolcrm.org import rules as org_rules
@@ -103,12 +104,16 @@ def pool_health(session: Session, user: User, lang: str) -> tuple[str, dict[str,
     and this week's recycles (POOL-6) and releases (POOL-5); each a grouped query."""
     if not org_rules.runs_company(user.roles):
         return None
-    pools = dict(
-        session.execute(
-            select(Customer.pool, func.count())
-            .where(Customer.pool.in_((POOL_PUBLIC, POOL_PRIVATE, POOL_BIN)))
-            .group_by(Customer.pool)
-        ).all()
+    pools = cached_aggregate(  # LIST-3: every customer counted at most once a minute per process
+        session,
+        "pools.customers_per_pool",
+        lambda: dict(
+            session.execute(
+                select(Customer.pool, func.count())
+                .where(Customer.pool.in_((POOL_PUBLIC, POOL_PRIVATE, POOL_BIN)))
+                .group_by(Customer.pool)
+            ).all()
+        ),
     )
     moved = dict(
         session.execute(

@@ -1,0 +1,106 @@
+"""LIST-3 (`db.cached_aggregate`): a company-wide dashboard figure is counted again after this
+process wrote, or after AGGREGATE_TTL_S; and the one row lock (`db.for_update`) does not hold up
+the rows that only point at the locked one (PostgreSQL, issue 22)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+
+from poolcrm import clock, db
+from poolcrm.audit.models import AuditEntry
+from poolcrm.db import Database, cached_aggregate, for_update
+from poolcrm.org.models import Department, User
+
+
+def _counter(database: Database) -> tuple[Callable[[], int], list[int]]:
+    calls: list[int] = []
+
+    def count() -> int:
+        with database.transaction(write=False) as s:
+            return cached_aggregate(s, "test.departments", lambda: calls.append(1) or _departments(s))
+
+    return count, calls
+
+
+def _departments(s: Any) -> int:
+    return int(s.scalar(select(func.count()).select_from(Department)) or 0)
+
+
+def test_list_3_reused_until_this_process_writes(database: Database) -> None:
+    count, calls = _counter(database)
+    first = count()
+    assert count() == first and len(calls) == 1  # reused: nothing written since
+    with database.transaction() as s:  # a read in a writing session changes nothing
+        s.scalar(select(func.count()).select_from(Department))
+    assert count() == first and len(calls) == 1
+    with database.transaction() as s:
+        s.add(Department(name="华东大区", kind="sales", created_at=clock.now()))
+    assert count() == first + 1 and len(calls) == 2  # this process wrote: counted again
+
+
+def test_list_3_a_bulk_statement_counts_as_a_write(database: Database) -> None:
+    count, calls = _counter(database)
+    count()
+    with database.transaction() as s:
+        s.execute(Department.__table__.update().values(kind="sales"))  # Core through the session
+    count()
+    assert len(calls) == 2
+
+
+def test_list_3_counted_again_after_the_ttl(database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    count, calls = _counter(database)
+    count()
+    with database.engine.begin() as conn:  # another process's write: not seen by this one's sessions
+        conn.execute(
+            Department.__table__.insert().values(name="华南大区", kind="sales", created_at=clock.now())
+        )
+    before = count()
+    assert len(calls) == 1
+    monkeypatch.setattr(db, "AGGREGATE_TTL_S", 0.0)
+    assert count() == before + 1 and len(calls) == 2
+
+
+def test_list_3_a_rolled_back_write_keeps_the_figure(database: Database) -> None:
+    count, calls = _counter(database)
+    count()
+    with pytest.raises(RuntimeError), database.transaction() as s:
+        s.add(Department(name="作废", kind="sales", created_at=clock.now()))
+        s.flush()
+        raise RuntimeError("rolled back")
+    count()
+    assert len(calls) == 1
+
+
+def test_row_lock_lets_pointing_inserts_through(database: Database, make_user: Callable[..., int]) -> None:
+    """While a rep's row is locked (POOL-2 decided for them), an audit entry naming the rep is
+    written at once: FOR NO KEY UPDATE leaves foreign-key checks alone (PostgreSQL; SQLite has
+    no row locks)."""
+    if database.sqlite:
+        pytest.skip("row locks are PostgreSQL's")
+    rep = make_user("rep", ["sales"])
+    locked, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with database.transaction() as s:
+            s.execute(for_update(select(User.id).where(User.id == rep)))
+            locked.set()
+            release.wait(30)
+
+    t = threading.Thread(target=holder)
+    t.start()
+    try:
+        assert locked.wait(30)
+        with database.transaction() as s:
+            s.execute(text("SET LOCAL lock_timeout = '2s'"))  # a plain FOR UPDATE would time out here
+            s.add(AuditEntry(at=clock.now(), actor_id=rep, action="test", object_type="user", object_id=rep))
+        with database.transaction(write=False) as s:
+            written = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "test")
+            assert s.scalar(written) == 1
+    finally:
+        release.set()
+        t.join(30)
