@@ -29,4 +29,7 @@ class OwnershipEvent(Base):
     __table_args__ = (
         Index("ix_ownership_customer_at", "customer_id", "at"),
         Index("ix_ownership_from_owner", "from_owner_id", "customer_id"),
+        # the week's recycles and releases counted by rule (GOV-6 pool health): without it a count
+        # over every event ever written (236 ms at 1,000,000 customers under load)
+        Index("ix_ownership_rule_at", "rule", "at"),
     )
