@@ -8,9 +8,7 @@ from sqlalchemy import Select, String, cast
 from sqlalchemy.orm import Session
 
 from poolcrm.customers import search
-from poolcrm.customers.models import (
-    Customer,
-)
+from poolcrm.customers.models import SORTED_COLUMNS, Customer
 from poolcrm.customers.visibility import scoped_query
 from poolcrm.db import COUNT_CAP, count_capped
 from poolcrm.errors import InvalidInput
@@ -20,16 +18,11 @@ from poolcrm.org.models import User
 # counting every match of a common filter over millions of rows would cost more than the page.
 
 SORTS = {
-    "created_at": Customer.created_at,
-    "name": Customer.name,
+    **{name: Customer.__table__.c[name] for name in SORTED_COLUMNS},
     "code": Customer.code,
-    "last_valid_followup_at": Customer.last_valid_followup_at,
-    "updated_at": Customer.updated_at,
-    "status": Customer.status,
-    "grade": Customer.grade,
-    "tier": Customer.tier,
     "id": Customer.id,
 }
+UNIQUE_SORTS = frozenset({"code", "id"})  # no ties to break
 
 
 def list_query(
@@ -71,7 +64,10 @@ def list_query(
         raise InvalidInput({"sort": "不支持的排序字段"})
     descending = (sort or "-id").startswith("-")
     order = column.desc() if descending else column.asc()
-    query = query.order_by(order) if column is Customer.id else query.order_by(order, Customer.id.desc())
+    # ties broken by id in the sort's own direction: the (column, id) index then reads a page as
+    # one range either way (a tie-break the other way sorted a whole status's customers: 722 ms)
+    tie = Customer.id.desc() if descending else Customer.id.asc()
+    query = query.order_by(order) if key_name in UNIQUE_SORTS else query.order_by(order, tie)
     if not (q and q.strip()):
         return query
     by_id = column is Customer.id
