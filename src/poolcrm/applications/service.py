@@ -15,7 +15,7 @@ from poolcrm.audit.service import record
 from poolcrm.db import count_capped, for_update
 from poolcrm.errors import Conflict, Forbidden, InvalidInput, NotFound
 from poolcrm.org.models import User
-from poolcrm.org.service import visible_owner_ids
+from poolcrm.org.service import visible_owner_clause, visible_owner_ids
 
 
 def _lock(session: Session, app_id: int) -> Application | None:
@@ -43,9 +43,9 @@ def list_applications(
     page_size: int = 50,
 ) -> tuple[list[Application], int, bool]:
     q = select(Application)
-    scope = visible_owner_ids(session, user)
-    if scope is not None:
-        q = q.where(Application.applicant_id.in_(scope))
+    within = visible_owner_clause(user, Application.applicant_id)
+    if within is not None:
+        q = q.where(within)
     if status:
         q = q.where(Application.status == status)
     if kind:

@@ -19,7 +19,7 @@ from poolcrm.customers.models import (
 from poolcrm.errors import Forbidden, InvalidInput, NotFound
 from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
-from poolcrm.org.service import is_supervisor_of, visible_owner_ids
+from poolcrm.org.service import is_supervisor_of, visible_owner_clause, visible_owner_ids
 
 
 def can_see(session: Session, user: User, c: Customer) -> bool:
@@ -65,33 +65,36 @@ def get_editable(session: Session, user: User, customer_id: int) -> Customer:
 def scoped_query(session: Session, user: User, pool: str = "all") -> Select[Any]:
     """ORG-5: a rep sees their own private pool, the public pool and their own registrations;
     supervisors their tree; admin, gm and cs everything. The bin is for GM, CS and admin."""
-    scope = visible_owner_ids(session, user)
+    sees_all = org_rules.sees_everyone(user.roles)
     q = select(Customer)
     if pool == "mine":
         return q.where(Customer.owner_id == user.id, Customer.pool == POOL_PRIVATE)
     if pool == "public":
         return q.where(Customer.pool == POOL_PUBLIC)
     if pool == "bin":
-        if scope is not None:
+        if not sees_all:
             raise Forbidden()
         return q.where(Customer.pool == POOL_BIN)
     if pool in ("pending", "private", "deleted", "merged", "rejected"):
-        if pool in TOMBSTONE_POOLS and pool != POOL_REJECTED and scope is not None:
+        if pool in TOMBSTONE_POOLS and pool != POOL_REJECTED and not sees_all:
             raise Forbidden()
         q = q.where(Customer.pool == pool)
-        if scope is not None:
-            column = Customer.owner_id if pool == POOL_PRIVATE else Customer.created_by
-            q = q.where(column.in_(scope))
-        return q
+        column = Customer.owner_id if pool == POOL_PRIVATE else Customer.created_by
+        within = visible_owner_clause(user, column)
+        return q if within is None else q.where(within)
     if pool != "all":
         raise InvalidInput({"pool": "取值应为 mine、public、bin、pending、private 或 all"})
-    if scope is None:
+    owned, registered = (
+        visible_owner_clause(user, Customer.owner_id),
+        visible_owner_clause(user, Customer.created_by),
+    )
+    if owned is None or registered is None:
         return q.where(Customer.pool.not_in(TOMBSTONE_POOLS))
     return q.where(
         or_(
             Customer.pool == POOL_PUBLIC,
-            (Customer.pool == POOL_PRIVATE) & Customer.owner_id.in_(scope),
-            (Customer.pool == POOL_PENDING) & Customer.created_by.in_(scope),
+            (Customer.pool == POOL_PRIVATE) & owned,
+            (Customer.pool == POOL_PENDING) & registered,
         )
     )
 

@@ -28,7 +28,7 @@ from poolcrm.deals.models import (
 from poolcrm.deals.tables import probabilities
 from poolcrm.i18n import translate
 from poolcrm.org.models import User
-from poolcrm.org.service import visible_owner_ids
+from poolcrm.org.service import visible_owner_clause
 from poolcrm.policy.rules import Policy
 from poolcrm.policy.service import get_policy
 from poolcrm.work.models import SPENT, Expense
@@ -98,13 +98,13 @@ def filtered_query(session: Session, user: User, f: DealFilter, policy: Policy) 
                 due.append(and_(Deal.category == category, Deal.last_activity_at < boundary))
         clause = or_(*due) if due else literal(False)
         q = q.where(clause if f.overdue else ~clause)
-    scope = visible_owner_ids(session, user)
-    if scope is None:
+    owned, on_owned = visible_owner_clause(user, Deal.owner_id), visible_owner_clause(user, Customer.owner_id)
+    if owned is None or on_owned is None:
         return select(Deal).where(q.whereclause) if q.whereclause is not None else select(Deal)
     # ORG-5: deals owned inside the user's tree, and deals on customers owned inside it (MEM-1
     # redevelopment deals by others) — two indexed branches, each already filtered, then their union.
-    by_owner = q.where(Deal.owner_id.in_(scope))
-    by_customer = q.join(Customer, Customer.id == Deal.customer_id).where(Customer.owner_id.in_(scope))
+    by_owner = q.where(owned)
+    by_customer = q.join(Customer, Customer.id == Deal.customer_id).where(on_owned)
     return select(Deal).where(Deal.id.in_(by_owner.union(by_customer)))
 
 

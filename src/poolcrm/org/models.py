@@ -64,3 +64,14 @@ class UserRole(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     role: Mapped[str] = mapped_column(String(20))
+
+
+class ScopeEdge(Base):
+    """ORG-2 kept as rows: (ancestor, descendant) for every user and each user below them at any
+    depth, the user included — the supervisor tree as an indexed join (issue 22). Derived from
+    `users.supervisor_id` by `org.scope` in the flush that changes it; never edited otherwise."""
+
+    __tablename__ = "org_scope"
+
+    ancestor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    descendant_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)

@@ -200,10 +200,25 @@ def tree_order(parent_of: Mapping[int, int | None]) -> list[tuple[int, int]]:
 
 def subtree(root: int, supervisor_of: Mapping[int, int | None]) -> set[int]:
     """ORG-2: root plus all its subordinates, recursively (any depth)."""
+    return _below(root, _children(supervisor_of))
+
+
+def scope_pairs(supervisor_of: Mapping[int, int | None]) -> set[tuple[int, int]]:
+    """ORG-2 for everyone at once: (user, member of the user's subtree) for every user — what
+    `org_scope` holds (org.scope)."""
+    children = _children(supervisor_of)
+    return {(root, member) for root in supervisor_of for member in _below(root, children)}
+
+
+def _children(supervisor_of: Mapping[int, int | None]) -> dict[int, list[int]]:
     children: dict[int, list[int]] = {}
     for uid, sup in supervisor_of.items():
         if sup is not None:
             children.setdefault(sup, []).append(uid)
+    return children
+
+
+def _below(root: int, children: Mapping[int, list[int]]) -> set[int]:
     out = {root}
     stack = [root]
     while stack:

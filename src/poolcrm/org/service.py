@@ -13,14 +13,12 @@ from poolcrm import clock
 from poolcrm.audit.service import record
 from poolcrm.db import MAX_ID, for_update, lock_rows_clause
 from poolcrm.errors import Conflict, InvalidInput, NotFound, RuleViolation
-from poolcrm.org import rules
+from poolcrm.org import rules, scope
 from poolcrm.org.models import Department, User, UserRole
 from poolcrm.org.passwords import hash_password
 from poolcrm.org.schemas import DepartmentIn, DepartmentOut, DepartmentPatch, UserIn, UserOut, UserPatch
 from poolcrm.org.signals import user_changed
 from poolcrm.policy.service import company_today, get_policy
-
-_SCOPE_KEY = "poolcrm.scope"
 
 
 def department_out(d: Department) -> DepartmentOut:
@@ -231,7 +229,6 @@ def create_user(session: Session, actor_id: int | None, data: UserIn) -> User:
     user.role_rows = [UserRole(role=r) for r in dict.fromkeys(data.roles)]
     session.add(user)
     session.flush()
-    _invalidate_scope(session)
     record(
         session,
         actor_id=actor_id,
@@ -273,7 +270,6 @@ def update_user(session: Session, actor_id: int, user_id: int, patch: UserPatch)
         else:
             setattr(user, key, value)
     session.flush()
-    _invalidate_scope(session)
     after = user_out(user).model_dump(mode="json")
     action = "user.disable" if before["active"] and not after["active"] else "user.update"
     record(
@@ -290,28 +286,25 @@ def update_user(session: Session, actor_id: int, user_id: int, patch: UserPatch)
     return user
 
 
-def _invalidate_scope(session: Session) -> None:
-    session.info.pop(_SCOPE_KEY, None)
-
-
-def supervisor_map(session: Session) -> dict[int, int | None]:
-    cached = session.info.get(_SCOPE_KEY)
-    if cached is None:
-        cached = dict(session.execute(select(User.id, User.supervisor_id)).all())
-        session.info[_SCOPE_KEY] = cached
-    return cached  # type: ignore[no-any-return]
-
-
 def visible_owner_ids(session: Session, user: User) -> frozenset[int] | None:
-    """ORG-2/ORG-5: the owners whose private records `user` may see; None means everyone."""
+    """ORG-2/ORG-5: the owners whose private records `user` may see; None means everyone. Read
+    from `org_scope` (the user's rows only; org.scope); a list joins `visible_owner_clause`."""
     if rules.sees_everyone(user.roles):
         return None
-    return frozenset(rules.subtree(user.id, supervisor_map(session)))
+    return scope.subtree_of(session, user.id)
+
+
+def visible_owner_clause(user: User, column: ColumnElement[Any]) -> ColumnElement[bool] | None:
+    """ORG-2/ORG-5 as SQL: `column` (an owner) within `user`'s subtree, joined through the
+    `org_scope` index rather than bound as a list of ids; None when the user sees everyone."""
+    if rules.sees_everyone(user.roles):
+        return None
+    return column.in_(scope.visible_owners(user.id))
 
 
 def subordinate_ids(session: Session, user_id: int) -> frozenset[int]:
     """Everyone below `user_id` in the tree (not including the user)."""
-    return frozenset(rules.subtree(user_id, supervisor_map(session)) - {user_id})
+    return scope.subtree_of(session, user_id) - {user_id}
 
 
 def is_supervisor_of(session: Session, supervisor_id: int, user_id: int) -> bool:
