@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from poolcrm.db import Database
 from poolcrm.errors import Conflict
@@ -38,10 +39,15 @@ class Scheduler:
             today = company_today(session)
             last = last_run_date(session)
         if last is None or last < today:
+            # said in the log: a benchmark or an import started just then competes with this run
+            log.info("daily job for %s starting (last run: %s)", today, last or "never")
+            started = time.monotonic()
             try:
                 run_daily(self.db, today)
             except Conflict:
                 log.info("daily job running elsewhere")
+                return
+            log.info("daily job for %s done in %.1f s", today, time.monotonic() - started)
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
