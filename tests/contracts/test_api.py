@@ -372,3 +372,20 @@ def test_ctr3_the_dashboard_shows_contracts_to_approve_and_overdue_installments(
     clock.set_now(NOW + timedelta(days=15), frozen=True)
     page = client.get("/", headers=h("rep")).text
     assert "份合同有逾期未收款" in page and "¥20,000" in page
+
+
+def test_the_contract_list_reads_people_customers_and_deals_once(client, database, h, sign):
+    """Issue 22, no N+1: the contract list (API, page and the dashboard's contract card) runs as
+    many statements for four contracts as for one."""
+    from tests.pools.test_lists_scale import counted
+
+    sign(number="HT-N1")
+    client.get("/api/v1/contracts", headers=h("rep"))  # warm: policy and session read once
+    with counted(database) as one:
+        assert client.get("/api/v1/contracts", headers=h("rep")).status_code == 200
+    for n in range(2, 5):
+        sign(number=f"HT-N{n}")
+    with counted(database) as four:
+        body = client.get("/api/v1/contracts", headers=h("rep")).json()
+    assert len(body["items"]) == 4
+    assert len(four) == len(one), "\n".join(four)

@@ -43,7 +43,7 @@ def list_contracts(
         raise InvalidInput({"status": "未知的合同状态"})
     f = output.ContractFilter(status or None, owner_id, customer_id, deal_id, overdue, q)
     items, total = output.list_contracts(db, user, f, page, page_size)
-    return {"items": [output.contract_out(db, c) for c in items], "total": total, "page": page}
+    return {"items": output.contracts_out(db, items), "total": total, "page": page}
 
 
 @router.get("/contracts/analytics")

@@ -3,6 +3,7 @@ and the pages, the contract list under ORG-5 scope, and a contract's whole recor
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -74,14 +75,39 @@ def list_contracts(
     return list(rows), total
 
 
+def contracts_out(
+    session: Session, contracts: Sequence[Contract], *, today: date | None = None
+) -> list[dict[str, Any]]:
+    """`contract_out` for a list: the people, customers and deals of all of them read in one query
+    each, not three queries per contract (held here while the list is shaped: the session's
+    identity map keeps an object only while something refers to it)."""
+    people = users_by_id(session, [i for c in contracts for i in (c.owner_id, c.created_by, c.decided_by)])
+    customer_ids = sorted({c.customer_id for c in contracts})
+    deal_ids = sorted({c.deal_id for c in contracts if c.deal_id})
+    held = [
+        *(session.scalars(select(Customer).where(Customer.id.in_(customer_ids))) if customer_ids else ()),
+        *(session.scalars(select(Deal).where(Deal.id.in_(deal_ids))) if deal_ids else ()),
+    ]
+    today = today or company_today(session)
+    out = [contract_out(session, c, today=today, people=people) for c in contracts]
+    del held
+    return out
+
+
 def contract_out(
-    session: Session, contract: Contract, *, today: date | None = None, full: bool = False
+    session: Session,
+    contract: Contract,
+    *,
+    today: date | None = None,
+    full: bool = False,
+    people: Mapping[int, User] | None = None,
 ) -> dict[str, Any]:
     """The contract with its money state (CTR-3) and, when `full`, lines, installments, payments
-    and files."""
+    and files. `people`: the users already read (`contracts_out`)."""
     today = today or company_today(session)
     parts = [(i.due_on, i.amount, i.received) for i in contract.installments]
-    people = users_by_id(session, [contract.owner_id, contract.created_by, contract.decided_by])
+    if people is None:
+        people = users_by_id(session, [contract.owner_id, contract.created_by, contract.decided_by])
     customer = session.get(Customer, contract.customer_id)
     deal = session.get(Deal, contract.deal_id) if contract.deal_id else None
     out: dict[str, Any] = {

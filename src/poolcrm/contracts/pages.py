@@ -56,7 +56,7 @@ def contract_list(request: Request, user: CurrentUser, db: DB, lang: Lang) -> HT
         request,
         "contracts/list.html",
         db=db,
-        items=[output.contract_out(db, c, today=today) for c in items],
+        items=output.contracts_out(db, items, today=today),
         total=total,
         page_no=page_no,
         tab=tab,

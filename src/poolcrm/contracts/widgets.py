@@ -35,8 +35,8 @@ def my_contracts(session: Session, user: User, lang: str) -> tuple[str, dict[str
     if not overdue and not mine:
         return None
     return "contracts/widget.html", {
-        "overdue": [output.contract_out(session, c, today=today) for c in overdue],
+        "overdue": output.contracts_out(session, overdue, today=today),
         "overdue_total": overdue_total,
-        "to_approve": [output.contract_out(session, c, today=today) for c in mine[:5]],
+        "to_approve": output.contracts_out(session, mine[:5], today=today),
         "to_approve_total": len(mine),
     }

@@ -29,7 +29,7 @@ from poolcrm.inbound.models import OUTCOME_DUTY, OUTCOME_NEW, InboundItem
 from poolcrm.notify.service import notify
 from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
-from poolcrm.org.service import lock_users, sales_reps, users_by_id
+from poolcrm.org.service import lock_users, sales_rep_ids, sales_reps, users_by_id
 from poolcrm.ownership.usage import limit_for, owned_count, pending_count
 from poolcrm.policy.service import company_day_start, company_today, get_policy
 from poolcrm.pools.rules import pool_full_on_apply
@@ -236,7 +236,7 @@ def on_duty(session: Session, day: date, *, store: bool = True) -> OnDuty:
     week = roster_week(session, day, store=store)
     assert week is not None
     excluded = frozenset(excluded_ids(session, week.week_start))
-    active = {u.id for u in sales_reps(session)}
+    active = sales_rep_ids(session)
     if override is not None:
         ids = [uid for uid in override.user_ids if uid in active]
         if ids:
@@ -389,7 +389,7 @@ def set_override(
     marked inactive — nothing is deleted)."""
     if not actor.has_role("admin"):
         raise Forbidden("只有管理员可以调整值班", rule="IN-3")
-    active = {u.id for u in sales_reps(session)}
+    active = sales_rep_ids(session)
     bad = [uid for uid in user_ids if uid not in active]
     if bad:
         raise InvalidInput({"user_ids": "不是在职销售：" + "、".join(map(str, bad))}, rule="IN-3")

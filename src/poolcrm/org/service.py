@@ -344,6 +344,13 @@ def sales_rep_condition() -> ColumnElement[bool]:
     )
 
 
+def sales_rep_ids(session: Session) -> set[int]:
+    """The ids of every sales rep (`sales_rep_condition`), without loading them (a dashboard card
+    asks whether today's duty reps are still reps; a nationwide company has thousands)."""
+    q = select(User.id).join(Department, Department.id == User.department_id).where(sales_rep_condition())
+    return set(session.scalars(q))
+
+
 def sales_reps(session: Session) -> list[User]:
     """Every sales rep (`sales_rep_condition`), by id."""
     q = select(User).join(Department, Department.id == User.department_id).where(sales_rep_condition())

@@ -25,7 +25,7 @@ from poolcrm.i18n import TERMS
 from poolcrm.notify.service import notify
 from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User, UserRole
-from poolcrm.org.service import is_supervisor_of, lock_users, sales_reps, visible_owner_ids
+from poolcrm.org.service import is_supervisor_of, lock_users, sales_rep_ids, sales_reps, visible_owner_ids
 from poolcrm.policy.service import get_policy
 from poolcrm.violations import rules
 from poolcrm.violations.models import (
@@ -593,7 +593,7 @@ def confirm_assessment(session: Session, actor: User, assessment_id: int) -> Ass
 
 def _sales_staff(session: Session) -> list[int]:
     """VIO-3 (001 §3.5.7): published scores go to all sales staff."""
-    return [u.id for u in sales_reps(session) if u.active]
+    return sorted(sales_rep_ids(session))  # the condition holds active reps only
 
 
 def list_assessments(session: Session, viewer: User, month: int | None) -> list[Assessment]:
