@@ -101,19 +101,21 @@ def _week_start(session: Session) -> Any:
 @widget(order=13)
 def pool_health(session: Session, user: User, lang: str) -> tuple[str, dict[str, Any]] | None:
     """GOV-6: the GM's pool health — customers per pool, private pools against their POOL-2 limits,
-    and this week's recycles (POOL-6) and releases (POOL-5); each a grouped query."""
+    and this week's recycles (POOL-6) and releases (POOL-5); each a grouped query. A company-wide
+    overview read over every customer and every rep: LIST-3, counted at most once a minute."""
     if not org_rules.runs_company(user.roles):
         return None
-    pools = cached_aggregate(  # LIST-3: every customer counted at most once a minute per process
-        session,
-        "pools.customers_per_pool",
-        lambda: dict(
-            session.execute(
-                select(Customer.pool, func.count())
-                .where(Customer.pool.in_((POOL_PUBLIC, POOL_PRIVATE, POOL_BIN)))
-                .group_by(Customer.pool)
-            ).all()
-        ),
+    return "pools/widget_health.html", cached_aggregate(session, "pools.health", lambda: _health(session))
+
+
+def _health(session: Session) -> dict[str, Any]:
+    """The pool health card's figures as plain values (kept beyond the session by LIST-3)."""
+    pools = dict(
+        session.execute(
+            select(Customer.pool, func.count())
+            .where(Customer.pool.in_((POOL_PUBLIC, POOL_PRIVATE, POOL_BIN)))
+            .group_by(Customer.pool)
+        ).all()
     )
     moved = dict(
         session.execute(
@@ -130,9 +132,10 @@ def pool_health(session: Session, user: User, lang: str) -> tuple[str, dict[str,
         used = u["owned"] + u["pending"]
         share = used / u["limit"] if u["limit"] else 0
         level = usage_level(used, u["limit"])
-        rows.append({"rep": rep, "used": used, "limit": u["limit"], "share": share, "level": level})
-    rows.sort(key=lambda r: (-r["share"], r["rep"].id))
-    return "pools/widget_health.html", {
+        person = {"id": rep.id, "display_name": rep.display_name}
+        rows.append({"rep": person, "used": used, "limit": u["limit"], "share": share, "level": level})
+    rows.sort(key=lambda r: (-r["share"], r["rep"]["id"]))
+    return {
         "pools": {k: pools.get(k, 0) for k in (POOL_PUBLIC, POOL_PRIVATE, POOL_BIN)},
         "recycled": moved.get("POOL-6", 0),
         "released": moved.get("POOL-5", 0),
