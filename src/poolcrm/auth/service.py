@@ -58,13 +58,13 @@ def _claims(secret: str, token: str) -> dict[str, Any]:
 def user_from_token(session: Session, secret: str, token: str) -> User:
     """The token's user while its session is open (AUTH-6) and its password unchanged (AUTH-2)."""
     data = _claims(secret, token)
-    user = session.get(User, data["uid"])
-    open_session = session.scalar(
-        select(AuthSession.id).where(
-            AuthSession.id == data["sid"], AuthSession.user_id == data["uid"], AuthSession.ended_at.is_(None)
-        )
+    # the user and their open session in one statement: every request asks this first
+    user = session.scalar(
+        select(User)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(User.id == data["uid"], AuthSession.id == data["sid"], AuthSession.ended_at.is_(None))
     )
-    if user is None or not user.active or user.token_version != data["v"] or open_session is None:
+    if user is None or not user.active or user.token_version != data["v"]:
         raise NotAuthenticated()
     return user
 
