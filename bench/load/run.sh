@@ -2,6 +2,7 @@
 # Issue 22 load test, one command, stops by itself:
 #   bench/load/run.sh [pg|sqlite] [USERS] [DURATION]
 # env: CUSTOMERS (default 1000000 on pg, 100000 on sqlite), WORKERS (2 on pg; SQLite is always 1),
+#      DB (a database URL already filled by `poolcrm demo`: no fill, kept afterwards; its writes stay),
 #      SPAWN_RATE (default USERS/10, at least 1), PG (server URL, default postgresql+psycopg://postgres@127.0.0.1:5432)
 # A fresh database (pg: a new database, dropped at the end; sqlite: a temp file) is filled with
 # `poolcrm demo --customers N`, served by `poolcrm serve` with the scheduler off, loaded by Locust
@@ -36,7 +37,11 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-if [ "$ENGINE" = pg ]; then
+if [ -n "${DB:-}" ]; then
+  # an already filled database (poolcrm demo --customers N): loaded as it is, kept afterwards
+  URL=$DB
+  CUSTOMERS="(existing database)"
+elif [ "$ENGINE" = pg ]; then
   DBNAME=poolcrm_load_$(date +%s)_$$
   "$BIN/python" -c "import sqlalchemy as sa; e=sa.create_engine('$PG/postgres', isolation_level='AUTOCOMMIT'); e.connect().execute(sa.text(\"CREATE DATABASE $DBNAME TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'\"))"
   URL=$PG/$DBNAME
@@ -44,12 +49,15 @@ else
   TMPDIR_DB=$(mktemp -d /tmp/poolcrm_load_XXXXXX)
   URL=sqlite:///$TMPDIR_DB/load.db
 fi
-echo "== fill: poolcrm demo --customers $CUSTOMERS ($URL)"
-T0=$(date +%s)
-# cheap password hashes for the demo people (the server verifies whatever parameters a hash names)
-POOLCRM_FAST_HASH=1 POOLCRM_SCHEDULER=0 "$BIN/poolcrm" demo --db "$URL" --customers "$CUSTOMERS" > "$OUT/demo.log" 2>&1
-FILL_S=$(( $(date +%s) - T0 ))
-echo "   filled in ${FILL_S}s"
+FILL_S=0
+if [ -z "${DB:-}" ]; then
+  echo "== fill: poolcrm demo --customers $CUSTOMERS ($URL)"
+  T0=$(date +%s)
+  # cheap password hashes for the demo people (the server verifies whatever parameters a hash names)
+  POOLCRM_FAST_HASH=1 POOLCRM_SCHEDULER=0 "$BIN/poolcrm" demo --db "$URL" --customers "$CUSTOMERS" > "$OUT/demo.log" 2>&1
+  FILL_S=$(( $(date +%s) - T0 ))
+  echo "   filled in ${FILL_S}s"
+fi
 
 PORT=$("$BIN/python" -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
 echo "== serve: poolcrm serve --workers $WORKERS --port $PORT (POOLCRM_SCHEDULER=0)"
