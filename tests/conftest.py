@@ -13,6 +13,7 @@ from typing import Any
 
 os.environ.setdefault("POOLCRM_FAST_HASH", "1")
 os.environ.setdefault("POOLCRM_SCHEDULER", "0")
+os.environ.setdefault("POOLCRM_AGGREGATE_TTL_S", "0")  # LIST-3: every dashboard figure live in tests
 
 import pytest
 from fastapi.testclient import TestClient
