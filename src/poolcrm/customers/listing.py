@@ -72,7 +72,8 @@ def list_query(
         return query
     by_id = column is Customer.id
     found = search.match(session, q.strip(), pool, COUNT_CAP, by_id)
-    return search.narrowed(query, found, window, descending if by_id else None)
+    lateral = session.get_bind().dialect.name == "postgresql"
+    return search.narrowed(query, found, window, descending if by_id else None, lateral=lateral)
 
 
 def count_matches(session: Session, query: Select[Any]) -> tuple[int, bool]:

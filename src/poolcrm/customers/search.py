@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, union
+from sqlalchemy import ColumnElement, Select, func, or_, select, true, union
 from sqlalchemy.orm import Session
 
 from poolcrm.customers import dedupe, names, phones
@@ -145,19 +145,36 @@ def _match(session: Session, term: str, scope: str, count_cap: int, by_id: bool)
     return Match(scan=or_(*conds))
 
 
-def narrowed(query: Select[Any], found: Match, window: int | None, descending: bool | None) -> Select[Any]:
+def narrowed(
+    query: Select[Any], found: Match, window: int | None, descending: bool | None, *, lateral: bool = False
+) -> Select[Any]:
     """`query` (the scoped, filtered, ordered list) kept to what `found` matches. With a `window`
     (the last row the caller needs), each part is read in the list's order up to it, so their union
     holds the list's first `window` rows; in id order (`descending` not None) the name part walks
-    the postings in that order (a common term then costs a page, not its matches)."""
+    the postings in that order (a common term then costs a page, not its matches).
+
+    `lateral` (PostgreSQL, in id order): each posting is checked against its customer by a lateral
+    lookup, so the walk is driven by the postings. Left to itself the planner joined them by
+    scanning the customers backwards in parallel until enough matched (机械 at 1,000,000: 350 ms
+    where the postings take a few)."""
     if found.scan is not None:
         return query.where(found.scan)
     ids = query.with_only_columns(Customer.id)
-    named = ids.join(CustomerNameGram, CustomerNameGram.customer_id == Customer.id).where(
-        CustomerNameGram.gram == found.gram, found.named
-    )
-    if descending is not None:
-        posting = CustomerNameGram.customer_id
+    posting = CustomerNameGram.customer_id
+    if lateral and descending is not None:
+        # LIMIT 1 keeps the planner from flattening the lookup into a join it may reorder
+        check = ids.order_by(None).where(Customer.id == posting, found.named).limit(1).lateral()
+        named = (
+            select(posting.label("id"))
+            .join(check, true())
+            .where(CustomerNameGram.gram == found.gram)
+            .order_by(posting.desc() if descending else posting.asc())
+        )
+    else:
+        named = ids.join(CustomerNameGram, posting == Customer.id).where(
+            CustomerNameGram.gram == found.gram, found.named
+        )
+    if descending is not None and not lateral:
         named = named.order_by(None).order_by(posting.desc() if descending else posting.asc())
     parts = []
     for part in (named, *(ids.where(cond) for cond in found.exact)):
