@@ -103,11 +103,10 @@ def contract_out(
     people: Mapping[int, User] | None = None,
 ) -> dict[str, Any]:
     """The contract with its money state (CTR-3) and, when `full`, lines, installments, payments
-    and files. `people`: the users already read (`contracts_out`)."""
+    and files; `people`: its users already read (`contracts_out`)."""
     today = today or company_today(session)
     parts = [(i.due_on, i.amount, i.received) for i in contract.installments]
-    if people is None:
-        people = users_by_id(session, [contract.owner_id, contract.created_by, contract.decided_by])
+    people = people or users_by_id(session, [contract.owner_id, contract.created_by, contract.decided_by])
     customer = session.get(Customer, contract.customer_id)
     deal = session.get(Deal, contract.deal_id) if contract.deal_id else None
     out: dict[str, Any] = {
@@ -130,51 +129,58 @@ def contract_out(
         **rules.money_state(contract.amount, contract.received, parts, today),
     }
     if full:
-        out["lines"] = [
-            {
-                "product": x.product,
-                "model": x.model,
-                "quantity": float(x.quantity),
-                "unit_price": float(x.unit_price),
-                "line_total": float(x.line_total),
-                "delivery_on": x.delivery_on.isoformat() if x.delivery_on else None,
-            }
-            for x in contract.lines
-        ]
-        out["installments"] = [
-            {
-                "seq": i.seq,
-                "due_on": i.due_on.isoformat(),
-                "amount": float(i.amount),
-                "received": float(i.received),
-                "outstanding": float(i.amount - i.received),
-                "overdue": rules.overdue(i.due_on, i.amount - i.received, today),
-            }
-            for i in contract.installments
-        ]
-        payments = payments_of(session, contract.id)
-        recorders = users_by_id(session, [p.recorded_by for p in payments])
-        out["payments"] = [
-            {
-                "id": p.id,
-                "received_on": p.received_on.isoformat(),
-                "amount": float(p.amount),
-                "method": p.method,
-                "note": p.note,
-                "recorded_by": _person(recorders, p.recorded_by),
-            }
-            for p in payments
-        ]
-        out["files"] = [
-            {"id": f_id, "filename": name, "size": size, "uploaded_at": at.isoformat()}
-            for f_id, name, size, at in session.execute(
-                select(ContractFile.id, ContractFile.filename, ContractFile.size, ContractFile.uploaded_at)
-                .where(ContractFile.contract_id == contract.id)
-                .order_by(ContractFile.id)
-            )
-        ]
+        out.update(_record(session, contract, today))
     if deal is not None:
         out["deal_status"] = deal.category
+    return out
+
+
+def _record(session: Session, contract: Contract, today: date) -> dict[str, Any]:
+    """A contract's whole record beside its summary: lines, installments, payments and files."""
+    out: dict[str, Any] = {}
+    out["lines"] = [
+        {
+            "product": x.product,
+            "model": x.model,
+            "quantity": float(x.quantity),
+            "unit_price": float(x.unit_price),
+            "line_total": float(x.line_total),
+            "delivery_on": x.delivery_on.isoformat() if x.delivery_on else None,
+        }
+        for x in contract.lines
+    ]
+    out["installments"] = [
+        {
+            "seq": i.seq,
+            "due_on": i.due_on.isoformat(),
+            "amount": float(i.amount),
+            "received": float(i.received),
+            "outstanding": float(i.amount - i.received),
+            "overdue": rules.overdue(i.due_on, i.amount - i.received, today),
+        }
+        for i in contract.installments
+    ]
+    payments = payments_of(session, contract.id)
+    recorders = users_by_id(session, [p.recorded_by for p in payments])
+    out["payments"] = [
+        {
+            "id": p.id,
+            "received_on": p.received_on.isoformat(),
+            "amount": float(p.amount),
+            "method": p.method,
+            "note": p.note,
+            "recorded_by": _person(recorders, p.recorded_by),
+        }
+        for p in payments
+    ]
+    out["files"] = [
+        {"id": f_id, "filename": name, "size": size, "uploaded_at": at.isoformat()}
+        for f_id, name, size, at in session.execute(
+            select(ContractFile.id, ContractFile.filename, ContractFile.size, ContractFile.uploaded_at)
+            .where(ContractFile.contract_id == contract.id)
+            .order_by(ContractFile.id)
+        )
+    ]
     return out
 
 
