@@ -71,3 +71,30 @@ def test_org2_the_list_joins_the_scope(database: Database, make_user: Callable[.
         assert user is not None
         sql = str(scoped_query(s, user, "all").compile(dialect=postgresql.dialect()))
     assert "org_scope" in sql and "ancestor_id" in sql  # a join through the index, not a bound id list
+
+
+def test_org2_two_tree_changes_at_once_leave_the_rows_whole(
+    database: Database, make_user: Callable[..., int]
+) -> None:
+    """Two admins move two reps at the same moment (PostgreSQL: the second sync waits for the first
+    and reads its change; SQLite serialises writers anyway)."""
+    from tests.concurrency import run_all
+
+    a = make_user("boss_a", ["supervisor"])
+    b = make_user("boss_b", ["supervisor"])
+    reps = [make_user(f"rep{i}", ["sales"], supervisor_id=a) for i in range(2)]
+
+    def move(rep: int) -> Callable[[Any], None]:
+        def _move(s: Any) -> None:
+            s.get(User, rep).supervisor_id = b
+            s.flush()
+
+        return _move
+
+    for _ in range(3):
+        assert run_all(database, [move(r) for r in reps]) == ["ok", "ok"]
+        assert _rows(database) == _tree(database)
+        assert {(b, r) for r in reps} <= _rows(database)
+        with database.transaction() as s:  # back under `a` for the next round
+            for r in reps:
+                s.get(User, r).supervisor_id = a

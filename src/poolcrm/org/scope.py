@@ -12,7 +12,7 @@ from __future__ import annotations
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import Select, delete, insert, inspect, select, tuple_
+from sqlalchemy import Select, delete, insert, inspect, select, text, tuple_
 from sqlalchemy.engine import Connection
 from sqlalchemy.event import listens_for
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from poolcrm.org.models import ScopeEdge, User
 
 CACHE_KEY = "poolcrm.scope"  # session.info: user id → frozenset of the subtree, read once per unit of work
 _BATCH = 500
+SYNC_LOCK = 0x6F726732  # "org2": the advisory lock key of `sync`
 
 
 def visible_owners(user_id: int) -> Select[Any]:
@@ -39,7 +40,11 @@ def subtree_of(session: Session, user_id: int) -> frozenset[int]:
 
 
 def sync(conn: Connection) -> None:
-    """Rewrite `org_scope` to the tree `users.supervisor_id` describes now."""
+    """Rewrite `org_scope` to the tree `users.supervisor_id` describes now. On PostgreSQL two
+    transactions changing the tree take turns (a transaction-scoped advisory lock): the second then
+    reads the first's committed change with its own, so neither leaves the other's rows stale."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SYNC_LOCK})
     tree = conn.execute(select(User.id, User.supervisor_id))
     supervisor_of: dict[int, int | None] = {uid: sup for uid, sup in tree}
     wanted = rules.scope_pairs(supervisor_of)
