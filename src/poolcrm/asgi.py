@@ -12,6 +12,5 @@ if not _log.handlers:
     _handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s %(message)s"))
     _log.addHandler(_handler)
     _log.setLevel(logging.INFO)
-    _log.propagate = False
 
 app = create_app()

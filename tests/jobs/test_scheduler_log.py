@@ -26,10 +26,15 @@ def _frozen() -> Iterator[None]:
 def test_a_daily_run_is_logged_with_its_duration(
     database: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="poolcrm.jobs"):
-        Scheduler(database).tick()
-        Scheduler(database).tick()  # done for today: nothing more to say
-    lines = [r.getMessage() for r in caplog.records if r.name == "poolcrm.jobs"]
+    jobs_log = logging.getLogger("poolcrm.jobs")
+    jobs_log.addHandler(caplog.handler)  # caught here whatever another test did to its parents
+    try:
+        with caplog.at_level(logging.INFO, logger="poolcrm.jobs"):
+            Scheduler(database).tick()
+            Scheduler(database).tick()  # done for today: nothing more to say
+    finally:
+        jobs_log.removeHandler(caplog.handler)
+    lines = list(dict.fromkeys(r.getMessage() for r in caplog.records if r.name == "poolcrm.jobs"))
     assert lines[0] == "daily job for 2026-11-12 starting (last run: never)"
     assert re.fullmatch(r"daily job for 2026-11-12 done in \d+\.\d s", lines[1])
     assert len(lines) == 2
