@@ -26,14 +26,21 @@ def _frozen() -> Iterator[None]:
 def test_a_daily_run_is_logged_with_its_duration(
     database: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # caught here whatever another test in this process did to logging (a library's dictConfig
+    # disables the loggers that exist; `logging.disable` silences levels everywhere)
     jobs_log = logging.getLogger("poolcrm.jobs")
-    jobs_log.addHandler(caplog.handler)  # caught here whatever another test did to its parents
+    was_disabled, was_silenced = jobs_log.disabled, logging.root.manager.disable
+    jobs_log.disabled = False
+    logging.disable(logging.NOTSET)
+    jobs_log.addHandler(caplog.handler)
     try:
         with caplog.at_level(logging.INFO, logger="poolcrm.jobs"):
             Scheduler(database).tick()
             Scheduler(database).tick()  # done for today: nothing more to say
     finally:
         jobs_log.removeHandler(caplog.handler)
+        jobs_log.disabled = was_disabled
+        logging.disable(was_silenced)
     lines = list(dict.fromkeys(r.getMessage() for r in caplog.records if r.name == "poolcrm.jobs"))
     assert lines[0] == "daily job for 2026-11-12 starting (last run: never)"
     assert re.fullmatch(r"daily job for 2026-11-12 done in \d+\.\d s", lines[1])
