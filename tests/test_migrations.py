@@ -291,3 +291,37 @@ def test_fu4_next_followup_date_is_backfilled_from_the_latest_followup(tmp_path)
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT next_followup_on FROM customers")).scalar_one() == "2026-11-20"
     db.dispose()
+
+
+def test_list_1_edge_postings_are_backfilled_for_live_records_only(tmp_path):
+    """LIST-1: the migration that adds edge postings writes them for every live record (not for a
+    tombstone), beside the normal form's postings it leaves as they were."""
+    from alembic import command
+
+    from poolcrm.customers import dedupe
+    from poolcrm.migrate import alembic_config
+
+    db = Database(f"sqlite:///{tmp_path / 'edges.db'}")
+    cfg = alembic_config(db.url)
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "e8a4c6d19b53")
+        _user_and_customer(
+            conn, "2026-01-01 00:00:00.000000", status="potential", pool="public", owner_id=None
+        )
+        conn.execute(text("UPDATE customers SET name = '北京市甲乙科技有限公司', name_key = '甲乙科技'"))
+        values = {k: v for k, v in conn.execute(text("SELECT * FROM customers")).mappings().one().items()}
+        conn.execute(
+            text(
+                f"INSERT INTO customers ({', '.join(values)}) VALUES ({', '.join(':' + k for k in values)})"
+            ),
+            {**values, "id": 2, "code": "C2", "pool": "deleted"},
+        )
+        for gram in dedupe.grams_of_key("甲乙科技"):
+            _insert(conn, "customer_name_grams", gram=gram, customer_id=1)
+    upgrade(db)
+    with db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT gram, customer_id FROM customer_name_grams ORDER BY gram")).all()
+    assert sorted(g for g, cid in rows if cid == 1) == dedupe.posting_grams("北京市甲乙科技有限公司")
+    assert "#北京" in {g for g, _ in rows} and all(cid == 1 for _, cid in rows)
+    db.dispose()

@@ -31,7 +31,7 @@ def test_cus6_cus7_bulk_rows_match_what_the_form_writes(session):
     grams = session.execute(
         select(CustomerNameGram.gram).where(CustomerNameGram.customer_id == ids[0])
     ).scalars()
-    assert sorted(grams) == dedupe.grams_of(companies[0]["name"])
+    assert sorted(grams) == dedupe.posting_grams(companies[0]["name"])
     assert session.scalar(select(func.count()).select_from(OwnershipEvent)) == 300
     assert session.scalar(select(func.count()).select_from(CustomerGramStat)) > 0
     audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "customer.bulk_create")).one()
@@ -128,7 +128,7 @@ def test_cus7_large_bulk_load_rebuilds_indexes_and_writes_the_same_rows(session,
     for gram, cid in session.execute(select(CustomerNameGram.gram, CustomerNameGram.customer_id)):
         grams.setdefault(cid, []).append(gram)
     for customer in customers:
-        assert sorted(grams.get(customer.id, [])) == dedupe.grams_of(customer.name), customer.name
+        assert sorted(grams.get(customer.id, [])) == dedupe.posting_grams(customer.name), customer.name
     events = session.execute(
         select(OwnershipEvent.customer_id, OwnershipEvent.from_pool, OwnershipEvent.to_pool)
         .where(OwnershipEvent.customer_id.in_(ids))
@@ -293,7 +293,7 @@ def test_cus7_unindexing_a_customer_reads_its_grams_through_the_primary_key(sess
     engine = session.get_bind()
     event.listen(engine, "before_cursor_execute", seen)
     try:
-        dedupe.unindex_customer(session, cid, customer.name_key)
+        dedupe.unindex_customer(session, cid, customer.name, customer.name_key)
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     assert session.scalar(select(func.count()).where(CustomerNameGram.customer_id == cid)) == 0

@@ -4,9 +4,10 @@ name matches are read from the CUS-7 bigram postings or by scanning, and which w
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from poolcrm import db
-from poolcrm.customers import listing, search
+from poolcrm.customers import dedupe, listing, names, search
 from poolcrm.customers.models import Customer, CustomerNameGram
 
 NAMES = {
@@ -97,10 +98,12 @@ def test_a_rare_term_reads_the_postings_and_a_common_one_scans(book, database):
         for n in range(30):
             s.add(CustomerNameGram(gram="公司", customer_id=10_000 + n))
         s.flush()
-        assert search._postings_are_cheaper(s, "友好", None, 1)
-        assert not search._postings_are_cheaper(s, "公司", None, 1)
-        assert search._postings_are_cheaper(s, "公司", None, 10_000)
-        assert not search._postings_are_cheaper(s, "公司", 100, 10_000)  # the last count, when there is one
+        assert search._postings_are_cheaper(s, ("友好",), None, 1)
+        assert not search._postings_are_cheaper(s, ("公司",), None, 1)
+        assert search._postings_are_cheaper(s, ("公司",), None, 10_000)
+        assert not search._postings_are_cheaper(
+            s, ("公司",), 100, 10_000
+        )  # the last count, when there is one
 
 
 def test_search_counts_are_capped_like_the_list(client, org, book, monkeypatch):
@@ -110,3 +113,79 @@ def test_search_counts_are_capped_like_the_list(client, org, book, monkeypatch):
         "/api/v1/customers", params={"q": "有限公司", "page_size": 1}, headers=org["h"]["sup"]
     ).json()
     assert (listed["total"], listed["total_capped"]) == (1, True)
+
+
+SHORT_CORE_NAMES = {
+    "studio": "深圳华瑞博源工作室",  # places, normal form, legal form
+    "plant": "某某化工厂",  # 化工 inside the normal form, 工厂 across its end
+    "zone": "苏州工业园区博雅化工有限公司",  # a development zone in the place
+    "friendly": "北京市友好创达信息科技有限公司",
+}
+# Terms whose core (LIST-1) is shorter than two characters: inside a place, across a border, in a legal form.
+SHORT_CORE_TERMS = [
+    "化工",
+    "北京",
+    "京市",
+    "圳华",
+    "源工",
+    "工作室",
+    "工厂",
+    "有限",
+    "技有",
+    "有限公司",
+    "园区",
+    "州工",
+]
+
+
+def _expected(term: str, names_by_label: dict[str, str]) -> set[str]:
+    """LIST-1 by its words: the name holds the term, or the normal form holds the term's."""
+    key = names.name_key(term)
+    return {
+        label
+        for label, name in names_by_label.items()
+        if term in name or (key and key in names.name_key(name))
+    }
+
+
+@pytest.mark.parametrize("term", SHORT_CORE_TERMS)
+def test_list_1_a_short_core_term_reads_the_edge_postings_and_finds_every_match(
+    client, org, approved, database, monkeypatch, term
+):
+    """A term whose core is shorter than two characters reads the postings (no scan of every
+    customer) and finds what LIST-1 says, in id order and, sorted otherwise, by postings or scan."""
+    ids = {label: approved("rep", name=name) for label, name in SHORT_CORE_NAMES.items()}
+    expected = {ids[label] for label in _expected(term, SHORT_CORE_NAMES)}
+    assert expected, term
+    with database.transaction() as s:
+        found = search.match(s, term, "all", 1000)
+        assert found.scan is None and len(found.grams) == 2 and found.grams[1].startswith(dedupe.EDGE_MARK)
+    assert _found(client, org["h"]["sup"], term) == expected
+    for postings in (True, False):
+        monkeypatch.setattr(search, "_postings_are_cheaper", lambda *_, p=postings: p)
+        assert _found(client, org["h"]["sup"], term, sort="name") == expected
+
+
+def test_list_1_every_bigram_of_a_live_name_is_posted(client, org, approved, database):
+    """The normal form's postings and the edge postings hold each bigram of a live record's
+    normalised name, through registration, a rename and a tombstone."""
+    cid = approved("rep", name="深圳市华瑞博源科技有限公司")
+    with database.transaction() as s:
+        held = set(s.scalars(select(CustomerNameGram.gram).where(CustomerNameGram.customer_id == cid)))
+        text = names.normalize_text("深圳市华瑞博源科技有限公司")
+        assert {g.removeprefix(dedupe.EDGE_MARK) for g in held} == {
+            text[i : i + 2] for i in range(len(text) - 1)
+        }
+        assert held == set(dedupe.posting_grams("深圳市华瑞博源科技有限公司"))
+        dedupe.reindex_customer(s, cid, "深圳市华瑞博源科技有限公司", "广州华瑞博源贸易集团")
+        held = set(s.scalars(select(CustomerNameGram.gram).where(CustomerNameGram.customer_id == cid)))
+        assert held == set(dedupe.posting_grams("广州华瑞博源贸易集团")) and "#广州" in held
+        dedupe.unindex_customer(s, cid, "广州华瑞博源贸易集团", names.name_key("广州华瑞博源贸易集团"))
+        assert not s.scalars(select(CustomerNameGram.gram).where(CustomerNameGram.customer_id == cid)).all()
+
+
+def test_list_1_the_duplicate_check_never_reads_an_edge_posting():
+    """Edge postings are marked with a character no normal form keeps."""
+    for name in (*SHORT_CORE_NAMES.values(), "＃北京#友好"):
+        assert not any(g.startswith(dedupe.EDGE_MARK) for g in dedupe.grams_of(name))
+        assert all(g.startswith(dedupe.EDGE_MARK) for g in dedupe.edge_grams(name))

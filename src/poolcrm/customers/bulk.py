@@ -10,10 +10,12 @@ no per-row SQLAlchemy statement processing.
 - SQLite: `executemany` on the driver's cursor inside the session's transaction, the columns that
   hold one value in every row of a batch written as literals (binding them cost more than the
   insert); grams (`substr` over a number series) and events derived by `INSERT … SELECT` from the
-  batch's rows, on a thread while the next batch is generated; for a large load into a smaller
+  batch's rows, on a thread while the next batch is generated (the LIST-1 edge grams, which need
+  the whole normalised name, from Python); for a large load into a smaller
   table the secondary indexes are dropped and rebuilt afterwards in the same transaction; a large
   page cache while loading;
-- PostgreSQL: `COPY … FROM STDIN` through psycopg's `cursor.copy()`, grams and events from Python.
+- PostgreSQL: `COPY … FROM STDIN` through psycopg's `cursor.copy()`, grams (CUS-7 and LIST-1's
+  edge grams) and events from Python.
 Each batch writes one audit entry naming the id range it created (GOV-1)."""
 
 from __future__ import annotations
@@ -366,7 +368,7 @@ def bulk_create_columns(
     # the positions every row writes; the rest of a row is the template unless a record sets it
     always_set = {i_id, i_code, i_key, i_initials, i_phone, i_mobile, i_pool, i_owner}
     always_set |= {i_protected, i_created, i_updated, i_warnings, i_tags}
-    key_of, initials_of = names.name_key, names.pinyin_initials
+    key_of, initials_of, edge_of = names.name_key, names.pinyin_initials, dedupe.edge_grams
     sqlite_sql = not writer.pg  # grams and events derived in SQL from the rows (SQLite)
     background = _Background()
     # the events' at, rule, reason, actor_id as the driver takes them
@@ -449,8 +451,16 @@ def bulk_create_columns(
         else:
             values[i_tags] = no_tags
         writer.insert_columns(customers, columns, values, varying, n)
-        if not sqlite_sql:
-            grams: list[tuple[str, int]] = []
+        edges = [
+            (g, cid)
+            for name, key, cid in zip(names_given, keys, batch_ids, strict=True)
+            for g in edge_of(name, key)
+        ]
+        if sqlite_sql:
+            edges.sort()
+            writer.insert(grams_table, ("gram", "customer_id"), edges)
+        else:
+            grams: list[tuple[str, int]] = edges
             for key, cid in zip(keys, batch_ids, strict=True):
                 if len(key) < 2:
                     if key:

@@ -50,16 +50,44 @@ def grams_of_key(key: str) -> list[str]:
     return sorted(set(names.key_grams(key or "")))
 
 
+EDGE_MARK = "#"
+"""LIST-1: the mark of an edge posting (a bigram of the name outside its normal form). Punctuation
+never survives normalisation, so no normal form's gram starts with it: the duplicate check never
+reads an edge posting."""
+
+
+def edge_grams(name: str, key: str | None = None) -> list[str]:
+    """LIST-1: the bigrams of the whole normalised name that its normal form (`key`) does not hold —
+    the places, the legal forms and the bigrams across their borders — marked with `EDGE_MARK`. With
+    the normal form's own grams they hold every bigram of the name, so a search term whose core is
+    too short for the normal form's postings (化工, 北京, 有限) still reads postings."""
+    text = names.normalize_text(name)
+    inner = set(names.key_grams(names.name_key(name) if key is None else key))
+    return sorted(EDGE_MARK + g for g in {text[i : i + 2] for i in range(len(text) - 1)} - inner)
+
+
+def posting_grams(name: str, key: str | None = None) -> list[str]:
+    """Every posting a live record keeps, sorted: its normal form's grams (CUS-7) and its edge
+    grams (LIST-1)."""
+    key = names.name_key(name) if key is None else key
+    return sorted(grams_of_key(key) + edge_grams(name, key))
+
+
+def _insert_postings(session: Session, customer_id: int, grams: Iterable[str]) -> None:
+    rows = [{"gram": g, "customer_id": customer_id} for g in grams]
+    if rows:
+        session.execute(insert(CustomerNameGram), rows)
+
+
 def index_customer(session: Session, customer_id: int, name: str) -> None:
-    grams = grams_of(name)
-    if grams:
-        session.execute(insert(CustomerNameGram), [{"gram": g, "customer_id": customer_id} for g in grams])
+    _insert_postings(session, customer_id, posting_grams(name))
 
 
-def unindex_customer(session: Session, customer_id: int, name_key: str) -> None:
-    """Remove a customer's grams, found through the primary key by the grams of its stored normal
-    form (the table has no index on the customer alone: a delete by customer read all of it)."""
-    grams = grams_of_key(name_key)
+def unindex_customer(session: Session, customer_id: int, name: str, name_key: str) -> None:
+    """Remove a customer's postings, found through the primary key by the grams of its stored name
+    and normal form (the table has no index on the customer alone: a delete by customer read all
+    of it)."""
+    grams = posting_grams(name, name_key)
     if grams:
         session.execute(
             delete(CustomerNameGram).where(
@@ -69,17 +97,14 @@ def unindex_customer(session: Session, customer_id: int, name_key: str) -> None:
 
 
 def reindex_customer(session: Session, customer_id: int, old_name: str, new_name: str) -> None:
-    old, new = set(grams_of(old_name)), set(grams_of(new_name))
+    old, new = set(posting_grams(old_name)), set(posting_grams(new_name))
     if old - new:
         session.execute(
             delete(CustomerNameGram).where(
                 CustomerNameGram.customer_id == customer_id, CustomerNameGram.gram.in_(sorted(old - new))
             )
         )
-    if new - old:
-        session.execute(
-            insert(CustomerNameGram), [{"gram": g, "customer_id": customer_id} for g in sorted(new - old)]
-        )
+    _insert_postings(session, customer_id, sorted(new - old))
 
 
 def refresh_gram_stats(session: Session) -> int:

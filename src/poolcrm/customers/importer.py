@@ -283,7 +283,7 @@ class Importer:
         # Plain tuples straight to the driver's executemany (two plain columns, nothing to convert).
         mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         grams = [
-            (g, cid) for cid, rec in zip(ids, records, strict=True) for g in dedupe.grams_of(rec["name"])
+            (g, cid) for cid, rec in zip(ids, records, strict=True) for g in dedupe.posting_grams(rec["name"])
         ]
         if grams:
             conn.exec_driver_sql(

@@ -419,7 +419,7 @@ def reject_new_customer(session: Session, application: Application, actor: User,
             reason=reason,
             actor_id=actor.id,
         )
-        dedupe.unindex_customer(session, customer.id, customer.name_key)
+        dedupe.unindex_customer(session, customer.id, customer.name, customer.name_key)
     mark_rejected(session, application, actor, reason, "CUS-9")
     notify(
         session,

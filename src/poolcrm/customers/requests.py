@@ -222,4 +222,4 @@ def tombstone(
         a.decided_by = actor_id
         a.decided_at = clock.now()
     move_customer(session, c, to_pool=pool, to_owner_id=None, rule=rule, reason=reason, actor_id=actor_id)
-    dedupe.unindex_customer(session, c.id, c.name_key)
+    dedupe.unindex_customer(session, c.id, c.name, c.name_key)

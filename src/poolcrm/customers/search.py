@@ -9,7 +9,11 @@ The postings hold the bigrams of each live record's normal form: its name withou
 places and the trailing legal forms. A name holding the term holds, inside its normal form, the
 term's *core* — the term without the longest head that could end a place and the longest tail
 that could begin a legal form (`京友好创达有限` → `友好创达`). So the customers holding the
-core's rarest bigram, checked against the whole term, are every match.
+core's rarest bigram, checked against the whole term, are every match. Beside them each record
+keeps *edge postings* (`dedupe.edge_grams`): the bigrams of its whole name that its normal form
+lacks — places, legal forms and the bigrams across their borders. A term whose core is shorter
+than two characters (北京, 有限, 化工 — 工 may begin 工作室, 化 may end 怀化) reads a bigram's
+normal-form and edge postings, which together hold every customer whose name holds that bigram.
 
 A list in id order (the default) walks those postings in its own order up to the page's last row,
 so a common term costs a page and a rare one its few postings. In another order every match must
@@ -18,8 +22,8 @@ be read to sort them, and the cheaper way is chosen per query:
 - a scan of the list in its order, stopping once the page and the capped count are found: about
   `count cap × customers / matches` rows — cheap for a common term, dear for a rare one;
 a posting row costing about `POSTING_ROW_COST` scanned ones.
-Tombstones are not in the postings, a short scope (my pool) is cheaper to scan, and a term with
-no core of two characters has no bigram to read: those scan."""
+Tombstones are not in the postings, a short scope (my pool) is cheaper to scan, and a term of one
+character (or four digits, a phone) has no bigram to read: those scan."""
 
 from __future__ import annotations
 
@@ -78,34 +82,55 @@ def _initials_range(term: str) -> ColumnElement[bool]:
 POSTING_ROW_COST = 10
 
 
-def _rarest_gram(session: Session, text: str) -> tuple[str, int | None]:
-    """The text's bigram held by the fewest customers, and that number as the last count of the
-    postings knows it (None: not counted yet)."""
-    grams = dedupe.grams_of_key(text)
-    df = dedupe.gram_df(session, grams)
-    gram = min(grams, key=lambda g: (df.get(g, 0), g))
-    return gram, df.get(gram)
+def _rarest_postings(session: Session, grams: list[str], edges: bool) -> tuple[tuple[str, ...], int | None]:
+    """The postings to read for the bigram held by the fewest customers among `grams` — the
+    bigram's normal-form postings, and with `edges` its edge postings too — and how many customers
+    they hold by the last count of the postings (None: not counted yet)."""
+    choices = [(g, dedupe.EDGE_MARK + g) if edges else (g,) for g in grams]
+    df = dedupe.gram_df(session, [p for choice in choices for p in choice])
+    best = min(choices, key=lambda choice: (sum(df.get(p, 0) for p in choice), choice))
+    return best, None if any(p not in df for p in best) else sum(df[p] for p in best)
 
 
-def _postings_are_cheaper(session: Session, gram: str, counted: int | None, count_cap: int) -> bool:
-    """Reading the gram's postings beats scanning for `count_cap` matches among all customers when
-    it has fewer than sqrt(count_cap × customers / POSTING_ROW_COST) customers: by the last count
+def _postings_are_cheaper(
+    session: Session, grams: tuple[str, ...], counted: int | None, count_cap: int
+) -> bool:
+    """Reading the postings beats scanning for `count_cap` matches among all customers when they
+    hold fewer than sqrt(count_cap × customers / POSTING_ROW_COST) customers: by the last count
     of the postings, else counted now up to that bound."""
     customers = session.scalar(select(func.max(Customer.id))) or 0
     bound = max(1, int(math.sqrt(count_cap * customers / POSTING_ROW_COST)))
     if counted is None:
-        held = select(CustomerNameGram.customer_id).where(CustomerNameGram.gram == gram).limit(bound + 1)
+        held = select(CustomerNameGram.customer_id).where(CustomerNameGram.gram.in_(grams)).limit(bound + 1)
         counted = int(session.scalar(select(func.count()).select_from(held.subquery())) or 0)
     return counted <= bound
+
+
+def _postings_of(session: Session, text: str, key: str) -> tuple[tuple[str, ...], int | None] | None:
+    """The postings holding every customer whose name holds the normalised term `text` or whose
+    normal form holds the term's (`key`), and their count; None when no postings can tell.
+
+    With a core of two characters or more (LIST-1), its rarest bigram's normal-form postings.
+    Otherwise the term may sit across a place or a legal form (化工 in 怀化工业园区…, 北京, 有限):
+    a bigram both of the term and of its normal form, read from the normal-form and the edge
+    postings, which together hold every bigram of a name."""
+    inner = core(text)
+    if len(inner) >= 2:
+        return _rarest_postings(session, dedupe.grams_of_key(inner), edges=False)
+    grams = sorted({text[i : i + 2] for i in range(len(text) - 1)} & set(names.key_grams(key)))
+    if not grams or len(key) < 2:
+        return None
+    return _rarest_postings(session, grams, edges=True)
 
 
 @dataclass(frozen=True)
 class Match:
     """What a term matches: `scan`, one condition to filter the list with; or the union of the
-    customers holding the posting `gram` whose name passes `named`, and each of `exact` (indexed)."""
+    customers holding one of the postings `grams` whose name passes `named`, and each of `exact`
+    (indexed)."""
 
     scan: ColumnElement[bool] | None = None
-    gram: str = ""
+    grams: tuple[str, ...] = ()
     named: ColumnElement[bool] | None = None
     exact: tuple[ColumnElement[bool], ...] = ()
 
@@ -131,11 +156,11 @@ def _match(session: Session, term: str, scope: str, count_cap: int, by_id: bool)
     exact = [Customer.code == term.upper(), Customer.contact_name == term]
     if term.isascii() and term.isalpha():
         exact.append(_initials_range(term))
-    inner = core(names.normalize_text(term))
-    if len(digits) < 4 and len(inner) >= 2 and scope in INDEXED_SCOPES:
-        gram, counted = _rarest_gram(session, inner)
-        if by_id or _postings_are_cheaper(session, gram, counted, count_cap):
-            return Match(gram=gram, named=or_(*by_name), exact=tuple(exact))
+    postings = _postings_of(session, names.normalize_text(term), key) if len(digits) < 4 else None
+    if postings is not None and scope in INDEXED_SCOPES:
+        grams, counted = postings
+        if by_id or _postings_are_cheaper(session, grams, counted, count_cap):
+            return Match(grams=grams, named=or_(*by_name), exact=tuple(exact))
     conds = [*by_name, *exact]
     if len(digits) >= 4:
         conds += [Customer.phone.contains(digits), Customer.mobile.contains(digits)]
@@ -161,22 +186,26 @@ def narrowed(
         return query.where(found.scan)
     ids = query.with_only_columns(Customer.id)
     posting = CustomerNameGram.customer_id
-    if lateral and descending is not None:
-        # LIMIT 1 keeps the planner from flattening the lookup into a join it may reorder
-        check = ids.order_by(None).where(Customer.id == posting, found.named).limit(1).lateral()
-        named = (
-            select(posting.label("id"))
-            .join(check, true())
-            .where(CustomerNameGram.gram == found.gram)
-            .order_by(posting.desc() if descending else posting.asc())
-        )
-    else:
-        named = ids.join(CustomerNameGram, posting == Customer.id).where(
-            CustomerNameGram.gram == found.gram, found.named
-        )
-    if descending is not None and not lateral:
-        named = named.order_by(None).order_by(posting.desc() if descending else posting.asc())
     parts = []
-    for part in (named, *(ids.where(cond) for cond in found.exact)):
-        parts.append(select(part.limit(window).subquery().c.id) if window else part.order_by(None))
-    return query.where(Customer.id.in_(union(*parts)))
+    for gram in found.grams:
+        if lateral and descending is not None:
+            # LIMIT 1 keeps the planner from flattening the lookup into a join it may reorder
+            check = ids.order_by(None).where(Customer.id == posting, found.named).limit(1).lateral()
+            named = (
+                select(posting.label("id"))
+                .join(check, true())
+                .where(CustomerNameGram.gram == gram)
+                .order_by(posting.desc() if descending else posting.asc())
+            )
+        else:
+            named = ids.join(CustomerNameGram, posting == Customer.id).where(
+                CustomerNameGram.gram == gram, found.named
+            )
+            if descending is not None:
+                named = named.order_by(None).order_by(posting.desc() if descending else posting.asc())
+        parts.append(named)
+    parts += [ids.where(cond) for cond in found.exact]
+    limited = [
+        select(part.limit(window).subquery().c.id) if window else part.order_by(None) for part in parts
+    ]
+    return query.where(Customer.id.in_(union(*limited)))
