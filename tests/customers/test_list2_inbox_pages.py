@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from poolcrm import db
 from poolcrm.customers import inbox
+from poolcrm.org.models import User
+from tests.pools.test_lists_scale import counted
 
 HTML = {"Accept": "text/html"}
 NAMES = ("上海天成贸易有限公司", "广州宏图科技有限公司", "深圳远洋信息技术有限公司")
@@ -35,3 +37,44 @@ def test_list2_the_applications_deals_and_audit_apis_say_when_the_count_is_cappe
     assert (audit["total"], audit["total_capped"]) == (2, True)
     deals = client.get("/api/v1/deals", headers=org["h"]["rep"]).json()
     assert (deals["total"], deals["total_capped"]) == (0, False)
+
+
+def test_list2_the_inbox_checks_its_pending_rows_for_duplicates_in_one_batch(
+    client, org, register, database, monkeypatch
+):
+    """CUS-7 on the inbox page: as many statements for six pending registrations as for two, and
+    each row still shows its own candidates (the earlier registration of the same company)."""
+    monkeypatch.setattr(inbox, "INBOX_PAGE", 20)
+    cs = {**org["h"]["cs"], **HTML}
+
+    def statements() -> int:
+        client.get("/applications", headers=cs)  # warm
+        with counted(database) as seen:
+            assert client.get("/applications", headers=cs).status_code == 200
+        return len(seen)
+
+    def made(names: tuple[str, ...], area: str) -> None:
+        for n, name in enumerate(names):
+            resp = register(
+                org["h"]["rep"],
+                name=name,
+                phone=f"{area}-6666{n:04d}",
+                confirm_warnings=True,
+                confirm_duplicates=True,
+            )
+            assert resp.status_code == 201, resp.text
+
+    made(("杭州青山机械有限公司", "杭州青山机械设备有限公司"), "0571")
+    few = statements()
+    made((*NAMES, "成都锦江食品有限公司"), "028")
+    assert statements() == few
+    rows = {r["customer"].name: r["duplicates"] for r in _inbox(database, org)}
+    assert [d["name"] for d in rows["杭州青山机械设备有限公司"]] == ["杭州青山机械有限公司"]
+    assert [d["name"] for d in rows["杭州青山机械有限公司"]] == ["杭州青山机械设备有限公司"]
+    assert rows["成都锦江食品有限公司"] == []
+
+
+def _inbox(database, org):
+    with database.transaction() as s:
+        user = s.get(User, org["ids"]["cs"])
+        return inbox.inbox(s, user, "pending", "zh")["rows"]

@@ -202,11 +202,24 @@ def duplicates(
     lang: str = "zh",
 ) -> list[dict[str, Any]]:
     """CUS-7 for the API and the live form check."""
-    found = dedupe.find_duplicates(
-        session, name, phones, exclude_ids=exclude_ids, min_score=get_policy(session).fuzzy_match_min_score
-    )
-    owners = users_by_id(session, (f.customer.owner_id for f in found))
-    return [match_out(f, owners, lang) for f in found]
+    return duplicates_many(session, [(name, phones, exclude_ids)], lang=lang)[0]
+
+
+def duplicates_many(
+    session: Session,
+    records: Sequence[tuple[str, Iterable[str | None], Iterable[int]]],
+    *,
+    lang: str = "zh",
+) -> list[list[dict[str, Any]]]:
+    """CUS-7 for several records at once — (name, phones, ids to leave out) each — in one batch of
+    look-ups (the CS inbox's page: one statement for every posting list its rows need)."""
+    queries = [
+        dedupe.Query((name or "").strip(), dedupe.phone_keys(*phones), frozenset(exclude))
+        for name, phones, exclude in records
+    ]
+    found = dedupe.find_duplicates_many(session, queries, min_score=get_policy(session).fuzzy_match_min_score)
+    owners = users_by_id(session, (f.customer.owner_id for hits in found for f in hits))
+    return [[match_out(f, owners, lang) for f in hits] for hits in found]
 
 
 def lookup_duplicates(
