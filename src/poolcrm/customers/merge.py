@@ -23,6 +23,7 @@ from poolcrm.customers.models import (
     Contact,
     Customer,
     CustomerRequest,
+    active_member,
 )
 from poolcrm.customers.output import record_values
 from poolcrm.customers.requests import decide_request, tombstone
@@ -197,9 +198,7 @@ def member_duplicates(session: Session, since: datetime, until: datetime) -> lis
     a key with one of them in one query — not a query per entry (an import of a million leads into
     the public pool made the night's step a million queries: more than ten minutes at 1,000,000)."""
     today = company_today(session)
-    active = and_(
-        Customer.pool == POOL_PRIVATE, Customer.member_until.is_not(None), Customer.member_until >= today
-    )
+    active = and_(Customer.pool == POOL_PRIVATE, active_member(today))
     members = session.execute(
         select(
             Customer.id,

@@ -3,7 +3,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, PrimaryKeyConstraint, String, Text
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    and_,
+    or_,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from poolcrm.db import Base, JSONType, UTCDateTime
@@ -110,6 +122,18 @@ class Customer(Base):
         # updated_at's also serves GOV-4 (what changed since the day's quality snapshot)
         *(Index(f"ix_customers_sort_{c}", c, "id") for c in SORTED_COLUMNS),
     )
+
+
+def active_member(today: date) -> ColumnElement[bool]:
+    """CUS-16 (`pools.rules.is_active_member`) as SQL: a member customer is active through its
+    member_until date — for the queries that pick active members out (MEM-1, MEM-2, GOV-3)."""
+    return and_(Customer.member_until.is_not(None), Customer.member_until >= today)
+
+
+def not_active_member(today: date) -> ColumnElement[bool]:
+    """CUS-16 as SQL, the other way: no member date, or one before `today` — what POOL-2 counts
+    and POOL-6 recycles."""
+    return or_(Customer.member_until.is_(None), Customer.member_until < today)
 
 
 class Contact(Base):

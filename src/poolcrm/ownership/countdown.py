@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, and_, case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from poolcrm.calendar.service import get_calendar
-from poolcrm.customers.models import POOL_PRIVATE, Customer
+from poolcrm.customers.models import POOL_PRIVATE, Customer, not_active_member
 from poolcrm.ownership.models import OwnershipEvent
 from poolcrm.policy.rules import Policy
 from poolcrm.policy.service import company_date, company_day_start, company_today, get_policy
@@ -78,7 +78,7 @@ def recyclable_base(session: Session, run_date: date) -> ColumnElement[bool]:
     return and_(
         Customer.pool == POOL_PRIVATE,
         Customer.owner_id.is_not(None),
-        or_(Customer.member_until.is_(None), Customer.member_until < run_date),
+        not_active_member(run_date),
         Customer.owner_id.not_in(departing),
     )
 

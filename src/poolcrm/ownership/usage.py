@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.applications.models import KIND_CLAIM, KIND_NEW_CUSTOMER, STATUS_PENDING, Application
-from poolcrm.customers.models import POOL_PRIVATE, Customer
+from poolcrm.customers.models import POOL_PRIVATE, Customer, not_active_member
 from poolcrm.org.models import User
 from poolcrm.policy.service import company_today, get_policy
 from poolcrm.pools.rules import pool_limit_for
@@ -31,7 +31,7 @@ def limit_for(session: Session, user: User, today: date | None = None) -> int:
 
 def _counted_customers(today: date) -> tuple[ColumnElement[bool], ...]:
     """POOL-2: the private customers that count against a rep's limit (active members excluded)."""
-    return Customer.pool == POOL_PRIVATE, or_(Customer.member_until.is_(None), Customer.member_until < today)
+    return Customer.pool == POOL_PRIVATE, not_active_member(today)
 
 
 def _counted_applications() -> tuple[ColumnElement[bool], ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from poolcrm.applications.models import (
@@ -15,6 +15,7 @@ from poolcrm.applications.models import (
 from poolcrm.customers.models import (
     POOL_PRIVATE,
     Customer,
+    not_active_member,
 )
 from poolcrm.errors import Forbidden
 from poolcrm.org import rules as org_rules
@@ -65,7 +66,7 @@ def forecast(session: Session, actor: User, changes: dict[str, Any]) -> dict[str
             .where(
                 Customer.pool == POOL_PRIVATE,
                 Customer.owner_id.is_not(None),
-                or_(Customer.member_until.is_(None), Customer.member_until < tomorrow),
+                not_active_member(tomorrow),
             )
             .group_by(Customer.owner_id)
         ).all()

@@ -21,6 +21,7 @@ from poolcrm.customers.models import (
     POOL_PRIVATE,
     POOL_PUBLIC,
     Customer,
+    active_member,
 )
 from poolcrm.db import ids_select
 from poolcrm.notify.service import notify_many
@@ -145,8 +146,7 @@ def member_step(session: Session, run_date: date) -> dict[str, list[Any]]:
     limit = company_day_start(session, cutoff + rules.ONE_DAY)
     anchor = func.coalesce(Customer.protected_since, Customer.created_at)
     condition = and_(
-        Customer.member_until.is_not(None),
-        Customer.member_until >= run_date,
+        active_member(run_date),
         Customer.open_for_redevelopment.is_(False),
         Customer.pool == POOL_PRIVATE,
         anchor < limit,

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement
 
 from poolcrm import clock
-from poolcrm.customers.models import IN_THE_CRM, POOL_BIN, POOL_PRIVATE, POOL_PUBLIC, Customer
+from poolcrm.customers.models import IN_THE_CRM, POOL_BIN, POOL_PRIVATE, POOL_PUBLIC, Customer, active_member
 from poolcrm.db import count_capped
 from poolcrm.errors import InvalidInput, NotFound
 from poolcrm.org.models import Department, User
@@ -87,7 +87,7 @@ def conditions(session: Session, now: datetime | None = None) -> dict[str, Colum
         "unverified": ~verified_since(session, period),
         "shared_phone": and_(Customer.phone != "", shared),
         "name_conflict": and_(Customer.name_key != "", conflicting),
-        "member_duplicate": and_(Customer.member_until >= today, member_twin),
+        "member_duplicate": and_(active_member(today), member_twin),
         "tier_overdue": or_(
             *(
                 and_(Customer.tier == tier, last_contact < now - timedelta(days=days))
