@@ -79,19 +79,28 @@ def contracts_out(
     session: Session, contracts: Sequence[Contract], *, today: date | None = None
 ) -> list[dict[str, Any]]:
     """`contract_out` for a list: the people, customers and deals of all of them read in one query
-    each, not three queries per contract (held here while the list is shaped: the session's
-    identity map keeps an object only while something refers to it)."""
+    each, not three queries per contract."""
     people = users_by_id(session, [i for c in contracts for i in (c.owner_id, c.created_by, c.decided_by)])
     customer_ids = sorted({c.customer_id for c in contracts})
     deal_ids = sorted({c.deal_id for c in contracts if c.deal_id})
-    held = [
-        *(session.scalars(select(Customer).where(Customer.id.in_(customer_ids))) if customer_ids else ()),
-        *(session.scalars(select(Deal).where(Deal.id.in_(deal_ids))) if deal_ids else ()),
-    ]
+    customers = (
+        {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(customer_ids)))}
+        if customer_ids
+        else {}
+    )
+    deals = {d.id: d for d in session.scalars(select(Deal).where(Deal.id.in_(deal_ids)))} if deal_ids else {}
     today = today or company_today(session)
-    out = [contract_out(session, c, today=today, people=people) for c in contracts]
-    del held
-    return out
+    return [
+        contract_out(
+            session,
+            c,
+            today=today,
+            people=people,
+            customer=customers.get(c.customer_id),
+            deal=deals.get(c.deal_id) if c.deal_id else None,
+        )
+        for c in contracts
+    ]
 
 
 def contract_out(
@@ -101,14 +110,17 @@ def contract_out(
     today: date | None = None,
     full: bool = False,
     people: Mapping[int, User] | None = None,
+    customer: Customer | None = None,
+    deal: Deal | None = None,
 ) -> dict[str, Any]:
     """The contract with its money state (CTR-3) and, when `full`, lines, installments, payments
-    and files; `people`: its users already read (`contracts_out`)."""
+    and files; `people`, `customer`, `deal`: already read (`contracts_out`), else read here."""
     today = today or company_today(session)
     parts = [(i.due_on, i.amount, i.received) for i in contract.installments]
     people = people or users_by_id(session, [contract.owner_id, contract.created_by, contract.decided_by])
-    customer = session.get(Customer, contract.customer_id)
-    deal = session.get(Deal, contract.deal_id) if contract.deal_id else None
+    customer = customer or session.get(Customer, contract.customer_id)
+    if deal is None and contract.deal_id:
+        deal = session.get(Deal, contract.deal_id)
     out: dict[str, Any] = {
         "id": contract.id,
         "number": contract.number,
