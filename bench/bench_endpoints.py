@@ -32,6 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "demo12345"
 TERMS = ["科技", "贸易", "北京", "上海", "电子", "机械", "广州", "信息", "深圳", "化工"]
 RARE = ["盛正同人", "华瑞博源", "恒通鑫达", "金桥天成"]
+# Terms whose CUS-7 core is shorter than two characters (LIST-1's edge postings): places, legal
+# forms, a development zone, a bigram across a border, and 化工 (工 may begin 工作室).
+SHORT = ["北京", "上海", "化工", "有限", "工作室", "园区", "公司", "华瑞"]
 
 
 def pct(values: list[float], p: float) -> float:
@@ -135,6 +138,12 @@ def cases(people: dict[str, Person]) -> dict[str, Callable[[], tuple[float, int]
         ),
         "rep api: GET /customers?q=common": lambda: timed(
             lambda: rep.api.get(f"/customers?pool=all&q={random.choice(TERMS)}&page_size=20")
+        ),
+        "rep api: GET /customers?q=short core": lambda: timed(
+            lambda: rep.api.get(f"/customers?pool=all&q={random.choice(SHORT)}&page_size=20")
+        ),
+        "rep api: GET /customers?q=short core, by name": lambda: timed(
+            lambda: rep.api.get(f"/customers?pool=all&q={random.choice(SHORT)}&sort=name&page_size=20")
         ),
         "rep api: GET /customers?q=rare": lambda: timed(
             lambda: rep.api.get(f"/customers?pool=all&q={random.choice(RARE)}&page_size=20")

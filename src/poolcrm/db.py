@@ -21,6 +21,7 @@ from sqlalchemy import (
     MetaData,
     Select,
     String,
+    Table,
     bindparam,
     create_engine,
     event,
@@ -322,6 +323,15 @@ def lock_rows_clause(engine_or_session: Engine | Session) -> bool:
     """Whether SELECT … FOR UPDATE means anything here (PostgreSQL yes; SQLite serialises writers)."""
     bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
     return bind.dialect.name == "postgresql"
+
+
+def analyze(session: Session, *tables: Table) -> None:
+    """PostgreSQL: refresh the planner's statistics of `tables` after a bulk load filled them, in
+    the load's transaction (ANALYZE counts the transaction's own new rows). Until autovacuum gets to
+    them the plans assume the tables as they were: a search sorted by name over 20,000 fresh demo
+    customers took 400 ms instead of 20 (a nested loop sized for a handful of rows)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE " + ", ".join(t.name for t in tables)))
 
 
 SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])

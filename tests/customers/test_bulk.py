@@ -4,6 +4,7 @@ grams, CUS-8 codes, POOL-12 events, GOV-1 audit), and the duplicate check finds 
 
 from __future__ import annotations
 
+import pytest
 from opencc import OpenCC
 from sqlalchemy import event, func, select, text
 
@@ -325,3 +326,14 @@ def test_cus18_demo_synthetic_customers_come_from_a_worker_process_unchanged(ses
         )
     )
     assert grams == 2_500
+
+
+def test_a_bulk_load_leaves_the_planner_statistics_of_what_it_filled(session):
+    """PostgreSQL: the load ANALYZEs the tables it filled in its own transaction, so the first
+    queries after it are planned for their real size (not for the empty tables)."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("ANALYZE statistics are PostgreSQL's (pg_class.reltuples)")
+    bulk.bulk_create(session, [synth_record(c) for c in synth.generate_companies(300, 11)], at=clock.now())
+    for table in ("customers", "customer_name_grams", "ownership_events"):
+        tuples = session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = :t"), {"t": table})
+        assert tuples >= 300, (table, tuples)

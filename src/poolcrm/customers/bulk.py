@@ -30,9 +30,10 @@ from sqlalchemy import Table, func, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from poolcrm import db
 from poolcrm.audit.models import AuditEntry
 from poolcrm.customers import checks, dedupe, names, phones, registration
-from poolcrm.customers.models import POOL_PENDING, POOL_PRIVATE, Customer, CustomerNameGram
+from poolcrm.customers.models import POOL_PENDING, POOL_PRIVATE, Customer, CustomerGramStat, CustomerNameGram
 from poolcrm.ownership.models import OwnershipEvent
 from poolcrm.ownership.moves import EVENT_COLUMNS
 
@@ -539,4 +540,7 @@ def bulk_create_columns(
         )
 
     dedupe.refresh_gram_stats(session)
+    db.analyze(
+        session, customers, grams_table, CustomerGramStat.__table__, events_table, AuditEntry.__table__
+    )
     return ids

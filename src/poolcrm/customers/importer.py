@@ -45,10 +45,11 @@ from poolcrm.customers.models import (
     POOL_PRIVATE,
     POOL_PUBLIC,
     Customer,
+    CustomerGramStat,
     CustomerNameGram,
     ImportJobRecord,
 )
-from poolcrm.db import Database
+from poolcrm.db import Database, analyze
 from poolcrm.errors import InvalidInput
 from poolcrm.i18n import translate
 from poolcrm.org.models import User
@@ -462,6 +463,8 @@ def import_bytes(
 def _finish(session: Session, importer: Importer) -> None:
     if importer.result.imported >= 1000:
         dedupe.refresh_gram_stats(session)
+        tables = (Customer, CustomerNameGram, CustomerGramStat, Application, OwnershipEvent, AuditEntry)
+        analyze(session, *(t.__table__ for t in tables))
 
 
 def import_committed(
