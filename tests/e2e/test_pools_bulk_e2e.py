@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.orm import Session
 
+from poolcrm.customers import dedupe, names
 from poolcrm.customers.models import Customer
 from tests.e2e.harness import add_department, add_user
 
@@ -40,22 +41,23 @@ def seed() -> Callable[[Session], None]:
         add_user(session, "lina", "李娜", ["sales"], sales, sup)
         at = datetime(2026, 10, 1, 10, tzinfo=SH)
         for n, (name, region, industry) in enumerate(NAMES, start=1):
-            session.add(
-                Customer(
-                    code=f"ABC2026{n:03d}",
-                    name=name,
-                    name_key=name,
-                    address="北京市海淀区中关村大街1号",
-                    contact_name="王经理",
-                    phone=f"0106234{n:04d}",
-                    region=region,
-                    industry=industry,
-                    pool="public",
-                    pool_entered_at=at,
-                    created_at=at,
-                    updated_at=at,
-                )
+            customer = Customer(
+                code=f"ABC2026{n:03d}",
+                name=name,
+                name_key=names.name_key(name),
+                address="北京市海淀区中关村大街1号",
+                contact_name="王经理",
+                phone=f"0106234{n:04d}",
+                region=region,
+                industry=industry,
+                pool="public",
+                pool_entered_at=at,
+                created_at=at,
+                updated_at=at,
             )
+            session.add(customer)
+            session.flush()
+            dedupe.index_customer(session, customer.id, name)  # the search reads the postings (LIST-1)
 
     return _two_reps_and_a_public_pool
 
