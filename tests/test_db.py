@@ -175,3 +175,13 @@ def test_load_transaction_commits_and_rolls_back_like_a_transaction(database):
         s.flush()
         raise RuntimeError("boom")
     assert _departments(database) == ["销售一部"]
+
+
+def test_a_postgresql_connection_plans_for_its_values_without_jit(database):
+    """Every connection plans each statement for its values and compiles nothing: a capped count
+    over a dense posting spent 82 of 86 ms in JIT at 10,000,000 customers (issue 22)."""
+    if not database.url.startswith("postgresql"):
+        pytest.skip("PostgreSQL settings")
+    with database.transaction(write=False) as s:
+        assert s.scalar(text("SHOW jit")) == "off"
+        assert s.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
