@@ -185,3 +185,17 @@ def test_a_postgresql_connection_plans_for_its_values_without_jit(database):
     with database.transaction(write=False) as s:
         assert s.scalar(text("SHOW jit")) == "off"
         assert s.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+
+
+def test_vacuum_after_a_bulk_load_visits_the_tables_on_postgresql(database):
+    """`Database.vacuum` (the demo's last step after a large fill) vacuums and analyzes outside a
+    transaction on PostgreSQL, and is nothing on SQLite."""
+    database.vacuum(Department.__table__)
+    if database.url.startswith("postgresql"):
+        with database.transaction(write=False) as s:
+            row = s.execute(
+                text(
+                    "SELECT last_vacuum, last_analyze FROM pg_stat_user_tables WHERE relname = 'departments'"
+                )
+            ).one()
+        assert row.last_vacuum is not None and row.last_analyze is not None

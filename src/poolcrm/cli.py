@@ -20,6 +20,7 @@ from poolcrm import clock
 from poolcrm.backup import backup, restore, verify
 from poolcrm.config import default_db_url, persistent_secret
 from poolcrm.customers.importer import run_cli_import
+from poolcrm.customers.models import Customer, CustomerNameGram
 from poolcrm.db import Database
 from poolcrm.demo import DEMO_PASSWORD, DEMO_USERS, DemoPresent, run_demo
 from poolcrm.jobs.scheduler import start_scheduler
@@ -29,6 +30,7 @@ from poolcrm.notify.sender import Sender
 from poolcrm.org.models import User
 from poolcrm.org.schemas import UserIn
 from poolcrm.org.service import create_user
+from poolcrm.ownership.models import OwnershipEvent
 
 app = typer.Typer(help="poolcrm — 公海/私海 CRM", no_args_is_help=True, add_completion=False)
 jobs_app = typer.Typer(help="daily jobs", no_args_is_help=True)
@@ -159,6 +161,8 @@ def demo(
         except DemoPresent as exc:
             console.print(f"[yellow]{exc}[/yellow]")
             return
+    if customers:
+        database.vacuum(Customer.__table__, CustomerNameGram.__table__, OwnershipEvent.__table__)
     console.print("[green]demo company ready[/green]")
     # An admin made by `poolcrm init` keeps the password given there: never print one that fails.
     shown = admin_password if created else "(the password given to poolcrm init)"
