@@ -18,11 +18,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from poolcrm.config import Settings
 from poolcrm.db import Database
 from poolcrm.domains import domain_modules
-from poolcrm.errors import AppError, ServiceBusy
+from poolcrm.errors import AppError
 from poolcrm.i18n import translate
 from poolcrm.jobs.scheduler import start_scheduler
 from poolcrm.notify.sender import Sender
-from poolcrm.web.deps import SAFE_METHODS, get_lang, records_read
+from poolcrm.web.deps import SAFE_METHODS, busy, get_lang, records_read
 from poolcrm.web.forms import PYDANTIC_MESSAGES, field_name
 from poolcrm.web.guard import CrashGuard, InputGuard, SecurityHeaders, internal_error_body
 from poolcrm.web.render import error_page
@@ -30,9 +30,6 @@ from poolcrm.web.render import error_page
 log = logging.getLogger("poolcrm")
 API_PREFIX = "/api/v1"
 STATIC_DIR = Path(__file__).parent / "web" / "static"
-BUSY_RETRY_SECONDS = 5
-"""How soon a client may retry when no database connection came free in time (503)."""
-
 
 def _validation_response(request: Request, exc: RequestValidationError) -> JSONResponse:
     lang = get_lang(request)
@@ -107,6 +104,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.settings = settings
     app.state.db = database
+    app.state.db_slots = asyncio.Semaphore(database.request_slots)
 
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> Response:
@@ -131,8 +129,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @app.exception_handler(PoolTimeout)
     async def _busy(request: Request, exc: PoolTimeout) -> Response:
         log.warning("no database connection free in time for %s %s", request.method, request.url.path)
-        busy = ServiceBusy("系统繁忙，请稍后重试", headers={"Retry-After": str(BUSY_RETRY_SECONDS)})
-        return await _app_error(request, busy)
+        return await _app_error(request, busy())
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:

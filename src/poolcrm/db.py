@@ -34,7 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, configure_mappers, sessionmaker
-from sqlalchemy.pool import Pool
+from sqlalchemy.pool import Pool, QueuePool
 from sqlalchemy.types import TypeDecorator
 
 from poolcrm.domains import domain_modules
@@ -212,6 +212,10 @@ class Database:
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
+        pool = self.engine.pool
+        # requests in a process that may hold a connection at once (`web.deps.db_slot`); the
+        # pool's overflow is left for the in-process scheduler, the sender and second sessions
+        self.request_slots = pool.size() if isinstance(pool, QueuePool) else DEFAULT_REQUEST_SLOTS
         self._reader = sessionmaker(bind=self.engine, expire_on_commit=False)
         writer_bind = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.sqlite else self.engine
         self._writer = sessionmaker(bind=writer_bind, expire_on_commit=False)
@@ -348,6 +352,7 @@ def analyze(session: Session, *tables: Table) -> None:
 
 
 SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
+DEFAULT_REQUEST_SLOTS = 10  # an engine whose pool has no size (SQLite in memory): as many as the default pool
 
 
 def upsert_insert(session: Session) -> Any:
