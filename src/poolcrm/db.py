@@ -193,8 +193,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    # `pool_size` is also the number of requests a process runs against the database at once
+    # (`Database.request_slots`; fewer than the 40 threads of the request thread pool); the overflow
+    # serves the in-process scheduler, the notification sender and a request's second session.
+    kwargs.setdefault("pool_size", 25)
+    kwargs.setdefault("max_overflow", 10)
     # psycopg prepares a statement run five times, and PostgreSQL then may plan it once for any
     # parameters: a search's LIKE and LIMIT got a plan reading every posting (37 ms where the plan
     # for the actual values takes 5 ms). Plans are made for the values at hand; parsing stays cached.
