@@ -31,6 +31,7 @@ log = logging.getLogger("poolcrm")
 API_PREFIX = "/api/v1"
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 
+
 def _validation_response(request: Request, exc: RequestValidationError) -> JSONResponse:
     lang = get_lang(request)
     fields: dict[str, str] = {}
