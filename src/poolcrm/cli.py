@@ -19,8 +19,8 @@ from sqlalchemy import select
 from poolcrm import clock
 from poolcrm.backup import backup, restore, verify
 from poolcrm.config import default_db_url, persistent_secret
+from poolcrm.customers.bulk import FILLED_TABLES
 from poolcrm.customers.importer import run_cli_import
-from poolcrm.customers.models import Customer, CustomerNameGram
 from poolcrm.db import Database
 from poolcrm.demo import DEMO_PASSWORD, DEMO_USERS, DemoPresent, run_demo
 from poolcrm.jobs.scheduler import start_scheduler
@@ -30,7 +30,6 @@ from poolcrm.notify.sender import Sender
 from poolcrm.org.models import User
 from poolcrm.org.schemas import UserIn
 from poolcrm.org.service import create_user
-from poolcrm.ownership.models import OwnershipEvent
 
 app = typer.Typer(help="poolcrm — 公海/私海 CRM", no_args_is_help=True, add_completion=False)
 jobs_app = typer.Typer(help="daily jobs", no_args_is_help=True)
@@ -162,7 +161,7 @@ def demo(
             console.print(f"[yellow]{exc}[/yellow]")
             return
     if customers:
-        database.vacuum(Customer.__table__, CustomerNameGram.__table__, OwnershipEvent.__table__)
+        database.vacuum(*FILLED_TABLES)
     console.print("[green]demo company ready[/green]")
     # An admin made by `poolcrm init` keeps the password given there: never print one that fails.
     shown = admin_password if created else "(the password given to poolcrm init)"

@@ -97,6 +97,17 @@ class _Writer:
             cursor.close()
 
 
+FILLED_TABLES: tuple[Table, ...] = (
+    Customer.__table__,
+    CustomerNameGram.__table__,
+    CustomerGramStat.__table__,
+    OwnershipEvent.__table__,
+    AuditEntry.__table__,
+)
+"""What a bulk load fills (customers, their postings and gram counts, POOL-12 events, the audit):
+ANALYZEd in the load's transaction, VACUUMed by the demo after it."""
+
+
 def _literal(value: Any) -> str | None:
     """`value` as an SQLite literal, when it can be written as one exactly (NULL, integers, text)."""
     if value is None:
@@ -540,7 +551,5 @@ def bulk_create_columns(
         )
 
     dedupe.refresh_gram_stats(session)
-    db.analyze(
-        session, customers, grams_table, CustomerGramStat.__table__, events_table, AuditEntry.__table__
-    )
+    db.analyze(session, *FILLED_TABLES)
     return ids

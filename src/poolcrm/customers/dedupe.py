@@ -63,7 +63,7 @@ def edge_grams(name: str, key: str | None = None) -> list[str]:
     too short for the normal form's postings (化工, 北京, 有限) still reads postings."""
     text = names.normalize_text(name)
     inner = set(names.key_grams(names.name_key(name) if key is None else key))
-    return sorted(EDGE_MARK + g for g in {text[i : i + 2] for i in range(len(text) - 1)} - inner)
+    return sorted(EDGE_MARK + g for g in set(names.key_grams(text)) - inner if len(g) == 2)
 
 
 def posting_grams(name: str, key: str | None = None) -> list[str]:

@@ -45,7 +45,6 @@ from poolcrm.customers.models import (
     POOL_PRIVATE,
     POOL_PUBLIC,
     Customer,
-    CustomerGramStat,
     CustomerNameGram,
     ImportJobRecord,
 )
@@ -463,8 +462,7 @@ def import_bytes(
 def _finish(session: Session, importer: Importer) -> None:
     if importer.result.imported >= 1000:
         dedupe.refresh_gram_stats(session)
-        tables = (Customer, CustomerNameGram, CustomerGramStat, Application, OwnershipEvent, AuditEntry)
-        analyze(session, *(t.__table__ for t in tables))
+        analyze(session, *bulk.FILLED_TABLES, Application.__table__)
 
 
 def import_committed(

@@ -200,22 +200,13 @@ def member_duplicates(session: Session, since: datetime, until: datetime) -> lis
     today = company_today(session)
     active = and_(Customer.pool == POOL_PRIVATE, active_member(today))
     members = session.execute(
-        select(
-            Customer.id,
-            Customer.member_until,
-            Customer.name,
-            Customer.name_key,
-            Customer.phone,
-            Customer.mobile,
-        )
+        select(Customer.id, Customer.name, Customer.name_key, Customer.phone, Customer.mobile)
         .where(active)
         .order_by(Customer.id)
     ).all()
     by_key: dict[str, list[Any]] = {}
     by_phone: dict[str, list[Any]] = {}
-    for m in members:
-        if not is_active_member(m.member_until, today):
-            continue
+    for m in members:  # active by `active_member`, CUS-16's rule as SQL
         if m.name_key:
             by_key.setdefault(m.name_key, []).append(m)
         for p in {m.phone, m.mobile} - {None, ""}:

@@ -117,8 +117,8 @@ def _postings_of(session: Session, text: str, key: str) -> tuple[tuple[str, ...]
     inner = core(text)
     if len(inner) >= 2:
         return _rarest_postings(session, dedupe.grams_of_key(inner), edges=False)
-    grams = sorted({text[i : i + 2] for i in range(len(text) - 1)} & set(names.key_grams(key)))
-    if not grams or len(key) < 2:
+    grams = sorted(set(names.key_grams(text)) & set(names.key_grams(key)))
+    if not grams or len(key) < 2 or len(text) < 2:
         return None
     return _rarest_postings(session, grams, edges=True)
 
