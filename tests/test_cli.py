@@ -95,3 +95,61 @@ def test_demo_never_prints_an_admin_password_that_would_fail(tmp_path):
     )
     out = runner.invoke(app, ["demo", "--db", url]).output
     assert "admin12345" not in out and "the password given to poolcrm init" in out
+
+
+def test_demo_staff_is_a_sales_force_with_its_own_pools(tmp_path):
+    """Issue 22: `poolcrm demo --staff N` makes N more salespeople in groups of STAFF_GROUP under a
+    supervisor each (ORG-1/ORG-2), customer service to match, and each salesperson claims
+    (POOL-4, approved by CS) up to STAFF_PRIVATE synthetic customers, with follow-ups (FU-1) —
+    so that a load test has an account per simulated person."""
+    from sqlalchemy import func, select
+
+    from poolcrm.applications.models import KIND_CLAIM, STATUS_APPROVED, Application
+    from poolcrm.customers.models import POOL_PRIVATE, Customer
+    from poolcrm.db import Database
+    from poolcrm.demo import STAFF_GROUP, STAFF_PRIVATE, staff_usernames
+    from poolcrm.followups.models import FollowUp
+    from poolcrm.org.models import User
+    from poolcrm.org.passwords import verify_password
+    from poolcrm.org.service import visible_owner_ids
+
+    assert [len(names) for names in staff_usernames(81)] == [81, 11, 2]
+    runner = CliRunner()
+    url = f"sqlite:///{tmp_path / 'staff.db'}"
+    out = runner.invoke(app, ["demo", "--customers", "600", "--staff", "10", "--db", url])
+    assert out.exit_code == 0, out.output
+    db = Database(url)
+    with db.transaction(write=False) as s:
+        assert "sales0001…sales0010 / demo12345" in out.output and "lead001…lead002" in out.output
+        users = {u.username: u for u in s.scalars(select(User))}
+        manager = users["manager"]
+        for g, lead in enumerate(("lead001", "lead002")):
+            assert users[lead].supervisor_id == manager.id
+            assert {"supervisor", "sales"} <= set(users[lead].roles)
+            members = [
+                users[f"sales{i:04d}"] for i in range(g * STAFF_GROUP + 1, min((g + 1) * STAFF_GROUP, 10) + 1)
+            ]
+            assert {m.supervisor_id for m in members} == {users[lead].id}
+            assert {m.department_id for m in members} == {users[lead].department_id}
+            assert {m.id for m in members} <= set(visible_owner_ids(s, users[lead]))  # ORG-2
+        rep = users["sales0007"]
+        assert rep.roles == ["sales"] and verify_password(rep.password_hash, "demo12345")
+        owned = list(s.scalars(select(Customer.id).where(Customer.owner_id == rep.id)))
+        assert len(owned) == STAFF_PRIVATE
+        assert (
+            s.scalar(select(func.count()).where(Customer.id.in_(owned), Customer.pool != POOL_PRIVATE)) == 0
+        )
+        claims = s.scalar(
+            select(func.count()).where(
+                Application.applicant_id == rep.id,
+                Application.kind == KIND_CLAIM,
+                Application.status == STATUS_APPROVED,
+                Application.decided_by == users["cs1"].id,
+            )
+        )
+        assert claims == STAFF_PRIVATE
+        followed = s.scalar(
+            select(func.count(func.distinct(FollowUp.customer_id))).where(FollowUp.author_id == rep.id)
+        )
+        assert followed == STAFF_PRIVATE
+    db.dispose()

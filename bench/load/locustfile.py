@@ -1,7 +1,9 @@
 """Issue 22 load test: a sales company's day against poolcrm (run through bench/load/run.sh).
 
-Users log in as the demo company's people (`poolcrm demo`, password demo12345): reps, supervisors,
-customer service and the GM, each with a weighted mix of pages (HTML, named `page: …`) and API
+Users log in as the demo company's people (`poolcrm demo --staff N`, password demo12345): reps,
+supervisors, customer service and the GM, each simulated person with an account of their own while
+the accounts last (read from `GET /api/v1/users` at the start; more simulated people than accounts
+of a kind share them round-robin), each with a weighted mix of pages (HTML, named `page: …`) and API
 calls (`api: …`) and think times. A refusal the rules legitimately give (409: pool full, already
 claimed or pending, duplicate; 403/404: not theirs to approve or see) counts as an expected outcome,
 not a failure, and is tallied per request name in LOAD_OUTCOMES (a JSON file) at the end. Every 5xx,
@@ -10,6 +12,7 @@ a timeout or any other status fails the request.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -17,19 +20,48 @@ import uuid
 from collections import Counter
 from typing import Any
 
+import requests
 from locust import HttpUser, between, events, task
 from locust.stats import StatsEntry
 
 PASSWORD = os.environ.get("LOAD_PASSWORD", "demo12345")
-REPS = ["zhangwei", "lina", "wangfang", "liuyang", "zhaomin", "sunli", "ka2"]
-SUPERVISORS = ["sup1", "sup2", "ka1", "manager"]
-CS = ["cs1", "cs2"]
-GM = ["gm"]
+# the accounts of each kind of simulated person (filled at the start), and the next one to hand out
+ACCOUNTS: dict[str, list[str]] = {"rep": [], "supervisor": [], "cs": [], "gm": []}
+NEXT: dict[str, itertools.count[int]] = {kind: itertools.count() for kind in ACCOUNTS}
 BRANDS = ["华瑞", "恒通", "鑫达", "宏远", "金桥", "博源", "新世纪", "天成"]  # CUS-7a: a name core of 4+
 MOBILE_PREFIXES = ["138", "139", "135", "136", "186", "150", "158", "177"]
 TERMS = ["科技", "贸易", "北京", "上海", "电子", "机械", "有限", "广州", "信息", "深圳", "化工", "网络"]
 
 EXPECTED: Counter[str] = Counter()  # "name status" -> count of legitimate refusals
+
+
+def kind_of(roles: list[str]) -> str | None:
+    """Which simulated person an account can be: the GM, customer service, a sales supervisor or
+    manager, a rep (service and back-office staff are not simulated)."""
+    if "gm" in roles:
+        return "gm"
+    if "cs" in roles:
+        return "cs"
+    if "supervisor" in roles or "sales_manager" in roles:
+        return "supervisor" if {"sales", "sales_manager"} & set(roles) else None
+    return "rep" if "sales" in roles else None
+
+
+@events.test_start.add_listener
+def _read_accounts(environment: Any, **_: Any) -> None:
+    """The active accounts, by kind, as the GM sees them in the user list."""
+    host = environment.host
+    token = requests.post(
+        f"{host}/api/v1/auth/token", json={"username": "gm", "password": PASSWORD}, timeout=60
+    ).json()["access_token"]
+    users = requests.get(
+        f"{host}/api/v1/users?active=true", headers={"Authorization": f"Bearer {token}"}, timeout=60
+    ).json()
+    for user in users:
+        kind = kind_of(user["roles"])
+        if kind is not None:
+            ACCOUNTS[kind].append(user["username"])
+    print("accounts:", {kind: len(names) for kind, names in ACCOUNTS.items()}, flush=True)
 
 
 @events.quitting.add_listener
@@ -62,10 +94,11 @@ def _write_outcomes(environment: Any, **_: Any) -> None:
 class Staff(HttpUser):
     abstract = True
     wait_time = between(1, 5)
-    usernames: list[str] = []
+    kind = ""
 
     def on_start(self) -> None:
-        self.username = random.choice(self.usernames)
+        accounts = ACCOUNTS[self.kind]
+        self.username = accounts[next(NEXT[self.kind]) % len(accounts)]
         # the page session (cookie) and an API token, as the browser and a script would hold them
         with self.client.post(
             "/login",
@@ -176,8 +209,8 @@ class Staff(HttpUser):
 
 
 class Rep(Staff):
-    weight = 12
-    usernames = REPS
+    weight = 24  # a supervisor per 8 reps, customer service for ~24
+    kind = "rep"
 
     @task(3)
     def t_dashboard(self) -> None:
@@ -263,7 +296,7 @@ class Rep(Staff):
 
 class Supervisor(Staff):
     weight = 3
-    usernames = SUPERVISORS
+    kind = "supervisor"
 
     @task(3)
     def t_dashboard(self) -> None:
@@ -287,8 +320,8 @@ class Supervisor(Staff):
 
 
 class CustomerService(Staff):
-    weight = 2
-    usernames = CS
+    weight = 1
+    kind = "cs"
 
     @task(3)
     def t_dashboard(self) -> None:
@@ -317,8 +350,8 @@ class CustomerService(Staff):
 
 
 class GeneralManager(Staff):
-    weight = 1
-    usernames = GM
+    fixed_count = 1  # one general manager
+    kind = "gm"
 
     @task(4)
     def t_dashboard(self) -> None:

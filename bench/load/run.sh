@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Issue 22 load test, one command, stops by itself:
 #   bench/load/run.sh [pg|sqlite] [USERS] [DURATION]
-# env: CUSTOMERS (default 1000000 on pg, 100000 on sqlite), WORKERS (2 on pg; SQLite is always 1),
+# env: CUSTOMERS (default 1000000 on pg, 100000 on sqlite), STAFF (extra salespeople, `poolcrm demo
+#      --staff`; default USERS, so that every simulated person has an account of their own),
+#      WORKERS (2 on pg; SQLite is always 1),
 #      DB (a database URL already filled by `poolcrm demo`: no fill, kept afterwards; its writes stay),
 #      SPAWN_RATE (default USERS/10, at least 1), PG (server URL, default postgresql+psycopg://postgres@127.0.0.1:5432)
 # A fresh database (pg: a new database, dropped at the end; sqlite: a temp file) is filled with
@@ -16,6 +18,7 @@ ROOT=$PWD
 BIN=${VENV:-$ROOT/.venv}/bin
 PG=${PG:-postgresql+psycopg://postgres@127.0.0.1:5432}
 if [ "$ENGINE" = pg ]; then CUSTOMERS=${CUSTOMERS:-1000000}; WORKERS=${WORKERS:-2}; else CUSTOMERS=${CUSTOMERS:-100000}; WORKERS=1; fi
+STAFF=${STAFF:-$USERS}
 RATE=${SPAWN_RATE:-$(( USERS / 10 > 0 ? USERS / 10 : 1 ))}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)-$ENGINE-$USERS
 OUT=$ROOT/bench/out/load/$STAMP
@@ -50,12 +53,14 @@ else
   URL=sqlite:///$TMPDIR_DB/load.db
 fi
 FILL_S=0
+STAFF_NOTE=
 if [ -z "${DB:-}" ]; then
-  echo "== fill: poolcrm demo --customers $CUSTOMERS ($URL)"
+  echo "== fill: poolcrm demo --customers $CUSTOMERS --staff $STAFF ($URL)"
   T0=$(date +%s)
   # cheap password hashes for the demo people (the server verifies whatever parameters a hash names)
-  POOLCRM_FAST_HASH=1 POOLCRM_SCHEDULER=0 "$BIN/poolcrm" demo --db "$URL" --customers "$CUSTOMERS" > "$OUT/demo.log" 2>&1
+  POOLCRM_FAST_HASH=1 POOLCRM_SCHEDULER=0 "$BIN/poolcrm" demo --db "$URL" --customers "$CUSTOMERS" --staff "$STAFF" > "$OUT/demo.log" 2>&1
   FILL_S=$(( $(date +%s) - T0 ))
+  STAFF_NOTE=", $STAFF more salespeople"
   echo "   filled in ${FILL_S}s"
 fi
 
@@ -81,6 +86,6 @@ kill -TERM "$SERVER_PID" 2>/dev/null || true
 for _ in $(seq 20); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.5; done
 SERVER_PID=
 
-HEADER="engine $ENGINE, $WORKERS app process(es), $CUSTOMERS demo customers (+ demo company), $USERS users, spawn $RATE/s, $DURATION; fill ${FILL_S}s; scheduler off (POOLCRM_SCHEDULER=0); $(nproc) CPUs, load avg $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%FT%TZ)"
+HEADER="engine $ENGINE, $WORKERS app process(es), $CUSTOMERS demo customers (+ demo company$STAFF_NOTE), $USERS users, spawn $RATE/s, $DURATION; fill ${FILL_S}s; scheduler off (POOLCRM_SCHEDULER=0); $(nproc) CPUs, load avg $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%FT%TZ)"
 "$BIN/python" "$ROOT/bench/load/report.py" "$OUT" "$HEADER"
 echo "(summary: $OUT/summary.md)"

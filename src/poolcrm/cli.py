@@ -22,7 +22,16 @@ from poolcrm.config import default_db_url, persistent_secret
 from poolcrm.customers.bulk import FILLED_TABLES
 from poolcrm.customers.importer import run_cli_import
 from poolcrm.db import Database
-from poolcrm.demo import DEMO_PASSWORD, DEMO_USERS, DemoPresent, run_demo
+from poolcrm.demo import (
+    DEMO_PASSWORD,
+    DEMO_USERS,
+    STAFF_GROUP,
+    STAFF_PER_CS,
+    STAFF_PRIVATE,
+    DemoPresent,
+    run_demo,
+    staff_usernames,
+)
 from poolcrm.jobs.scheduler import start_scheduler
 from poolcrm.jobs.service import run_daily as run
 from poolcrm.migrate import upgrade
@@ -147,6 +156,17 @@ def worker(
 def demo(
     db: DbOpt = None,
     customers: Annotated[int, typer.Option("--customers", help="extra synthetic customers")] = 0,
+    staff: Annotated[
+        int,
+        typer.Option(
+            "--staff",
+            min=0,
+            max=100_000,
+            help=f"extra salespeople (sales0001…, in groups of {STAFF_GROUP} under a supervisor lead001…, "
+            f"one more customer service kefu001… per {STAFF_PER_CS}), each claiming up to "
+            f"{STAFF_PRIVATE} of the --customers",
+        ),
+    ] = 0,
     admin_password: Annotated[str, typer.Option("--admin-password")] = "admin12345",
 ) -> None:
     """Fill a database with a realistic demo company."""
@@ -156,7 +176,7 @@ def demo(
     created = _ensure_admin(database, "admin", admin_password)
     with Progress(console=console, transient=True) as progress:
         try:
-            run_demo(database, customers=customers, progress=progress)
+            run_demo(database, customers=customers, staff=staff, progress=progress)
         except DemoPresent as exc:
             console.print(f"[yellow]{exc}[/yellow]")
             return
@@ -168,6 +188,12 @@ def demo(
     console.print(f"  admin / {shown}")
     for username, display, roles, *_ in DEMO_USERS:
         console.print(f"  {username:10} / {DEMO_PASSWORD}   {display} ({', '.join(roles)})")
+    if staff:
+        sales, leads, kefu = staff_usernames(staff)
+        for kind, names in (("销售", sales), ("主管", leads), ("客服", kefu)):
+            if names:
+                span = names[0] if len(names) == 1 else f"{names[0]}…{names[-1]}"
+                console.print(f"  {span} / {DEMO_PASSWORD}   {kind} ×{len(names)}")
 
 
 @jobs_app.command("run-daily")

@@ -21,6 +21,42 @@ from poolcrm.org.service import create_department, create_user
 from poolcrm.policy.service import company_today
 
 DEMO_PASSWORD = "demo12345"
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
+GIVEN = [
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "秀英",
+    "霞",
+    "平",
+]
+
+
+# `--staff N`: N more salespeople in groups of STAFF_GROUP, each group a department with its own
+# supervisor; one more customer-service person per STAFF_PER_CS salespeople; each new salesperson
+# owns up to STAFF_PRIVATE synthetic customers (customers/demo.py)
+STAFF_GROUP = 8
+STAFF_PER_CS = 40
+STAFF_PRIVATE = 30
+
+
+def person_name(rng: random.Random) -> str:
+    """A Chinese personal name: surname and given name."""
+    return rng.choice(SURNAMES) + rng.choice(GIVEN)
 
 
 class DemoPresent(RuntimeError):
@@ -34,6 +70,7 @@ class DemoContext:
     users: dict[str, User] = field(default_factory=dict)
     departments: dict[str, int] = field(default_factory=dict)
     customers: int = 0  # extra synthetic customers asked for with --customers
+    staff: int = 0  # extra salespeople asked for with --staff
     data: dict[str, Any] = field(default_factory=dict)
 
     def reps(self) -> list[User]:
@@ -95,29 +132,83 @@ def populate_org(session: Session, ctx: DemoContext, admin_id: int | None) -> No
             ),
         )
         ctx.users[username] = user
+    if ctx.staff:
+        populate_staff(session, ctx, admin_id)
+
+
+def staff_usernames(staff: int) -> tuple[list[str], list[str], list[str]]:
+    """The accounts `--staff N` makes: salespeople, group supervisors, customer service."""
+    groups = -(-staff // STAFF_GROUP)
+    return (
+        [f"sales{i:04d}" for i in range(1, staff + 1)],
+        [f"lead{g:03d}" for g in range(1, groups + 1)],
+        [f"kefu{k:03d}" for k in range(1, staff // STAFF_PER_CS + 1)],
+    )
+
+
+def populate_staff(session: Session, ctx: DemoContext, admin_id: int | None) -> None:
+    """A nationwide sales force (`poolcrm demo --staff N`): N salespeople in departments of
+    STAFF_GROUP under a supervisor each (reporting to the sales manager), and customer service
+    to match. Their own random source, so that the rest of the demo is the same with or without."""
+    rng = random.Random(f"staff-{ctx.staff}")
+    sales, leads, kefu = staff_usernames(ctx.staff)
+
+    def person(
+        username: str, number: int, roles: list[str], department: int, supervisor: str, code: str
+    ) -> User:
+        user = create_user(
+            session,
+            admin_id,
+            UserIn(
+                username=username,
+                password=DEMO_PASSWORD,
+                display_name=person_name(rng),
+                roles=roles,
+                department_id=department,
+                supervisor_id=ctx.users[supervisor].id,
+                hired_on=_months_ago(ctx.today, rng.randint(1, 48)),
+                employee_code=f"{code}{number:04d}" if number < 10_000 else None,  # ORG-6's pattern
+            ),
+        )
+        ctx.users[username] = user
+        return user
+
+    staff_reps: list[User] = []
+    for g, lead in enumerate(leads):
+        department = create_department(
+            session, admin_id, DepartmentIn(name=f"销售{g + 1}组", kind="sales")
+        ).id
+        person(lead, g + 1, ["supervisor", "sales"], department, "manager", "XZ")
+        for i in range(g * STAFF_GROUP, min((g + 1) * STAFF_GROUP, len(sales))):
+            staff_reps.append(person(sales[i], i + 1, ["sales"], department, lead, "XS"))
+    for k, username in enumerate(kefu):
+        person(username, k + 1, ["cs"], ctx.departments["客服部"], "cs1", "KF")
+    ctx.data["staff_reps"] = staff_reps
 
 
 def _domain_demos() -> list[Any]:
     return sorted(domain_modules("demo"), key=lambda m: getattr(m, "ORDER", 100))
 
 
-def run_demo(db: Database, *, customers: int = 0, seed: int = 2026, progress: Any = None) -> DemoContext:
+def run_demo(
+    db: Database, *, customers: int = 0, staff: int = 0, seed: int = 2026, progress: Any = None
+) -> DemoContext:
     """Fill an initialised database with the demo company, in one unit of work (under SQLite's
     rollback journal when nothing else has the file open: `Database.load_transaction`).
     Refuses to run twice."""
     with db.load_transaction() as session:
-        return populate_demo(session, customers=customers, seed=seed, progress=progress)
+        return populate_demo(session, customers=customers, staff=staff, seed=seed, progress=progress)
 
 
 def populate_demo(
-    session: Session, *, customers: int = 0, seed: int = 2026, progress: Any = None
+    session: Session, *, customers: int = 0, staff: int = 0, seed: int = 2026, progress: Any = None
 ) -> DemoContext:
     """The demo company, written in the caller's transaction (also seeds the browser tests)."""
     if session.scalar(select(User.id).where(User.username == "gm")) is not None:
         raise DemoPresent("demo data already present")
     admin = session.scalar(select(User).where(User.username == "admin"))
 
-    ctx = DemoContext(today=company_today(session), rng=random.Random(seed), customers=customers)
+    ctx = DemoContext(today=company_today(session), rng=random.Random(seed), customers=customers, staff=staff)
     populate_org(session, ctx, admin.id if admin else None)
     if admin is not None:
         ctx.users["admin"] = admin

@@ -8,14 +8,21 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from poolcrm import clock, workers
-from poolcrm.applications.models import KIND_NEW_CUSTOMER, STATUS_APPROVED, STATUS_PENDING, Application
+from poolcrm.applications.models import (
+    KIND_CLAIM,
+    KIND_NEW_CUSTOMER,
+    STATUS_APPROVED,
+    STATUS_PENDING,
+    Application,
+)
 from poolcrm.audit.service import record
 from poolcrm.customers import bulk, checks, dedupe, registration, synth
 from poolcrm.customers.models import POOL_PRIVATE, POOL_PUBLIC, Contact, Customer
-from poolcrm.demo import DemoContext
+from poolcrm.demo import STAFF_PRIVATE, DemoContext, person_name
 from poolcrm.org.models import User
 from poolcrm.ownership.moves import move_customer
 
@@ -67,29 +74,6 @@ TRADES = [
     ("印务", "印刷"),
 ]
 SUFFIXES = ["有限公司", "有限公司", "有限责任公司", "股份有限公司"]
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
-GIVEN = [
-    "伟",
-    "芳",
-    "娜",
-    "敏",
-    "静",
-    "丽",
-    "强",
-    "磊",
-    "军",
-    "洋",
-    "勇",
-    "艳",
-    "杰",
-    "娟",
-    "涛",
-    "明",
-    "超",
-    "秀英",
-    "霞",
-    "平",
-]
 POSITIONS = ["采购经理", "信息中心主任", "行政主管", "总经理", "IT负责人", "办公室主任", "档案室主任"]
 SOURCES = ["展会", "官网咨询", "老客户介绍", "电话开发", "招标网站", "渠道推荐"]
 MOBILE_PREFIXES = ["138", "139", "136", "135", "158", "159", "186", "187", "188", "150", "151", "133", "177"]
@@ -97,7 +81,7 @@ PRIVATE_REPS = ["zhangwei", "lina", "wangfang", "liuyang", "zhaomin", "sunli", "
 
 
 def _person(ctx: DemoContext) -> str:
-    return ctx.rng.choice(SURNAMES) + ctx.rng.choice(GIVEN)
+    return person_name(ctx.rng)
 
 
 def _mobile(ctx: DemoContext) -> str:
@@ -217,24 +201,32 @@ def populate(session: Session, ctx: DemoContext) -> None:
         rule="CUS-9",
     )
     if ctx.customers:
-        _synthetic(session, ctx)
+        _staff_pools(session, ctx, _synthetic(session, ctx))
 
 
 def _approve_into(
-    session: Session, ctx: DemoContext, customer: Customer, rep: User, cs: User, to: str
+    session: Session,
+    ctx: DemoContext,
+    customer: Customer,
+    rep: User,
+    cs: User,
+    to: str,
+    *,
+    kind: str = KIND_NEW_CUSTOMER,
 ) -> None:
-    """A demo registration approved by CS into the rep's pool (CUS-9); a public one then expired
-    from the bin (POOL-7), a private one recently followed up."""
+    """A demo registration (CUS-9) or claim (POOL-4) approved by CS into the rep's pool; a public
+    one then expired from the bin (POOL-7), a private one recently followed up."""
     rng = ctx.rng
+    rule, reason = ("CUS-9", "新客户审核通过") if kind == KIND_NEW_CUSTOMER else ("POOL-4", "认领审核通过")
     session.add(
         Application(
-            kind=KIND_NEW_CUSTOMER,
+            kind=kind,
             status=STATUS_APPROVED,
             customer_id=customer.id,
             applicant_id=rep.id,
             decided_by=cs.id,
             decided_at=customer.created_at,
-            decision_rule="CUS-9",
+            decision_rule=rule,
             created_at=customer.created_at,
         )
     )
@@ -243,8 +235,8 @@ def _approve_into(
         customer,
         to_pool=POOL_PRIVATE,
         to_owner_id=rep.id,
-        rule="CUS-9",
-        reason="新客户审核通过",
+        rule=rule,
+        reason=reason,
         actor_id=cs.id,
         at=customer.created_at,
     )
@@ -281,7 +273,23 @@ def _add_contacts(session: Session, ctx: DemoContext, customer: Customer) -> Non
         )
 
 
-def _synthetic(session: Session, ctx: DemoContext) -> None:
+def _staff_pools(session: Session, ctx: DemoContext, synthetic: list[int]) -> None:
+    """Each `--staff` salesperson claims (POOL-4, approved by CS) up to STAFF_PRIVATE of the
+    synthetic customers, so that a nationwide sales force works its own pools (the follow-ups
+    demo then writes their history)."""
+    reps: list[User] = ctx.data.get("staff_reps", [])
+    if not reps:
+        return
+    per_rep = min(STAFF_PRIVATE, len(synthetic) // (2 * len(reps)))  # half the synthetic stay public
+    cs = ctx.users["cs1"]
+    for r, rep in enumerate(reps):
+        ids = synthetic[r * per_rep : (r + 1) * per_rep]
+        for customer in session.scalars(select(Customer).where(Customer.id.in_(ids))):
+            _approve_into(session, ctx, customer, rep, cs, POOL_PRIVATE, kind=KIND_CLAIM)
+        session.flush()
+
+
+def _synthetic(session: Session, ctx: DemoContext) -> list[int]:
     progress = ctx.data.get("progress")
     task = progress.add_task("synthetic customers", total=ctx.customers) if progress is not None else None
 
@@ -289,7 +297,7 @@ def _synthetic(session: Session, ctx: DemoContext) -> None:
         if progress is not None and task is not None:
             progress.update(task, completed=done)
 
-    create_synthetic(session, ctx.customers, progress=tick)
+    return create_synthetic(session, ctx.customers, progress=tick)
 
 
 def create_synthetic(
