@@ -94,6 +94,59 @@ def test_cus8_codes_unique_and_sequential(client, org, register):
     assert int(codes[1][-3:]) == int(codes[0][-3:]) + 1
 
 
+def test_cus8_code_is_taken_last_so_its_counter_is_locked_briefly(client, org, register):
+    """CUS-8 under load (issue 22): the year's counter row is locked from the code's taking until
+    the commit, so a registration takes it after its postings, its application and CS's
+    notifications — never a stand-in code committed or audited, whether CS reviews it or the
+    department skips review (approved at once, after the code)."""
+    from sqlalchemy import event
+
+    from poolcrm.audit.models import AuditEntry
+    from poolcrm.customers.models import Customer
+
+    engine = client.app.state.db.engine
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split())[:60])
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        made = register(org["h"]["rep"])
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert made.status_code == 201, made.text
+    taking = next(i for i, s in enumerate(statements) if s.startswith("UPDATE customer_code_sequences"))
+    for table in ("customer_name_grams", "applications", "notifications"):
+        assert max(i for i, s in enumerate(statements) if s.startswith(f"INSERT INTO {table}")) < taking, (
+            table
+        )
+    assert not [s for s in statements[taking:] if s.startswith("SELECT") and "FOR" in s]
+
+    dept = client.get(f"/api/v1/users/{org['ids']['other']}", headers=org["h"]["admin"]).json()[
+        "department_id"
+    ]
+    skip = client.patch(
+        "/api/v1/policy", json={"review_skip_department_ids": [dept]}, headers=org["h"]["admin"]
+    )
+    assert skip.status_code == 200, skip.text
+    quick = register(org["h"]["other"], name="杭州某某电子有限公司", phone="0571-88887777")
+    assert quick.status_code == 201 and quick.json()["status"] == "approved", quick.text
+    with client.app.state.db.transaction(write=False) as s:
+        codes = dict(s.execute(select(Customer.id, Customer.code)).tuples().all())
+        audited = dict(
+            s.execute(
+                select(AuditEntry.object_id, AuditEntry.after).where(AuditEntry.action == "customer.register")
+            )
+            .tuples()
+            .all()
+        )
+    assert not [c for c in codes.values() if c.startswith("~")]
+    for made_now in (made, quick):
+        customer_id = made_now.json()["customer_id"]
+        assert audited[str(customer_id)]["code"] == codes[customer_id]
+
+
 def test_cus9_reject_requires_reason_and_notifies_rep(client, org, register):
     app = register(org["h"]["rep"]).json()
     resp = client.post(

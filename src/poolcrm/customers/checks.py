@@ -3,6 +3,7 @@ codes (CUS-8)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -305,18 +306,29 @@ def refuse_exact_duplicate(matches: Sequence[dict[str, Any]]) -> None:
         )
 
 
+def provisional_code() -> str:
+    """A unique stand-in for a new customer's code (CUS-8) until `next_codes` gives the real one
+    in the same transaction; it never reaches the database's committed state."""
+    return f"~{uuid.uuid4().hex}"[:32]
+
+
 def next_codes(session: Session, n: int = 1) -> list[str]:
     """CUS-8: n fresh codes prefix+year+sequence, reserved with one atomic UPDATE … RETURNING
-    (the row lock serialises concurrent registrations on PostgreSQL)."""
+    (the row lock serialises concurrent registrations on PostgreSQL until they commit: take codes
+    last). The year's counter row is made by the first taker (an INSERT that waits on a locked
+    row as the UPDATE does, so it is not repeated each time)."""
     policy = get_policy(session)
     year = company_today(session).year
     key = f"{policy.customer_code_prefix}{year}"
-    upsert = pg_insert if lock_rows_clause(session) else sqlite_insert
-    session.execute(upsert(CustomerCodeSequence).values(key=key, value=0).on_conflict_do_nothing())
-    last = session.execute(
+    take = (
         update(CustomerCodeSequence)
         .where(CustomerCodeSequence.key == key)
         .values(value=CustomerCodeSequence.value + n)
         .returning(CustomerCodeSequence.value)
-    ).scalar_one()
+    )
+    last = session.execute(take).scalar()
+    if last is None:
+        upsert = pg_insert if lock_rows_clause(session) else sqlite_insert
+        session.execute(upsert(CustomerCodeSequence).values(key=key, value=0).on_conflict_do_nothing())
+        last = session.execute(take).scalar_one()
     return [rules.customer_code(policy.customer_code_prefix, year, s) for s in range(last - n + 1, last + 1)]

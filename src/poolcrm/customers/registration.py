@@ -29,6 +29,7 @@ from poolcrm.customers.checks import (
     lock_identities,
     match_out,
     next_codes,
+    provisional_code,
     refuse_exact_duplicate,
     warning_out,
 )
@@ -198,13 +199,18 @@ def register(
     once when the rep's department skips review."""
     vetted = _vet(session, user, data, lang)
     now = clock.now()
-    customer = Customer(
-        **new_customer_row(vetted.values, code=next_codes(session)[0], actor_id=user.id, at=now)
-    )
+    customer = Customer(**new_customer_row(vetted.values, code=provisional_code(), actor_id=user.id, at=now))
     session.add(customer)
     session.flush()
     dedupe.index_customer(session, customer.id, customer.name)
     application = _application(session, user, customer, data, vetted, now)
+    reviewed = _needs_review(session, user)
+    if reviewed:
+        _tell_reviewers(session, customer, user)
+    # CUS-8: the code is taken last, so that its counter row (locked by the taking on PostgreSQL)
+    # is held only until this transaction commits, not through the work above
+    customer.code = next_codes(session)[0]
+    session.flush()
     record(
         session,
         actor_id=user.id,
@@ -220,7 +226,8 @@ def register(
         },
         rule="CUS-9",
     )
-    _review_or_approve(session, application, customer, user, now)
+    if not reviewed:
+        _approve_at_once(session, application, user, now)
     session.flush()
     return application, customer
 
@@ -304,34 +311,48 @@ def _own_rejected(session: Session, user: User, customer_id: int) -> Customer:
     return customer
 
 
+def _needs_review(session: Session, user: User) -> bool:
+    """CUS-9: a registration waits for CS (or the department's reviewer) unless the rep's
+    department skips review."""
+    policy = get_policy(session)
+    return user.has_role(*REGISTRAR_ROLES) and rules.needs_review(
+        user.department_id, policy.review_skip_department_ids
+    )
+
+
 def _review_or_approve(
     session: Session, application: Application, customer: Customer, user: User, now: datetime
 ) -> None:
     """CUS-9: CS (or the department's reviewer) is told of a new registration — unless the rep's
     department skips review, when it is approved at once (POOL-2 checked then)."""
-    policy = get_policy(session)
-    if not user.has_role(*REGISTRAR_ROLES) or not rules.needs_review(
-        user.department_id, policy.review_skip_department_ids
-    ):
-        approve_new_customer(
-            session, application, user, reason="免审核" if user.has_role(*REGISTRAR_ROLES) else None
-        )
-        application.decided_by = user.id
-        application.decided_at = now
+    if _needs_review(session, user):
+        _tell_reviewers(session, customer, user)
     else:
-        for cs_id in session.scalars(
-            select(User.id).where(User.active.is_(True)).where(User.role_rows.any(role="cs"))
-        ):
-            notify(
-                session,
-                cs_id,
-                "application.waiting",
-                "新客户待审核：{name}（{applicant}）",
-                link="/applications",
-                rule="CUS-9",
-                name=customer.name,
-                applicant=user.display_name,
-            )
+        _approve_at_once(session, application, user, now)
+
+
+def _approve_at_once(session: Session, application: Application, user: User, now: datetime) -> None:
+    approve_new_customer(
+        session, application, user, reason="免审核" if user.has_role(*REGISTRAR_ROLES) else None
+    )
+    application.decided_by = user.id
+    application.decided_at = now
+
+
+def _tell_reviewers(session: Session, customer: Customer, user: User) -> None:
+    for cs_id in session.scalars(
+        select(User.id).where(User.active.is_(True)).where(User.role_rows.any(role="cs"))
+    ):
+        notify(
+            session,
+            cs_id,
+            "application.waiting",
+            "新客户待审核：{name}（{applicant}）",
+            link="/applications",
+            rule="CUS-9",
+            name=customer.name,
+            applicant=user.display_name,
+        )
 
 
 def approve_new_customer(
