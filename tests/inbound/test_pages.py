@@ -73,3 +73,22 @@ def test_in3_dashboard_card_shows_who_is_on_duty_and_open_work(client, crm):
     assert "待裁定争议 0 件" in client.get("/").text
     _login(client, "hr")
     assert 'data-testid="widget-duty"' not in client.get("/").text
+
+
+def test_in3_dashboard_card_names_a_few_of_a_large_fallback_roster(client, crm, make_user):
+    """IN-3's fallback is every active rep: with a nationwide sales force the card names the first
+    CARD_NAMES in dealing order and how many there are in all (the roster page lists them)."""
+    from poolcrm.duty.service import CARD_NAMES
+    from poolcrm.web.deps import LANG_COOKIE
+
+    for n in range(20):
+        make_user(f"extra{n:02d}", ["sales"], supervisor_id=crm["sup"], display_name=f"销售{n:02d}号")
+    _login(client, "cs")
+    card = client.get("/").text
+    body = card[card.index('data-testid="widget-duty"') :]
+    body = body[: body.index("</div>")]
+    shown = body.count("、") + 1
+    assert shown == CARD_NAMES and "…等 24 人" in body and "全体销售轮流" in body
+    client.cookies.set(LANG_COOKIE, "en")
+    body = client.get("/").text
+    assert " … 24 in all" in body

@@ -29,7 +29,7 @@ from poolcrm.inbound.models import OUTCOME_DUTY, OUTCOME_NEW, InboundItem
 from poolcrm.notify.service import notify
 from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
-from poolcrm.org.service import lock_users, sales_rep_ids, sales_reps, users_by_id
+from poolcrm.org.service import lock_users, people_by_id, sales_rep_ids, sales_reps
 from poolcrm.ownership.usage import limit_for, owned_count, pending_count
 from poolcrm.policy.service import company_day_start, company_today, get_policy
 from poolcrm.pools.rules import pool_full_on_apply
@@ -427,18 +427,24 @@ def roster_step(session: Session, run_date: date) -> dict[str, list[Any]]:
     return {"duty_roster": [] if existed else [week.week_start.isoformat()]}
 
 
+CARD_NAMES = 8  # names the dashboard card shows before "… N in all"
+
+
 def card(session: Session, user: User) -> dict[str, Any]:
     """The dashboard card (IN-3): today's duty reps as read (IN-3a), and the open work of the day for
     those who do it — CS's pending spot checks (VIO-2), the GM's open disputes (DSP-1/2)."""
     duty = on_duty(session, company_today(session), store=False)
-    names = users_by_id(session, duty.user_ids)
+    shown = duty.user_ids[:CARD_NAMES]  # the fallback is every rep: the roster page lists them all
+    names = people_by_id(session, shown)
     spot = disputes = None
     if user.has_role("cs", "admin"):
         spot = session.scalar(select(func.count()).where(SpotCheck.status == SPOT_PENDING)) or 0
     if org_rules.manages_everyone(user.roles):
         disputes = session.scalar(select(func.count()).where(Dispute.status == STATUS_OPEN)) or 0
     return {
-        "names": [names[uid].display_name for uid in duty.user_ids if uid in names],
+        "names": [names[uid].display_name for uid in shown if uid in names],
+        "total": len(duty.user_ids),
+        "more": len(duty.user_ids) > len(shown),
         "fallback": duty.source == SOURCE_FALLBACK,
         "mine": user.id in duty.user_ids,
         "spot": spot,
