@@ -23,7 +23,9 @@ class DutyWeek(Base):
     strategy: Mapped[str] = mapped_column(String(12))
     fallback: Mapped[bool] = mapped_column(Boolean, default=False)
     order: Mapped[Any] = mapped_column(JSONType)  # user ids, best of last week first
-    eligibility: Mapped[Any] = mapped_column(JSONType)  # [{user_id, eligible, reason, params, …}]
+    # [{user_id, eligible, reason, params, …}] for every rep: read by the roster page only, loaded when
+    # asked for (the dashboard card reads the week on every view)
+    eligibility: Mapped[Any] = mapped_column(JSONType, deferred=True)
     groups: Mapped[Any] = mapped_column(JSONType, nullable=True)  # groups strategy: [[user ids], …]
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
