@@ -90,9 +90,14 @@ def scoped_query(session: Session, user: User, pool: str = "all") -> Select[Any]
     )
     if owned is None or registered is None:
         return q.where(Customer.pool.not_in(TOMBSTONE_POOLS))
+    # On SQLite the three terms each have an index, and the planner gathered every public customer
+    # through them to sort the lot (a rep's first page at 100,000 customers: 400 ms); the public
+    # term written so that no index serves it makes it walk the list's order and stop at the page
+    # (1–5 ms). PostgreSQL plans the plain form well.
+    sqlite = session.get_bind().dialect.name == "sqlite"
     return q.where(
         or_(
-            Customer.pool == POOL_PUBLIC,
+            (Customer.pool.concat("") if sqlite else Customer.pool) == POOL_PUBLIC,
             (Customer.pool == POOL_PRIVATE) & owned,
             (Customer.pool == POOL_PENDING) & registered,
         )
