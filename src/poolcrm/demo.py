@@ -113,25 +113,29 @@ def _months_ago(today: date, months: int) -> date:
     return add_months(today, -months) - timedelta(days=3)
 
 
+def _add_user(session: Session, ctx: DemoContext, admin_id: int | None, **fields: Any) -> User:
+    """A demo person (password DEMO_PASSWORD) through the org service, kept by username."""
+    user = create_user(session, admin_id, UserIn(password=DEMO_PASSWORD, **fields))
+    ctx.users[user.username] = user
+    return user
+
+
 def populate_org(session: Session, ctx: DemoContext, admin_id: int | None) -> None:
     for name, kind in DEMO_DEPARTMENTS:
         ctx.departments[name] = create_department(session, admin_id, DepartmentIn(name=name, kind=kind)).id
     for username, display, roles, dept, sup, months, code in DEMO_USERS:
-        user = create_user(
+        _add_user(
             session,
+            ctx,
             admin_id,
-            UserIn(
-                username=username,
-                password=DEMO_PASSWORD,
-                display_name=display,
-                roles=roles,
-                department_id=ctx.departments[dept],
-                supervisor_id=ctx.users[sup].id if sup else None,
-                hired_on=_months_ago(ctx.today, months),
-                employee_code=code,
-            ),
+            username=username,
+            display_name=display,
+            roles=roles,
+            department_id=ctx.departments[dept],
+            supervisor_id=ctx.users[sup].id if sup else None,
+            hired_on=_months_ago(ctx.today, months),
+            employee_code=code,
         )
-        ctx.users[username] = user
     if ctx.staff:
         populate_staff(session, ctx, admin_id)
 
@@ -156,22 +160,18 @@ def populate_staff(session: Session, ctx: DemoContext, admin_id: int | None) -> 
     def person(
         username: str, number: int, roles: list[str], department: int, supervisor: str, code: str
     ) -> User:
-        user = create_user(
+        return _add_user(
             session,
+            ctx,
             admin_id,
-            UserIn(
-                username=username,
-                password=DEMO_PASSWORD,
-                display_name=person_name(rng),
-                roles=roles,
-                department_id=department,
-                supervisor_id=ctx.users[supervisor].id,
-                hired_on=_months_ago(ctx.today, rng.randint(1, 48)),
-                employee_code=f"{code}{number:04d}" if number < 10_000 else None,  # ORG-6's pattern
-            ),
+            username=username,
+            display_name=person_name(rng),
+            roles=roles,
+            department_id=department,
+            supervisor_id=ctx.users[supervisor].id,
+            hired_on=_months_ago(ctx.today, rng.randint(1, 48)),
+            employee_code=f"{code}{number:04d}" if number < 10_000 else None,  # ORG-6's pattern
         )
-        ctx.users[username] = user
-        return user
 
     staff_reps: list[User] = []
     for g, lead in enumerate(leads):
