@@ -153,7 +153,8 @@ def staff_usernames(staff: int) -> tuple[list[str], list[str], list[str]]:
 def populate_staff(session: Session, ctx: DemoContext, admin_id: int | None) -> None:
     """A nationwide sales force (`poolcrm demo --staff N`): N salespeople in departments of
     STAFF_GROUP under a supervisor each (reporting to the sales manager), and customer service
-    to match. Their own random source, so that the rest of the demo is the same with or without."""
+    to match. Their own random source, so that the company's own people and customers come out the
+    same with or without them (their claims, made later, draw on the demo's)."""
     rng = random.Random(f"staff-{ctx.staff}")
     sales, leads, kefu = staff_usernames(ctx.staff)
 
