@@ -5,10 +5,8 @@ daily job's leader (JOB-1) all live in the database, not in a process."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
@@ -21,12 +19,7 @@ from poolcrm.jobs.service import ADVISORY_LOCK_ID
 from poolcrm.org.schemas import DepartmentIn, UserIn
 from poolcrm.org.service import create_department, create_user
 from tests.conftest import PASSWORD
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.e2e.harness import free_port, wait_until_up
 
 
 @pytest.fixture
@@ -61,7 +54,7 @@ def servers(pg: Database) -> Iterator[tuple[str, str]]:
         "POOLCRM_TEST_CLOCK": "1",
         "POOLCRM_SCHEDULER": "0",
     }
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     procs = [
         subprocess.Popen(
             [
@@ -80,13 +73,8 @@ def servers(pg: Database) -> Iterator[tuple[str, str]]:
     ]
     bases = [f"http://127.0.0.1:{port}" for port in ports]
     try:
-        for base in bases:
-            for _ in range(200):
-                try:
-                    httpx.get(f"{base}/login", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
+        for proc, base in zip(procs, bases, strict=True):
+            wait_until_up(proc, base)
         yield bases[0], bases[1]
     finally:
         for proc in procs:

@@ -133,14 +133,11 @@ def test_cus8_code_is_taken_last_so_its_counter_is_locked_briefly(client, org, r
     quick = register(org["h"]["other"], name="杭州某某电子有限公司", phone="0571-88887777")
     assert quick.status_code == 201 and quick.json()["status"] == "approved", quick.text
     with client.app.state.db.transaction(write=False) as s:
-        codes = dict(s.execute(select(Customer.id, Customer.code)).tuples().all())
-        audited = dict(
-            s.execute(
-                select(AuditEntry.object_id, AuditEntry.after).where(AuditEntry.action == "customer.register")
-            )
-            .tuples()
-            .all()
+        codes = {i: c for i, c in s.execute(select(Customer.id, Customer.code))}
+        register_entries = select(AuditEntry.object_id, AuditEntry.after).where(
+            AuditEntry.action == "customer.register"
         )
+        audited = {i: after for i, after in s.execute(register_entries)}
     assert not [c for c in codes.values() if c.startswith("~")]
     for made_now in (made, quick):
         customer_id = made_now.json()["customer_id"]
