@@ -323,5 +323,58 @@ def test_list_1_edge_postings_are_backfilled_for_live_records_only(tmp_path):
     with db.engine.connect() as conn:
         rows = conn.execute(text("SELECT gram, customer_id FROM customer_name_grams ORDER BY gram")).all()
     assert sorted(g for g, cid in rows if cid == 1) == dedupe.posting_grams("北京市甲乙科技有限公司")
-    assert "#北京" in {g for g, _ in rows} and all(cid == 1 for _, cid in rows)
+    assert "^北京" in {g for g, _ in rows} and all(cid == 1 for _, cid in rows)
+    db.dispose()
+
+
+def test_list_1_lead_postings_are_remarked_for_live_records_only(tmp_path):
+    """LIST-1: the migration that adds lead postings turns the edge posting of a bigram opening a
+    live record's name (and nowhere else in it) into a lead posting, leaves a tombstone's postings
+    and every other posting as they were, and turns them back on downgrade."""
+    from alembic import command
+
+    from poolcrm.customers import dedupe
+    from poolcrm.migrate import alembic_config
+
+    db = Database(f"sqlite:///{tmp_path / 'leads.db'}")
+    cfg = alembic_config(db.url)
+    name = "北京市甲乙科技有限公司"
+    before = sorted(g.replace(dedupe.LEAD_MARK, dedupe.EDGE_MARK) for g in dedupe.posting_grams(name))
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "a4f9e2c7b815")
+        _user_and_customer(
+            conn, "2026-01-01 00:00:00.000000", status="potential", pool="public", owner_id=None
+        )
+        conn.execute(text("UPDATE customers SET name = :name, name_key = '甲乙科技'"), {"name": name})
+        values = {k: v for k, v in conn.execute(text("SELECT * FROM customers")).mappings().one().items()}
+        conn.execute(
+            text(
+                f"INSERT INTO customers ({', '.join(values)}) VALUES ({', '.join(':' + k for k in values)})"
+            ),
+            {**values, "id": 2, "code": "C2", "pool": "deleted"},
+        )
+        for cid in (1, 2):  # a tombstone keeps no postings; one left over must not be touched
+            for gram in before:
+                _insert(conn, "customer_name_grams", gram=gram, customer_id=cid)
+        for gram in before:
+            _insert(conn, "customer_gram_stats", gram=gram, df=2)
+
+    def postings(cid: int) -> list[str]:
+        with db.engine.connect() as conn:
+            found = conn.execute(
+                text("SELECT gram FROM customer_name_grams WHERE customer_id = :c ORDER BY gram"), {"c": cid}
+            )
+            return list(found.scalars())
+
+    upgrade(db)
+    assert postings(1) == dedupe.posting_grams(name) and "^北京" in postings(1)
+    assert postings(2) == before
+    with db.engine.connect() as conn:
+        df = {g: n for g, n in conn.execute(text("SELECT gram, df FROM customer_gram_stats"))}
+    assert (df["^北京"], df["#北京"], df["#有限"]) == (1, 1, 2)  # recounted where postings moved
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "a4f9e2c7b815")
+    assert postings(1) == before == postings(2)
     db.dispose()

@@ -345,6 +345,30 @@ def lock_rows_clause(engine_or_session: Engine | Session) -> bool:
     return bind.dialect.name == "postgresql"
 
 
+_CODE_POINT_COLLATIONS = frozenset({"c", "posix", "c.utf-8", "c.utf8"})
+_CODE_POINT_ORDER: weakref.WeakKeyDictionary[Pool, bool] = weakref.WeakKeyDictionary()
+
+
+def sorts_by_code_point(session: Session) -> bool:
+    """Whether text sorts character by character (SQLite's BINARY, PostgreSQL's C collations): then
+    the names beginning with a term are one range of the name index, `[term, term's successor)`.
+    Asked of the database once per process."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return True
+    pool = bind.engine.pool
+    with _AGGREGATES_LOCK:
+        known = _CODE_POINT_ORDER.get(pool)
+    if known is None:
+        collation = session.scalar(
+            text("SELECT datcollate FROM pg_database WHERE datname = current_database()")
+        )
+        known = str(collation or "").lower() in _CODE_POINT_COLLATIONS
+        with _AGGREGATES_LOCK:
+            _CODE_POINT_ORDER[pool] = known
+    return known
+
+
 def analyze(session: Session, *tables: Table) -> None:
     """PostgreSQL: refresh the planner's statistics of `tables` after a bulk load filled them, in
     the load's transaction (ANALYZE counts the transaction's own new rows). Until autovacuum gets to

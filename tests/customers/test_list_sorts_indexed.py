@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 
-from poolcrm.customers import listing
+from poolcrm.customers import listing, search
+from poolcrm.customers.models import Customer
 from poolcrm.db import Database
 from poolcrm.org.models import User
 
@@ -91,3 +92,31 @@ def test_a_reps_whole_list_walks_its_order_on_sqlite(
             sql = str(query.compile(dialect=s.get_bind().dialect, compile_kwargs={"literal_binds": True}))
             plan = " / ".join(row[-1] for row in s.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
         assert "MULTI-INDEX OR" not in plan and "TEMP B-TREE" not in plan, (direction + name, plan)
+
+
+@pytest.mark.parametrize("direction", ["", "-"])
+def test_list_1_names_opening_with_a_term_are_a_range_of_the_name_index(
+    database: Database, make_user: Callable[..., int], monkeypatch: pytest.MonkeyPatch, direction: str
+) -> None:
+    """北京 sorted by name, either way (PostgreSQL, the planner kept from scans and sorts): the
+    names beginning with it are read as a range of the name index, and the postings of the names
+    holding it elsewhere by their key — nothing walks the names sorting before it (625,336 rows at
+    10,000,000 before this) and nothing scans the customers for the capped count."""
+    if database.sqlite:
+        pytest.skip("PostgreSQL plans (the scale engine)")
+    monkeypatch.setattr(search, "_postings_are_cheaper", lambda *_: True)
+    gm = make_user("gm", ["gm"], dept="总经办", kind="other")
+    with database.transaction(write=False) as s:
+        s.execute(text("SET LOCAL enable_seqscan = off"))
+        user = s.get(User, gm)
+        assert user is not None
+        page = listing.list_query(s, user, q="北京", sort=direction + "name", window=50).limit(50)
+        count = listing.list_query(s, user, q="北京", window=1001).with_only_columns(Customer.id).limit(1001)
+        plans = []
+        for query in (page, count):
+            sql = str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+            plans.append("\n".join(s.execute(text(f"EXPLAIN {sql}")).scalars()))
+    assert "(name)::text >= '北京'::text) AND ((name)::text < '北亭'::text)" in plans[0], plans[0]
+    assert "'^北京'" not in plans[0] and "'#北京'" in plans[0], plans[0]
+    for plan in plans:
+        assert "Seq Scan" not in plan and "ANY ($" in plan, plan

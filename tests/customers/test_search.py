@@ -120,6 +120,9 @@ SHORT_CORE_NAMES = {
     "plant": "某某化工厂",  # 化工 inside the normal form, 工厂 across its end
     "zone": "苏州工业园区博雅化工有限公司",  # a development zone in the place
     "friendly": "北京市友好创达信息科技有限公司",
+    "river": "河北京华贸易有限公司",  # 北京 across a place's border, after the lead 河北
+    "twice": "北京北京路商贸有限公司",  # 北京 opening the name and again inside it
+    "bracket": "（北京）华瑞博源科技",  # 北京 first once normalised, not as written
 }
 # Terms whose core (LIST-1) is shorter than two characters: inside a place, across a border, in a legal form.
 SHORT_CORE_TERMS = [
@@ -135,6 +138,8 @@ SHORT_CORE_TERMS = [
     "有限公司",
     "园区",
     "州工",
+    "河北",
+    "北京市",
 ]
 
 
@@ -159,7 +164,9 @@ def test_list_1_a_short_core_term_reads_the_edge_postings_and_finds_every_match(
     assert expected, term
     with database.transaction() as s:
         found = search.match(s, term, "all", 1000)
-        assert found.scan is None and len(found.grams) == 2 and found.grams[1].startswith(dedupe.EDGE_MARK)
+        marks = {g[0] for g in found.grams[1:]}
+        assert found.scan is None and len(found.grams[0]) == 2, found
+        assert marks <= {dedupe.EDGE_MARK, dedupe.LEAD_MARK} and dedupe.EDGE_MARK in marks, found
     assert _found(client, org["h"]["sup"], term) == expected
     for postings in (True, False):
         monkeypatch.setattr(search, "_postings_are_cheaper", lambda *_, p=postings: p)
@@ -173,19 +180,64 @@ def test_list_1_every_bigram_of_a_live_name_is_posted(client, org, approved, dat
     with database.transaction() as s:
         held = set(s.scalars(select(CustomerNameGram.gram).where(CustomerNameGram.customer_id == cid)))
         text = names.normalize_text("深圳市华瑞博源科技有限公司")
-        assert {g.removeprefix(dedupe.EDGE_MARK) for g in held} == {
+        assert {g.lstrip(dedupe.EDGE_MARK + dedupe.LEAD_MARK) for g in held} == {
             text[i : i + 2] for i in range(len(text) - 1)
         }
         assert held == set(dedupe.posting_grams("深圳市华瑞博源科技有限公司"))
         dedupe.reindex_customer(s, cid, "深圳市华瑞博源科技有限公司", "广州华瑞博源贸易集团")
         held = set(s.scalars(select(CustomerNameGram.gram).where(CustomerNameGram.customer_id == cid)))
-        assert held == set(dedupe.posting_grams("广州华瑞博源贸易集团")) and "#广州" in held
+        assert held == set(dedupe.posting_grams("广州华瑞博源贸易集团")) and "^广州" in held
         dedupe.unindex_customer(s, cid, "广州华瑞博源贸易集团", names.name_key("广州华瑞博源贸易集团"))
         assert not s.scalars(select(CustomerNameGram.gram).where(CustomerNameGram.customer_id == cid)).all()
 
 
 def test_list_1_the_duplicate_check_never_reads_an_edge_posting():
     """Edge postings are marked with a character no normal form keeps."""
-    for name in (*SHORT_CORE_NAMES.values(), "＃北京#友好"):
-        assert not any(g.startswith(dedupe.EDGE_MARK) for g in dedupe.grams_of(name))
-        assert all(g.startswith(dedupe.EDGE_MARK) for g in dedupe.edge_grams(name))
+    marks = (dedupe.EDGE_MARK, dedupe.LEAD_MARK)
+    for name in (*SHORT_CORE_NAMES.values(), "＃北京#友好", "^北京^友好"):
+        assert not any(g.startswith(marks) for g in dedupe.grams_of(name))
+        assert all(g.startswith(marks) for g in dedupe.edge_grams(name))
+
+
+@pytest.mark.parametrize(
+    ("name", "lead"),
+    [
+        ("北京市友好创达信息科技有限公司", "^北京"),
+        ("广州华瑞博源贸易集团", "^广州"),
+        ("河北京华贸易有限公司", "^河北"),
+        ("北京北京路商贸有限公司", None),  # 北京 again inside: an edge posting
+        ("（北京）华瑞博源科技", None),  # not the name's first characters as written
+        ("ABC北京科技有限公司", None),  # written in capitals
+        ("友好创达信息科技", None),  # opens with its normal form
+    ],
+)
+def test_list_1_an_edge_bigram_opening_the_name_and_nowhere_else_is_a_lead_posting(name, lead):
+    leads = [g for g in dedupe.edge_grams(name) if g.startswith(dedupe.LEAD_MARK)]
+    assert leads == ([lead] if lead else [])
+
+
+def test_list_1_sorted_by_name_a_term_opening_most_names_is_a_range_and_the_rest_postings(
+    client, org, approved, database, monkeypatch
+):
+    """北京 sorted by name: the names beginning with it are read as a range of the name index and
+    the rest from the postings of the names holding it elsewhere; a Traditional or capitalised
+    term (not as names are written) reads every posting instead — the same customers either way."""
+    ids = {label: approved("rep", name=name) for label, name in SHORT_CORE_NAMES.items()}
+    monkeypatch.setattr(search, "_postings_are_cheaper", lambda *_: True)
+    with database.transaction() as s:
+        found = search.match(s, "北京", "all", 1000, by_id=False)
+        assert (found.lead, found.grams) == ("北京", ("北京", "#北京"))
+        assert search.match(s, "北京", "all", 1000).grams == ("北京", "#北京", "^北京")  # in id order
+        assert search.match(s, "河北", "all", 1000, by_id=False).lead == "河北"
+        assert search.match(s, "京市", "all", 1000, by_id=False).grams == ("京市", "#京市")  # no lead
+    expected = [ids[k] for k in ("bracket", "twice", "friendly", "river")]  # in name order
+    listed = client.get(
+        "/api/v1/customers", params={"q": "北京", "sort": "name"}, headers=org["h"]["sup"]
+    ).json()
+    assert [c["id"] for c in listed["items"]] == sorted(expected, key=lambda i: _name_of(ids, i))
+    desc = client.get("/api/v1/customers", params={"q": "北京", "sort": "-name"}, headers=org["h"]["sup"])
+    assert [c["id"] for c in desc.json()["items"]] == [c["id"] for c in listed["items"]][::-1]
+
+
+def _name_of(ids: dict[str, int], cid: int) -> str:
+    return next(SHORT_CORE_NAMES[label] for label, i in ids.items() if i == cid)

@@ -56,14 +56,26 @@ never survives normalisation, so no normal form's gram starts with it: the dupli
 reads an edge posting."""
 
 
+LEAD_MARK = "^"
+"""LIST-1: the mark of a lead posting — an edge bigram that opens the name and holds nowhere else in
+it (北京 in 北京华瑞科技有限公司). Kept apart from the other edge postings so that a list sorted by
+name finds a term's holders as two cheap parts: the names *beginning* with it (a range of the name
+index, in the list's order) and the postings of those holding it anywhere else."""
+
+
 def edge_grams(name: str, key: str | None = None) -> list[str]:
     """LIST-1: the bigrams of the whole normalised name that its normal form (`key`) does not hold —
-    the places, the legal forms and the bigrams across their borders — marked with `EDGE_MARK`. With
-    the normal form's own grams they hold every bigram of the name, so a search term whose core is
-    too short for the normal form's postings (化工, 北京, 有限) still reads postings."""
+    the places, the legal forms and the bigrams across their borders — marked with `EDGE_MARK`, or
+    with `LEAD_MARK` when the bigram is the name's first two characters as written and holds nowhere
+    else in it. With the normal form's own grams they hold every bigram of the name, so a search
+    term whose core is too short for the normal form's postings (化工, 北京, 有限) still reads
+    postings."""
     text = names.normalize_text(name)
     inner = set(names.key_grams(names.name_key(name) if key is None else key))
-    return sorted(EDGE_MARK + g for g in set(names.key_grams(text)) - inner if len(g) == 2)
+    lead = text[:2] if name.startswith(text[:2]) and text.find(text[:2], 1) < 0 else None
+    return sorted(
+        (LEAD_MARK if g == lead else EDGE_MARK) + g for g in set(names.key_grams(text)) - inner if len(g) == 2
+    )
 
 
 def posting_grams(name: str, key: str | None = None) -> list[str]:

@@ -85,10 +85,13 @@ def list_customers(
     session: Session, user: User, *, page: int = 1, page_size: int = 50, **filters: Any
 ) -> tuple[list[Customer], int, bool]:
     """One page of the list, the number of matches (capped) and whether the count is capped. A first
-    page that is not full is its own count."""
+    page that is not full is its own count. The count is the same in any order and taken in id
+    order, where a search walks its postings and stops at the cap (in name order a scan for 北京
+    passed every name sorting before it)."""
     query = list_query(session, user, window=page * page_size, **filters)
     rows = list(session.scalars(query.offset((page - 1) * page_size).limit(page_size)))
     if page == 1 and len(rows) < page_size:
         return rows, len(rows), False
-    total, capped = count_matches(session, list_query(session, user, window=COUNT_CAP + 1, **filters))
+    by_id = {**filters, "sort": None}
+    total, capped = count_matches(session, list_query(session, user, window=COUNT_CAP + 1, **by_id))
     return rows, total, capped
