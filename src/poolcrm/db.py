@@ -8,7 +8,7 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -57,6 +57,12 @@ MAX_SELECTION = 200
 COUNT_CAP = 1_000
 """A list counts its matches up to this many ("1000+"; LIST-2): a count that reads at most this
 many rows, however large the table grows (an output bound, like a page size; not a SPEC number)."""
+
+
+def first_page_total(rows: Sequence[Any], page: int, page_size: int) -> int | None:
+    """LIST-2: a first page that is not full is its own count — no counting statement; None when
+    the matches must be counted."""
+    return len(rows) if page == 1 and len(rows) < page_size else None
 
 
 def count_capped(session: Session, query: Select[Any], cap: int | None = None) -> tuple[int, bool]:

@@ -79,3 +79,17 @@ def test_a_list_counts_up_to_the_cap_and_says_there_are_more(client, org, custom
     whole = client.get("/api/v1/customers?pool=public&page_size=50", headers=gm).json()
     assert (whole["total"], whole["total_capped"], len(whole["items"])) == (8, False, 8)
     assert "共 5+ 个" in client.get("/customers?pool=public&page=2", headers=gm).text
+
+
+@pytest.mark.parametrize("url", ["/api/v1/deals", "/api/v1/contracts", "/api/v1/tickets", "/api/v1/customers"])
+def test_list_2_a_first_page_that_is_not_full_is_its_own_count(client, database, org, customers, url):
+    """LIST-2 (`db.first_page_total`): the rows are read first, and a first page holding fewer than
+    the page's size is the whole list — no counting statement (the dashboards' cards and the
+    customer page's sections read several such short lists on every view)."""
+    customers(pool="public")
+    headers = auth_headers(client, "gm")
+    client.get(url, headers=headers)  # warm
+    with counted(database) as seen:
+        body = client.get(url, headers=headers).json()
+    assert body["total"] == len(body["items"]) < 50
+    assert not [s for s in seen if "count(" in s.lower()], "\n".join(seen)

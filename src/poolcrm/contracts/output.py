@@ -15,6 +15,7 @@ from poolcrm.contracts import rules
 from poolcrm.contracts.models import APPROVED, Contract, ContractFile, Installment
 from poolcrm.contracts.payments import payments_of
 from poolcrm.customers.models import Customer
+from poolcrm.db import first_page_total
 from poolcrm.deals.models import Deal
 from poolcrm.org.models import User
 from poolcrm.org.service import users_by_id, visible_owner_ids
@@ -70,9 +71,13 @@ def list_contracts(
                 Contract.customer_id.in_(select(Customer.id).where(Customer.name.like(like))),
             )
         )
-    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
-    rows = session.scalars(q.order_by(Contract.id.desc()).offset((page - 1) * page_size).limit(page_size))
-    return list(rows), total
+    rows = list(
+        session.scalars(q.order_by(Contract.id.desc()).offset((page - 1) * page_size).limit(page_size))
+    )
+    total = first_page_total(rows, page, page_size)
+    if total is None:
+        total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    return rows, total
 
 
 def contracts_out(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from poolcrm.customers import search
 from poolcrm.customers.models import SORTED_COLUMNS, Customer
 from poolcrm.customers.visibility import scoped_query
-from poolcrm.db import COUNT_CAP, count_capped
+from poolcrm.db import COUNT_CAP, count_capped, first_page_total
 from poolcrm.errors import InvalidInput
 from poolcrm.org.models import User
 
@@ -90,8 +90,9 @@ def list_customers(
     passed every name sorting before it)."""
     query = list_query(session, user, window=page * page_size, **filters)
     rows = list(session.scalars(query.offset((page - 1) * page_size).limit(page_size)))
-    if page == 1 and len(rows) < page_size:
-        return rows, len(rows), False
+    shown = first_page_total(rows, page, page_size)
+    if shown is not None:
+        return rows, shown, False
     by_id = {**filters, "sort": None}
     total, capped = count_matches(session, list_query(session, user, window=COUNT_CAP + 1, **by_id))
     return rows, total, capped

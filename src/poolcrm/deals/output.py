@@ -15,7 +15,7 @@ from poolcrm import clock
 from poolcrm.contracts import rules as contract_rules
 from poolcrm.contracts.models import Contract
 from poolcrm.customers.models import Customer
-from poolcrm.db import count_capped
+from poolcrm.db import count_capped, first_page_total
 from poolcrm.deals import rules
 from poolcrm.deals.access import OPEN
 from poolcrm.deals.common import deal_warnings
@@ -114,11 +114,16 @@ def list_deals(
     """One page of the deals the user sees, newest activity first; the count capped (LIST-2)."""
     policy = get_policy(session)
     q = filtered_query(session, user, f, policy)
+    items = list(
+        session.scalars(
+            q.order_by(Deal.updated_at.desc(), Deal.id.desc()).offset((page - 1) * page_size).limit(page_size)
+        )
+    )
+    shown = first_page_total(items, page, page_size)
+    if shown is not None:
+        return items, shown, False
     total, capped = count_capped(session, q.with_only_columns(Deal.id))
-    items = session.scalars(
-        q.order_by(Deal.updated_at.desc(), Deal.id.desc()).offset((page - 1) * page_size).limit(page_size)
-    ).all()
-    return list(items), total, capped
+    return items, total, capped
 
 
 @dataclass
@@ -158,15 +163,19 @@ def lookups(session: Session, deals: Iterable[Deal]) -> Lookups:
         if signed
         else {}
     )
-    spent = {
-        deal_id: total
-        for deal_id, total in session.execute(
-            select(Expense.deal_id, func.sum(Expense.amount))
-            .where(Expense.deal_id.in_([d.id for d in deals]), Expense.status.in_(SPENT))
-            .group_by(Expense.deal_id)
-        )
-        if deal_id is not None
-    }
+    spent = (
+        {
+            deal_id: total
+            for deal_id, total in session.execute(
+                select(Expense.deal_id, func.sum(Expense.amount))
+                .where(Expense.deal_id.in_([d.id for d in deals]), Expense.status.in_(SPENT))
+                .group_by(Expense.deal_id)
+            )
+            if deal_id is not None
+        }
+        if deals
+        else {}
+    )
     return Lookups(users, customers, probabilities(session), contracts, spent)
 
 

@@ -21,7 +21,7 @@ from poolcrm.customers.models import (
     POOL_PUBLIC,
     Customer,
 )
-from poolcrm.db import COUNT_CAP
+from poolcrm.db import COUNT_CAP, first_page_total
 from poolcrm.errors import InvalidInput, NotFound
 from poolcrm.followups.rules import first_contact_overdue
 from poolcrm.org.models import User
@@ -182,8 +182,9 @@ def public_rows(
     window = page * page_size
     shown = search.narrowed(query, found, window, None) if found else query
     customers = list(session.scalars(shown.offset((page - 1) * page_size).limit(page_size)))
-    if page == 1 and len(customers) < page_size:
-        total, capped = len(customers), False
+    shown = first_page_total(customers, page, page_size)
+    if shown is not None:
+        total, capped = shown, False
     else:
         counted = search.narrowed(query, found, COUNT_CAP + 1, None) if found else query
         total, capped = listing.count_matches(session, counted)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from poolcrm import clock
 from poolcrm.customers.models import Contact, Customer
 from poolcrm.customers.phones import format_phone
+from poolcrm.db import first_page_total
 from poolcrm.org.models import User
 from poolcrm.org.service import users_by_id
 from poolcrm.service import rules, sla
@@ -77,7 +78,8 @@ def list_tickets(
             .limit(page_size)
         )
     )
-    return items, _count(session, user, f)
+    shown = first_page_total(items, page, page_size)
+    return items, _count(session, user, f) if shown is None else shown
 
 
 def _count(session: Session, user: User, f: TicketFilter) -> int:
