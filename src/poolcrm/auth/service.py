@@ -9,7 +9,7 @@ from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import ColumnElement, delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from poolcrm import clock
 from poolcrm.audit.service import record
@@ -58,11 +58,16 @@ def _claims(secret: str, token: str) -> dict[str, Any]:
 def user_from_token(session: Session, secret: str, token: str) -> User:
     """The token's user while its session is open (AUTH-6) and its password unchanged (AUTH-2)."""
     data = _claims(secret, token)
-    # the user and their open session in one statement: every request asks this first
-    user = session.scalar(
-        select(User)
-        .join(AuthSession, AuthSession.user_id == User.id)
-        .where(User.id == data["uid"], AuthSession.id == data["sid"], AuthSession.ended_at.is_(None))
+    # the user, their roles and their open session in one statement: every request asks this first
+    user = (
+        session.execute(
+            select(User)
+            .join(AuthSession, AuthSession.user_id == User.id)
+            .where(User.id == data["uid"], AuthSession.id == data["sid"], AuthSession.ended_at.is_(None))
+            .options(joinedload(User.role_rows))
+        )
+        .unique()
+        .scalar_one_or_none()
     )
     if user is None or not user.active or user.token_version != data["v"]:
         raise NotAuthenticated()
