@@ -15,9 +15,15 @@ from poolcrm.deals.models import (
 from poolcrm.errors import InvalidInput, NotFound
 from poolcrm.org.models import User
 
+_STAGES_KEY = "poolcrm.deal_stages"
+
 
 def stage_table(session: Session) -> list[rules.StageDef]:
-    """DEAL-3: the stage table in force — stored rows over the seed's defaults."""
+    """DEAL-3: the stage table in force — stored rows over the seed's defaults (read once per
+    session, like the policy: a page's deal cards and sections each ask for it)."""
+    cached = session.info.get(_STAGES_KEY)
+    if cached is not None:
+        return list(cached)
     stored = {row.stage: row for row in session.scalars(select(DealStage))}
     out = []
     for default in rules.DEFAULT_STAGES:
@@ -25,6 +31,7 @@ def stage_table(session: Session) -> list[rules.StageDef]:
         out.append(
             rules.StageDef(row.stage, row.probability, row.customer_desc, row.agent_desc) if row else default
         )
+    session.info[_STAGES_KEY] = tuple(out)
     return out
 
 
@@ -59,6 +66,7 @@ def set_stage(
         session.add(row)
     row.probability, row.customer_desc, row.agent_desc = new.probability, new.customer_desc, new.agent_desc
     row.updated_at, row.updated_by = clock.now(), actor.id
+    session.info[_STAGES_KEY] = tuple(table)
     record(
         session,
         actor_id=actor.id,

@@ -121,10 +121,11 @@ def _iso(moment: datetime | None) -> str | None:
 
 def tickets_out(session: Session, tickets: list[Ticket]) -> list[dict[str, Any]]:
     """A page of tickets with their customers and people read in two queries (no N+1)."""
-    names = dict(
-        session.execute(
-            select(Customer.id, Customer.name).where(Customer.id.in_({t.customer_id for t in tickets}))
-        ).all()
+    customer_ids = {t.customer_id for t in tickets}
+    names = (
+        dict(session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(customer_ids))).all())
+        if customer_ids
+        else {}
     )
     people = users_by_id(session, [t.assignee_id for t in tickets] + [t.created_by for t in tickets])
     now = clock.now()
