@@ -13,7 +13,7 @@ from poolcrm.customers.models import (
 )
 from poolcrm.customers.visibility import get_visible
 from poolcrm.org.models import User
-from poolcrm.org.service import users_by_id
+from poolcrm.org.service import people_by_id
 from poolcrm.ownership.models import OwnershipEvent
 
 
@@ -27,7 +27,7 @@ def ownership_history(session: Session, user: User, customer_id: int) -> list[di
             .order_by(OwnershipEvent.at, OwnershipEvent.id)
         )
     )
-    people = users_by_id(session, [i for e in events for i in (e.from_owner_id, e.to_owner_id, e.actor_id)])
+    people = people_by_id(session, [i for e in events for i in (e.from_owner_id, e.to_owner_id, e.actor_id)])
     return [
         {
             "at": e.at,
@@ -54,7 +54,7 @@ def change_history(session: Session, user: User, customer_id: int) -> list[dict[
             .limit(500)
         )
     )
-    people = users_by_id(session, (r.actor_id for r in rows))
+    people = people_by_id(session, (r.actor_id for r in rows))
     return [
         {
             "at": r.at,

@@ -20,7 +20,7 @@ from poolcrm.customers.models import (
 )
 from poolcrm.deals.models import Deal
 from poolcrm.org.models import User
-from poolcrm.org.service import Person, users_by_id
+from poolcrm.org.service import Person, people_by_id
 from poolcrm.ownership import countdown
 from poolcrm.policy.rules import Policy
 from poolcrm.policy.service import company_date, company_today, get_policy
@@ -104,7 +104,7 @@ def _override_out(c: Customer, by: User | None) -> dict[str, Any] | None:
 
 
 def customer_detail(session: Session, c: Customer) -> dict[str, Any]:
-    owners = users_by_id(session, [c.owner_id, c.created_by])
+    owners = people_by_id(session, [c.owner_id, c.created_by])
     today = company_today(session)
     verdict = grade_verdict(session, c)
     policy = get_policy(session)
