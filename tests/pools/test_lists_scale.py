@@ -81,7 +81,9 @@ def test_a_list_counts_up_to_the_cap_and_says_there_are_more(client, org, custom
     assert "共 5+ 个" in client.get("/customers?pool=public&page=2", headers=gm).text
 
 
-@pytest.mark.parametrize("url", ["/api/v1/deals", "/api/v1/contracts", "/api/v1/tickets", "/api/v1/customers"])
+@pytest.mark.parametrize(
+    "url", ["/api/v1/deals", "/api/v1/contracts", "/api/v1/tickets", "/api/v1/customers"]
+)
 def test_list_2_a_first_page_that_is_not_full_is_its_own_count(client, database, org, customers, url):
     """LIST-2 (`db.first_page_total`): the rows are read first, and a first page holding fewer than
     the page's size is the whole list — no counting statement (the dashboards' cards and the
