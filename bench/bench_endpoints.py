@@ -146,7 +146,9 @@ def cases(people: dict[str, Person]) -> dict[str, Callable[[], tuple[float, int]
             lambda: rep.api.get(f"/customers?pool=all&q={random.choice(SHORT)}&sort=name&page_size=20")
         ),
         "rep api: GET /customers?q=北京, by name either way": lambda: timed(
-            lambda: rep.api.get(f"/customers?pool=all&q=北京&sort={random.choice(['name', '-name'])}&page_size=20")
+            lambda: rep.api.get(
+                f"/customers?pool=all&q=北京&sort={random.choice(['name', '-name'])}&page_size=20"
+            )
         ),
         "rep api: GET /customers?q=rare": lambda: timed(
             lambda: rep.api.get(f"/customers?pool=all&q={random.choice(RARE)}&page_size=20")

@@ -225,11 +225,13 @@ def test_list_1_sorted_by_name_a_term_opening_most_names_is_a_range_and_the_rest
     ids = {label: approved("rep", name=name) for label, name in SHORT_CORE_NAMES.items()}
     monkeypatch.setattr(search, "_postings_are_cheaper", lambda *_: True)
     with database.transaction() as s:
-        found = search.match(s, "北京", "all", 1000, by_id=False)
+        found = search.match(s, "北京", "all", 1000, by_id=False, name_order=True)
         assert (found.lead, found.grams) == ("北京", ("北京", "#北京"))
+        assert search.match(s, "北京", "all", 1000, by_id=False).lead is None  # sorted otherwise
         assert search.match(s, "北京", "all", 1000).grams == ("北京", "#北京", "^北京")  # in id order
-        assert search.match(s, "河北", "all", 1000, by_id=False).lead == "河北"
-        assert search.match(s, "京市", "all", 1000, by_id=False).grams == ("京市", "#京市")  # no lead
+        assert search.match(s, "河北", "all", 1000, by_id=False, name_order=True).lead == "河北"
+        no_lead = search.match(s, "京市", "all", 1000, by_id=False, name_order=True)  # 京 opens no name
+        assert no_lead.grams == ("京市", "#京市")
     expected = [ids[k] for k in ("bracket", "twice", "friendly", "river")]  # in name order
     listed = client.get(
         "/api/v1/customers", params={"q": "北京", "sort": "name"}, headers=org["h"]["sup"]
@@ -240,7 +242,7 @@ def test_list_1_sorted_by_name_a_term_opening_most_names_is_a_range_and_the_rest
     # a database whose collation does not sort by code point: no range, every posting read instead
     monkeypatch.setattr(db, "sorts_by_code_point", lambda _: False)
     with database.transaction() as s:
-        found = search.match(s, "北京", "all", 1000, by_id=False)
+        found = search.match(s, "北京", "all", 1000, by_id=False, name_order=True)
         assert (found.lead, found.grams) == (None, ("北京", "#北京", "^北京"))
     again = client.get("/api/v1/customers", params={"q": "北京", "sort": "name"}, headers=org["h"]["sup"])
     assert again.json()["items"] == listed["items"]

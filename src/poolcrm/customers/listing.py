@@ -71,7 +71,7 @@ def list_query(
     if not (q and q.strip()):
         return query
     by_id = column is Customer.id
-    found = search.match(session, q.strip(), pool, COUNT_CAP, by_id)
+    found = search.match(session, q.strip(), pool, COUNT_CAP, by_id, name_order=key_name == "name")
     lateral = session.get_bind().dialect.name == "postgresql"
     return search.narrowed(query, found, window, descending if by_id else None, lateral=lateral)
 

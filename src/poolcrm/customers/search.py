@@ -180,19 +180,22 @@ class Match:
     """Names beginning with this match too (a range of the name index, read in the list's order)."""
 
 
-def match(session: Session, term: str, scope: str, count_cap: int, by_id: bool = True) -> Match:
+def match(
+    session: Session, term: str, scope: str, count_cap: int, by_id: bool = True, name_order: bool = False
+) -> Match:
     """What `term` matches. A list in id order reads each part in that order and stops at its
     window, so the postings serve a common term as cheaply as a rare one; in another order a part is
     read whole, and the postings serve only a term rarer than the cost bound. Decided once per
     session (a list asks for its page and then its count)."""
     decided = session.info.setdefault("poolcrm.search", {})
-    found = decided.get((term, scope, count_cap, by_id))
+    wanted = (term, scope, count_cap, by_id, name_order)
+    found = decided.get(wanted)
     if found is None:
-        found = decided[(term, scope, count_cap, by_id)] = _match(session, term, scope, count_cap, by_id)
+        found = decided[wanted] = _match(session, term, scope, count_cap, by_id, name_order)
     return found  # type: ignore[no-any-return]
 
 
-def _match(session: Session, term: str, scope: str, count_cap: int, by_id: bool) -> Match:
+def _match(session: Session, term: str, scope: str, count_cap: int, by_id: bool, name_order: bool) -> Match:
     key = names.name_key(term)
     digits = "".join(ch for ch in term if ch.isdigit())
     by_name = [Customer.name.contains(term, autoescape=True)]
@@ -206,10 +209,11 @@ def _match(session: Session, term: str, scope: str, count_cap: int, by_id: bool)
         named = or_(*by_name)
         if by_id:
             return Match(grams=postings.grams, named=named, exact=tuple(exact))
-        if postings.lead is not None:
-            # sorted otherwise: the names opening with the term are a range in any name order, and
-            # read in the list's order (names sorted by name: a scan met 北京's 625,336 earlier
-            # names at 10,000,000 before its first match); the rest by the cost rule below
+        if postings.lead is not None and name_order:
+            # sorted by name: the names opening with the term are a range of the name index, read
+            # in the list's order (a scan met 北京's 625,336 earlier names at 10,000,000 before its
+            # first match); the rest by the cost rule. In another order that range would be read
+            # whole and sorted: the cost rule below decides as before
             if _postings_are_cheaper(session, postings.elsewhere, postings.elsewhere_counted, count_cap):
                 return Match(grams=postings.elsewhere, named=named, exact=tuple(exact), lead=postings.lead)
         elif _postings_are_cheaper(session, postings.grams, postings.counted, count_cap):
