@@ -93,6 +93,6 @@ def list_customers(
     shown = first_page_total(rows, page, page_size)
     if shown is not None:
         return rows, shown, False
-    by_id = {**filters, "sort": None}
-    total, capped = count_matches(session, list_query(session, user, window=COUNT_CAP + 1, **by_id))
+    in_id_order = {**filters, "sort": None}
+    total, capped = count_matches(session, list_query(session, user, window=COUNT_CAP + 1, **in_id_order))
     return rows, total, capped

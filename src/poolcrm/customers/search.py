@@ -75,8 +75,8 @@ def core(text: str) -> str:
 def _starting_with(column: Any, prefix: str) -> ColumnElement[bool]:
     """`column` starting with `prefix` as a range an index serves (LIKE 'x%' is not, on SQLite) —
     exact where text sorts by code point (`db.sorts_by_code_point`)."""
-    if ord(prefix[-1]) == sys.maxunicode:
-        return column >= prefix  # type: ignore[no-any-return]
+    if ord(prefix[-1]) == sys.maxunicode:  # no successor: the plain test (not an index range)
+        return column.startswith(prefix, autoescape=True)  # type: ignore[no-any-return]
     return (column >= prefix) & (column < prefix[:-1] + chr(ord(prefix[-1]) + 1))  # type: ignore[no-any-return]
 
 

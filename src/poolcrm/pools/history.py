@@ -182,9 +182,9 @@ def public_rows(
     window = page * page_size
     shown = search.narrowed(query, found, window, None) if found else query
     customers = list(session.scalars(shown.offset((page - 1) * page_size).limit(page_size)))
-    shown = first_page_total(customers, page, page_size)
-    if shown is not None:
-        total, capped = shown, False
+    own = first_page_total(customers, page, page_size)
+    if own is not None:
+        total, capped = own, False
     else:
         counted = search.narrowed(query, found, COUNT_CAP + 1, None) if found else query
         total, capped = listing.count_matches(session, counted)
