@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -199,3 +200,43 @@ def test_vacuum_after_a_bulk_load_visits_the_tables_on_postgresql(database):
                 )
             ).one()
         assert row.last_vacuum is not None and row.last_analyze is not None
+
+
+def test_a_pooled_connection_the_server_ended_is_replaced_without_a_ping_per_checkout(
+    database, monkeypatch
+):
+    """An administrator ends every idle connection of the pool (as a server restart would); the next
+    transactions get fresh connections and succeed — and a healthy checkout sends no `SELECT 1`
+    (`db._still_connected`, issue 22: a round trip per request saved)."""
+    if not database.url.startswith("postgresql"):
+        pytest.skip("PostgreSQL connections")
+    sessions = [database.session(write=False) for _ in range(3)]
+    pids = {s.scalar(text("SELECT pg_backend_pid()")) for s in sessions}
+    for s in sessions:
+        s.close()  # back to the pool, idle
+    assert len(pids) == 3
+    admin = Database(database.url)
+    try:
+        with admin.transaction() as s:
+            ended = s.scalars(
+                text("SELECT pg_terminate_backend(pid) FROM unnest(CAST(:pids AS int[])) AS pid"),
+                {"pids": sorted(pids)},
+            ).all()
+        assert ended == [True, True, True]
+        for _ in range(200):  # the backends end a moment after the signal: wait until they are gone
+            with admin.transaction(write=False) as s:
+                left = s.scalar(
+                    text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(CAST(:pids AS int[]))"),
+                    {"pids": sorted(pids)},
+                )
+            if not left:
+                break
+            time.sleep(0.05)
+    finally:
+        admin.dispose()
+    pings: list[object] = []
+    monkeypatch.setattr(database.engine.dialect, "do_ping", lambda conn: pings.append(conn) or True)
+    for _ in range(4):
+        with database.transaction(write=False) as s:
+            assert s.scalar(text("SELECT pg_backend_pid()")) not in pids
+    assert pings == []
