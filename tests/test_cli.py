@@ -153,3 +153,22 @@ def test_demo_staff_is_a_sales_force_with_its_own_pools(tmp_path):
         )
         assert followed == STAFF_PRIVATE
     db.dispose()
+
+
+def test_a_worker_that_crashes_writes_its_threads_stacks_to_the_log(tmp_path):
+    """The served app (`poolcrm.asgi`, what each `poolcrm serve` worker imports) turns on
+    `faulthandler`: a crash inside a C extension leaves every thread's Python stack on stderr, not
+    only uvicorn's "Child process died" (issue 22's load runs)."""
+    import os
+    import subprocess
+    import sys
+
+    crash = "import ctypes, poolcrm.asgi\ndef in_a_handler():\n    ctypes.string_at(0)\nin_a_handler()\n"
+    env = {**os.environ, "POOLCRM_DB": f"sqlite:///{tmp_path / 'crm.db'}", "POOLCRM_SCHEDULER": "0"}
+    env.pop("PYTHONFAULTHANDLER", None)
+    done = subprocess.run(
+        [sys.executable, "-c", crash], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode != 0
+    assert "Fatal Python error: Segmentation fault" in done.stderr
+    assert "in in_a_handler" in done.stderr
