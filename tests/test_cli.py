@@ -1,3 +1,7 @@
+import os
+import subprocess
+import sys
+
 from typer.testing import CliRunner
 
 from poolcrm.cli import app
@@ -159,10 +163,6 @@ def test_a_worker_that_crashes_writes_its_threads_stacks_to_the_log(tmp_path):
     """The served app (`poolcrm.asgi`, what each `poolcrm serve` worker imports) turns on
     `faulthandler`: a crash inside a C extension leaves every thread's Python stack on stderr, not
     only uvicorn's "Child process died" (issue 22's load runs)."""
-    import os
-    import subprocess
-    import sys
-
     crash = "import ctypes, poolcrm.asgi\ndef in_a_handler():\n    ctypes.string_at(0)\nin_a_handler()\n"
     env = {**os.environ, "POOLCRM_DB": f"sqlite:///{tmp_path / 'crm.db'}", "POOLCRM_SCHEDULER": "0"}
     env.pop("PYTHONFAULTHANDLER", None)

@@ -202,9 +202,7 @@ def test_vacuum_after_a_bulk_load_visits_the_tables_on_postgresql(database):
         assert row.last_vacuum is not None and row.last_analyze is not None
 
 
-def test_a_pooled_connection_the_server_ended_is_replaced_without_a_ping_per_checkout(
-    database, monkeypatch
-):
+def test_a_pooled_connection_the_server_ended_is_replaced_without_a_ping_per_checkout(database, monkeypatch):
     """An administrator ends every idle connection of the pool (as a server restart would); the next
     transactions get fresh connections and succeed — and a healthy checkout sends no `SELECT 1`
     (`db._still_connected`, issue 22: a round trip per request saved)."""
