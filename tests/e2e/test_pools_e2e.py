@@ -99,6 +99,9 @@ def test_pool4_to_pool7_claim_follow_up_recycle_and_reallocate(
     result = page.get_by_test_id("fu-result")
     result.wait_for()
     assert "FU-1" in result.inner_text() and "电话未接通" in result.inner_text()
+    # htmx wires the swapped-in form's live preview when the swap settles (20 ms later, more on a busy
+    # machine) and then drops the `htmx-added` class: typing before that sent no preview (a flake)
+    page.locator("#followups:not(.htmx-added) form.fu-form textarea[name=content]").wait_for()
     page.fill(
         "textarea[name=content]", "A 王经理（采购部） B 介绍扫描仪方案 C 预算约二十万，年底采购 D 下周送样机"
     )
