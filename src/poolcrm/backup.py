@@ -20,6 +20,15 @@ from sqlalchemy.engine import Connection, make_url
 
 from poolcrm.db import sqlite_file
 
+REFERENCE_RESTORED = "UPDATE reference_stamp SET n = n + :jump"
+"""After a restore the reference data (`db.reference`) is the backup's: a running process must not
+take it for what it read before under the same stamp, so the stamp jumps by a random amount (a
+database with people in it has its stamp row: adding them counted)."""
+
+
+def _jump() -> int:
+    return secrets.randbelow(2**40) + 1
+
 
 def _sqlite_path(url: str) -> str:
     db = sqlite_file(url)
@@ -189,6 +198,9 @@ def restore(url: str, path: Path) -> None:
         dst = sqlite3.connect(_sqlite_path(url))
         try:
             src.backup(dst)
+            if dst.execute("SELECT 1 FROM sqlite_master WHERE name = 'reference_stamp'").fetchone():
+                dst.execute(REFERENCE_RESTORED, {"jump": _jump()})  # (an older backup has no stamp)
+                dst.commit()
         finally:
             dst.close()
             src.close()
@@ -214,6 +226,8 @@ def restore(url: str, path: Path) -> None:
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
+            if inspect(conn).has_table("reference_stamp"):  # (an older backup has none)
+                conn.execute(text(REFERENCE_RESTORED), {"jump": _jump()})
             conn.execute(text("ANALYZE"))
     finally:
         engine.dispose()

@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
+    Column,
     DateTime,
     Engine,
     Integer,
@@ -27,6 +29,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    inspect,
     literal_column,
     select,
     text,
@@ -96,6 +99,7 @@ def forget_aggregates(engine: Engine) -> None:
     """Drop this process's LIST-3 figures for `engine`'s database (emptied under it: tests)."""
     with _AGGREGATES_LOCK:
         _AGGREGATES.pop(engine.pool, None)
+        _REFERENCES.pop(engine.pool, None)
 
 
 def cached_aggregate(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
@@ -444,3 +448,147 @@ def ids_select(session: Session, ids: Iterable[int]) -> Select[Any]:
 def ping(engine: Engine) -> None:
     with engine.connect() as conn:
         conn.execute(text("SELECT 1"))
+
+
+# -- reference data: read once per process while nobody changes it -----------------------------
+
+REFERENCE_STAMP = Table(
+    "reference_stamp",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("n", BigInteger, nullable=False),
+)
+"""One row counting the changes to the reference tables (`reference_table`): a trigger on each
+adds one in the changing transaction, on every engine, whoever writes — this process, another
+one, the daily job, a script. No row yet counts as 0."""
+
+_REFERENCE_TABLES: dict[str, tuple[str, ...]] = {}  # table name -> the updated columns that count
+_REFERENCES: weakref.WeakKeyDictionary[Pool, dict[Hashable, tuple[int, Any]]] = weakref.WeakKeyDictionary()
+_STAMP_KEY = "poolcrm.reference_stamp"
+_WROTE_KEY = "poolcrm.reference_bypass"
+_BUMP = (
+    "INSERT INTO reference_stamp (id, n) VALUES (1, 1) "
+    "ON CONFLICT (id) DO UPDATE SET n = reference_stamp.n + 1"
+)
+
+
+def reference_table(table: Table, *columns: str) -> None:
+    """Declare `table` reference data: rarely written, read by many requests (the policy, the
+    calendar, the deal stage table, who is a sales rep …). A change to it — an insert, a delete,
+    an update (of `columns` only, when given) — counts in `reference_stamp`. Called beside the
+    model; the triggers come with `create_schema` and the migrations (`install_reference_triggers`)."""
+    _REFERENCE_TABLES[table.name] = columns
+
+
+def _reference_ddl(dialect: str) -> list[str]:
+    if dialect == "postgresql":
+        out = [
+            "CREATE OR REPLACE FUNCTION reference_changed() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN {_BUMP}; RETURN NULL; END $$"
+        ]
+        for name, columns in sorted(_REFERENCE_TABLES.items()):
+            update = "UPDATE OF " + ", ".join(columns) if columns else "UPDATE"
+            out += [
+                f"DROP TRIGGER IF EXISTS reference_changed ON {name}",
+                f"CREATE TRIGGER reference_changed AFTER INSERT OR DELETE OR TRUNCATE OR {update} "
+                f"ON {name} FOR EACH STATEMENT EXECUTE FUNCTION reference_changed()",
+            ]
+        return out
+    out = []
+    for name, columns in sorted(_REFERENCE_TABLES.items()):
+        update = "UPDATE OF " + ", ".join(columns) if columns else "UPDATE"
+        for suffix, event_name in (("ins", "INSERT"), ("del", "DELETE"), ("upd", update)):
+            out += [
+                f"DROP TRIGGER IF EXISTS ref_{name}_{suffix}",
+                f"CREATE TRIGGER ref_{name}_{suffix} AFTER {event_name} ON {name} BEGIN {_BUMP}; END",
+            ]
+    return out
+
+
+def install_reference_triggers(execute: Callable[[str], object], dialect: str) -> None:
+    """The triggers of every reference table, for a database built by the migrations (`op.execute`
+    in a revision); `create_schema` installs them itself. Safe to run again."""
+    import_all_models()
+    for stmt in _reference_ddl(dialect):
+        execute(stmt)
+
+
+@event.listens_for(Base.metadata, "after_create")
+def _reference_triggers(_metadata: MetaData, connection: Any, **_: Any) -> None:
+    for stmt in _reference_ddl(connection.dialect.name):
+        connection.exec_driver_sql(stmt)
+
+
+def reference_stamp_column() -> Any:
+    """The stamp as a scalar subquery, to ride along in a statement a request runs anyway (the
+    signed-in user's: `note_reference_stamp`)."""
+    return select(func.coalesce(func.max(REFERENCE_STAMP.c.n), 0)).scalar_subquery()
+
+
+def note_reference_stamp(session: Session, stamp: int) -> None:
+    session.info.setdefault(_STAMP_KEY, int(stamp))
+
+
+def _stamp(session: Session) -> int:
+    stamp = session.info.get(_STAMP_KEY)
+    if stamp is None:
+        stamp = int(session.scalar(select(reference_stamp_column())) or 0)
+        session.info[_STAMP_KEY] = stamp
+    return int(stamp)
+
+
+def reference(session: Session, key: Hashable, load: Callable[[], T]) -> T:
+    """Reference data (`reference_table`) as `load()` gives it, read once per process while
+    `reference_stamp` stays what this session read (at first use, or with the signed-in user): a
+    change committed by anyone counts from the next session on. A session reads it once; a session
+    that has written anything reads it from the database, not the process's copy (its own change
+    is not in that copy until it commits). `load` returns a value nobody changes (a tuple, a
+    frozenset, a frozen object): every thread of the process shares it."""
+    entry = ("poolcrm.reference", key)
+    found = session.info.get(entry, _MISSING)
+    if found is not _MISSING:
+        return found  # type: ignore[no-any-return]
+    stamp = None if session.info.get(_WROTE_KEY) else _stamp(session)  # (may flush: then wrote)
+    if stamp is None or session.info.get(_WROTE_KEY):
+        value = load()
+    else:
+        pool = session.get_bind().engine.pool
+        with _AGGREGATES_LOCK:
+            cached = _REFERENCES.setdefault(pool, {}).get(key)
+        if cached is not None and cached[0] == stamp:
+            value = cached[1]
+        else:
+            value = load()
+            if not session.info.get(_WROTE_KEY):  # its reads flushed nothing of this session's
+                with _AGGREGATES_LOCK:
+                    _REFERENCES[pool][key] = (stamp, value)
+    session.info[entry] = value
+    return value
+
+
+_MISSING = object()
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _context: Any) -> None:
+    changed = {
+        t.name for obj in (*session.new, *session.dirty, *session.deleted) for t in inspect(obj).mapper.tables
+    }
+    _wrote(session, changed)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state: Any) -> None:
+    if not state.is_select:
+        table = getattr(state.statement, "table", None)  # an INSERT/UPDATE/DELETE's; None for text
+        _wrote(state.session, {table.name} if isinstance(table, Table) else None)
+
+
+def _wrote(session: Session, tables: set[str] | None) -> None:
+    """A session that wrote reads reference data from the database from then on; when the write
+    may have touched reference tables (`tables` among them, or unknown: None) it forgets what it
+    had read of them too."""
+    session.info[_WROTE_KEY] = True
+    if tables is None or not tables.isdisjoint(_REFERENCE_TABLES):
+        for k in [k for k in session.info if isinstance(k, tuple) and k[:1] == ("poolcrm.reference",)]:
+            del session.info[k]

@@ -15,6 +15,7 @@ from poolcrm import clock
 from poolcrm.audit.service import record
 from poolcrm.auth import rules
 from poolcrm.auth.models import AuthSession, LoginFailure
+from poolcrm.db import note_reference_stamp, reference_stamp_column
 from poolcrm.errors import AppError, InvalidInput, NotAuthenticated, TooManyRequests
 from poolcrm.org.models import User
 from poolcrm.org.passwords import hash_password, verify_password
@@ -58,18 +59,23 @@ def _claims(secret: str, token: str) -> dict[str, Any]:
 def user_from_token(session: Session, secret: str, token: str) -> User:
     """The token's user while its session is open (AUTH-6) and its password unchanged (AUTH-2)."""
     data = _claims(secret, token)
-    # the user, their roles and their open session in one statement: every request asks this first
-    user = (
+    # the user, their roles, their open session and the reference data's stamp in one statement:
+    # every request asks this first
+    row = (
         session.execute(
-            select(User)
+            select(User, reference_stamp_column())
             .join(AuthSession, AuthSession.user_id == User.id)
             .where(User.id == data["uid"], AuthSession.id == data["sid"], AuthSession.ended_at.is_(None))
             .options(joinedload(User.role_rows))
         )
         .unique()
-        .scalar_one_or_none()
+        .one_or_none()
     )
-    if user is None or not user.active or user.token_version != data["v"]:
+    if row is None:
+        raise NotAuthenticated()
+    user, stamp = row
+    note_reference_stamp(session, stamp)
+    if not user.active or user.token_version != data["v"]:
         raise NotAuthenticated()
     return user
 

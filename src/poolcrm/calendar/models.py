@@ -5,7 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from poolcrm.db import Base, UTCDateTime
+from poolcrm.db import Base, UTCDateTime, reference_table
 
 
 class CalendarOverride(Base):
@@ -33,3 +33,6 @@ class SharedTestClock(Base):
     offset_us: Mapped[int | None] = mapped_column(BigInteger)  # ahead of real time, microseconds
     frozen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+reference_table(CalendarOverride.__table__)  # the working-day calendar (`get_calendar`)

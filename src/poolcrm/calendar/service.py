@@ -11,6 +11,7 @@ from poolcrm import clock
 from poolcrm.audit.service import record
 from poolcrm.calendar.models import CalendarOverride, SharedTestClock
 from poolcrm.calendar.rules import WorkdayCalendar, missing_official_years
+from poolcrm.db import reference
 from poolcrm.errors import InvalidInput, NotFound
 from poolcrm.policy.service import company_today
 
@@ -19,16 +20,15 @@ _applied_clock_version = 0  # the shared test clock's version this process runs 
 
 
 def get_calendar(session: Session) -> WorkdayCalendar:
-    """The calendar in force (cached per session; overrides are few)."""
-    cached = session.info.get(_CACHE_KEY)
-    if cached is None:
-        overrides = {
-            row.day: row.workday
-            for row in session.scalars(select(CalendarOverride).where(CalendarOverride.active.is_(True)))
-        }
-        cached = WorkdayCalendar(overrides)
-        session.info[_CACHE_KEY] = cached
-    return cached  # type: ignore[no-any-return]
+    """The calendar in force — reference data (`db.reference`): overrides are few and rarely change."""
+    return reference(session, _CACHE_KEY, lambda: _load_calendar(session))
+
+
+def _load_calendar(session: Session) -> WorkdayCalendar:
+    rows = session.execute(
+        select(CalendarOverride.day, CalendarOverride.workday).where(CalendarOverride.active.is_(True))
+    )
+    return WorkdayCalendar({row.day: row.workday for row in rows})
 
 
 def set_override(
@@ -45,7 +45,6 @@ def set_override(
         row.workday, row.note, row.created_by, row.created_at = workday, note, actor_id, clock.now()
         row.active = True
     session.flush()
-    session.info.pop(_CACHE_KEY, None)
     record(
         session,
         actor_id=actor_id,
@@ -68,7 +67,6 @@ def remove_override(session: Session, actor_id: int, day: date) -> None:
     before = {"workday": row.workday, "note": row.note}
     row.active = False
     session.flush()
-    session.info.pop(_CACHE_KEY, None)
     record(
         session,
         actor_id=actor_id,

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from poolcrm.db import Base, JSONType, UTCDateTime
+from poolcrm.db import Base, JSONType, UTCDateTime, reference_table
 
 Money = Numeric(16, 2, asdecimal=True)
 
@@ -215,3 +215,6 @@ class DealRollupState(Base):
     yyyymm: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     carried_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totals_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+reference_table(DealStage.__table__)  # the stage table (`tables.stage_table`)

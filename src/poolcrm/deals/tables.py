@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.audit.service import record
+from poolcrm.db import reference
 from poolcrm.deals import rules
 from poolcrm.deals.models import (
     DealCategoryRule,
@@ -21,18 +22,16 @@ _STAGES_KEY = "poolcrm.deal_stages"
 def stage_table(session: Session) -> list[rules.StageDef]:
     """DEAL-3: the stage table in force — stored rows over the seed's defaults (read once per
     session, like the policy: a page's deal cards and sections each ask for it)."""
-    cached = session.info.get(_STAGES_KEY)
-    if cached is not None:
-        return list(cached)
+    return list(reference(session, _STAGES_KEY, lambda: _load_stages(session)))
+
+
+def _load_stages(session: Session) -> tuple[rules.StageDef, ...]:
     stored = {row.stage: row for row in session.scalars(select(DealStage))}
-    out = []
-    for default in rules.DEFAULT_STAGES:
-        row = stored.get(default.stage)
-        out.append(
-            rules.StageDef(row.stage, row.probability, row.customer_desc, row.agent_desc) if row else default
-        )
-    session.info[_STAGES_KEY] = tuple(out)
-    return out
+    return tuple(
+        rules.StageDef(row.stage, row.probability, row.customer_desc, row.agent_desc) if row else default
+        for default in rules.DEFAULT_STAGES
+        for row in [stored.get(default.stage)]
+    )
 
 
 def probabilities(session: Session) -> dict[int, int]:
@@ -66,7 +65,7 @@ def set_stage(
         session.add(row)
     row.probability, row.customer_desc, row.agent_desc = new.probability, new.customer_desc, new.agent_desc
     row.updated_at, row.updated_by = clock.now(), actor.id
-    session.info[_STAGES_KEY] = tuple(table)
+    session.flush()  # the session reads the new table from here on (`db.reference`)
     record(
         session,
         actor_id=actor.id,

@@ -42,6 +42,15 @@ class FollowUp(Base):
         Index("ix_followups_customer_key", "customer_id", "content_key"),
         Index("ix_followups_author_created", "author_id", "created_at"),
         Index("ix_followups_next", "next_followup_on"),
+        # FU-4: a rep's dashboard lists the follow-ups due today whose reminder goes to them
+        # (`due_today`); the date alone read every rep's due follow-ups of the day (issue 22)
+        Index(
+            "ix_followups_remind_next",
+            "remind_user_id",
+            "next_followup_on",
+            sqlite_where=text("remind_user_id IS NOT NULL"),
+            postgresql_where=text("remind_user_id IS NOT NULL"),
+        ),
         # VIO-3 counts each rep's invalid follow-ups of a month; invalid ones are few.
         Index(
             "ix_followups_invalid_created",

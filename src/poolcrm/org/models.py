@@ -5,7 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from poolcrm.db import Base, UTCDateTime
+from poolcrm.db import Base, UTCDateTime, reference_table
 
 
 class Department(Base):
@@ -75,3 +75,10 @@ class ScopeEdge(Base):
 
     ancestor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     descendant_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+
+
+# who is a sales rep (`service.sales_rep_ids`) and the tree (`scope.subtree_of`): reference data
+reference_table(User.__table__, "active", "department_id", "supervisor_id")
+reference_table(UserRole.__table__)
+reference_table(Department.__table__)
+reference_table(ScopeEdge.__table__)

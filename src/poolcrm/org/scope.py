@@ -17,10 +17,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.event import listens_for
 from sqlalchemy.orm import Session
 
+from poolcrm.db import reference
 from poolcrm.org import rules
 from poolcrm.org.models import ScopeEdge, User
 
-CACHE_KEY = "poolcrm.scope"  # session.info: user id → frozenset of the subtree, read once per unit of work
+CACHE_KEY = "poolcrm.scope"  # `db.reference` key (with the user id) of a subtree
 _BATCH = 500
 SYNC_LOCK = 0x6F726732  # "org2": the advisory lock key of `sync`
 
@@ -31,12 +32,13 @@ def visible_owners(user_id: int) -> Select[Any]:
 
 
 def subtree_of(session: Session, user_id: int) -> frozenset[int]:
-    """`user_id` and everyone below them (ORG-2), read once per session."""
-    cache: dict[int, frozenset[int]] = session.info.setdefault(CACHE_KEY, {})
-    found = cache.get(user_id)
-    if found is None:
-        found = cache[user_id] = frozenset(session.scalars(visible_owners(user_id))) | {user_id}
-    return found
+    """`user_id` and everyone below them (ORG-2) — reference data (`db.reference`): the tree
+    changes rarely, and any change to it (`org_scope`, a user's supervisor) counts at once."""
+    return reference(
+        session,
+        (CACHE_KEY, user_id),
+        lambda: frozenset(session.scalars(visible_owners(user_id))) | {user_id},
+    )
 
 
 def sync(conn: Connection) -> None:
@@ -67,5 +69,4 @@ def _moves_the_tree(session: Session, obj: object) -> bool:
 @listens_for(Session, "after_flush")
 def _follow_the_tree(session: Session, _context: Any) -> None:
     if any(_moves_the_tree(session, obj) for obj in chain(session.new, session.dirty)):
-        sync(session.connection())
-        session.info.pop(CACHE_KEY, None)
+        sync(session.connection())  # the session then reads the tree again (`db.reference`)

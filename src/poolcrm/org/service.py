@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.audit.service import record
-from poolcrm.db import MAX_ID, for_update, lock_rows_clause
+from poolcrm.db import MAX_ID, for_update, lock_rows_clause, reference
 from poolcrm.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from poolcrm.org import rules, scope
 from poolcrm.org.models import Department, User, UserRole
@@ -344,11 +344,12 @@ def sales_rep_condition() -> ColumnElement[bool]:
     )
 
 
-def sales_rep_ids(session: Session) -> set[int]:
+def sales_rep_ids(session: Session) -> frozenset[int]:
     """The ids of every sales rep (`sales_rep_condition`), without loading them (a dashboard card
-    asks whether today's duty reps are still reps; a nationwide company has thousands)."""
+    asks whether today's duty reps are still reps; a nationwide company has thousands) —
+    reference data (`db.reference`)."""
     q = select(User.id).join(Department, Department.id == User.department_id).where(sales_rep_condition())
-    return set(session.scalars(q))
+    return reference(session, "poolcrm.sales_rep_ids", lambda: frozenset(session.scalars(q)))
 
 
 def sales_reps(session: Session) -> list[User]:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from poolcrm.calendar.service import get_calendar
 from poolcrm.customers.models import POOL_PRIVATE, Customer, not_active_member
+from poolcrm.db import reference
 from poolcrm.ownership.models import OwnershipEvent
 from poolcrm.policy.rules import Policy
 from poolcrm.policy.service import company_date, company_day_start, company_today, get_policy
@@ -31,14 +32,14 @@ class RecycleInfo:
 
 
 def departing_owner_ids(session: Session) -> frozenset[int]:
-    key = "poolcrm.departing"
-    cached = session.info.get(key)
-    if cached is None:
-        cached = frozenset(
+    """The owners with an open departure task (reference data, `db.reference`)."""
+    return reference(
+        session,
+        "poolcrm.departing",
+        lambda: frozenset(
             session.scalars(select(DepartureTask.user_id).where(DepartureTask.status != TASK_DONE))
-        )
-        session.info[key] = cached
-    return cached  # type: ignore[no-any-return]
+        ),
+    )
 
 
 def recycle_info(session: Session, customer: Customer, on: date | None = None) -> RecycleInfo | None:

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from poolcrm.db import Base, JSONType, UTCDateTime
+from poolcrm.db import Base, JSONType, UTCDateTime, reference_table
 
 
 class PolicyValue(Base):
@@ -18,3 +18,6 @@ class PolicyValue(Base):
     value: Mapped[Any] = mapped_column(JSONType)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+reference_table(PolicyValue.__table__)  # the policy (`get_policy`)

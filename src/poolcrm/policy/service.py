@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.audit.service import record
+from poolcrm.db import reference
 from poolcrm.errors import InvalidInput
 from poolcrm.policy.models import PolicyValue
 from poolcrm.policy.rules import Policy
@@ -36,32 +37,20 @@ POLICY_MESSAGES = {
 """Parameter errors in the product's words (422 details name the parameter, SPEC intro)."""
 
 
-_parsed: tuple[str, Policy] | None = None
-"""The last stored values read in this process (their repr) and the policy they validate to."""
-
-
 def get_policy(session: Session) -> Policy:
-    """The policy in force: defaults overridden by stored values (cached per session). The stored
-    values are read in every session, so a change made in another process counts at once; only
-    their validation (~90 µs, on every request) is skipped while they are what they were."""
-    global _parsed
-    cached = session.info.get(_CACHE_KEY)
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
+    """The policy in force: defaults overridden by stored values — reference data (`db.reference`):
+    validated once per process while nobody has changed a stored value, a change made in another
+    process counting from the next request on."""
+    return reference(session, _CACHE_KEY, lambda: _load_policy(session))
+
+
+def _load_policy(session: Session) -> Policy:
     stored = {
         row.name: row.value
-        for row in session.execute(select(PolicyValue.name, PolicyValue.value).order_by(PolicyValue.name))
+        for row in session.execute(select(PolicyValue.name, PolicyValue.value))
         if row.name in Policy.model_fields
     }
-    key = repr(stored)
-    last = _parsed
-    if last is not None and last[0] == key:
-        policy = last[1]  # frozen, and nothing changes its lists in place
-    else:
-        policy = Policy.model_validate(stored)
-        _parsed = (key, policy)
-    session.info[_CACHE_KEY] = policy
-    return policy
+    return Policy.model_validate(stored)  # frozen, and nothing changes its lists in place
 
 
 def company_today(session: Session) -> date:
@@ -128,7 +117,6 @@ def update_policy(
             reason=reason,
         )
     session.flush()
-    session.info[_CACHE_KEY] = new
     return new
 
 

@@ -458,8 +458,7 @@ def execute_plan(session: Session, actor: User, plan_id: int) -> AllocationPlan:
         task = session.get(DepartureTask, plan.departure_task_id)
         if task is not None:
             task.status = TASK_DONE
-            session.info.pop("poolcrm.departing", None)
-    session.flush()
+    session.flush()  # the session reads who is leaving again (`db.reference`)
     record(
         session,
         actor_id=actor.id,

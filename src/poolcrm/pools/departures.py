@@ -59,8 +59,7 @@ def departure_hook(session: Session, actor_id: int, before: dict[str, Any], afte
         created_at=clock.now(),
     )
     session.add(task)
-    session.flush()
-    session.info.pop("poolcrm.departing", None)
+    session.flush()  # the session reads who is leaving again (`db.reference`)
     record(
         session,
         actor_id=actor_id,

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from poolcrm.db import Base, UTCDateTime
+from poolcrm.db import Base, UTCDateTime, reference_table
 
 # Allocation plans (POOL-7 bin plans, POOL-9 reallocations, POOL-10 departures).
 PLAN_BIN = "bin"
@@ -77,3 +77,6 @@ class DepartureTask(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalated_to: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+reference_table(DepartureTask.__table__)  # who is leaving (`departing_owner_ids`)
