@@ -117,7 +117,9 @@ def test_admin_forms_never_answer_500_to_junk(client: TestClient, make_user: Cal
 
 def test_no_handler_or_dependency_does_database_work_on_the_event_loop(client: TestClient) -> None:
     """Every route handler is a plain `def` (run in the thread pool); the only `async` dependencies
-    are the ones that read the request body (the form, the CSRF field), which touch no database."""
+    are the ones that read the request body (the form, the CSRF field), which touch no database,
+    and the request's transaction (`get_db`: made on the loop without I/O, ended in the thread
+    pool), and the database slot it waits for."""
     import inspect
 
     from fastapi.routing import APIRoute
@@ -131,7 +133,7 @@ def test_no_handler_or_dependency_does_database_work_on_the_event_loop(client: T
             out += routes(nested.routes) if nested is not None else [item]
         return out
 
-    allowed = {deps.form_body, deps._csrf_sent}
+    allowed = {deps.form_body, deps._csrf_sent, deps.db_slot, deps.get_db}
     checked = 0
     for route in routes(client.app.routes):  # type: ignore[attr-defined]
         if not isinstance(route, APIRoute):
@@ -140,7 +142,9 @@ def test_no_handler_or_dependency_does_database_work_on_the_event_loop(client: T
         stack = list(route.dependant.dependencies)
         while stack:
             dep = stack.pop()
-            if dep.call is not None and inspect.iscoroutinefunction(dep.call):
+            if dep.call is not None and (
+                inspect.iscoroutinefunction(dep.call) or inspect.isasyncgenfunction(dep.call)
+            ):
                 assert dep.call in allowed, (route.path, dep.call)
             stack.extend(dep.dependencies)
         checked += 1

@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio.to_thread
+from anyio import CancelScope, CapacityLimiter
 from fastapi import Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -78,9 +81,16 @@ async def db_slot(request: Request) -> AsyncIterator[None]:
         slots.release()
 
 
-def get_db(request: Request, _slot: Annotated[None, Depends(db_slot)]) -> Iterator[Session]:
+async def get_db(request: Request, _slot: Annotated[None, Depends(db_slot)]) -> AsyncIterator[Session]:
     """One transaction per request (DESIGN: one use case, one transaction): committed when the
-    handler returns, rolled back entirely on any error (GOV-2)."""
+    handler returns, rolled back entirely on any error (GOV-2).
+
+    The session is made on the event loop — it does no I/O until its first statement, which runs
+    in the thread pool with the handler — and its end, commit or rollback, runs in the thread pool
+    in one step, shielded from cancellation and outside the pool's capacity (a leaving request
+    never waits for a thread held by one that waits for its connection), as FastAPI ends a plain
+    generator. A plain generator dependency took two steps through the thread pool, one in and
+    one out: each a hand-over between threads (issue 22, under load)."""
     db = get_database(request)
     writes = request.method not in SAFE_METHODS or records_read(
         request.method, request.url.path, request.url.query
@@ -88,15 +98,31 @@ def get_db(request: Request, _slot: Annotated[None, Depends(db_slot)]) -> Iterat
     session = db.session(write=writes)
     try:
         if get_settings(request).test_clock:
-            follow_test_clock(session)  # CAL-2: the clock another app process moved
+            await run_in_threadpool(follow_test_clock, session)  # CAL-2: the clock another process moved
         yield session
+    except BaseException:
+        with CancelScope(shield=True):
+            await anyio.to_thread.run_sync(_abandon, session, limiter=CapacityLimiter(1))
+        raise
+    with CancelScope(shield=True):
+        await anyio.to_thread.run_sync(_finish, session, limiter=CapacityLimiter(1))
+
+
+def _finish(session: Session) -> None:
+    try:
         session.commit()
     except BaseException:
-        # Detach what was loaded before rolling back, so that the error page can still show the
-        # user's name and menu (a rollback would expire them, and the session is closed next).
+        _abandon(session)
+        raise
+    session.close()
+
+
+def _abandon(session: Session) -> None:
+    """Detach what was loaded before rolling back, so that the error page can still show the
+    user's name and menu (a rollback would expire them), then roll back and close."""
+    try:
         session.expunge_all()
         session.rollback()
-        raise
     finally:
         session.close()
 
