@@ -167,3 +167,28 @@ def test_in3_vio2_vio3_dsp2_steps_run_in_the_daily_job(client, h, database, crm)
     assert len(out["spot_checks"]) == 1  # rep1's one follow-up of 24 Nov
     assert set(out["assessed"]) == {crm["rep1"], crm["rep2"], crm["rep3"], crm["rep4"]}  # October
     assert out["disputes_opened"] == []
+
+
+def test_in3a_the_dashboard_card_follows_the_stored_roster_an_override_and_its_lifting(
+    client, h, database, crm
+):
+    """The card reads who is on duty as reference data once the week's roster is stored
+    (`service.today_on_duty`, issue 22): every change — the roster stored, a day's override set and
+    lifted, a rep leaving — shows on the next read."""
+    _last_week(database, crm, top_n=2)
+
+    def card() -> dict:
+        with database.transaction(write=False) as s:
+            return service.card(s, s.get(User, crm["cs"]))
+
+    assert card()["total"] == 2  # computed from last week's figures, not stored yet
+    with database.transaction() as s:
+        service.roster_week(s, TODAY)  # stored (the daily run, an inbound call)
+    assert card()["total"] == 2 and card()["fallback"] is False
+    client.put("/api/v1/duty/overrides/2026-11-25", json={"user_ids": [crm["rep3"]]}, headers=h("admin"))
+    assert card()["total"] == 1 and card()["fallback"] is False
+    client.put("/api/v1/duty/overrides/2026-11-25", json={"user_ids": []}, headers=h("admin"))
+    assert card()["total"] == 2
+    with database.transaction() as s:
+        s.get(User, crm["rep2"]).active = False  # left the company: off the card at once
+    assert card()["total"] == 1

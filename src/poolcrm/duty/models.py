@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Boolean, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from poolcrm.db import Base, JSONType, UTCDateTime
+from poolcrm.db import Base, JSONType, UTCDateTime, reference_table
 
 
 class DutyWeek(Base):
@@ -55,3 +55,9 @@ class DutyReinstatement(Base):
     reason: Mapped[str] = mapped_column(Text)
     reinstated_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# who is on duty (`service.today_on_duty`): the roster, the day's override, the reinstatements
+reference_table(DutyWeek.__table__)
+reference_table(DutyOverride.__table__)
+reference_table(DutyReinstatement.__table__)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.audit.service import record
-from poolcrm.db import for_update
+from poolcrm.db import for_update, reference
 from poolcrm.deals.models import Deal
 from poolcrm.deals.rules import CONTRACTED
 from poolcrm.disputes.models import STATUS_OPEN, Dispute
@@ -430,11 +430,30 @@ def roster_step(session: Session, run_date: date) -> dict[str, list[Any]]:
 CARD_NAMES = 8  # names the dashboard card shows before "… N in all"
 
 
+def today_on_duty(session: Session, day: date) -> tuple[tuple[int, ...], str]:
+    """IN-3a as the dashboards read it: who is on duty on `day` (in dealing order) and why.
+    Reference data (`db.reference`) once the week's roster is stored — it then follows from the
+    roster, the day's override, VIO-2's exclusions and who is a rep, all reference tables; before
+    that it is computed from last week's figures on every read, as `on_duty` does."""
+    start = rules.week_start(day)
+    stored = reference(
+        session,
+        ("poolcrm.duty_week_stored", start),
+        lambda: session.scalar(select(DutyWeek.id).where(DutyWeek.week_start == start)) is not None,
+    )
+
+    def load() -> tuple[tuple[int, ...], str]:
+        duty = on_duty(session, day, store=False)
+        return tuple(duty.user_ids), duty.source
+
+    return reference(session, ("poolcrm.on_duty", day), load) if stored else load()
+
+
 def card(session: Session, user: User) -> dict[str, Any]:
     """The dashboard card (IN-3): today's duty reps as read (IN-3a), and the open work of the day for
     those who do it — CS's pending spot checks (VIO-2), the GM's open disputes (DSP-1/2)."""
-    duty = on_duty(session, company_today(session), store=False)
-    shown = duty.user_ids[:CARD_NAMES]  # the fallback is every rep: the roster page lists them all
+    user_ids, source = today_on_duty(session, company_today(session))
+    shown = list(user_ids[:CARD_NAMES])  # the fallback is every rep: the roster page lists them all
     names = people_by_id(session, shown)
     spot = disputes = None
     if user.has_role("cs", "admin"):
@@ -443,10 +462,10 @@ def card(session: Session, user: User) -> dict[str, Any]:
         disputes = session.scalar(select(func.count()).where(Dispute.status == STATUS_OPEN)) or 0
     return {
         "names": [names[uid].display_name for uid in shown if uid in names],
-        "total": len(duty.user_ids),
-        "more": len(duty.user_ids) > len(shown),
-        "fallback": duty.source == SOURCE_FALLBACK,
-        "mine": user.id in duty.user_ids,
+        "total": len(user_ids),
+        "more": len(user_ids) > len(shown),
+        "fallback": source == SOURCE_FALLBACK,
+        "mine": user.id in user_ids,
         "spot": spot,
         "disputes": disputes,
     }

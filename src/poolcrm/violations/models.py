@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from poolcrm.db import Base, JSONType, UTCDateTime
+from poolcrm.db import Base, JSONType, UTCDateTime, reference_table
 
 KIND_FORCED_DUPLICATE = "forced_duplicate"
 KIND_INVALID_CUSTOMER = "invalid_customer"
@@ -84,3 +84,6 @@ class Assessment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (UniqueConstraint("month", "user_id", name="uq_assessments_month_user"),)
+
+
+reference_table(Violation.__table__)  # VIO-2: fake follow-ups keep a rep off duty (`duty.service`)
