@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from poolcrm import clock
@@ -56,21 +56,21 @@ def _claims(secret: str, token: str) -> dict[str, Any]:
     return data
 
 
+_SIGNED_IN = (
+    select(User, reference_stamp_column())
+    .join(AuthSession, AuthSession.user_id == User.id)
+    .where(User.id == bindparam("uid"), AuthSession.id == bindparam("sid"), AuthSession.ended_at.is_(None))
+    .options(joinedload(User.role_rows))
+)
+"""The user, their roles, their open session and the reference data's stamp in one statement: every
+request asks it first. Built once (with its cache key): building a statement costs more Python than
+running it (≈0.4 ms of this one's ≈1 ms, issue 22)."""
+
+
 def user_from_token(session: Session, secret: str, token: str) -> User:
     """The token's user while its session is open (AUTH-6) and its password unchanged (AUTH-2)."""
     data = _claims(secret, token)
-    # the user, their roles, their open session and the reference data's stamp in one statement:
-    # every request asks this first
-    row = (
-        session.execute(
-            select(User, reference_stamp_column())
-            .join(AuthSession, AuthSession.user_id == User.id)
-            .where(User.id == data["uid"], AuthSession.id == data["sid"], AuthSession.ended_at.is_(None))
-            .options(joinedload(User.role_rows))
-        )
-        .unique()
-        .one_or_none()
-    )
+    row = session.execute(_SIGNED_IN, {"uid": data["uid"], "sid": data["sid"]}).unique().one_or_none()
     if row is None:
         raise NotAuthenticated()
     user, stamp = row

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, bindparam, func, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
@@ -169,29 +169,35 @@ def render(note: Notification, lang: str) -> str:
     return translate(note.message, lang, **(note.params or {}))
 
 
-def _shown() -> ColumnElement[bool]:
+def _shown_by(now: Any) -> ColumnElement[bool]:
     """NOTE-3: a notification shows in the app from its time on (a 09:00 reminder at 09:00)."""
-    return or_(Notification.due_at.is_(None), Notification.due_at <= clock.now())
+    return or_(Notification.due_at.is_(None), Notification.due_at <= now)
+
+
+# Built once (with their cache keys): every page's bell counts, every dashboard lists; building a
+# statement costs more Python than running it (issue 22)
+_UNREAD = select(func.count()).where(
+    Notification.user_id == bindparam("uid"), Notification.read_at.is_(None), _shown_by(bindparam("now"))
+)
+_LISTED = {
+    unread_only: select(Notification)
+    .where(Notification.user_id == bindparam("uid"), _shown_by(bindparam("now")))
+    .where(*([Notification.read_at.is_(None)] if unread_only else []))
+    .order_by(Notification.id.desc())
+    .limit(bindparam("limit"))
+    for unread_only in (False, True)
+}
 
 
 def unread_count(session: Session, user_id: int) -> int:
-    return (
-        session.scalar(
-            select(func.count()).where(
-                Notification.user_id == user_id, Notification.read_at.is_(None), _shown()
-            )
-        )
-        or 0
-    )
+    return session.scalar(_UNREAD, {"uid": user_id, "now": clock.now()}) or 0
 
 
 def list_for(
     session: Session, user_id: int, *, unread_only: bool = False, limit: int = 50
 ) -> list[Notification]:
-    q = select(Notification).where(Notification.user_id == user_id, _shown())
-    if unread_only:
-        q = q.where(Notification.read_at.is_(None))
-    return list(session.scalars(q.order_by(Notification.id.desc()).limit(limit)))
+    params = {"uid": user_id, "now": clock.now(), "limit": limit}
+    return list(session.scalars(_LISTED[unread_only], params))
 
 
 def mark_read(session: Session, user_id: int, note_id: int | None = None) -> int:

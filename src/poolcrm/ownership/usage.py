@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Date, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
@@ -39,15 +39,21 @@ def _counted_applications() -> tuple[ColumnElement[bool], ...]:
     return Application.status == STATUS_PENDING, Application.kind.in_((KIND_NEW_CUSTOMER, KIND_CLAIM))
 
 
+# Built once (with their cache keys): every page's header and every claim count them, and building a
+# statement costs more Python than running it (issue 22)
+_OWNED = select(func.count()).where(
+    Customer.owner_id == bindparam("uid"), *_counted_customers(bindparam("today", type_=Date))
+)
+_PENDING = select(func.count()).where(Application.applicant_id == bindparam("uid"), *_counted_applications())
+
+
 def owned_count(session: Session, user_id: int, today: date) -> int:
     """Customers in the rep's private pool that count against POOL-2 (active members excluded)."""
-    counted = select(func.count()).where(Customer.owner_id == user_id, *_counted_customers(today))
-    return session.scalar(counted) or 0
+    return session.scalar(_OWNED, {"uid": user_id, "today": today}) or 0
 
 
 def pending_count(session: Session, user_id: int) -> int:
-    counted = select(func.count()).where(Application.applicant_id == user_id, *_counted_applications())
-    return session.scalar(counted) or 0
+    return session.scalar(_PENDING, {"uid": user_id}) or 0
 
 
 def pool_usage(session: Session, user: User) -> dict[str, int]:
