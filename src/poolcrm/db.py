@@ -561,7 +561,7 @@ def reference(session: Session, key: Hashable, load: Callable[[], T]) -> T:
             value = load()
             if not session.info.get(_WROTE_KEY):  # its reads flushed nothing of this session's
                 with _AGGREGATES_LOCK:
-                    _REFERENCES[pool][key] = (stamp, value)
+                    _REFERENCES.setdefault(pool, {})[key] = (stamp, value)
     session.info[entry] = value
     return value
 
