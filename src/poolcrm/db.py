@@ -74,8 +74,15 @@ def count_capped(session: Session, query: Select[Any], cap: int | None = None) -
     """How many rows `query` gives, up to `cap` (COUNT_CAP), and whether there are more (LIST-2).
     Give it the narrowest select of the list (its ids): the count reads at most cap + 1 of them."""
     cap = COUNT_CAP if cap is None else cap
-    limited = query.order_by(None).limit(cap + 1).subquery()
-    counted = int(session.scalar(select(func.count()).select_from(limited)) or 0)
+    return capped_total(int(session.scalar(capped_count_query(query, cap)) or 0), cap)
+
+
+def capped_count_query(query: Select[Any], cap: int) -> Select[Any]:
+    """`count_capped`'s statement, for a caller that keeps it (built once, run with new values)."""
+    return select(func.count()).select_from(query.order_by(None).limit(cap + 1).subquery())
+
+
+def capped_total(counted: int, cap: int) -> tuple[int, bool]:
     return min(counted, cap), counted > cap
 
 

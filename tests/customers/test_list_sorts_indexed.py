@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 from poolcrm.customers import listing, search
 from poolcrm.customers.models import Customer
 from poolcrm.db import Database
-from poolcrm.org.models import User
+from poolcrm.org.models import User, UserRole
 
 
 def _plan(database: Database, user_id: int, pool: str, sort: str) -> str:
@@ -120,3 +120,31 @@ def test_list_1_names_opening_with_a_term_are_a_range_of_the_name_index(
     assert "'^北京'" not in plans[0] and "'#北京'" in plans[0], plans[0]
     for plan in plans:
         assert "Seq Scan" not in plan and "ANY ($" in plan, plan
+
+
+def test_a_list_without_a_search_is_built_once_per_person_and_follows_their_roles(
+    database: Database, make_user: Callable[..., int]
+) -> None:
+    """Issue 22 (`listing._plain`): the same person's same list is one statement, built once; another
+    person, another list or a change of roles is another statement — what a list shows follows
+    from the person as the key holds them (ORG-2/ORG-5)."""
+    rep = make_user("plain_rep", ["sales"])
+    other = make_user("plain_other", ["sales"])
+    with database.transaction(write=False) as s:
+        user, colleague = s.get(User, rep), s.get(User, other)
+        assert user is not None and colleague is not None
+        first = listing.list_query(s, user, pool="all", sort="name")
+        assert listing.list_query(s, user, pool="all", sort="name") is first
+        assert listing.list_query(s, user, pool="mine", sort="name") is not first
+        assert listing.list_query(s, colleague, pool="all", sort="name") is not first
+        assert listing.list_query(s, user, pool="all", sort="name", q="科技") is not first
+        assert "org_scope" in str(first)  # a rep sees their subtree's private customers
+    with database.transaction() as s:
+        user = s.get(User, rep)
+        assert user is not None
+        user.role_rows.append(UserRole(role="gm"))  # now sees everyone
+    with database.transaction(write=False) as s:
+        user = s.get(User, rep)
+        assert user is not None
+        as_gm = listing.list_query(s, user, pool="all", sort="name")
+        assert as_gm is not first and "org_scope" not in str(as_gm)
