@@ -483,7 +483,9 @@ def reference_table(table: Table, *columns: str) -> None:
     """Declare `table` reference data: rarely written, read by many requests (the policy, the
     calendar, the deal stage table, who is a sales rep …). A change to it — an insert, a delete,
     an update (of `columns` only, when given) — counts in `reference_stamp`. Called beside the
-    model; the triggers come with `create_schema` and the migrations (`install_reference_triggers`)."""
+    model; the triggers come with `create_schema` and the migrations (`install_reference_triggers`,
+    which installs every table declared when it runs: a revision that declares a new reference
+    table calls it again)."""
     _REFERENCE_TABLES[table.name] = columns
 
 

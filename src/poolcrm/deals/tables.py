@@ -20,8 +20,9 @@ _STAGES_KEY = "poolcrm.deal_stages"
 
 
 def stage_table(session: Session) -> list[rules.StageDef]:
-    """DEAL-3: the stage table in force — stored rows over the seed's defaults (read once per
-    session, like the policy: a page's deal cards and sections each ask for it)."""
+    """DEAL-3: the stage table in force — stored rows over the seed's defaults; reference data like
+    the policy (`db.reference`: read once per process while nobody changes it — a page's deal
+    cards and sections each ask for it)."""
     return list(reference(session, _STAGES_KEY, lambda: _load_stages(session)))
 
 
