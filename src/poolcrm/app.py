@@ -26,6 +26,7 @@ from poolcrm.web.deps import SAFE_METHODS, busy, get_lang, records_read
 from poolcrm.web.forms import PYDANTIC_MESSAGES, field_name
 from poolcrm.web.guard import CrashGuard, InputGuard, SecurityHeaders, internal_error_body
 from poolcrm.web.render import error_page
+from poolcrm.web.routing import index_routes
 
 log = logging.getLogger("poolcrm")
 API_PREFIX = "/api/v1"
@@ -148,6 +149,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_middleware(CrashGuard)
     app.add_middleware(InputGuard)
     app.add_middleware(SecurityHeaders)
+    index_routes(app.router)
     return app
 
 
