@@ -22,7 +22,7 @@ from poolcrm.errors import AppError
 from poolcrm.i18n import translate
 from poolcrm.jobs.scheduler import start_scheduler
 from poolcrm.notify.sender import Sender
-from poolcrm.web.deps import SAFE_METHODS, busy, get_lang, records_read
+from poolcrm.web.deps import SAFE_METHODS, busy, lang_of, records_read
 from poolcrm.web.forms import PYDANTIC_MESSAGES, field_name
 from poolcrm.web.guard import CrashGuard, InputGuard, SecurityHeaders, internal_error_body
 from poolcrm.web.render import error_page
@@ -34,7 +34,7 @@ STATIC_DIR = Path(__file__).parent / "web" / "static"
 
 
 def _validation_response(request: Request, exc: RequestValidationError) -> JSONResponse:
-    lang = get_lang(request)
+    lang = lang_of(request)
     fields: dict[str, str] = {}
     for err in exc.errors():
         key = field_name(err.get("loc", ()))
@@ -114,7 +114,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
         if wants_html(request):
             return error_page(request, exc)
-        return JSONResponse(exc.render(get_lang(request)), status_code=exc.status, headers=exc.headers)
+        return JSONResponse(exc.render(lang_of(request)), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -122,7 +122,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        lang = get_lang(request)
+        lang = lang_of(request)
         codes = {404: ("not_found", "找不到该对象"), 405: ("method_not_allowed", "请求的方法不被允许")}
         code, zh = codes.get(exc.status_code, ("http_error", str(exc.detail)))
         body = {"error": {"code": code, "message": translate(zh, lang), "rule": None, "details": {}}}
@@ -136,7 +136,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse(internal_error_body(get_lang(request)), status_code=500)
+        return JSONResponse(internal_error_body(lang_of(request)), status_code=500)
 
     for module in domain_modules("api"):
         app.include_router(module.router, prefix=API_PREFIX)

@@ -41,7 +41,7 @@ from poolcrm.ownership.countdown import recycle_info
 from poolcrm.policy.service import get_policy
 from poolcrm.sheets import attachment
 from poolcrm.web.customer_page import customer_actions, customer_sections
-from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang, get_database, get_lang
+from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang, get_database, lang_of
 from poolcrm.web.forms import banner_kind, flash_message, flash_redirect, optional_int, run_form, text
 from poolcrm.web.render import env, page
 
@@ -442,7 +442,7 @@ def _customer_page(
         db=db,
         c=output.customer_detail(db, c),
         info=recycle_info(db, c),  # POOL-16: the countdown in the header
-        sections=customer_sections(db, user, c, get_lang(request)),
+        sections=customer_sections(db, user, c, lang_of(request)),
         actions=customer_actions(db, user, c),
         editable=visibility.can_edit(db, user, c),
         resubmittable=c.pool == POOL_REJECTED and c.created_by == user.id,

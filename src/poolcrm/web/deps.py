@@ -130,8 +130,15 @@ def _abandon(session: Session) -> None:
 DB = Annotated[Session, Depends(get_db, scope="function")]
 
 
-def get_lang(request: Request) -> str:
+def lang_of(request: Request) -> str:
+    """The page's language (cookie, then Accept-Language)."""
     return pick_lang(request.headers.get("accept-language"), request.cookies.get(LANG_COOKIE))
+
+
+async def get_lang(request: Request) -> str:
+    """`lang_of` as a dependency: `async` because it does no I/O — FastAPI runs a plain `def`
+    dependency in the thread pool, a hand-over between threads for a few string operations."""
+    return lang_of(request)
 
 
 Lang = Annotated[str, Depends(get_lang)]
@@ -214,7 +221,7 @@ CurrentUser = Annotated[User, Depends(current_user)]
 def require_roles(*roles: str):  # type: ignore[no-untyped-def]
     """ORG-5: only users holding one of `roles` may act (others get 403)."""
 
-    def _check(user: CurrentUser) -> User:
+    async def _check(user: CurrentUser) -> User:  # on the event loop: the roles came with the user
         if not user.has_role(*roles):
             raise Forbidden()
         return user

@@ -30,7 +30,7 @@ from poolcrm import clock
 from poolcrm.db import MAX_ID
 from poolcrm.errors import AppError, InvalidInput, NotFound
 from poolcrm.i18n import translate
-from poolcrm.web.deps import get_lang
+from poolcrm.web.deps import lang_of
 
 log = logging.getLogger("poolcrm")
 
@@ -205,7 +205,7 @@ def _error_response(scope: Scope, exc: AppError, fields: dict[str, str] | None =
     """The error shape of `app._app_error` — JSON for the API and scripts, a small page for a browser
     — for the answers this layer gives before the app (and its handlers) is reached."""
     request = Request(scope)
-    lang = get_lang(request)
+    lang = lang_of(request)
     if scope["path"].startswith(API_PREFIX) or "text/html" not in request.headers.get("accept", ""):
         return JSONResponse(exc.render(lang), status_code=exc.status)
     message = exc.render(lang)["error"]["message"]
@@ -247,7 +247,7 @@ class CrashGuard:
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             if started:
                 raise
-            body = internal_error_body(get_lang(Request(scope)))
+            body = internal_error_body(lang_of(Request(scope)))
             await JSONResponse(body, status_code=500)(scope, receive, send)
 
 

@@ -18,7 +18,7 @@ from poolcrm.i18n import translate
 from poolcrm.notify.service import unread_count
 from poolcrm.policy.service import get_policy
 from poolcrm.pools.rules import usage_level
-from poolcrm.web.deps import SESSION_COOKIE, csrf_token_for, get_lang, get_settings
+from poolcrm.web.deps import SESSION_COOKIE, csrf_token_for, get_settings, lang_of
 
 _PKG = Path(__file__).resolve().parent.parent
 
@@ -50,7 +50,7 @@ env.filters["phone"] = lambda value: phone_display(value) or ""  # stored E.164,
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render `template` (looked up in web/templates and every <domain>/templates). With `db`, the
     template also gets the unread count for the bell and `tz`, the company's time zone (CAL-2)."""
-    lang = get_lang(request)
+    lang = lang_of(request)
     user = getattr(request.state, "user", None)
     cookie = request.cookies.get(SESSION_COOKIE, "")
     csrf = csrf_token_for(get_settings(request).secret_key, cookie) if cookie else ""
@@ -78,6 +78,6 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
 
 
 def error_page(request: Request, exc: AppError) -> HTMLResponse:
-    lang = get_lang(request)
+    lang = lang_of(request)
     message = exc.render(lang)["error"]["message"]
     return page(request, "error.html", status_code=exc.status, message=message, rule=exc.rule)
