@@ -48,3 +48,15 @@ def test_org7a_self_lockout():
     assert self_lockout_problem(1, 1, {"roles": ["admin", "gm"], "active": True}) is None
     assert self_lockout_problem(1, 2, {"active": False}) is None
     assert self_lockout_problem(None, 2, {"active": False}) is None
+
+
+def test_ctr1_may_approve_any_is_true_wherever_may_approve_can_be():
+    roles_seen = (["sales"], ["sales", "supervisor"], ["sales_manager"], ["gm"], ["admin"], ["cs"], [])
+    for roles in roles_seen:
+        for leads in (False, True):
+            could = any(
+                rules.may_approve(level, roles, supervises)
+                for level in (rules.LEVEL_SUPERVISOR, rules.LEVEL_GM)
+                for supervises in ((False, True) if leads else (False,))
+            )
+            assert rules.may_approve_any(roles, leads) == could, (roles, leads)

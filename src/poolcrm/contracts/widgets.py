@@ -10,7 +10,7 @@ from poolcrm.contracts import output
 from poolcrm.contracts.models import LEVEL_SUPERVISOR, PENDING
 from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
-from poolcrm.org.service import is_supervisor_of
+from poolcrm.org.service import is_supervisor_of, subordinate_ids
 from poolcrm.policy.service import company_today
 from poolcrm.web.dashboard import widget
 
@@ -21,7 +21,9 @@ def my_contracts(session: Session, user: User, lang: str) -> tuple[str, dict[str
         return None  # GOV-6: admin's dashboard is the system's
     today = company_today(session)
     overdue, overdue_total = output.list_contracts(session, user, output.ContractFilter(overdue=True), 1, 5)
-    pending, _ = output.list_contracts(session, user, output.ContractFilter(status=PENDING), 1, 50)
+    pending = []
+    if org_rules.may_approve_any(user.roles, bool(subordinate_ids(session, user.id))):
+        pending, _ = output.list_contracts(session, user, output.ContractFilter(status=PENDING), 1, 50)
     mine = [
         c
         for c in pending

@@ -133,6 +133,14 @@ def may_approve(level: str, roles: Iterable[str], supervises_owner: bool) -> boo
     return level == LEVEL_SUPERVISOR and (supervises_owner or "sales_manager" in held)
 
 
+def may_approve_any(roles: Iterable[str], leads_anyone: bool) -> bool:
+    """CTR-1/WORK-3: whether `may_approve` can hold for some request — false for a user who neither
+    manages everyone, nor is a sales manager, nor has anyone below them (a rep's dashboard then
+    asks for no requests to approve)."""
+    held = set(roles)
+    return manages_everyone(held) or "sales_manager" in held or leads_anyone
+
+
 def employee_code_problem(code: str | None, pattern: str) -> str | None:
     """ORG-6: an employee code, when set, matches the configured pattern."""
     if code is None or code == "":
