@@ -60,7 +60,7 @@ def busy() -> ServiceBusy:
     return ServiceBusy("系统繁忙，请稍后重试", headers={"Retry-After": str(BUSY_RETRY_SECONDS)})
 
 
-async def db_slot(request: Request) -> AsyncIterator[None]:
+async def _take_slot(slots: asyncio.Semaphore) -> None:
     """One of the process's database slots (`Database.request_slots`, its pool's size), awaited on
     the event loop before the request's transaction takes a thread and a connection.
 
@@ -69,21 +69,20 @@ async def db_slot(request: Request) -> AsyncIterator[None]:
     step: PostgreSQL showed the connections "idle in transaction" after the user's roles, the app
     processes idled at 3–18 % CPU, and requests failed with 503 after 30 s (issue 22's load run).
     A request holding a slot always finds a connection, and a thread (there are more threads than
-    slots)."""
-    slots: asyncio.Semaphore = request.app.state.db_slots
+    slots). A free slot is taken at once; only a wait goes through `wait_for` (a task of its own)."""
+    if not slots.locked():
+        await slots.acquire()
+        return
     try:
         await asyncio.wait_for(slots.acquire(), timeout=SLOT_WAIT_S)
     except TimeoutError:
         raise busy() from None
-    try:
-        yield
-    finally:
-        slots.release()
 
 
-async def get_db(request: Request, _slot: Annotated[None, Depends(db_slot)]) -> AsyncIterator[Session]:
+async def get_db(request: Request) -> AsyncIterator[Session]:
     """One transaction per request (DESIGN: one use case, one transaction): committed when the
-    handler returns, rolled back entirely on any error (GOV-2).
+    handler returns, rolled back entirely on any error (GOV-2), inside one of the process's
+    database slots (`_take_slot`; one dependency, not two: each costs FastAPI a context of its own).
 
     The session is made on the event loop — it does no I/O until its first statement, which runs
     in the thread pool with the handler — and its end, commit or rollback, runs in the thread pool
@@ -91,21 +90,25 @@ async def get_db(request: Request, _slot: Annotated[None, Depends(db_slot)]) -> 
     never waits for a thread held by one that waits for its connection), as FastAPI ends a plain
     generator. A plain generator dependency took two steps through the thread pool, one in and
     one out: each a hand-over between threads (issue 22, under load)."""
-    db = get_database(request)
-    writes = request.method not in SAFE_METHODS or records_read(
-        request.method, request.url.path, request.url.query
-    )
-    session = db.session(write=writes)
+    slots: asyncio.Semaphore = request.app.state.db_slots
+    await _take_slot(slots)
     try:
-        if get_settings(request).test_clock:
-            await run_in_threadpool(follow_test_clock, session)  # CAL-2: the clock another process moved
-        yield session
-    except BaseException:
+        writes = request.method not in SAFE_METHODS or records_read(
+            request.method, request.url.path, request.url.query
+        )
+        session = get_database(request).session(write=writes)
+        try:
+            if get_settings(request).test_clock:
+                await run_in_threadpool(follow_test_clock, session)  # CAL-2: the clock another process moved
+            yield session
+        except BaseException:
+            with CancelScope(shield=True):
+                await anyio.to_thread.run_sync(_abandon, session, limiter=CapacityLimiter(1))
+            raise
         with CancelScope(shield=True):
-            await anyio.to_thread.run_sync(_abandon, session, limiter=CapacityLimiter(1))
-        raise
-    with CancelScope(shield=True):
-        await anyio.to_thread.run_sync(_finish, session, limiter=CapacityLimiter(1))
+            await anyio.to_thread.run_sync(_finish, session, limiter=CapacityLimiter(1))
+    finally:
+        slots.release()
 
 
 def _finish(session: Session) -> None:
