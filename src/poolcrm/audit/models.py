@@ -17,7 +17,7 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # ix_audit_actor_action_at
     action: Mapped[str] = mapped_column(String(80), index=True)
     object_type: Mapped[str] = mapped_column(String(40))
     object_id: Mapped[str | None] = mapped_column(String(80))
@@ -26,7 +26,11 @@ class AuditEntry(Base):
     rule: Mapped[str | None] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_audit_object", "object_type", "object_id"),)
+    __table_args__ = (
+        Index("ix_audit_object", "object_type", "object_id"),
+        # a user's entries (the audit list's filter), of one action, recent ones (CUS-7a's throttle)
+        Index("ix_audit_actor_action_at", "actor_id", "action", "at"),
+    )
 
 
 _SQLITE_GUARDS = [
