@@ -8,6 +8,10 @@ calls (`api: …`) and think times. A refusal the rules legitimately give (409: 
 claimed or pending, duplicate; 403/404: not theirs to approve or see) counts as an expected outcome,
 not a failure, and is tallied per request name in LOAD_OUTCOMES (a JSON file) at the end. Every 5xx,
 a timeout or any other status fails the request.
+
+The simulated people are `FastHttpUser`s (geventhttpclient): Locust runs on the machine it measures,
+and with `HttpUser` (requests) it took 16 % of a core at 300 users, with `FastHttpUser` 6 % — CPU the
+server under test gets back.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from collections import Counter
 from typing import Any
 
 import requests
-from locust import HttpUser, between, events, task
+from locust import FastHttpUser, between, events, task
 from locust.stats import StatsEntry
 
 PASSWORD = os.environ.get("LOAD_PASSWORD", "demo12345")
@@ -91,7 +95,7 @@ def _write_outcomes(environment: Any, **_: Any) -> None:
         json.dump({"expected": dict(EXPECTED), "groups": groups}, f, ensure_ascii=False, indent=1)
 
 
-class Staff(HttpUser):
+class Staff(FastHttpUser):
     abstract = True
     wait_time = between(1, 5)
     kind = ""
