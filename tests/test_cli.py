@@ -172,3 +172,18 @@ def test_a_worker_that_crashes_writes_its_threads_stacks_to_the_log(tmp_path):
     assert done.returncode != 0
     assert "Fatal Python error: Segmentation fault" in done.stderr
     assert "in in_a_handler" in done.stderr
+
+
+def test_a_served_worker_collects_garbage_less_often_and_never_walks_what_starting_made(tmp_path):
+    """Issue 22: each worker (`poolcrm.asgi`) freezes the objects made while starting and raises the
+    collector's thresholds (a request allocates thousands of objects; at CPython's 700 the collector
+    ran several times per request)."""
+    probe = (
+        "import gc, poolcrm.asgi as a\n"
+        "print(gc.get_threshold() == a.GC_THRESHOLDS, gc.get_freeze_count() > 10000)\n"
+    )
+    env = {**os.environ, "POOLCRM_DB": f"sqlite:///{tmp_path / 'crm.db'}", "POOLCRM_SCHEDULER": "0"}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.split() == ["True", "True"], done.stderr
