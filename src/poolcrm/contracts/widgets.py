@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from poolcrm.contracts import output
-from poolcrm.contracts.models import LEVEL_SUPERVISOR, PENDING
+from poolcrm.contracts.models import LEVEL_SUPERVISOR, PENDING, Contract
 from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
 from poolcrm.org.service import is_supervisor_of, subordinate_ids
@@ -21,7 +21,7 @@ def my_contracts(session: Session, user: User, lang: str) -> tuple[str, dict[str
         return None  # GOV-6: admin's dashboard is the system's
     today = company_today(session)
     overdue, overdue_total = output.list_contracts(session, user, output.ContractFilter(overdue=True), 1, 5)
-    pending = []
+    pending: list[Contract] = []
     if org_rules.may_approve_any(user.roles, bool(subordinate_ids(session, user.id))):
         pending, _ = output.list_contracts(session, user, output.ContractFilter(status=PENDING), 1, 50)
     mine = [

@@ -263,7 +263,7 @@ LOOKUP_ACTION = "customer.duplicate_check"
 LOOKUP_WINDOW = timedelta(minutes=1)
 
 
-def recent_lookups(user_id: int, since: datetime) -> Select[tuple[int]]:
+def recent_lookups(user_id: int, since: datetime) -> Select[int]:
     """CUS-7a: how many duplicate checks the user ran since `since` — read through the audit log's
     (actor, action, time) index, whatever the log's size."""
     return select(func.count()).where(
