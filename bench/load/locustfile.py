@@ -20,6 +20,7 @@ import itertools
 import json
 import os
 import random
+import time
 import uuid
 from collections import Counter
 from typing import Any
@@ -37,6 +38,53 @@ MOBILE_PREFIXES = ["138", "139", "135", "136", "186", "150", "158", "177"]
 TERMS = ["科技", "贸易", "北京", "上海", "电子", "机械", "有限", "广州", "信息", "深圳", "化工", "网络"]
 
 EXPECTED: Counter[str] = Counter()  # "name status" -> count of legitimate refusals
+# every timed request as (seconds since the first, "page" or "api", milliseconds): the percentiles
+# minute by minute, which tell the spawn's burst of sign-ins from the steady day
+TIMES: list[tuple[float, str, float]] = []
+START: list[float] = []
+
+
+def pooled_kind(name: str) -> str | None:
+    """'page' or 'api' for a request counted in the pooled figures (sign-ins are not)."""
+    if "/login" in name or "/auth/" in name:
+        return None
+    for kind in ("page", "api"):
+        if name.startswith(f"{kind}:"):
+            return kind
+    return None
+
+
+@events.request.add_listener
+def _time_request(name: str, response_time: float, **_: Any) -> None:
+    kind = pooled_kind(name)
+    if kind is None:
+        return
+    now = time.monotonic()
+    if not START:
+        START.append(now)
+    TIMES.append((now - START[0], kind, response_time))
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-quantile (nearest rank) of values, sorted here."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, int(round(q * len(ordered))) - 1))] if ordered else 0.0
+
+
+def by_minute() -> list[dict[str, Any]]:
+    """Requests and page/API p95 for each minute of the run."""
+    minutes: dict[int, dict[str, list[float]]] = {}
+    for at, kind, ms in TIMES:
+        minutes.setdefault(int(at // 60), {"page": [], "api": []})[kind].append(ms)
+    return [
+        {
+            "minute": m + 1,
+            "requests": len(g["page"]) + len(g["api"]),
+            "page_p95_ms": round(percentile(g["page"], 0.95)),
+            "api_p95_ms": round(percentile(g["api"], 0.95)),
+        }
+        for m, g in sorted(minutes.items())
+    ]
 
 
 def kind_of(roles: list[str]) -> str | None:
@@ -78,11 +126,7 @@ def _write_outcomes(environment: Any, **_: Any) -> None:
     for prefix in ("page", "api"):
         pooled = StatsEntry(environment.stats, prefix, "", use_response_times_cache=False)
         for entry in environment.stats.entries.values():
-            if (
-                entry.name.startswith(f"{prefix}:")
-                and "/login" not in entry.name
-                and "/auth/" not in entry.name
-            ):
+            if pooled_kind(entry.name) == prefix:
                 pooled.extend(entry)
         groups[prefix] = {
             "requests": pooled.num_requests,
@@ -91,8 +135,17 @@ def _write_outcomes(environment: Any, **_: Any) -> None:
             "p95_ms": pooled.get_response_time_percentile(0.95),
             "p99_ms": pooled.get_response_time_percentile(0.99),
         }
+    times_path = os.environ.get("LOAD_TIMES")
+    if times_path:  # every pooled request: seconds into the run, kind, milliseconds
+        with open(times_path, "w", encoding="utf-8") as f:
+            f.writelines(f"{at:.3f},{kind},{ms:.1f}\n" for at, kind, ms in TIMES)
     with open(path, "w", encoding="utf-8") as f:
-        json.dump({"expected": dict(EXPECTED), "groups": groups}, f, ensure_ascii=False, indent=1)
+        json.dump(
+            {"expected": dict(EXPECTED), "groups": groups, "by_minute": by_minute()},
+            f,
+            ensure_ascii=False,
+            indent=1,
+        )
 
 
 class Staff(FastHttpUser):

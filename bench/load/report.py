@@ -47,6 +47,18 @@ def main() -> None:
                 f"| {kind} | {g['requests']} | {g['failures']} "
                 f"| {g['p50_ms']} | {g['p95_ms']} | {g['p99_ms']} |"
             )
+        if outcomes.get("by_minute"):
+            lines += [
+                "",
+                "Minute by minute (the first holds the spawn's burst of sign-ins):",
+                "",
+                "| minute | requests | page p95 ms | API p95 ms |",
+                "|---:|---:|---:|---:|",
+            ]
+            lines += [
+                f"| {m['minute']} | {m['requests']} | {m['page_p95_ms']} | {m['api_p95_ms']} |"
+                for m in outcomes["by_minute"]
+            ]
         if outcomes["expected"]:
             lines += [
                 "",

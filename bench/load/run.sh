@@ -86,7 +86,7 @@ sleep 2  # let every worker come up
 SAMPLER_PID=$!
 
 echo "== locust: $USERS users, spawn rate $RATE/s, $DURATION"
-LOAD_OUTCOMES=$OUT/outcomes.json "$BIN/locust" -f "$ROOT/bench/load/locustfile.py" --headless \
+LOAD_OUTCOMES=$OUT/outcomes.json LOAD_TIMES=$OUT/times.csv "$BIN/locust" -f "$ROOT/bench/load/locustfile.py" --headless \
   -H "http://127.0.0.1:$PORT" -u "$USERS" -r "$RATE" -t "$DURATION" --stop-timeout 10 \
   --csv "$OUT/locust" --only-summary --loglevel WARNING > "$OUT/locust.log" 2>&1 || true
 kill "$SAMPLER_PID" 2>/dev/null || true; SAMPLER_PID=
