@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import select as select_module
 import sqlite3
@@ -184,6 +185,34 @@ def is_sqlite(url_or_engine: str | Engine) -> bool:
     return url.startswith("sqlite")
 
 
+REQUEST_SLOTS = 6
+"""Requests a process runs against PostgreSQL at once, by default (`POOLCRM_DB_REQUESTS`; the
+rest wait their turn on the event loop, `web.deps.get_db`). A process runs Python on one core at a
+time: a request spends about a quarter of its time waiting for the database, so a handful keep the
+core busy. More only interleave under the GIL and keep more server backends busy: at 300 simulated
+users, 25 (the earlier default) cost PostgreSQL 3.7–3.9 ms of CPU per request against 3.5–3.6 with
+6 or 4, each connection's plan and catalog caches warm for fewer requests (issue 22)."""
+CONNECTIONS_PER_PROCESS = 35
+"""A process's connections at most (the request slots, then overflow for the in-process scheduler,
+the notification sender and second sessions): `max_connections` is sized by it (docs/deploy.md)."""
+
+
+def request_slots_setting() -> int:
+    """`POOLCRM_DB_REQUESTS` when it is a whole number from 1 to `CONNECTIONS_PER_PROCESS`, else
+    `REQUEST_SLOTS` (with a warning in the log when it is set to something else)."""
+    raw = os.environ.get("POOLCRM_DB_REQUESTS", "").strip()
+    if raw.isdigit() and 1 <= int(raw) <= CONNECTIONS_PER_PROCESS:
+        return int(raw)
+    if raw:
+        logging.getLogger(__name__).warning(
+            "POOLCRM_DB_REQUESTS=%r is not a number from 1 to %d: %d requests at once",
+            raw[:20],
+            CONNECTIONS_PER_PROCESS,
+            REQUEST_SLOTS,
+        )
+    return REQUEST_SLOTS
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if is_sqlite(url):
         engine = create_engine(
@@ -215,8 +244,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # `pool_size` is also the number of requests a process runs against the database at once
     # (`Database.request_slots`; fewer than the 40 threads of the request thread pool); the overflow
     # serves the in-process scheduler, the notification sender and a request's second session.
-    kwargs.setdefault("pool_size", 25)
-    kwargs.setdefault("max_overflow", 10)
+    slots = request_slots_setting()
+    kwargs.setdefault("pool_size", slots)
+    kwargs.setdefault("max_overflow", max(CONNECTIONS_PER_PROCESS - slots, 10))
     # psycopg prepares a statement run five times, and PostgreSQL then may plan it once for any
     # parameters: a search's LIKE and LIMIT got a plan reading every posting (37 ms where the plan
     # for the actual values takes 5 ms). Plans are made for the values at hand; parsing stays cached.
