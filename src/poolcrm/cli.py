@@ -119,6 +119,11 @@ def serve(
         # A client (or proxy) keeps a connection between a person's clicks: uvicorn's 5 s closed
         # it under clients that reused it just then (connection resets in the load test).
         timeout_keep_alive=75,
+        # HTTP parsed by httptools (C) rather than h11 (Python): 0.5–0.7 ms less of the app's CPU
+        # per request under the load test's mix, of 9.4–10.0 (issue 22, `docs/benchmarks.md`).
+        # The loop is asyncio's, named so that an installed uvloop changes nothing unmeasured.
+        http="httptools",
+        loop="asyncio",
         # Under full load a busy worker missed uvicorn's 5 s health ping and was killed with its
         # requests in flight (the load test's dropped connections); a hung worker still goes.
         timeout_worker_healthcheck=60,
