@@ -243,18 +243,21 @@ def test_a_pooled_connection_the_server_ended_is_replaced_without_a_ping_per_che
 
 def test_a_postgresql_process_runs_a_handful_of_requests_at_once(monkeypatch, caplog):
     """Issue 22: a process runs `REQUEST_SLOTS` (6) requests against PostgreSQL at once unless
-    `POOLCRM_DB_REQUESTS` says otherwise; its connections stay at most `CONNECTIONS_PER_PROCESS`
-    (the overflow serves the scheduler, the sender and second sessions). A setting that is not a
+    `POOLCRM_DB_REQUESTS` says otherwise (at most 25); its connections stay at most
+    `CONNECTIONS_PER_PROCESS` (the overflow, 10 or more, serves the scheduler, the sender and
+    second sessions). A setting that is not a
     number in range is said in the log and the default used."""
     url = "postgresql+psycopg://nobody@127.0.0.1:1/none"  # no connection is opened here
     monkeypatch.delenv("POOLCRM_DB_REQUESTS", raising=False)
     pool = make_engine(url).pool
     assert pool.size() == REQUEST_SLOTS == 6
     assert pool.size() + pool._max_overflow == CONNECTIONS_PER_PROCESS  # type: ignore[attr-defined]
-    monkeypatch.setenv("POOLCRM_DB_REQUESTS", "12")
-    pool = make_engine(url).pool
-    assert pool.size() == 12 and pool.size() + pool._max_overflow == CONNECTIONS_PER_PROCESS  # type: ignore[attr-defined]
-    for bad in ("0", "-3", "lots", "36", "9" * 40):
+    for wanted in ("12", "25"):
+        monkeypatch.setenv("POOLCRM_DB_REQUESTS", wanted)
+        pool = make_engine(url).pool
+        assert pool.size() == int(wanted)
+        assert pool.size() + pool._max_overflow == CONNECTIONS_PER_PROCESS  # type: ignore[attr-defined]
+    for bad in ("0", "-3", "lots", "26", "9" * 40):
         monkeypatch.setenv("POOLCRM_DB_REQUESTS", bad)
         caplog.clear()
         with caplog.at_level(logging.WARNING, logger="poolcrm.db"):

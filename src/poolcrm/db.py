@@ -195,19 +195,21 @@ users, 25 (the earlier default) cost PostgreSQL 3.7–3.9 ms of CPU per request 
 CONNECTIONS_PER_PROCESS = 35
 """A process's connections at most (the request slots, then overflow for the in-process scheduler,
 the notification sender and second sessions): `max_connections` is sized by it (docs/deploy.md)."""
+MAX_REQUEST_SLOTS = 25
+"""The most `POOLCRM_DB_REQUESTS` may ask for: at least 10 connections stay for the overflow."""
 
 
 def request_slots_setting() -> int:
-    """`POOLCRM_DB_REQUESTS` when it is a whole number from 1 to `CONNECTIONS_PER_PROCESS`, else
+    """`POOLCRM_DB_REQUESTS` when it is a whole number from 1 to `MAX_REQUEST_SLOTS`, else
     `REQUEST_SLOTS` (with a warning in the log when it is set to something else)."""
     raw = os.environ.get("POOLCRM_DB_REQUESTS", "").strip()
-    if raw.isdigit() and 1 <= int(raw) <= CONNECTIONS_PER_PROCESS:
+    if raw.isdigit() and 1 <= int(raw) <= MAX_REQUEST_SLOTS:
         return int(raw)
     if raw:
         logging.getLogger(__name__).warning(
             "POOLCRM_DB_REQUESTS=%r is not a number from 1 to %d: %d requests at once",
             raw[:20],
-            CONNECTIONS_PER_PROCESS,
+            MAX_REQUEST_SLOTS,
             REQUEST_SLOTS,
         )
     return REQUEST_SLOTS
@@ -246,7 +248,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # serves the in-process scheduler, the notification sender and a request's second session.
     slots = request_slots_setting()
     kwargs.setdefault("pool_size", slots)
-    kwargs.setdefault("max_overflow", max(CONNECTIONS_PER_PROCESS - slots, 10))
+    kwargs.setdefault("max_overflow", CONNECTIONS_PER_PROCESS - slots)
     # psycopg prepares a statement run five times, and PostgreSQL then may plan it once for any
     # parameters: a search's LIKE and LIMIT got a plan reading every posting (37 ms where the plan
     # for the actual values takes 5 ms). Plans are made for the values at hand; parsing stays cached.
