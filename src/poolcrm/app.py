@@ -25,6 +25,7 @@ from poolcrm.notify.sender import Sender
 from poolcrm.web.deps import SAFE_METHODS, busy, lang_of, records_read
 from poolcrm.web.forms import PYDANTIC_MESSAGES, field_name
 from poolcrm.web.guard import CrashGuard, InputGuard, SecurityHeaders, internal_error_body
+from poolcrm.web.keepalive import KeepAliveLimit, keepalive_requests_setting
 from poolcrm.web.render import error_page
 from poolcrm.web.routing import index_routes
 
@@ -149,6 +150,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_middleware(CrashGuard)
     app.add_middleware(InputGuard)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(KeepAliveLimit, limit=keepalive_requests_setting())
     index_routes(app.router)
     return app
 
