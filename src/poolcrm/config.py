@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+
+
+def whole_number_setting(name: str, low: int, high: int, default: int, meaning: str) -> int:
+    """The environment variable `name` when it is a whole number from `low` to `high`, else
+    `default` (with a warning in the log, saying what it means, when it is set to something else)."""
+    raw = os.environ.get(name, "").strip()
+    if raw.isdigit() and low <= int(raw) <= high:
+        return int(raw)
+    if raw:
+        logging.getLogger("poolcrm").warning(
+            "%s=%r is not a number from %d to %d: %d %s", name, raw[:20], low, high, default, meaning
+        )
+    return default
 
 
 def default_db_url() -> str:

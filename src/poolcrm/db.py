@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import select as select_module
 import sqlite3
@@ -43,6 +42,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, configure_mappers, sessionm
 from sqlalchemy.pool import Pool, QueuePool
 from sqlalchemy.types import TypeDecorator
 
+from poolcrm.config import whole_number_setting
 from poolcrm.domains import domain_modules
 from poolcrm.errors import InvalidInput
 
@@ -202,17 +202,9 @@ MAX_REQUEST_SLOTS = 25
 def request_slots_setting() -> int:
     """`POOLCRM_DB_REQUESTS` when it is a whole number from 1 to `MAX_REQUEST_SLOTS`, else
     `REQUEST_SLOTS` (with a warning in the log when it is set to something else)."""
-    raw = os.environ.get("POOLCRM_DB_REQUESTS", "").strip()
-    if raw.isdigit() and 1 <= int(raw) <= MAX_REQUEST_SLOTS:
-        return int(raw)
-    if raw:
-        logging.getLogger(__name__).warning(
-            "POOLCRM_DB_REQUESTS=%r is not a number from 1 to %d: %d requests at once",
-            raw[:20],
-            MAX_REQUEST_SLOTS,
-            REQUEST_SLOTS,
-        )
-    return REQUEST_SLOTS
+    return whole_number_setting(
+        "POOLCRM_DB_REQUESTS", 1, MAX_REQUEST_SLOTS, REQUEST_SLOTS, "requests at once"
+    )
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

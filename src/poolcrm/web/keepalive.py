@@ -16,11 +16,11 @@ requests are counted together, whichever connection carries them — still bound
 
 from __future__ import annotations
 
-import logging
-import os
 from collections import OrderedDict
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from poolcrm.config import whole_number_setting
 
 KEEPALIVE_REQUESTS = 25
 """Requests a connection serves before it closes (`POOLCRM_KEEPALIVE_REQUESTS`; 0: no bound)."""
@@ -33,17 +33,13 @@ forgotten connection counts from zero again: bounded all the same)."""
 def keepalive_requests_setting() -> int:
     """`POOLCRM_KEEPALIVE_REQUESTS` when it is a whole number from 0 to `MAX_KEEPALIVE_REQUESTS`,
     else `KEEPALIVE_REQUESTS` (with a warning in the log when it is set to something else)."""
-    raw = os.environ.get("POOLCRM_KEEPALIVE_REQUESTS", "").strip()
-    if raw.isdigit() and int(raw) <= MAX_KEEPALIVE_REQUESTS:
-        return int(raw)
-    if raw:
-        logging.getLogger(__name__).warning(
-            "POOLCRM_KEEPALIVE_REQUESTS=%r is not a number from 0 to %d: %d requests per connection",
-            raw[:20],
-            MAX_KEEPALIVE_REQUESTS,
-            KEEPALIVE_REQUESTS,
-        )
-    return KEEPALIVE_REQUESTS
+    return whole_number_setting(
+        "POOLCRM_KEEPALIVE_REQUESTS",
+        0,
+        MAX_KEEPALIVE_REQUESTS,
+        KEEPALIVE_REQUESTS,
+        "requests per connection",
+    )
 
 
 class KeepAliveLimit:
