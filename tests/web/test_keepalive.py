@@ -30,7 +30,12 @@ def _headers_of(app: KeepAliveLimit, client: tuple[str, int]) -> dict[bytes, byt
     async def receive() -> dict[str, object]:
         return {"type": "http.request", "body": b""}
 
-    asyncio.run(app({"type": "http", "client": client}, receive, send))  # type: ignore[arg-type]
+    # in a thread of its own: the suite may already run an event loop in this one (the browser tests)
+    runner = threading.Thread(
+        target=asyncio.run, args=(app({"type": "http", "client": client}, receive, send),)
+    )  # type: ignore[arg-type]
+    runner.start()
+    runner.join(timeout=10)
     return dict(sent[0]["headers"])  # type: ignore[call-overload]
 
 
