@@ -23,6 +23,7 @@ from poolcrm.i18n import translate
 from poolcrm.jobs.scheduler import start_scheduler
 from poolcrm.notify.sender import Sender
 from poolcrm.web.deps import SAFE_METHODS, busy, lang_of, records_read
+from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.forms import PYDANTIC_MESSAGES, field_name
 from poolcrm.web.guard import CrashGuard, InputGuard, SecurityHeaders, internal_error_body
 from poolcrm.web.keepalive import KeepAliveLimit, keepalive_requests_setting
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         docs_url=None,
         redoc_url=None,
     )
+    app.router.route_class = OneStepRoute  # the app's own routes (/docs) as the domains' routers
     app.state.settings = settings
     app.state.db = database
     app.state.db_slots = asyncio.Semaphore(database.request_slots)

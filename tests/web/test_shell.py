@@ -116,16 +116,18 @@ def test_admin_forms_never_answer_500_to_junk(client: TestClient, make_user: Cal
 
 
 def test_no_handler_or_dependency_does_database_work_on_the_event_loop(client: TestClient) -> None:
-    """Every route handler is a plain `def` (run in the thread pool); the only `async` dependencies
-    are the ones that read the request body (the form, the CSRF field), which touch no database,
-    and the request's transaction (`get_db`: made on the loop without I/O, ended in the thread
-    pool, after the database slot it waits for), the language (no I/O), and the role check (the
-    roles came with the user)."""
+    """Every route handler is a plain `def`, run in the thread pool in one step with the end of its
+    transaction (`web.endpoints.OneStepRoute` hands FastAPI an `async` wrapper of it); the only
+    `async` dependencies are the ones that read the request body (the form, the CSRF field), which
+    touch no database, and the request's transaction (`get_db`: made on the loop without I/O,
+    ended in the thread pool, after the database slot it waits for), the language (no I/O), and
+    the role check (the roles came with the user)."""
     import inspect
 
     from fastapi.routing import APIRoute
 
     from poolcrm.web import deps
+    from poolcrm.web.endpoints import OneStepRoute
 
     def routes(items: list) -> list:  # FastAPI ≥ 0.16x keeps included routers whole
         out = []
@@ -140,7 +142,8 @@ def test_no_handler_or_dependency_does_database_work_on_the_event_loop(client: T
     for route in routes(client.app.routes):  # type: ignore[attr-defined]
         if not isinstance(route, APIRoute):
             continue
-        assert not inspect.iscoroutinefunction(route.endpoint), route.path
+        assert isinstance(route, OneStepRoute), route.path
+        assert not inspect.iscoroutinefunction(inspect.unwrap(route.endpoint)), route.path
         stack = list(route.dependant.dependencies)
         while stack:
             dep = stack.pop()

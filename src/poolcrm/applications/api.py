@@ -9,8 +9,9 @@ from poolcrm.applications import bulk, service
 from poolcrm.applications.schemas import ApplicationOut, RejectIn
 from poolcrm.db import MAX_ID, MAX_SELECTION
 from poolcrm.web.deps import DB, CurrentUser, Lang
+from poolcrm.web.endpoints import OneStepRoute
 
-router = APIRouter(tags=["applications"])
+router = APIRouter(route_class=OneStepRoute, tags=["applications"])
 
 
 class DecisionsIn(BaseModel):

@@ -7,8 +7,9 @@ from fastapi import APIRouter, Query
 
 from poolcrm.audit import service
 from poolcrm.web.deps import DB, AdminUser
+from poolcrm.web.endpoints import OneStepRoute
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(route_class=OneStepRoute, tags=["audit"])
 
 
 @router.get("/audit")

@@ -21,10 +21,11 @@ from poolcrm.i18n import translate
 from poolcrm.org.service import list_users
 from poolcrm.policy.service import get_policy
 from poolcrm.web.deps import DB, AdminUser, Lang
+from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.forms import clean, optional_int
 from poolcrm.web.render import page
 
-router = APIRouter()
+router = APIRouter(route_class=OneStepRoute)
 PAGE_SIZE = 50
 MAX_PAGE = 100_000
 OBJECT_LINKS = {"user": "/admin/users/{id}", "customer": "/customers/{id}", "deal": "/deals/{id}"}

@@ -9,8 +9,9 @@ from poolcrm.auth import service
 from poolcrm.org.service import user_out
 from poolcrm.ownership.usage import pool_usage
 from poolcrm.web.deps import DB, CurrentUser, bearer_token, client_address, get_settings
+from poolcrm.web.endpoints import OneStepRoute
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(route_class=OneStepRoute, tags=["auth"])
 
 
 class TokenIn(BaseModel):

@@ -9,10 +9,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from poolcrm.auth import service
 from poolcrm.errors import AppError, InvalidInput
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang, client_address, get_settings, set_session_cookie
+from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.forms import form_errors, text
 from poolcrm.web.render import page
 
-router = APIRouter()
+router = APIRouter(route_class=OneStepRoute)
 
 
 @router.get("/me/password", response_class=HTMLResponse)

@@ -10,8 +10,9 @@ from poolcrm import clock
 from poolcrm.calendar import service
 from poolcrm.errors import InvalidInput, NotFound
 from poolcrm.web.deps import DB, AdminUser, CurrentUser, get_settings
+from poolcrm.web.endpoints import OneStepRoute
 
-router = APIRouter(tags=["calendar"])
+router = APIRouter(route_class=OneStepRoute, tags=["calendar"])
 
 
 class OverrideIn(BaseModel):

@@ -18,10 +18,11 @@ from poolcrm.calendar.rules import WorkdayCalendar, has_official_data, official_
 from poolcrm.errors import AppError, InvalidInput, NotFound
 from poolcrm.policy.service import company_today
 from poolcrm.web.deps import DB, AdminUser, FormBody, Lang
+from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.forms import form_errors, text
 from poolcrm.web.render import page
 
-router = APIRouter()
+router = APIRouter(route_class=OneStepRoute)
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 NOTICES = {"added": "已保存日历调整", "removed": "已撤销日历调整，该日恢复官方安排"}

@@ -16,9 +16,10 @@ from poolcrm.contracts.schemas import ContractIn, DecisionIn, PaymentIn, Special
 from poolcrm.errors import InvalidInput
 from poolcrm.sheets import attachment
 from poolcrm.web.deps import DB, CurrentUser
+from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.forms import month_param
 
-router = APIRouter(tags=["contracts"])
+router = APIRouter(route_class=OneStepRoute, tags=["contracts"])
 
 
 @router.post("/contracts", status_code=201)

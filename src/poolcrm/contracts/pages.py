@@ -26,10 +26,11 @@ from poolcrm.org.models import User
 from poolcrm.org.service import acts_for, users_by_id
 from poolcrm.policy.service import company_today, get_policy
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
+from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.forms import amount, flash_message, form_errors, optional_int, text
 from poolcrm.web.render import page
 
-router = APIRouter()
+router = APIRouter(route_class=OneStepRoute)
 LINE_ROWS = 8
 INSTALLMENT_ROWS = 6
 TABS = (

@@ -43,8 +43,9 @@ from poolcrm.org.service import people_by_id
 from poolcrm.pools.history import owner_on
 from poolcrm.sheets import attachment
 from poolcrm.web.deps import DB, CurrentUser, Lang
+from poolcrm.web.endpoints import OneStepRoute
 
-router = APIRouter(tags=["customers"])
+router = APIRouter(route_class=OneStepRoute, tags=["customers"])
 
 
 def _request_out(r: CustomerRequest) -> dict[str, Any]:

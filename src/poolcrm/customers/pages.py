@@ -42,10 +42,11 @@ from poolcrm.policy.service import get_policy
 from poolcrm.sheets import attachment
 from poolcrm.web.customer_page import customer_actions, customer_sections
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang, get_database, lang_of
+from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.forms import banner_kind, flash_message, flash_redirect, optional_int, run_form, text
 from poolcrm.web.render import env, page
 
-router = APIRouter()
+router = APIRouter(route_class=OneStepRoute)
 PREFILL_FIELDS = frozenset({"name", "phone", "mobile", "contact_name", "remark"})
 FORM_FIELDS = (
     "name",

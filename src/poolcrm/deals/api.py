@@ -40,8 +40,9 @@ from poolcrm.org.models import User
 from poolcrm.policy.service import get_policy
 from poolcrm.sheets import attachment, stamped_name
 from poolcrm.web.deps import DB, AdminUser, CurrentUser, Lang
+from poolcrm.web.endpoints import OneStepRoute
 
-router = APIRouter(tags=["deals"])
+router = APIRouter(route_class=OneStepRoute, tags=["deals"])
 
 
 def parse_owner(owner: str | None, user: User) -> int | None:

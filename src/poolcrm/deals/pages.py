@@ -34,11 +34,12 @@ from poolcrm.org.models import User
 from poolcrm.org.service import sales_departments, users_by_id
 from poolcrm.policy.service import company_today, get_policy
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
+from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.forms import amount as form_amount
 from poolcrm.web.forms import banner_kind, flash_redirect
 from poolcrm.web.render import page
 
-router = APIRouter()
+router = APIRouter(route_class=OneStepRoute)
 
 
 def _common(db: DB) -> dict[str, Any]:

@@ -7,8 +7,9 @@ from fastapi import APIRouter
 from poolcrm.disputes import service
 from poolcrm.disputes.schemas import DecideIn, DisputeIn
 from poolcrm.web.deps import DB, CurrentUser, Lang
+from poolcrm.web.endpoints import OneStepRoute
 
-router = APIRouter(tags=["disputes"])
+router = APIRouter(route_class=OneStepRoute, tags=["disputes"])
 
 
 @router.get("/disputes")

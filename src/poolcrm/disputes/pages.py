@@ -15,10 +15,11 @@ from poolcrm.i18n import translate
 from poolcrm.org.models import User
 from poolcrm.policy.service import get_policy
 from poolcrm.web.deps import DB, CurrentUser, Lang
+from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.forms import banner_kind, flash_redirect, refusal_banner
 from poolcrm.web.render import page
 
-router = APIRouter()
+router = APIRouter(route_class=OneStepRoute)
 KIND_NAMES = {"win": "业绩归属", "two_pools": "重复客户归属", "ownership": "客户归属申请"}
 STATUS_NAMES = {"open": "待裁定", "decided": "已裁定"}
 

@@ -8,8 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from poolcrm.duty import service
 from poolcrm.web.deps import DB, CurrentUser, Lang
+from poolcrm.web.endpoints import OneStepRoute
 
-router = APIRouter(tags=["duty"])
+router = APIRouter(route_class=OneStepRoute, tags=["duty"])
 
 
 class OverrideIn(BaseModel):

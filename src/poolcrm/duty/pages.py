@@ -15,10 +15,11 @@ from poolcrm.i18n import translate
 from poolcrm.org.models import User
 from poolcrm.org.service import sales_reps
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
+from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.forms import banner_kind, flash_redirect, refusal_banner
 from poolcrm.web.render import page
 
-router = APIRouter()
+router = APIRouter(route_class=OneStepRoute)
 SOURCE_NAMES = {
     "ranking": "按上周业绩排名轮流",
     "groups": "销售组轮值",

@@ -14,8 +14,9 @@ from poolcrm.i18n import translate
 from poolcrm.policy.service import get_policy
 from poolcrm.sheets import attachment, stamped_name
 from poolcrm.web.deps import DB, CurrentUser, Lang
+from poolcrm.web.endpoints import OneStepRoute
 
-router = APIRouter(tags=["followups"])
+router = APIRouter(route_class=OneStepRoute, tags=["followups"])
 
 
 @router.post("/customers/{customer_id}/followups", status_code=201, response_model=FollowUpCreated)

@@ -16,9 +16,10 @@ from poolcrm.ownership.countdown import recycle_info
 from poolcrm.policy.service import get_policy
 from poolcrm.pools.pages import common
 from poolcrm.web.deps import DB, CurrentUser, Lang
+from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.render import page
 
-router = APIRouter()
+router = APIRouter(route_class=OneStepRoute)
 
 
 def _section(

@@ -7,8 +7,9 @@ from fastapi import APIRouter, Query
 from poolcrm.inbound import service
 from poolcrm.inbound.schemas import InboundIn, InboundOut
 from poolcrm.web.deps import DB, CurrentUser, Lang
+from poolcrm.web.endpoints import OneStepRoute
 
-router = APIRouter(tags=["inbound"])
+router = APIRouter(route_class=OneStepRoute, tags=["inbound"])
 
 
 @router.post("/inbound", status_code=201, response_model=InboundOut)

@@ -16,9 +16,10 @@ from poolcrm.inbound.schemas import InboundIn
 from poolcrm.org.models import User
 from poolcrm.policy.service import get_policy
 from poolcrm.web.deps import DB, CurrentUser, Lang
+from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.render import page
 
-router = APIRouter()
+router = APIRouter(route_class=OneStepRoute)
 
 
 def _console(request: Request, user: User, db: Any, lang: str, **ctx: Any) -> HTMLResponse:

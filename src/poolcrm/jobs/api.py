@@ -8,8 +8,9 @@ from pydantic import BaseModel, ConfigDict
 
 from poolcrm.jobs.service import run_daily
 from poolcrm.web.deps import DB, AdminUser, get_database
+from poolcrm.web.endpoints import OneStepRoute
 
-router = APIRouter(tags=["jobs"])
+router = APIRouter(route_class=OneStepRoute, tags=["jobs"])
 
 
 class RunDailyIn(BaseModel):

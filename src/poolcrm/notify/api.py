@@ -9,8 +9,9 @@ from poolcrm.notify.models import DELIVERY_STATUSES
 from poolcrm.notify.schemas import ChannelIn, ChannelPatch, NotificationSettingsIn
 from poolcrm.notify.sender import send_test
 from poolcrm.web.deps import DB, CurrentUser, Lang, get_settings
+from poolcrm.web.endpoints import OneStepRoute
 
-router = APIRouter(tags=["notifications"])
+router = APIRouter(route_class=OneStepRoute, tags=["notifications"])
 Status = Literal[DELIVERY_STATUSES]  # type: ignore[valid-type]
 
 

@@ -17,10 +17,11 @@ from poolcrm.notify.models import DELIVERY_STATUSES, Delivery
 from poolcrm.notify.sender import send_test
 from poolcrm.org.models import Department, User
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang, get_settings
+from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.forms import optional_int, run_form, text
 from poolcrm.web.render import page
 
-router = APIRouter()
+router = APIRouter(route_class=OneStepRoute)
 STATUS_NAMES = {
     "pending": "排队中",
     "sending": "发送中",

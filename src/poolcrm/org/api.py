@@ -5,8 +5,9 @@ from fastapi import APIRouter
 from poolcrm.org import service
 from poolcrm.org.schemas import DepartmentIn, DepartmentOut, DepartmentPatch, UserIn, UserOut, UserPatch
 from poolcrm.web.deps import DB, AdminUser, CurrentUser
+from poolcrm.web.endpoints import OneStepRoute
 
-router = APIRouter(tags=["organisation"])
+router = APIRouter(route_class=OneStepRoute, tags=["organisation"])
 
 
 @router.post("/departments", status_code=201, response_model=DepartmentOut)

@@ -18,10 +18,11 @@ from poolcrm.org.models import Department, User
 from poolcrm.org.schemas import DepartmentIn, DepartmentPatch, UserIn, UserPatch
 from poolcrm.policy.service import company_today
 from poolcrm.web.deps import DB, AdminUser, FormBody, Lang
+from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.forms import clean, form_errors, optional_int, text
 from poolcrm.web.render import page
 
-router = APIRouter()
+router = APIRouter(route_class=OneStepRoute)
 
 USER_TEXT_FIELDS = ("display_name", "employee_code", "email", "mobile")
 STATUS_FILTERS = ("active", "disabled", "all")

@@ -7,8 +7,9 @@ from fastapi import APIRouter, Body
 from poolcrm.policy import service
 from poolcrm.policy.rules import parameter_catalogue
 from poolcrm.web.deps import DB, AdminUser, CurrentUser
+from poolcrm.web.endpoints import OneStepRoute
 
-router = APIRouter(tags=["policy"])
+router = APIRouter(route_class=OneStepRoute, tags=["policy"])
 
 
 @router.get("/policy")

@@ -20,10 +20,11 @@ from poolcrm.org.service import list_departments
 from poolcrm.policy import service
 from poolcrm.policy.rules import CHOICES, Policy, parameter_catalogue
 from poolcrm.web.deps import DB, AdminUser, FormBody, Lang
+from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.forms import text
 from poolcrm.web.render import page
 
-router = APIRouter()
+router = APIRouter(route_class=OneStepRoute)
 
 # SPEC's sections, in SPEC order: (anchor, section number, title, rule prefixes)
 SECTIONS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (

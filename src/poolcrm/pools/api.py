@@ -16,8 +16,9 @@ from poolcrm.pools import claim as pools_claim
 from poolcrm.pools import departures as pools_departures
 from poolcrm.pools import release as pools_release
 from poolcrm.web.deps import DB, CurrentUser, Lang
+from poolcrm.web.endpoints import OneStepRoute
 
-router = APIRouter(tags=["pools"])
+router = APIRouter(route_class=OneStepRoute, tags=["pools"])
 
 
 class ClaimIn(BaseModel):

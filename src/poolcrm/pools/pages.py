@@ -28,11 +28,12 @@ from poolcrm.pools import history as pools_history
 from poolcrm.pools import release as pools_release
 from poolcrm.pools.locks import may_lock_for
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
+from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.forms import flash_redirect, optional_int, required_ids, text
 from poolcrm.web.render import page
 from poolcrm.web.sealed import seal, unseal
 
-router = APIRouter()
+router = APIRouter(route_class=OneStepRoute)
 
 POOL_NAMES = {
     "public": "公海",

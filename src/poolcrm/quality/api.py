@@ -10,8 +10,9 @@ from poolcrm.db import COUNT_CAP
 from poolcrm.quality import dashboard, verification
 from poolcrm.quality.schemas import VerifyIn
 from poolcrm.web.deps import DB, CurrentUser, Lang
+from poolcrm.web.endpoints import OneStepRoute
 
-router = APIRouter(tags=["quality"])
+router = APIRouter(route_class=OneStepRoute, tags=["quality"])
 
 
 def _period(period: Any) -> dict[str, str]:

@@ -21,10 +21,11 @@ from poolcrm.policy.service import get_policy
 from poolcrm.quality import dashboard, rules, verification
 from poolcrm.sheets import attachment
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
+from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.forms import run_form, text
 from poolcrm.web.render import page
 
-router = APIRouter()
+router = APIRouter(route_class=OneStepRoute)
 FIELD_LABELS = {
     "contact_name": "联系人",
     "contact_position": "职务",

@@ -15,9 +15,10 @@ from poolcrm.service.exports import stats_workbook
 from poolcrm.service.schemas import AbandonIn, AssignIn, CloseIn, ResolveIn, ReviewIn, TextIn, TicketIn
 from poolcrm.sheets import attachment
 from poolcrm.web.deps import DB, CurrentUser, get_settings
+from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.forms import month_param
 
-router = APIRouter(tags=["service"])
+router = APIRouter(route_class=OneStepRoute, tags=["service"])
 
 
 @router.post("/tickets", status_code=201)

@@ -25,11 +25,12 @@ from poolcrm.service.api import assignee_filter
 from poolcrm.service.models import Ticket
 from poolcrm.service.schemas import TicketIn
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang, client_address, get_settings
+from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.forms import flash_message, month_param, optional_int, run_form, text
 from poolcrm.web.render import page
 from poolcrm.web.sealed import seal, unseal
 
-router = APIRouter()
+router = APIRouter(route_class=OneStepRoute)
 PAGE_SIZE = 30
 TABS = (
     ("queue", "待分配"),

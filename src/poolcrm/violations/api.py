@@ -7,8 +7,9 @@ from fastapi import APIRouter, Query
 from poolcrm.violations import service
 from poolcrm.violations.schemas import VerdictIn, ViolationIn
 from poolcrm.web.deps import DB, CurrentUser
+from poolcrm.web.endpoints import OneStepRoute
 
-router = APIRouter(tags=["violations"])
+router = APIRouter(route_class=OneStepRoute, tags=["violations"])
 
 
 @router.post("/violations", status_code=201)

@@ -17,10 +17,11 @@ from poolcrm.policy.service import get_policy
 from poolcrm.violations import service
 from poolcrm.violations.models import KINDS
 from poolcrm.web.deps import DB, CurrentUser, Lang
+from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.forms import banner_kind, flash_redirect
 from poolcrm.web.render import page
 
-router = APIRouter()
+router = APIRouter(route_class=OneStepRoute)
 
 
 def _message(exc: AppError, lang: str) -> str:

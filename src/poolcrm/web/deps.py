@@ -89,7 +89,9 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     in one step, shielded from cancellation and outside the pool's capacity (a leaving request
     never waits for a thread held by one that waits for its connection), as FastAPI ends a plain
     generator. A plain generator dependency took two steps through the thread pool, one in and
-    one out: each a hand-over between threads (issue 22, under load)."""
+    one out: each a hand-over between threads (issue 22, under load). The routes of the app
+    (`web.endpoints.OneStepRoute`) end it in the endpoint's own step; the end here is for the rest
+    (an endpoint that raised: rolled back)."""
     slots: asyncio.Semaphore = request.app.state.db_slots
     await _take_slot(slots)
     try:
@@ -105,13 +107,22 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
             with CancelScope(shield=True):
                 await anyio.to_thread.run_sync(_abandon, session, limiter=CapacityLimiter(1))
             raise
-        with CancelScope(shield=True):
-            await anyio.to_thread.run_sync(_finish, session, limiter=CapacityLimiter(1))
+        if not session.info.get(_ENDED):  # an endpoint of `web.endpoints.OneStepRoute` ended it
+            with CancelScope(shield=True):
+                await anyio.to_thread.run_sync(end_transaction, session, limiter=CapacityLimiter(1))
     finally:
         slots.release()
 
 
-def _finish(session: Session) -> None:
+_ENDED = "poolcrm.ended"
+
+
+def end_transaction(session: Session) -> None:
+    """Commit the request's transaction and close its session (rolled back if the commit fails);
+    once: the session is marked ended."""
+    if session.info.get(_ENDED):
+        return
+    session.info[_ENDED] = True
     try:
         session.commit()
     except BaseException:

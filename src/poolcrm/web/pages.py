@@ -25,9 +25,10 @@ from poolcrm.web.deps import (
     get_settings,
     set_session_cookie,
 )
+from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.render import page
 
-router = APIRouter()
+router = APIRouter(route_class=OneStepRoute)
 
 
 def _safe_next(target: str | None) -> str:

@@ -15,12 +15,13 @@ from poolcrm.org.service import users_by_id
 from poolcrm.policy.service import company_today, get_policy
 from poolcrm.sheets import attachment, stamped_name
 from poolcrm.web.deps import DB, CurrentUser
+from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.forms import month_param
 from poolcrm.work import activity, expenses, files, hr_templates, output, reports, rules, trips
 from poolcrm.work.models import WorkFile
 from poolcrm.work.schemas import DecisionIn, ExpenseIn, ReadIn, TripIn, TripReportIn
 
-router = APIRouter(tags=["work"])
+router = APIRouter(route_class=OneStepRoute, tags=["work"])
 
 
 @router.post("/reports", status_code=201)

@@ -18,12 +18,13 @@ from poolcrm.org.models import User
 from poolcrm.org.service import users_by_id
 from poolcrm.policy.service import company_today, get_policy
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
+from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.forms import amount, optional_int, run_form, text
 from poolcrm.web.render import page
 from poolcrm.work import activity, choices, expenses, files, output, reports, rules, trips
 from poolcrm.work.schemas import ExpenseIn, TripIn, TripReportIn
 
-router = APIRouter()
+router = APIRouter(route_class=OneStepRoute)
 TABS = (
     ("/work/reports", "工作报告"),
     ("/work/trips", "出差"),
