@@ -7,6 +7,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ os.environ.setdefault("POOLCRM_AGGREGATE_TTL_S", "0")  # LIST-3: every dashboard
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from poolcrm import clock
 from poolcrm.app import create_app
@@ -185,3 +186,18 @@ def make_user(database: Database) -> Callable[..., int]:
 def admin_headers(client: TestClient, make_user: Callable[..., int]) -> dict[str, str]:
     make_user("admin", ["admin"], dept="总经办", kind="other")
     return auth_headers(client, "admin")
+
+
+@contextmanager
+def counted(database: Database) -> Iterator[list[str]]:
+    """The SQL statements `database` runs inside the block, in order."""
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]  # noqa: ARG001
+        seen.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(database.engine, "before_cursor_execute", note)

@@ -8,7 +8,7 @@ import pytest
 from poolcrm.auth import service
 from poolcrm.auth.service import InvalidCredentials
 from poolcrm.errors import TooManyRequests
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, counted
 
 SECRET = "test-secret"
 HOME, ATTACKER = "192.168.1.5", "10.0.0.66"
@@ -86,3 +86,30 @@ def test_auth7_an_unknown_username_costs_one_hash_verification_like_a_known_one(
     _fail(database, "rep", HOME)
     _fail(database, "no-such-user", HOME)
     assert len(calls) == 2 and calls[1].startswith("$argon2")
+
+
+def test_auth1_a_success_starts_the_pairs_count_again(database, make_user):
+    make_user("rep")
+    _fail(database, "rep", ATTACKER, times=4)
+    _login(database, "rep", ATTACKER)
+    _fail(database, "rep", ATTACKER, times=4)
+    assert _login(database, "rep", ATTACKER)
+
+
+def test_auth1_4_5_a_clean_sign_in_reads_the_failures_once_and_writes_only_its_session(database, make_user):
+    """Issue 22: 300 people signing in at once — the three throttles read their failures in one
+    statement; with none, nothing is deleted and where the user signs in from is not looked up."""
+    make_user("rep")
+    _login(database, "rep", HOME)
+    with counted(database) as seen:
+        _login(database, "rep", ATTACKER)
+    failures = [s for s in seen if "login_failures" in s]
+    assert len(failures) == 1 and failures[0].lstrip().startswith("SELECT"), seen
+    writes = [s for s in seen if not s.lstrip().startswith(("SELECT", "BEGIN"))]
+    assert len(writes) == 1 and "INSERT INTO auth_sessions" in writes[0], writes
+    # with failures, the AUTH-5 lookup and the AUTH-1 reset come back
+    _fail(database, "rep", ATTACKER)
+    with counted(database) as seen:
+        _login(database, "rep", ATTACKER)
+    assert any(s.lstrip().startswith("DELETE FROM login_failures") for s in seen), seen
+    assert any("auth_sessions JOIN users" in " ".join(s.split()) for s in seen), seen

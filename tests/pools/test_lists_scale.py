@@ -3,15 +3,11 @@ its rows (no N+1), and its count stops at `listing.COUNT_CAP` ("1000+")."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event
 
 from poolcrm import db
 from poolcrm.customers import listing
-from tests.conftest import auth_headers
+from tests.conftest import auth_headers, counted
 
 LISTS = [
     ("gm", "/api/v1/customers?pool=all"),
@@ -23,20 +19,6 @@ LISTS = [
     ("rep1", "/pools/mine"),
     ("rep1", "/pools/public"),
 ]
-
-
-@contextmanager
-def counted(database) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def note(conn, cursor, statement, params, context, executemany):  # noqa: ARG001
-        seen.append(statement)
-
-    event.listen(database.engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(database.engine, "before_cursor_execute", note)
 
 
 def _fill(customers, org, start: int, stop: int) -> None:

@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from poolcrm import clock
@@ -101,8 +101,16 @@ def _same_address(address: str | None) -> ColumnElement[bool]:
     return LoginFailure.address.is_(None) if address is None else LoginFailure.address == address
 
 
-def _failures(session: Session, since: datetime, *conditions: ColumnElement[bool]) -> list[datetime]:
-    return list(session.scalars(select(LoginFailure.at).where(LoginFailure.at > since, *conditions)))
+def _recent_failures(
+    session: Session, since: datetime, key: str, address: str | None
+) -> list[tuple[str, str | None, datetime]]:
+    """The failed logins since `since` of this username or from this address, (username, address,
+    at): the three throttles' failures read in one statement."""
+    mine = LoginFailure.username == key
+    which = or_(mine, LoginFailure.address == address) if address is not None else mine
+    q = select(LoginFailure.username, LoginFailure.address, LoginFailure.at)
+    rows = session.execute(q.where(LoginFailure.at > since, which))
+    return [(row.username, row.address, row.at) for row in rows]
 
 
 def _known_address(session: Session, username: str, address: str | None, since: datetime) -> bool:
@@ -122,16 +130,21 @@ def _known_address(session: Session, username: str, address: str | None, since: 
     return found is not None
 
 
-def _throttle(session: Session, policy: Policy, key: str, address: str | None) -> None:
+def _throttle(session: Session, policy: Policy, key: str, address: str | None) -> bool:
     """AUTH-1 (this username at this address), AUTH-4 (this address, any username), AUTH-5 (this
-    username from an address it has not signed in from lately): the longest wait answers 429."""
+    username from an address it has not signed in from lately): the longest wait answers 429.
+    Returns whether this username failed from this address within the window (AUTH-1's count)."""
     now = clock.now()
     window = now - timedelta(seconds=policy.login_lockout_seconds)
     seconds = policy.login_lockout_seconds
-    by_user = _failures(session, window, LoginFailure.username == key)
-    pair = _failures(session, window, LoginFailure.username == key, _same_address(address))
-    by_address = _failures(session, window, _same_address(address)) if address else []
-    known = _known_address(session, key, address, now - timedelta(days=policy.login_known_address_days))
+    failures = _recent_failures(session, window, key, address)
+    by_user = [at for username, _, at in failures if username == key]
+    pair = [at for username, where, at in failures if username == key and where == address]
+    by_address = [at for _, where, at in failures if where == address] if address else []
+    # AUTH-5 pauses a username only when it has failures; without any, where it signs in from is moot
+    known = bool(by_user) and _known_address(
+        session, key, address, now - timedelta(days=policy.login_known_address_days)
+    )
     waits = {
         "AUTH-1": rules.login_retry_after(pair, now, policy.login_max_failures, seconds),
         "AUTH-4": rules.address_retry_after(by_address, now, policy.login_max_failures_per_address, seconds),
@@ -148,6 +161,7 @@ def _throttle(session: Session, policy: Policy, key: str, address: str | None) -
             headers={"Retry-After": str(wait)},
             details={"retry_after": wait},
         )
+    return bool(pair)
 
 
 def authenticate(session: Session, username: str, password: str, address: str | None = None) -> User:
@@ -156,7 +170,7 @@ def authenticate(session: Session, username: str, password: str, address: str | 
     policy = get_policy(session)
     key = username.lower()
     address = _address(address)
-    _throttle(session, policy, key, address)
+    failed_here = _throttle(session, policy, key, address)
     user = find_user(session, username)
     matches = verify_password(user.password_hash if user is not None else _dummy_hash(), password)
     if user is None or not matches or not user.active:
@@ -164,7 +178,8 @@ def authenticate(session: Session, username: str, password: str, address: str | 
         # The refusal rolls the request back; the failure itself must survive it (AUTH-1).
         session.commit()
         raise InvalidCredentials("用户名或密码错误")
-    session.execute(delete(LoginFailure).where(LoginFailure.username == key, _same_address(address)))
+    if failed_here:  # AUTH-1: a success starts the pair's count again
+        session.execute(delete(LoginFailure).where(LoginFailure.username == key, _same_address(address)))
     return user
 
 
