@@ -54,7 +54,7 @@ from poolcrm.i18n import translate
 from poolcrm.org.models import User
 from poolcrm.org.service import find_user
 from poolcrm.ownership.models import OwnershipEvent
-from poolcrm.ownership.usage import limit_for, owned_count, pending_count
+from poolcrm.ownership.usage import usage_figures
 from poolcrm.policy.service import get_policy
 
 BATCH = 1000
@@ -106,11 +106,8 @@ class Importer:
         )
         if self.room is None and user.has_role(*checks.REGISTRAR_ROLES):
             today = clock.today(policy.timezone)
-            self.room = (
-                limit_for(session, user, today)
-                - owned_count(session, user.id, today)
-                - pending_count(session, user.id)
-            )
+            owned, pending, limit = usage_figures(session, user, today)
+            self.room = limit - owned - pending
         checked: list[_Row] = []
         for number, raw in rows:
             self.result.total += 1

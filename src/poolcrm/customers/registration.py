@@ -49,7 +49,7 @@ from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
 from poolcrm.org.service import is_supervisor_of, lock_users, users_by_id
 from poolcrm.ownership.moves import move_customer
-from poolcrm.ownership.usage import limit_for, owned_count, pending_count
+from poolcrm.ownership.usage import limit_for, owned_count, usage_figures
 from poolcrm.policy.service import company_today, get_policy
 from poolcrm.pools.rules import is_active_member, pool_full_on_apply, pool_full_on_approve
 
@@ -98,11 +98,7 @@ def _check_capacity_on_apply(session: Session, user: User, member_until: date | 
     today = company_today(session)
     if not user.has_role(*REGISTRAR_ROLES) or is_active_member(member_until, today):
         return
-    owned, pending, limit = (
-        owned_count(session, user.id, today),
-        pending_count(session, user.id),
-        limit_for(session, user, today),
-    )
+    owned, pending, limit = usage_figures(session, user, today)
     refusal = pool_full_on_apply(owned, pending, limit)
     if refusal is not None:
         raise RuleViolation(

@@ -30,7 +30,7 @@ from poolcrm.notify.service import notify
 from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
 from poolcrm.org.service import lock_users, people_by_id, sales_rep_ids, sales_reps
-from poolcrm.ownership.usage import limit_for, owned_count, pending_count
+from poolcrm.ownership.usage import usage_figures
 from poolcrm.policy.service import company_day_start, company_today, get_policy
 from poolcrm.pools.rules import pool_full_on_apply
 from poolcrm.violations.models import KIND_FAKE_FOLLOWUP, SPOT_PENDING, SpotCheck, Violation
@@ -291,11 +291,7 @@ def pick_duty_rep(session: Session, day: date) -> Pick:
     room: dict[int, bool] = {}
     usage: dict[int, tuple[int, int]] = {}
     for uid, user in users.items():
-        owned, pending, limit = (
-            owned_count(session, uid, day),
-            pending_count(session, uid),
-            limit_for(session, user, day),
-        )
+        owned, pending, limit = usage_figures(session, user, day)
         room[uid] = pool_full_on_apply(owned, pending, limit) is None
         usage[uid] = (owned + pending, limit)
     chosen, passed = rules.next_duty_rep(duty.user_ids, counts, room)

@@ -29,7 +29,7 @@ from poolcrm.ownership.countdown import (
 )
 from poolcrm.ownership.models import OwnershipEvent
 from poolcrm.ownership.moves import move_customer
-from poolcrm.ownership.usage import limit_for, owned_count, pending_count
+from poolcrm.ownership.usage import limit_for, usage_figures
 from poolcrm.policy.service import company_date, company_day_start, company_today, get_policy
 from poolcrm.pools import rules
 from poolcrm.pools.common import user_brief
@@ -119,9 +119,8 @@ def eligible_reps(session: Session) -> list[User]:
 
 def _capacity(session: Session, user: User) -> int:
     day = company_today(session)
-    return (
-        limit_for(session, user, day) - owned_count(session, user.id, day) - pending_count(session, user.id)
-    )
+    owned, pending, limit = usage_figures(session, user, day)
+    return limit - owned - pending
 
 
 def plan_for_rep(
@@ -492,7 +491,8 @@ def _item_still_fits(
         ok, problem = False, (plan.rule or "POOL-7", "目标销售已停用")
     if ok:
         if target.id not in owned:
-            owned[target.id] = owned_count(session, target.id, day) + pending_count(session, target.id)
+            counted, pending, _ = usage_figures(session, target, day)
+            owned[target.id] = counted + pending
         refusal = rules.pool_full_on_approve(owned[target.id], limit_for(session, target, day))
         if refusal is not None:
             ok, problem = False, (refusal.rule, f"私海已满（{owned[target.id]}/{refusal.params['limit']}）")

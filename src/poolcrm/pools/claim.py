@@ -32,7 +32,7 @@ from poolcrm.ownership.countdown import (
     gave_up_at,
 )
 from poolcrm.ownership.moves import move_customer
-from poolcrm.ownership.usage import limit_for, owned_count, pending_count
+from poolcrm.ownership.usage import limit_for, owned_count, usage_figures
 from poolcrm.policy.service import company_day_start, company_today, get_policy
 from poolcrm.pools import rules
 from poolcrm.pools.common import GONE_POOLS, notify_cs, refuse
@@ -143,11 +143,7 @@ def claim(
             already_applied=already,
         )
     )
-    refuse(
-        rules.pool_full_on_apply(
-            owned_count(session, user.id, day), pending_count(session, user.id), limit_for(session, user, day)
-        )
-    )
+    refuse(rules.pool_full_on_apply(*usage_figures(session, user, day)))
     checked = _check_corrections(corrections)
     application = open_application(
         session,
