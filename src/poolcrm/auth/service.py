@@ -141,16 +141,15 @@ def _throttle(session: Session, policy: Policy, key: str, address: str | None) -
     by_user = [at for username, _, at in failures if username == key]
     pair = [at for username, where, at in failures if username == key and where == address]
     by_address = [at for _, where, at in failures if where == address] if address else []
-    # AUTH-5 pauses a username only when it has failures; without any, where it signs in from is moot
-    known = bool(by_user) and _known_address(
-        session, key, address, now - timedelta(days=policy.login_known_address_days)
-    )
+    per_user = policy.login_max_failures_per_username
+    auth5 = rules.username_retry_after(by_user, now, per_user, seconds, known_address=False)
+    # where the user signs in from matters only when the username would pause (AUTH-5's exception)
+    if auth5 and _known_address(session, key, address, now - timedelta(days=policy.login_known_address_days)):
+        auth5 = rules.username_retry_after(by_user, now, per_user, seconds, known_address=True)
     waits = {
         "AUTH-1": rules.login_retry_after(pair, now, policy.login_max_failures, seconds),
         "AUTH-4": rules.address_retry_after(by_address, now, policy.login_max_failures_per_address, seconds),
-        "AUTH-5": rules.username_retry_after(
-            by_user, now, policy.login_max_failures_per_username, seconds, known
-        ),
+        "AUTH-5": auth5,
     }
     rule, wait = max(waits.items(), key=lambda item: item[1])
     if wait:

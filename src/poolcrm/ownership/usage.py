@@ -52,8 +52,9 @@ def owned_count(session: Session, user_id: int, today: date) -> int:
     return session.scalar(_OWNED, {"uid": user_id, "today": today}) or 0
 
 
-# both counts in one statement: the page header, the registration check and the import count them
-# together (issue 22: a statement costs the app more than its two index lookups cost PostgreSQL)
+# both counts in one statement: the page header, registration, claims, the import, the allocation and
+# the duty roster count them together (issue 22: a statement costs the app more than its two index
+# lookups cost PostgreSQL)
 _BOTH = select(_OWNED.scalar_subquery(), _PENDING.scalar_subquery())
 
 
