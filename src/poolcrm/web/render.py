@@ -39,6 +39,9 @@ def localtime(moment: datetime | str | None, tz: ZoneInfo, fmt: str = "%Y-%m-%d 
     return value.astimezone(tz).strftime(fmt)
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
 class PageEnvironment(Environment):
     """The templates as compiled for one language (`ConstantTranslations`)."""
 
@@ -55,6 +58,18 @@ class PageEnvironment(Environment):
         self.globals["usage_level"] = usage_level  # POOL-2's bar colour, one threshold for every bar
         # stored E.164, read as people write it
         self.filters["phone"] = lambda value: phone_display(value) or ""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """`row.name` on a dict shaped for the page read as its item straight away. Jinja tries the
+        attribute first and reaches the item through a raised AttributeError (about 0.5 µs more
+        per access, thousands on a page of rows); a dict has no attribute but its methods, so
+        the result is the same (`d.items` is still the method)."""
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
 
 
 class ConstantTranslations(Extension):

@@ -1,5 +1,6 @@
-"""Templates compiled per language: a literal `_("…")` is translated when the template compiles, by
-the same `translate` a render would call (web.render.ConstantTranslations, issue 22)."""
+"""The pages' Jinja environment (web.render.PageEnvironment, issue 22): templates compiled per
+language, a literal `_("…")` translated when the template compiles by the same `translate` a render
+would call (ConstantTranslations); a dict's items read without a failed attribute lookup first."""
 
 from __future__ import annotations
 
@@ -55,3 +56,13 @@ def test_calls_with_arguments_still_run_at_render_time() -> None:
     html = ENVIRONMENTS["en"].from_string(source).render(_=_, word="公海", x={"_": lambda s: s.upper()})
     assert [c[0] for c in calls] == ["共 {n} 个", "公海", "a公海"]
     assert html.split("|")[2] == "A"
+
+
+def test_a_dict_is_read_as_jinja_reads_it() -> None:
+    """PageEnvironment.getattr: an item first, but never instead of a dict's own method."""
+    env = ENVIRONMENTS["zh"]
+    row = {"name": "<甲>", "items": 3}
+    html = env.from_string(
+        "{{ r.name }}|{{ r.items()|list|length }}|{{ r.missing is undefined }}|{{ r['items'] }}"
+    )
+    assert html.render(r=row) == "&lt;甲&gt;|2|True|3"
