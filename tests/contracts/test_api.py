@@ -12,6 +12,7 @@ from poolcrm.contracts.models import Contract
 from poolcrm.customers.models import Customer
 from poolcrm.jobs.service import run_daily
 from poolcrm.notify.models import Notification
+from tests.conftest import counted
 from tests.deals.conftest import NOW
 
 PLAN = [("2026-03-20", 20000), ("2026-04-30", 38000)]
@@ -389,3 +390,17 @@ def test_the_contract_list_reads_people_customers_and_deals_once(client, databas
         body = client.get("/api/v1/contracts", headers=h("rep")).json()
     assert len(body["items"]) == 4
     assert len(four) == len(one), "\n".join(four)
+
+
+def test_list2_contract_list_reads_no_lines_products_or_competitors(client, h, sign, database):
+    """A list of contracts shows each deal's number and name: neither the contracts' lines nor the
+    deals' products and competitor evaluations are read for it (issue 22); the contract's own page
+    still has its lines."""
+    signed = [sign(number=f"HT-LIST-{i}") for i in range(3)]
+    with counted(database) as seen:
+        body = client.get("/api/v1/contracts", headers=h("rep")).json()
+    assert body["total"] == 3 and all(item["deal"]["number"] for item in body["items"])
+    tables = ("FROM contract_lines", "FROM deal_products", "FROM deal_competitors")
+    assert not [s for s in seen if any(t in s for t in tables)]
+    one = client.get(f"/api/v1/contracts/{signed[0]['id']}", headers=h("rep")).json()
+    assert one["lines"] and one["lines"][0]["product"]

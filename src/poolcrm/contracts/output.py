@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from poolcrm.contracts import rules
 from poolcrm.contracts.models import APPROVED, Contract, ContractFile, Installment
@@ -71,6 +71,8 @@ def list_contracts(
                 Contract.customer_id.in_(select(Customer.id).where(Customer.name.like(like))),
             )
         )
+    # a list shows no lines (`contract_out` without `full`): read only if one is asked for them
+    q = q.options(lazyload(Contract.lines))
     rows = list(
         session.scalars(q.order_by(Contract.id.desc()).offset((page - 1) * page_size).limit(page_size))
     )
@@ -93,7 +95,9 @@ def contracts_out(
         if customer_ids
         else {}
     )
-    deals = {d.id: d for d in session.scalars(select(Deal).where(Deal.id.in_(deal_ids)))} if deal_ids else {}
+    # a contract shows its deal's number, name and state, not the deal's products or competitors
+    brief = select(Deal).options(lazyload(Deal.products), lazyload(Deal.competitor_evaluations))
+    deals = {d.id: d for d in session.scalars(brief.where(Deal.id.in_(deal_ids)))} if deal_ids else {}
     today = today or company_today(session)
     return [
         contract_out(
