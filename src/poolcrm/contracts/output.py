@@ -205,7 +205,7 @@ def _record(session: Session, contract: Contract, today: date) -> dict[str, Any]
     return out
 
 
-def _person(people: dict[int, User], user_id: int | None) -> dict[str, Any] | None:
+def _person(people: Mapping[int, User], user_id: int | None) -> dict[str, Any] | None:
     user = people.get(user_id) if user_id is not None else None
     return {"id": user.id, "display_name": user.display_name} if user else None
 
