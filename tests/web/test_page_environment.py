@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from jinja2 import nodes
 
 from poolcrm.i18n import LANGS, translate
 from poolcrm.web.render import ENVIRONMENTS, compiled
@@ -23,6 +24,16 @@ def test_every_template_compiles_in_every_language(lang: str) -> None:
     assert len(names) > 100
     for name in names:
         compiled(name, lang)
+
+
+def test_no_template_binds_a_name_of_its_own_to_underscore() -> None:
+    """The compile-time translation assumes `_` is always the page's `translate`: no template may
+    assign it, loop over it or take it as a macro's parameter."""
+    env = ENVIRONMENTS["zh"]
+    for name in (n for n in env.list_templates() if n.endswith(".html")):
+        source = env.loader.get_source(env, name)[0]  # type: ignore[union-attr]
+        bound = [n for n in env.parse(source).find_all(nodes.Name) if n.name == "_" and n.ctx != "load"]
+        assert not bound, name
 
 
 @pytest.mark.parametrize("lang", LANGS)
