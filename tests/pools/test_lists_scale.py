@@ -77,3 +77,24 @@ def test_list_2_a_first_page_that_is_not_full_is_its_own_count(client, database,
         body = client.get(url, headers=headers).json()
     assert body["total"] == len(body["items"]) < 50
     assert not [s for s in seen if "count(" in s.lower()], "\n".join(seen)
+
+
+@pytest.mark.parametrize("url", ["/api/v1/customers?pool=mine", "/customers?pool=mine"])
+def test_my_pool_names_its_owner_without_reading_the_users(client, database, org, customers, url):
+    """A rep's own pool is owned by the signed-in rep: their name comes with the session's user
+    (`org.service.people_by_id(known=…)`), not from another statement."""
+    _fill(customers, org, 0, 6)
+    for rep in ("rep2", "rep3"):
+        customers(pool="private", owner_id=org[rep])
+    headers = auth_headers(client, "rep1")
+    client.get(url, headers=headers)  # warm
+    with counted(database) as seen:
+        answer = client.get(url, headers=headers)
+    assert answer.status_code == 200
+    names = [s for s in seen if s.startswith("SELECT users.id, users.display_name")]
+    assert not names, "\n".join(seen)
+    if url.startswith("/api/"):
+        owners = {c["owner"]["display_name"] for c in answer.json()["items"]}
+        assert len(owners) == 1 and None not in owners
+    others = client.get("/api/v1/customers?pool=all", headers=auth_headers(client, "gm")).json()["items"]
+    assert len({c["owner"]["id"] for c in others if c["owner"]}) == 3  # other reps still named

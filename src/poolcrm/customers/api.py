@@ -135,7 +135,7 @@ def list_customers(
         page_size=page_size,
         **_filters(pool, q, owner, grade, status, tag, industry, tier, region, sort),
     )
-    owners = people_by_id(db, (c.owner_id for c in rows))
+    owners = people_by_id(db, (c.owner_id for c in rows), known=[user])
     return {
         "items": [output.customer_summary(c, owners) for c in rows],
         "total": total,

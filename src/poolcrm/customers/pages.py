@@ -126,7 +126,7 @@ def customers_page(
         "sort": sort or None,
     }
     rows, total, capped = listing.list_customers(db, user, page=page_no, page_size=PAGE_SIZE, **filters)
-    owners = people_by_id(db, (c.owner_id for c in rows))
+    owners = people_by_id(db, (c.owner_id for c in rows), known=[user])
     items = [output.customer_summary(c, owners) for c in rows]
     query = {
         k: v

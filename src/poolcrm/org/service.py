@@ -361,7 +361,9 @@ def sales_reps(session: Session) -> list[User]:
 def subordinate_reps(session: Session, user_id: int) -> list[User]:
     """ORG-2: the sales users below `user_id` in the tree (a supervisor's team), by id."""
     ids = sorted(subordinate_ids(session, user_id))
-    team = session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id)) if ids else []
+    team: Iterable[User] = (
+        session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id)) if ids else []
+    )
     return [u for u in team if u.has_role("sales")]
 
 
@@ -373,13 +375,18 @@ class Person:
     display_name: str
 
 
-def people_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, Person]:
-    """The users with these ids, by id, as names (None and unknown ids skipped)."""
-    wanted = sorted({i for i in ids if i is not None})
-    if not wanted:
-        return {}
-    rows = session.execute(_NAMES, {"ids": wanted})
-    return {uid: Person(uid, name) for uid, name in rows}
+def people_by_id(
+    session: Session, ids: Iterable[int | None], known: Iterable[User] = ()
+) -> dict[int, Person]:
+    """The users with these ids, by id, as names (None and unknown ids skipped). `known`: users
+    this request has read already (the signed-in one): named from them, without a statement — a
+    rep's own pool names nobody else."""
+    wanted = {i for i in ids if i is not None}
+    people = {u.id: Person(u.id, u.display_name) for u in known if u.id in wanted}
+    rest = sorted(wanted - people.keys())
+    if rest:
+        people.update((uid, Person(uid, name)) for uid, name in session.execute(_NAMES, {"ids": rest}))
+    return people
 
 
 _NAMES = select(User.id, User.display_name).where(User.id.in_(bindparam("ids", expanding=True)))
