@@ -29,7 +29,7 @@ from poolcrm.ownership.countdown import (
 )
 from poolcrm.ownership.models import OwnershipEvent
 from poolcrm.ownership.moves import move_customer
-from poolcrm.ownership.usage import limit_for, usage_figures
+from poolcrm.ownership.usage import usage_figures
 from poolcrm.policy.service import company_date, company_day_start, company_today, get_policy
 from poolcrm.pools import rules
 from poolcrm.pools.common import user_brief
@@ -422,11 +422,12 @@ def execute_plan(session: Session, actor: User, plan_id: int) -> AllocationPlan:
     lock_users(session, [i.to_user_id for i in items])
     day = company_today(session)
     owned: dict[int, int] = {}
+    limits: dict[int, int] = {}
     now = clock.now()
     for item in items:
         customer, target = customers.get(item.customer_id), session.get(User, item.to_user_id)
         assert target is not None
-        ok, problem = _item_still_fits(session, plan, item, customer, target, owned, day)
+        ok, problem = _item_still_fits(session, plan, item, customer, target, owned, limits, day)
         if not ok:
             item.status, item.result_rule, item.result_message = ITEM_SKIPPED, problem[0], problem[1]
             continue
@@ -477,10 +478,12 @@ def _item_still_fits(
     customer: Customer | None,
     target: User,
     owned: dict[int, int],
+    limits: dict[int, int],
     day: date,
 ) -> tuple[bool, tuple[str, str]]:
     """POOL-7/POOL-9 at execution: the customer is still where the plan found it, the target is
-    active, and POOL-2 still lets the target take it (`owned` counts this run's moves)."""
+    active, and POOL-2 still lets the target take it (`owned` counts this run's moves; both it and
+    `limits` are read once per target, at its first item)."""
     if plan.kind == PLAN_BIN:
         ok = customer is not None and customer.pool == POOL_BIN
         problem = ("POOL-7", "客户已不在待分配库中")
@@ -491,9 +494,9 @@ def _item_still_fits(
         ok, problem = False, (plan.rule or "POOL-7", "目标销售已停用")
     if ok:
         if target.id not in owned:
-            counted, pending, _ = usage_figures(session, target, day)
+            counted, pending, limits[target.id] = usage_figures(session, target, day)
             owned[target.id] = counted + pending
-        refusal = rules.pool_full_on_approve(owned[target.id], limit_for(session, target, day))
+        refusal = rules.pool_full_on_approve(owned[target.id], limits[target.id])
         if refusal is not None:
             ok, problem = False, (refusal.rule, f"私海已满（{owned[target.id]}/{refusal.params['limit']}）")
     return ok, problem
