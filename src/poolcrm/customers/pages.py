@@ -44,7 +44,7 @@ from poolcrm.web.customer_page import customer_actions, customer_sections
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang, get_database, lang_of
 from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.forms import banner_kind, flash_message, flash_redirect, optional_int, run_form, text
-from poolcrm.web.render import compiled, page
+from poolcrm.web.render import page, rendered
 
 router = APIRouter(route_class=OneStepRoute)
 PREFILL_FIELDS = frozenset({"name", "phone", "mobile", "contact_name", "remark"})
@@ -72,10 +72,7 @@ PAGE_SIZE = 30
 
 
 def _fragment(request: Request, template: str, lang: str, **ctx: Any) -> HTMLResponse:
-    def _(text: str, **params: Any) -> str:
-        return translate(text, lang, **params)
-
-    return HTMLResponse(compiled(template, lang).render(request=request, lang=lang, _=_, **ctx))
+    return HTMLResponse(rendered(template, lang, request=request, **ctx))
 
 
 def _form_values(form: Any) -> dict[str, Any]:

@@ -128,6 +128,16 @@ def compiled(name: str, lang: str) -> Template:
     return ENVIRONMENTS.get(lang, ENVIRONMENTS[DEFAULT_LANG]).get_template(name)
 
 
+def rendered(name: str, lang: str, /, **context: Any) -> str:
+    """`name` compiled for `lang`, rendered with `context`, `lang` and `_` (for the translations
+    left to render time: those with arguments). Positional-only: a context may hold a `name`."""
+
+    def _(text: str, **params: Any) -> str:
+        return translate(text, lang, **params)
+
+    return compiled(name, lang).render(lang=lang, _=_, **context)
+
+
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render `template` (looked up in web/templates and every <domain>/templates). With `db`, the
     template also gets the unread count for the bell and `tz`, the company's time zone (CAL-2)."""
@@ -140,15 +150,11 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
         unread = unread_count(context["db"], user.id)
     if "db" in context and "tz" not in context:
         context["tz"] = ZoneInfo(get_policy(context["db"]).timezone)  # CAL-2: times in the company's zone
-
-    def _(text: str, **params: Any) -> str:
-        return translate(text, lang, **params)
-
-    html = compiled(template, lang).render(
+    html = rendered(
+        template,
+        lang,
         request=request,
         user=user,
-        lang=lang,
-        _=_,
         csrf_token=csrf,
         csp_nonce=getattr(request.state, "csp_nonce", ""),
         unread_count=unread,
