@@ -84,3 +84,25 @@ def test_a_user_counts_as_reference_data_only_where_it_decides_who_is_a_rep_or_t
     with database.transaction() as s:
         s.execute(update(User).where(User.id == rep).values(active=False))
     assert _stamp(database) == before + 1
+
+
+def test_a_textual_select_reads_but_a_textual_write_makes_the_session_forget(database):
+    """A `text("SELECT …")` (a duplicate check's postings walk, an advisory lock) is a read: the
+    session keeps what it read and still takes the process's copy; a textual UPDATE may have changed
+    anything, so the session reads from the database from then on (issue 22: a registration read the
+    policy twice)."""
+    loads: list[int] = []
+    read = _names(database, loads)
+    with database.transaction(write=False) as s:
+        read(s)
+    with database.transaction() as s:
+        s.execute(text("SELECT 1"))
+        s.execute(text("\n  select count(*) FROM departments"))
+        read(s)
+        read(s)
+    assert len(loads) == 1  # the process's copy, both times
+    with database.transaction() as s:
+        read(s)
+        s.execute(text("UPDATE departments SET name = name WHERE id = 0"))
+        assert read(s) == frozenset()
+    assert len(loads) == 2  # after the write, from the database

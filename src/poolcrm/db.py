@@ -25,6 +25,7 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    TextClause,
     bindparam,
     create_engine,
     event,
@@ -612,9 +613,19 @@ def _flushed(session: Session, _context: Any) -> None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _executed(state: Any) -> None:
-    if not state.is_select:
+    if not state.is_select and not _reads(state.statement):
         table = getattr(state.statement, "table", None)  # an INSERT/UPDATE/DELETE's; None for text
         _wrote(state.session, {table.name} if isinstance(table, Table) else None)
+
+
+def _reads(statement: Any) -> bool:
+    """A textual SELECT (a duplicate check's postings walk, an advisory lock): it reads, as a
+    `select()` does — not an unknown write that makes the session forget the reference data it
+    read (issue 22: a registration read the policy twice, once after each such statement)."""
+    if not isinstance(statement, TextClause):
+        return False
+    first = statement.text.split(None, 1)[:1]
+    return first == ["SELECT"] or first == ["select"]
 
 
 def _wrote(session: Session, tables: set[str] | None) -> None:
