@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from poolcrm.customers.models import CustomerNameGram
 
@@ -233,3 +233,42 @@ def test_cus7a_the_duplicate_check_needs_real_content_is_capped_and_throttled(
     answers = [client.post(url, json={"name": "友好创达科技"}, headers=h) for _ in range(3)]
     assert answers[-1].status_code == 429 and int(answers[-1].headers["Retry-After"]) > 0
     assert answers[-1].json()["error"]["rule"] == "CUS-7a"
+
+
+def test_cus9_every_cs_user_is_told_of_a_registration_in_one_insert(client, org, make_user, register):
+    """CUS-9: each active CS user gets the registration waiting for review — written in one
+    statement however many they are (issue 22: one INSERT and one outbox lookup each before);
+    a CS user who has left gets nothing."""
+    from sqlalchemy import event
+
+    from poolcrm.notify.models import Notification
+    from poolcrm.org.models import User
+
+    more = [make_user(f"cs{i}", ["cs"], dept="客服部", kind="cs") for i in range(2, 6)]
+    gone = make_user("cs_gone", ["cs"], dept="客服部", kind="cs")
+    with client.app.state.db.transaction() as s:
+        s.execute(update(User).where(User.id == gone).values(active=False))
+    engine = client.app.state.db.engine
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split())[:40])
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        made = register(org["h"]["rep"])
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert made.status_code == 201 and made.json()["status"] == "pending", made.text
+    assert len([s for s in statements if s.startswith("INSERT INTO notifications")]) == 1
+    with client.app.state.db.transaction(write=False) as s:
+        told = s.execute(
+            select(Notification.user_id, Notification.message, Notification.params, Notification.link).where(
+                Notification.kind == "application.waiting"
+            )
+        ).all()
+    assert sorted(uid for uid, *_ in told) == sorted([org["ids"]["cs"], *more])
+    assert gone not in {uid for uid, *_ in told}
+    assert {(m, p["applicant"], link) for _, m, p, link in told} == {
+        ("新客户待审核：{name}（{applicant}）", "张伟", "/applications")
+    }

@@ -12,7 +12,7 @@ from poolcrm.customers.models import (
     POOL_REJECTED,
 )
 from poolcrm.errors import RuleViolation
-from poolcrm.notify.service import notify
+from poolcrm.notify.service import notify_many
 from poolcrm.org.models import User
 from poolcrm.org.service import role_holders
 from poolcrm.pools import rules
@@ -33,8 +33,15 @@ def user_brief(session: Session, user_id: int | None) -> dict[str, Any] | None:
 
 
 def notify_cs(session: Session, message: str, link: str, rule: str, **params: Any) -> None:
-    for uid in role_holders(session, "cs"):
-        notify(session, uid, "approval_waiting", message, link=link, rule=rule, **params)
+    """Every active CS user is told of an application waiting for them, in one INSERT."""
+    notify_many(
+        session,
+        dict.fromkeys(role_holders(session, "cs"), params),
+        "approval_waiting",
+        message,
+        link=link,
+        rule=rule,
+    )
 
 
 def refuse(refusal: rules.Refusal | None) -> None:
