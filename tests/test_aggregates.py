@@ -81,3 +81,21 @@ def test_row_lock_lets_pointing_inserts_through(database: Database, make_user: C
     finally:
         release.set()
         t.join(30)
+
+
+def test_list_3_keeps_the_most_recently_used_figures(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search's LIST-4 figure is kept per term, and terms are what anyone types: the process keeps
+    `AGGREGATES_KEPT` figures per database, the least recently used going first."""
+    monkeypatch.setattr(db, "AGGREGATE_TTL_S", 60.0)
+    monkeypatch.setattr(db, "AGGREGATES_KEPT", 2)
+    computed: list[str] = []
+
+    def figure(key: str) -> str:
+        with database.transaction(write=False) as s:
+            return cached_aggregate(s, key, lambda: computed.append(key) or key)
+
+    for key in ("a", "b", "a", "c", "a", "b"):
+        figure(key)
+    assert computed == ["a", "b", "c", "b"]  # "b" went when "c" came; "a", used since, stayed

@@ -9,6 +9,7 @@ import sqlite3
 import threading
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -93,15 +94,20 @@ AGGREGATE_TTL_S = float(os.environ.get("POOLCRM_AGGREGATE_TTL_S", "60"))
 output bound, like COUNT_CAP; not a SPEC number). The test suite sets 0: every figure live."""
 
 
-_AGGREGATES: weakref.WeakKeyDictionary[Pool, dict[Hashable, tuple[float, Any]]] = weakref.WeakKeyDictionary()
+_AGGREGATES: weakref.WeakKeyDictionary[Pool, OrderedDict[Hashable, tuple[float, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+AGGREGATES_KEPT = 4096
+"""LIST-3/LIST-4 figures a process keeps per database (the least recently used go): a search's
+figure is kept per search term, and terms are what anyone types."""
 _AGGREGATES_LOCK = threading.Lock()
 T = TypeVar("T")
 
 
-def _aggregates_of(session: Session) -> dict[Hashable, tuple[float, Any]]:
+def _aggregates_of(session: Session) -> OrderedDict[Hashable, tuple[float, Any]]:
     pool = session.get_bind().engine.pool  # an Engine, or the Connection a load is bound to
     with _AGGREGATES_LOCK:
-        return _AGGREGATES.setdefault(pool, {})
+        return _AGGREGATES.setdefault(pool, OrderedDict())
 
 
 def forget_aggregates(engine: Engine) -> None:
@@ -121,11 +127,16 @@ def cached_aggregate(session: Session, key: Hashable, compute: Callable[[], T]) 
     now = time.monotonic()
     with _AGGREGATES_LOCK:
         found = values.get(key)
+        if found is not None:
+            values.move_to_end(key)
     if found is not None and now - found[0] < AGGREGATE_TTL_S:
         return found[1]  # type: ignore[no-any-return]
     value = compute()
     with _AGGREGATES_LOCK:
         values[key] = (now, value)
+        values.move_to_end(key)
+        while len(values) > AGGREGATES_KEPT:
+            values.popitem(last=False)
     return value
 
 

@@ -98,3 +98,58 @@ def test_my_pool_names_its_owner_without_reading_the_users(client, database, org
         assert len(owners) == 1 and None not in owners
     others = client.get("/api/v1/customers?pool=all", headers=auth_headers(client, "gm")).json()["items"]
     assert len({c["owner"]["id"] for c in others if c["owner"]}) == 3  # other reps still named
+
+
+def _counts(statements: list[str]) -> list[str]:
+    """The customer counts among `statements` (a page also counts the unread notifications)."""
+    return [s for s in statements if s.startswith("SELECT count(*)") and "customers.id" in s]
+
+
+def test_list_4_a_search_whose_public_matches_pass_the_cap_says_so_without_counting_again(
+    client, database, org, customers, monkeypatch
+):
+    """LIST-4: the public pool's matches alone pass the cap, so every list holding the public pool
+    does — for whoever asks, within the minute, without a count; a rep's own pool is counted live."""
+    monkeypatch.setattr(listing, "COUNT_CAP", 5)
+    monkeypatch.setattr(db, "COUNT_CAP", 5)
+    monkeypatch.setattr(db, "AGGREGATE_TTL_S", 60.0)  # the suite counts live (conftest)
+    for _ in range(8):
+        customers(pool="public")
+    for _ in range(3):
+        customers(pool="private", owner_id=org["rep1"])
+    rep, gm = auth_headers(client, "rep1"), auth_headers(client, "gm")
+    url = "/api/v1/customers?pool=all&q=测试客户&page_size=2"
+    first = client.get(url, headers=rep).json()
+    assert (first["total"], first["total_capped"], len(first["items"])) == (5, True, 2)
+    for who in (rep, gm):
+        with counted(database) as seen:
+            again = client.get(url, headers=who).json()
+        assert (again["total"], again["total_capped"]) == (5, True)
+        assert not _counts(seen), "\n".join(seen)
+    with counted(database) as seen:
+        page = client.get("/customers?q=测试客户", headers=rep)  # the page's own list, same search
+    assert page.status_code == 200 and not _counts(seen)
+    with counted(database) as seen:
+        mine = client.get("/api/v1/customers?pool=mine&q=测试客户&page_size=2", headers=rep).json()
+    assert (mine["total"], mine["total_capped"]) == (3, False) and _counts(seen)
+
+
+def test_list_4_a_search_under_the_cap_in_the_public_pool_is_counted_live(
+    client, database, org, customers, monkeypatch
+):
+    """LIST-4: fewer public matches than the cap decide nothing — each list counts its own, live,
+    and a match added since shows at once."""
+    monkeypatch.setattr(listing, "COUNT_CAP", 5)
+    monkeypatch.setattr(db, "COUNT_CAP", 5)
+    monkeypatch.setattr(db, "AGGREGATE_TTL_S", 60.0)
+    for _ in range(2):
+        customers(pool="public")
+    customers(pool="private", owner_id=org["rep1"])
+    customers(pool="private", owner_id=org["rep2"])
+    rep = auth_headers(client, "rep1")
+    url = "/api/v1/customers?pool=all&q=测试客户&page_size=2"
+    assert (client.get(url, headers=rep).json()["total"]) == 3  # 2 public + the rep's own
+    customers(pool="private", owner_id=org["rep1"])
+    with counted(database) as seen:
+        body = client.get(url, headers=rep).json()
+    assert (body["total"], body["total_capped"]) == (4, False) and _counts(seen)

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Select, String, bindparam, cast
 from sqlalchemy.orm import Session
 
+from poolcrm import db
 from poolcrm.customers import search
 from poolcrm.customers.models import SORTED_COLUMNS, Customer
 from poolcrm.customers.visibility import scoped_query
@@ -168,5 +169,24 @@ def list_customers(
     if shown is not None:
         return rows, shown, False
     in_id_order = {**filters, "sort": None}
+    if _public_matches_pass_the_cap(session, user, in_id_order):
+        return rows, COUNT_CAP, True
     total, capped = count_matches(session, list_query(session, user, window=COUNT_CAP + 1, **in_id_order))
     return rows, total, capped
+
+
+def _public_matches_pass_the_cap(session: Session, user: User, filters: dict[str, Any]) -> bool:
+    """LIST-4: whether a search's matches in the public pool alone pass LIST-2's cap — then every
+    list that holds the public pool ("all", "public"), whoever asks, passes it too and says "1000+"
+    without counting. The public pool's part is the same for everyone, so it is counted at most
+    once per `AGGREGATE_TTL_S` per process for a search and its filters (LIST-3's minute): under
+    load, the capped count of a common term (北京, 电子) was most of a search list's time in the
+    database. A count under the cap is always taken live; with the TTL at 0 nothing is kept."""
+    if db.AGGREGATE_TTL_S <= 0 or filters.get("pool", "all") not in ("all", "public"):
+        return False
+    public = {**filters, "pool": "public", "q": filters["q"].strip()}
+    return db.cached_aggregate(
+        session,
+        ("customers.public_matches_capped", tuple(sorted(public.items()))),
+        lambda: count_matches(session, list_query(session, user, window=COUNT_CAP + 1, **public))[1],
+    )
