@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 
 from poolcrm.customers.models import CustomerNameGram
+from tests.conftest import counted
 
 
 def test_cus3_insurance_name_needs_contact_in_parentheses_and_mobile(client, org, register):
@@ -239,8 +240,6 @@ def test_cus9_every_cs_user_is_told_of_a_registration_in_one_insert(client, org,
     """CUS-9: each active CS user gets the registration waiting for review — written in one
     statement however many they are (issue 22: one INSERT and one outbox lookup each before);
     a CS user who has left gets nothing."""
-    from sqlalchemy import event
-
     from poolcrm.notify.models import Notification
     from poolcrm.org.models import User
 
@@ -248,17 +247,8 @@ def test_cus9_every_cs_user_is_told_of_a_registration_in_one_insert(client, org,
     gone = make_user("cs_gone", ["cs"], dept="客服部", kind="cs")
     with client.app.state.db.transaction() as s:
         s.execute(update(User).where(User.id == gone).values(active=False))
-    engine = client.app.state.db.engine
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        statements.append(" ".join(statement.split())[:40])
-
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with counted(client.app.state.db) as statements:
         made = register(org["h"]["rep"])
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     assert made.status_code == 201 and made.json()["status"] == "pending", made.text
     assert len([s for s in statements if s.startswith("INSERT INTO notifications")]) == 1
     with client.app.state.db.transaction(write=False) as s:
