@@ -120,9 +120,10 @@ def forget_aggregates(engine: Engine) -> None:
 def cached_aggregate(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
     """LIST-3: a company-wide aggregate (customers per pool over millions of rows) counted at most
     once per AGGREGATE_TTL_S in this process; every write, this process's and others', shows within
-    that time. Only for figures a person reads as an overview (a dashboard), never for a rule's
-    decision. (Counting again after each of this process's own writes was tried: under load some
-    request writes every moment, and the GM's count ran 69 times in two minutes instead of twice.)"""
+    that time. Only for figures a person reads as an overview (a dashboard; LIST-4's "1000+" of a
+    search), never for a rule's decision. (Counting again after each of this process's own writes
+    was tried: under load some request writes every moment, and the GM's count ran 69 times in two
+    minutes instead of twice.)"""
     values = _aggregates_of(session)
     now = time.monotonic()
     with _AGGREGATES_LOCK:
@@ -635,8 +636,8 @@ def _reads(statement: Any) -> bool:
     read (issue 22: a registration read the policy twice, once after each such statement)."""
     if not isinstance(statement, TextClause):
         return False
-    first = statement.text.split(None, 1)[:1]
-    return first == ["SELECT"] or first == ["select"]
+    words = statement.text.split(None, 1)
+    return bool(words) and words[0].upper() == "SELECT"
 
 
 def _wrote(session: Session, tables: set[str] | None) -> None:
