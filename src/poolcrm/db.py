@@ -121,7 +121,8 @@ def cached_aggregate(session: Session, key: Hashable, compute: Callable[[], T]) 
     """LIST-3: a company-wide aggregate (customers per pool over millions of rows) counted at most
     once per AGGREGATE_TTL_S in this process; every write, this process's and others', shows within
     that time. Only for figures a person reads as an overview (a dashboard; LIST-4's "1000+" of a
-    search), never for a rule's decision. (Counting again after each of this process's own writes
+    list) and for choices that cannot change an answer (LIST-5: how a search term is read), never
+    for a rule's decision. (Counting again after each of this process's own writes
     was tried: under load some request writes every moment, and the GM's count ran 69 times in two
     minutes instead of twice.)"""
     values = _aggregates_of(session)

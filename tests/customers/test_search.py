@@ -9,6 +9,7 @@ from sqlalchemy import select
 from poolcrm import db
 from poolcrm.customers import dedupe, listing, names, search
 from poolcrm.customers.models import Customer, CustomerNameGram
+from tests.conftest import counted
 
 NAMES = {
     "friendly": ("北京市友好创达信息科技有限公司", "张三", "010-62345678"),
@@ -250,3 +251,17 @@ def test_list_1_sorted_by_name_a_term_opening_most_names_is_a_range_and_the_rest
 
 def _name_of(ids: dict[str, int], cid: int) -> str:
     return next(SHORT_CORE_NAMES[label] for label, i in ids.items() if i == cid)
+
+
+def test_list_5_a_terms_plan_is_shared_for_the_minute_and_its_matches_stay_live(
+    client, org, book, approved, database, monkeypatch
+):
+    """LIST-5: once a term's plan is decided (its bigrams' counts read), another person's search of
+    it within the minute reads no counts — and still finds what was registered since."""
+    monkeypatch.setattr(db, "AGGREGATE_TTL_S", 60.0)  # the suite decides afresh (conftest)
+    assert _found(client, org["h"]["sup"], "科技") == {book["friendly"], book["fortune"]}
+    newer = approved("rep", name="杭州明远网络科技有限公司", contact_name="赵六", phone="0571-88886666")
+    with counted(database) as seen:
+        found = _found(client, org["h"]["rep"], "科技")
+    assert found == {book["friendly"], book["fortune"], newer}
+    assert not [s for s in seen if "customer_gram_stats" in s], "\n".join(seen)

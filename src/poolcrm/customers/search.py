@@ -186,12 +186,17 @@ def match(
     """What `term` matches. A list in id order reads each part in that order and stops at its
     window, so the postings serve a common term as cheaply as a rare one; in another order a part is
     read whole, and the postings serve only a term rarer than the cost bound. Decided once per
-    session (a list asks for its page and then its count)."""
+    session (a list asks for its page and then its count) and, by LIST-5, shared for LIST-3's minute
+    by every search of the term in this process."""
     decided = session.info.setdefault("poolcrm.search", {})
     wanted = (term, scope, count_cap, by_id, name_order)
     found = decided.get(wanted)
     if found is None:
-        found = decided[wanted] = _match(session, term, scope, count_cap, by_id, name_order)
+        found = decided[wanted] = db.cached_aggregate(
+            session,
+            ("customers.search_plan", wanted),
+            lambda: _match(session, term, scope, count_cap, by_id, name_order),
+        )
     return found  # type: ignore[no-any-return]
 
 
