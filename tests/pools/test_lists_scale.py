@@ -153,3 +153,53 @@ def test_list_4_a_search_under_the_cap_in_the_public_pool_is_counted_live(
     with counted(database) as seen:
         body = client.get(url, headers=rep).json()
     assert (body["total"], body["total_capped"]) == (4, False) and _counts(seen)
+
+
+def test_list_4_a_list_without_a_search_whose_public_pool_passes_the_cap_says_so_without_counting(
+    client, database, org, customers, monkeypatch
+):
+    """LIST-4 without a search: the whole list holds the public pool, whose customers alone pass the
+    cap — the GM's and a rep's "all" and the public list say "1000+" within the minute without a
+    count; a rep's own pool and a filter that leaves the public pool under the cap count live."""
+    monkeypatch.setattr(listing, "COUNT_CAP", 5)
+    monkeypatch.setattr(db, "COUNT_CAP", 5)
+    monkeypatch.setattr(db, "AGGREGATE_TTL_S", 60.0)
+    for _ in range(8):
+        customers(pool="public")
+    for _ in range(3):
+        customers(pool="private", owner_id=org["rep1"])
+    rep, gm = auth_headers(client, "rep1"), auth_headers(client, "gm")
+    first = client.get("/api/v1/customers?pool=all&page_size=2", headers=gm).json()
+    assert (first["total"], first["total_capped"]) == (5, True)
+    for who, url in (
+        (gm, "/api/v1/customers?pool=all&page_size=2"),
+        (rep, "/api/v1/customers?pool=public&page_size=2"),
+    ):
+        with counted(database) as seen:
+            body = client.get(url, headers=who).json()
+        assert (body["total"], body["total_capped"], len(body["items"])) == (5, True, 2)
+        assert not _counts(seen), "\n".join(seen)
+    with counted(database) as seen:
+        mine = client.get("/api/v1/customers?pool=mine&page_size=2", headers=rep).json()
+    assert (mine["total"], mine["total_capped"]) == (3, False) and _counts(seen)
+    with counted(database) as seen:
+        owned = client.get(f"/api/v1/customers?pool=all&owner={org['rep1']}&page_size=2", headers=gm).json()
+    assert (owned["total"], owned["total_capped"]) == (3, False) and _counts(seen)
+
+
+@pytest.mark.parametrize("url", ["/api/v1/customers?pool=all", "/api/v1/customers?pool=all&q=测试客户"])
+def test_a_list_names_each_rows_owner_in_its_own_statement(client, database, org, customers, url):
+    """Issue 22: the owners' names come with the page's rows (a subquery per row of the page), not
+    from a statement of their own; every owned row names its owner, a public one nobody."""
+    customers(pool="private", owner_id=org["rep1"])
+    customers(pool="private", owner_id=org["rep2"])
+    customers(pool="public")
+    gm = auth_headers(client, "gm")
+    with counted(database) as seen:
+        items = client.get(url, headers=gm).json()["items"]
+    assert not [s for s in seen if s.startswith("SELECT users.id, users.display_name")], "\n".join(seen)
+    names = {u["id"]: u["display_name"] for u in client.get("/api/v1/users", headers=gm).json()}
+    by_pool = sorted((c["pool"], c["owner"] and c["owner"]["display_name"]) for c in items)
+    assert by_pool == sorted(
+        [("private", names[org["rep1"]]), ("private", names[org["rep2"]]), ("public", None)]
+    )

@@ -39,7 +39,6 @@ from poolcrm.customers.schemas import (
     RequestOut,
 )
 from poolcrm.errors import InvalidInput
-from poolcrm.org.service import people_by_id
 from poolcrm.pools.history import owner_on
 from poolcrm.sheets import attachment
 from poolcrm.web.deps import DB, CurrentUser, Lang
@@ -128,18 +127,17 @@ def list_customers(
     page: int = Query(1, ge=1, le=100000),
     page_size: int = Query(50, ge=1, le=500),
 ) -> dict[str, Any]:
-    rows, total, capped = listing.list_customers(
+    found = listing.list_customers(
         db,
         user,
         page=page,
         page_size=page_size,
         **_filters(pool, q, owner, grade, status, tag, industry, tier, region, sort),
     )
-    owners = people_by_id(db, (c.owner_id for c in rows), known=[user])
     return {
-        "items": [output.customer_summary(c, owners) for c in rows],
-        "total": total,
-        "total_capped": capped,  # True: at least `total` match ("1000+")
+        "items": [output.customer_summary(c, found.owners) for c in found.rows],
+        "total": found.total,
+        "total_capped": found.capped,  # True: at least `total` match ("1000+")
         "page": page,
         "page_size": page_size,
     }

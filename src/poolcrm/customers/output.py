@@ -69,7 +69,32 @@ def phone_display(value: str | None) -> str | None:
     return phones.format_phone(value) if value else None
 
 
-def customer_summary(c: Customer, owners: Mapping[int, User] | Mapping[int, Person]) -> dict[str, Any]:
+SUMMARY_FIELDS = (
+    "id",
+    "code",
+    "name",
+    "pool",
+    "owner_id",
+    "status",
+    "grade",
+    "tier",
+    "industry",
+    "region",
+    "customer_type",
+    "contact_name",
+    "phone",
+    "tags",
+    "member_until",
+    "protected_since",
+    "last_valid_followup_at",
+    "created_at",
+)
+"""What `customer_summary` reads of a customer: a list reads only these columns (`SUMMARY_COLUMNS`)."""
+SUMMARY_COLUMNS = tuple(Customer.__table__.c[f] for f in SUMMARY_FIELDS)
+
+
+def customer_summary(c: Any, owners: Mapping[int, User] | Mapping[int, Person]) -> dict[str, Any]:
+    """A customer in a list: `c` a Customer or a row of `SUMMARY_COLUMNS`."""
     return {
         "id": c.id,
         "code": c.code,

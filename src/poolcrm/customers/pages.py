@@ -36,7 +36,6 @@ from poolcrm.errors import AppError, InvalidInput, NotFound, RuleViolation
 from poolcrm.i18n import translate
 from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
-from poolcrm.org.service import people_by_id
 from poolcrm.ownership.countdown import recycle_info
 from poolcrm.policy.service import get_policy
 from poolcrm.sheets import attachment
@@ -122,9 +121,9 @@ def customers_page(
         "industry": industry or None,
         "sort": sort or None,
     }
-    rows, total, capped = listing.list_customers(db, user, page=page_no, page_size=PAGE_SIZE, **filters)
-    owners = people_by_id(db, (c.owner_id for c in rows), known=[user])
-    items = [output.customer_summary(c, owners) for c in rows]
+    found = listing.list_customers(db, user, page=page_no, page_size=PAGE_SIZE, **filters)
+    rows, total, capped = found.rows, found.total, found.capped
+    items = [output.customer_summary(c, found.owners) for c in rows]
     query = {
         k: v
         for k, v in {
