@@ -227,10 +227,11 @@ def test_list_1_sorted_by_name_a_term_opening_most_names_is_a_range_and_the_rest
     monkeypatch.setattr(search, "_postings_are_cheaper", lambda *_: True)
     with database.transaction() as s:
         found = search.match(s, "北京", "all", 1000, by_id=False, name_order=True)
-        assert (found.lead, found.grams) == ("北京", ("北京", "#北京"))
+        assert (found.params["q_lead_from"], found.grams) == ("北京", ("北京", "#北京"))
         assert search.match(s, "北京", "all", 1000, by_id=False).lead is None  # sorted otherwise
         assert search.match(s, "北京", "all", 1000).grams == ("北京", "#北京", "^北京")  # in id order
-        assert search.match(s, "河北", "all", 1000, by_id=False, name_order=True).lead == "河北"
+        hebei = search.match(s, "河北", "all", 1000, by_id=False, name_order=True)
+        assert hebei.params["q_lead_from"] == "河北"
         no_lead = search.match(s, "京市", "all", 1000, by_id=False, name_order=True)  # 京 opens no name
         assert no_lead.grams == ("京市", "#京市")
     expected = [ids[k] for k in ("bracket", "twice", "friendly", "river")]  # in name order

@@ -203,3 +203,23 @@ def test_a_list_names_each_rows_owner_in_its_own_statement(client, database, org
     assert by_pool == sorted(
         [("private", names[org["rep1"]]), ("private", names[org["rep2"]]), ("public", None)]
     )
+
+
+@pytest.mark.parametrize("sort", ["-id", "name", "-created_at"])
+def test_a_searched_list_is_built_once_per_shape_of_term_and_each_term_finds_its_own(
+    client, database, org, customers, sort
+):
+    """Issue 22 (`listing._searched`): two terms read the same way (one bigram's postings, the same
+    parts) run one statement built once, each with its own values bound — each finds its own
+    customers, never the other's; a term read another way (a phone's digits) is another statement."""
+    tech = {customers(name=f"测试{n}号科技有限公司", pool="public") for n in range(3)}
+    trade = {customers(name=f"测试{n}号贸易有限公司", pool="public") for n in range(2)}
+    gm = auth_headers(client, "gm")
+    listing._PLAIN.clear()
+    for term, expected in (("科技", tech), ("贸易", trade), ("科技", tech)):
+        body = client.get("/api/v1/customers", params={"q": term, "sort": sort}, headers=gm).json()
+        assert {c["id"] for c in body["items"]} == expected and body["total"] == len(expected)
+    searched = [key for key in listing._PLAIN if isinstance(key[-1], tuple) and key[-1][1]]
+    assert len(searched) == 1, searched
+    client.get("/api/v1/customers", params={"q": "62345678", "sort": sort}, headers=gm)
+    assert len([key for key in listing._PLAIN if isinstance(key[-1], tuple) and key[-1][1]]) == 2

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, Select, String, bindparam, cast, select
+from sqlalchemy import Integer, Row, Select, String, bindparam, cast, select
 from sqlalchemy.orm import Session
 
 from poolcrm import db
@@ -64,21 +65,52 @@ def list_query(
 class _Plain(NamedTuple):
     query: Select[Any]
     page: Select[Any]  # PAGE_COLUMNS, with :offset and :limit
-    count: Select[Any]  # capped at COUNT_CAP (LIST-2)
+    capped_count: Select[Any]  # capped at COUNT_CAP (LIST-2)
 
 
 _PLAIN: OrderedDict[tuple[Any, ...], _Plain] = OrderedDict()
 _PLAIN_LOCK = threading.Lock()
 PLAIN_LISTS_KEPT = 1024
-"""Built list statements a process keeps (the least recently used go): building one with its count
-and cache keys costs ~0.4 ms of Python, more than PostgreSQL takes to run it (issue 22)."""
+"""Built list statements a process keeps, plain (`_plain`) and searched (`_searched`), the least
+recently used going first: building one with its count and cache keys costs ~0.4 ms of Python (a
+searched one more), more than PostgreSQL takes to run it (issue 22)."""
 
 
 def _plain(session: Session, user: User, pool: str, sort: str | None, filters: dict[str, Any]) -> _Plain:
     """A list without a search, built once: what it holds follows from the dialect, the person (id
     and roles: ORG-2/ORG-5 as a subquery of `org_scope`, no ids bound in), the pool, the filters and
     the sort — all in the key. Statements are immutable and shared by every thread."""
-    key = (
+    return _kept(
+        _key(session, user, pool, sort, filters),
+        lambda: _made(_build(session, user, pool=pool, sort=sort, **filters)),
+    )
+
+
+def _searched(
+    session: Session, user: User, pool: str, sort: str | None, filters: dict[str, Any], q: str
+) -> tuple[_Plain, search.Match]:
+    """A searched list, built once per shape of its term (`search.Match.shape`: the parts it reads)
+    on top of the same list without the search: run its statements with the term's parameters
+    (`Match.params`) and `window`, the last row the caller needs."""
+    column, key_name, descending = _order(sort)
+    by_id = column is Customer.id
+    found = search.match(session, q, pool, COUNT_CAP, by_id, name_order=key_name == "name")
+    base = _plain(session, user, pool, sort, filters)
+    lateral = session.get_bind().dialect.name == "postgresql"
+    window = bindparam("window", type_=Integer)
+    built = _kept(
+        (*_key(session, user, pool, sort, filters), found.shape),
+        lambda: _made(
+            search.narrowed(base.query, found, window, descending if by_id else None, lateral=lateral)
+        ),
+    )
+    return built, found
+
+
+def _key(
+    session: Session, user: User, pool: str, sort: str | None, filters: dict[str, Any]
+) -> tuple[Any, ...]:
+    return (
         session.get_bind().dialect.name,
         user.id,
         frozenset(user.roles),
@@ -87,22 +119,38 @@ def _plain(session: Session, user: User, pool: str, sort: str | None, filters: d
         tuple(sorted(filters.items())),
         COUNT_CAP,
     )
+
+
+def _made(query: Select[Any]) -> _Plain:
+    return _Plain(
+        query,
+        query.with_only_columns(*PAGE_COLUMNS).offset(bindparam("offset")).limit(bindparam("limit")),
+        capped_count_query(query.with_only_columns(Customer.id), COUNT_CAP),
+    )
+
+
+def _kept(key: tuple[Any, ...], build: Callable[[], _Plain]) -> _Plain:
+    """The statements kept under `key`, built now if they are not (a refusal is raised, not kept)."""
     with _PLAIN_LOCK:
         found = _PLAIN.get(key)
         if found is not None:
             _PLAIN.move_to_end(key)
             return found
-    query = _build(session, user, pool=pool, sort=sort, **filters)  # a refusal is raised, not kept
-    built = _Plain(
-        query,
-        query.with_only_columns(*PAGE_COLUMNS).offset(bindparam("offset")).limit(bindparam("limit")),
-        capped_count_query(query.with_only_columns(Customer.id), COUNT_CAP),
-    )
+    built = build()
     with _PLAIN_LOCK:
         _PLAIN[key] = built
         while len(_PLAIN) > PLAIN_LISTS_KEPT:
             _PLAIN.popitem(last=False)
     return built
+
+
+def _order(sort: str | None) -> tuple[Any, str, bool]:
+    """The column a list is sorted by, its name and whether descending (422 for an unknown one)."""
+    key_name = (sort or "-id").lstrip("-")
+    column = SORTS.get(key_name)
+    if column is None:
+        raise InvalidInput({"sort": "不支持的排序字段"})
+    return column, key_name, (sort or "-id").startswith("-")
 
 
 def _build(
@@ -138,11 +186,7 @@ def _build(
         query = query.where(Customer.region == region)
     if tag:
         query = query.where(cast(Customer.tags, String).like(f"%{tag}%"))
-    key_name = (sort or "-id").lstrip("-")
-    column = SORTS.get(key_name)
-    if column is None:
-        raise InvalidInput({"sort": "不支持的排序字段"})
-    descending = (sort or "-id").startswith("-")
+    column, key_name, descending = _order(sort)
     order = column.desc() if descending else column.asc()
     # ties broken by id in the sort's own direction: the (column, id) index then reads a page as
     # one range either way (a tie-break the other way sorted a whole status's customers: 722 ms)
@@ -200,17 +244,20 @@ def list_customers(
         if _public_matches_pass_the_cap(session, user, in_id_order):
             return Page(rows, owners, COUNT_CAP, True)
         # the same matches in any order (no search to walk): the count drops the order
-        total, more = capped_total(int(session.scalar(plain.count) or 0), COUNT_CAP)
+        total, more = capped_total(int(session.scalar(plain.capped_count) or 0), COUNT_CAP)
         return Page(rows, owners, total, more)
-    query = list_query(session, user, window=page * page_size, **filters)
-    named = query.with_only_columns(*PAGE_COLUMNS).offset((page - 1) * page_size).limit(page_size)
-    rows, owners = _named(session, named)
+    q, pool = filters.pop("q").strip(), filters.pop("pool", "all")
+    built, found = _searched(session, user, pool, filters.pop("sort", None), filters, q)
+    window = {"window": page * page_size, "offset": (page - 1) * page_size, "limit": page_size}
+    rows, owners = _named(session, built.page, {**found.params, **window})
     shown = first_page_total(rows, page, page_size)
     if shown is not None:
         return Page(rows, owners, shown, False)
     if _public_matches_pass_the_cap(session, user, in_id_order):
         return Page(rows, owners, COUNT_CAP, True)
-    total, capped = count_matches(session, list_query(session, user, window=COUNT_CAP + 1, **in_id_order))
+    built, found = _searched(session, user, pool, None, filters, q)
+    counted = session.scalar(built.capped_count, {**found.params, "window": COUNT_CAP + 1})
+    total, capped = capped_total(int(counted or 0), COUNT_CAP)
     return Page(rows, owners, total, capped)
 
 

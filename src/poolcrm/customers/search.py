@@ -33,8 +33,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, any_, func, or_, select, true, union
+from sqlalchemy import BindParameter, ColumnElement, Select, any_, bindparam, func, or_, select, true, union
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import visitors
 
 from poolcrm import db
 from poolcrm.customers import dedupe, names, phones
@@ -72,17 +73,27 @@ def core(text: str) -> str:
     return text[start:end] if start < end else ""
 
 
-def _starting_with(column: Any, prefix: str) -> ColumnElement[bool]:
+def _starting_with(column: Any, prefix: str, name: str) -> ColumnElement[bool]:
     """`column` starting with `prefix` as a range an index serves (LIKE 'x%' is not, on SQLite) —
-    exact where text sorts by code point (`db.sorts_by_code_point`)."""
+    exact where text sorts by code point (`db.sorts_by_code_point`). Its values are the parameters
+    `name`_from and `name`_to (or `name`_like)."""
     if ord(prefix[-1]) == sys.maxunicode:  # no successor: the plain test (not an index range)
-        return column.startswith(prefix, autoescape=True)  # type: ignore[no-any-return]
-    return (column >= prefix) & (column < prefix[:-1] + chr(ord(prefix[-1]) + 1))  # type: ignore[no-any-return]
+        return column.like(bindparam(f"{name}_like", _escaped(prefix) + "%"), escape=ESCAPE)  # type: ignore[no-any-return]
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return (column >= bindparam(f"{name}_from", prefix)) & (column < bindparam(f"{name}_to", upper))  # type: ignore[no-any-return]
 
 
-def _initials_range(term: str) -> ColumnElement[bool]:
-    """Initials starting with `term`."""
-    return _starting_with(Customer.name_initials, term.lower())
+ESCAPE = "/"
+
+
+def _escaped(text: str) -> str:
+    """`text` matched literally by LIKE … ESCAPE '/' (its wildcards and the escape itself)."""
+    return text.replace(ESCAPE, ESCAPE * 2).replace("%", ESCAPE + "%").replace("_", ESCAPE + "_")
+
+
+def _containing(column: Any, text: str, name: str) -> ColumnElement[bool]:
+    """`column` holding `text` anywhere, its pattern the parameter `name`."""
+    return column.like(bindparam(name, f"%{_escaped(text)}%"), escape=ESCAPE)  # type: ignore[no-any-return]
 
 
 # A row read from the postings (joined to its customer, checked, collected and sorted) costs about
@@ -170,14 +181,33 @@ def _postings_of(session: Session, term: str, key: str) -> Postings | None:
 class Match:
     """What a term matches: `scan`, one condition to filter the list with; or the union of the
     customers holding one of the postings `grams` whose name passes `named`, each of `exact`
-    (indexed) and the names beginning with `lead`."""
+    (indexed) and the names beginning with the term (`lead`, a range of the name index, read in the
+    list's order). Every value of the term in them is a named parameter (`params`), so that a
+    statement built for one term serves every term of its `shape` (`listing`)."""
 
+    params: dict[str, Any]
     scan: ColumnElement[bool] | None = None
     grams: tuple[str, ...] = ()
     named: ColumnElement[bool] | None = None
     exact: tuple[ColumnElement[bool], ...] = ()
-    lead: str | None = None
-    """Names beginning with this match too (a range of the name index, read in the list's order)."""
+    lead: ColumnElement[bool] | None = None
+
+    @property
+    def shape(self) -> tuple[Any, ...]:
+        """What the statements built from this match share with another term's: the same parts
+        (which the parameters' names tell) read the same way."""
+        return (self.scan is not None, tuple(sorted(self.params)))
+
+
+def _params(*conds: ColumnElement[bool] | None) -> dict[str, Any]:
+    """The named parameters in `conds`, with their values."""
+    found: dict[str, Any] = {}
+    for cond in conds:
+        if cond is not None:
+            for node in visitors.iterate(cond):
+                if isinstance(node, BindParameter) and not node.unique:
+                    found[node.key] = node.value
+    return found
 
 
 def match(
@@ -203,42 +233,70 @@ def match(
 def _match(session: Session, term: str, scope: str, count_cap: int, by_id: bool, name_order: bool) -> Match:
     key = names.name_key(term)
     digits = "".join(ch for ch in term if ch.isdigit())
-    by_name = [Customer.name.contains(term, autoescape=True)]
+    by_name = [_containing(Customer.name, term, "q_name")]
     if key:
-        by_name.append(Customer.name_key.contains(key, autoescape=True))
-    exact = [Customer.code == term.upper(), Customer.contact_name == term]
+        by_name.append(_containing(Customer.name_key, key, "q_key"))
+    exact = [
+        Customer.code == bindparam("q_code", term.upper()),
+        Customer.contact_name == bindparam("q_contact", term),
+    ]
     if term.isascii() and term.isalpha():
-        exact.append(_initials_range(term))
+        exact.append(_starting_with(Customer.name_initials, term.lower(), "q_initials"))
     postings = _postings_of(session, term, key) if len(digits) < 4 else None
     if postings is not None and scope in INDEXED_SCOPES:
         named = or_(*by_name)
         if by_id:
-            return Match(grams=postings.grams, named=named, exact=tuple(exact))
+            return _posted(postings.grams, named, exact)
         if postings.lead is not None and name_order:
             # sorted by name: the names opening with the term are a range of the name index, read
             # in the list's order (a scan met 北京's 625,336 earlier names at 10,000,000 before its
             # first match); the rest by the cost rule. In another order that range would be read
             # whole and sorted: the cost rule below decides as before
             if _postings_are_cheaper(session, postings.elsewhere, postings.elsewhere_counted, count_cap):
-                return Match(grams=postings.elsewhere, named=named, exact=tuple(exact), lead=postings.lead)
+                lead = _starting_with(Customer.name, postings.lead, "q_lead")
+                return _posted(postings.elsewhere, named, exact, lead)
         elif _postings_are_cheaper(session, postings.grams, postings.counted, count_cap):
-            return Match(grams=postings.grams, named=named, exact=tuple(exact))
+            return _posted(postings.grams, named, exact)
     conds = [*by_name, *exact]
     if len(digits) >= 4:
-        conds += [Customer.phone.contains(digits), Customer.mobile.contains(digits)]
+        conds += [
+            _containing(Customer.phone, digits, "q_digits"),
+            _containing(Customer.mobile, digits, "q_digits"),
+        ]
         phone = phones.phone_key(term)
         if phone:
-            conds += [Customer.phone == phone, Customer.mobile == phone]
-    return Match(scan=or_(*conds))
+            conds += [
+                Customer.phone == bindparam("q_phone", phone),
+                Customer.mobile == bindparam("q_phone", phone),
+            ]
+    scan = or_(*conds)
+    return Match(_params(scan), scan=scan)
+
+
+def _posted(
+    grams: tuple[str, ...],
+    named: ColumnElement[bool],
+    exact: list[ColumnElement[bool]],
+    lead: ColumnElement[bool] | None = None,
+) -> Match:
+    params = {**_params(named, *exact, lead), **{f"q_gram{i}": gram for i, gram in enumerate(grams)}}
+    return Match(params, grams=grams, named=named, exact=tuple(exact), lead=lead)
 
 
 def narrowed(
-    query: Select[Any], found: Match, window: int | None, descending: bool | None, *, lateral: bool = False
+    query: Select[Any],
+    found: Match,
+    window: int | ColumnElement[int] | None,
+    descending: bool | None,
+    *,
+    lateral: bool = False,
 ) -> Select[Any]:
     """`query` (the scoped, filtered, ordered list) kept to what `found` matches. With a `window`
-    (the last row the caller needs), each part is read in the list's order up to it, so their union
-    holds the list's first `window` rows; in id order (`descending` not None) the name part walks
-    the postings in that order (a common term then costs a page, not its matches).
+    (the last row the caller needs: a number, or a parameter), each part is read in the list's order
+    up to it, so their union holds the list's first `window` rows; in id order (`descending` not
+    None) the name part walks the postings in that order (a common term then costs a page, not its
+    matches). The term's values are `found.params`, bound in: pass them again to run the statement
+    for another term of the same shape.
 
     `lateral` (PostgreSQL, in id order): each posting is checked against its customer by a lateral
     lookup, so the walk is driven by the postings. Left to itself the planner joined them by
@@ -248,29 +306,30 @@ def narrowed(
         return query.where(found.scan)
     ids = query.with_only_columns(Customer.id)
     posting = CustomerNameGram.customer_id
+    named_as = found.named if found.named is not None else true()  # postings always come with it
     parts = []
-    for gram in found.grams:
+    for i, gram in enumerate(found.grams):
+        posted = CustomerNameGram.gram == bindparam(f"q_gram{i}", gram)
         if lateral and descending is not None:
             # LIMIT 1 keeps the planner from flattening the lookup into a join it may reorder
-            check = ids.order_by(None).where(Customer.id == posting, found.named).limit(1).lateral()
+            check = ids.order_by(None).where(Customer.id == posting, named_as).limit(1).lateral()
             named = (
                 select(posting.label("id"))
                 .join(check, true())
-                .where(CustomerNameGram.gram == gram)
+                .where(posted)
                 .order_by(posting.desc() if descending else posting.asc())
             )
         else:
-            named = ids.join(CustomerNameGram, posting == Customer.id).where(
-                CustomerNameGram.gram == gram, found.named
-            )
+            named = ids.join(CustomerNameGram, posting == Customer.id).where(posted, named_as)
             if descending is not None:
                 named = named.order_by(None).order_by(posting.desc() if descending else posting.asc())
         parts.append(named)
     parts += [ids.where(cond) for cond in found.exact]
     if found.lead is not None:
-        parts.append(ids.where(_starting_with(Customer.name, found.lead)))
+        parts.append(ids.where(found.lead))
     limited = [
-        select(part.limit(window).subquery().c.id) if window else part.order_by(None) for part in parts
+        select(part.limit(window).subquery().c.id) if window is not None else part.order_by(None)
+        for part in parts
     ]
     if lateral:
         # `id = ANY(ARRAY(…))`: the union is read first, then each customer by its key. As `IN (…)`
