@@ -106,7 +106,8 @@ class Customer(Base):
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
-        Index("ix_customers_owner_pool", "owner_id", "pool"),
+        # a rep's own pool, newest first: one range (owner, pool, id)
+        Index("ix_customers_owner_pool", "owner_id", "pool", "id"),
         Index("ix_customers_pool", "pool"),
         Index("ix_customers_next_followup_on", "next_followup_on"),
         # the list's search (customers.search): a contact's name, pinyin initials by prefix
