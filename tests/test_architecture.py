@@ -11,6 +11,7 @@ No contract ignores an import."""
 from __future__ import annotations
 
 import ast
+import logging
 import os
 import textwrap
 from pathlib import Path
@@ -97,7 +98,18 @@ def test_design_layers_hold_by_import_linter(tmp_path, monkeypatch):
     config.write_text(_contracts())
     monkeypatch.syspath_prepend(str(SRC))
     monkeypatch.chdir(tmp_path)
-    assert lint_imports(config_filename=str(config), no_cache=True) == 0
+    # import-linter configures its own logging with `dictConfig`, which disables every logger that
+    # exists (the app's included): later tests in this process would log nothing
+    enabled = [
+        log
+        for log in logging.root.manager.loggerDict.values()
+        if isinstance(log, logging.Logger) and not log.disabled
+    ]
+    try:
+        assert lint_imports(config_filename=str(config), no_cache=True) == 0
+    finally:
+        for log in enabled:
+            log.disabled = False
 
 
 def test_every_domain_folder_is_placed_in_a_layer():
