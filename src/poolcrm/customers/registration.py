@@ -44,10 +44,10 @@ from poolcrm.customers.models import (
 )
 from poolcrm.customers.schemas import CustomerIn
 from poolcrm.errors import Conflict, NotFound, RuleViolation
-from poolcrm.notify.service import notify, notify_many
+from poolcrm.notify.service import notify
 from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
-from poolcrm.org.service import is_supervisor_of, lock_users, role_holders, users_by_id
+from poolcrm.org.service import is_supervisor_of, lock_users, notify_role, users_by_id
 from poolcrm.ownership.moves import move_customer
 from poolcrm.ownership.usage import limit_for, owned_count, usage_figures
 from poolcrm.policy.service import company_today, get_policy
@@ -336,16 +336,16 @@ def _approve_at_once(session: Session, application: Application, user: User, now
 
 
 def _tell_reviewers(session: Session, customer: Customer, user: User) -> None:
-    """CUS-9: every active CS user is told of the registration waiting for them (one INSERT for
-    all of them, not one each with its outbox lookup: issue 22, a registration wrote 16 statements
-    for 8 CS users)."""
-    notify_many(
+    """CUS-9: every active CS user is told of the registration waiting for them."""
+    notify_role(
         session,
-        dict.fromkeys(role_holders(session, "cs"), {"name": customer.name, "applicant": user.display_name}),
+        "cs",
         "application.waiting",
         "新客户待审核：{name}（{applicant}）",
         link="/applications",
         rule="CUS-9",
+        name=customer.name,
+        applicant=user.display_name,
     )
 
 

@@ -23,7 +23,7 @@ from poolcrm.followups.models import FollowUp
 from poolcrm.notify.service import notify
 from poolcrm.org import rules as org_rules
 from poolcrm.org.models import Department, User
-from poolcrm.org.service import lock_users, role_holders, sales_rep_condition
+from poolcrm.org.service import lock_users, notify_role, sales_rep_condition
 from poolcrm.ownership.countdown import (
     givers,
 )
@@ -32,7 +32,7 @@ from poolcrm.ownership.moves import move_customer
 from poolcrm.ownership.usage import usage_figures
 from poolcrm.policy.service import company_date, company_day_start, company_today, get_policy
 from poolcrm.pools import rules
-from poolcrm.pools.common import user_brief
+from poolcrm.pools.common import notify_cs, user_brief
 from poolcrm.pools.models import (
     ITEM_DONE,
     ITEM_PLANNED,
@@ -264,10 +264,10 @@ def create_reallocation(
         rule="POOL-9",
         reason=reason,
     )
-    for uid in role_holders(session, "gm") + role_holders(session, "sales_manager"):
-        notify(
+    for role in ("gm", "sales_manager"):
+        notify_role(
             session,
-            uid,
+            role,
             "approval_waiting",
             "客户调整方案 #{id} 等待审批",
             link="/allocation",
@@ -358,16 +358,7 @@ def approve_plan(session: Session, actor: User, plan_id: int) -> AllocationPlan:
     )
     if done:
         plan.status = PLAN_APPROVED
-        for uid in role_holders(session, "cs"):
-            notify(
-                session,
-                uid,
-                "approval_waiting",
-                "分配方案 #{id} 已批准，请执行",
-                link="/allocation",
-                rule=plan.rule,
-                id=plan.id,
-            )
+        notify_cs(session, "分配方案 #{id} 已批准，请执行", "/allocation", plan.rule, id=plan.id)
     session.flush()
     record(
         session,

@@ -12,9 +12,8 @@ from poolcrm.customers.models import (
     POOL_REJECTED,
 )
 from poolcrm.errors import RuleViolation
-from poolcrm.notify.service import notify_many
 from poolcrm.org.models import User
-from poolcrm.org.service import role_holders
+from poolcrm.org.service import notify_role
 from poolcrm.pools import rules
 
 KIND_RELEASE = "release"
@@ -33,15 +32,8 @@ def user_brief(session: Session, user_id: int | None) -> dict[str, Any] | None:
 
 
 def notify_cs(session: Session, message: str, link: str, rule: str, **params: Any) -> None:
-    """Every active CS user is told of an application waiting for them, in one INSERT."""
-    notify_many(
-        session,
-        dict.fromkeys(role_holders(session, "cs"), params),
-        "approval_waiting",
-        message,
-        link=link,
-        rule=rule,
-    )
+    """Every active CS user is told of an application or a plan waiting for them, in one INSERT."""
+    notify_role(session, "cs", "approval_waiting", message, link=link, rule=rule, **params)
 
 
 def refuse(refusal: rules.Refusal | None) -> None:
