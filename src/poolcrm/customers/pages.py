@@ -122,8 +122,8 @@ def customers_page(
         "sort": sort or None,
     }
     found = listing.list_customers(db, user, page=page_no, page_size=PAGE_SIZE, **filters)
-    rows, total, capped = found.rows, found.total, found.capped
-    items = [output.customer_summary(c, found.owners) for c in rows]
+    total, capped = found.total, found.capped
+    items = [output.customer_summary(c, found.owners) for c in found.rows]
     query = {
         k: v
         for k, v in {
