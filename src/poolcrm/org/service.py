@@ -329,7 +329,7 @@ def role_holders(session: Session, role: str) -> list[int]:
 
 
 def notify_role(
-    session: Session, role: str, kind: str, message: str, *, link: str, rule: str, **params: Any
+    session: Session, role: str, kind: str, message: str, *, link: str, rule: str | None, **params: Any
 ) -> None:
     """Every active holder of `role` (CS: an application waiting for them) is told at once, in one
     INSERT — not one each with its outbox lookup (issue 22: a registration wrote 16 statements for

@@ -31,7 +31,7 @@ def user_brief(session: Session, user_id: int | None) -> dict[str, Any] | None:
     return None if u is None else {"id": u.id, "display_name": u.display_name}
 
 
-def notify_cs(session: Session, message: str, link: str, rule: str, **params: Any) -> None:
+def notify_cs(session: Session, message: str, link: str, rule: str | None, **params: Any) -> None:
     """Every active CS user is told of an application or a plan waiting for them, in one INSERT."""
     notify_role(session, "cs", "approval_waiting", message, link=link, rule=rule, **params)
 
