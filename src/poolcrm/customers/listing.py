@@ -95,16 +95,14 @@ def _searched(
     column, key_name, descending = _order(sort)
     by_id = column is Customer.id
     found = search.match(session, q, pool, COUNT_CAP, by_id, name_order=key_name == "name")
-    base = _plain(session, user, pool, sort, filters)
-    lateral = session.get_bind().dialect.name == "postgresql"
-    window = bindparam("window", type_=Integer)
-    built = _kept(
-        (*_key(session, user, pool, sort, filters), found.shape),
-        lambda: _made(
-            search.narrowed(base.query, found, window, descending if by_id else None, lateral=lateral)
-        ),
-    )
-    return built, found
+
+    def build() -> _Plain:
+        base = _plain(session, user, pool, sort, filters).query
+        lateral = session.get_bind().dialect.name == "postgresql"
+        window = bindparam("window", type_=Integer)
+        return _made(search.narrowed(base, found, window, descending if by_id else None, lateral=lateral))
+
+    return _kept((*_key(session, user, pool, sort, filters), found.shape), build), found
 
 
 def _key(
@@ -234,31 +232,36 @@ def list_customers(
     passed every name sorting before it). A list holding the public pool says "1000+" by LIST-4
     when the public pool's part alone passes the cap."""
     in_id_order = {**filters, "sort": None}
-    if not (filters.get("q") or "").strip():
-        plain = _plain(session, user, filters.pop("pool", "all"), filters.pop("sort", None), filters)
+    q, pool, sort = (
+        (filters.pop("q", None) or "").strip(),
+        filters.pop("pool", "all"),
+        filters.pop("sort", None),
+    )
+    if q:
+        built, found = _searched(session, user, pool, sort, filters, q)
+        window = {"window": page * page_size, "offset": (page - 1) * page_size, "limit": page_size}
+        rows, owners = _named(session, built.page, {**found.params, **window})
+    else:
         window = {"offset": (page - 1) * page_size, "limit": page_size}
-        rows, owners = _named(session, plain.page, window)
-        shown = first_page_total(rows, page, page_size)
-        if shown is not None:
-            return Page(rows, owners, shown, False)
-        if _public_matches_pass_the_cap(session, user, in_id_order):
-            return Page(rows, owners, COUNT_CAP, True)
-        # the same matches in any order (no search to walk): the count drops the order
-        total, more = capped_total(int(session.scalar(plain.capped_count) or 0), COUNT_CAP)
-        return Page(rows, owners, total, more)
-    q, pool = filters.pop("q").strip(), filters.pop("pool", "all")
-    built, found = _searched(session, user, pool, filters.pop("sort", None), filters, q)
-    window = {"window": page * page_size, "offset": (page - 1) * page_size, "limit": page_size}
-    rows, owners = _named(session, built.page, {**found.params, **window})
+        rows, owners = _named(session, _plain(session, user, pool, sort, filters).page, window)
     shown = first_page_total(rows, page, page_size)
     if shown is not None:
         return Page(rows, owners, shown, False)
     if _public_matches_pass_the_cap(session, user, in_id_order):
         return Page(rows, owners, COUNT_CAP, True)
-    built, found = _searched(session, user, pool, None, filters, q)
-    counted = session.scalar(built.capped_count, {**found.params, "window": COUNT_CAP + 1})
-    total, capped = capped_total(int(counted or 0), COUNT_CAP)
+    total, capped = _counted(session, user, pool, filters, q)
     return Page(rows, owners, total, capped)
+
+
+def _counted(session: Session, user: User, pool: str, filters: dict[str, Any], q: str) -> tuple[int, bool]:
+    """LIST-2: a list's matches counted up to COUNT_CAP, and whether there are more — in id order,
+    where a search walks its postings and stops at the cap (the same matches in any order)."""
+    if q:
+        built, found = _searched(session, user, pool, None, filters, q)
+        counted = session.scalar(built.capped_count, {**found.params, "window": COUNT_CAP + 1})
+    else:
+        counted = session.scalar(_plain(session, user, pool, None, filters).capped_count)
+    return capped_total(int(counted or 0), COUNT_CAP)
 
 
 def _public_matches_pass_the_cap(session: Session, user: User, filters: dict[str, Any]) -> bool:
@@ -271,9 +274,10 @@ def _public_matches_pass_the_cap(session: Session, user: User, filters: dict[str
     A count under the cap is always taken live; with the TTL at 0 nothing is kept."""
     if db.AGGREGATE_TTL_S <= 0 or filters.get("pool", "all") not in ("all", "public"):
         return False
-    public = {**filters, "pool": "public", "q": (filters.get("q") or "").strip() or None}
+    rest = {k: v for k, v in filters.items() if k not in ("pool", "q", "sort")}
+    q = (filters.get("q") or "").strip()
     return db.cached_aggregate(
         session,
-        ("customers.public_matches_capped", tuple(sorted(public.items()))),
-        lambda: count_matches(session, list_query(session, user, window=COUNT_CAP + 1, **public))[1],
+        ("customers.public_matches_capped", q, tuple(sorted(rest.items()))),
+        lambda: _counted(session, user, "public", rest, q)[1],
     )
