@@ -223,3 +223,22 @@ def test_a_searched_list_is_built_once_per_shape_of_term_and_each_term_finds_its
     assert len(searched) == 1, searched
     client.get("/api/v1/customers", params={"q": "62345678", "sort": sort}, headers=gm)
     assert len([key for key in listing._PLAIN if isinstance(key[-1], tuple) and key[-1][1]]) == 2
+
+
+def test_list_6_the_tag_filter_keeps_the_tag_itself_not_every_tag_containing_it(client, org, customers):
+    vip = customers(pool="public", tags=["VIP", "重点"])
+    customers(pool="public", tags=["VIP客户"])
+    percent = customers(pool="public", tags=["100%到款"])
+    customers(pool="public", tags=["100到款"])
+    gm = auth_headers(client, "gm")
+
+    def found(tag: str) -> list[int]:
+        response = client.get("/api/v1/customers", params={"pool": "all", "tag": tag}, headers=gm)
+        assert response.status_code == 200
+        return [item["id"] for item in response.json()["items"]]
+
+    assert found("VIP") == [vip]
+    assert found("重点") == [vip]
+    assert found("100%到款") == [percent]
+    assert found("%") == []
+    assert found('"') == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -182,8 +183,9 @@ def _build(
         query = query.where(Customer.tier == tier)
     if region:
         query = query.where(Customer.region == region)
-    if tag:
-        query = query.where(cast(Customer.tags, String).like(f"%{tag}%"))
+    if tag:  # the tag itself, as the stored array holds it: not every tag containing it (LIST-6)
+        element = json.dumps(tag, ensure_ascii=False)
+        query = query.where(search.containing(cast(Customer.tags, String), element, "tag"))
     column, key_name, descending = _order(sort)
     order = column.desc() if descending else column.asc()
     # ties broken by id in the sort's own direction: the (column, id) index then reads a page as

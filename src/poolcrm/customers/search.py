@@ -91,7 +91,7 @@ def _escaped(text: str) -> str:
     return text.replace(ESCAPE, ESCAPE * 2).replace("%", ESCAPE + "%").replace("_", ESCAPE + "_")
 
 
-def _containing(column: Any, text: str, name: str) -> ColumnElement[bool]:
+def containing(column: Any, text: str, name: str) -> ColumnElement[bool]:
     """`column` holding `text` anywhere, its pattern the parameter `name`."""
     return column.like(bindparam(name, f"%{_escaped(text)}%"), escape=ESCAPE)  # type: ignore[no-any-return]
 
@@ -233,9 +233,9 @@ def match(
 def _match(session: Session, term: str, scope: str, count_cap: int, by_id: bool, name_order: bool) -> Match:
     key = names.name_key(term)
     digits = "".join(ch for ch in term if ch.isdigit())
-    by_name = [_containing(Customer.name, term, "q_name")]
+    by_name = [containing(Customer.name, term, "q_name")]
     if key:
-        by_name.append(_containing(Customer.name_key, key, "q_key"))
+        by_name.append(containing(Customer.name_key, key, "q_key"))
     exact = [
         Customer.code == bindparam("q_code", term.upper()),
         Customer.contact_name == bindparam("q_contact", term),
@@ -260,8 +260,8 @@ def _match(session: Session, term: str, scope: str, count_cap: int, by_id: bool,
     conds = [*by_name, *exact]
     if len(digits) >= 4:
         conds += [
-            _containing(Customer.phone, digits, "q_digits"),
-            _containing(Customer.mobile, digits, "q_digits"),
+            containing(Customer.phone, digits, "q_digits"),
+            containing(Customer.mobile, digits, "q_digits"),
         ]
         phone = phones.phone_key(term)
         if phone:
