@@ -38,9 +38,10 @@ MOBILE_PREFIXES = ["138", "139", "135", "136", "186", "150", "158", "177"]
 TERMS = ["科技", "贸易", "北京", "上海", "电子", "机械", "有限", "广州", "信息", "深圳", "化工", "网络"]
 
 EXPECTED: Counter[str] = Counter()  # "name status" -> count of legitimate refusals
-# every timed request as (seconds since the first, "page" or "api", milliseconds): the percentiles
-# minute by minute, which tell the spawn's burst of sign-ins from the steady day
-TIMES: list[tuple[float, str, float]] = []
+# every timed request as (seconds since the first, "page" or "api", its name, milliseconds): the
+# percentiles minute by minute, which tell the spawn's burst of sign-ins from the steady day, and
+# which requests a slow minute was made of
+TIMES: list[tuple[float, str, str, float]] = []
 START: list[float] = []
 
 
@@ -62,7 +63,7 @@ def _time_request(name: str, response_time: float, **_: Any) -> None:
     now = time.monotonic()
     if not START:
         START.append(now)
-    TIMES.append((now - START[0], kind, response_time))
+    TIMES.append((now - START[0], kind, name, response_time))
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -74,7 +75,7 @@ def percentile(values: list[float], q: float) -> float:
 def by_minute() -> list[dict[str, Any]]:
     """Requests and page/API p95 for each minute of the run."""
     minutes: dict[int, dict[str, list[float]]] = {}
-    for at, kind, ms in TIMES:
+    for at, kind, _name, ms in TIMES:
         minutes.setdefault(int(at // 60), {"page": [], "api": []})[kind].append(ms)
     return [
         {
@@ -136,9 +137,9 @@ def _write_outcomes(environment: Any, **_: Any) -> None:
             "p99_ms": pooled.get_response_time_percentile(0.99),
         }
     times_path = os.environ.get("LOAD_TIMES")
-    if times_path:  # every pooled request: seconds into the run, kind, milliseconds
+    if times_path:  # every pooled request: seconds into the run, kind, milliseconds, name
         with open(times_path, "w", encoding="utf-8") as f:
-            f.writelines(f"{at:.3f},{kind},{ms:.1f}\n" for at, kind, ms in TIMES)
+            f.writelines(f"{at:.3f},{kind},{ms:.1f},{name}\n" for at, kind, name, ms in TIMES)
     with open(path, "w", encoding="utf-8") as f:
         json.dump(
             {"expected": dict(EXPECTED), "groups": groups, "by_minute": by_minute()},
