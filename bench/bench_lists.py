@@ -192,13 +192,19 @@ def main() -> None:
     parser.add_argument("--engine", choices=("sqlite", "pg"), default="pg")
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=5.0, help="per endpoint per round")
+    parser.add_argument(
+        "--db", help="a database this script filled before (kept): measure it again, no build"
+    )
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="bench-lists-"))
-    db, cleanup = fresh_database(args.engine, workdir)
+    if args.db:
+        db, cleanup = Database(args.db), None
+    else:
+        db, cleanup = fresh_database(args.engine, Path(tempfile.mkdtemp(prefix="bench-lists-")))
     try:
-        t = time.perf_counter()
-        build(db, args.n)
-        print(f"{args.engine}: built {args.n:,} customers in {time.perf_counter() - t:.0f} s", flush=True)
+        if cleanup is not None:
+            t = time.perf_counter()
+            build(db, args.n)
+            print(f"{args.engine}: built {args.n:,} customers in {time.perf_counter() - t:.0f} s", flush=True)
         common, rare = terms(db)
         results = {w: measure(db, w, args.seconds, common, rare) for w in (1, 2)}
         one, two = results[1], results[2]
@@ -220,7 +226,8 @@ def main() -> None:
             f"largest process RSS: {one['rss_mb']:.0f} MB / {two['rss_mb']:.0f} MB"
         )
     finally:
-        drop(cleanup, db)
+        if cleanup is not None:
+            drop(cleanup, db)
 
 
 if __name__ == "__main__":
