@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -184,8 +183,7 @@ def _build(
     if region:
         query = query.where(Customer.region == region)
     if tag:  # the tag itself, as the stored array holds it: not every tag containing it (LIST-6)
-        element = json.dumps(tag, ensure_ascii=False)
-        query = query.where(search.containing(cast(Customer.tags, String), element, "tag"))
+        query = query.where(search.containing(cast(Customer.tags, String), db.json_text(tag), "tag"))
     column, key_name, descending = _order(sort)
     order = column.desc() if descending else column.asc()
     # ties broken by id in the sort's own direction: the (column, id) index then reads a page as
@@ -233,7 +231,7 @@ def list_customers(
     order, where a search walks its postings and stops at the cap (in name order a scan for 北京
     passed every name sorting before it). A list holding the public pool says "1000+" by LIST-4
     when the public pool's part alone passes the cap."""
-    in_id_order = {**filters, "sort": None}
+    asked = dict(filters)  # LIST-4 reads the search and filters before they are taken apart
     q, pool, sort = (
         (filters.pop("q", None) or "").strip(),
         filters.pop("pool", "all"),
@@ -249,7 +247,7 @@ def list_customers(
     shown = first_page_total(rows, page, page_size)
     if shown is not None:
         return Page(rows, owners, shown, False)
-    if _public_matches_pass_the_cap(session, user, in_id_order):
+    if _public_matches_pass_the_cap(session, user, asked):
         return Page(rows, owners, COUNT_CAP, True)
     total, capped = _counted(session, user, pool, filters, q)
     return Page(rows, owners, total, capped)
