@@ -53,6 +53,9 @@ class PageEnvironment(Environment):
             trim_blocks=True,
             lstrip_blocks=True,
             extensions=[ConstantTranslations],
+            # the templates are the installed package's, changed only by an upgrade, which restarts
+            # the processes: no stat() of every template and include at every render
+            auto_reload=False,
         )
         self.filters["localtime"] = localtime
         self.globals["usage_level"] = usage_level  # POOL-2's bar colour, one threshold for every bar
