@@ -29,12 +29,18 @@ import requests
 from locust import FastHttpUser, between, events, task
 from locust.stats import StatsEntry
 
+from poolcrm.customers.synth import iter_companies
+
 PASSWORD = os.environ.get("LOAD_PASSWORD", "demo12345")
 # the accounts of each kind of simulated person (filled at the start), and the next one to hand out
 ACCOUNTS: dict[str, list[str]] = {"rep": [], "supervisor": [], "cs": [], "gm": []}
 NEXT: dict[str, itertools.count[int]] = {kind: itertools.count() for kind in ACCOUNTS}
 BRANDS = ["华瑞", "恒通", "鑫达", "宏远", "金桥", "博源", "新世纪", "天成"]  # CUS-7a: a name core of 4+
 MOBILE_PREFIXES = ["138", "139", "135", "136", "186", "150", "158", "177"]
+# the companies reps come across: the demo's generator with a seed of this run's (distinct names,
+# some of which the database already holds), made lazily, 10,000 at a time
+COMPANIES = iter_companies(10_000_000, seed=random.SystemRandom().getrandbits(32))
+SAME_COMPANY_SCORE = 90  # a match this close is the company itself: a rep does not register it
 TERMS = ["科技", "贸易", "北京", "上海", "电子", "机械", "有限", "广州", "信息", "深圳", "化工", "网络"]
 
 EXPECTED: Counter[str] = Counter()  # "name status" -> count of legitimate refusals
@@ -292,26 +298,40 @@ class Rep(Staff):
 
     @task(3)
     def t_dupcheck_register(self) -> None:
-        # the duplicate check first, then (sometimes) the registration of a new company, unique
-        # so that the load does not collide with itself
-        tag = uuid.uuid4().hex[:10]
-        name = f"压测{tag}{random.choice(TERMS)}有限公司"
-        self.api("POST", "/customers/duplicates", "/customers/duplicates", json={"name": name})
-        if random.random() < 0.4:
-            self.api(
-                "POST",
-                "/customers",
-                "/customers (register)",
-                json={
-                    "name": name,
-                    "address": f"北京市海淀区压测路{random.randint(1, 9999)}号",
-                    "contact_name": "王经理",
-                    "phone": f"{random.choice(MOBILE_PREFIXES)}{random.randint(0, 99999999):08d}",
-                    "customer_type": "direct",
-                    "industry": random.choice(["制造业", "零售业", "IT", "教育", "医疗"]),
-                },
-                expected=(409,),
-            )
+        # a company a rep came across (`COMPANIES`: names, addresses and phones like a day's real
+        # leads, of a seed of this run's own), checked first; registered (sometimes) only when the
+        # check shows no company it plainly is, as a rep would — a name the database already holds
+        # is a check that found it, not a registration refused
+        company = next(COMPANIES)
+        body = self.api(
+            "POST",
+            "/customers/duplicates",
+            "/customers/duplicates",
+            json={"name": company["name"], "phone": company["mobile"]},
+        )
+        if body is None or random.random() >= 0.4:
+            return
+        matches = body.get("matches", [])
+        if any(m.get("score", 0) >= SAME_COMPANY_SCORE for m in matches):
+            return
+        self.api(
+            "POST",
+            "/customers",
+            "/customers (register)",
+            json={
+                "name": company["name"],
+                "address": company["address"],
+                "contact_name": company["contact_name"],
+                "phone": company["mobile"],
+                "customer_type": "direct",
+                "industry": company["industry"],
+                "region": company["region"],
+                "source": company["source"],
+                # the other companies the check showed, looked at and confirmed as others (CUS-7)
+                "confirmed_matches": [m["customer_id"] for m in matches],
+            },
+            expected=(409,),
+        )
 
     @task(2)
     def t_claim(self) -> None:
