@@ -128,7 +128,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         lang = lang_of(request)
         codes = {404: ("not_found", "找不到该对象"), 405: ("method_not_allowed", "请求的方法不被允许")}
         code, zh = codes.get(exc.status_code, ("http_error", str(exc.detail)))
-        body = {"error": {"code": code, "message": translate(zh, lang), "rule": None, "details": {}}}
+        body: dict[str, Any] = {
+            "error": {"code": code, "message": translate(zh, lang), "rule": None, "details": {}}
+        }
         return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(PoolTimeout)

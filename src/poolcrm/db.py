@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     JSON,
@@ -161,6 +161,13 @@ a form) can only find nothing — look it up and the database would refuse the p
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+def table_of(model: type[Base]) -> Table:
+    """The `Table` of a mapped class. Every model here is declarative, so `__table__` is a `Table`;
+    SQLAlchemy's stubs type it as a `FromClause` only because imperative mappings may map other
+    selectables."""
+    return cast(Table, model.__table__)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -133,7 +133,9 @@ def audit_page(request: Request, admin: AdminUser, db: DB, lang: Lang) -> HTMLRe
     people = list_users(db)
     names = {u.id: u.display_name for u in people}
     customer_ids = {
-        int(e.object_id) for e in rows if e.object_type == "customer" and (e.object_id or "").isdigit()
+        int(e.object_id)
+        for e in rows
+        if e.object_type == "customer" and e.object_id is not None and e.object_id.isdigit()
     }
     codes = dict(
         db.execute(select(Customer.id, Customer.code).where(Customer.id.in_(sorted(customer_ids)))).all()

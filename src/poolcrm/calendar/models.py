@@ -5,7 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from poolcrm.db import Base, UTCDateTime, reference_table
+from poolcrm.db import Base, UTCDateTime, reference_table, table_of
 
 
 class CalendarOverride(Base):
@@ -35,4 +35,4 @@ class SharedTestClock(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-reference_table(CalendarOverride.__table__)  # the working-day calendar (`get_calendar`)
+reference_table(table_of(CalendarOverride))  # the working-day calendar (`get_calendar`)

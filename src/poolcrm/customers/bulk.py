@@ -49,11 +49,13 @@ class _Writer:
         self.conn = conn
         self.dialect = conn.dialect
         self.pg = conn.dialect.name == "postgresql"
-        self.raw = conn.connection.driver_connection
+        raw = conn.connection.driver_connection
+        assert raw is not None  # None only once the connection is closed or invalidated
+        self.raw = raw
 
     def processors(self, table: Table, columns: Sequence[str]) -> list[tuple[int, Callable[[Any], Any]]]:
         """(position, bind processor) of the columns whose values need converting."""
-        out = []
+        out: list[tuple[int, Callable[[Any], Any]]] = []
         for i, name in enumerate(columns):
             proc = table.c[name].type._cached_bind_processor(self.dialect)
             if proc is not None:
@@ -98,11 +100,11 @@ class _Writer:
 
 
 FILLED_TABLES: tuple[Table, ...] = (
-    Customer.__table__,
-    CustomerNameGram.__table__,
-    CustomerGramStat.__table__,
-    OwnershipEvent.__table__,
-    AuditEntry.__table__,
+    db.table_of(Customer),
+    db.table_of(CustomerNameGram),
+    db.table_of(CustomerGramStat),
+    db.table_of(OwnershipEvent),
+    db.table_of(AuditEntry),
 )
 """What a bulk load fills (customers, their postings and gram counts, POOL-12 events, the audit):
 ANALYZEd in the load's transaction, VACUUMed by the demo after it."""
@@ -327,16 +329,16 @@ def bulk_create_columns(
     # back into the per-value comprehensions (docs/benchmarks.md, demo generation).
     conn = session.connection()
     writer = _Writer(conn)
-    customers = Customer.__table__
-    grams_table = CustomerNameGram.__table__
-    events_table = OwnershipEvent.__table__
+    customers = db.table_of(Customer)
+    grams_table = db.table_of(CustomerNameGram)
+    events_table = db.table_of(OwnershipEvent)
     columns = [c.name for c in customers.columns]
     procs = writer.processors(customers, columns)
     event_columns = list(EVENT_COLUMNS)
     event_procs = writer.processors(events_table, event_columns)
     next_id = (session.scalar(select(func.max(Customer.id))) or 0) + 1
     # Every column of a fresh row, with the defaults of `registration.new_customer_row`.
-    base = {c: None for c in columns}
+    base: dict[str, Any] = {c: None for c in columns}
     base.update(
         registration.new_customer_row({"name": ""}, code="", actor_id=actor_id, at=at, initials=False)
     )
@@ -489,7 +491,7 @@ def bulk_create_columns(
             ]
             writer.insert(events_table, event_columns, _convert(events, event_procs))
         conn.execute(
-            AuditEntry.__table__.insert(),
+            db.table_of(AuditEntry).insert(),
             [
                 {
                     "at": at,

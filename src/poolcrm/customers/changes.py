@@ -122,7 +122,7 @@ def update_customer(
         return c, None
     merged = {**record_values(c), **raw}
     checked = check_fields(session, {k: merged[k] for k in (*TEXT_FIELDS, "tags", "member_until")}, lang=lang)
-    values = {k: checked.values.get(k) if k in checked.values else v for k, v in raw.items()}
+    values = {k: checked.values.get(k, v) for k, v in raw.items()}
     for key in ("address", "contact_name", "phone"):
         if key in values and values[key] is None:
             values[key] = ""

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text, union
+from sqlalchemy import CompoundSelect, delete, func, insert, select, text, union
 from sqlalchemy.orm import Session
 
 from poolcrm.customers import names
@@ -222,6 +222,7 @@ def postings(session: Session, grams: Iterable[str]) -> dict[str, list[int]]:
         return {gram: list(ids) for gram, ids in rows}
     out: dict[str, list[int]] = {}
     raw = session.connection().connection.driver_connection
+    assert raw is not None  # None only once the connection is closed or invalidated
     cursor = raw.cursor()
     try:
         for i in range(0, len(wanted), _SQLITE_POSTINGS_CHUNK):
@@ -303,7 +304,8 @@ def find_duplicates_many(
     by_phone: dict[str, set[int]] = {}
     for i in range(0, len(wanted_phones), 500):
         chunk = wanted_phones[i : i + 500]
-        stmt = union(
+        # The mobile column is nullable, but a row matched by `in_(chunk)` holds one of the phones.
+        stmt: CompoundSelect[int, str] = union(
             select(Customer.id, Customer.phone).where(Customer.phone.in_(chunk)),
             select(Customer.id, Customer.mobile).where(Customer.mobile.in_(chunk)),
         )

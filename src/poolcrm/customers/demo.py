@@ -112,7 +112,7 @@ def _company(ctx: DemoContext, i: int) -> dict[str, Any]:
     }
 
 
-SPECIAL = [
+SPECIAL: list[dict[str, Any]] = [
     {
         "name": "中国人民保险集团北京海淀支公司(代春燕)",
         "industry": "保险",

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
@@ -192,7 +192,8 @@ def take(session: Session, user: User, request_id: int) -> dict[str, Any]:
     if entry.requested_by != user.id:
         raise NotFound()
     now = clock.now()
-    taken = session.execute(
+    # an UPDATE's result is always a CursorResult, which `Session.execute` is not typed to return
+    result = session.execute(
         update(ExportRequest)
         .where(
             ExportRequest.id == entry.id,
@@ -201,7 +202,8 @@ def take(session: Session, user: User, request_id: int) -> dict[str, Any]:
         )
         .values(status=USED, used_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    taken = cast(CursorResult[Any], result).rowcount
     if not taken:
         raise RuleViolation("ORG-5a", "该导出未获批准、已下载或已过期")
     return dict(entry.filters or {})

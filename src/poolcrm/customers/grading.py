@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, case, exists, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, case, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
@@ -46,10 +46,21 @@ def grade_sql(session: Session) -> ColumnElement[Any]:
     lead_or_won = exists(deals.where(Deal.category.in_(sorted({rules.LEAD, *rules.CONTRACTED}))))
     contacted = and_(Customer.last_valid_followup_at.is_not(None), Customer.last_valid_followup_at >= recent)
     distributor = Customer.customer_type == "distributor"
+    # The flags are nullable; as conditions a NULL is simply not true (SQL's AND/OR and CASE WHEN),
+    # which SQLAlchemy's `and_`/`or_` stubs, asking for non-null booleans, do not express.
+    registered, expected, agency, cooperated = (
+        cast(ColumnElement[bool], flag)
+        for flag in (
+            Customer.registered_project,
+            Customer.order_expected_this_year,
+            Customer.agency_agreement,
+            Customer.cooperated_before,
+        )
+    )
     computed = case(
         (rules.grade_incomplete_sql(Customer), None),
-        (and_(distributor, Customer.registered_project, Customer.order_expected_this_year), "core"),
-        (and_(distributor, or_(Customer.agency_agreement, Customer.cooperated_before)), "high_growth"),
+        (and_(distributor, registered, expected), "core"),
+        (and_(distributor, or_(agency, cooperated)), "high_growth"),
         (and_(~distributor, closing), "core"),
         (and_(lead_or_won, contacted), "high_growth"),
         else_="ordinary",
@@ -68,7 +79,8 @@ def refresh_grades(session: Session, customer_ids: Iterable[int] | None = None) 
         if not ids:
             return 0
         stmt = stmt.where(Customer.id.in_(ids))
-    result = session.execute(stmt.execution_options(synchronize_session="fetch"))
+    # an UPDATE's result is always a CursorResult, which `Session.execute` is not typed to return
+    result = cast(CursorResult[Any], session.execute(stmt.execution_options(synchronize_session="fetch")))
     return int(result.rowcount or 0)
 
 

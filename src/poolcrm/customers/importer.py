@@ -48,7 +48,7 @@ from poolcrm.customers.models import (
     CustomerNameGram,
     ImportJobRecord,
 )
-from poolcrm.db import Database, analyze
+from poolcrm.db import Database, analyze, table_of
 from poolcrm.errors import InvalidInput
 from poolcrm.i18n import translate
 from poolcrm.org.models import User
@@ -288,10 +288,10 @@ class Importer:
                 grams,
             )
         rule = "CUS-9" if user.has_role(*checks.REGISTRAR_ROLES) else "CUS-18"
-        _insert_rows(conn, Application.__table__, _application_rows(ids, rows, user, to_review, rule, now))
+        _insert_rows(conn, table_of(Application), _application_rows(ids, rows, user, to_review, rule, now))
         if not to_review:
-            _insert_rows(conn, OwnershipEvent.__table__, _event_rows(ids, records, user, rule, now))
-        _insert_rows(conn, AuditEntry.__table__, _audit_rows(ids, records, rows, user, now))
+            _insert_rows(conn, table_of(OwnershipEvent), _event_rows(ids, records, user, rule, now))
+        _insert_rows(conn, table_of(AuditEntry), _audit_rows(ids, records, rows, user, now))
         return ids
 
 
@@ -320,7 +320,7 @@ def _customer_records(
 
 def _insert_customers(conn: Connection, records: list[dict[str, Any]]) -> list[int]:
     """Core statements (no ORM bulk-insert bookkeeping); ids come back in the rows' order."""
-    table = Customer.__table__
+    table = table_of(Customer)
     if conn.dialect.name == "sqlite":
         # `next_codes` wrote, so this transaction holds the write lock: the ids are the ones
         # SQLite would give (max + 1, …), and one executemany replaces a statement per row
@@ -459,7 +459,7 @@ def import_bytes(
 def _finish(session: Session, importer: Importer) -> None:
     if importer.result.imported >= 1000:
         dedupe.refresh_gram_stats(session)
-        analyze(session, *bulk.FILLED_TABLES, Application.__table__)
+        analyze(session, *bulk.FILLED_TABLES, table_of(Application))
 
 
 def import_committed(

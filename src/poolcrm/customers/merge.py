@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, or_, select, union, update
+from sqlalchemy import CompoundSelect, Table, and_, or_, select, union, update
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
@@ -214,7 +214,7 @@ def member_duplicates(session: Session, since: datetime, until: datetime) -> lis
     if not by_key and not by_phone:
         return []
     member_keys = select(Customer.name_key).where(active, Customer.name_key != "")
-    member_phones = union(
+    member_phones: CompoundSelect[str] = union(  # the NULLs left out: only numbers
         select(Customer.phone).where(active, Customer.phone.is_not(None)),
         select(Customer.mobile).where(active, Customer.mobile.is_not(None)),
     )

@@ -131,9 +131,9 @@ def active_member(today: date) -> ColumnElement[bool]:
     return and_(Customer.member_until.is_not(None), Customer.member_until >= today)
 
 
-def not_active_member(today: date) -> ColumnElement[bool]:
-    """CUS-16 as SQL, the other way: no member date, or one before `today` — what POOL-2 counts
-    and POOL-6 recycles."""
+def not_active_member(today: date | ColumnElement[date]) -> ColumnElement[bool]:
+    """CUS-16 as SQL, the other way: no member date, or one before `today` (a date, or a bound
+    parameter standing for one) — what POOL-2 counts and POOL-6 recycles."""
     return or_(Customer.member_until.is_(None), Customer.member_until < today)
 
 

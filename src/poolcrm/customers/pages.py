@@ -398,10 +398,9 @@ def export_page(
     sort: str = "-id",
 ) -> Response:
     filters = {"pool": pool, "q": q, "status": status, "grade": grade, "tier": tier, "industry": industry}
+    given: dict[str, Any] = {k: v or None for k, v in filters.items()}  # `export_list`'s **filters
     try:
-        data, filename = exporter.export_list(
-            db, user, lang=lang, sort=sort or None, **{k: v or None for k, v in filters.items()}
-        )
+        data, filename = exporter.export_list(db, user, lang=lang, sort=sort or None, **given)
     except RuleViolation as exc:
         if exc.rule != "ORG-5a":
             raise

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select, union_all
+from sqlalchemy import Select, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
@@ -159,8 +159,12 @@ def analytics(
         }
         for k in keys
     ]
-    reached = dict(session.execute(select(rows.c.max_stage, func.count()).group_by(rows.c.max_stage)).all())
-    by_cat = dict(session.execute(select(rows.c.category, func.count()).group_by(rows.c.category)).all())
+    reached: dict[Any, int] = dict(
+        session.execute(select(rows.c.max_stage, func.count()).group_by(rows.c.max_stage)).all()
+    )
+    by_cat: dict[str, int] = dict(
+        session.execute(select(rows.c.category, func.count()).group_by(rows.c.category)).all()
+    )
     cycle = session.execute(
         select(func.avg(rows.c.cycle_days), func.count(rows.c.cycle_days)).where(rows.c.category == rules.WON)
     ).one()
@@ -224,9 +228,9 @@ def trend(
         k: {"count": {}, "amount": {}, "cycle_sum": 0, "cycle_n": 0} for k in keys
     }
     t, m = DealMonthTotal, DealMonth
-    queries = []
+    queries: list[Select[Any, Any, Any, Any, Any, Any]] = []
     if frozen:  # finished months: the frozen totals (a few thousand rows per month)
-        q = select(
+        frozen_q = select(
             t.yyyymm,
             t.category,
             func.sum(t.deals),
@@ -235,10 +239,10 @@ def trend(
             func.sum(t.cycle_n),
         ).where(t.yyyymm.in_(sorted(frozen)))
         if owners is not None:
-            q = q.where(t.owner_id.in_(owners))
-        queries.append(q.group_by(t.yyyymm, t.category))
+            frozen_q = frozen_q.where(t.owner_id.in_(owners))
+        queries.append(frozen_q.group_by(t.yyyymm, t.category))
     if live:  # the current month (and any month not frozen yet): the DEAL-7 rows themselves
-        q = select(
+        live_q = select(
             m.yyyymm,
             m.category,
             func.count(),
@@ -247,8 +251,8 @@ def trend(
             func.count(m.cycle_days),
         ).where(m.yyyymm.in_(live))
         if owners is not None:
-            q = q.where(m.owner_id.in_(owners))
-        queries.append(q.group_by(m.yyyymm, m.category))
+            live_q = live_q.where(m.owner_id.in_(owners))
+        queries.append(live_q.group_by(m.yyyymm, m.category))
     for q in queries:
         for yyyymm, category, count, amount, cycle_sum, cycle_n in session.execute(q).all():
             slot = table[int(yyyymm)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from poolcrm.customers.models import POOL_BIN, POOL_PRIVATE, POOL_PUBLIC, Customer
@@ -34,7 +34,7 @@ def channels_for(session: Session, user: User) -> list[Customer]:
     """DEAL-1: distributors that may be a deal's channel — public or in the bin, or private within
     the user's scope (another rep's private distributor is not offered: POOL-3)."""
     scope = visible_owner_ids(session, user)
-    visible = Customer.pool.in_((POOL_PUBLIC, POOL_BIN))
+    visible: ColumnElement[bool] = Customer.pool.in_((POOL_PUBLIC, POOL_BIN))
     if scope is None:
         visible = or_(visible, Customer.pool == POOL_PRIVATE)
     else:

@@ -85,7 +85,7 @@ def sign_deal(session: Session, contract: Contract, actor: User) -> Deal:
     )
     _customer_closed_by(session, customer, deal, actor, now)
     if credit.dispute_needed and customer.owner_id is not None:
-        _tell_owner_of_win_by_other(session, customer, deal, actor)
+        _tell_owner_of_win_by_other(session, customer.owner_id, customer, deal, actor)
     session.flush()
     deal_signed.send(session, deal=deal, actor=actor)
     return deal
@@ -187,11 +187,13 @@ def _customer_closed_by(session: Session, customer: Customer, deal: Deal, actor:
     customer.updated_at = now
 
 
-def _tell_owner_of_win_by_other(session: Session, customer: Customer, deal: Deal, actor: User) -> None:
-    """DSP-1: the customer's owner hears that someone else signed their customer."""
+def _tell_owner_of_win_by_other(
+    session: Session, owner_id: int, customer: Customer, deal: Deal, actor: User
+) -> None:
+    """DSP-1: the customer's owner (`owner_id`) hears that someone else signed their customer."""
     notify(
         session,
-        customer.owner_id,
+        owner_id,
         "deal_signed_by_other",
         "您的客户 {customer} 由 {winner} 签单（跟单 {number}），需裁定业绩归属",
         link=f"/deals/{deal.id}",

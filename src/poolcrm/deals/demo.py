@@ -23,7 +23,16 @@ from poolcrm.contracts.schemas import ContractIn, InstallmentIn, PaymentIn
 from poolcrm.customers.models import POOL_PRIVATE, Customer
 from poolcrm.deals import closing, service
 from poolcrm.deals import progress as deals_progress
-from poolcrm.deals.schemas import CompetitorIn, DealIn, DealPatch, DetailsIn, LoseIn, ProductIn, ProgressIn
+from poolcrm.deals.schemas import (
+    CompetitorIn,
+    DealIn,
+    DealPatch,
+    DetailsIn,
+    LoseIn,
+    OpenCategory,
+    ProductIn,
+    ProgressIn,
+)
 from poolcrm.followups.service import refresh_last_valid, refresh_next_planned
 from poolcrm.org.models import User
 from poolcrm.policy.service import company_today, get_policy
@@ -143,13 +152,13 @@ class _DealStory:
         self.key = f"{customer.id}:{n}"
         self.contact = customer.contact_name or "客户"
 
-    def create(self, category: str, stage: int, close_in: int) -> Callable[[], None]:
+    def create(self, category: OpenCategory, stage: int, close_in: int) -> Callable[[], None]:
         def run() -> None:
             data = DealIn(
                 customer_id=self.customer.id,
                 name=self.name,
                 category=category,
-                stage=stage,  # type: ignore[arg-type]
+                stage=stage,
                 expected_close_on=company_today(self.session) + timedelta(days=close_in),
                 intention=self.intention,
                 products=_products(self.items),

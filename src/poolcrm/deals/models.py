@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from poolcrm.db import Base, JSONType, UTCDateTime, reference_table
+from poolcrm.db import Base, JSONType, UTCDateTime, reference_table, table_of
 
 Money = Numeric(16, 2, asdecimal=True)
 
@@ -217,4 +217,4 @@ class DealRollupState(Base):
     totals_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-reference_table(DealStage.__table__)  # the stage table (`tables.stage_table`)
+reference_table(table_of(DealStage))  # the stage table (`tables.stage_table`)

@@ -64,7 +64,7 @@ class DealFilter:
     q: str | None = None
 
 
-def filtered_query(session: Session, user: User, f: DealFilter, policy: Policy) -> Select[tuple[Deal]]:
+def filtered_query(session: Session, user: User, f: DealFilter, policy: Policy) -> Select[Deal]:
     q = select(Deal.id)
     if f.owner is not None:
         q = q.where(Deal.owner_id == f.owner)

@@ -221,7 +221,7 @@ def _form_competitors(form: FormData) -> list[dict[str, str]]:
 
 @router.get("/deals/new", response_class=HTMLResponse)
 def deal_new(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
-    values = {
+    values: dict[str, Any] = {
         "customer_id": _int(request.query_params.get("customer_id")),
         "category": "mid",
         "stage": 2,
@@ -235,7 +235,7 @@ def deal_new(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
 @router.post("/deals/new", response_model=None)
 def deal_create(form: FormBody, request: Request, user: CurrentUser, db: DB, lang: Lang) -> Response:
     details = {name: str(form.get(name) or "") for name in rules.DETAIL_FIELDS}
-    values = {
+    values: dict[str, Any] = {
         k: form.get(k)
         for k in (
             "customer_id",

@@ -40,6 +40,7 @@ def run_reminders(session: Session, as_of: date) -> dict[str, list[Any]]:
             )
         ).all()
         for deal_id, owner_id, number, name, last in due_rows:
+            assert owner_id is not None  # the query selects owned deals only
             due = rules.reminder_due_on(
                 clock.local_date(last, policy.timezone), category, policy.deal_reminder_days
             )

@@ -89,7 +89,9 @@ class ProgressIn(BaseModel):
     details: str = Field(max_length=5000)
     next_plan: str = Field(max_length=2000)
     counts_as_contact: bool = True
-    subject: str = Field("致电", description="FU-2 subject of the follow-up recorded when counts_as_contact")
+    subject: str = Field(
+        default="致电", description="FU-2 subject of the follow-up recorded when counts_as_contact"
+    )
 
 
 class WinIn(BaseModel):

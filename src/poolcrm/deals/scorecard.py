@@ -84,7 +84,7 @@ def scorecard(session: Session, user: User, *, rep_id: int | None = None) -> lis
         return []
     per_customer = _deal_customers(session, [r.id for r in reps])
     last_contact = _last_valid_contacts(session, list(per_customer), policy.timezone)
-    cards = {
+    cards: dict[int, dict[str, Any]] = {
         r.id: {
             "user": {"id": r.id, "display_name": r.display_name},
             "core": {"count": 0, "quota": policy.quota_core_customers, "contact_ok": 0, "customers": []},

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Boolean, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from poolcrm.db import Base, JSONType, UTCDateTime, reference_table
+from poolcrm.db import Base, JSONType, UTCDateTime, reference_table, table_of
 
 
 class DutyWeek(Base):
@@ -58,6 +58,6 @@ class DutyReinstatement(Base):
 
 
 # who is on duty (`service.today_on_duty`): the roster, the day's override, the reinstatements
-reference_table(DutyWeek.__table__)
-reference_table(DutyOverride.__table__)
-reference_table(DutyReinstatement.__table__)
+reference_table(table_of(DutyWeek))
+reference_table(table_of(DutyOverride))
+reference_table(table_of(DutyReinstatement))

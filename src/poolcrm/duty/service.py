@@ -295,7 +295,7 @@ def pick_duty_rep(session: Session, day: date) -> Pick:
         room[uid] = pool_full_on_apply(owned, pending, limit) is None
         usage[uid] = (owned + pending, limit)
     chosen, passed = rules.next_duty_rep(duty.user_ids, counts, room)
-    skipped = [
+    skipped: list[dict[str, Any]] = [
         {
             "id": uid,
             "display_name": users[uid].display_name,

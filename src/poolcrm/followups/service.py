@@ -427,6 +427,7 @@ def first_contact_step(session: Session, run_date: date) -> dict[str, list[Any]]
     rows = list(session.execute(select(Customer.id, Customer.owner_id).where(condition)))
     counts: dict[int, int] = {}
     for _, owner in rows:
+        assert owner is not None  # the condition selects owned customers only
         counts[owner] = counts.get(owner, 0) + 1
     notify_many(
         session,

@@ -66,9 +66,14 @@ def record(
     happened and why (a refresh never records the call twice); bad input re-renders with 422."""
     values = {"company": company, "phone": phone, "kind": kind, "need": need}
     try:
-        data = InboundIn(
-            company=company.strip(), phone=phone.strip() or None, kind=kind, need=need.strip() or None
-        )  # type: ignore[arg-type]
+        data = InboundIn.model_validate(  # `kind` is checked against its literals here
+            {
+                "company": company.strip(),
+                "phone": phone.strip() or None,
+                "kind": kind,
+                "need": need.strip() or None,
+            }
+        )
     except ValidationError as exc:
         fields = {
             str(e["loc"][0]): "必填" if e["type"] == "string_too_short" else "格式不正确"

@@ -131,8 +131,9 @@ def _to_owner(session: Session, customer: Customer, registrant: int | None, data
     )
     assigned = owner
     if rules.who_answers_for(owner.active, owner.supervisor_id) == "supervisor":
-        assigned = session.get(User, owner.supervisor_id)
-        assert assigned is not None
+        supervisor = session.get(User, owner.supervisor_id)
+        assert supervisor is not None
+        assigned = supervisor
         params["supervisor"] = assigned.display_name
         explanation = "{customer}（{code}）的负责人 {owner} 已离职，已通知其主管 {supervisor} 安排联系"
     _tell(

@@ -221,8 +221,8 @@ def _within_rate_limits(
     allowed: list[tuple[int, int]] = []
     held: dict[datetime, list[int]] = defaultdict(list)
     for did, cid in taken:
-        limit = limits.get(cid)
-        if limit is None or len(used[cid]) < limit:
+        cap = limits.get(cid)
+        if cap is None or len(used[cid]) < cap:
             allowed.append((did, cid))
             used[cid].append(now)
         else:

@@ -124,7 +124,7 @@ def notify_each(
     overdue item): one query per 500 (user, key) pairs finds those already sent, one bulk INSERT
     writes the rest. Returns how many were written."""
     session.flush()
-    sent: set[tuple[int, str]] = set()
+    sent: set[tuple[int, str | None]] = set()
     pairs = sorted({(n.user_id, n.dedupe_key) for n in notes})
     for i in range(0, len(pairs), 500):  # (user_id, dedupe_key) is the unique index: one probe each
         column = tuple_(Notification.user_id, Notification.dedupe_key)
@@ -135,7 +135,7 @@ def notify_each(
     todo = {(n.user_id, n.dedupe_key): n for n in notes if (n.user_id, n.dedupe_key) not in sent}
     if todo:
         now = clock.now()
-        rows = [
+        values = [
             {
                 "user_id": n.user_id,
                 "kind": kind,
@@ -149,7 +149,7 @@ def notify_each(
             }
             for n in todo.values()
         ]
-        _write(session, rows, kind, due_at)
+        _write(session, values, kind, due_at)
     return len(todo)
 
 

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from poolcrm.db import Base, UTCDateTime, reference_table
+from poolcrm.db import Base, UTCDateTime, reference_table, table_of
 
 
 class Department(Base):
@@ -78,7 +78,7 @@ class ScopeEdge(Base):
 
 
 # who is a sales rep (`service.sales_rep_ids`) and the tree (`scope.subtree_of`): reference data
-reference_table(User.__table__, "active", "department_id", "supervisor_id")
-reference_table(UserRole.__table__)
-reference_table(Department.__table__)
-reference_table(ScopeEdge.__table__)
+reference_table(table_of(User), "active", "department_id", "supervisor_id")
+reference_table(table_of(UserRole))
+reference_table(table_of(Department))
+reference_table(table_of(ScopeEdge))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from poolcrm import clock
 from poolcrm.audit.service import record
@@ -295,7 +295,9 @@ def visible_owner_ids(session: Session, user: User) -> frozenset[int] | None:
     return scope.subtree_of(session, user.id)
 
 
-def visible_owner_clause(user: User, column: ColumnElement[Any]) -> ColumnElement[bool] | None:
+def visible_owner_clause(
+    user: User, column: ColumnElement[Any] | QueryableAttribute[Any]
+) -> ColumnElement[bool] | None:
     """ORG-2/ORG-5 as SQL: `column` (an owner) within `user`'s subtree, joined through the
     `org_scope` index rather than bound as a list of ids; None when the user sees everyone."""
     if rules.sees_everyone(user.roles):

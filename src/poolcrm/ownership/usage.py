@@ -29,7 +29,7 @@ def limit_for(session: Session, user: User, today: date | None = None) -> int:
     )
 
 
-def _counted_customers(today: date) -> tuple[ColumnElement[bool], ...]:
+def _counted_customers(today: date | ColumnElement[date]) -> tuple[ColumnElement[bool], ...]:
     """POOL-2: the private customers that count against a rep's limit (active members excluded)."""
     return Customer.pool == POOL_PRIVATE, not_active_member(today)
 

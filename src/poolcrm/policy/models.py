@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from poolcrm.db import Base, JSONType, UTCDateTime, reference_table
+from poolcrm.db import Base, JSONType, UTCDateTime, reference_table, table_of
 
 
 class PolicyValue(Base):
@@ -20,4 +20,4 @@ class PolicyValue(Base):
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
-reference_table(PolicyValue.__table__)  # the policy (`get_policy`)
+reference_table(table_of(PolicyValue))  # the policy (`get_policy`)

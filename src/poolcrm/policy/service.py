@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, overload
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -59,6 +59,12 @@ def company_today(session: Session) -> date:
     return clock.today(get_policy(session).timezone)
 
 
+@overload
+def company_date(session: Session, moment: datetime) -> date: ...
+@overload
+def company_date(session: Session, moment: None) -> None: ...
+@overload
+def company_date(session: Session, moment: datetime | None) -> date | None: ...
 def company_date(session: Session, moment: datetime | None) -> date | None:
     """CAL-2: the company-zone calendar day of a stored (UTC) instant."""
     return None if moment is None else clock.local(moment, get_policy(session).timezone).date()

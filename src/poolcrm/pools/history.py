@@ -93,7 +93,7 @@ def pool_rows(session: Session, user: User, owner_id: int | None = None) -> list
     if owner_id != user.id and not can_see_private(session, user, owner_id):
         raise NotFound()
     day = company_today(session)
-    rows = []
+    rows: list[dict[str, Any]] = []
     customers = session.scalars(
         select(Customer).where(Customer.owner_id == owner_id, Customer.pool == POOL_PRIVATE)
     ).all()

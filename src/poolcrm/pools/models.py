@@ -5,7 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from poolcrm.db import Base, UTCDateTime, reference_table
+from poolcrm.db import Base, UTCDateTime, reference_table, table_of
 
 # Allocation plans (POOL-7 bin plans, POOL-9 reallocations, POOL-10 departures).
 PLAN_BIN = "bin"
@@ -79,4 +79,4 @@ class DepartureTask(Base):
     escalated_to: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
-reference_table(DepartureTask.__table__)  # who is leaving (`departing_owner_ids`)
+reference_table(table_of(DepartureTask))  # who is leaving (`departing_owner_ids`)

@@ -178,7 +178,17 @@ def claim_many(form: FormBody, request: Request, user: CurrentUser, db: DB, lang
     except AppError as exc:
         db.rollback()
         return public_pool(
-            request, user, db, lang, q, error=_message(exc, lang), status_code=exc.status, **keep
+            request,
+            user,
+            db,
+            lang,
+            q,
+            region=keep["region"],
+            industry=keep["industry"],
+            source=keep["source"],
+            min_days=keep["min_days"],
+            error=_message(exc, lang),
+            status_code=exc.status,
         )
     results = [
         [

@@ -97,7 +97,10 @@ def warn_step(session: Session, run_date: date) -> dict[str, list[Any]]:
     warned = [cid for cid, _ in rows]
     notify_many(
         session,
-        {owner_id: {"count": count} for owner_id, count in Counter(owner for _, owner in rows).items()},
+        {  # `recyclable_base` selects owned customers only: the `is not None` filters nothing
+            owner_id: {"count": count}
+            for owner_id, count in Counter(owner for _, owner in rows if owner is not None).items()
+        },
         "recycle_warning",
         "{count} 个客户即将被回收，请尽快添加有效跟进",
         link="/pools/mine",

@@ -82,7 +82,7 @@ def team_pools(session: Session, user: User, lang: str) -> tuple[str, dict[str, 
         )
     )
     names = {r.id: r.display_name for r in reps}
-    due = []
+    due: list[dict[str, Any]] = []
     for c in candidates:
         info = recycle_info(session, c)
         if info is not None and info.red:
@@ -126,7 +126,7 @@ def _health(session: Session) -> dict[str, Any]:
     )
     reps = sales_reps(session)
     usage = usage_by_owner(session, reps)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for rep in reps:
         u = usage[rep.id]
         used = u["owned"] + u["pending"]

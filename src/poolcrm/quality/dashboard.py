@@ -113,6 +113,7 @@ def _measure(session: Session, owners: list[int] | None) -> dict[int, tuple[int,
     return {
         row[0]: (row[1], {k: int(v or 0) for k, v in zip(conds, row[2:], strict=True)})
         for row in session.execute(query)
+        if row[0] is not None  # always: the query selects owned customers
     }
 
 

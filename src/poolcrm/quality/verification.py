@@ -177,7 +177,11 @@ def progress(session: Session, user: User) -> tuple[rules.Period, list[Progress]
     visible = visible_owner_ids(session, user)
     if visible is not None:
         query = query.where(Customer.owner_id.in_(sorted(visible)))
-    rows = [Progress(oid, name, dept, total, done) for oid, name, dept, total, done in session.execute(query)]
+    rows = [
+        Progress(oid, name, dept, total, done)
+        for oid, name, dept, total, done in session.execute(query)
+        if oid is not None  # always: the inner join to the owner drops unowned customers
+    ]
     return period, rows
 
 
@@ -193,4 +197,4 @@ def pending_counts(session: Session, period: rules.Period) -> dict[int, int]:
         )
         .group_by(Customer.owner_id)
     )
-    return {oid: n for oid, n in rows if n}
+    return {oid: n for oid, n in rows if n and oid is not None}  # the join drops unowned customers

@@ -138,7 +138,7 @@ def open_ticket(session: Session, actor: User, data: TicketIn) -> Ticket:
 
 def _announce_new(session: Session, ticket: Ticket, customer: Customer, supervisor: User | None) -> None:
     link = f"/tickets/{ticket.id}"
-    params = {"number": ticket.number, "subject": ticket.subject, "customer": customer.name}
+    params: dict[str, Any] = {"number": ticket.number, "subject": ticket.subject, "customer": customer.name}
     if supervisor is not None:
         notify(
             session,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from poolcrm.db import Base, JSONType, UTCDateTime, reference_table
+from poolcrm.db import Base, JSONType, UTCDateTime, reference_table, table_of
 
 KIND_FORCED_DUPLICATE = "forced_duplicate"
 KIND_INVALID_CUSTOMER = "invalid_customer"
@@ -86,4 +86,4 @@ class Assessment(Base):
     __table_args__ = (UniqueConstraint("month", "user_id", name="uq_assessments_month_user"),)
 
 
-reference_table(Violation.__table__)  # VIO-2: fake follow-ups keep a rep off duty (`duty.service`)
+reference_table(table_of(Violation))  # VIO-2: fake follow-ups keep a rep off duty (`duty.service`)

@@ -112,7 +112,12 @@ def record_violation(
         rule=rule,
         reason=evidence.strip(),
     )
-    params = {"name": target.display_name, "what": KIND_NAMES.get(kind, kind), "n": count, TERMS: ["what"]}
+    params: dict[str, Any] = {
+        "name": target.display_name,
+        "what": KIND_NAMES.get(kind, kind),
+        "n": count,
+        TERMS: ["what"],
+    }
     link = f"/violations?user_id={user_id}"
     messages = {
         rules.LEVEL_NONE: "{name} 第 {n} 次违规已记录：{what}",
@@ -429,7 +434,8 @@ def _month_counts(
         .where(Deal.category.in_(OPEN_CATEGORIES), Deal.expected_close_on < end_day)
         .order_by(Deal.id)
     ):
-        overdue_of.setdefault(owner_id, []).append(number)
+        if owner_id is not None:  # an unowned deal is no rep's to answer for
+            overdue_of.setdefault(owner_id, []).append(number)
     fake_of: dict[int, int] = dict(
         session.execute(
             select(Violation.user_id, func.count())

@@ -54,11 +54,11 @@ def login(
     except AppError as exc:
         db.commit()  # keep the failed-attempt record (AUTH-1)
         message = exc.render(lang)["error"]["message"]
-        response = page(
+        failed = page(
             request, "login.html", status_code=exc.status, error=message, username=username, next=next
         )
-        response.headers.update(exc.headers or {})  # AUTH-1: the page's 429 says when to retry, too
-        return response
+        failed.headers.update(exc.headers or {})  # AUTH-1: the page's 429 says when to retry, too
+        return failed
     token = auth_service.issue_token(db, get_settings(request).secret_key, user, client_address(request))
     response = RedirectResponse(_safe_next(next), status_code=303)
     set_session_cookie(response, request, token)

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import CompoundSelect, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
@@ -38,7 +39,8 @@ def waiting_for(session: Session, user: User) -> list[dict[str, Any]]:
         Expense.status == SUBMITTED,
         Expense.approval_level == org_rules.LEVEL_SUPERVISOR,
     )
-    found = {k: (n, oldest) for k, n, oldest in session.execute(union_all(reports, trips, expenses))}
+    waiting: CompoundSelect[str, int, datetime | None] = union_all(reports, trips, expenses)
+    found = {k: (n, oldest) for k, n, oldest in session.execute(waiting)}
     now = clock.now()
     out = []
     for key, (label, link, rule) in WAITING.items():

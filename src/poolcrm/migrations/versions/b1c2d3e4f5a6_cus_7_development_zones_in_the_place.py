@@ -8,6 +8,9 @@ Create Date: 2026-12-03 10:00:00
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -23,7 +26,7 @@ depends_on = None
 def upgrade() -> None:
     conn = op.get_bind()
     zoned = sa.or_(*(sa.column("name").contains(zone) for zone in DEV_ZONES))
-    rows = conn.execute(
+    rows: Sequence[sa.Row[Any, Any, Any]] = conn.execute(
         sa.select(sa.column("id"), sa.column("name"), sa.column("name_key"))
         .select_from(sa.table("customers"))
         .where(zoned)
