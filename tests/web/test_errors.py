@@ -4,6 +4,11 @@ import random
 
 import pytest
 
+from poolcrm.db import MAX_ID
+from poolcrm.web.forms import whole_number
+from tests.conftest import auth_headers
+from tests.web.helpers import page_login
+
 JUNK_BODIES = [
     None,
     "not json",
@@ -77,3 +82,40 @@ def test_api_validation_error_names_each_field(client, admin_headers):
     assert resp.status_code == 422
     fields = resp.json()["error"]["details"]["fields"]
     assert {"password", "display_name", "roles", "hired_on"} <= set(fields)
+
+
+# Digits `str.isdigit()` takes and `int()` refuses ('²', '①') or reads ('١٢'), a number no id can be,
+# and other near-numbers: refused naming the field, never a 500.
+ODD_NUMBERS = ["²", "①", "١٢", "12a", "-1", " 1", "99999999999"]
+
+
+def test_whole_number_takes_ascii_digits_no_larger_than_an_id():
+    assert [whole_number(raw) for raw in ("0", "12", str(MAX_ID))] == [0, 12, MAX_ID]
+    for raw in [*ODD_NUMBERS, "", None, 12, str(MAX_ID + 1)]:
+        assert whole_number(raw) is None, raw
+
+
+@pytest.mark.parametrize("raw", ODD_NUMBERS)
+def test_odd_numbers_in_queries_are_422_naming_the_field(client, make_user, raw):
+    make_user("gm9", ["gm"])
+    headers = auth_headers(client, "gm9")
+    for path, field in (
+        ("/api/v1/deals?owner=", "owner"),
+        ("/api/v1/deals?stage=", "stage"),
+        ("/api/v1/tickets?assignee=", "assignee"),
+    ):
+        resp = client.get(path + raw, headers=headers)
+        assert resp.status_code == 422, (path, raw, resp.text)
+        assert field in resp.json()["error"]["details"]["fields"], (path, raw)
+
+
+@pytest.mark.parametrize("raw", ["²", "①", "99999999999"])
+def test_odd_user_ids_in_forms_rerender_with_422(client, make_user, raw):
+    make_user("gm9", ["gm"])
+    csrf = page_login(client, "gm9")
+    for path, form in (
+        ("/violations", {"user_id": raw, "kind": "fake_followup", "evidence": "电话记录与实际不符"}),
+        ("/duty/reinstate", {"user_id": raw, "reason": "已整改"}),
+    ):
+        resp = client.post(path, data={**form, "csrf_token": csrf}, headers={"Accept": "text/html"})
+        assert resp.status_code == 422, (path, raw, resp.status_code)

@@ -41,6 +41,7 @@ from poolcrm.policy.service import get_policy
 from poolcrm.sheets import attachment, stamped_name
 from poolcrm.web.deps import DB, AdminUser, CurrentUser, Lang
 from poolcrm.web.endpoints import OneStepRoute
+from poolcrm.web.forms import whole_number
 
 router = APIRouter(route_class=OneStepRoute, tags=["deals"])
 
@@ -50,9 +51,10 @@ def parse_owner(owner: str | None, user: User) -> int | None:
         return None
     if owner == "me":
         return user.id
-    if not owner.isdigit():
+    owner_id = whole_number(owner)
+    if owner_id is None:
         raise InvalidInput({"owner": "须为用户 ID 或 me"})
-    return int(owner)
+    return owner_id
 
 
 def deal_filter(
@@ -67,7 +69,7 @@ def deal_filter(
 ) -> output.DealFilter:
     if category and category not in rules.CATEGORIES:
         raise InvalidInput({"category": "未知的跟单分类"})
-    if stage not in (None, "") and not (stage.isdigit() and 0 <= int(stage) <= 10):
+    if stage not in (None, "") and not ((n := whole_number(stage)) is not None and n <= 10):
         raise InvalidInput({"stage": "跟单阶段须在 0–10 之间"})
     if state and state not in ("open", "closed"):
         raise InvalidInput({"state": "取值须为 open/closed"})

@@ -364,7 +364,8 @@ def month_key(d: date) -> int:
 def parse_period(period: str) -> int | None:
     """`YYYY-MM` → yyyymm, or None when malformed."""
     parts = period.split("-")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts) or len(parts[0]) != 4:
+    # ASCII digits only: str.isdigit() also takes '²', which int() refuses
+    if len(parts) != 2 or not all(p.isascii() and p.isdigit() for p in parts) or len(parts[0]) != 4:
         return None
     year, month = int(parts[0]), int(parts[1])
     if not 1 <= month <= 12:
@@ -446,7 +447,7 @@ OTHER_SOURCE = "其他"
 def default_source(customer_source: str | None, sources: Sequence[str]) -> str:
     """DEAL-11a: a deal created without a source takes its customer's source when it is one of the
     listed sources, else 其他 — every deal records one."""
-    return customer_source if customer_source in sources else OTHER_SOURCE
+    return customer_source if customer_source is not None and customer_source in sources else OTHER_SOURCE
 
 
 def source_problem(source: str, sources: Sequence[str]) -> str | None:

@@ -16,7 +16,7 @@ from poolcrm.org.models import User
 from poolcrm.policy.service import get_policy
 from poolcrm.web.deps import DB, CurrentUser, Lang
 from poolcrm.web.endpoints import OneStepRoute
-from poolcrm.web.forms import banner_kind, flash_redirect, refusal_banner
+from poolcrm.web.forms import banner_kind, flash_redirect, refusal_banner, whole_number
 from poolcrm.web.render import page
 
 router = APIRouter(route_class=OneStepRoute)
@@ -76,9 +76,10 @@ def decide(
     """DSP-1: the GM's ruling; POST-redirect-GET to the dispute (a refusal re-renders with its status)."""
     service.get_dispute(db, user, dispute_id)  # not visible → 404 first, before any rollback (was a 500)
     try:
-        if not winner_user_id.isdigit():
+        winner = whole_number(winner_user_id)
+        if winner is None:
             raise InvalidInput({"winner_user_id": "请选择业绩归属人"}, rule="DSP-1")
-        service.decide(db, user, dispute_id, int(winner_user_id), reason)
+        service.decide(db, user, dispute_id, winner, reason)
     except AppError as exc:
         db.rollback()
         return _detail(

@@ -16,7 +16,7 @@ from poolcrm.org.models import User
 from poolcrm.org.service import sales_reps
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
 from poolcrm.web.endpoints import OneStepRoute
-from poolcrm.web.forms import banner_kind, flash_redirect, refusal_banner
+from poolcrm.web.forms import banner_kind, flash_redirect, refusal_banner, whole_number
 from poolcrm.web.render import page
 
 router = APIRouter(route_class=OneStepRoute)
@@ -72,7 +72,7 @@ def override(
             on = date.fromisoformat(day)
         except ValueError as exc:
             raise InvalidInput({"day": "日期格式应为 YYYY-MM-DD"}, rule="IN-3") from exc
-        ids = [int(v) for v in form.getlist("user_ids") if str(v).isdigit()]
+        ids = [i for i in (whole_number(v) for v in form.getlist("user_ids")) if i is not None]
         service.set_override(db, user, on, ids, reason.strip() or None)
     except AppError as exc:
         db.rollback()
@@ -98,9 +98,10 @@ def reinstate(
 ) -> Response:
     """VIO-2: a sales manager or the GM reinstates a rep, with a reason."""
     try:
-        if not user_id.isdigit() or len(user_id) > 9:
+        rep = whole_number(user_id)
+        if rep is None:
             raise InvalidInput({"user_id": "格式不正确"}, rule="VIO-2")
-        service.reinstate(db, user, int(user_id), reason)
+        service.reinstate(db, user, rep, reason)
     except AppError as exc:
         db.rollback()
         return _render(

@@ -5,12 +5,12 @@ user's own settings: which kinds reach them by which channel, their email and IM
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
+from starlette.datastructures import FormData
 
 from poolcrm.notify import channels, rules
 from poolcrm.notify.models import DELIVERY_STATUSES, Delivery
@@ -18,7 +18,7 @@ from poolcrm.notify.sender import send_test
 from poolcrm.org.models import Department, User
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang, get_settings
 from poolcrm.web.endpoints import OneStepRoute
-from poolcrm.web.forms import optional_int, run_form, text
+from poolcrm.web.forms import optional_int, run_form, text, whole_number
 from poolcrm.web.render import page
 
 router = APIRouter(route_class=OneStepRoute)
@@ -83,7 +83,8 @@ def channels_page(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
 
 def _number(raw: str) -> int | str:
     """A number field: an int when it is one, else the text (the rules then name the field)."""
-    return int(raw) if raw.isdigit() and len(raw) < 10 else raw
+    number = whole_number(raw)
+    return raw if number is None else number
 
 
 def _config(form: Any, type_: str) -> dict[str, Any]:
@@ -212,7 +213,7 @@ def settings_page(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
     return _settings_page(request, db, user)
 
 
-def _picks(form: Mapping[str, Any] | Any) -> dict[str, list[str]]:
+def _picks(form: FormData) -> dict[str, list[str]]:
     """Checkboxes named `pick:<kind>` with the channel as value → {kind: [channels]}."""
     out: dict[str, list[str]] = {k: [] for k in rules.KINDS if k != "channel_test"}
     for key, value in form.multi_items():

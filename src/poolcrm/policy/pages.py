@@ -21,7 +21,7 @@ from poolcrm.policy import service
 from poolcrm.policy.rules import CHOICES, Policy, parameter_catalogue
 from poolcrm.web.deps import DB, AdminUser, FormBody, Lang
 from poolcrm.web.endpoints import OneStepRoute
-from poolcrm.web.forms import text
+from poolcrm.web.forms import text, whole_number
 from poolcrm.web.render import page
 
 router = APIRouter(route_class=OneStepRoute)
@@ -196,7 +196,7 @@ def _render(
         errors=errors,
         bad_params=[labels[name] for name in errors if name in labels],
         failed_section=failed_section,
-        saved=int(saved) if saved.isdigit() else None,
+        saved=whole_number(saved),
         departments=list_departments(db),
         readable=readable,
         choices=CHOICES,

@@ -16,7 +16,7 @@ from poolcrm.service.schemas import AbandonIn, AssignIn, CloseIn, ResolveIn, Rev
 from poolcrm.sheets import attachment
 from poolcrm.web.deps import DB, CurrentUser, get_settings
 from poolcrm.web.endpoints import OneStepRoute
-from poolcrm.web.forms import month_param
+from poolcrm.web.forms import month_param, whole_number
 
 router = APIRouter(route_class=OneStepRoute, tags=["service"])
 
@@ -34,8 +34,8 @@ def assignee_filter(value: str | None, user_id: int) -> tuple[int | None, bool]:
         return user_id, False
     if value == "none":
         return None, True
-    if value.isdigit() and len(value) <= 12:
-        return int(value), False
+    if (assignee := whole_number(value)) is not None:
+        return assignee, False
     raise InvalidInput({"assignee": "须为用户编号、me 或 none"})
 
 

@@ -18,7 +18,7 @@ from poolcrm.violations import service
 from poolcrm.violations.models import KINDS
 from poolcrm.web.deps import DB, CurrentUser, Lang
 from poolcrm.web.endpoints import OneStepRoute
-from poolcrm.web.forms import banner_kind, flash_redirect
+from poolcrm.web.forms import banner_kind, flash_redirect, whole_number
 from poolcrm.web.render import page
 
 router = APIRouter(route_class=OneStepRoute)
@@ -63,11 +63,12 @@ def record(
     evidence: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        if not user_id.isdigit():
+        target = whole_number(user_id)
+        if target is None:
             raise InvalidInput({"user_id": "请选择销售"}, rule="VIO-1")
         if kind not in KINDS:
             raise InvalidInput({"kind": "请选择违规类型"}, rule="VIO-1")
-        v = service.record_by(db, user, int(user_id), kind, evidence, None)
+        v = service.record_by(db, user, target, kind, evidence, None)
     except AppError as exc:
         db.rollback()
         return _list(request, user, db, flash=_message(exc, lang), flash_kind="error", status_code=exc.status)

@@ -96,6 +96,17 @@ def optional_int(raw: str) -> int | None:
     return value if value is not None and -MAX_ID <= value <= MAX_ID else None
 
 
+def whole_number(raw: object) -> int | None:
+    """A whole number as a form or a query string sends it: ASCII digits only, no larger than an id
+    can be (`MAX_ID`); anything else None, for the caller to refuse naming its field (422).
+    `str.isdigit()` alone is not the test: it accepts '²' and '①', which `int()` then refuses
+    (a 500), and '١٢', which `int()` reads."""
+    if not isinstance(raw, str) or not raw.isascii() or not raw.isdigit() or len(raw) > len(str(MAX_ID)):
+        return None
+    value = int(raw)
+    return value if value <= MAX_ID else None
+
+
 MAX_AMOUNT = Decimal(10) ** 14
 """Money columns are NUMERIC(16, 2): 14 digits before the point."""
 
