@@ -36,7 +36,7 @@ from poolcrm.policy.service import company_today, get_policy
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
 from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.forms import amount as form_amount
-from poolcrm.web.forms import banner_kind, flash_redirect
+from poolcrm.web.forms import banner_kind, flash_redirect, optional_int
 from poolcrm.web.render import page
 
 router = APIRouter(route_class=OneStepRoute)
@@ -67,10 +67,9 @@ def _script_json(value: Any) -> str:
 
 
 def _int(value: Any) -> int | None:
-    try:
-        return int(str(value)) if value not in (None, "") else None
-    except ValueError:
-        return None
+    """A number from the query or the form, or None when it is not one an id or a stage can be
+    (`optional_int`: a number past the id columns' range made PostgreSQL refuse the query, a 500)."""
+    return optional_int(value) if isinstance(value, str) else None
 
 
 # ---------------------------------------------------------------- list

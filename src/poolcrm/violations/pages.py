@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from poolcrm.errors import AppError, InvalidInput
@@ -125,7 +125,7 @@ def assessments(
     request: Request,
     user: CurrentUser,
     db: DB,
-    month: int | None = None,
+    month: int | None = Query(None, ge=200001, le=299912),  # yyyymm, as the API takes it
     flash: str | None = None,
     flash_kind: str | None = None,
 ) -> HTMLResponse:

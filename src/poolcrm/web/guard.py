@@ -41,7 +41,20 @@ ALLOWED_CONTROLS = frozenset("\t\n\r")
 CONTROL_MESSAGE = "不能包含控制字符"
 NUMBER_MESSAGE = "数值超出范围"
 DATE_MESSAGE = "日期超出范围（1900–2199 年）"
-ID_FIELDS = ("id", "page", "offset", "limit", "page_size", "version")
+# the fields holding a row id or a position without an `_id` in their name: the list filters
+# `owner=`, `team=`, `assignee=`, `department=` name a user or a department by its id (or `me`)
+ID_FIELDS = (
+    "id",
+    "page",
+    "offset",
+    "limit",
+    "page_size",
+    "version",
+    "owner",
+    "team",
+    "assignee",
+    "department",
+)
 EARLIEST_YEAR, LATEST_YEAR = clock.EARLIEST_DATE.year, clock.LATEST_DATE.year
 _DATE = re.compile(r"^(\d{4,})-(\d{1,2})-(\d{1,2})")
 _DIGITS = re.compile(r"^\d+$")
