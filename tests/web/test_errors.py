@@ -1,6 +1,7 @@
 """API.md: every error has the documented shape; no 500 for bad input, on any endpoint."""
 
 import random
+import re
 
 import pytest
 
@@ -46,7 +47,6 @@ def _fill(path):
         "{application_id}",
     ):
         path = path.replace(token, random.choice(["1", "999999", "abc", "-1"]))
-    import re
 
     return re.sub(r"\{[^}]+\}", "1", path)
 
@@ -174,3 +174,34 @@ def test_sec1_a_number_no_column_holds_in_any_page_query_is_never_500(client, ma
         if client.get(f"{path}?{name}=99999999999999", headers={"Accept": "text/html"}).status_code >= 500
     ]
     assert not failed
+
+
+# form fields the pages parse as numbers
+FORM_NUMBERS = ["stage", "amount", "quantity", "unit_price", "months", "days", "count", "limit", "score"]
+FORM_NUMBERS += ["intention", "value", "budget", "rating", "year", "month", "hours", "installments"]
+
+
+def test_a_post_to_any_page_for_an_object_not_there_is_never_500(client, make_user, app):
+    """A page that re-renders a refusal after its rollback and then finds the object gone (or not
+    the user's to see) answers 404 with the user's menu — it was a 500: the error page could not
+    load the expired, detached user's roles."""
+    make_user("gm9", ["gm", "admin"])
+    csrf = page_login(client, "gm9")
+    paths = sorted(
+        {
+            re.sub(r"\{[^}]+\}", "999999", r.path)
+            for r in _routes(app.routes)
+            if "POST" in getattr(r, "methods", ())
+            and not r.path.startswith(("/api", "/static", "/login", "/logout"))
+        }
+    )
+    assert len(paths) > 100
+    form = {name: "²" for name in FORM_NUMBERS} | {"csrf_token": csrf}
+    failed = []
+    for path in paths:
+        resp = client.post(path, data=form, headers={"Accept": "text/html"}, follow_redirects=False)
+        if resp.status_code >= 500:
+            failed.append(path)
+    assert not failed
+    resp = client.post("/customers/999999/followups", data=form, headers={"Accept": "text/html"})
+    assert resp.status_code == 404 and "gm9" in resp.text

@@ -13,11 +13,15 @@ from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, Template, select_autoescape
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
+from sqlalchemy import inspect, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import joinedload
 
 from poolcrm.customers.output import phone_display
 from poolcrm.errors import AppError
 from poolcrm.i18n import CONTEXT, DEFAULT_LANG, LANGS, translate
 from poolcrm.notify.service import unread_count
+from poolcrm.org.models import User
 from poolcrm.policy.service import get_policy
 from poolcrm.pools.rules import usage_level
 from poolcrm.web.deps import SESSION_COOKIE, csrf_token_for, get_settings, lang_of
@@ -167,7 +171,34 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
     return HTMLResponse(html, status_code=status_code)
 
 
+def _signed_in_again(request: Request) -> None:
+    """The error page shows the signed-in user's name and menu. A page handler that rolled back (a
+    refusal re-rendered) and then failed again — the object it re-reads is not there, or not the
+    user's to see (404) — left the user's row expired, and the abandoned session detached it: its
+    roles could no longer load, and the 404 became a 500. Such a user is read again, in a session
+    of its own; without a database to answer, the page goes without the menu."""
+    user = getattr(request.state, "user", None)
+    if user is None:
+        return
+    state = inspect(user)
+    if not state.detached or not {"role_rows", "display_name"} & state.unloaded:
+        return
+    try:
+        with request.app.state.db.transaction(write=False) as session:
+            request.state.user = (
+                session.scalars(
+                    select(User).options(joinedload(User.role_rows)).where(User.id == state.identity[0])
+                )
+                .unique()
+                .one_or_none()
+            )
+            session.expunge_all()
+    except SQLAlchemyError:
+        request.state.user = None
+
+
 def error_page(request: Request, exc: AppError) -> HTMLResponse:
+    _signed_in_again(request)
     lang = lang_of(request)
     message = exc.render(lang)["error"]["message"]
     return page(request, "error.html", status_code=exc.status, message=message, rule=exc.rule)
