@@ -13,9 +13,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, Template, select_autoescape
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import joinedload
 
 from poolcrm.customers.output import phone_display
 from poolcrm.errors import AppError
@@ -185,13 +184,7 @@ def _signed_in_again(request: Request) -> None:
         return
     try:
         with request.app.state.db.transaction(write=False) as session:
-            request.state.user = (
-                session.scalars(
-                    select(User).options(joinedload(User.role_rows)).where(User.id == state.identity[0])
-                )
-                .unique()
-                .one_or_none()
-            )
+            request.state.user = session.get(User, state.identity[0])  # its roles load with it (selectin)
             session.expunge_all()
     except SQLAlchemyError:
         request.state.user = None
