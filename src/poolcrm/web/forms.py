@@ -87,13 +87,11 @@ def text(form: Mapping[str, Any], key: str) -> str:
 
 
 def optional_int(raw: str) -> int | None:
-    """'' → None; '12' → 12; anything else, or a number no id can be → None (a select sent junk:
-    treat it as unset)."""
-    try:
-        value = int(raw) if raw else None
-    except ValueError:
-        return None
-    return value if value is not None and -MAX_ID <= value <= MAX_ID else None
+    """'' → None; '12' → 12, '-3' → -3; anything else, or a number no id can be → None (a select
+    sent junk: treat it as unset). `whole_number` with a sign."""
+    negative = raw.startswith("-")
+    value = whole_number(raw[1:] if negative else raw)
+    return -value if negative and value is not None else value
 
 
 def whole_number(raw: object) -> int | None:
