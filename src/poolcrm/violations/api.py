@@ -5,7 +5,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query
 
 from poolcrm.violations import service
-from poolcrm.violations.schemas import VerdictIn, ViolationIn
+from poolcrm.violations.schemas import FIRST_MONTH, LAST_MONTH, VerdictIn, ViolationIn
 from poolcrm.web.deps import DB, CurrentUser
 from poolcrm.web.endpoints import OneStepRoute
 
@@ -47,7 +47,7 @@ def spot_check_verdict(spot_id: int, body: VerdictIn, user: CurrentUser, db: DB)
 
 @router.get("/assessments")
 def assessments(
-    user: CurrentUser, db: DB, month: int | None = Query(None, ge=200001, le=299912)
+    user: CurrentUser, db: DB, month: int | None = Query(None, ge=FIRST_MONTH, le=LAST_MONTH)
 ) -> list[dict[str, Any]]:
     """VIO-3: monthly data-quality assessments (drafts for supervisors, published ones for the team)."""
     return [service.assessment_out(db, a) for a in service.list_assessments(db, user, month)]

@@ -16,6 +16,7 @@ from poolcrm.org.service import sales_reps
 from poolcrm.policy.service import get_policy
 from poolcrm.violations import service
 from poolcrm.violations.models import KINDS
+from poolcrm.violations.schemas import FIRST_MONTH, LAST_MONTH
 from poolcrm.web.deps import DB, CurrentUser, Lang
 from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.forms import banner_kind, flash_redirect, whole_number
@@ -125,7 +126,7 @@ def assessments(
     request: Request,
     user: CurrentUser,
     db: DB,
-    month: int | None = Query(None, ge=200001, le=299912),  # yyyymm, as the API takes it
+    month: int | None = Query(None, ge=FIRST_MONTH, le=LAST_MONTH),  # yyyymm, as the API takes it
     flash: str | None = None,
     flash_kind: str | None = None,
 ) -> HTMLResponse:

@@ -4,6 +4,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+FIRST_MONTH, LAST_MONTH = 200001, 299912
+"""The months (yyyymm) an assessment may be asked for, on the API and the page alike."""
+
 
 class ViolationIn(BaseModel):
     """VIO-1: CS or a manager records a violation with its evidence."""
