@@ -30,6 +30,7 @@ from locust import FastHttpUser, between, events, task
 from locust.stats import StatsEntry
 
 from poolcrm.customers.synth import iter_companies
+from poolcrm.policy.rules import Policy
 
 PASSWORD = os.environ.get("LOAD_PASSWORD", "demo12345")
 # the accounts of each kind of simulated person (filled at the start), and the next one to hand out
@@ -40,7 +41,8 @@ MOBILE_PREFIXES = ["138", "139", "135", "136", "186", "150", "158", "177"]
 # the companies reps come across: the demo's generator with a seed of this run's (distinct names,
 # some of which the database already holds), made lazily, 10,000 at a time
 COMPANIES = iter_companies(10_000_000, seed=random.SystemRandom().getrandbits(32))
-SAME_COMPANY_SCORE = 90  # a match this close is the company itself: a rep does not register it
+# a match this close is the company itself (IN-1a's threshold for a caller): a rep does not register it
+SAME_COMPANY_SCORE = Policy().inbound_match_min_score
 TERMS = ["科技", "贸易", "北京", "上海", "电子", "机械", "有限", "广州", "信息", "深圳", "化工", "网络"]
 
 EXPECTED: Counter[str] = Counter()  # "name status" -> count of legitimate refusals
