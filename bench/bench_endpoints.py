@@ -75,7 +75,7 @@ def timed(fn: Callable[[], httpx.Response], ok: tuple[int, ...] = (200, 201)) ->
 
 
 def cases(people: dict[str, Person]) -> dict[str, Callable[[], tuple[float, int]]]:
-    rep, sup, cs, gm = people["zhangwei"], people["sup1"], people["cs1"], people["gm"]
+    rep, sup, cs, gm, svc = (people[u] for u in ("zhangwei", "sup1", "cs1", "gm", "svc1"))
     mine = [c["id"] for c in rep.api.get("/customers?pool=mine&page_size=50").json()["items"]]
     public = [c["id"] for c in rep.api.get("/customers?pool=public&page_size=50").json()["items"]]
     some = [c["id"] for c in sup.api.get("/customers?pool=all&page_size=50").json()["items"]]
@@ -183,6 +183,19 @@ def cases(people: dict[str, Person]) -> dict[str, Callable[[], tuple[float, int]
             lambda: cs.api.get("/applications?status=pending&page_size=20")
         ),
         "cs api: POST /applications/[id]/approve": approve,
+        # the other lists of the day (deals, contracts, tickets, audit): with `--staff N` they hold a
+        # company's history in proportion (`poolcrm demo --staff`)
+        "sup page: GET /deals": lambda: timed(lambda: sup.page.get("/deals")),
+        "gm page: GET /deals": lambda: timed(lambda: gm.page.get("/deals")),
+        "gm api: GET /deals": lambda: timed(lambda: gm.api.get("/deals")),
+        "gm page: GET /contracts": lambda: timed(lambda: gm.page.get("/contracts")),
+        "gm api: GET /contracts": lambda: timed(lambda: gm.api.get("/contracts")),
+        "svc page: GET /tickets": lambda: timed(lambda: svc.page.get("/tickets")),
+        "svc api: GET /tickets": lambda: timed(lambda: svc.api.get("/tickets")),
+        "gm api: GET /audit": lambda: timed(lambda: gm.api.get("/audit")),
+        "rep api: GET /customers/[id]/followups": lambda: timed(
+            lambda: rep.api.get(f"/customers/{random.choice(mine or some)}/followups")
+        ),
     }
 
 
@@ -240,7 +253,7 @@ def main() -> None:
             except httpx.HTTPError:
                 pass
             time.sleep(0.5)
-        people = {u: Person(base, u) for u in ("zhangwei", "sup1", "cs1", "gm")}
+        people = {u: Person(base, u) for u in ("zhangwei", "sup1", "cs1", "gm", "svc1")}
         todo = cases(people)
         if args.only:
             todo = {k: v for k, v in todo.items() if args.only in k}

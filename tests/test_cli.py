@@ -104,18 +104,25 @@ def test_demo_never_prints_an_admin_password_that_would_fail(tmp_path):
 def test_demo_staff_is_a_sales_force_with_its_own_pools(tmp_path):
     """Issue 22: `poolcrm demo --staff N` makes N more salespeople in groups of STAFF_GROUP under a
     supervisor each (ORG-1/ORG-2), customer service to match, and each salesperson claims
-    (POOL-4, approved by CS) up to STAFF_PRIVATE synthetic customers, with follow-ups (FU-1) —
-    so that a load test has an account per simulated person."""
+    (POOL-4, approved by CS) up to STAFF_PRIVATE synthetic customers, with follow-ups (FU-1), deals
+    (DEAL-*, some won with contracts) and service tickets (SVC-*) in proportion — so that a load
+    test has an account per simulated person and the lists have a company's history to page."""
     from sqlalchemy import func, select
 
     from poolcrm.applications.models import KIND_CLAIM, STATUS_APPROVED, Application
+    from poolcrm.contracts.models import Contract
     from poolcrm.customers.models import POOL_PRIVATE, Customer
     from poolcrm.db import Database
+    from poolcrm.deals.demo import STAFF_STORIES
+    from poolcrm.deals.models import Deal
     from poolcrm.demo import STAFF_GROUP, STAFF_PRIVATE, staff_usernames
     from poolcrm.followups.models import FollowUp
     from poolcrm.org.models import User
     from poolcrm.org.passwords import verify_password
     from poolcrm.org.service import visible_owner_ids
+    from poolcrm.ownership.models import OwnershipEvent
+    from poolcrm.service.demo import STAFF_TICKETS
+    from poolcrm.service.models import Ticket
 
     assert [len(names) for names in staff_usernames(81)] == [81, 11, 2]
     runner = CliRunner()
@@ -156,6 +163,22 @@ def test_demo_staff_is_a_sales_force_with_its_own_pools(tmp_path):
             select(func.count(func.distinct(FollowUp.customer_id))).where(FollowUp.author_id == rep.id)
         )
         assert followed == STAFF_PRIVATE
+        # issue 22: deals (with their contracts and payments) and service tickets in proportion
+        staff_ids = [u.id for name, u in users.items() if name.startswith("sales")]
+        deals = list(s.scalars(select(Deal).where(Deal.owner_id.in_(staff_ids))))
+        assert len(deals) == STAFF_STORIES * 10
+        assert {d.owner_id for d in deals} == set(staff_ids)
+        assert {d.status for d in deals} >= {"won", "lost"}
+        assert s.scalar(select(func.count()).where(Contract.deal_id.in_([d.id for d in deals]))) > 0
+        ticketed = list(s.scalars(select(Customer.owner_id).join(Ticket, Ticket.customer_id == Customer.id)))
+        assert sum(owner in staff_ids for owner in ticketed) == STAFF_TICKETS * 10
+        # claimed when they came, months ago: every deal begins after its customer was theirs
+        for deal in deals:
+            customer = s.get(Customer, deal.customer_id)
+            assert customer is not None and customer.protected_since is not None
+            assert customer.created_at <= customer.protected_since <= deal.created_at
+        first = s.scalar(select(func.min(OwnershipEvent.at)).where(OwnershipEvent.customer_id == owned[0]))
+        assert first == s.get(Customer, owned[0]).created_at
     db.dispose()
 
 

@@ -169,7 +169,7 @@ def demo(
             max=100_000,
             help=f"extra salespeople (sales0001…, in groups of {STAFF_GROUP} under a supervisor lead001…, "
             f"one more customer service kefu001… per {STAFF_PER_CS}), each claiming up to "
-            f"{STAFF_PRIVATE} of the --customers",
+            f"{STAFF_PRIVATE} of the --customers, with follow-ups, deals and service tickets in proportion",
         ),
     ] = 0,
     admin_password: Annotated[str, typer.Option("--admin-password")] = "admin12345",

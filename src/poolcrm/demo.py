@@ -52,6 +52,7 @@ GIVEN = [
 STAFF_GROUP = 8
 STAFF_PER_CS = 40
 STAFF_PRIVATE = 30
+STAFF_CLAIMED_DAYS_AGO = (100, 400)  # when a salesperson's synthetic customers came and were claimed
 
 
 def person_name(rng: random.Random) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from poolcrm import clock, workers
@@ -22,8 +22,9 @@ from poolcrm.applications.models import (
 from poolcrm.audit.service import record
 from poolcrm.customers import bulk, checks, dedupe, registration, synth
 from poolcrm.customers.models import POOL_PRIVATE, POOL_PUBLIC, Contact, Customer
-from poolcrm.demo import STAFF_PRIVATE, DemoContext, person_name
+from poolcrm.demo import STAFF_CLAIMED_DAYS_AGO, STAFF_PRIVATE, DemoContext, person_name
 from poolcrm.org.models import User
+from poolcrm.ownership.models import OwnershipEvent
 from poolcrm.ownership.moves import move_customer
 
 ORDER = 20
@@ -275,16 +276,23 @@ def _add_contacts(session: Session, ctx: DemoContext, customer: Customer) -> Non
 
 def _staff_pools(session: Session, ctx: DemoContext, synthetic: list[int]) -> None:
     """Each `--staff` salesperson claims (POOL-4, approved by CS) up to STAFF_PRIVATE of the
-    synthetic customers, so that a nationwide sales force works its own pools (the follow-ups
-    demo then writes their history)."""
+    synthetic customers, so that a nationwide sales force works its own pools (the follow-ups,
+    deals and service demos then write their history). The leads a salesperson holds came with the
+    lead database months ago (STAFF_CLAIMED_DAYS_AGO) and were claimed then, so that their deal
+    stories, which go back up to a quarter, begin after the customer was there and was theirs."""
     reps: list[User] = ctx.data.get("staff_reps", [])
     if not reps:
         return
     per_rep = min(STAFF_PRIVATE, len(synthetic) // (2 * len(reps)))  # half the synthetic stay public
     cs = ctx.users["cs1"]
+    now = clock.now()
     for r, rep in enumerate(reps):
         ids = synthetic[r * per_rep : (r + 1) * per_rep]
+        since = now - timedelta(days=ctx.rng.randint(*STAFF_CLAIMED_DAYS_AGO))
+        # the bulk load recorded their entry into the public pool now (`bulk.bulk_create_columns`)
+        session.execute(update(OwnershipEvent).where(OwnershipEvent.customer_id.in_(ids)).values(at=since))
         for customer in session.scalars(select(Customer).where(Customer.id.in_(ids))):
+            customer.created_at = customer.updated_at = customer.pool_entered_at = since
             _approve_into(session, ctx, customer, rep, cs, POOL_PRIVATE, kind=KIND_CLAIM)
         session.flush()
 

@@ -40,6 +40,10 @@ from poolcrm.policy.service import company_today, get_policy
 ORDER = 50
 SOURCES = ("展会", "网站表单", "客户推荐", "来电", "合作伙伴", "老客户")
 REPS = ("zhangwei", "lina", "liuyang", "sunli", "ka1", "ka2", "sup1", "sup2", "wangfang", "zhaomin")
+STORIES = 6  # deal stories per demo rep: one of each scenario (`_DealStory.steps`)
+# `poolcrm demo --staff N`: deal stories per extra salesperson, on their first claimed customers,
+# so that a larger sales force comes with deals, contracts and payments in proportion (issue 22)
+STAFF_STORIES = 3
 
 # (deal name, intention, products [(name, model, qty, unit price)], details)
 PROJECTS: list[tuple[str, str, list[tuple[str, str, int, int]], dict[str, str]]] = [
@@ -301,9 +305,11 @@ class _DealStory:
 
 
 def populate(session: Session, ctx: Any) -> None:
-    """ctx: poolcrm.demo.DemoContext (users by username). Each rep's first six direct customers get
-    a deal story, played in date order with the clock moved back to each step's day."""
-    reps = [ctx.users[name] for name in REPS if name in ctx.users]
+    """ctx: poolcrm.demo.DemoContext (users by username). Each demo rep's first STORIES direct
+    customers (each `--staff` salesperson's first STAFF_STORIES) get a deal story, played in date
+    order with the clock moved back to each step's day."""
+    reps = [(ctx.users[name], STORIES) for name in REPS if name in ctx.users]
+    reps += [(rep, STAFF_STORIES) for rep in ctx.data.get("staff_reps", [])]
     if not reps:
         return
     was_overridden = clock.is_overridden()
@@ -311,14 +317,14 @@ def populate(session: Session, ctx: Any) -> None:
     steps: list[Step] = []
     deals: dict[str, int] = {}
     serial = itertools.count()
-    for rep in reps:
+    for rep, stories in reps:
         customers = session.scalars(
             select(Customer)
             .where(
                 Customer.owner_id == rep.id, Customer.pool == POOL_PRIVATE, Customer.customer_type == "direct"
             )
             .order_by(Customer.id)
-            .limit(6)
+            .limit(stories)
         ).all()
         for n, customer in enumerate(customers):
             steps.extend(_DealStory(session, rep, customer, n + rep.id, deals, serial).steps())

@@ -21,6 +21,9 @@ from poolcrm.service.sla import scan_breaches
 
 ORDER = 75
 TICKETS = 90
+# `poolcrm demo --staff N`: tickets per extra salesperson, on their customers (issue 22: a larger
+# company comes with a service desk's history in proportion)
+STAFF_TICKETS = 1
 SCAN = b"%PDF-1.4\n% demo scanned service document\n" + b"0" * 600
 DEMO_SECRET = "demo-rating-links"
 PRODUCTS = (
@@ -139,6 +142,7 @@ def populate(session: Session, ctx: Any) -> None:
     )
     if not customers:
         return
+    targets = [customers[(n * 7) % len(customers)] for n in range(TICKETS)] + _staff_customers(session, ctx)
     was_overridden, real_start = clock.is_overridden(), clock.now()
     try:
         moments = sorted(
@@ -146,11 +150,11 @@ def populate(session: Session, ctx: Any) -> None:
             - timedelta(
                 days=ctx.rng.randint(0, 29), hours=ctx.rng.randint(0, 8), minutes=ctx.rng.randint(0, 59)
             )
-            for _ in range(TICKETS)
+            for _ in targets
         )
         for n, start in enumerate(moments):
             open_now = real_start - start < timedelta(days=2)
-            _one(session, ctx, n, customers[(n * 7) % len(customers)], start, open_now)
+            _one(session, ctx, n, targets[n], start, open_now)
             session.flush()
         clock.set_now(real_start, frozen=True)
         scan_breaches(session)
@@ -159,3 +163,20 @@ def populate(session: Session, ctx: Any) -> None:
             clock.set_now(real_start)
         else:
             clock.reset()
+
+
+def _staff_customers(session: Session, ctx: Any) -> list[Customer]:
+    """STAFF_TICKETS customers of each `--staff` salesperson, in turn across them."""
+    staff: list[Any] = ctx.data.get("staff_reps", [])
+    if not staff:
+        return []
+    held: dict[int, list[Customer]] = {}
+    rows = session.scalars(
+        select(Customer)
+        .where(Customer.owner_id.in_([u.id for u in staff]), Customer.pool == POOL_PRIVATE)
+        .order_by(Customer.id)
+    )
+    for customer in rows:
+        assert customer.owner_id is not None
+        held.setdefault(customer.owner_id, []).append(customer)
+    return [c for k in range(STAFF_TICKETS) for u in staff for c in held.get(u.id, [])[k : k + 1]]
