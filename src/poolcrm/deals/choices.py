@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, Row, or_, select
 from sqlalchemy.orm import Session
 
 from poolcrm.customers.models import POOL_BIN, POOL_PRIVATE, POOL_PUBLIC, Customer
@@ -12,13 +12,15 @@ from poolcrm.org.service import visible_owner_ids
 CHOICES_LIMIT = 500
 
 
-def owners_for(session: Session, user: User) -> list[User]:
-    """The active sales users whose deals `user` may filter by."""
+def owners_for(session: Session, user: User) -> list[Row[tuple[int, str]]]:
+    """The active sales users whose deals `user` may filter by, as (id, display_name) rows for a
+    select box: as user objects, a nationwide sales force's (1,135 people at `demo --staff 1000`)
+    took 32–77 ms of the GM's deal list (issue 22)."""
     scope = visible_owner_ids(session, user)
-    q = select(User).where(User.active.is_(True), User.role_rows.any(role="sales"))
+    q = select(User.id, User.display_name).where(User.active.is_(True), User.role_rows.any(role="sales"))
     if scope is not None:
         q = q.where(User.id.in_(scope))
-    return list(session.scalars(q.order_by(User.display_name)))
+    return list(session.execute(q.order_by(User.display_name)))
 
 
 def direct_customers_for(session: Session, user: User) -> list[Customer]:
