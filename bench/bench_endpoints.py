@@ -74,6 +74,11 @@ def timed(fn: Callable[[], httpx.Response], ok: tuple[int, ...] = (200, 201)) ->
     return ms, r.status_code
 
 
+def fetch(client: httpx.Client, path: str) -> Callable[[], tuple[float, int]]:
+    """A case that times `GET path`."""
+    return lambda: timed(lambda: client.get(path))
+
+
 def cases(people: dict[str, Person]) -> dict[str, Callable[[], tuple[float, int]]]:
     rep, sup, cs, gm, svc = (people[u] for u in ("zhangwei", "sup1", "cs1", "gm", "svc1"))
     mine = [c["id"] for c in rep.api.get("/customers?pool=mine&page_size=50").json()["items"]]
@@ -104,35 +109,29 @@ def cases(people: dict[str, Person]) -> dict[str, Callable[[], tuple[float, int]
         "method": "phone",
     }
     return {
-        "rep page: GET / (dashboard)": lambda: timed(lambda: rep.page.get("/")),
-        "sup page: GET / (dashboard)": lambda: timed(lambda: sup.page.get("/")),
-        "cs page: GET / (dashboard)": lambda: timed(lambda: cs.page.get("/")),
-        "gm page: GET / (dashboard)": lambda: timed(lambda: gm.page.get("/")),
-        "rep page: GET /customers?pool=all": lambda: timed(lambda: rep.page.get("/customers?pool=all")),
-        "rep page: GET /customers?pool=mine": lambda: timed(lambda: rep.page.get("/customers?pool=mine")),
-        "rep page: GET /customers?pool=public": lambda: timed(lambda: rep.page.get("/customers?pool=public")),
-        "gm page: GET /customers?pool=all": lambda: timed(lambda: gm.page.get("/customers?pool=all")),
+        "rep page: GET / (dashboard)": fetch(rep.page, "/"),
+        "sup page: GET / (dashboard)": fetch(sup.page, "/"),
+        "cs page: GET / (dashboard)": fetch(cs.page, "/"),
+        "gm page: GET / (dashboard)": fetch(gm.page, "/"),
+        "rep page: GET /customers?pool=all": fetch(rep.page, "/customers?pool=all"),
+        "rep page: GET /customers?pool=mine": fetch(rep.page, "/customers?pool=mine"),
+        "rep page: GET /customers?pool=public": fetch(rep.page, "/customers?pool=public"),
+        "gm page: GET /customers?pool=all": fetch(gm.page, "/customers?pool=all"),
         "rep page: GET /customers?q=common": lambda: timed(
             lambda: rep.page.get(f"/customers?q={random.choice(TERMS)}")
         ),
-        "rep page: GET /pools/mine": lambda: timed(lambda: rep.page.get("/pools/mine")),
+        "rep page: GET /pools/mine": fetch(rep.page, "/pools/mine"),
         "rep page: GET /customers/[id]": lambda: timed(
             lambda: rep.page.get(f"/customers/{random.choice(mine or public)}")
         ),
         "sup page: GET /customers/[id]": lambda: timed(
             lambda: sup.page.get(f"/customers/{random.choice(some)}")
         ),
-        "cs page: GET /applications (inbox)": lambda: timed(lambda: cs.page.get("/applications")),
-        "sup page: GET /applications (inbox)": lambda: timed(lambda: sup.page.get("/applications")),
-        "rep api: GET /customers?pool=all": lambda: timed(
-            lambda: rep.api.get("/customers?pool=all&page_size=20")
-        ),
-        "rep api: GET /customers?pool=mine": lambda: timed(
-            lambda: rep.api.get("/customers?pool=mine&page_size=20")
-        ),
-        "rep api: GET /customers?pool=public": lambda: timed(
-            lambda: rep.api.get("/customers?pool=public&page_size=20")
-        ),
+        "cs page: GET /applications (inbox)": fetch(cs.page, "/applications"),
+        "sup page: GET /applications (inbox)": fetch(sup.page, "/applications"),
+        "rep api: GET /customers?pool=all": fetch(rep.api, "/customers?pool=all&page_size=20"),
+        "rep api: GET /customers?pool=mine": fetch(rep.api, "/customers?pool=mine&page_size=20"),
+        "rep api: GET /customers?pool=public": fetch(rep.api, "/customers?pool=public&page_size=20"),
         "rep api: GET /customers?pool=public&page=N": lambda: timed(
             lambda: rep.api.get(f"/customers?pool=public&page={random.randint(1, 50)}&page_size=20")
         ),
@@ -153,9 +152,7 @@ def cases(people: dict[str, Person]) -> dict[str, Callable[[], tuple[float, int]
         "rep api: GET /customers?q=rare": lambda: timed(
             lambda: rep.api.get(f"/customers?pool=all&q={random.choice(RARE)}&page_size=20")
         ),
-        "gm api: GET /customers?pool=all": lambda: timed(
-            lambda: gm.api.get("/customers?pool=all&page_size=20")
-        ),
+        "gm api: GET /customers?pool=all": fetch(gm.api, "/customers?pool=all&page_size=20"),
         "rep api: GET /customers/[id]": lambda: timed(
             lambda: rep.api.get(f"/customers/{random.choice(mine or public)}")
         ),
@@ -179,20 +176,20 @@ def cases(people: dict[str, Person]) -> dict[str, Callable[[], tuple[float, int]
         "rep api: POST /customers/[id]/claim": lambda: timed(
             lambda: rep.api.post(f"/customers/{random.choice(public)}/claim", json={"remark": "压测认领"})
         ),
-        "cs api: GET /applications?status=pending": lambda: timed(
-            lambda: cs.api.get("/applications?status=pending&page_size=20")
+        "cs api: GET /applications?status=pending": fetch(
+            cs.api, "/applications?status=pending&page_size=20"
         ),
         "cs api: POST /applications/[id]/approve": approve,
         # the other lists of the day (deals, contracts, tickets, audit): with `--staff N` they hold a
         # company's history in proportion (`poolcrm demo --staff`)
-        "sup page: GET /deals": lambda: timed(lambda: sup.page.get("/deals")),
-        "gm page: GET /deals": lambda: timed(lambda: gm.page.get("/deals")),
-        "gm api: GET /deals": lambda: timed(lambda: gm.api.get("/deals")),
-        "gm page: GET /contracts": lambda: timed(lambda: gm.page.get("/contracts")),
-        "gm api: GET /contracts": lambda: timed(lambda: gm.api.get("/contracts")),
-        "svc page: GET /tickets": lambda: timed(lambda: svc.page.get("/tickets")),
-        "svc api: GET /tickets": lambda: timed(lambda: svc.api.get("/tickets")),
-        "gm api: GET /audit": lambda: timed(lambda: gm.api.get("/audit")),
+        "sup page: GET /deals": fetch(sup.page, "/deals"),
+        "gm page: GET /deals": fetch(gm.page, "/deals"),
+        "gm api: GET /deals": fetch(gm.api, "/deals"),
+        "gm page: GET /contracts": fetch(gm.page, "/contracts"),
+        "gm api: GET /contracts": fetch(gm.api, "/contracts"),
+        "svc page: GET /tickets": fetch(svc.page, "/tickets"),
+        "svc api: GET /tickets": fetch(svc.api, "/tickets"),
+        "gm api: GET /audit": fetch(gm.api, "/audit"),
         "rep api: GET /customers/[id]/followups": lambda: timed(
             lambda: rep.api.get(f"/customers/{random.choice(mine or some)}/followups")
         ),
