@@ -36,7 +36,7 @@ def spot_checks(
     user: CurrentUser, db: DB, status: Literal["pending", "valid", "fake"] | None = "pending"
 ) -> list[dict[str, Any]]:
     """VIO-2: the follow-ups drawn for CS's spot check."""
-    return [service.spot_check_out(db, sc) for sc in service.list_spot_checks(db, user, status)]
+    return service.spot_checks_out(db, service.list_spot_checks(db, user, status))
 
 
 @router.post("/spot-checks/{spot_id}/verdict")
@@ -50,7 +50,7 @@ def assessments(
     user: CurrentUser, db: DB, month: int | None = Query(None, ge=FIRST_MONTH, le=LAST_MONTH)
 ) -> list[dict[str, Any]]:
     """VIO-3: monthly data-quality assessments (drafts for supervisors, published ones for the team)."""
-    return [service.assessment_out(db, a) for a in service.list_assessments(db, user, month)]
+    return service.assessments_out(db, user, month)
 
 
 @router.post("/assessments/{assessment_id}/confirm")

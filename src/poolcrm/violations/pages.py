@@ -80,7 +80,7 @@ def record(
 
 
 def _spot(request: Request, user: User, db: Any, **ctx: Any) -> HTMLResponse:
-    rows = [service.spot_check_out(db, sc) for sc in service.list_spot_checks(db, user)]
+    rows = service.spot_checks_out(db, service.list_spot_checks(db, user))
     return page(request, "violations/spot_checks.html", db=db, rows=rows, **ctx)
 
 
@@ -112,10 +112,10 @@ def spot_verdict(
 
 
 def _assess(request: Request, user: User, db: Any, month: int | None, **ctx: Any) -> HTMLResponse:
-    rows = [service.assessment_out(db, a) for a in service.list_assessments(db, user, month)]
-    confirmable = {
-        a["id"] for a in rows if a["status"] == "draft" and service.may_confirm_id(db, user, a["user_id"])
-    }
+    rows = service.assessments_out(db, user, month)
+    drafts = [a for a in rows if a["status"] == "draft"]
+    may = service.may_confirm_ids(db, user, (a["user_id"] for a in drafts))
+    confirmable = {a["id"] for a in drafts if a["user_id"] in may}
     return page(
         request, "violations/assessments.html", db=db, rows=rows, month=month, confirmable=confirmable, **ctx
     )

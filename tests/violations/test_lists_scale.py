@@ -1,0 +1,89 @@
+"""VIO-2's spot checks and VIO-3's assessments list a whole sales force (1,000 reps and more at
+`demo --staff 1000`, issue 22): their pages and API run as many statements for many rows as for
+one — no read per row of its follow-up, customer, author or of the viewer's right to confirm."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+import pytest
+
+from poolcrm import clock
+from poolcrm.violations.models import Assessment, SpotCheck
+from tests.conftest import counted
+from tests.violations.conftest import add_customer, add_followups
+
+REPS = ("rep1", "rep2", "rep3", "rep4")
+_NAMES = itertools.count(1)
+
+
+def _assessments(database, crm, reps, months) -> None:
+    with database.transaction() as s:
+        for month in months:
+            for rep in reps:
+                s.add(
+                    Assessment(
+                        month=month,
+                        user_id=crm[rep],
+                        missing_fields=1,
+                        invalid_followups=0,
+                        overdue_deals=0,
+                        fake_followups=0,
+                        score=0,
+                        details={},
+                        created_at=clock.now(),
+                    )
+                )
+
+
+def _spot_checks(database, crm, reps, per_rep: int) -> None:
+    with database.transaction() as s:
+        for rep in reps:
+            for _ in range(per_rep):
+                customer = add_customer(s, f"抽查客户{next(_NAMES)}号", pool="private", owner_id=crm[rep])
+                (followup,) = add_followups(s, customer.id, crm[rep], 1, start=date(2026, 11, 24))
+                s.add(
+                    SpotCheck(
+                        day=date(2026, 11, 25),
+                        followup_id=followup,
+                        author_id=crm[rep],
+                        created_at=clock.now(),
+                    )
+                )
+
+
+@pytest.mark.parametrize(
+    ("who", "url"),
+    [("sup", "/violations/assessments"), ("sup", "/api/v1/assessments"), ("gm", "/api/v1/assessments")],
+)
+def test_vio3_assessments_run_as_many_statements_for_many_reps_as_for_one(client, h, crm, database, who, url):
+    _assessments(database, crm, REPS[:1], [202609])
+    client.get(url, headers=h(who))  # warm: the policy and the session are read once per process
+    with counted(database) as few:
+        assert client.get(url, headers=h(who)).status_code == 200
+    _assessments(database, crm, REPS, [202610, 202611])
+    with counted(database) as many:
+        body = client.get(url, headers=h(who))
+    assert body.status_code == 200
+    assert len(many) == len(few), "\n".join(many)
+    if url.startswith("/api"):
+        assert len(body.json()) == (9 if who == "gm" else 7)  # sup: the three reps of 销售一部
+        assert all(a["user"] for a in body.json())
+
+
+@pytest.mark.parametrize("url", ["/violations/spot-checks", "/api/v1/spot-checks"])
+def test_vio2_spot_checks_run_as_many_statements_for_many_as_for_one(client, h, crm, database, url):
+    _spot_checks(database, crm, REPS[:1], 1)
+    client.get(url, headers=h("cs"))
+    with counted(database) as few:
+        assert client.get(url, headers=h("cs")).status_code == 200
+    _spot_checks(database, crm, REPS, 3)
+    with counted(database) as many:
+        body = client.get(url, headers=h("cs"))
+    assert body.status_code == 200
+    assert len(many) == len(few), "\n".join(many)
+    if url.startswith("/api"):
+        items = body.json()
+        assert len(items) == 13
+        assert all(i["author"]["display_name"] and i["followup"]["customer"]["name"] for i in items)
