@@ -69,8 +69,10 @@ def deal_filter(
 ) -> output.DealFilter:
     if category and category not in rules.CATEGORIES:
         raise InvalidInput({"category": "未知的跟单分类"})
-    if stage not in (None, "") and not ((n := whole_number(stage)) is not None and n <= 10):
-        raise InvalidInput({"stage": "跟单阶段须在 0–10 之间"})
+    if stage not in (None, "") and not (
+        (n := whole_number(stage)) is not None and rules.MIN_STAGE <= n <= rules.MAX_STAGE
+    ):
+        raise InvalidInput({"stage": f"跟单阶段须在 {rules.MIN_STAGE}–{rules.MAX_STAGE} 之间"})
     if state and state not in ("open", "closed"):
         raise InvalidInput({"state": "取值须为 open/closed"})
     return output.DealFilter(
