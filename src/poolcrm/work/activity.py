@@ -72,7 +72,7 @@ def monday_shortfalls(session: Session, as_of: date) -> dict[str, list[Any]]:
             {uid: {"week": last_monday.isoformat(), "n": len(rows), "names": names} for uid in recipients},
             "weekly_activity_short",
             "{week} 当周商机行动不足的销售 {n} 人：{names}",
-            link=f"/work/activity?week={last_monday.isoformat()}",
+            link=f"/work/team?week={last_monday.isoformat()}",
             rule="WORK-4",
             dedupe_key=f"work4:{last_monday.isoformat()}",
         )
