@@ -13,7 +13,13 @@ from poolcrm.customers.visibility import scoped_query
 from poolcrm.db import Database
 from poolcrm.org import rules
 from poolcrm.org.models import ScopeEdge, User
-from poolcrm.org.service import visible_owner_ids
+from poolcrm.org.service import (
+    sales_rep_people,
+    sales_reps,
+    subordinate_rep_people,
+    subordinate_reps,
+    visible_owner_ids,
+)
 from tests.conftest import auth_headers
 
 
@@ -98,3 +104,29 @@ def test_org2_two_tree_changes_at_once_leave_the_rows_whole(
         with database.transaction() as s:  # back under `a` for the next round
             for r in reps:
                 s.get(User, r).supervisor_id = a
+
+
+def test_org2_reps_as_names_are_the_same_people_as_the_users(
+    database: Database, make_user: Callable[..., int]
+) -> None:
+    """`subordinate_rep_people` / `sales_rep_people` (two columns, for pages naming thousands of
+    reps) list exactly `subordinate_reps` / `sales_reps`: sales users below, not the supervisor,
+    not another role; the company's active reps of sales departments."""
+    top = make_user("top", ["supervisor", "sales"])
+    mid = make_user("mid", ["supervisor"], supervisor_id=top)
+    make_user("leaf", ["sales"], supervisor_id=mid, display_name="张伟")
+    make_user("cs", ["cs"], supervisor_id=mid, dept="客服部", kind="cs")
+    gone = make_user("gone", ["sales"], supervisor_id=top)
+    make_user("other", ["sales"], dept="销售二部")
+    with database.transaction() as s:
+        s.get(User, gone).active = False  # disabled: still below `top`, no longer a rep of the company
+    with database.transaction(write=False) as s:
+        for boss in (top, mid):
+            assert [(p.id, p.display_name) for p in subordinate_rep_people(s, boss)] == [
+                (u.id, u.display_name) for u in subordinate_reps(s, boss)
+            ]
+        assert [(p.id, p.display_name) for p in sales_rep_people(s)] == [
+            (u.id, u.display_name) for u in sales_reps(s)
+        ]
+        assert {p.display_name for p in subordinate_rep_people(s, top)} == {"张伟", "gone"}
+        assert "gone" not in {p.display_name for p in sales_rep_people(s)}

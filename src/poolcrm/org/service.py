@@ -358,6 +358,30 @@ def sales_rep_condition() -> ColumnElement[bool]:
     )
 
 
+@dataclass(frozen=True)
+class Person:
+    """A user as a list row names them: no roles, no department (one light query for a page)."""
+
+    id: int
+    display_name: str
+
+
+def sales_rep_people(session: Session) -> list[Person]:
+    """Every sales rep (`sales_rep_condition`) as a name, by id: a page that only names the reps
+    of a nationwide company (thousands) reads two columns, not users with roles and department."""
+    q = select(User.id, User.display_name).join(Department, Department.id == User.department_id)
+    rows = session.execute(q.where(sales_rep_condition()).order_by(User.id))
+    return [Person(uid, name) for uid, name in rows]
+
+
+def subordinate_rep_people(session: Session, user_id: int) -> list[Person]:
+    """ORG-2: the sales users below `user_id` in the tree (`subordinate_reps`), as names, by id."""
+    q = select(User.id, User.display_name).where(
+        User.id.in_(scope.visible_owners(user_id)), User.id != user_id, User.role_rows.any(role="sales")
+    )
+    return [Person(uid, name) for uid, name in session.execute(q.order_by(User.id))]
+
+
 def sales_rep_ids(session: Session) -> frozenset[int]:
     """The ids of every sales rep (`sales_rep_condition`), without loading them (a dashboard card
     asks whether today's duty reps are still reps; a nationwide company has thousands) —
@@ -379,14 +403,6 @@ def subordinate_reps(session: Session, user_id: int) -> list[User]:
         session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id)) if ids else []
     )
     return [u for u in team if u.has_role("sales")]
-
-
-@dataclass(frozen=True)
-class Person:
-    """A user as a list row names them: no roles, no department (one light query for a page)."""
-
-    id: int
-    display_name: str
 
 
 def people_by_id(

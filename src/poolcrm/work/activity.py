@@ -3,26 +3,31 @@ against the policy minimum; the sales management hears of last week's shortfalls
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from poolcrm.db import ids_select
 from poolcrm.deals.models import DealProgress
 from poolcrm.notify.service import notify_many
 from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
-from poolcrm.org.service import role_holders, sales_reps, subordinate_reps
+from poolcrm.org.service import Person, role_holders, sales_rep_people, subordinate_rep_people
+from poolcrm.org.teams import TeamView, team_view
 from poolcrm.policy.service import company_day_start, get_policy
 from poolcrm.work import rules
+from poolcrm.work.reports import Lateness, late_reports
 
 
 def week_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def weekly_actions(session: Session, reps: list[User], monday: date) -> list[dict[str, Any]]:
+def weekly_actions(session: Session, reps: list[Person], monday: date) -> list[dict[str, Any]]:
     """WORK-4: per rep, the actions on opportunities (deal progress records) in the week from
     `monday`, the minimum and the shortfall — one grouped query."""
     minimum = get_policy(session).weekly_deal_actions_min
@@ -31,7 +36,7 @@ def weekly_actions(session: Session, reps: list[User], monday: date) -> list[dic
         session.execute(
             select(DealProgress.author_id, func.count())
             .where(
-                DealProgress.author_id.in_([u.id for u in reps]),
+                DealProgress.author_id.in_(ids_select(session, [u.id for u in reps])),
                 DealProgress.created_at >= start,
                 DealProgress.created_at < end,
             )
@@ -52,10 +57,51 @@ def weekly_actions(session: Session, reps: list[User], monday: date) -> list[dic
 def team_activity(session: Session, viewer: User, monday: date) -> list[dict[str, Any]]:
     """WORK-4 for a viewer: their reps (everyone's for the GM and admin); a rep sees their own line."""
     if org_rules.manages_everyone(viewer.roles):
-        reps = sales_reps(session)
+        reps = sales_rep_people(session)
     else:
-        reps = subordinate_reps(session, viewer.id) + ([viewer] if viewer.has_role("sales") else [])
+        reps = subordinate_rep_people(session, viewer.id)
+        reps += [Person(viewer.id, viewer.display_name)] if viewer.has_role("sales") else []
     return weekly_actions(session, reps, monday)
+
+
+@dataclass
+class TeamPage:
+    """The team view (WORK-1a, WORK-4) for a viewer: a line per team, and the rows of the team
+    chosen (every row while they fit one page: `org.teams`)."""
+
+    teams: TeamView
+    lines: list[dict[str, Any]]
+    late: list[Lateness]
+    activity: list[dict[str, Any]]
+
+
+def team_page(session: Session, viewer: User, monday: date, team: int | None) -> TeamPage:
+    """WORK-1a and WORK-4 by team: each team's reps, their actions in the week, how many fall
+    short of the minimum and how many reports are late or missing."""
+    weekly = team_activity(session, viewer, monday)
+    late = late_reports(session, viewer)
+    view = team_view(session, [r["user"].id for r in weekly] + [x.user.id for x in late], team)
+    by_rep = {r["user"].id: r for r in weekly}
+    late_by_rep = Counter(x.user.id for x in late)
+    lines = [
+        {
+            "team": t,
+            "reps": sum(1 for uid in ids if uid in by_rep),
+            "actions": sum(by_rep[uid]["actions"] for uid in ids if uid in by_rep),
+            "short": sum(1 for uid in ids if uid in by_rep and by_rep[uid]["shortfall"]),
+            "late": sum(late_by_rep[uid] for uid in ids),
+        }
+        for t, ids in view.grouped(set(by_rep) | set(late_by_rep)).items()
+        if view.keeps_team(t)
+    ]
+    if not view.detail:
+        return TeamPage(view, lines, [], [])
+    return TeamPage(
+        view,
+        lines,
+        [x for x in late if view.keeps(x.user.id)],
+        [r for r in weekly if view.keeps(r["user"].id)],
+    )
 
 
 def monday_shortfalls(session: Session, as_of: date) -> dict[str, list[Any]]:
@@ -63,7 +109,7 @@ def monday_shortfalls(session: Session, as_of: date) -> dict[str, list[Any]]:
     if as_of.weekday() != 0:
         return {"actions_short": []}
     last_monday = as_of - timedelta(days=7)
-    rows = [r for r in weekly_actions(session, sales_reps(session), last_monday) if r["shortfall"]]
+    rows = [r for r in weekly_actions(session, sales_rep_people(session), last_monday) if r["shortfall"]]
     if rows:
         names = "、".join(f"{r['user'].display_name}（{r['actions']}/{r['minimum']}）" for r in rows[:30])
         recipients = set(role_holders(session, "sales_manager")) | set(role_holders(session, "gm"))

@@ -4,7 +4,7 @@ exactly like the API."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -19,7 +19,7 @@ from poolcrm.org.service import users_by_id
 from poolcrm.policy.service import company_today, get_policy
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
 from poolcrm.web.endpoints import OneStepRoute
-from poolcrm.web.forms import amount, optional_int, run_form, text
+from poolcrm.web.forms import amount, optional_int, run_form, text, whole_number
 from poolcrm.web.render import page
 from poolcrm.work import activity, choices, expenses, files, output, reports, rules, trips
 from poolcrm.work.schemas import ExpenseIn, TripIn, TripReportIn
@@ -360,18 +360,21 @@ def expense_action(
 @router.get("/work/team", response_class=HTMLResponse)
 def team(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
     week = request.query_params.get("week", "")
+    today = activity.week_of(company_today(db))
     try:
-        monday = activity.week_of(date.fromisoformat(week)) if week else activity.week_of(company_today(db))
+        monday = activity.week_of(date.fromisoformat(week)) if week else today
     except ValueError:
-        monday = activity.week_of(company_today(db))
+        monday = today
+    found = activity.team_page(db, user, monday, whole_number(request.query_params.get("team", "")))
     return _render(
         request,
         db,
         "work/team.html",
-        late=reports.late_reports(db, user),
+        found=found,
         silent=trips.silent_travellers(db, user),
-        activity=activity.team_activity(db, user, monday),
-        monday=monday.isoformat(),
+        monday=monday,
+        this_week=monday == today,
+        weeks=(monday - timedelta(days=7), monday + timedelta(days=7) if monday < today else None),
         kinds=rules.KIND_LABELS,
         login_days=get_policy(db).trip_login_days,
     )

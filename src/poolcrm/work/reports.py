@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.audit.service import record
+from poolcrm.db import ids_select
 from poolcrm.errors import Conflict, Forbidden, InvalidInput, NotFound
 from poolcrm.notify.service import notify
 from poolcrm.org.models import User
-from poolcrm.org.service import acts_for, subordinate_reps, visible_owner_ids
+from poolcrm.org.service import Person, acts_for, subordinate_rep_people, visible_owner_ids
 from poolcrm.policy.service import company_date, company_today, get_policy
 from poolcrm.work import files, rules
 from poolcrm.work.models import READ, SUBMITTED, WorkFile, WorkReport
@@ -143,7 +144,7 @@ def list_reports(
 
 @dataclass(frozen=True)
 class Lateness:
-    user: User
+    user: Person
     kind: str
     period: str
     due_on: date
@@ -159,7 +160,7 @@ def late_reports(session: Session, actor: User, today: date | None = None) -> li
     missing, or filed after the due day."""
     today = today or company_today(session)
     due_days = get_policy(session).report_due_days
-    reps = subordinate_reps(session, actor.id)
+    reps = subordinate_rep_people(session, actor.id)
     if not reps:
         return []
     periods = {kind: rules.previous_period(kind, today) for kind in rules.KINDS}
@@ -167,7 +168,7 @@ def late_reports(session: Session, actor: User, today: date | None = None) -> li
         (r.user_id, r.kind, r.period): r
         for r in session.scalars(
             select(WorkReport).where(
-                WorkReport.user_id.in_([u.id for u in reps]),
+                WorkReport.user_id.in_(ids_select(session, [u.id for u in reps])),
                 WorkReport.period.in_([p.key for p in periods.values()]),
             )
         )

@@ -1,0 +1,84 @@
+"""Pages that list people one per row (a team's work records, data quality): for a nationwide
+company (thousands of reps in a hundred groups) the GM's page was a megabyte of rows. Above
+`ROWS_PER_PAGE_MAX` people such a page shows one line per team (ORG-3: the person's department)
+and the rows of the team chosen; a smaller company still sees every row at once."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from poolcrm.db import ids_select
+from poolcrm.org.models import Department, User
+
+ROWS_PER_PAGE_MAX = 60
+"""People listed one per row at once without choosing a team (a display limit, not a rule)."""
+
+
+@dataclass(frozen=True)
+class Team:
+    id: int  # the department's id; 0: people without a department
+    name: str
+
+
+@dataclass
+class TeamView:
+    """The teams of the people a page lists, the one chosen (if any) and whether rows are shown."""
+
+    teams: list[Team]
+    team_of: dict[int, Team]
+    chosen: Team | None
+    people: int
+    detail: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.detail = self.chosen is not None or self.people <= ROWS_PER_PAGE_MAX or len(self.teams) < 2
+
+    def keeps(self, user_id: int) -> bool:
+        """Whether a person's row is listed: every row without a team chosen, else the team's."""
+        return self.chosen is None or self.team_of.get(user_id) == self.chosen
+
+    def keeps_team(self, team: Team) -> bool:
+        """Whether a team's line is shown: every line without a team chosen, else the chosen one."""
+        return self.chosen is None or team == self.chosen
+
+    def grouped(self, user_ids: Iterable[int]) -> dict[Team, list[int]]:
+        """The ids by team, every team present (empty lists included), in the teams' order."""
+        out: dict[Team, list[int]] = {t: [] for t in self.teams}
+        for uid in user_ids:
+            team = self.team_of.get(uid)
+            if team is not None:
+                out[team].append(uid)
+        return out
+
+
+NO_TEAM = Team(0, "")
+
+
+def natural_key(name: str) -> list[tuple[int, int, str]]:
+    """Names in the order a person counts: 销售2组 before 销售10组."""
+    parts = re.split(r"([0-9]+)", name)
+    return [(1, int(part), "") if part.isascii() and part.isdigit() else (0, 0, part) for part in parts]
+
+
+def team_view(session: Session, user_ids: Iterable[int], chosen: int | None) -> TeamView:
+    """ORG-3: the teams of these people (one statement), by name; `chosen` a department id the
+    viewer asked for — one that is not among these teams is no choice (the page shows its lines
+    per team), so a department outside the viewer's people says nothing about itself."""
+    ids = sorted(set(user_ids))
+    team_of: dict[int, Team] = {}
+    if ids:
+        rows = session.execute(
+            select(User.id, Department.id, Department.name)
+            .outerjoin(Department, Department.id == User.department_id)
+            .where(User.id.in_(ids_select(session, ids)))
+        )
+        for uid, dept_id, name in rows:
+            team_of[uid] = Team(dept_id, name) if dept_id is not None else NO_TEAM
+    teams = sorted(set(team_of.values()), key=lambda t: (t.id == 0, natural_key(t.name)))
+    picked = next((t for t in teams if t.id == chosen), None) if chosen is not None else None
+    return TeamView(teams, team_of, picked, len(team_of))
