@@ -4,6 +4,7 @@ a supervisor sees their subtree only, and each row of a list links to its fix.""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from poolcrm import clock
 from poolcrm.customers.models import Customer
 from poolcrm.followups.models import FollowUp
 from poolcrm.followups.service import refresh_next_planned
+from poolcrm.org import teams
 from poolcrm.quality import dashboard
 from poolcrm.quality.dashboard import snapshot
 from poolcrm.quality.models import QualityFlag, QualityRun
@@ -145,6 +147,21 @@ def test_gov4_dashboard_page_drills_into_a_list_with_the_fix_on_each_row(client,
     assert f'href="/customers/{book["tier_a"]}/followups"' in tier
     client.cookies.set(LANG_COOKIE, "en")
     assert "Data quality" in client.get("/quality").text
+
+
+def test_gov4_above_a_page_of_reps_a_line_per_team_then_the_team_chosen(client, book, org, monkeypatch):
+    monkeypatch.setattr(teams, "ROWS_PER_PAGE_MAX", 1)  # rep1 (销售一部) and ka (KA部): two teams
+    client.post("/login", data={"username": "gm", "password": PASSWORD, "next": "/"}, follow_redirects=False)
+    html = client.get("/quality").text
+    lines = re.findall(r'<a href="/quality\?team=(\d+)"><strong>([^<]+)</strong></a>', html)
+    assert [name for _, name in lines] == ["KA部", "销售一部"]
+    assert 'data-testid="quality-table"' not in html and 'data-testid="team-hint"' in html
+    ka_line = re.search(r"<strong>KA部</strong>.*?</tr>", html, flags=re.S).group(0)
+    assert re.findall(r'class="n">(\d+)<', ka_line)[:2] == ["1", "1"]  # one rep, one private customer
+    chosen = client.get(f"/quality?team={dict((n, i) for i, n in lines)['KA部']}").text
+    table = re.search(r'data-testid="quality-table".*?</table>', chosen, flags=re.S).group(0)
+    assert f"owner={org['ka']}" in table and f"owner={org['rep1']}" not in table
+    assert client.get("/quality?team=x").status_code == 200
 
 
 def _listed(client, key, who="gm", owner=None):

@@ -24,10 +24,11 @@ from poolcrm.db import count_capped
 from poolcrm.errors import InvalidInput, NotFound
 from poolcrm.org.models import Department, User
 from poolcrm.org.service import visible_owner_ids
+from poolcrm.org.teams import TeamView, team_view
 from poolcrm.policy.service import get_policy
 from poolcrm.quality import rules
 from poolcrm.quality.models import QualityFlag, QualityRun, QualitySnapshot
-from poolcrm.quality.verification import verified_since
+from poolcrm.quality.verification import Progress, verified_since
 
 DRILL_LIMIT = 200
 # A drill-down counts its rows up to db.COUNT_CAP (the page then says "1000+"): a list to work
@@ -242,6 +243,49 @@ def board(session: Session, user: User) -> Board:
     rows.sort(key=lambda r: (r.department, r.name))
     totals = {k: sum(r.counts[k] for r in rows) for k in rules.CHECK_KEYS}
     return Board(latest, rows, sum(r.total for r in rows), totals, _trend(session, owners, latest))
+
+
+@dataclass
+class TeamBoard:
+    """GOV-4/GOV-5 by team (org/teams.py): a line per team — its reps' customers, each check's
+    count, the verification done — and the rows of the team chosen (every row while they fit)."""
+
+    teams: TeamView
+    lines: list[dict[str, Any]]
+    rows: list[OwnerRow]
+    progress: list[Progress]
+
+
+def by_team(session: Session, board: Board, progress: list[Progress], team: int | None) -> TeamBoard:
+    view = team_view(session, [r.owner_id for r in board.rows] + [p.owner_id for p in progress], team)
+    rows = {r.owner_id: r for r in board.rows}
+    done = {p.owner_id: p for p in progress}
+    lines = []
+    for t, ids in view.grouped(set(rows) | set(done)).items():
+        if not view.keeps_team(t):
+            continue
+        mine = [rows[i] for i in ids if i in rows]
+        checked = [done[i] for i in ids if i in done]
+        verified, held = sum(p.done for p in checked), sum(p.total for p in checked)
+        lines.append(
+            {
+                "team": t,
+                "reps": len(mine),
+                "total": sum(r.total for r in mine),
+                "counts": {k: sum(r.counts[k] for r in mine) for k in rules.CHECK_KEYS},
+                "verified": verified,
+                "held": held,
+                "percent": round(100 * verified / held) if held else 100,
+            }
+        )
+    if not view.detail:
+        return TeamBoard(view, lines, [], [])
+    return TeamBoard(
+        view,
+        lines,
+        [r for r in board.rows if view.keeps(r.owner_id)],
+        [p for p in progress if view.keeps(p.owner_id)],
+    )
 
 
 def _trend(session: Session, owners: list[int] | None, latest: date | None) -> list[dict[str, Any]]:

@@ -22,7 +22,7 @@ from poolcrm.quality import dashboard, rules, verification
 from poolcrm.sheets import attachment
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
 from poolcrm.web.endpoints import OneStepRoute
-from poolcrm.web.forms import run_form, text
+from poolcrm.web.forms import run_form, text, whole_number
 from poolcrm.web.render import page
 
 router = APIRouter(route_class=OneStepRoute)
@@ -205,13 +205,14 @@ def _fix_link(fix: str, customer_id: int) -> str:
 def quality_page(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
     found = dashboard.board(db, user)
     period, team = verification.progress(db, user)
+    chosen = whole_number(request.query_params.get("team", ""))
     return page(
         request,
         "quality/dashboard.html",
         db=db,
         board=found,
         period=period,
-        team=team,
+        by_team=dashboard.by_team(db, found, team, chosen),
         checks=rules.CHECKS,
         dimensions=rules.DIMENSIONS,
         share=rules.share,
