@@ -6,14 +6,18 @@ and the rows of the team chosen; a smaller company still sees every row at once.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from poolcrm.db import ids_select
 from poolcrm.org.models import Department, User
+
+T = TypeVar("T")
+Measure = Callable[[list[T]], dict[str, Any]]
 
 ROWS_PER_PAGE_MAX = 60
 """People listed one per row at once without choosing a team (a display limit, not a rule)."""
@@ -46,14 +50,22 @@ class TeamView:
         """Whether a team's line is shown: every line without a team chosen, else the chosen one."""
         return self.chosen is None or team == self.chosen
 
-    def grouped(self, user_ids: Iterable[int]) -> dict[Team, list[int]]:
-        """The ids by team, every team present (empty lists included), in the teams' order."""
-        out: dict[Team, list[int]] = {t: [] for t in self.teams}
-        for uid in user_ids:
-            team = self.team_of.get(uid)
+    def lines(
+        self, rows: Iterable[T], person: Callable[[T], int], measure: Measure[T]
+    ) -> list[dict[str, Any]]:
+        """A line per team shown (all, or the one chosen): `measure` of the team's rows, with the
+        team under "team"; a row of nobody the view knows is left out."""
+        by_team: dict[Team, list[T]] = {t: [] for t in self.teams}
+        for row in rows:
+            team = self.team_of.get(person(row))
             if team is not None:
-                out[team].append(uid)
-        return out
+                by_team[team].append(row)
+        return [{"team": t, **measure(mine)} for t, mine in by_team.items() if self.keeps_team(t)]
+
+    def shown(self, rows: Iterable[T], person: Callable[[T], int]) -> list[T]:
+        """The rows listed one per person: the chosen team's (every row without a choice); none
+        while the page shows its lines per team."""
+        return [r for r in rows if self.keeps(person(r))] if self.detail else []
 
 
 NO_TEAM = Team(0, "")

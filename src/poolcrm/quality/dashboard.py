@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Integer, and_, case, delete, func, insert, literal, not_, or_, select, union
@@ -260,32 +261,23 @@ def by_team(session: Session, board: Board, progress: list[Progress], team: int 
     view = team_view(session, [r.owner_id for r in board.rows] + [p.owner_id for p in progress], team)
     rows = {r.owner_id: r for r in board.rows}
     done = {p.owner_id: p for p in progress}
-    lines = []
-    for t, ids in view.grouped(set(rows) | set(done)).items():
-        if not view.keeps_team(t):
-            continue
+
+    def measure(ids: list[int]) -> dict[str, Any]:
         mine = [rows[i] for i in ids if i in rows]
         checked = [done[i] for i in ids if i in done]
         verified, held = sum(p.done for p in checked), sum(p.total for p in checked)
-        lines.append(
-            {
-                "team": t,
-                "reps": len(mine),
-                "total": sum(r.total for r in mine),
-                "counts": {k: sum(r.counts[k] for r in mine) for k in rules.CHECK_KEYS},
-                "verified": verified,
-                "held": held,
-                "percent": round(100 * verified / held) if held else 100,
-            }
-        )
-    if not view.detail:
-        return TeamBoard(view, lines, [], [])
-    return TeamBoard(
-        view,
-        lines,
-        [r for r in board.rows if view.keeps(r.owner_id)],
-        [p for p in progress if view.keeps(p.owner_id)],
-    )
+        return {
+            "reps": len(mine),
+            "total": sum(r.total for r in mine),
+            "counts": {k: sum(r.counts[k] for r in mine) for k in rules.CHECK_KEYS},
+            "verified": verified,
+            "held": held,
+            "percent": round(100 * verified / held) if held else 100,
+        }
+
+    lines = view.lines(sorted(set(rows) | set(done)), lambda uid: uid, measure)
+    owner = attrgetter("owner_id")
+    return TeamBoard(view, lines, view.shown(board.rows, owner), view.shown(progress, owner))
 
 
 def _trend(session: Session, owners: list[int] | None, latest: date | None) -> list[dict[str, Any]]:

@@ -83,24 +83,19 @@ def team_page(session: Session, viewer: User, monday: date, team: int | None) ->
     view = team_view(session, [r["user"].id for r in weekly] + [x.user.id for x in late], team)
     by_rep = {r["user"].id: r for r in weekly}
     late_by_rep = Counter(x.user.id for x in late)
-    lines = [
-        {
-            "team": t,
-            "reps": sum(1 for uid in ids if uid in by_rep),
-            "actions": sum(by_rep[uid]["actions"] for uid in ids if uid in by_rep),
-            "short": sum(1 for uid in ids if uid in by_rep and by_rep[uid]["shortfall"]),
+
+    def measure(ids: list[int]) -> dict[str, Any]:
+        mine = [by_rep[uid] for uid in ids if uid in by_rep]
+        return {
+            "reps": len(mine),
+            "actions": sum(r["actions"] for r in mine),
+            "short": sum(1 for r in mine if r["shortfall"]),
             "late": sum(late_by_rep[uid] for uid in ids),
         }
-        for t, ids in view.grouped(set(by_rep) | set(late_by_rep)).items()
-        if view.keeps_team(t)
-    ]
-    if not view.detail:
-        return TeamPage(view, lines, [], [])
+
+    lines = view.lines(sorted(set(by_rep) | set(late_by_rep)), lambda uid: uid, measure)
     return TeamPage(
-        view,
-        lines,
-        [x for x in late if view.keeps(x.user.id)],
-        [r for r in weekly if view.keeps(r["user"].id)],
+        view, lines, view.shown(late, lambda x: x.user.id), view.shown(weekly, lambda r: r["user"].id)
     )
 
 
