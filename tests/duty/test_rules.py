@@ -40,16 +40,16 @@ def test_in3_fallback_when_nobody_is_eligible_takes_every_rep_in_ranking_order()
 def test_in3_items_are_dealt_evenly_in_ranking_order():
     order, assigned = [7, 3, 9], Counter[int]()
     for _ in range(200):
-        rep, skipped = rules.next_duty_rep(order, assigned, {7: True, 3: True, 9: True})
+        rep, skipped = rules.next_duty_rep(order, assigned, {7: True, 3: True, 9: True}.__getitem__)
         assert rep is not None and skipped == []
         assigned[rep] += 1
     assert assigned == {7: 67, 3: 67, 9: 66}
 
 
 def test_in3_pool2_full_rep_is_passed_over():
-    rep, skipped = rules.next_duty_rep([1, 2], {}, {1: False, 2: True})
+    rep, skipped = rules.next_duty_rep([1, 2], {}, {1: False, 2: True}.__getitem__)
     assert (rep, skipped) == (2, [1])
-    assert rules.next_duty_rep([1, 2], {}, {1: False, 2: False}) == (None, [1, 2])
+    assert rules.next_duty_rep([1, 2], {}, {1: False, 2: False}.__getitem__) == (None, [1, 2])
 
 
 def test_vio2_fake_followup_removes_the_rep_until_a_manager_reinstates():

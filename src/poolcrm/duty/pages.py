@@ -4,6 +4,7 @@ fallback says so; an admin overrides a day."""
 from __future__ import annotations
 
 from datetime import date
+from operator import itemgetter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -13,7 +14,9 @@ from poolcrm.duty import rules, service
 from poolcrm.errors import AppError, InvalidInput
 from poolcrm.i18n import translate
 from poolcrm.org.models import User
-from poolcrm.org.service import sales_reps
+from poolcrm.org.service import sales_rep_people
+from poolcrm.org import teams
+from poolcrm.org.teams import team_view
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
 from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.forms import banner_kind, flash_redirect, refusal_banner, whole_number
@@ -32,13 +35,29 @@ def _render(
     request: Request, user: User, db: Any, lang: str, day: date | None = None, **ctx: Any
 ) -> HTMLResponse:
     data = service.today_out(db, user, day, lang=lang)
+    rows = data["eligible"]
+    view = team_view(db, [e["id"] for e in rows], whole_number(request.query_params.get("team", "")))
+    on_duty = {r["id"] for r in data["on_duty"]}
+    lines = view.lines(
+        rows,
+        itemgetter("id"),
+        lambda mine: {
+            "reps": len(mine),
+            "eligible": sum(1 for e in mine if e["eligible"]),
+            "on_duty": sum(1 for e in mine if e["id"] in on_duty),
+        },
+    )
     return page(
         request,
         "duty/roster.html",
         db=db,
         data=data,
+        teams=view,
+        lines=lines,
+        rows=view.shown(rows, itemgetter("id")),
+        on_duty=[r for r in data["on_duty"] if view.keeps(r["id"])][: teams.ROWS_PER_PAGE_MAX],
         source_names=SOURCE_NAMES,
-        reps=sales_reps(db) if user.has_role("admin") else [],
+        reps=sales_rep_people(db) if user.has_role("admin") else [],
         may_reinstate=rules.reinstates(user.roles),
         **ctx,
     )

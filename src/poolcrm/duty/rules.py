@@ -3,7 +3,7 @@ who is on duty on a day and who gets the next inbound item. No database, no cloc
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -121,16 +121,17 @@ def group_on_duty(day: date, groups: int) -> int:
 
 
 def next_duty_rep(
-    order: Sequence[int], assigned: Mapping[int, int], has_room: Mapping[int, bool]
+    order: Sequence[int], assigned: Mapping[int, int], has_room: Callable[[int], bool]
 ) -> tuple[int | None, list[int]]:
     """IN-3/IN-3a "按业绩高低平均轮流分配": the next inbound item goes to the rep with the fewest items
     this week, ties broken by ranking order — so over a week the counts differ by at most one.
-    POOL-2: a rep whose private pool is full is passed over for the next one. Returns the chosen
-    rep (None when everyone is full) and the reps passed over."""
+    POOL-2: a rep whose private pool is full is passed over for the next one. `has_room` is asked
+    in dealing order and no further than the rep chosen (a fallback week rotates every rep of the
+    company: thousands). Returns the chosen rep (None when everyone is full) and the reps passed over."""
     position = {uid: i for i, uid in enumerate(order)}
     skipped: list[int] = []
     for uid in sorted(order, key=lambda u: (assigned.get(u, 0), position[u])):
-        if has_room.get(uid, False):
+        if has_room(uid):
             return uid, skipped
         skipped.append(uid)
     return None, skipped

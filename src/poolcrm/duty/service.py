@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.audit.service import record
-from poolcrm.db import for_update, reference
+from poolcrm.db import for_update, ids_select, reference
 from poolcrm.deals.models import Deal
 from poolcrm.deals.rules import CONTRACTED
 from poolcrm.disputes.models import STATUS_OPEN, Dispute
@@ -261,7 +261,7 @@ def assigned_counts(session: Session, user_ids: Sequence[int], week: date) -> di
             select(InboundItem.assigned_to, func.count())
             .where(
                 and_(
-                    InboundItem.assigned_to.in_(list(user_ids)),
+                    InboundItem.assigned_to.in_(ids_select(session, user_ids)),
                     InboundItem.outcome.in_((OUTCOME_DUTY, OUTCOME_NEW)),
                     InboundItem.created_at >= since,
                     InboundItem.created_at < until,
@@ -287,14 +287,16 @@ def pick_duty_rep(session: Session, day: date) -> Pick:
     lock_users(session, duty.user_ids)
     week = duty.week.week_start if duty.week else rules.week_start(day)
     counts = assigned_counts(session, duty.user_ids, week)
-    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(duty.user_ids)))}
-    room: dict[int, bool] = {}
+    users: dict[int, User] = {}
     usage: dict[int, tuple[int, int]] = {}
-    for uid, user in users.items():
+
+    def has_room(uid: int) -> bool:  # POOL-2, asked in dealing order up to the rep chosen
+        user = users[uid] = session.get_one(User, uid)
         owned, pending, limit = usage_figures(session, user, day)
-        room[uid] = pool_full_on_apply(owned, pending, limit) is None
         usage[uid] = (owned + pending, limit)
-    chosen, passed = rules.next_duty_rep(duty.user_ids, counts, room)
+        return pool_full_on_apply(owned, pending, limit) is None
+
+    chosen, passed = rules.next_duty_rep(duty.user_ids, counts, has_room)
     skipped: list[dict[str, Any]] = [
         {
             "id": uid,
@@ -322,23 +324,26 @@ def eligibility_out(
     week = roster_week(session, day, store=store)
     assert week is not None
     excluded = excluded_ids(session, week.week_start)
-    users = {
-        u.id: u
-        for u in session.scalars(select(User).where(User.id.in_([e["user_id"] for e in week.eligibility])))
+    ids = [e["user_id"] for e in week.eligibility]
+    users = {  # names and whether still active: two columns of thousands of reps, not users with roles
+        uid: (name, active)
+        for uid, name, active in session.execute(
+            select(User.id, User.display_name, User.active).where(User.id.in_(ids_select(session, ids)))
+        )
     }
     out = []
     for e in week.eligibility:
-        user = users.get(e["user_id"])
+        name, active = users.get(e["user_id"], (str(e["user_id"]), True))
         eligible, reason, params, rule = e["eligible"], e["reason"], e["params"], "IN-3"
         if e["user_id"] in excluded:
             reason = "客服抽查发现虚假跟进，取消值班资格（待销售经理或总经理恢复）"
             eligible, params, rule = False, {}, "VIO-2"
-        elif user is not None and not user.active:
+        elif not active:
             eligible, reason, params = False, "已停用", {}
         out.append(
             {
                 "id": e["user_id"],
-                "display_name": user.display_name if user else str(e["user_id"]),
+                "display_name": name,
                 "eligible": eligible,
                 "reason": f"{rule}: " + translate(reason, lang, **params),
                 "rule": rule,
@@ -359,7 +364,11 @@ def today_out(session: Session, viewer: User, day: date | None = None, lang: str
     duty = on_duty(session, day, store=False)
     week = duty.week
     assert week is not None
-    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(duty.user_ids)))}
+    names = dict(  # a fallback week puts every rep on duty: names, not users with roles
+        session.execute(
+            select(User.id, User.display_name).where(User.id.in_(ids_select(session, duty.user_ids)))
+        ).all()
+    )
     counts = assigned_counts(session, duty.user_ids, week.week_start)
     return {
         "date": day,
@@ -368,7 +377,7 @@ def today_out(session: Session, viewer: User, day: date | None = None, lang: str
         "source": duty.source,
         "fallback": duty.source == SOURCE_FALLBACK,
         "on_duty": [
-            {"id": uid, "display_name": users[uid].display_name, "assigned_this_week": counts.get(uid, 0)}
+            {"id": uid, "display_name": names[uid], "assigned_this_week": counts.get(uid, 0)}
             for uid in duty.user_ids
         ],
         "eligible": eligibility_out(session, day, lang, store=False),
