@@ -15,7 +15,6 @@ from poolcrm.errors import AppError, InvalidInput
 from poolcrm.i18n import translate
 from poolcrm.org.models import User
 from poolcrm.org.service import sales_rep_people
-from poolcrm.org import teams
 from poolcrm.org.teams import team_view
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
 from poolcrm.web.endpoints import OneStepRoute
@@ -55,7 +54,7 @@ def _render(
         teams=view,
         lines=lines,
         rows=view.shown(rows, itemgetter("id")),
-        on_duty=[r for r in data["on_duty"] if view.keeps(r["id"])][: teams.ROWS_PER_PAGE_MAX],
+        on_duty=view.first_page(data["on_duty"], itemgetter("id")),
         source_names=SOURCE_NAMES,
         reps=sales_rep_people(db) if user.has_role("admin") else [],
         may_reinstate=rules.reinstates(user.roles),

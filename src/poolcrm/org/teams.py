@@ -67,6 +67,12 @@ class TeamView:
         while the page shows its lines per team."""
         return [r for r in rows if self.keeps(person(r))] if self.detail else []
 
+    def first_page(self, rows: Iterable[T], person: Callable[[T], int]) -> list[T]:
+        """A list to choose from or to glance at (a select box, who is on duty): the chosen team's
+        rows, else the first `ROWS_PER_PAGE_MAX` in the order given."""
+        kept = [r for r in rows if self.keeps(person(r))]
+        return kept if self.chosen else kept[:ROWS_PER_PAGE_MAX]
+
 
 NO_TEAM = Team(0, "")
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from poolcrm.calendar.service import get_calendar
 from poolcrm.customers.models import POOL_PRIVATE, Customer, not_active_member
-from poolcrm.db import reference
+from poolcrm.db import ids_select, reference
 from poolcrm.ownership.models import OwnershipEvent
 from poolcrm.policy.rules import Policy
 from poolcrm.policy.service import company_date, company_day_start, company_today, get_policy
@@ -132,21 +132,39 @@ def gave_up_at(session: Session, user_id: int, customer_id: int) -> datetime | N
     )
 
 
+def _gave_up(kinds: Iterable[str] | None) -> tuple[ColumnElement[bool], ...]:
+    """POOL-8: an ownership event in which a rep gave the customer up (by the counted kinds)."""
+    wanted = [rules.GIVE_UP_RULES[k] for k in (kinds or rules.GIVE_UP_RULES)]
+    return (
+        OwnershipEvent.from_pool == POOL_PRIVATE,
+        OwnershipEvent.from_owner_id.is_not(None),
+        OwnershipEvent.rule.in_(wanted),
+    )
+
+
 def givers(session: Session, customer_id: int, kinds: Iterable[str] | None = None) -> frozenset[int]:
     """POOL-8: the different reps who gave this customer up (by the counted kinds)."""
-    wanted = [rules.GIVE_UP_RULES[k] for k in (kinds or rules.GIVE_UP_RULES)]
     return frozenset(
         session.scalars(
             select(OwnershipEvent.from_owner_id)
-            .where(
-                OwnershipEvent.customer_id == customer_id,
-                OwnershipEvent.from_pool == POOL_PRIVATE,
-                OwnershipEvent.from_owner_id.is_not(None),
-                OwnershipEvent.rule.in_(wanted),
-            )
+            .where(OwnershipEvent.customer_id == customer_id, *_gave_up(kinds))
             .distinct()
         )
     )
+
+
+def givers_of(session: Session, customer_ids: list[int]) -> dict[int, frozenset[int]]:
+    """POOL-8 for a page of customers at once (the allocation bin): `givers` of each, one statement."""
+    found: dict[int, set[int]] = {cid: set() for cid in customer_ids}
+    if customer_ids:
+        rows = session.execute(
+            select(OwnershipEvent.customer_id, OwnershipEvent.from_owner_id)
+            .where(OwnershipEvent.customer_id.in_(ids_select(session, customer_ids)), *_gave_up(None))
+            .distinct()
+        )
+        for cid, uid in rows:
+            found[cid].add(uid)
+    return {cid: frozenset(uids) for cid, uids in found.items()}
 
 
 def givers_count_sql(kinds: Iterable[str]) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import func, select
@@ -17,19 +18,18 @@ from poolcrm.customers.models import (
     POOL_PRIVATE,
     Customer,
 )
-from poolcrm.db import for_update
+from poolcrm.db import count_capped, for_update, ids_select
 from poolcrm.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from poolcrm.followups.models import FollowUp
 from poolcrm.notify.service import notify
 from poolcrm.org import rules as org_rules
 from poolcrm.org.models import Department, User
-from poolcrm.org.service import lock_users, notify_role, sales_rep_condition
-from poolcrm.ownership.countdown import (
-    givers,
-)
+from poolcrm.org.service import Person, lock_users, notify_role, people_by_id, sales_rep_condition
+from poolcrm.org.teams import team_view
+from poolcrm.ownership.countdown import givers, givers_of
 from poolcrm.ownership.models import OwnershipEvent
 from poolcrm.ownership.moves import move_customer
-from poolcrm.ownership.usage import usage_figures
+from poolcrm.ownership.usage import usage_by_owner, usage_figures
 from poolcrm.policy.service import company_date, company_day_start, company_today, get_policy
 from poolcrm.pools import rules
 from poolcrm.pools.common import notify_cs, user_brief
@@ -52,24 +52,37 @@ from poolcrm.pools.models import (
 )
 from poolcrm.pools.recycle import _planned_ids
 
+BIN_PAGE = 100
+"""The allocation page lists this many bin customers, the longest waiting first: the bin of a
+nationwide company holds a day's recycling and releases — hundreds (a display size, not a rule)."""
 
-def bin_rows(session: Session, user: User) -> list[dict[str, Any]]:
+
+def bin_rows(session: Session, user: User, limit: int = BIN_PAGE, offset: int = 0) -> list[dict[str, Any]]:
+    """POOL-7: a page of the bin, longest waiting first — with when each goes public, the last
+    move that put it there and who gave it up (POOL-8), read for the page at once."""
     if not org_rules.sees_allocation(user.roles):
         raise Forbidden(rule="POOL-7")
     policy = get_policy(session)
     calendar = get_calendar(session)
     planned = set(session.scalars(_planned_ids()))
-    out = []
-    for c in session.scalars(
-        select(Customer).where(Customer.pool == POOL_BIN).order_by(Customer.pool_entered_at)
-    ):
-        entered = company_date(session, c.pool_entered_at) or company_today(session)
-        last = session.scalar(
-            select(OwnershipEvent)
-            .where(OwnershipEvent.customer_id == c.id)
-            .order_by(OwnershipEvent.at.desc(), OwnershipEvent.id.desc())
-            .limit(1)
+    page = list(
+        session.scalars(
+            select(Customer)
+            .where(Customer.pool == POOL_BIN)
+            .order_by(Customer.pool_entered_at, Customer.id)
+            .limit(limit)
+            .offset(offset)
         )
+    )
+    ids = [c.id for c in page]
+    last = _last_moves(session, ids)
+    gave = givers_of(session, ids)
+    names = people_by_id(session, [e.from_owner_id for e in last.values()])
+    out = []
+    for c in page:
+        entered = company_date(session, c.pool_entered_at) or company_today(session)
+        event = last.get(c.id)
+        owner = names.get(event.from_owner_id) if event and event.from_owner_id else None
         out.append(
             {
                 "customer_id": c.id,
@@ -78,19 +91,39 @@ def bin_rows(session: Session, user: User) -> list[dict[str, Any]]:
                 "entered_at": c.pool_entered_at,
                 "public_on": calendar.first_date_after(entered, policy.bin_days).isoformat(),
                 "planned": c.id in planned,
-                "rule": last.rule if last else None,
-                "reason": last.reason if last else None,
-                "from_owner": user_brief(session, last.from_owner_id) if last else None,
-                "given_up_by": sorted(givers(session, c.id)),
+                "rule": event.rule if event else None,
+                "reason": event.reason if event else None,
+                "from_owner": {"id": owner.id, "display_name": owner.display_name} if owner else None,
+                "given_up_by": sorted(gave[c.id]),
             }
         )
     return out
 
 
-def eligible_reps(session: Session) -> list[User]:
-    """POOL-7: active sales reps in sales/KA departments, best of last week first (valid
-    follow-ups last week stand in for the ranking until deals feed it)."""
+def bin_total(session: Session) -> tuple[int, bool]:
+    """How many customers wait in the bin (counted up to `db.COUNT_CAP`)."""
+    return count_capped(session, select(Customer.id).where(Customer.pool == POOL_BIN))
 
+
+def _last_moves(session: Session, customer_ids: list[int]) -> dict[int, OwnershipEvent]:
+    """Each customer's latest ownership event, for a page of customers in one statement."""
+    if not customer_ids:
+        return {}
+    order = (OwnershipEvent.at.desc(), OwnershipEvent.id.desc())
+    ranked = (
+        select(
+            OwnershipEvent.id, func.row_number().over(partition_by=OwnershipEvent.customer_id, order_by=order)
+        )
+        .where(OwnershipEvent.customer_id.in_(ids_select(session, customer_ids)))
+        .subquery()
+    )
+    latest = select(OwnershipEvent).join(ranked, ranked.c.id == OwnershipEvent.id).where(ranked.c[1] == 1)
+    return {e.customer_id: e for e in session.scalars(latest)}
+
+
+def _ranked(session: Session, *columns: Any) -> Any:
+    """POOL-7: active sales reps in sales/KA departments, best of last week first (valid
+    follow-ups last week stand in for the ranking until deals feed it), as `columns`."""
     day = company_today(session)
     week_start = day - timedelta(days=day.weekday() + 7)
     since, until = (
@@ -108,19 +141,32 @@ def eligible_reps(session: Session) -> list[User]:
         .correlate(User)
         .scalar_subquery()
     )
-    q = (
-        select(User, score.label("score"))
+    return (
+        select(*columns)
         .join(Department, Department.id == User.department_id)
         .where(sales_rep_condition())
         .order_by(score.desc(), User.id)
     )
-    return [u for u, _ in session.execute(q)]
 
 
-def _capacity(session: Session, user: User) -> int:
-    day = company_today(session)
-    owned, pending, limit = usage_figures(session, user, day)
-    return limit - owned - pending
+def eligible_reps(session: Session) -> list[User]:
+    """POOL-7: the reps a plan may name, best of last week first (`_ranked`)."""
+    return list(session.scalars(_ranked(session, User)))
+
+
+def rep_choices(session: Session, team: int | None) -> dict[str, Any]:
+    """The reps the allocation page offers, as names, best of last week first: every one while
+    they fit a page, else the first page of the ranking or the team chosen (`org.teams`) — a
+    nationwide company's 1,135 reps in every row's select made the page megabytes."""
+    ranked = [
+        Person(uid, name) for uid, name in session.execute(_ranked(session, User.id, User.display_name))
+    ]
+    view = team_view(session, [p.id for p in ranked], team)
+    return {
+        "reps": view.first_page(ranked, attrgetter("id")),
+        "rep_teams": view,
+        "reps_total": len(ranked),
+    }
 
 
 def plan_for_rep(
@@ -161,8 +207,14 @@ def create_plan(
             .order_by(Customer.pool_entered_at, Customer.id)
         )
         ids = [i for i in (customer_ids or session.scalars(q)) if i not in already]
-        reps = [(u.id, max(_capacity(session, u), 0)) for u in eligible_reps(session)]
-        pairs, _ = rules.round_robin([(cid, givers(session, cid)) for cid in ids], reps)
+        ranked = eligible_reps(session)
+        usage = usage_by_owner(session, ranked)  # POOL-2 for every rep in two statements
+        reps = [
+            (u.id, max(usage[u.id]["limit"] - usage[u.id]["owned"] - usage[u.id]["pending"], 0))
+            for u in ranked
+        ]
+        gave = givers_of(session, ids)
+        pairs, _ = rules.round_robin([(cid, gave[cid]) for cid in ids], reps)
         items = [{"customer_id": c, "to_user_id": u} for c, u in pairs]
     if not items:
         raise InvalidInput({"items": "分配方案不能为空"}, rule="POOL-7")
@@ -549,12 +601,13 @@ def read_plan(session: Session, user: User, plan_id: int) -> AllocationPlan:
     return plan
 
 
-def overview(session: Session, user: User) -> dict[str, Any]:
-    """The allocation page (POOL-7, POOL-9, POOL-10): the bin for the allocation roles, the plans
-    the user may read, the reps a plan may name."""
+def overview(session: Session, user: User, team: int | None = None) -> dict[str, Any]:
+    """The allocation page (POOL-7, POOL-9, POOL-10): a page of the bin for the allocation roles,
+    the plans the user may read, the reps a plan may name (for those who plan: GM, admin)."""
+    sees = org_rules.sees_allocation(user.roles)
     return {
-        "bin_items": bin_rows(session, user) if org_rules.sees_allocation(user.roles) else [],
+        "bin_items": bin_rows(session, user) if sees else [],
+        "bin_total": bin_total(session) if sees else (0, False),
         "plans": [plan_out(session, p) for p in list_plans(session, user)],
-        "reps": eligible_reps(session),
-        "users": {u.id: u.display_name for u in session.scalars(select(User))},
+        **(rep_choices(session, team) if org_rules.manages_everyone(user.roles) else {"reps": []}),
     }

@@ -196,9 +196,17 @@ def my_pool(user: CurrentUser, db: DB, owner_id: int | None = None) -> dict[str,
 
 
 @router.get("/allocation/bin")
-def allocation_bin(user: CurrentUser, db: DB) -> dict[str, Any]:
-    """POOL-7: customers waiting for allocation, with when they go public and who gave them up."""
-    return {"items": allocation.bin_rows(db, user)}
+def allocation_bin(
+    user: CurrentUser,
+    db: DB,
+    page: int = Query(1, ge=1, le=100000),
+    page_size: int = Query(allocation.BIN_PAGE, ge=1, le=500),
+) -> dict[str, Any]:
+    """POOL-7: customers waiting for allocation, longest waiting first, a page at a time, with
+    when they go public and who gave them up; `total` counts them (up to `db.COUNT_CAP`)."""
+    items = allocation.bin_rows(db, user, limit=page_size, offset=(page - 1) * page_size)
+    total, capped = allocation.bin_total(db)
+    return {"items": items, "total": total, "total_capped": capped, "page": page, "page_size": page_size}
 
 
 @router.get("/allocation/plans")

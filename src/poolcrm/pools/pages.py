@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from poolcrm.customers.access import customer_for_read
 from poolcrm.errors import AppError, Forbidden, InvalidInput
 from poolcrm.i18n import translate
-from poolcrm.org.service import subordinate_reps
+from poolcrm.org.service import people_by_id, subordinate_reps
 from poolcrm.ownership.countdown import recycle_info
 from poolcrm.ownership.usage import pool_usage
 from poolcrm.policy.service import company_today, get_policy
@@ -29,7 +29,7 @@ from poolcrm.pools import release as pools_release
 from poolcrm.pools.locks import may_lock_for
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
 from poolcrm.web.endpoints import OneStepRoute
-from poolcrm.web.forms import flash_redirect, optional_int, required_ids, text
+from poolcrm.web.forms import flash_redirect, optional_int, required_ids, text, whole_number
 from poolcrm.web.render import page
 from poolcrm.web.sealed import seal, unseal
 
@@ -324,14 +324,16 @@ def history(request: Request, customer_id: int, user: CurrentUser, db: DB) -> HT
 def allocation(
     request: Request, user: CurrentUser, db: DB, flash: str | None = None, flash_kind: str | None = None
 ) -> HTMLResponse:
-    view = pools_allocation.overview(db, user)
-
+    view = pools_allocation.overview(db, user, whole_number(request.query_params.get("team", "")))
+    tasks = departures.departure_tasks(db, user)
+    people = people_by_id(db, [i for t in tasks for i in (t.user_id, t.supervisor_id)])
     return page(
         request,
         "pools/allocation.html",
         db=db,
         **view,
-        tasks=departures.departure_tasks(db, user),
+        users={uid: p.display_name for uid, p in people.items()},
+        tasks=tasks,
         deadline=get_policy(db).allocation_execute_time,
         flash=flash,
         flash_kind=flash_kind,
