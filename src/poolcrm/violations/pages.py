@@ -12,7 +12,6 @@ from fastapi.responses import HTMLResponse, Response
 from poolcrm.errors import AppError, InvalidInput
 from poolcrm.i18n import translate
 from poolcrm.org.models import User
-from poolcrm.org.service import sales_reps
 from poolcrm.policy.service import get_policy
 from poolcrm.violations import service
 from poolcrm.violations.models import KINDS
@@ -31,13 +30,12 @@ def _message(exc: AppError, lang: str) -> str:
 
 def _list(request: Request, user: User, db: Any, **ctx: Any) -> HTMLResponse:
     rows = [service.violation_out(db, v) for v in service.list_violations(db, user)]
-    reps = [u for u in sales_reps(db) if service.may_see_user(db, user, u.id) and u.id != user.id]
     return page(
         request,
         "violations/list.html",
         db=db,
         rows=rows,
-        reps=reps if user.has_role(*service.RECORDERS) else [],
+        reps=service.recordable_reps(db, user),
         kinds=KINDS,
         kind_names=service.KIND_NAMES,
         level_names=service.LEVEL_NAMES,

@@ -32,6 +32,7 @@ from poolcrm.org.service import (
     lock_users,
     people_by_id,
     sales_rep_ids,
+    sales_rep_people,
     sales_reps,
     subordinate_ids,
     visible_owner_ids,
@@ -78,6 +79,14 @@ def may_see_user(session: Session, viewer: User, user_id: int) -> bool:
     """ORG-5: the rep, their supervisors, and HR/GM/CS/admin see a rep's violations."""
     scope = visible_owner_ids(session, viewer)
     return org_rules.reads_all_violations(viewer.roles) or scope is None or user_id in scope
+
+
+def recordable_reps(session: Session, viewer: User) -> list[Person]:
+    """VIO-1: the reps the viewer may record a violation against (a recorder, never themselves,
+    only reps they see), as names — the form's choice, read in one statement of two columns."""
+    if not viewer.has_role(*RECORDERS):
+        return []
+    return [p for p in sales_rep_people(session) if p.id != viewer.id and may_see_user(session, viewer, p.id)]
 
 
 def record_violation(
