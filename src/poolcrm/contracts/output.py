@@ -18,7 +18,7 @@ from poolcrm.customers.models import Customer
 from poolcrm.db import first_page_total
 from poolcrm.deals.models import Deal
 from poolcrm.org.models import User
-from poolcrm.org.service import users_by_id, visible_owner_ids
+from poolcrm.org.service import users_by_id, visible_owner_clause
 from poolcrm.policy.service import company_today
 
 
@@ -34,16 +34,12 @@ class ContractFilter:
 
 def _scoped(session: Session, user: User, query: Select[Any]) -> Select[Any]:
     """ORG-5: the owner's tree, or the tree of the customer's current owner."""
-    scope = visible_owner_ids(session, user)
-    if scope is None:
+    mine = visible_owner_clause(user, Contract.owner_id)  # ORG-2 joined, not bound as ids
+    if mine is None:
         return query
-    owners = sorted(scope)
-    return query.where(
-        or_(
-            Contract.owner_id.in_(owners),
-            Contract.customer_id.in_(select(Customer.id).where(Customer.owner_id.in_(owners))),
-        )
-    )
+    theirs = visible_owner_clause(user, Customer.owner_id)
+    assert theirs is not None  # the same user: both clauses or neither
+    return query.where(or_(mine, Contract.customer_id.in_(select(Customer.id).where(theirs))))
 
 
 def list_contracts(

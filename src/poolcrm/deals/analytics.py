@@ -11,6 +11,7 @@ from sqlalchemy import Select, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
+from poolcrm.db import ids_select
 from poolcrm.deals import rules
 from poolcrm.deals.access import OPEN
 from poolcrm.deals.models import (
@@ -304,7 +305,7 @@ def stage_pipeline(session: Session, owners: Iterable[int] | None, month_start: 
         )
     )
     if owners is not None:
-        q = q.where(Deal.owner_id.in_(sorted(owners)))
+        q = q.where(Deal.owner_id.in_(ids_select(session, sorted(owners))))
     by_stage: dict[int, list[Any]] = {}
     by_bucket: dict[str, list[Any]] = {}
     for stage, kind, n, total in session.execute(q.group_by(Deal.stage, bucket)):

@@ -17,7 +17,7 @@ from poolcrm.deals.models import (
 )
 from poolcrm.followups.models import FollowUp
 from poolcrm.org.models import User
-from poolcrm.org.service import visible_owner_ids
+from poolcrm.org.service import visible_owner_clause
 from poolcrm.policy.service import get_policy
 
 
@@ -73,10 +73,10 @@ def scorecard(session: Session, user: User, *, rep_id: int | None = None) -> lis
 
     policy = get_policy(session)
     today = clock.today(policy.timezone)
-    scope = visible_owner_ids(session, user)
+    scope = visible_owner_clause(user, User.id)  # ORG-2 joined, not bound as ids
     reps_q = select(User).where(User.active.is_(True), User.role_rows.any(role="sales"))
     if scope is not None:
-        reps_q = reps_q.where(User.id.in_(scope))
+        reps_q = reps_q.where(scope)
     if rep_id is not None:
         reps_q = reps_q.where(User.id == rep_id)
     reps = list(session.scalars(reps_q.order_by(User.id)))

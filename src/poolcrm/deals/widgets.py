@@ -11,7 +11,7 @@ from poolcrm.deals import output
 from poolcrm.deals.analytics import stage_pipeline
 from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
-from poolcrm.org.service import subordinate_reps
+from poolcrm.org.service import subordinate_rep_people
 from poolcrm.policy.service import company_day_start, company_today, get_policy
 from poolcrm.web.dashboard import widget
 
@@ -46,7 +46,7 @@ def team_pipeline(session: Session, user: User, lang: str) -> tuple[str, dict[st
     """GOV-6: a supervisor's team (ORG-2: the reps below them) — deals by stage, count and amount."""
     if not org_rules.leads_team(user.roles) or org_rules.runs_company(user.roles):
         return None
-    reps = subordinate_reps(session, user.id)
+    reps = subordinate_rep_people(session, user.id)
     if not reps:
         return None
     figures = stage_pipeline(session, [r.id for r in reps], _month_start(session))

@@ -163,7 +163,8 @@ def givers_of(session: Session, customer_ids: list[int]) -> dict[int, frozenset[
             .distinct()
         )
         for cid, uid in rows:
-            found[cid].add(uid)
+            if uid is not None:  # always: `_gave_up` asks for a rep
+                found[cid].add(uid)
     return {cid: frozenset(uids) for cid, uids in found.items()}
 
 

@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.customers.models import POOL_BIN, POOL_PRIVATE, POOL_PUBLIC, Customer
-from poolcrm.db import cached_aggregate
+from poolcrm.db import cached_aggregate, ids_select
 from poolcrm.followups.models import FollowUp
 from poolcrm.followups.service import due_today
 from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
-from poolcrm.org.service import sales_reps, subordinate_reps
+from poolcrm.org.service import sales_reps, subordinate_rep_people, users_by_id
 from poolcrm.ownership.countdown import recycle_info
 from poolcrm.ownership.models import OwnershipEvent
 from poolcrm.ownership.usage import usage_by_owner
@@ -27,6 +27,8 @@ from poolcrm.pools.rules import usage_level
 from poolcrm.web.dashboard import widget
 
 DUE_CARD_ROWS = 6
+TEAM_CARD_ROWS = 20
+"""A supervisor's team card lists this many reps at most (a display size, not a rule)."""
 
 
 @widget(order=20)
@@ -55,16 +57,16 @@ the countdown (Python, on the company calendar) runs only on those, not on the w
 @widget(order=19)
 def team_pools(session: Session, user: User, lang: str) -> tuple[str, dict[str, Any]] | None:
     """GOV-6: a supervisor's team — each rep's pool usage and valid follow-ups this week, and the
-    team's customers soonest to be recycled (POOL-6), on the dashboard, not a rep's card."""
+    team's customers soonest to be recycled (POOL-6), on the dashboard, not a rep's card. A team
+    larger than the card (a sales manager over a nationwide company) shows the reps with the
+    fewest valid follow-ups this week first, `TEAM_CARD_ROWS` of them."""
     if not org_rules.leads_team(user.roles):
         return None
-    reps = subordinate_reps(session, user.id)
-    if not reps:
+    people = subordinate_rep_people(session, user.id)
+    if not people:
         return None
-    ids = [r.id for r in reps]
-    week_start = company_day_start(
-        session, company_today(session) - timedelta(days=company_today(session).weekday())
-    )
+    ids = ids_select(session, [p.id for p in people])
+    week_start = _week_start(session)
     valid = dict(
         session.execute(
             select(FollowUp.author_id, func.count())
@@ -81,16 +83,24 @@ def team_pools(session: Session, user: User, lang: str) -> tuple[str, dict[str, 
             < quiet_since,
         )
     )
-    names = {r.id: r.display_name for r in reps}
+    names = {p.id: p.display_name for p in people}
     due: list[dict[str, Any]] = []
     for c in candidates:
         info = recycle_info(session, c)
         if info is not None and info.red:
             due.append({"customer": c, "info": info, "owner": names.get(c.owner_id or 0, "")})
     due.sort(key=lambda r: (r["info"].due_on, r["customer"].id))
+    shown = people
+    if len(people) > TEAM_CARD_ROWS:
+        shown = sorted(people, key=lambda p: (valid.get(p.id, 0), p.id))[:TEAM_CARD_ROWS]
+    loaded = users_by_id(session, [p.id for p in shown])  # POOL-2's limit needs tenure and department
+    reps = [loaded[p.id] for p in shown]
     usage = usage_by_owner(session, reps)
     rows = [{"rep": r, "usage": usage[r.id], "valid": valid.get(r.id, 0)} for r in reps]
-    return "pools/widget_team.html", {"rows": rows, "due": due[:TEAM_DUE_ROWS], "due_total": len(due)}
+    return (
+        "pools/widget_team.html",
+        {"rows": rows, "reps_total": len(people), "due": due[:TEAM_DUE_ROWS], "due_total": len(due)},
+    )
 
 
 def _week_start(session: Session) -> Any:

@@ -22,7 +22,7 @@ from poolcrm.customers.visibility import get_editable
 from poolcrm.errors import InvalidInput, NotFound, RuleViolation
 from poolcrm.notify.rules import valid_email
 from poolcrm.org.models import Department, User
-from poolcrm.org.service import visible_owner_ids
+from poolcrm.org.service import visible_owner_clause, visible_owner_ids
 from poolcrm.policy.service import company_day_start, get_policy
 from poolcrm.quality import rules
 from poolcrm.quality.models import CORRECTED, VERIFIED, ContactVerification
@@ -174,9 +174,9 @@ def progress(session: Session, user: User) -> tuple[rules.Period, list[Progress]
         .group_by(Customer.owner_id, User.display_name, Department.name)
         .order_by(Department.name, User.display_name)
     )
-    visible = visible_owner_ids(session, user)
+    visible = visible_owner_clause(user, Customer.owner_id)  # ORG-2 joined, not bound as ids
     if visible is not None:
-        query = query.where(Customer.owner_id.in_(sorted(visible)))
+        query = query.where(visible)
     rows = [
         Progress(oid, name, dept, total, done)
         for oid, name, dept, total, done in session.execute(query)

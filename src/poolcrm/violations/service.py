@@ -35,6 +35,7 @@ from poolcrm.org.service import (
     sales_rep_people,
     sales_reps,
     subordinate_ids,
+    visible_owner_clause,
     visible_owner_ids,
 )
 from poolcrm.policy.service import get_policy
@@ -230,9 +231,9 @@ def violation_out(session: Session, v: Violation) -> dict[str, Any]:
 
 def list_violations(session: Session, viewer: User, limit: int = 200) -> list[Violation]:
     q = select(Violation).order_by(Violation.id.desc()).limit(limit)
-    scope = visible_owner_ids(session, viewer)
+    scope = visible_owner_clause(viewer, Violation.user_id)  # ORG-2 joined, not bound as ids
     if not org_rules.reads_all_violations(viewer.roles) and scope is not None:
-        q = q.where(Violation.user_id.in_(sorted(scope)))
+        q = q.where(scope)
     return list(session.scalars(q))
 
 

@@ -21,7 +21,7 @@ from poolcrm.followups.models import FollowUp
 from poolcrm.notify.service import notify
 from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
-from poolcrm.org.service import is_supervisor_of, role_holders, visible_owner_ids
+from poolcrm.org.service import is_supervisor_of, role_holders, visible_owner_clause, visible_owner_ids
 from poolcrm.policy.service import company_today, get_policy
 from poolcrm.work import rules
 from poolcrm.work.models import APPROVED, DRAFT, REIMBURSED, REJECTED, SPENT, SUBMITTED, Expense, Trip
@@ -311,9 +311,9 @@ def monthly_totals(session: Session, actor: User, first: date, after: date) -> l
         .where(Expense.spent_on >= first, Expense.spent_on < after, Expense.status != DRAFT)
         .group_by(Expense.user_id, Expense.status)
     )
-    scope = visible_owner_ids(session, actor)
+    scope = visible_owner_clause(actor, Expense.user_id)  # ORG-2 joined, not bound as ids
     if scope is not None and not rules.may_reimburse(actor.roles):
-        q = q.where(Expense.user_id.in_(sorted(scope)))
+        q = q.where(scope)
     per: dict[int, RepTotals] = {}
     for uid, status, n, total in session.execute(q):
         row = per.setdefault(uid, RepTotals(uid))

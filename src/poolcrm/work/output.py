@@ -13,7 +13,7 @@ from poolcrm.customers.models import Customer
 from poolcrm.deals.models import Deal, DealProgress
 from poolcrm.followups.models import FollowUp
 from poolcrm.org.models import User
-from poolcrm.org.service import users_by_id, visible_owner_ids
+from poolcrm.org.service import users_by_id, visible_owner_clause
 from poolcrm.policy.service import company_date
 from poolcrm.sheets import workbook_bytes
 from poolcrm.work import files, rules
@@ -158,9 +158,9 @@ def list_expenses(
     session: Session, actor: User, *, status: str | None = None, user_id: int | None = None, limit: int = 100
 ) -> list[Expense]:
     q = select(Expense)
-    scope = visible_owner_ids(session, actor)
+    scope = visible_owner_clause(actor, Expense.user_id)  # ORG-2 joined, not bound as ids
     if scope is not None and not rules.may_reimburse(actor.roles):
-        q = q.where(Expense.user_id.in_(sorted(scope)))
+        q = q.where(scope)
     if status:
         q = q.where(Expense.status == status)
     if user_id is not None:
@@ -170,9 +170,9 @@ def list_expenses(
 
 def list_trips(session: Session, actor: User, *, status: str | None = None, limit: int = 100) -> list[Trip]:
     q = select(Trip)
-    scope = visible_owner_ids(session, actor)
+    scope = visible_owner_clause(actor, Trip.user_id)  # ORG-2 joined, not bound as ids
     if scope is not None:
-        q = q.where(Trip.user_id.in_(sorted(scope)))
+        q = q.where(scope)
     if status:
         q = q.where(Trip.status == status)
     return list(session.scalars(q.order_by(Trip.start_on.desc(), Trip.id.desc()).limit(limit)))
@@ -202,9 +202,9 @@ def export_xlsx(session: Session, actor: User, since: date, until: date) -> byte
     q = select(Expense).where(
         Expense.spent_on >= since, Expense.spent_on <= until, Expense.status.in_(("approved", "reimbursed"))
     )
-    scope = visible_owner_ids(session, actor)
+    scope = visible_owner_clause(actor, Expense.user_id)  # ORG-2 joined, not bound as ids
     if scope is not None and not rules.may_reimburse(actor.roles):
-        q = q.where(Expense.user_id.in_(sorted(scope)))
+        q = q.where(scope)
     rows = []
     for e in session.scalars(q.order_by(Expense.spent_on, Expense.id)):
         d = expense_out(session, e)
