@@ -51,7 +51,7 @@ def _month_rows(session: Session, user: User, yyyymm: int, owner: int | None, te
     owners = chart_owners(session, user, owner, team)
 
     def scoped(q: Any, column: Any) -> Any:
-        return q if owners is None else q.where(column.in_(owners))
+        return q if owners is None else q.where(column.in_(ids_select(session, sorted(owners))))
 
     stored = scoped(
         select(
@@ -117,12 +117,61 @@ def analytics(
 ) -> dict[str, Any]:
     """DEAL-9 for one month (DEAL-7 counting): rows per stage / owner / category / team with count,
     amount and weighted amount; conversion between stages; win rate and cycle time."""
-    if by not in BY_KEYS:
+    return analytics_by(session, user, period=period, bys=(by,), owner=owner, team=team)[by]
+
+
+def analytics_by(
+    session: Session,
+    user: User,
+    *,
+    period: str | None,
+    bys: Iterable[str],
+    owner: int | None = None,
+    team: int | None = None,
+) -> dict[str, dict[str, Any]]:
+    """`analytics` for several groupings of the same month at once (the analytics page shows all
+    four): the month's conversion, win rate and cycle time are read once, not once per grouping."""
+    bys = list(dict.fromkeys(bys))
+    if any(by not in BY_KEYS for by in bys):
         raise InvalidInput({"by": "取值须为 stage/owner/category/team"})
     policy = get_policy(session)
     yyyymm = month_of_period(period, policy)
-    probs = probabilities(session)
     rows = _month_rows(session, user, yyyymm, owner, team)
+    reached: dict[Any, int] = dict(
+        session.execute(select(rows.c.max_stage, func.count()).group_by(rows.c.max_stage)).all()
+    )
+    by_cat: dict[str, int] = dict(
+        session.execute(select(rows.c.category, func.count()).group_by(rows.c.category)).all()
+    )
+    cycle = session.execute(
+        select(func.avg(rows.c.cycle_days), func.count(rows.c.cycle_days)).where(rows.c.category == rules.WON)
+    ).one()
+    won, lost = by_cat.get(rules.WON, 0), by_cat.get(rules.LOST, 0)
+    out = {}
+    for by in bys:
+        out_rows = _grouped(session, rows, by)
+        out[by] = {
+            "period": period_label(yyyymm),
+            "by": by,
+            "rows": out_rows,
+            "conversion": rules.stage_conversion({int(k): int(v) for k, v in reached.items()}),
+            "totals": {
+                "count": sum(r["count"] for r in out_rows),
+                "amount": sum(r["amount"] for r in out_rows),
+                "weighted_amount": sum(r["weighted_amount"] for r in out_rows),
+                "won": won,
+                "lost": lost,
+                "win_rate": round(won / (won + lost), 4) if won + lost else None,  # nothing decided: no rate
+                "avg_cycle_days": round(float(cycle[0]), 1) if cycle[0] is not None else None,
+            },
+        }
+    return out
+
+
+def _grouped(session: Session, rows: Any, by: str) -> list[dict[str, Any]]:
+    """DEAL-9: the month's rows grouped `by` stage / owner / category / team, largest amount first
+    (stages and categories in their own order)."""
+    probs = probabilities(session)
     group = {
         "stage": rows.c.stage,
         "owner": rows.c.owner_id,
@@ -133,8 +182,10 @@ def analytics(
     data = session.execute(select(*cols, func.count(), func.sum(rows.c.amount)).group_by(*cols)).all()
     agg: dict[Any, list[Any]] = {}
     dept_of: dict[int, int | None] = {}
-    if by in ("owner", "team"):
-        dept_of = dict(session.execute(select(User.id, User.department_id)).all())
+    if by == "team":  # the departments of the month's owners, not of every user
+        owners = sorted({row[0] for row in data if row[0] is not None})
+        depts = select(User.id, User.department_id).where(User.id.in_(ids_select(session, owners)))
+        dept_of = dict(session.execute(depts).tuples().all())
     for row in data:
         key, stage = row[0], (row[0] if by == "stage" else row[1])
         count, amount = int(row[-2]), _dec(row[-1])
@@ -150,7 +201,7 @@ def analytics(
     )
     if by == "category":
         keys = [c for c in rules.CATEGORIES if c in agg]
-    out_rows = [
+    return [
         {
             "key": "" if k is None else str(k),
             "label": labels.get(k, "—"),
@@ -160,31 +211,6 @@ def analytics(
         }
         for k in keys
     ]
-    reached: dict[Any, int] = dict(
-        session.execute(select(rows.c.max_stage, func.count()).group_by(rows.c.max_stage)).all()
-    )
-    by_cat: dict[str, int] = dict(
-        session.execute(select(rows.c.category, func.count()).group_by(rows.c.category)).all()
-    )
-    cycle = session.execute(
-        select(func.avg(rows.c.cycle_days), func.count(rows.c.cycle_days)).where(rows.c.category == rules.WON)
-    ).one()
-    won, lost = by_cat.get(rules.WON, 0), by_cat.get(rules.LOST, 0)
-    return {
-        "period": period_label(yyyymm),
-        "by": by,
-        "rows": out_rows,
-        "conversion": rules.stage_conversion({int(k): int(v) for k, v in reached.items()}),
-        "totals": {
-            "count": sum(r["count"] for r in out_rows),  # type: ignore[misc]
-            "amount": sum(r["amount"] for r in out_rows),  # type: ignore[misc]
-            "weighted_amount": sum(r["weighted_amount"] for r in out_rows),  # type: ignore[misc]
-            "won": won,
-            "lost": lost,
-            "win_rate": round(won / (won + lost), 4) if won + lost else None,  # nothing decided: no rate
-            "avg_cycle_days": round(float(cycle[0]), 1) if cycle[0] is not None else None,
-        },
-    }
 
 
 def _labels(session: Session, by: str, keys: Iterable[Any]) -> dict[Any, str]:
@@ -194,7 +220,8 @@ def _labels(session: Session, by: str, keys: Iterable[Any]) -> dict[Any, str]:
     if by == "category":
         return {k: rules.CATEGORY_LABELS.get(k, k) for k in keys}
     if by == "owner":
-        return dict(session.execute(select(User.id, User.display_name).where(User.id.in_(keys))).all())
+        named = select(User.id, User.display_name).where(User.id.in_(ids_select(session, keys)))
+        return dict(session.execute(named).tuples().all())
     return dict(session.execute(select(Department.id, Department.name).where(Department.id.in_(keys))).all())
 
 
@@ -240,7 +267,7 @@ def trend(
             func.sum(t.cycle_n),
         ).where(t.yyyymm.in_(sorted(frozen)))
         if owners is not None:
-            frozen_q = frozen_q.where(t.owner_id.in_(owners))
+            frozen_q = frozen_q.where(t.owner_id.in_(ids_select(session, sorted(owners))))
         queries.append(frozen_q.group_by(t.yyyymm, t.category))
     if live:  # the current month (and any month not frozen yet): the DEAL-7 rows themselves
         live_q = select(
@@ -252,7 +279,7 @@ def trend(
             func.count(m.cycle_days),
         ).where(m.yyyymm.in_(live))
         if owners is not None:
-            live_q = live_q.where(m.owner_id.in_(owners))
+            live_q = live_q.where(m.owner_id.in_(ids_select(session, sorted(owners))))
         queries.append(live_q.group_by(m.yyyymm, m.category))
     for q in queries:
         for yyyymm, category, count, amount, cycle_sum, cycle_n in session.execute(q).all():

@@ -40,6 +40,8 @@ from poolcrm.web.forms import banner_kind, flash_redirect, optional_int
 from poolcrm.web.render import page
 
 router = APIRouter(route_class=OneStepRoute)
+CHART_BARS = 12
+"""A ranking chart (deals by owner, by team) draws the first this many bars."""
 
 
 def _common(db: DB) -> dict[str, Any]:
@@ -288,15 +290,19 @@ def deal_analytics(request: Request, user: CurrentUser, db: DB, lang: Lang) -> H
     owner = _int(qp.get("owner"))
     team = _int(qp.get("team"))
     try:
-        by_stage = analytics.analytics(db, user, period=period, by="stage", owner=owner, team=team)
+        found = analytics.analytics_by(db, user, period=period, bys=analytics.BY_KEYS, owner=owner, team=team)
     except AppError:
         period = None
-        by_stage = analytics.analytics(db, user, period=None, by="stage", owner=owner, team=team)
-    by_owner = analytics.analytics(db, user, period=period, by="owner", owner=owner, team=team)
-    by_team = analytics.analytics(db, user, period=period, by="team", owner=owner, team=team)
-    by_category = analytics.analytics(db, user, period=period, by="category", owner=owner, team=team)
+        found = analytics.analytics_by(db, user, period=None, bys=analytics.BY_KEYS, owner=owner, team=team)
+    by_stage, by_owner, by_team, by_category = (found[k] for k in ("stage", "owner", "team", "category"))
     trend = analytics.trend(db, user, period=period, months=12, owner=owner, team=team)
-    charts = {"stage": by_stage, "owner": by_owner, "team": by_team, "category": by_category, "trend": trend}
+    charts = {
+        "stage": by_stage,
+        "owner": {**by_owner, "rows": by_owner["rows"][:CHART_BARS]},  # the bars drawn, not 1,135 reps
+        "team": {**by_team, "rows": by_team["rows"][:CHART_BARS]},
+        "category": by_category,
+        "trend": trend,
+    }
     teams = sales_departments(db)
     return page(
         request,
@@ -307,11 +313,12 @@ def deal_analytics(request: Request, user: CurrentUser, db: DB, lang: Lang) -> H
         by_stage=by_stage,
         by_owner=by_owner,
         period=by_stage["period"],
+        chart_bars=CHART_BARS,
         owner=owner,
         team=team,
         owners=choices.owners_for(db, user),
         teams=teams,
-        scorecard=scorecard.scorecard(db, user),
+        scorecard=scorecard.by_team(db, scorecard.scorecard(db, user), team),
         win_loss={by: winloss.win_loss(db, user, by, period, 12) for by in winloss.BY_KEYS},
         **_common(db),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,6 +19,7 @@ from poolcrm.deals.models import (
 from poolcrm.followups.models import FollowUp
 from poolcrm.org.models import User
 from poolcrm.org.service import visible_owner_clause
+from poolcrm.org.teams import team_view
 from poolcrm.policy.service import get_policy
 
 
@@ -74,12 +76,12 @@ def scorecard(session: Session, user: User, *, rep_id: int | None = None) -> lis
     policy = get_policy(session)
     today = clock.today(policy.timezone)
     scope = visible_owner_clause(user, User.id)  # ORG-2 joined, not bound as ids
-    reps_q = select(User).where(User.active.is_(True), User.role_rows.any(role="sales"))
+    reps_q = select(User.id, User.display_name).where(User.active.is_(True), User.role_rows.any(role="sales"))
     if scope is not None:
         reps_q = reps_q.where(scope)
     if rep_id is not None:
         reps_q = reps_q.where(User.id == rep_id)
-    reps = list(session.scalars(reps_q.order_by(User.id)))
+    reps = list(session.execute(reps_q.order_by(User.id)))  # names: a sales force is thousands
     if not reps:
         return []
     per_customer = _deal_customers(session, [r.id for r in reps])
@@ -128,3 +130,26 @@ def scorecard(session: Session, user: User, *, rep_id: int | None = None) -> lis
             part["customers"].sort(key=lambda c: (c["contact_ok"], c["name"]))
         out.append(card)
     return out
+
+
+def by_team(session: Session, cards: list[dict[str, Any]], team: int | None) -> dict[str, Any]:
+    """VIO-4 for a nationwide company (org/teams.py): a line per team — its reps, how many meet
+    each quota, core customers contacted on time — and the chosen team's cards (every card while
+    they fit a page)."""
+    rep = itemgetter("user")
+    view = team_view(session, [rep(c)["id"] for c in cards], team)
+
+    def measure(mine: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "reps": len(mine),
+            "core_met": sum(1 for c in mine if c["core"]["meets_quota"]),
+            "high_growth_met": sum(1 for c in mine if c["high_growth"]["meets_quota"]),
+            "core_ok": sum(c["core"]["contact_ok"] for c in mine),
+            "core": sum(c["core"]["count"] for c in mine),
+        }
+
+    return {
+        "teams": view,
+        "lines": view.lines(cards, lambda c: rep(c)["id"], measure),
+        "cards": view.shown(cards, lambda c: rep(c)["id"]),
+    }

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from poolcrm.db import ids_select
 from poolcrm.deals import rules
 from poolcrm.deals.analytics import chart_owners, month_of_period, period_label
 from poolcrm.deals.models import Deal, DealCompetitor
@@ -47,7 +48,7 @@ def win_loss(session: Session, user: User, by: str, period: str | None, months: 
         q = q.join(DealCompetitor, DealCompetitor.deal_id == Deal.id)
     owners = chart_owners(session, user, None, None)
     if owners is not None:
-        q = q.where(Deal.owner_id.in_(sorted(owners)))
+        q = q.where(Deal.owner_id.in_(ids_select(session, sorted(owners))))
     rows = []
     for k, n, open_, signed, won, lost, amount in session.execute(q.group_by(key)):
         decided = (signed or 0) + (won or 0) + (lost or 0)
