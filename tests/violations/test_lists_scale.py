@@ -5,14 +5,17 @@ one — no read per row of its follow-up, customer, author or of the viewer's ri
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import date
 
 import pytest
 
 from poolcrm import clock
+from poolcrm.org import teams
 from poolcrm.violations.models import Assessment, SpotCheck
 from tests.conftest import counted
 from tests.violations.conftest import add_customer, add_followups
+from tests.web.helpers import HTML
 
 REPS = ("rep1", "rep2", "rep3", "rep4")
 _NAMES = itertools.count(1)
@@ -87,3 +90,24 @@ def test_vio2_spot_checks_run_as_many_statements_for_many_as_for_one(client, h, 
         items = body.json()
         assert len(items) == 13
         assert all(i["author"]["display_name"] and i["followup"]["customer"]["name"] for i in items)
+
+
+def test_vio3_assessments_page_a_line_per_team_then_the_team_chosen(client, h, crm, database, monkeypatch):
+    """Above a page of reps (`org.teams`) the GM sees a line per team — reps, assessments, the
+    average score, how many wait for their confirmation — and the chosen team's rows."""
+    monkeypatch.setattr(teams, "ROWS_PER_PAGE_MAX", 2)
+    _assessments(database, crm, REPS, (202610, 202611))  # rep1..rep3 销售一部, rep4 销售二部
+    page = client.get("/violations/assessments", headers={**HTML, **h("gm")}).text
+    body = re.search(r'data-testid="assessment-teams".*?<tbody>(.*?)</tbody>', page, flags=re.S).group(1)
+    figure = r'class="num"[^>]*>(?:<span[^>]*>)?([\d.]+)<'
+    lines = {
+        re.search(r">([^<>]+)</a>", row).group(1): re.findall(figure, row)
+        for row in re.findall(r"<tr>.*?</tr>", body, flags=re.S)
+    }
+    assert lines["销售一部"][:3] == ["3", "6", "0.0"] and lines["销售二部"][:3] == ["1", "2", "0.0"]
+    assert 'data-testid="assessments"' not in page
+    second = re.search(r'<option value="(\d+)" >销售二部</option>', page).group(1)
+    url = f"/violations/assessments?team={second}&month=202611"
+    chosen = client.get(url, headers={**HTML, **h("gm")}).text
+    rows = re.search(r'data-testid="assessments".*?</table>', chosen, flags=re.S).group(0)
+    assert rows.count("<tr>") == 2 and "刘洋" in rows  # the header and rep4's November

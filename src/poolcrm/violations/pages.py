@@ -3,6 +3,7 @@ check queue, and the monthly data-quality assessment with the supervisor's confi
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from poolcrm.errors import AppError, InvalidInput
 from poolcrm.i18n import translate
 from poolcrm.org.models import User
+from poolcrm.org.teams import team_view
 from poolcrm.policy.service import get_policy
 from poolcrm.violations import service
 from poolcrm.violations.models import KINDS
@@ -114,8 +116,28 @@ def _assess(request: Request, user: User, db: Any, month: int | None, **ctx: Any
     drafts = [a for a in rows if a["status"] == "draft"]
     may = service.may_confirm_ids(db, user, (a["user_id"] for a in drafts))
     confirmable = {a["id"] for a in drafts if a["user_id"] in may}
+    view = team_view(db, [a["user_id"] for a in rows], whole_number(request.query_params.get("team", "")))
+    lines = view.lines(
+        rows,
+        itemgetter("user_id"),
+        lambda mine: {
+            "reps": len({a["user_id"] for a in mine}),
+            "rows": len(mine),
+            "score": round(sum(a["score"] for a in mine) / len(mine), 1) if mine else None,
+            "to_confirm": sum(1 for a in mine if a["id"] in confirmable),
+            "published": sum(1 for a in mine if a["status"] == "published"),
+        },
+    )
     return page(
-        request, "violations/assessments.html", db=db, rows=rows, month=month, confirmable=confirmable, **ctx
+        request,
+        "violations/assessments.html",
+        db=db,
+        rows=view.shown(rows, itemgetter("user_id")),
+        teams=view,
+        lines=lines,
+        month=month,
+        confirmable=confirmable,
+        **ctx,
     )
 
 
