@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from poolcrm.customers.access import customer_for_read
 from poolcrm.errors import AppError, Forbidden, InvalidInput
 from poolcrm.i18n import translate
-from poolcrm.org.service import people_by_id, subordinate_reps
+from poolcrm.org.service import people_by_id, subordinate_rep_people
 from poolcrm.ownership.countdown import recycle_info
 from poolcrm.ownership.usage import pool_usage
 from poolcrm.policy.service import company_today, get_policy
@@ -81,7 +81,7 @@ def my_pool(
         rows=rows,
         usage=pool_usage(db, owner or user),
         owner=owner,
-        team=subordinate_reps(db, user.id),
+        team=subordinate_rep_people(db, user.id),
         today=company_today(db),
         flash=flash,
         flash_kind=flash_kind,
