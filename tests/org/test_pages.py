@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from poolcrm.audit.models import AuditEntry
 from poolcrm.db import Database
+from poolcrm.org import pages as org_pages
 from poolcrm.org.models import Department, User
 from tests.conftest import PASSWORD
 from tests.web.helpers import HTML, page_login
@@ -258,6 +259,26 @@ def test_org_user_list_filters_by_department_role_and_status(
     assert listed("q=郑") == {"cs"}
     assert listed("status=disabled") == set()
     assert listed("department=abc&role=nonsense&status=weird") == {"admin", "boss", "rep", "cs"}
+
+
+def test_org_user_list_a_page_at_a_time_with_the_filters_kept(
+    client: TestClient, database: Database, company: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A nationwide company's 1,300 users were one page of 635 KB: the list pages (ORG-1)."""
+    monkeypatch.setattr(org_pages, "USERS_PAGE", 3)
+    page_login(client, "admin")
+
+    def listed(query: str) -> tuple[list[str], str]:
+        html = client.get(f"/admin/users?{query}", headers=HTML).text
+        return re.findall(r'data-user="([^"]+)"', html), html
+
+    first, html = listed("")
+    assert first == ["admin", "boss", "rep"] and "共 4 人" in html and "page=2" in html
+    assert listed("page=2")[0] == ["cs"]
+    assert listed("page=99")[0] == ["cs"] and listed("page=x")[0] == first and listed("page=0")[0] == first
+    filtered, html = listed(f"department={_dept_id(database, '销售一部')}&page=1")
+    assert filtered == ["boss", "rep"] and "共 2 人" in html and 'data-testid="user-pager"' not in html
+    assert listed("role=sales&page=2")[0] == ["boss", "rep"]  # one page: the last page is the first
 
 
 def test_org3_department_tree_create_edit_and_loops_refused(

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy import func, select
 from starlette.datastructures import FormData
 
 from poolcrm.errors import AppError
@@ -19,7 +21,7 @@ from poolcrm.org.schemas import DepartmentIn, DepartmentPatch, UserIn, UserPatch
 from poolcrm.policy.service import company_today
 from poolcrm.web.deps import DB, AdminUser, FormBody, Lang
 from poolcrm.web.endpoints import OneStepRoute
-from poolcrm.web.forms import clean, form_errors, optional_int, text
+from poolcrm.web.forms import clean, form_errors, optional_int, text, whole_number
 from poolcrm.web.render import page
 
 router = APIRouter(route_class=OneStepRoute)
@@ -40,15 +42,20 @@ def _notice(request: Request) -> str | None:
     return NOTICES.get(request.query_params.get("done", ""))
 
 
-def _org_choices(db: DB) -> dict[str, Any]:
-    """What the user and department forms offer: roles, kinds, departments (as a tree), people."""
+USERS_PAGE = 50
+"""The user admin lists this many users a page (a company of 1,300 was one page of 635 KB)."""
+
+
+def _org_choices(db: DB, *, people: bool = True) -> dict[str, Any]:
+    """What the user and department forms offer: roles, kinds, departments (as a tree), people
+    (the forms' choice of a supervisor or head; not read for the user list)."""
     return {
         "ROLES": rules.ROLES,
         "ROLE_NAMES": rules.ROLE_NAMES,
         "KINDS": rules.DEPARTMENT_KINDS,
         "KIND_NAMES": rules.KIND_NAMES,
         "dept_tree": service.department_tree(db),
-        "people": service.list_users(db, active=True),
+        "people": service.list_users(db, active=True) if people else [],
     }
 
 
@@ -83,26 +90,33 @@ def users_page(request: Request, admin: AdminUser, db: DB) -> HTMLResponse:
     department_id = optional_int(qp.get("department", ""))
     role = qp.get("role") if qp.get("role") in rules.ROLES else ""
     q = clean(qp.get("q"))[:64]
-    users = service.list_users(
-        db,
+    matching = service.users_query(
         active={"active": True, "disabled": False}.get(status),
         q=q or None,
         department_id=department_id,
         role=role or None,
     )
-    everyone = {u.id: u for u in service.list_users(db)}
+    total = db.scalar(select(func.count()).select_from(matching.with_only_columns(User.id).subquery())) or 0
+    pages = max(1, -(-total // USERS_PAGE))
+    page_no = min(max(whole_number(qp.get("page", "")) or 1, 1), pages)
+    users = list(db.scalars(matching.limit(USERS_PAGE).offset((page_no - 1) * USERS_PAGE)))
+    filters = {"status": status, "department": department_id or "", "role": role, "q": q}
     return page(
         request,
         "org/users.html",
         db=db,
         users=users,
-        supervisors=everyone,
+        supervisors=service.people_by_id(db, [u.supervisor_id for u in users]),
+        total=total,
+        page_no=page_no,
+        pages=pages,
+        query=urlencode(filters),
         status=status,
         department_id=department_id,
         role=role,
         q=q,
         notice=_notice(request),
-        **_org_choices(db),
+        **_org_choices(db, people=False),
     )
 
 
@@ -213,10 +227,9 @@ def _departments_page(
     errors: Mapping[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    counts: dict[int, int] = {}
-    for u in service.list_users(db, active=True):
-        if u.department_id is not None:
-            counts[u.department_id] = counts.get(u.department_id, 0) + 1
+    members = select(User.department_id, func.count()).where(User.active.is_(True))
+    counts = {d: n for d, n in db.execute(members.group_by(User.department_id)) if d is not None}
+    heads = service.people_by_id(db, [d.head_user_id for d, _ in service.department_tree(db)])
     if values is None:
         values = service.department_out(editing).model_dump() if editing else {"kind": "sales"}
     return page(
@@ -228,9 +241,9 @@ def _departments_page(
         values=values,
         errors=errors or {},
         member_counts=counts,
-        people_by_id={u.id: u for u in service.list_users(db)},
+        people_by_id=heads,
         notice=_notice(request),
-        **_org_choices(db),
+        **{**_org_choices(db, people=False), "people": service.active_people(db)},  # a head: names
     )
 
 
