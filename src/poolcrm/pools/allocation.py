@@ -112,12 +112,13 @@ def _last_moves(session: Session, customer_ids: list[int]) -> dict[int, Ownershi
     order = (OwnershipEvent.at.desc(), OwnershipEvent.id.desc())
     ranked = (
         select(
-            OwnershipEvent.id, func.row_number().over(partition_by=OwnershipEvent.customer_id, order_by=order)
+            OwnershipEvent.id,
+            func.row_number().over(partition_by=OwnershipEvent.customer_id, order_by=order).label("n"),
         )
         .where(OwnershipEvent.customer_id.in_(ids_select(session, customer_ids)))
         .subquery()
     )
-    latest = select(OwnershipEvent).join(ranked, ranked.c.id == OwnershipEvent.id).where(ranked.c[1] == 1)
+    latest = select(OwnershipEvent).join(ranked, ranked.c.id == OwnershipEvent.id).where(ranked.c.n == 1)
     return {e.customer_id: e for e in session.scalars(latest)}
 
 
