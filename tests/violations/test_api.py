@@ -10,7 +10,7 @@ from poolcrm import clock
 from poolcrm.customers.models import Customer
 from poolcrm.followups.models import FollowUp
 from poolcrm.notify.models import Notification
-from poolcrm.violations import service
+from poolcrm.violations import assessments, service
 from poolcrm.violations.models import SpotCheck
 from tests.violations.conftest import add_customer, add_followups, at
 
@@ -144,8 +144,8 @@ def test_vio3_monthly_assessment_published_to_all_sales_staff_after_the_supervis
         add_followups(s, c.id, crm["rep1"], 2, start=date(2026, 10, 12), valid=False, days=1)
     clock.set_now(at(date(2026, 11, 1), 9), frozen=True)
     with database.transaction() as s:
-        assessed = service.assessment_step(s, date(2026, 11, 1))["assessed"]
-        assert service.assessment_step(s, date(2026, 11, 2))["assessed"] == []
+        assessed = assessments.assessment_step(s, date(2026, 11, 1))["assessed"]
+        assert assessments.assessment_step(s, date(2026, 11, 2))["assessed"] == []
     assert set(assessed) == {crm["rep1"], crm["rep2"], crm["rep3"], crm["rep4"]}
     drafts = client.get("/api/v1/assessments?month=202610", headers=h("sup")).json()
     rep1 = next(a for a in drafts if a["user_id"] == crm["rep1"])
@@ -187,7 +187,7 @@ def test_vio3_points_policy_probation_and_a_managers_concealment(client, h, crm,
     assert concealed.status_code == 201, concealed.text
     clock.set_now(at(date(2026, 11, 1), 9), frozen=True)
     with database.transaction() as s:
-        assessed = service.assessment_step(s, date(2026, 11, 1))["assessed"]
+        assessed = assessments.assessment_step(s, date(2026, 11, 1))["assessed"]
     assert crm["rep3"] not in assessed
     rows = {a["user_id"]: a for a in client.get("/api/v1/assessments?month=202610", headers=h("gm")).json()}
     assert rows[crm["rep1"]]["score"] == 100 - 2 * 1 - 1 * 2  # points: the policy's deductions

@@ -24,6 +24,7 @@ from poolcrm.inbound import service
 from poolcrm.inbound.schemas import InboundIn
 from poolcrm.ownership.moves import move_customer
 from poolcrm.policy.service import company_today
+from poolcrm.violations import assessments as violation_assessments
 from poolcrm.violations import rules as violation_rules
 from poolcrm.violations import service as violations
 
@@ -108,7 +109,7 @@ def _violations(session: Session, ctx: Any) -> None:
     )
     today = company_today(session)
     violations.spot_check_step(session, today)
-    violations.assess_month(session, violation_rules.previous_month(today.year, today.month))
+    violation_assessments.assess_month(session, violation_rules.previous_month(today.year, today.month))
 
 
 def populate(session: Session, ctx: Any) -> None:

@@ -4,6 +4,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 
+from poolcrm.violations import assessments as monthly
 from poolcrm.violations import service
 from poolcrm.violations.schemas import FIRST_MONTH, LAST_MONTH, VerdictIn, ViolationIn
 from poolcrm.web.deps import DB, CurrentUser
@@ -50,10 +51,10 @@ def assessments(
     user: CurrentUser, db: DB, month: int | None = Query(None, ge=FIRST_MONTH, le=LAST_MONTH)
 ) -> list[dict[str, Any]]:
     """VIO-3: monthly data-quality assessments (drafts for supervisors, published ones for the team)."""
-    return service.assessments_out(db, user, month)
+    return monthly.assessments_out(db, user, month)
 
 
 @router.post("/assessments/{assessment_id}/confirm")
 def confirm(assessment_id: int, user: CurrentUser, db: DB) -> dict[str, Any]:
     """VIO-3: the supervisor confirms; the score is published to the team."""
-    return service.assessment_out(db, service.confirm_assessment(db, user, assessment_id))
+    return monthly.assessment_out(db, monthly.confirm_assessment(db, user, assessment_id))

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from poolcrm.jobs.registry import daily_step
-from poolcrm.violations import service
+from poolcrm.violations import assessments, service
 
 
 @daily_step("violations.spot_check", order=60)
@@ -20,4 +20,4 @@ def spot_check(session: Session, as_of: date) -> dict[str, list[Any]]:
 @daily_step("violations.assessment", order=60)
 def assessment(session: Session, as_of: date) -> dict[str, list[Any]]:
     """VIO-3: the previous month's data-quality assessment (once)."""
-    return service.assessment_step(session, as_of)
+    return assessments.assessment_step(session, as_of)

@@ -15,6 +15,7 @@ from poolcrm.i18n import translate
 from poolcrm.org.models import User
 from poolcrm.org.teams import team_view
 from poolcrm.policy.service import get_policy
+from poolcrm.violations import assessments as monthly
 from poolcrm.violations import service
 from poolcrm.violations.models import KINDS
 from poolcrm.violations.schemas import FIRST_MONTH, LAST_MONTH
@@ -112,9 +113,9 @@ def spot_verdict(
 
 
 def _assess(request: Request, user: User, db: Any, month: int | None, **ctx: Any) -> HTMLResponse:
-    rows = service.assessments_out(db, user, month)
+    rows = monthly.assessments_out(db, user, month)
     drafts = [a for a in rows if a["status"] == "draft"]
-    may = service.may_confirm_ids(db, user, (a["user_id"] for a in drafts))
+    may = monthly.may_confirm_ids(db, user, (a["user_id"] for a in drafts))
     confirmable = {a["id"] for a in drafts if a["user_id"] in may}
     view = team_view(db, [a["user_id"] for a in rows], whole_number(request.query_params.get("team", "")))
     lines = view.lines(
@@ -156,7 +157,7 @@ def assessments(
 @router.post("/violations/assessments/{assessment_id}/confirm", response_model=None)
 def confirm(request: Request, assessment_id: int, user: CurrentUser, db: DB, lang: Lang) -> Response:
     try:
-        a = service.confirm_assessment(db, user, assessment_id)
+        a = monthly.confirm_assessment(db, user, assessment_id)
     except AppError as exc:
         db.rollback()
         return _assess(
