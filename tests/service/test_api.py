@@ -10,6 +10,7 @@ from poolcrm import clock
 from poolcrm.customers.models import Customer
 from poolcrm.followups.models import FollowUp
 from poolcrm.notify.models import Notification
+from poolcrm.notify.service import render
 from poolcrm.service.models import Ticket
 from poolcrm.service.sla import scan_breaches
 from tests.service.conftest import NOW
@@ -170,6 +171,9 @@ def test_svc4_complaint_deadlines_and_breach_notifies_assignee_supervisor_and_es
         assert ticket.breaches == ["assign_by"] and ticket.breach_count == 1
         notes = s.scalars(select(Notification).where(Notification.kind == "service.sla_breach")).all()
         assert sorted(n.user_id for n in notes) == sorted([team["svcsup"], team["gm"]])
+        # the deadline's name is read in the reader's language (it was Chinese in English: "分派")
+        assert "分派" in render(notes[0], "zh") and "分派" not in render(notes[0], "en")
+        assert "Ticket" in render(notes[0], "en")
     listed = client.get("/api/v1/tickets?breached=true", headers=h("svcsup")).json()
     assert [x["id"] for x in listed["items"]] == [t["id"]]
 

@@ -16,6 +16,7 @@ from poolcrm import clock
 from poolcrm.calendar.rules import add_business_minutes, business_minutes_between
 from poolcrm.calendar.service import get_calendar
 from poolcrm.db import for_update
+from poolcrm.i18n import TERMS
 from poolcrm.notify.service import Note, notify_each
 from poolcrm.org.models import User
 from poolcrm.org.service import users_by_id
@@ -213,7 +214,8 @@ def _breach_notes(
     for name in names:
         label = DEADLINE_NAMES[name]
         session.add(TicketLog(ticket_id=ticket.id, author_id=None, action="breach", text=name, at=now))
-        params = {"number": ticket.number, "deadline": label, "subject": ticket.subject}
+        # the deadline's name is a catalogue term: each reader gets it in their language
+        params = {"number": ticket.number, "deadline": label, "subject": ticket.subject, TERMS: ["deadline"]}
         link = f"/tickets/{ticket.id}"
         notes.extend(Note(uid, f"SVC-4:{ticket.id}:{name}", params, link) for uid in first)
         notes.extend(Note(uid, f"SVC-4:{ticket.id}:{name}:up", params, link) for uid in above)
