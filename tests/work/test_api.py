@@ -12,6 +12,7 @@ from poolcrm import clock
 from poolcrm.audit.models import AuditEntry
 from poolcrm.jobs.service import run_daily
 from poolcrm.notify.models import Notification
+from poolcrm.notify.service import render
 from tests.work.conftest import DOCX, NOW, PDF
 
 
@@ -74,7 +75,7 @@ def test_work1_late_and_missing_reports_are_listed_for_the_supervisor(client, h,
 
 
 def test_work2_trip_plan_approved_reported_with_its_followups_and_silence_shown(
-    client, h, crew, work_customer
+    client, h, crew, work_customer, database
 ):
     body = {
         "region": "华东",
@@ -100,6 +101,9 @@ def test_work2_trip_plan_approved_reported_with_its_followups_and_silence_shown(
     assert early.status_code == 409 and early.json()["error"]["rule"] == "WORK-2"
     assert client.post(f"/api/v1/trips/{trip['id']}/approve", headers=h("rep")).status_code == 403
     assert client.post(f"/api/v1/trips/{trip['id']}/approve", headers=h("sup")).json()["status"] == "approved"
+    with database.transaction(write=False) as s:  # the decision is a term: read in the reader's language
+        (decided,) = s.scalars(select(Notification).where(Notification.kind == "trip_decided")).all()
+        assert render(decided, "zh").endswith("：已批准") and render(decided, "en").endswith(": Approved")
     clock.set_now(NOW + timedelta(days=5), frozen=True)  # unseen for 5 days, but the trip ended on the 12th
     assert client.get("/api/v1/trips/silent", headers=h("sup")).json() == []
     done = client.post(f"/api/v1/trips/{trip['id']}/report", json=report, headers=h("rep")).json()

@@ -40,6 +40,11 @@ pool, a kind of violation): they are translated with the message. Plain JSON, so
 stored params (notifications)."""
 
 
+def terms(*names: str) -> dict[str, Any]:
+    """The params entry naming which params are catalogue strings: `notify(..., **terms("state"))`."""
+    return {TERMS: list(names)}
+
+
 def translate(text: str, lang: str = DEFAULT_LANG, **params: Any) -> str:
     terms = params.pop(TERMS, None)
     context = params.pop(CONTEXT, None)

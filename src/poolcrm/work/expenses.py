@@ -18,6 +18,7 @@ from poolcrm.db import for_update
 from poolcrm.deals.models import Deal, DealProgress
 from poolcrm.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from poolcrm.followups.models import FollowUp
+from poolcrm.i18n import terms
 from poolcrm.notify.service import notify
 from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
@@ -235,6 +236,7 @@ def decide_expense(
             rule="WORK-3",
             subject=expense.subject,
             state="已批准" if approve else "已驳回",
+            **terms("state"),  # a catalogue term: read in the reader's language
         )
     record(
         session,

@@ -17,6 +17,7 @@ from poolcrm.db import for_update
 from poolcrm.deals.models import DealProgress
 from poolcrm.errors import Conflict, Forbidden, InvalidInput, NotFound
 from poolcrm.followups.models import FollowUp
+from poolcrm.i18n import terms
 from poolcrm.notify.service import notify
 from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
@@ -121,6 +122,7 @@ def decide_trip(session: Session, actor: User, trip_id: int, approve: bool, reas
         rule="WORK-2",
         subject=trip.subject,
         state="已批准" if approve else "已驳回",
+        **terms("state"),  # a catalogue term: read in the reader's language
     )
     session.flush()
     return trip
