@@ -12,6 +12,7 @@ import pytest
 
 from poolcrm import clock
 from poolcrm.org import teams
+from poolcrm.violations import pages as violation_pages
 from poolcrm.violations.models import Assessment, SpotCheck
 from tests.conftest import counted
 from tests.violations.conftest import add_customer, add_followups
@@ -111,3 +112,18 @@ def test_vio3_assessments_page_a_line_per_team_then_the_team_chosen(client, h, c
     chosen = client.get(url, headers={**HTML, **h("gm")}).text
     rows = re.search(r'data-testid="assessments".*?</table>', chosen, flags=re.S).group(0)
     assert rows.count("<tr>") == 2 and "刘洋" in rows  # the header and rep4's November
+
+
+def test_vio2_the_spot_check_queue_a_page_at_a_time_with_its_count(client, h, crm, database, monkeypatch):
+    """A nationwide company's day draws thousands of spot checks: CS's page counts them and pages."""
+    monkeypatch.setattr(violation_pages, "SPOT_PAGE", 2)
+    _spot_checks(database, crm, REPS, 1)
+
+    def listed(query: str) -> tuple[int, str]:
+        html = client.get(f"/violations/spot-checks{query}", headers={**HTML, **h("cs")}).text
+        table = re.search(r'data-testid="spot-checks".*?</table>', html, flags=re.S).group(0)
+        return table.count('action="/violations/spot-checks/'), html
+
+    rows, first = listed("")
+    assert rows == 2 and "待抽查 4 条" in first and 'data-testid="spot-pager"' in first
+    assert listed("?page=2")[0] == 2 and listed("?page=9")[0] == 2 and listed("?page=x")[0] == 2

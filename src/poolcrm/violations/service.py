@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
@@ -280,13 +280,19 @@ def spot_check_step(session: Session, run_date: date) -> dict[str, list[Any]]:
     return {"spot_checks": picked}
 
 
-def list_spot_checks(session: Session, viewer: User, status: str | None = SPOT_PENDING) -> list[SpotCheck]:
+def spot_checks_query(session: Session, viewer: User, status: str | None = SPOT_PENDING) -> Select[Any]:
+    """VIO-2: CS's spot checks (those waiting by default), the latest day first."""
     if not viewer.has_role("cs", "admin"):
         raise Forbidden("只有客服可以抽查跟进记录", rule="VIO-2")
     q = select(SpotCheck).order_by(SpotCheck.day.desc(), SpotCheck.id)
-    if status:
-        q = q.where(SpotCheck.status == status)
-    return list(session.scalars(q.limit(500)))
+    return q.where(SpotCheck.status == status) if status else q
+
+
+def list_spot_checks(
+    session: Session, viewer: User, status: str | None = SPOT_PENDING, *, limit: int = 500, offset: int = 0
+) -> list[SpotCheck]:
+    q = spot_checks_query(session, viewer, status)
+    return list(session.scalars(q.limit(limit).offset(offset)))
 
 
 def spot_checks_out(session: Session, checks: list[SpotCheck]) -> list[dict[str, Any]]:
