@@ -49,6 +49,7 @@ PAGES = [
     ("sales0001", "/violations"),
     ("gm", "/violations/assessments"),
     ("cs1", "/violations/assessments"),
+    ("cs1", "/violations/spot-checks"),
     ("manager", "/"),
     ("gm", "/deals/analytics"),
     ("manager", "/deals/analytics"),
