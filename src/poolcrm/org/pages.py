@@ -21,7 +21,7 @@ from poolcrm.org.schemas import DepartmentIn, DepartmentPatch, UserIn, UserPatch
 from poolcrm.policy.service import company_today
 from poolcrm.web.deps import DB, AdminUser, FormBody, Lang
 from poolcrm.web.endpoints import OneStepRoute
-from poolcrm.web.forms import clean, form_errors, optional_int, text, whole_number
+from poolcrm.web.forms import clean, form_errors, optional_int, page_number, text
 from poolcrm.web.render import page
 
 router = APIRouter(route_class=OneStepRoute)
@@ -97,8 +97,7 @@ def users_page(request: Request, admin: AdminUser, db: DB) -> HTMLResponse:
         role=role or None,
     )
     total = db.scalar(select(func.count()).select_from(matching.with_only_columns(User.id).subquery())) or 0
-    pages = max(1, -(-total // USERS_PAGE))
-    page_no = min(max(whole_number(qp.get("page", "")) or 1, 1), pages)
+    page_no, pages = page_number(qp.get("page", ""), total, USERS_PAGE)
     users = list(db.scalars(matching.limit(USERS_PAGE).offset((page_no - 1) * USERS_PAGE)))
     filters = {"status": status, "department": department_id or "", "role": role, "q": q}
     return page(

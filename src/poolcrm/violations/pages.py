@@ -22,7 +22,7 @@ from poolcrm.violations.models import KINDS, SpotCheck
 from poolcrm.violations.schemas import FIRST_MONTH, LAST_MONTH
 from poolcrm.web.deps import DB, CurrentUser, Lang
 from poolcrm.web.endpoints import OneStepRoute
-from poolcrm.web.forms import banner_kind, flash_redirect, whole_number
+from poolcrm.web.forms import banner_kind, flash_redirect, page_number, whole_number
 from poolcrm.web.render import page
 
 router = APIRouter(route_class=OneStepRoute)
@@ -88,8 +88,7 @@ SPOT_PAGE = 100
 
 def _spot(request: Request, user: User, db: Any, **ctx: Any) -> HTMLResponse:
     total, capped = count_capped(db, service.spot_checks_query(db, user).with_only_columns(SpotCheck.id))
-    pages = max(1, -(-total // SPOT_PAGE))
-    page_no = min(max(whole_number(request.query_params.get("page", "")) or 1, 1), pages)
+    page_no, pages = page_number(request.query_params.get("page", ""), total, SPOT_PAGE)
     checks = service.list_spot_checks(db, user, limit=SPOT_PAGE, offset=(page_no - 1) * SPOT_PAGE)
     rows = service.spot_checks_out(db, checks)
     return page(

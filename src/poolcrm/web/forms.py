@@ -105,6 +105,13 @@ def whole_number(raw: object) -> int | None:
     return value if value <= MAX_ID else None
 
 
+def page_number(raw: object, total: int, size: int) -> tuple[int, int]:
+    """A list's page as a query string asks for it (`whole_number`), kept within its pages: junk is
+    the first page, a page past the end the last. Returns (page, pages)."""
+    pages = max(1, -(-total // size))
+    return min(max(whole_number(raw) or 1, 1), pages), pages
+
+
 MAX_AMOUNT = Decimal(10) ** 14
 """Money columns are NUMERIC(16, 2): 14 digits before the point."""
 
