@@ -44,3 +44,11 @@ def test_vio3_probation_and_quarters():
 def test_vio3_assesses_the_previous_month():
     assert rules.previous_month(2026, 12) == 202611 and rules.previous_month(2027, 1) == 202612
     assert rules.month_bounds(202612) == ((2026, 12, 1), (2027, 1, 1))
+
+
+def test_vio1_recorders_record_against_anyone_but_themselves():
+    for role in ("cs", "supervisor", "sales_manager", "gm", "admin"):
+        assert rules.is_recorder([role]) and rules.records_violations([role], 1, 2)
+        assert not rules.records_violations([role], 2, 2)
+    assert not rules.is_recorder(["sales", "finance", "service"])
+    assert not rules.records_violations(["sales"], 1, 2)

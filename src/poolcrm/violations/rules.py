@@ -4,12 +4,24 @@ sample and the monthly data-quality score. No database, no clock."""
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
 LEVEL_NONE = "none"
 LEVEL_WARNING = "warning"
 LEVEL_DISMISSAL = "dismissal"
+RECORDER_ROLES = frozenset({"cs", "supervisor", "sales_manager", "gm", "admin"})
+
+
+def is_recorder(roles: Iterable[str]) -> bool:
+    """VIO-1: CS, a supervisor, the sales manager, the GM or an admin records violations by hand."""
+    return any(r in RECORDER_ROLES for r in roles)
+
+
+def records_violations(roles: Iterable[str], actor_id: int, user_id: int) -> bool:
+    """VIO-1: a recorder records a violation against anyone but themselves (whom they may see is
+    ORG-5's, asked beside this)."""
+    return actor_id != user_id and is_recorder(roles)
 
 
 def violation_level(count: int, warning_count: int, dismissal_count: int) -> str:

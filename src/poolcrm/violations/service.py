@@ -43,7 +43,6 @@ from poolcrm.violations.models import (
     Violation,
 )
 
-RECORDERS = ("cs", "supervisor", "sales_manager", "gm", "admin")
 KIND_NAMES = {
     "forced_duplicate": "强制重复",
     "invalid_customer": "无效客户",
@@ -71,9 +70,13 @@ def may_see_user(session: Session, viewer: User, user_id: int) -> bool:
 def recordable_reps(session: Session, viewer: User) -> list[Person]:
     """VIO-1: the reps the viewer may record a violation against (a recorder, never themselves,
     only reps they see), as names — the form's choice, read in one statement of two columns."""
-    if not viewer.has_role(*RECORDERS):
-        return []
-    return [p for p in sales_rep_people(session) if p.id != viewer.id and may_see_user(session, viewer, p.id)]
+    if not rules.is_recorder(viewer.roles):
+        return []  # no statement for a page most viewers open
+    return [
+        p
+        for p in sales_rep_people(session)
+        if rules.records_violations(viewer.roles, viewer.id, p.id) and may_see_user(session, viewer, p.id)
+    ]
 
 
 def record_violation(
@@ -147,7 +150,7 @@ def record_by(
     target = session.get(User, user_id)
     if target is None or not may_see_user(session, actor, user_id):
         raise NotFound()
-    if not actor.has_role(*RECORDERS) or actor.id == user_id:
+    if not rules.records_violations(actor.roles, actor.id, user_id):
         raise Forbidden("只有客服或管理人员可以记录违规", rule="VIO-1")
     managers_only = actor.has_role("supervisor") and not actor.has_role("cs", "sales_manager", "gm", "admin")
     if managers_only and not is_supervisor_of(session, actor.id, user_id):
