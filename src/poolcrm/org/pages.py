@@ -228,7 +228,8 @@ def _departments_page(
 ) -> HTMLResponse:
     members = select(User.department_id, func.count()).where(User.active.is_(True))
     counts = {d: n for d, n in db.execute(members.group_by(User.department_id)) if d is not None}
-    heads = service.people_by_id(db, [d.head_user_id for d, _ in service.department_tree(db)])
+    choices = {**_org_choices(db, people=False), "people": service.active_people(db)}  # a head: names
+    heads = service.people_by_id(db, [d.head_user_id for d, _ in choices["dept_tree"]])
     if values is None:
         values = service.department_out(editing).model_dump() if editing else {"kind": "sales"}
     return page(
@@ -242,7 +243,7 @@ def _departments_page(
         member_counts=counts,
         people_by_id=heads,
         notice=_notice(request),
-        **{**_org_choices(db, people=False), "people": service.active_people(db)},  # a head: names
+        **choices,
     )
 
 
