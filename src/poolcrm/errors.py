@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from poolcrm.i18n import translate
+from poolcrm.i18n import listing, translate
 
 
 class AppError(Exception):
@@ -70,7 +70,9 @@ class InvalidInput(AppError):
         rule: str | None = None,
         **kw: Any,
     ) -> None:
-        super().__init__(message, rule=rule, details={"fields": fields}, names="、".join(fields), **kw)
+        super().__init__(
+            message, rule=rule, details={"fields": fields}, names=list(fields), **listing(names=None), **kw
+        )
 
 
 class NotFound(AppError):

@@ -237,8 +237,10 @@ def test_work4_weekly_actions_against_the_minimum_and_monday_shortfalls(client, 
     run_daily(database, NOW.date() + timedelta(days=6), catch_up=False)  # Monday 2026-03-16
     with database.transaction() as s:
         notes = s.scalars(select(Notification).where(Notification.kind == "weekly_activity_short")).all()
-        assert {n.user_id for n in notes} == {crew["gm"]} and "李娜" in notes[0].params["names"]
-        assert "张伟" not in notes[0].params["names"]
+        assert {n.user_id for n in notes} == {crew["gm"]}
+        zh, en = render(notes[0], "zh"), render(notes[0], "en")
+        assert zh.startswith("2026-03-09 当周商机行动不足的销售 3 人：") and "、李娜（0/3）" in zh and "张伟" not in zh
+        assert en.startswith("Week of 2026-03-09: 3 reps short") and ", 李娜 (0/3)" in en and "、" not in en
 
 
 def test_work3_monthly_totals_per_rep(client, h, crew, work_customer):

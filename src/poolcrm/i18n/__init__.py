@@ -45,12 +45,28 @@ def terms(*names: str) -> dict[str, Any]:
     return {TERMS: list(names)}
 
 
+LISTS = "_lists"
+"""A params key naming the params whose values are lists, each with how one item reads: a catalogue
+message formatted with the item (a dict), or None for items that are plain text. The items are
+joined with the reader's separator (`SEPARATOR`: 、 in Chinese, a comma in English), so a list
+stored with a notification reads in the language of whoever reads it. Plain JSON, like `TERMS`."""
+SEPARATOR = "、"
+
+
+def listing(**items: str | None) -> dict[str, Any]:
+    """The params entry for list params: `notify(..., names=[{...}], **listing(names="{name}（{n}）"))`."""
+    return {LISTS: items}
+
+
 def translate(text: str, lang: str = DEFAULT_LANG, **params: Any) -> str:
     terms = params.pop(TERMS, None)
     context = params.pop(CONTEXT, None)
+    lists = params.pop(LISTS, None)
     translated = text
+    entries = catalogue(lang) if lang != DEFAULT_LANG else {}
+    if lists:
+        params = {**params, **_joined(params, lists, lang, entries.get(SEPARATOR, SEPARATOR))}
     if lang != DEFAULT_LANG:
-        entries = catalogue(lang)
         in_context = entries.get(f"{context}{CONTEXT_SEP}{text}") if context else None
         translated = in_context or entries.get(text, text)
         if terms:
@@ -66,6 +82,20 @@ def translate(text: str, lang: str = DEFAULT_LANG, **params: Any) -> str:
 
 
 _ = translate
+
+
+def _joined(
+    params: dict[str, Any], lists: dict[str, str | None], lang: str, separator: str
+) -> dict[str, str]:
+    """The list params of `translate`, each item in the reader's language, joined by their separator."""
+    return {
+        name: separator.join(
+            translate(item, lang, **value) if item and isinstance(value, dict) else str(value)
+            for value in params[name]
+        )
+        for name, item in lists.items()
+        if isinstance(params.get(name), list)
+    }
 
 
 def pick_lang(accept_language: str | None, cookie_lang: str | None = None) -> str:

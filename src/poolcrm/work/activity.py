@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from poolcrm.db import ids_select
 from poolcrm.deals.models import DealProgress
+from poolcrm.i18n import listing
 from poolcrm.notify.service import notify_many
 from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
@@ -21,6 +22,9 @@ from poolcrm.org.teams import TeamView, team_view
 from poolcrm.policy.service import company_day_start, get_policy
 from poolcrm.work import rules
 from poolcrm.work.reports import Lateness, late_reports
+
+SHORT_NAMES = listing(names="{name}（{actions}/{minimum}）")
+"""How WORK-4's Monday note names a rep short of actions, in the reader's language."""
 
 
 def week_of(day: date) -> date:
@@ -106,15 +110,19 @@ def monday_shortfalls(session: Session, as_of: date) -> dict[str, list[Any]]:
     last_monday = as_of - timedelta(days=7)
     rows = [r for r in weekly_actions(session, sales_rep_people(session), last_monday) if r["shortfall"]]
     if rows:
-        names = "、".join(f"{r['user'].display_name}（{r['actions']}/{r['minimum']}）" for r in rows[:30])
+        names = [
+            {"name": r["user"].display_name, "actions": r["actions"], "minimum": r["minimum"]}
+            for r in rows[:30]
+        ]
         recipients = set(role_holders(session, "sales_manager")) | set(role_holders(session, "gm"))
+        week = last_monday.isoformat()
         notify_many(
             session,
-            {uid: {"week": last_monday.isoformat(), "n": len(rows), "names": names} for uid in recipients},
+            {uid: {"week": week, "n": len(rows), "names": names, **SHORT_NAMES} for uid in recipients},
             "weekly_activity_short",
             "{week} 当周商机行动不足的销售 {n} 人：{names}",
-            link=f"/work/team?week={last_monday.isoformat()}",
+            link=f"/work/team?week={week}",
             rule="WORK-4",
-            dedupe_key=f"work4:{last_monday.isoformat()}",
+            dedupe_key=f"work4:{week}",
         )
     return {"actions_short": [r["user"].id for r in rows]}
