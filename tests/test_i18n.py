@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from babel.messages.pofile import read_po
 
 from poolcrm import i18n
-from poolcrm.i18n import CONTEXT, translate
+from poolcrm.errors import InvalidInput
+from poolcrm.i18n import CONTEXT, listing, translate
 
 
 def test_i18n_each_message_has_one_english_text_across_the_domain_catalogues():
@@ -34,3 +36,43 @@ def test_i18n_context_gives_the_menu_its_plural_and_falls_back_to_the_plain_text
     assert translate("跟单", "en", **{CONTEXT: "nav"}) == "Deals"
     assert translate("公海", "en", **{CONTEXT: "nav"}) == "Public pool"  # no nav entry: the plain one
     assert translate("客户", "zh", **{CONTEXT: "nav"}) == "客户"
+
+
+def test_i18n_a_list_param_reads_in_the_readers_language():
+    """A list kept with a notification (WORK-4's reps short of actions) is joined, and each item
+    worded, when it is read: 、 and full-width brackets in Chinese, commas and brackets in English."""
+    params = {
+        "names": [{"name": "张伟", "actions": 1, "minimum": 3}, {"name": "李娜", "actions": 0, "minimum": 3}],
+        **listing(names="{name}（{actions}/{minimum}）"),
+    }
+    message = "{week} 当周商机行动不足的销售 {n} 人：{names}"
+    assert translate(message, "zh", week="2026-11-30", n=2, **params) == (
+        "2026-11-30 当周商机行动不足的销售 2 人：张伟（1/3）、李娜（0/3）"
+    )
+    assert translate(message, "en", week="2026-11-30", n=2, **params).endswith(": 张伟 (1/3), 李娜 (0/3)")
+    assert translate("{names}", "en", names=["a", "b"], **listing(names=None)) == "a, b"
+
+
+def test_i18n_invalid_input_names_its_fields_with_the_readers_separator():
+    error = InvalidInput({"name": "必填", "phone": "格式不对"})
+    assert error.render("zh")["error"]["message"] == "输入有误：name、phone"
+    assert error.render("en")["error"]["message"] == "Invalid input: name, phone"
+
+
+TEMPLATE_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
+FULL_WIDTH_PUNCTUATION = re.compile(r"[\u3001-\u303f\uff01-\uff5e]")  # not U+3000, an indent
+
+
+def test_i18n_templates_keep_chinese_punctuation_in_messages():
+    """Chinese punctuation written beside a message (`{{ _("备注") }}：`) stays Chinese on the English
+    page ("Remark："): it is a message itself (`_("：")` reads ": ") or part of one."""
+    root = Path(i18n.__file__).parent.parent
+    loose = []
+    for template in sorted(root.rglob("templates/**/*.html")):
+        text = template.read_text()
+        outside = TEMPLATE_TAG.sub("", text)
+        inside = " ".join(TEMPLATE_TAG.findall(text))
+        bare_literals = re.findall(r"""(?<!_\()(["'])[\u3001-\u303f\uff01-\uff5e]\1""", inside)
+        if FULL_WIDTH_PUNCTUATION.search(outside) or bare_literals:
+            loose.append(template.relative_to(root).as_posix())
+    assert loose == []

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from poolcrm.errors import InvalidInput
-from poolcrm.i18n import translate
+from poolcrm.i18n import SEPARATOR, translate
 from poolcrm.org.service import list_departments
 from poolcrm.policy import service
 from poolcrm.policy.rules import CHOICES, Policy, parameter_catalogue
@@ -131,14 +131,15 @@ def parse(kind: str, raw: str) -> Any:
     return raw
 
 
-def readable(kind: str, value: Any) -> str:
-    """A value as people read it (the default column): lists with 、, maps as key=value."""
+def readable(kind: str, value: Any, separator: str = SEPARATOR) -> str:
+    """A value as people read it (the default column): lists joined by the reader's separator
+    (、 in Chinese), maps as key=value."""
     if kind == "bool":
         return "是" if value else "否"
     if isinstance(value, dict):
-        return "、".join(f"{k}={v}" for k, v in value.items())
+        return separator.join(f"{k}={v}" for k, v in value.items())
     if isinstance(value, list):
-        return "、".join(str(v) for v in value)
+        return separator.join(str(v) for v in value)
     return str(value)
 
 
