@@ -30,13 +30,14 @@ from poolcrm.deals import (
 from poolcrm.deals import progress as deals_progress
 from poolcrm.deals.schemas import CompetitorIn, DealIn, DealPatch, DetailsIn, LoseIn, ProductIn, ProgressIn
 from poolcrm.errors import AppError, InvalidInput
+from poolcrm.i18n import translate
 from poolcrm.org.models import User
 from poolcrm.org.service import sales_departments, users_by_id
 from poolcrm.policy.service import company_today, get_policy
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
 from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.forms import amount as form_amount
-from poolcrm.web.forms import banner_kind, flash_redirect, optional_int
+from poolcrm.web.forms import banner_kind, flash_redirect, in_brackets, optional_int
 from poolcrm.web.render import page
 
 router = APIRouter(route_class=OneStepRoute)
@@ -59,7 +60,8 @@ def _message(exc: AppError, lang: str) -> str:
     err = exc.render(lang)["error"]
     fields = err["details"].get("fields") if isinstance(err["details"], dict) else None
     if fields:
-        return f"{err['message']}（" + "；".join(f"{k}: {v}" for k, v in fields.items()) + "）"
+        said = [f"{k}: {translate(str(v), lang)}" for k, v in fields.items()]
+        return str(err["message"]) + in_brackets(said, lang)
     return str(err["message"])
 
 

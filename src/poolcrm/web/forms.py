@@ -144,8 +144,14 @@ def required_ids(pairs: Iterable[tuple[str, Any]], prefix: str, field: str) -> l
 def flash_message(exc: AppError | ValidationError, lang: str) -> str:
     """A refusal as one line for the page's banner: the rule's message, then the fields' messages."""
     errors = form_errors(exc, lang)
-    fields = "；".join(v for k, v in errors.items() if k != FORM_KEY)
-    return errors.get(FORM_KEY, "") + (f"（{fields}）" if fields else "")
+    return errors.get(FORM_KEY, "") + in_brackets([v for k, v in errors.items() if k != FORM_KEY], lang)
+
+
+def in_brackets(items: list[str], lang: str) -> str:
+    """Items after a message, in brackets and apart, in the reader's punctuation: （a；b） or (a; b)."""
+    if not items:
+        return ""
+    return translate("（", lang) + translate("；", lang).join(items) + translate("）", lang)
 
 
 def refusal_banner(exc: AppError, lang: str) -> dict[str, Any]:

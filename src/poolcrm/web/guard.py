@@ -222,7 +222,9 @@ def _error_response(scope: Scope, exc: AppError, fields: dict[str, str] | None =
     if scope["path"].startswith(API_PREFIX) or "text/html" not in request.headers.get("accept", ""):
         return JSONResponse(exc.render(lang), status_code=exc.status)
     message = exc.render(lang)["error"]["message"]
-    items = "".join(f"<li>{escape(k)}：{escape(translate(v, lang))}</li>" for k, v in (fields or {}).items())
+    colon = translate("：", lang)
+    said = (fields or {}).items()
+    items = "".join(f"<li>{escape(k)}{colon}{escape(translate(v, lang))}</li>" for k, v in said)
     head = f"<!doctype html><meta charset=utf-8><title>{exc.status}</title>"
     body = f"{head}<p>{escape(message)}</p><ul>{items}</ul>"
     return Response(body, status_code=exc.status, media_type="text/html")
