@@ -276,7 +276,7 @@ def test_dsp2_reported_by_cs_and_decided_for_the_later_rep(client, h, crm, datab
             json={"customer_id": a.id, "other_customer_id": b.id, "reason": "x"},
             headers=h("rep3"),
         ).status_code
-        == 403
+        == 404  # DSP-2b: two other reps' private customers are none of rep3's
     )
     # MEM-2/DSP-2 (revised): a rep reports a suspected duplicate of their own customer
     by_rep = client.post(

@@ -38,13 +38,14 @@ def list_page(
 
 
 def _detail(request: Request, user: User, db: Any, lang: str, dispute_id: int, **ctx: Any) -> HTMLResponse:
-    d = service.dispute_out(db, service.get_dispute(db, user, dispute_id), lang)
+    dispute = service.get_dispute(db, user, dispute_id)
+    d = service.dispute_out(db, dispute, lang)
     return page(
         request,
         "disputes/detail.html",
         db=db,
         d=d,
-        can_decide=user.has_role(*service.DECIDERS) and d["status"] == "open",
+        can_decide=service.may_decide(user, dispute) and d["status"] == "open",
         **_ctx(db),
         **ctx,
     )

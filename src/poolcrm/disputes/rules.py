@@ -86,6 +86,20 @@ def same_company_in_two_pools(a: PoolRecord, b: PoolRecord) -> bool:
     return same_name or any(p in b.phones for p in a.phones)
 
 
+def reported_pair_problem(looks_alike: bool) -> str | None:
+    """DSP-2b (ours): two records reported by hand as one company in two private pools are taken
+    as a case only when CUS-7's duplicate check finds them alike (the same normal form, a name at
+    or above the warning score, or a phone): the GM's decision merges them (CUS-10), and two
+    different companies are never merged because somebody said so."""
+    return None if looks_alike else "这两个记录经查重并不相似，不能作为同一单位提交"
+
+
+def decides_own_case(actor_id: int, claimants: Sequence[int]) -> bool:
+    """DSP-1/DSP-2/CUS-20: nobody decides a case they are a party to, whatever roles they hold
+    (a GM who also sells): another GM decides it."""
+    return actor_id in claimants
+
+
 def earlier_protection(claims: Sequence[tuple[int, datetime | None]]) -> Recommendation:
     """DSP-2: the same non-member company in two private pools — the rep whose protection started
     earlier wins (times in the company's zone, as shown). Equal or unknown start times leave it

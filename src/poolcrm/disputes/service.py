@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from poolcrm import clock
 from poolcrm.audit.service import record
 from poolcrm.calendar.service import get_calendar
-from poolcrm.customers import merge, names
+from poolcrm.customers import dedupe, merge, names
 from poolcrm.customers.access import lock_customers
 from poolcrm.customers.models import POOL_PRIVATE, TOMBSTONE_POOLS, Customer
 from poolcrm.customers.visibility import can_see
@@ -286,11 +286,19 @@ def open_dispute(session: Session, actor: User, data: DisputeIn) -> Dispute:
         if len(found) != 2 or any(c.pool in TOMBSTONE_POOLS for c in found.values()):
             raise NotFound()
         a, b = found[data.customer_id], found[data.other_customer_id]
+        alike = _look_alike(session, a, b)
+        seen = can_see(session, actor, a), can_see(session, actor, b)
+        if not any(seen) or not (all(seen) or alike):
+            # a record the reporter cannot see is known to them only as a duplicate of one they can
+            raise NotFound()
         if not managing and actor.id not in (a.owner_id, b.owner_id):
             # MEM-2/DSP-2: a rep reports a suspected duplicate of one of their own customers
             raise Forbidden("销售只能就自己名下客户的重复记录提交争议", rule="DSP-2")
         if a.pool != POOL_PRIVATE or b.pool != POOL_PRIVATE or a.owner_id == b.owner_id:
             raise RuleViolation("DSP-2", "两个记录须分别在不同销售的私海中")
+        unlike = rules.reported_pair_problem(alike)
+        if unlike:
+            raise RuleViolation("DSP-2", unlike)
         if _two_pools_open(session, a.id, b.id):
             raise RuleViolation("DSP-2", "这两个记录已有待裁定的争议")
         dispute = _two_pools_case(session, a, b)
@@ -300,6 +308,13 @@ def open_dispute(session: Session, actor: User, data: DisputeIn) -> Dispute:
         raise InvalidInput({"deal_id": "请提供跟单，或两个客户"}, rule="DSP-1")
     dispute.opened_by, dispute.opened_reason = actor.id, data.reason.strip()
     return _create(session, dispute, actor.id)
+
+
+def _look_alike(session: Session, a: Customer, b: Customer) -> bool:
+    """CUS-7's duplicate check asked of one pair: would registering `a` again show `b`?"""
+    query = dedupe.Query(a.name, dedupe.phone_keys(a.phone, a.mobile))
+    minimum = get_policy(session).fuzzy_match_min_score
+    return dedupe.score(query, names.name_key(a.name), b, minimum) is not None
 
 
 def _first_valid(session: Session, customer_id: int, author_id: int | None) -> datetime | None:
@@ -320,8 +335,6 @@ def _ownership_case(session: Session, actor: User, customer_id: int) -> Dispute:
     customer = lock_customers(session, [customer_id]).get(customer_id)
     if customer is None or customer.pool in TOMBSTONE_POOLS:
         raise NotFound()
-    if customer.pool != POOL_PRIVATE or customer.owner_id in (None, actor.id):
-        raise RuleViolation("CUS-20", "只能对他人私海中的客户提出归属申请")
     mine = list(
         session.scalars(
             select(FollowUp)
@@ -330,6 +343,10 @@ def _ownership_case(session: Session, actor: User, customer_id: int) -> Dispute:
             .limit(10)
         )
     )
+    if not mine and not can_see(session, actor, customer):
+        raise NotFound()  # a customer the rep never worked on and cannot see is none of theirs
+    if customer.pool != POOL_PRIVATE or customer.owner_id in (None, actor.id):
+        raise RuleViolation("CUS-20", "只能对他人私海中的客户提出归属申请")
     if not mine:
         raise RuleViolation("CUS-20", "需有你与该客户的跟进记录作为证据")
     if _open_exists(session, kind=KIND_OWNERSHIP, customer_id=customer.id) is not None:
@@ -464,6 +481,11 @@ def get_dispute(session: Session, user: User, dispute_id: int, *, lock: bool = F
     return dispute
 
 
+def may_decide(user: User, dispute: Dispute) -> bool:
+    """A GM decides a case they are not a party to (DSP-1/DSP-2/CUS-20, `rules.decides_own_case`)."""
+    return user.has_role(*DECIDERS) and not rules.decides_own_case(user.id, dispute.claimants or [])
+
+
 def decide(session: Session, actor: User, dispute_id: int, winner_user_id: int, reason: str) -> Dispute:
     """DSP-1/DSP-2: the GM picks the winner with a reason. A win is credited to the winner; two
     records of one company are merged (CUS-10) and the kept record goes to the winner."""
@@ -478,6 +500,8 @@ def decide(session: Session, actor: User, dispute_id: int, winner_user_id: int, 
     rule = {KIND_TWO_POOLS: "DSP-2", KIND_OWNERSHIP: "CUS-20"}.get(dispute.kind, "DSP-1")
     if dispute.status != STATUS_OPEN:
         raise RuleViolation(rule, "该争议已裁定")
+    if not may_decide(actor, dispute):
+        raise Forbidden("不能裁定自己参与的争议，请由另一位总经理裁定", rule=rule)
     problems = rules.decision_problem(winner_user_id, dispute.claimants or [], reason)
     if problems:
         raise InvalidInput(problems, rule=rule)
