@@ -9,12 +9,17 @@ from poolcrm.web.guard import bad_character
 from tests.conftest import auth_headers
 
 
-@pytest.mark.parametrize("text", ["a\x00b", "\x07", "x\x1b[31m", "\x85", "\ud800"])
+@pytest.mark.parametrize(
+    "text", ["a\x00b", "\x07", "x\x1b[31m", "\x85", "\ud800", "\u202e\u200b", "公司\u2066x\u2069"]
+)
 def test_sec1_control_characters_and_lone_surrogates_are_bad(text):
     assert bad_character(text)
 
 
-@pytest.mark.parametrize("text", ["北京友好创达科技有限公司", "line\nbreak\tand tab\r", "emoji 😀", "é", ""])
+@pytest.mark.parametrize(
+    "text",
+    ["北京友好创达科技有限公司", "line\nbreak\tand tab\r", "emoji 😀", "é", "", "👨\u200d💻", "a\u200bb"],
+)
 def test_sec1_ordinary_text_is_fine(text):
     assert not bad_character(text)
 

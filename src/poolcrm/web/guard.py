@@ -38,6 +38,7 @@ API_PREFIX = "/api/"
 MAX_CHECKED_BODY = 16 * 1024 * 1024
 LARGEST_INTEGER = 2**63 - 1
 ALLOWED_CONTROLS = frozenset("\t\n\r")
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 CONTROL_MESSAGE = "不能包含控制字符"
 NUMBER_MESSAGE = "数值超出范围"
 DATE_MESSAGE = "日期超出范围（1900–2199 年）"
@@ -62,9 +63,11 @@ _SIGNED_DIGITS = re.compile(r"^[+-]?\d+$")
 
 
 def bad_character(value: str) -> bool:
-    """SEC-1: a control character (Unicode Cc other than tab/CR/LF) or a lone surrogate (Cs)."""
+    """SEC-1: a control character (Unicode Cc other than tab/CR/LF), a lone surrogate (Cs), or a
+    bidirectional embedding, override or isolate (U+202A–U+202E, U+2066–U+2069): they make text
+    display in another order than it is stored ("Trojan Source"), and nobody types them in a CRM."""
     return any(
-        unicodedata.category(ch) in ("Cc", "Cs") and ch not in ALLOWED_CONTROLS
+        (unicodedata.category(ch) in ("Cc", "Cs") and ch not in ALLOWED_CONTROLS) or ch in BIDI_CONTROLS
         for ch in value
         if ch < " " or ch > "~"
     )
