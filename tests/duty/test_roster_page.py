@@ -1,6 +1,6 @@
 """IN-3 roster page by team (org/teams.py): above a page of reps a line per team — reps, how many
 are eligible, how many are on duty today — and the chosen team's eligibility rows; the admin's
-override form still offers every rep."""
+override form offers the chosen team's reps and those the day's override names."""
 
 from __future__ import annotations
 
@@ -33,7 +33,27 @@ def test_in3_roster_page_a_line_per_team_then_the_team_chosen(client, h, databas
     assert "刘洋" in table and "张伟" not in table and "不在前 2 名" in table
     assert list(_lines(chosen)) == ["销售二部"]
     admin = client.get("/duty", headers=h("admin")).text
-    assert all(f'name="user_ids" value="{crm[r]}"' in admin for r in ("rep1", "rep2", "rep3", "rep4"))
+    assert 'name="user_ids"' not in admin and 'data-testid="override-pick-team"' in admin
+
+
+def test_in3_the_override_form_offers_the_team_chosen_and_keeps_the_days_override(
+    client, h, database, crm, monkeypatch
+):
+    monkeypatch.setattr(teams, "ROWS_PER_PAGE_MAX", 2)
+    _last_week(database, crm, top_n=2)
+    with database.transaction() as s:
+        service.set_override(s, s.get(User, crm["admin"]), TODAY, [crm["rep1"]], "客户活动")
+    page = client.get("/duty", headers=h("admin")).text
+    second = re.search(r'<option value="(\d+)" >销售二部</option>', page).group(1)
+    form = re.search(
+        r'data-testid="duty-override".*?</form>',
+        client.get(f"/duty?team={second}", headers=h("admin")).text,
+        flags=re.S,
+    ).group(0)
+    boxes = dict(re.findall(r'name="user_ids" value="(\d+)"( checked)?', form))
+    assert boxes == {str(crm["rep4"]): "", str(crm["rep1"]): " checked"}  # 销售二部's rep, and the day's
+    assert "override-pick-team" not in form
+    assert 'name="user_ids"' not in client.get("/duty", headers=h("cs")).text  # the admin's form only
 
 
 def test_in3_a_fallback_week_lists_the_first_page_of_reps_on_duty(client, h, crm, monkeypatch):

@@ -4,7 +4,7 @@ fallback says so; an admin overrides a day."""
 from __future__ import annotations
 
 from datetime import date
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -15,7 +15,7 @@ from poolcrm.errors import AppError, InvalidInput
 from poolcrm.i18n import translate
 from poolcrm.org.models import User
 from poolcrm.org.service import sales_rep_people
-from poolcrm.org.teams import team_view
+from poolcrm.org.teams import TeamView, team_view
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
 from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.forms import banner_kind, flash_redirect, refusal_banner, whole_number
@@ -56,10 +56,26 @@ def _render(
         rows=view.shown(rows, itemgetter("id")),
         on_duty=view.first_page(data["on_duty"], itemgetter("id")),
         source_names=SOURCE_NAMES,
-        reps=sales_rep_people(db) if user.has_role("admin") else [],
+        **_override_choices(db, user, data, view),
         may_reinstate=rules.reinstates(user.roles),
         **ctx,
     )
+
+
+def _override_choices(db: Any, user: User, data: dict[str, Any], view: TeamView) -> dict[str, Any]:
+    """The admin's override form (IN-3): the reps of the team chosen (every rep in a small company)
+    and those the day's override already names, ticked — a choice of 1,135 boxes is no choice."""
+    if not rules.overrides_duty(user.roles):
+        return {"reps": [], "overridden": set()}
+    overridden = {r["id"] for r in data["on_duty"]} if data["source"] == "override" else set()
+    people = sales_rep_people(db)
+    offered = view.shown(people, attrgetter("id"))
+    ids = {p.id for p in offered}
+    return {
+        "may_override": True,
+        "reps": offered + [p for p in people if p.id in overridden and p.id not in ids],
+        "overridden": overridden,
+    }
 
 
 @router.get("/duty", response_class=HTMLResponse)

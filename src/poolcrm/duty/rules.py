@@ -112,6 +112,11 @@ def reinstates(roles: Iterable[str]) -> bool:
     return any(r in REINSTATING_ROLES for r in roles)
 
 
+def overrides_duty(roles: Iterable[str]) -> bool:
+    """IN-3: the admin sets who is on duty on a given day (over the weekly computation)."""
+    return "admin" in roles
+
+
 def group_on_duty(day: date, groups: int) -> int:
     """IN-3/IN-3a alternative strategy: sales groups take whole days in turn (周一~周日, holidays
     included — inbound calls come every day); returns the index of the group on duty."""

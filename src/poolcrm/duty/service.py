@@ -392,7 +392,7 @@ def set_override(
 ) -> DutyOverride:
     """IN-3: an admin sets who is on duty on one day; an empty list lifts the override (kept,
     marked inactive — nothing is deleted)."""
-    if not actor.has_role("admin"):
+    if not rules.overrides_duty(actor.roles):
         raise Forbidden("只有管理员可以调整值班", rule="IN-3")
     active = sales_rep_ids(session)
     bad = [uid for uid in user_ids if uid not in active]
