@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -23,6 +24,8 @@ def test_demo_deals_cover_categories_with_progress_wins_and_losses(database):
         for username in ("zhangwei", "lina", "liuyang"):
             for _ in range(6):
                 n += 1
+                # claimed 120 days back; lina's last 20 days back: her story is told within them
+                claimed = clock.now() - timedelta(days=20 if (username, n % 6) == ("lina", 0) else 120)
                 s.add(
                     Customer(
                         code=f"ABC2026{n:03d}",
@@ -35,9 +38,9 @@ def test_demo_deals_cover_categories_with_progress_wins_and_losses(database):
                         status="potential",
                         pool="private",
                         owner_id=ctx.users[username].id,
-                        protected_since=clock.now(),
-                        pool_entered_at=clock.now(),
-                        created_at=clock.now(),
+                        protected_since=claimed,
+                        pool_entered_at=claimed,
+                        created_at=claimed,
                         updated_at=clock.now(),
                         tags=[],
                     )
@@ -51,3 +54,13 @@ def test_demo_deals_cover_categories_with_progress_wins_and_losses(database):
         assert s.scalar(select(func.count()).select_from(DealProgress)) >= 30
         closed = s.scalar(select(func.count()).where(Customer.status == "closed"))
         assert closed == cats["won"] + cats["signed"]
+        early = s.execute(
+            select(Deal.number, Deal.created_at, Customer.pool_entered_at)
+            .join(Customer, Customer.id == Deal.customer_id)
+            .where(Deal.created_at < Customer.pool_entered_at)
+        ).all()
+        assert early == []  # no deal begins before its customer was claimed
+        late_claim = s.scalar(
+            select(Customer.id).where(Customer.pool_entered_at > clock.now() - timedelta(days=30))
+        )
+        assert s.scalar(select(func.count()).where(Deal.customer_id == late_claim)) == 1

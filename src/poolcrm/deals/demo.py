@@ -304,6 +304,18 @@ class _DealStory:
         return scenarios[self.n % 6]
 
 
+def _within(story: list[Step], days: int) -> list[Step]:
+    """A story told within the `days` its customer has been the rep's: a longer one is told
+    faster (its days scaled down, its order kept), so that no deal begins before its customer was
+    claimed; a customer claimed today has no story yet."""
+    longest = max(days_ago for days_ago, _, _ in story)
+    if longest < days:
+        return story
+    if days < 1:
+        return []
+    return [(days_ago * (days - 1) // longest, order, action) for days_ago, order, action in story]
+
+
 def populate(session: Session, ctx: Any) -> None:
     """ctx: poolcrm.demo.DemoContext (users by username). Each demo rep's first STORIES direct
     customers (each `--staff` salesperson's first STAFF_STORIES) get a deal story, played in date
@@ -327,7 +339,9 @@ def populate(session: Session, ctx: Any) -> None:
             .limit(stories)
         ).all()
         for n, customer in enumerate(customers):
-            steps.extend(_DealStory(session, rep, customer, n + rep.id, deals, serial).steps())
+            story = _DealStory(session, rep, customer, n + rep.id, deals, serial).steps()
+            claimed = customer.pool_entered_at or customer.created_at
+            steps.extend(_within(story, (real_start - claimed).days))
     try:
         for days_ago, _, action in sorted(steps, key=lambda s: (-s[0], s[1])):
             clock.set_now(real_start - timedelta(days=days_ago), frozen=True)
