@@ -125,6 +125,9 @@ def test_gov6_supervisor_sees_only_his_teams_deals_by_stage(client, database, or
 
     funnel = _card(client, "gm", "widget-funnel")
     assert "公司销售漏斗" in funnel and ">3</a>" in _row(funnel, 3) and "¥1,149,000" in _row(funnel, 3)
+    client.cookies.set("poolcrm_lang", "en")
+    english = client.get("/").text.split('data-testid="widget-funnel"', 1)[1].split('<div class="card"', 1)[0]
+    assert "了解到预算" not in _row(english, 3) and "budget" in _row(english, 3).lower()  # the stage's name
     assert _card(client, "gm", "widget-team-deals") == ""
     for who in ("rep1", "cs", "admin"):
         assert _card(client, who, "widget-team-deals") == "" and _card(client, who, "widget-funnel") == ""

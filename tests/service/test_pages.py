@@ -97,7 +97,12 @@ def test_svc5_svc7_review_ratings_and_stats_pages(client, team, open_ticket):
     ):
         resp = client.get(path, headers=HTML)
         assert resp.status_code == 200, path
-    assert "FW2026001" in client.get("/tickets/review", headers=HTML).text
+    review = client.get("/tickets/review", headers=HTML).text
+    assert "FW2026001" in review
+    # SVC-5: a complaint not yet reviewed shows no cause chosen (it showed the first, 产品质量,
+    # and saving the row for its action would have set it)
+    cause = re.search(r'<select name="cause".*?</select>', review, flags=re.S).group(0)
+    assert '<option value="">' in cause and "selected" not in cause
     assert 'data-testid="service-widget"' in client.get("/", headers=HTML).text
 
 
