@@ -70,6 +70,13 @@ def test_foundation_login_language_switch_and_admin_creates_a_user(server: str, 
     row = page.get_by_test_id("user-table").locator("tr[data-user=xiaoming]")
     assert "肖明" in row.inner_text() and "销售一部" in row.inner_text() and "王主管" in row.inner_text()
 
+    # ORG-7: deactivating asks first (a declared confirmation: the CSP refuses inline handlers)
+    row.locator("a").first.click()
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_test_id("disable-user").click()
+    assert asked == ["确定停用该账号？"] and page.get_by_test_id("disable-user").is_visible()  # still active
+
     _, rep = login("xiaoming", password="xiaoming-2026")
     assert rep.get_by_test_id("pool-usage").inner_text().replace(" ", "") == "0/300"
 

@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
+from poolcrm.web import guard
 from poolcrm.web.guard import bad_character
 from tests.conftest import auth_headers
 
@@ -115,3 +119,16 @@ def test_sec1_an_unexpected_error_answers_500_in_the_error_shape_without_droppin
     resp = client.get("/api/v1/audit", headers=admin_headers)  # TestClient raises if it escaped
     assert resp.status_code == 500 and resp.json()["error"]["code"] == "internal_error"
     assert client.get("/api/v1/me", headers=admin_headers).status_code == 200
+
+
+def test_sec2_no_template_carries_an_inline_handler():
+    """The CSP runs this site's scripts only: an `onsubmit=`/`onclick=` in a page never runs (ORG-7's
+    confirmation before deactivating an account did not), so behaviours are declared with data
+    attributes that `static/js/app.js` acts on (`data-confirm`, `data-autosubmit`, …)."""
+    root = Path(guard.__file__).parent.parent
+    inline = [
+        f"{t.relative_to(root)}: {m.group(0)}"
+        for t in sorted(root.rglob("templates/**/*.html"))
+        for m in re.finditer(r"\son[a-z]+\s*=", t.read_text())
+    ]
+    assert inline == []

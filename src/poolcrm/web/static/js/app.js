@@ -18,3 +18,7 @@ document.addEventListener("click", function (event) {
     area.focus();
   }
 });
+document.addEventListener("submit", function (event) {
+  const form = event.target;
+  if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) event.preventDefault();
+});
