@@ -158,3 +158,17 @@ def test_i18n_service_pages_in_english_have_no_chinese_of_ours(client, team, ope
         }
         leaked = {w for w in chinese if not any(w in a or a in w for a in allowed) and not w.isdigit()}
         assert not leaked, (url, leaked)
+
+
+def test_org5_a_ticket_links_its_customer_only_for_who_may_open_it(client, team, open_ticket):
+    """The ticket and the stats pages named the customer with a link that answered 404 to service
+    staff (a rep's private customer is not theirs to open): they see the name; CS gets the link."""
+    t = open_ticket()
+    cid = t["customer"]["id"]
+    for who, linked in (("svcsup", False), ("cs", True)):
+        page_login(client, who)
+        for url in (f"/tickets/{t['id']}", "/tickets/stats"):
+            html = client.get(url, headers=HTML).text
+            assert t["customer"]["name"] in html, (who, url)
+            assert (f'href="/customers/{cid}"' in html) is linked, (who, url)
+        client.cookies.clear()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from tests.web.helpers import HTML, page_login
+from tests.work.test_api import _expense, _receipt
 
 PAGES = ("/work", "/work/reports", "/work/trips", "/work/expenses", "/work/team")
 
@@ -62,3 +63,19 @@ def test_i18n_work_pages_in_english_have_no_chinese_of_ours(client, crew):
             w for w in re.findall(r"[\u4e00-\u9fff]+", body) if not any(w in a or a in w for a in allowed)
         }
         assert not leaked, (url, leaked)
+
+
+def test_org5_an_expense_links_its_customer_only_for_who_may_open_it(client, h, crew, work_customer):
+    """Finance reads an approved expense (WORK-3) whose customer is a rep's private one: the name,
+    not a link that answered 404; the rep who spent it gets the link."""
+    cid = work_customer["customer_id"]
+    e = _expense(client, h, customer_id=cid).json()
+    _receipt(client, h, e["id"])
+    assert client.post(f"/api/v1/expenses/{e['id']}/submit", headers=h("rep")).status_code == 200
+    assert client.post(f"/api/v1/expenses/{e['id']}/approve", headers=h("sup")).status_code == 200
+    for who, linked in (("fin", False), ("rep", True)):
+        client.cookies.clear()
+        page_login(client, who)
+        html = client.get(f"/work/expenses/{e['id']}", headers=HTML).text
+        links = re.search(r'data-testid="expense-links".*?</dl>', html, flags=re.S).group(0)
+        assert (f'href="/customers/{cid}"' in links) is linked, who

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Select, or_, select
@@ -16,6 +17,7 @@ from poolcrm.customers.models import (
     TOMBSTONE_POOLS,
     Customer,
 )
+from poolcrm.db import ids_select
 from poolcrm.errors import Forbidden, InvalidInput, NotFound
 from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
@@ -102,6 +104,16 @@ def scoped_query(session: Session, user: User, pool: str = "all") -> Select[Any]
             (Customer.pool == POOL_PENDING) & registered,
         )
     )
+
+
+def visible_ids(session: Session, user: User, ids: Iterable[int | None]) -> set[int]:
+    """The customers among `ids` the user may open (ORG-5, as `scoped_query`), in one statement:
+    another object's page (a ticket, an expense, a trip) links only those."""
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return set()
+    query = scoped_query(session, user).with_only_columns(Customer.id)
+    return set(session.scalars(query.where(Customer.id.in_(ids_select(session, wanted)))))
 
 
 def supervises(session: Session, user: User, c: Customer) -> bool:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from poolcrm.customers.access import customer_for_read
 from poolcrm.customers.models import IN_THE_CRM, Contact, Customer
+from poolcrm.customers.visibility import visible_ids
 from poolcrm.errors import AppError, InvalidInput, NotFound
 from poolcrm.org.models import User
 from poolcrm.policy.service import company_today, get_policy
@@ -213,6 +214,7 @@ def stats_page(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
         ),
         period=f"{first:%Y-%m}",
         kind=kind or "",
+        seen_customers=visible_ids(db, user, [r["key"] for r in data["customer"]["rows"][:20]]),
         kinds=rules.KINDS,
     )
 
@@ -298,6 +300,7 @@ def _detail(
         "service/detail.html",
         status,
         t=output.ticket_out(db, ticket, full=True),
+        seen_customers=visible_ids(db, user, [ticket.customer_id]),
         may_dispatch=rules.dispatches_tickets(user.roles),
         may_accept=assignee and "accept" in allowed,
         allowed=allowed,

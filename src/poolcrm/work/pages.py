@@ -13,6 +13,7 @@ from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from poolcrm.calendar.rules import add_months
+from poolcrm.customers.visibility import visible_ids
 from poolcrm.errors import InvalidInput
 from poolcrm.org.models import User
 from poolcrm.org.service import users_by_id
@@ -172,12 +173,14 @@ def _trip_page(
     request: Request, db: DB, user: User, trip_id: int, flash: str | None = None, status: int = 200
 ) -> HTMLResponse:
     trip = trips.get_trip(db, user, trip_id)
+    shown = output.trip_out(db, trip, full=True)
     return _render(
         request,
         db,
         "work/trip.html",
         status,
-        t=output.trip_out(db, trip, full=True),
+        t=shown,
+        seen_customers=visible_ids(db, user, [c["id"] for c in shown["customers"]]),
         mine=trip.user_id == user.id,
         flash=flash,
     )
@@ -294,6 +297,7 @@ def _expense_page(
         "work/expense.html",
         status,
         e=output.expense_out(db, expense),
+        seen_customers=visible_ids(db, user, [expense.customer_id]),
         mine=expense.user_id == user.id,
         finance=rules.may_reimburse(user.roles),
         flash=flash,
