@@ -75,6 +75,22 @@ LISTS: list[tuple[str, str, str, str | None]] = [
     ("manager", "/exports", "[data-testid=export-requests]", None),
     ("admin", "/admin/users", "[data-testid=new-user]", None),
     ("admin", "/admin/deliveries", "[data-testid=delivery-log] tbody tr", None),
+    # the analytics tables: a win-rate row and a rep's scorecard are cards, their names whole
+    (
+        "gm",
+        "/deals/analytics",
+        "[data-testid=win-loss-source] tbody tr",
+        "[data-testid=win-loss-source] td:first-child",
+    ),
+    ("gm", "/deals/analytics", "[data-testid=scorecard] tbody tr", "[data-testid=scorecard] td:first-child"),
+]
+
+# pages whose English labels are longer than the Chinese (a card's label, a table's headings)
+ENGLISH: list[tuple[str, str, str]] = [
+    ("manager", "/quality", "[data-testid=quality-table] td a"),
+    ("admin", "/admin/departments", "[data-testid=dept-tree] tbody tr"),
+    ("zhangwei", "/customers", "a.btn.primary[href='/customers/new']"),
+    ("svc1", "/tickets/review", "[data-testid=review-list] td a"),
 ]
 
 MEASURE = """([action, name]) => {
@@ -162,3 +178,39 @@ def test_phone_screenshots_of_the_lists(server: str, login: Login, shots: Path) 
         for path in paths:
             page.goto(f"{server}{path}")
             page.screenshot(path=str(shots / f"phone-{path.strip('/').replace('/', '-')}.png"))
+
+
+@pytest.mark.parametrize(("username", "path", "action"), ENGLISH, ids=[p for _, p, _ in ENGLISH])
+def test_english_page_fits_a_phone(server: str, login: Login, username: str, path: str, action: str) -> None:
+    password = PASSWORD if username == "admin" else DEMO_PASSWORD
+    ctx, page = login(username, password=password, width=PHONE, height=844, is_mobile=True)
+    ctx.add_cookies([{"name": "poolcrm_lang", "value": "en", "url": server}])
+    response = page.goto(f"{server}{path}")
+    assert response is not None and response.status == 200, path
+    assert page.locator("html").get_attribute("lang") == "en"
+    found = page.evaluate(MEASURE, [action, None])
+    assert found["scroll"] <= PHONE, f"{path} is {found['scroll']} px wide in English"
+    assert found["action"] is not None, f"{path}: no {action}"
+
+
+def test_contract_order_lines_fit_a_phone(server: str, login: Login) -> None:
+    """CTR-2's order lines on a phone: each line a card of inputs a finger can use (they were 24 px
+    wide: one character of a model or a price showed)."""
+    page = _phone(login, "zhangwei")
+    page.goto(f"{server}/deals?state=open")
+    for href in page.eval_on_selector_all(
+        "[data-testid=deal-list] a[href^='/deals/']", "els => els.map(e => e.href)"
+    ):
+        page.goto(href)
+        sign = page.locator("a[href^='/contracts/new']")
+        if sign.count():
+            page.goto(f"{server}{sign.first.get_attribute('href')}")
+            break
+    else:
+        pytest.fail("no open deal of zhangwei's offers a contract")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE
+    widths = page.eval_on_selector_all(
+        "[data-testid=line-rows] input, [data-testid=installment-rows] input",
+        "els => els.map(e => e.getBoundingClientRect().width)",
+    )
+    assert widths and min(widths) >= PHONE / 2, widths
