@@ -16,6 +16,7 @@ from poolcrm import clock
 from poolcrm.audit.models import AuditEntry
 from poolcrm.db import Database
 from poolcrm.policy.models import PolicyValue
+from poolcrm.policy.pages import SECTIONS
 from poolcrm.policy.rules import Policy, parameter_catalogue
 from poolcrm.policy.service import get_policy
 from tests.web.helpers import HTML, page_login
@@ -194,3 +195,30 @@ def test_pool8_what_counts_as_giving_up_is_offered_in_words_not_codes(
     )
     assert resp.status_code == 303, resp.text
     assert _policy(database).three_strikes_counts == ["release", "recycle"]
+
+
+def test_policy_page_offers_a_one_of_parameter_by_name_and_saves_its_code(
+    client: TestClient, database: Any, admin_token: str
+) -> None:
+    """IN-3/VIO-3/SVC-4: a parameter taking one of a few values is a choice in words (the Chinese
+    page read "值班方式（ranking/groups）" and took typed codes); map defaults name their keys."""
+    html = client.get("/admin/policy", headers=HTML).text
+    row = re.search(r'<tr class="[^"]*" data-param="sla_clock".*?</tr>', html, re.S).group(0)
+    assert '<option value="calendar" selected>自然时间</option>' in row and ">工作日的工作时间<" in row
+    assert "calendar：" not in html and "ranking/groups" not in html
+    reminders = re.search(r'<tr class="[^"]*" data-param="deal_reminder_days".*?</tr>', html, re.S).group(0)
+    assert "线索=15、中线=15、短线=7" in reminders
+    section = next(s for s, _, _, prefixes in SECTIONS if "SVC" in prefixes)
+    resp = client.post(
+        "/admin/policy",
+        data={"csrf_token": admin_token, "section": section, "sla_clock": "business"},
+        follow_redirects=False,
+    )
+    assert resp.status_code == 303, resp.text
+    assert _policy(database).sla_clock == "business"
+    client.get("/lang/en?next=/", headers=HTML)
+    english = client.get("/admin/policy", headers=HTML).text
+    assert (
+        " selected>Working hours on working days<" in english
+        and "Lead=15, Mid-term=15, Short-term=7" in english
+    )

@@ -18,7 +18,7 @@ from poolcrm.errors import InvalidInput
 from poolcrm.i18n import SEPARATOR, translate
 from poolcrm.org.service import list_departments
 from poolcrm.policy import service
-from poolcrm.policy.rules import CHOICES, Policy, parameter_catalogue
+from poolcrm.policy.rules import CHOICES, KEY_NAMES, ONE_OF, Policy, parameter_catalogue
 from poolcrm.web.deps import DB, AdminUser, FormBody, Lang
 from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.forms import text, whole_number
@@ -87,6 +87,8 @@ def _kind(name: str) -> str:
         return "int"
     if name in CHOICES:
         return "choices"
+    if name in ONE_OF:
+        return "one"
     if origin is list:
         if args == (int,):
             return "departments" if name.endswith("_department_ids") else "ids"
@@ -131,13 +133,15 @@ def parse(kind: str, raw: str) -> Any:
     return raw
 
 
-def readable(kind: str, value: Any, separator: str = SEPARATOR) -> str:
+def readable(
+    kind: str, value: Any, separator: str = SEPARATOR, keys: Mapping[str, str] | None = None, lang: str = "zh"
+) -> str:
     """A value as people read it (the default column): lists joined by the reader's separator
-    (、 in Chinese), maps as key=value."""
+    (、 in Chinese), maps as key=value with the keys in the reader's words where they have them."""
     if kind == "bool":
         return "是" if value else "否"
     if isinstance(value, dict):
-        return separator.join(f"{k}={v}" for k, v in value.items())
+        return separator.join(f"{translate((keys or {}).get(k, k), lang)}={v}" for k, v in value.items())
     if isinstance(value, list):
         return separator.join(str(v) for v in value)
     return str(value)
@@ -201,6 +205,8 @@ def _render(
         departments=list_departments(db),
         readable=readable,
         choices=CHOICES,
+        one_of=ONE_OF,
+        key_names=KEY_NAMES,
         forecast_section=FORECAST_SECTION,
     )
 

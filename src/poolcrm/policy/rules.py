@@ -60,6 +60,24 @@ STRIKE_KINDS: dict[str, str] = {"release": "销售放弃", "recycle": "系统回
 """POOL-8: the ways a rep can lose a customer that may count as giving it up (in words)."""
 CHOICES: dict[str, dict[str, str]] = {"three_strikes_counts": STRIKE_KINDS}
 """Parameters whose values come from a fixed list: the policy page offers them as named choices."""
+ONE_OF: dict[str, dict[str, str]] = {
+    "duty_strategy": {"ranking": "按上周排名（有效拜访与业绩）", "groups": "各销售组轮流"},
+    "assessment_mode": {"zero": "任一项不达标当月为零分", "points": "按项扣分"},
+    "sla_clock": {"calendar": "自然时间", "business": "工作日的工作时间"},
+}
+"""Parameters that take one of a few values (their pattern): the policy page offers them by name."""
+KEY_NAMES: dict[str, dict[str, str]] = {
+    "deal_reminder_days": {"lead": "线索", "mid": "中线", "short": "短线"},
+    "core_contact_days": {"mid": "中线", "short": "短线"},
+    "assessment_weights": {
+        "missing_fields": "资料缺失",
+        "invalid_followups": "无效跟进",
+        "overdue_deals": "跟单超期",
+        "fake_followups": "虚假跟进",
+    },
+    "report_due_days": {"weekly": "周报", "monthly": "月报", "half_year": "半年报", "annual": "年报"},
+}
+"""The keys of map parameters in words, for the policy page's defaults (the value is keyed by code)."""
 
 
 class Policy(BaseModel):
@@ -255,8 +273,8 @@ class Policy(BaseModel):
     duty_strategy: str = P(
         "ranking",
         "IN-3",
-        "值班方式（ranking/groups）",
-        "Duty strategy (ranking/groups)",
+        "值班方式",
+        "Duty strategy",
         pattern="^(ranking|groups)$",
     )
     duty_groups: int = P(3, "IN-3", "轮值销售组数", "Sales groups in rotation", ge=1, le=100)
@@ -302,8 +320,8 @@ class Policy(BaseModel):
     assessment_mode: str = P(
         "zero",
         "VIO-3",
-        "考核方式（zero：任一项不达标当月为零分；points：按项扣分）",
-        "Assessment (zero: any shortfall zeroes the month; points: deductions per item)",
+        "考核方式",
+        "Assessment",
         pattern="^(zero|points)$",
     )
     quota_core_customers: int = P(10, "VIO-4", "核心客户数量要求", "Core customers quota", ge=0, le=10000)
@@ -404,8 +422,8 @@ class Policy(BaseModel):
     sla_clock: str = P(
         "calendar",
         "SVC-4",
-        "时限计时方式（calendar：自然时间；business：工作日的工作时间）",
-        "SLA clock (calendar: around the clock; business: working hours on working days)",
+        "时限计时方式",
+        "SLA clock",
         pattern="^(calendar|business)$",
     )
     working_hours_start: str = P("09:00", "CAL-1", "上班时间", "Working hours start (HH:MM)")
