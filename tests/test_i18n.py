@@ -76,3 +76,11 @@ def test_i18n_templates_keep_chinese_punctuation_in_messages():
         if FULL_WIDTH_PUNCTUATION.search(outside) or bare_literals:
             loose.append(template.relative_to(root).as_posix())
     assert loose == []
+
+
+def test_i18n_a_count_reads_one_or_many_in_english():
+    """Chinese says "{n} 个" for one and for many; English "1 deal", "2 deals" (msgid_plural)."""
+    assert [translate("{n} 个", "en", n=n) for n in (1, 2, 0)] == ["1 deal", "2 deals", "0 deals"]
+    assert translate("待裁定争议 {n} 件", "en", n=1) == "1 dispute to decide"
+    assert translate("{n} 个", "zh", n=1) == "1 个"
+    assert translate("今日抽查 {count} 条跟进记录待审核", "en", count=1).startswith("1 follow-up drawn")

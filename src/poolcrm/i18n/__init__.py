@@ -29,6 +29,23 @@ def catalogue(lang: str) -> dict[str, str]:
     return entries
 
 
+@cache
+def plurals(lang: str) -> dict[str, tuple[str, str]]:
+    """The messages with a count (`msgid_plural` in the .po files): Chinese says "{n} 个" for one
+    and for many, English "{n} deal" and "{n} deals". Keyed by the Chinese message; the count is its
+    `n` (or `count`) param."""
+    if lang == DEFAULT_LANG:
+        return {}
+    entries: dict[str, tuple[str, str]] = {}
+    for po in sorted((_HERE / lang).glob("*.po")):
+        with po.open("rb") as fh:
+            for message in read_po(fh):
+                forms = message.string
+                if isinstance(message.id, tuple) and isinstance(forms, tuple) and all(forms):
+                    entries[message.id[0]] = (str(forms[0]), str(forms[1]))
+    return entries
+
+
 CONTEXT = "_ctx"
 """A params key giving a message context (`msgctxt` in the .po files): one Chinese word that reads
 two ways in English — `_("客户", _ctx="nav")` is "Customers" in the menu, "Customer" in a column."""
@@ -68,7 +85,7 @@ def translate(text: str, lang: str = DEFAULT_LANG, **params: Any) -> str:
         params = {**params, **_joined(params, lists, lang, entries.get(SEPARATOR, SEPARATOR))}
     if lang != DEFAULT_LANG:
         in_context = entries.get(f"{context}{CONTEXT_SEP}{text}") if context else None
-        translated = in_context or entries.get(text, text)
+        translated = in_context or entries.get(text) or _counted(text, lang, params) or text
         if terms:
             params = {
                 k: entries.get(v, v) if k in terms and isinstance(v, str) else v for k, v in params.items()
@@ -82,6 +99,15 @@ def translate(text: str, lang: str = DEFAULT_LANG, **params: Any) -> str:
 
 
 _ = translate
+
+
+def _counted(text: str, lang: str, params: dict[str, Any]) -> str | None:
+    """A message with a count, in the reader's form for it: one, or many."""
+    forms = plurals(lang).get(text)
+    if forms is None:
+        return None
+    count = params.get("n", params.get("count"))
+    return forms[0] if count == 1 else forms[1]
 
 
 def _joined(
