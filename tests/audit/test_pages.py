@@ -107,6 +107,18 @@ def test_gov1_audit_reads_as_a_sentence_with_the_raw_entry_one_click_away(
     english = client.get("/admin/audit", headers=HTML).text
     said = english.split('data-testid="audit-sentence">', 1)[1].split("<details", 1)[0]
     assert said.strip() == f"张伟 moved Customer {code} from Private pool to Allocation bin"
+    with database.transaction() as s:
+        record(
+            s,
+            actor_id=rep,
+            action="customer.update",
+            object_type="customer",
+            object_id=customer.id,
+            before={"contact_name": "王经理"},
+            after={"contact_name": "李主任"},
+        )
+    raw = client.get("/admin/audit", headers=HTML).text
+    assert "&#34;contact_name&#34;: &#34;李主任&#34;" in raw and "\\u" not in raw  # as written, not \uXXXX
 
 
 def test_gov1_every_action_the_demo_company_leaves_in_the_audit_reads_in_words(database) -> None:

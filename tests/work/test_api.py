@@ -239,7 +239,11 @@ def test_work4_weekly_actions_against_the_minimum_and_monday_shortfalls(client, 
         notes = s.scalars(select(Notification).where(Notification.kind == "weekly_activity_short")).all()
         assert {n.user_id for n in notes} == {crew["gm"]}
         zh, en = render(notes[0], "zh"), render(notes[0], "en")
-        assert zh.startswith("2026-03-09 当周商机行动不足的销售 3 人：") and "、李娜（0/3）" in zh and "张伟" not in zh
+        assert (
+            zh.startswith("2026-03-09 当周商机行动不足的销售 3 人：")
+            and "、李娜（0/3）" in zh
+            and "张伟" not in zh
+        )
         assert en.startswith("Week of 2026-03-09: 3 reps short") and ", 李娜 (0/3)" in en and "、" not in en
 
 

@@ -3,6 +3,7 @@ notification bell available in every template."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,9 @@ class PageEnvironment(Environment):
         self.globals["usage_level"] = usage_level  # POOL-2's bar colour, one threshold for every bar
         # stored E.164, read as people write it
         self.filters["phone"] = lambda value: phone_display(value) or ""
+        # a stored document shown to a person (the audit log's raw record): its Chinese as written,
+        # not \uXXXX escapes (`tojson` is for scripts); autoescaped like any text
+        self.filters["as_text"] = lambda value: json.dumps(value, ensure_ascii=False, indent=1, default=str)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         """`row.name` on a dict shaped for the page read as its item straight away. Jinja tries the
