@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
 from poolcrm.audit.service import record
 from poolcrm.customers.access import customer_for_read
+from poolcrm.customers.models import Customer
 from poolcrm.deals import rules
 from poolcrm.deals.access import GONE_POOLS
 from poolcrm.deals.models import (
@@ -85,6 +87,14 @@ def deal_warnings(deal: Deal, policy: Policy) -> list[dict[str, str]]:
         return []
     months = policy.deal_short_months if deal.category == rules.SHORT else policy.deal_mid_months
     return [{"rule": "DEAL-2", "message": message, "params": {"months": months}}]  # type: ignore[dict-item]
+
+
+def next_number(session: Session, customer: Customer) -> tuple[int, str]:
+    """DEAL-8: the customer's next deal sequence (its highest + 1) and the deal number it makes
+    (customer code + `OP` + sequence) — for a new deal and for a deal a merge moves over (CUS-10).
+    The caller holds the customer's row lock."""
+    seq = (session.scalar(select(func.max(Deal.seq)).where(Deal.customer_id == customer.id)) or 0) + 1
+    return seq, rules.deal_number(customer.code, seq)
 
 
 def record_history(session: Session, deal: Deal, actor_id: int | None, at: datetime) -> None:

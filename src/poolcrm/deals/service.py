@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
@@ -24,6 +24,7 @@ from poolcrm.deals.common import (
     check_stage,
     deal_state,
     details_of,
+    next_number,
     product_lines,
     record_history,
     refuse_fields,
@@ -135,10 +136,10 @@ def create_deal(session: Session, actor: User, data: DealIn) -> Deal:
     )
     check_market(source, data.competitor_evaluations, policy, today)
 
-    seq = (session.scalar(select(func.max(Deal.seq)).where(Deal.customer_id == customer.id)) or 0) + 1
+    seq, number = next_number(session, customer)
     now = clock.now()
     deal = Deal(
-        number=rules.deal_number(customer.code, seq),
+        number=number,
         seq=seq,
         customer_id=customer.id,
         channel_customer_id=data.channel_customer_id,
