@@ -30,14 +30,21 @@ def test_signal_refuses_a_payload_other_than_declared():
 
 
 def test_every_domain_listener_is_connected_once_the_first_signal_is_sent():
-    from poolcrm.customers.signals import customer_merged
+    from poolcrm.customers.signals import customer_merged, customer_merging
     from poolcrm.deals.signals import deal_signed
     from poolcrm.org.signals import user_changed
     from poolcrm.ownership.signals import owner_changed, owners_released
 
     names = {
         s.name: {f.__module__ for f in s.receivers()}
-        for s in (owner_changed, owners_released, deal_signed, user_changed, customer_merged)
+        for s in (
+            owner_changed,
+            owners_released,
+            deal_signed,
+            user_changed,
+            customer_merged,
+            customer_merging,
+        )
     }
     assert names == {
         "ownership.owner_changed": {"poolcrm.deals.listeners", "poolcrm.followups.listeners"},
@@ -45,4 +52,5 @@ def test_every_domain_listener_is_connected_once_the_first_signal_is_sent():
         "deals.deal_signed": {"poolcrm.disputes.listeners"},
         "org.user_changed": {"poolcrm.pools.listeners"},
         "customers.merged": {"poolcrm.violations.listeners"},
+        "customers.merging": {"poolcrm.deals.listeners", "poolcrm.quality.listeners"},
     }

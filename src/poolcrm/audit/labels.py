@@ -57,6 +57,7 @@ ACTIONS: dict[str, str] = {
     "deal.lose": "标记输单",
     "deal.owner": "变更了负责人",
     "deal.progress": "记录了进展",
+    "deal.renumber": "随客户合并重新编号了",
     "deal.sign": "签约了",
     "deal.update": "修改了",
     "deal.win": "确认赢单",

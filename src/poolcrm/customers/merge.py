@@ -6,7 +6,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Table, and_, or_, select, union, update
+from sqlalchemy import (
+    CompoundSelect,
+    Index,
+    PrimaryKeyConstraint,
+    Table,
+    UniqueConstraint,
+    and_,
+    or_,
+    select,
+    union,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from poolcrm import clock
@@ -27,7 +38,7 @@ from poolcrm.customers.models import (
 )
 from poolcrm.customers.output import record_values
 from poolcrm.customers.requests import decide_request, tombstone
-from poolcrm.customers.signals import customer_merged
+from poolcrm.customers.signals import customer_merged, customer_merging
 from poolcrm.db import Base
 from poolcrm.errors import Forbidden, InvalidInput, NotFound
 from poolcrm.org import rules as org_rules
@@ -60,16 +71,56 @@ MERGE_FIELDS = (
 MERGE_KEEPS_HISTORY = frozenset({"customers", "ownership_events", "customer_changes", "customer_requests"})
 
 
+# CUS-10: the unique keys with a customer id among the tables a merge repoints — two records of one
+# company can each hold a row of the same key, so a plain repoint would break the key. Each is
+# settled by the domain that owns the table, listening to `customer_merging` (the module named
+# here), before the rest moves; `tests/customers/test_cus10_merge_unique_keys.py` holds this list
+# to the metadata, so a new such key cannot be forgotten.
+MERGE_UNIQUE_KEYS: dict[str, str] = {
+    # DEAL-8: deal number = customer code + OP + the customer's sequence — the moved deals take the
+    # kept customer's next numbers (the old number stays in the audit)
+    "uq_deals_customer_seq": "poolcrm.deals.listeners",
+    # GOV-4: one flag per check and customer, a cache rebuilt whole by each daily run — the
+    # merged-away record's flags go (it leaves the private pool), the kept record's stay
+    "ix_quality_flags_check_customer": "poolcrm.quality.listeners",
+}
+
+
+def _references_customers(table: Table) -> list[str]:
+    """The columns of `table` referencing customers.id."""
+    return sorted(
+        fk.parent.name
+        for fk in table.foreign_keys
+        if fk.column.table.name == "customers" and fk.column.name == "id"
+    )
+
+
 def customer_fk_columns() -> list[tuple[str, str]]:
     """Every (table, column) referencing customers.id — found in the metadata, so that the
     tables of later domains (deals, tickets …) move along in a merge too."""
-    out = []
+    return [
+        (table.name, column)
+        for table in Base.metadata.sorted_tables
+        if table.name not in MERGE_KEEPS_HISTORY
+        for column in _references_customers(table)
+    ]
+
+
+def customer_unique_keys() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """CUS-10: every unique constraint or unique index (name → table, columns) that includes a
+    column referencing customers.id, in the tables a merge repoints — found in the metadata."""
+    out: dict[str, tuple[str, tuple[str, ...]]] = {}
     for table in Base.metadata.sorted_tables:
-        if table.name in MERGE_KEEPS_HISTORY:
+        fk_columns = _references_customers(table)
+        if table.name in MERGE_KEEPS_HISTORY or not fk_columns:
             continue
-        for fk in table.foreign_keys:
-            if fk.column.table.name == "customers" and fk.column.name == "id":
-                out.append((table.name, fk.parent.name))
+        keys: list[Index | PrimaryKeyConstraint | UniqueConstraint] = [table.primary_key]
+        keys += [c for c in table.constraints if isinstance(c, UniqueConstraint)]  # `unique=True` too
+        keys += [i for i in table.indexes if i.unique]
+        for key in keys:
+            columns = tuple(c.name for c in key.columns)
+            if set(columns) & set(fk_columns):
+                out[str(key.name or f"{table.name}({', '.join(columns)})")] = (table.name, columns)
     return out
 
 
@@ -129,13 +180,16 @@ def merge_records(
             )
         _cancel_pending(session, other, actor_id, reason)
         moved: dict[str, int] = {}
+        # the owners of MERGE_UNIQUE_KEYS settle those rows first; all in this one transaction
+        customer_merging.send(session, kept=keep, merged=other, actor_id=actor_id, reason=reason, moved=moved)
         for table_name, column in customer_fk_columns():
             table = tables[table_name]
             result = session.execute(
                 update(table).where(table.c[column] == other.id).values({column: keep.id})
             )
             if result.rowcount:  # type: ignore[attr-defined]
-                moved[f"{table_name}.{column}"] = int(result.rowcount)  # type: ignore[attr-defined]
+                key = f"{table_name}.{column}"
+                moved[key] = moved.get(key, 0) + int(result.rowcount)  # type: ignore[attr-defined]
         _take_protection(session, keep, other, actor_id)
         tombstone(session, other, pool=POOL_MERGED, actor_id=actor_id, rule="CUS-10", reason=reason)
         other.merged_into_id = keep.id

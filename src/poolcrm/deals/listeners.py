@@ -1,4 +1,4 @@
-"""What the deals domain does when other domains signal (POOL-15, DEAL-8)."""
+"""What the deals domain does when other domains signal (POOL-15, DEAL-8, CUS-10)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from sqlalchemy.orm import Session
 from poolcrm.contracts.models import Contract
 from poolcrm.contracts.signals import contract_paid, contract_signed, contract_voided
 from poolcrm.customers.models import Customer
+from poolcrm.customers.signals import customer_merging
 from poolcrm.deals.closing import release_signed_deal, sign_deal, win_paid_deal
+from poolcrm.deals.merging import take_over_deals
 from poolcrm.deals.service import move_open_deals_with_customer
 from poolcrm.org.models import User
 from poolcrm.ownership.signals import owner_changed
@@ -42,3 +44,18 @@ def win_the_deal(session: Session, *, contract: Contract, actor: User) -> None:
 def release_the_deal(session: Session, *, contract: Contract, actor: User, reason: str) -> None:
     """CTR-1: a refused contract reopens its deal; a cancelled one loses it."""
     release_signed_deal(session, contract, actor, reason)
+
+
+@customer_merging.connect
+def renumber_merged_deals(
+    session: Session,
+    *,
+    kept: Customer,
+    merged: Customer,
+    actor_id: int | None,
+    reason: str,
+    moved: dict[str, int],
+) -> None:
+    """CUS-10/DEAL-8: the merged-away record's deals move to the kept one with its next numbers."""
+    if n := take_over_deals(session, kept, merged, actor_id, reason):
+        moved["deals.customer_id"] = moved.get("deals.customer_id", 0) + n

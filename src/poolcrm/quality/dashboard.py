@@ -164,6 +164,15 @@ def _flag(session: Session, day: date, taken_at: datetime) -> None:
     session.flush()
 
 
+def drop_flags(session: Session, customer_id: int) -> None:
+    """GOV-4/CUS-10: a record merged away leaves the private pool, so the latest run's flags on it
+    stand for no live record and go; the kept record keeps its own (one flag per check and
+    customer), and what the merge changes on it is re-checked live (`_flagged`: changed since the
+    run). Flags are a cache the daily run rebuilds whole (`_flag`) — no business record, nothing
+    refers to them, no state to retire them by — so these rows are deleted like the run's."""
+    session.execute(delete(QualityFlag).where(QualityFlag.customer_id == customer_id))
+
+
 def _flagged(session: Session, key: str) -> ColumnElement[bool] | None:
     """GOV-4: the customers a whole-company list must re-check — those the latest run flagged
     and every customer changed since it (with, for a check another record can make fail, those
