@@ -144,3 +144,24 @@ def test_cus10_the_unique_key_finder_sees_a_new_table_s_keys():
         "ix_cus10_probe_customer": ("customer_id",),
         "uq_cus10_probe_buyer_id": ("buyer_id",),
     }
+
+
+def test_cus10_cus11_the_kept_record_is_graded_with_the_deals_it_took_over(client, org, approved):
+    """CUS-11: deals are grade facts — the kept record's grade counts the moved deals at once,
+    not from the next night's recomputation."""
+    full = {"postal_code": "100080", "region": "北京", "industry": "软件", "source": "展会"}
+    full |= {"profile": "扫描仪用户", "contact_position": "采购经理"}
+    keep = approved("rep", **full)
+    late = approved("other", name="北京友好创达信息科技有限公司", phone="010-88889999", **full)
+    _deal(client, org["h"]["other"], late, "档案数字化")  # closing within the year: core
+    grades = {
+        c: client.get(f"/api/v1/customers/{c}", headers=org["h"]["cs"]).json()["grade"] for c in (keep, late)
+    }
+    assert grades == {keep: "ordinary", late: "core"}
+    resp = client.post(
+        "/api/v1/customers/merge",
+        json={"customer_ids": [keep, late], "reason": "重复"},
+        headers=org["h"]["cs"],
+    )
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["grade"] == "core"

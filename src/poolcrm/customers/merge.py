@@ -25,6 +25,7 @@ from poolcrm.audit.service import record
 from poolcrm.customers import names, rules
 from poolcrm.customers.access import lock_customers
 from poolcrm.customers.changes import apply_changes
+from poolcrm.customers.grading import refresh_grades
 from poolcrm.customers.models import (
     POOL_BIN,
     POOL_MERGED,
@@ -205,7 +206,7 @@ def merge_records(
             reason=reason,
         )
         customer_merged.send(session, kept=keep, merged=other, actor_id=actor_id, reason=reason)
-    session.flush()
+    refresh_grades(session, [keep_id])  # CUS-11: the moved deals are the kept record's grade facts now
     session.expire_all()
     return session.get(Customer, keep_id)  # type: ignore[return-value]
 
