@@ -84,12 +84,38 @@ def test_in2_binned_customer_also_goes_to_the_duty_rep(client, h, crm, customer,
 def test_in2_unknown_company_goes_to_the_duty_rep_with_a_prefilled_registration(client, h, crm, database):
     out = _call(client, h, company="广州珠江办公设备有限公司", phone="13800138000", need="打印机").json()
     assert out["outcome"] == "new_for_duty" and out["customer_id"] is None
-    assert out["register_link"].startswith("/customers/new?name=")
+    assert out["register_link"] == f"/customers/new?inbound={out['id']}"
     rep = out["assigned_to"]["id"]
     with database.transaction() as s:
         note = s.scalar(select(Notification).where(Notification.user_id == rep))
         assert note.rule == "IN-2" and note.link == out["register_link"]
         assert s.scalar(select(Customer.id)) is None  # the rep registers it through CUS-9
+
+
+LONG_COMPANY = "中国人民财产保险股份有限公司北京市分公司海淀区中关村科技园区营业部第二分部"
+
+
+def test_in2_a_long_company_name_and_need_reach_the_duty_rep_by_the_items_id(client, h, crm, database):
+    """SEC-1: the notification's link names the stored item, never the caller's text — a long
+    company name, a long need or emoji (percent-encoded nine bytes a character) made the link
+    longer than its column: a 500 on PostgreSQL."""
+    need = "需要采购一批高速扫描仪，用于档案数字化项目，预计数量二十台左右，希望尽快安排人员上门演示"
+    bodies = [
+        {"company": LONG_COMPANY, "phone": "021-55556667"},
+        {"company": "上海某公司", "phone": "021-55556668", "need": need},
+        {"company": "😀" * 30, "phone": "021-55556666", "need": "n"},
+        {"company": "上海某236公司", "phone": "021-55556669", "need": "😀" * 30},
+        {"company": "长" * 200, "need": "需" * 2000},  # the schema's own limits
+    ]
+    for body in bodies:
+        resp = _call(client, h, **body)
+        assert resp.status_code == 201, resp.text
+        out = resp.json()
+        assert out["outcome"] == "new_for_duty"
+        assert out["register_link"] == f"/customers/new?inbound={out['id']}"
+        with database.transaction() as s:
+            note = s.scalars(select(Notification).order_by(Notification.id.desc())).first()
+            assert note.link == out["register_link"] and note.params["company"] == body["company"]
 
 
 def test_in1_fuzzy_match_below_the_policy_score_is_shown_but_treated_as_unknown(

@@ -65,6 +65,26 @@ def test_in2_duty_rep_opens_the_prefilled_registration(client, crm):
     assert 'value="广州珠江办公设备有限公司"' in page.text and "来电：询价" in page.text
 
 
+def test_in2_duty_rep_opens_the_registration_prefilled_from_the_stored_item(client, crm, h):
+    """IN-2: the notification's link names the inbound item; the form is filled from it however
+    long the company's name or the need (CS and the rep it went to may open it, others get 404)."""
+    company = "中国人民财产保险股份有限公司北京市分公司海淀区中关村科技园区营业部第二分部"
+    need = "需要采购一批高速扫描仪，用于档案数字化项目，" * 20
+    body = {"company": company, "phone": "021-55556667", "kind": "trial", "need": need}
+    out = client.post("/api/v1/inbound", json=body, headers=h("cs")).json()
+    rep = next(name for name in ("rep1", "rep2", "rep3", "rep4") if crm[name] == out["assigned_to"]["id"])
+    _login(client, rep)
+    page = client.get(out["register_link"])
+    assert page.status_code == 200
+    assert f'value="{company}"' in page.text and 'value="+862155556667"' in page.text
+    assert f"试用申请：{need}" in page.text
+    _login(client, "cs")
+    assert client.get(out["register_link"]).status_code == 200
+    other = next(name for name in ("rep1", "rep2", "rep3", "rep4") if name != rep)
+    _login(client, other)
+    assert client.get(out["register_link"]).status_code == 404
+
+
 def test_in3_dashboard_card_shows_who_is_on_duty_and_open_work(client, crm):
     _login(client, "cs")
     card = client.get("/").text

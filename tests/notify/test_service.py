@@ -48,3 +48,24 @@ def test_note1_notify_many_one_note_per_user_with_its_params_deduped(client, dat
     for user, count in (("na", "9"), ("nb", "2"), ("nc", "3")):
         items = client.get("/api/v1/notifications", headers=auth_headers(client, user)).json()["items"]
         assert [i["message"] for i in items] == [f"{count} 个客户已被回收"]
+
+
+def test_note1_a_link_longer_than_its_column_is_refused_at_the_call_on_every_engine(database, make_user):
+    """A link is ours and names objects by id: one carrying text that outgrows the column is a bug,
+    raised by notify itself (SQLite would store it; PostgreSQL fail in the flush), never cut."""
+    import pytest
+
+    from poolcrm.notify.models import LINK_LENGTH
+    from poolcrm.notify.service import Note, notify, notify_each, notify_many
+
+    uid = make_user("rep")
+    long_link = "/customers/new?name=" + "x" * LINK_LENGTH
+    with database.transaction() as s:
+        notify(s, uid, "test", "有新的审批", link="/x" * (LINK_LENGTH // 2))  # exactly the column fits
+        for call in (
+            lambda: notify(s, uid, "test", "有新的审批", link=long_link),
+            lambda: notify_many(s, {uid: {}}, "test", "有新的审批", link=long_link),
+            lambda: notify_each(s, [Note(uid, "k", {}, long_link)], "test", "有新的审批"),
+        ):
+            with pytest.raises(ValueError, match="by its id"):
+                call()

@@ -34,6 +34,7 @@ from poolcrm.customers.models import POOL_REJECTED, Customer
 from poolcrm.customers.schemas import ContactIn, CustomerIn, CustomerPatch
 from poolcrm.errors import AppError, InvalidInput, NotFound, RuleViolation
 from poolcrm.i18n import translate
+from poolcrm.inbound import service as inbound_service
 from poolcrm.org import rules as org_rules
 from poolcrm.org.models import User
 from poolcrm.ownership.countdown import recycle_info
@@ -160,9 +161,18 @@ def customers_page(
 
 
 @router.get("/customers/new", response_class=HTMLResponse)
-def new_customer_form(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
-    # IN-2: the duty rep opens a registration prefilled from the inbound call.
+def new_customer_form(
+    request: Request,
+    user: CurrentUser,
+    db: DB,
+    inbound: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> HTMLResponse:
+    """CUS-9's form. IN-2: the duty rep opens it prefilled from the inbound item `inbound` (its
+    company, phone and need); the prefill fields in the query are still read, for links sent
+    before items were named by id."""
     values = {k: v for k, v in request.query_params.items() if k in PREFILL_FIELDS and v.strip()}
+    if inbound is not None:
+        values.update(inbound_service.registration_prefill(db, user, inbound))
     return page(
         request,
         "customers/new.html",

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -54,11 +53,21 @@ def _match_rows(session: Session, found: list[dedupe.Found], lang: str) -> list[
     return [checks.match_out(f, owners, lang) for f in found]
 
 
-def register_link(company: str, phone: str | None, need: str | None, kind: str) -> str:
-    """IN-2: the prefilled registration (CUS-9) the duty rep opens for an unknown company."""
-    remark = f"{KIND_NAMES.get(kind, kind)}：{need}" if need else KIND_NAMES.get(kind, kind)
-    query = {"name": company, "phone": phone or "", "remark": remark}
-    return "/customers/new?" + urlencode({k: v for k, v in query.items() if v})
+def register_link(item_id: int) -> str:
+    """IN-2: the registration (CUS-9) the duty rep opens for an unknown company. The link names the
+    stored item and the form is prefilled from it (`registration_prefill`): a link never carries
+    the caller's text, which may be far longer than a notification's link (SEC-1)."""
+    return f"/customers/new?inbound={item_id}"
+
+
+def registration_prefill(session: Session, user: User, item_id: int) -> dict[str, str]:
+    """IN-2: the registration form's values (name, phone, remark) from an inbound item the user
+    may read — CS and the duty rep it went to; anyone else gets 404."""
+    item = get_item(session, user, item_id)
+    kind = KIND_NAMES.get(item.kind, item.kind)
+    remark = f"{kind}：{item.need}" if item.need else kind
+    values = {"name": item.company, "phone": item.phone or "", "remark": remark}
+    return {k: v for k, v in values.items() if v}
 
 
 @dataclass
@@ -182,24 +191,27 @@ def _to_duty(
     return _Routed(pick.user, explanation, params, pick.skipped)
 
 
-def _to_duty_for_registration(
-    session: Session, company: str, phone: str | None, data: InboundIn, day: date
-) -> tuple[_Routed, str]:
-    """IN-2: an unknown company — the duty rep registers it (CUS-9) from a prefilled form."""
+def _to_duty_for_registration(session: Session, company: str, day: date) -> _Routed:
+    """IN-2: an unknown company goes to the duty rep, who registers it (CUS-9); they are told
+    once the item is stored (`_tell_registration`), so the link can name it."""
     pick = duty.pick_duty_rep(session, day)
-    link = register_link(company, phone, data.need, data.kind)
-    _tell(
-        session,
-        pick.user.id,
-        "新单位 {company} {what}，请登记新客户后联系（需求：{need}）",
-        link,
-        "IN-2",
-        data,
-        company=company,
-    )
     explanation = "系统中没有 {company}，已通知值班销售 {rep} 登记新客户，审核进入私海后联系"
     params = {"company": company, "rep": pick.user.display_name}
-    return _Routed(pick.user, explanation, params, pick.skipped), link
+    return _Routed(pick.user, explanation, params, pick.skipped)
+
+
+def _tell_registration(session: Session, item: InboundItem, data: InboundIn) -> None:
+    """IN-2: the duty rep is told to register the new company from the prefilled form."""
+    assert item.assigned_to is not None
+    _tell(
+        session,
+        item.assigned_to,
+        "新单位 {company} {what}，请登记新客户后联系（需求：{need}）",
+        register_link(item.id),
+        "IN-2",
+        data,
+        company=item.company,
+    )
 
 
 def record_inbound(session: Session, actor: User, data: InboundIn, *, lang: str = "zh") -> InboundItem:
@@ -232,7 +244,7 @@ def record_inbound(session: Session, actor: User, data: InboundIn, *, lang: str 
         assert customer is not None
         routed = _to_duty(session, actor, customer, data, day, now)
     else:
-        routed, _ = _to_duty_for_registration(session, company, stored_phone, data, day)
+        routed = _to_duty_for_registration(session, company, day)
     params = {"kind": KIND_NAMES[data.kind], **routed.params}
     item = InboundItem(
         kind=data.kind,
@@ -252,6 +264,8 @@ def record_inbound(session: Session, actor: User, data: InboundIn, *, lang: str 
     )
     session.add(item)
     session.flush()
+    if route.outcome == OUTCOME_NEW:
+        _tell_registration(session, item, data)
     record(
         session,
         actor_id=actor.id,
@@ -291,9 +305,7 @@ def item_out(session: Session, item: InboundItem, lang: str = "zh") -> dict[str,
         "explanation": f"{item.rule}: {text}",
         "skipped": item.skipped or [],
         "matches": item.matches or [],
-        "register_link": register_link(item.company, item.phone, item.need, item.kind)
-        if item.outcome == OUTCOME_NEW
-        else None,
+        "register_link": register_link(item.id) if item.outcome == OUTCOME_NEW else None,
         "recorded_by": _brief(session.get(User, item.recorded_by)),
         "created_at": item.created_at,
     }

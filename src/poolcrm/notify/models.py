@@ -15,6 +15,7 @@ SENT = "sent"
 FAILED = "failed"  # given up: a refusal that will not change, or out of attempts
 SKIPPED = "skipped"  # nobody to send to (the channel was removed or the user left)
 DELIVERY_STATUSES = (PENDING, SENDING, SENT, FAILED, SKIPPED)
+LINK_LENGTH = 300  # a path of ours naming objects by id (`/deals/12`), never the user's text
 
 
 class Notification(Base):
@@ -28,7 +29,7 @@ class Notification(Base):
     kind: Mapped[str] = mapped_column(String(40))
     message: Mapped[str] = mapped_column(String(500))
     params: Mapped[Any] = mapped_column(JSONType, default=dict)
-    link: Mapped[str | None] = mapped_column(String(300))
+    link: Mapped[str | None] = mapped_column(String(LINK_LENGTH))
     rule: Mapped[str | None] = mapped_column(String(20))
     dedupe_key: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

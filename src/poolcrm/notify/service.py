@@ -14,7 +14,7 @@ from poolcrm import clock
 from poolcrm.db import ids_select
 from poolcrm.errors import NotFound
 from poolcrm.i18n import translate
-from poolcrm.notify.models import Notification
+from poolcrm.notify.models import LINK_LENGTH, Notification
 from poolcrm.notify.outbox import enqueue
 
 
@@ -34,6 +34,7 @@ def notify(
     With a `dedupe_key`, a second notification with the same key to the same user is skipped
     (daily jobs are idempotent). NOTE-2: its deliveries to the user's outside channels are
     written in this transaction; NOTE-3: with `due_at` it shows and goes out at that time."""
+    _check_link(link)
     if dedupe_key is not None and _already_sent(session, [user_id], dedupe_key):
         return None
     note = Notification(
@@ -67,6 +68,7 @@ def notify_many(
     """`notify` for many users at once (daily jobs: one note per owner): `recipients` maps each
     user to the note's params. One query finds who already has `dedupe_key`, one bulk INSERT
     writes the rest. Returns the users notified."""
+    _check_link(link)
     todo = dict(recipients)
     if dedupe_key is not None:
         for uid in _already_sent(session, list(todo), dedupe_key):
@@ -90,6 +92,18 @@ def notify_many(
     ]
     _write(session, rows, kind, due_at)
     return sorted(todo)
+
+
+def _check_link(link: str | None) -> None:
+    """NOTE-1: a link is a path of ours naming objects by id (`/deals/12`, `/customers/new?inbound=3`),
+    never the user's text, so it always fits its column. A longer one is a bug in the caller: it is
+    raised here, at the call, on every engine — SQLite would store it and PostgreSQL fail the request
+    inside the flush — so a test finds it; cutting it short would leave a broken link instead."""
+    if link is not None and len(link) > LINK_LENGTH:
+        raise ValueError(
+            f"notification link of {len(link)} characters (at most {LINK_LENGTH}): "
+            "name the object by its id, do not carry its text"
+        )
 
 
 def _write(session: Session, rows: list[dict[str, Any]], kind: str, due_at: datetime | None) -> None:
@@ -123,6 +137,8 @@ def notify_each(
     """Many notifications of one kind, each with its own dedupe key (a daily job's reminders, one per
     overdue item): one query per 500 (user, key) pairs finds those already sent, one bulk INSERT
     writes the rest. Returns how many were written."""
+    for note in notes:
+        _check_link(note.link)
     session.flush()
     sent: set[tuple[int, str | None]] = set()
     pairs = sorted({(n.user_id, n.dedupe_key) for n in notes})
