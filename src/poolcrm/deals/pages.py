@@ -37,7 +37,7 @@ from poolcrm.policy.service import company_today, get_policy
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
 from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.forms import amount as form_amount
-from poolcrm.web.forms import banner_kind, flash_redirect, in_brackets, optional_int
+from poolcrm.web.forms import banner_kind, field_name, flash_redirect, in_brackets, optional_int
 from poolcrm.web.render import page
 
 router = APIRouter(route_class=OneStepRoute)
@@ -63,6 +63,13 @@ def _message(exc: AppError, lang: str) -> str:
         said = [f"{k}: {translate(str(v), lang)}" for k, v in fields.items()]
         return str(err["message"]) + in_brackets(said, lang)
     return str(err["message"])
+
+
+def _form_refusal(exc: ValidationError, otherwise: str) -> InvalidInput:
+    """A form its schema refused: the fields longer than they may be, named (SEC-1); any other
+    problem is the form's own message `otherwise`."""
+    long = {field_name(e["loc"]): "太长" for e in exc.errors() if e["type"] == "string_too_long"}
+    return InvalidInput(long, rule="SEC-1") if long else InvalidInput({"form": otherwise})
 
 
 def _script_json(value: Any) -> str:
@@ -273,7 +280,9 @@ def deal_create(form: FormBody, request: Request, user: CurrentUser, db: DB, lan
                 source=str(values["source"] or "") or None,
                 competitor_evaluations=[CompetitorIn(**e) for e in values["competitors"]],
             )
-        except (ValidationError, ValueError) as exc:
+        except ValidationError as exc:
+            raise _form_refusal(exc, "请完整填写客户、名称、分类、阶段和预计成交日期") from exc
+        except ValueError as exc:
             raise InvalidInput({"form": "请完整填写客户、名称、分类、阶段和预计成交日期"}) from exc
         deal = service.create_deal(db, user, data)
     except AppError as exc:
@@ -380,17 +389,16 @@ def _act(
 ) -> Response:
     try:
         if action == "progress":
-            progress = deals_progress.add_progress(
-                db,
-                user,
-                deal_id,
-                ProgressIn(
+            try:
+                data = ProgressIn(
                     details=str(form.get("details") or ""),
                     next_plan=str(form.get("next_plan") or ""),
                     counts_as_contact=form.get("counts_as_contact") == "1",
                     subject=str(form.get("subject") or "致电"),
-                ),
-            )
+                )
+            except ValidationError as exc:
+                raise _form_refusal(exc, "格式不正确") from exc
+            progress = deals_progress.add_progress(db, user, deal_id, data)
             if not progress.valid:
                 db.commit()
                 reasons = "；".join(

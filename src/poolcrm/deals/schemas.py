@@ -9,8 +9,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from poolcrm.followups.models import SUBJECT_LENGTH
+
 OpenCategory = Literal["lead", "mid", "short"]
 OpenStatus = Literal["active", "focus", "paused"]
+DETAIL_MAX_CHARS = 2000  # DEAL-4's free-text details: as long as a customer's needs or an evaluation
 
 
 class ProductIn(BaseModel):
@@ -28,8 +31,8 @@ class CompetitorIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     competitor: str = Field(max_length=100)
-    strengths: str = Field("", max_length=2000)
-    weaknesses: str = Field("", max_length=2000)
+    strengths: str = Field("", max_length=DETAIL_MAX_CHARS)
+    weaknesses: str = Field("", max_length=DETAIL_MAX_CHARS)
     evaluated_on: date
 
 
@@ -38,12 +41,12 @@ class DetailsIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    purchase_reason: str | None = None
-    purchase_form: str | None = None
-    budget: str | None = None
-    requirements: str | None = None
-    execution_time: str | None = None
-    competitors: str | None = None
+    purchase_reason: str | None = Field(default=None, max_length=DETAIL_MAX_CHARS)
+    purchase_form: str | None = Field(default=None, max_length=DETAIL_MAX_CHARS)
+    budget: str | None = Field(default=None, max_length=DETAIL_MAX_CHARS)
+    requirements: str | None = Field(default=None, max_length=DETAIL_MAX_CHARS)
+    execution_time: str | None = Field(default=None, max_length=DETAIL_MAX_CHARS)
+    competitors: str | None = Field(default=None, max_length=DETAIL_MAX_CHARS)
 
 
 class DealIn(BaseModel):
@@ -90,7 +93,9 @@ class ProgressIn(BaseModel):
     next_plan: str = Field(max_length=2000)
     counts_as_contact: bool = True
     subject: str = Field(
-        default="致电", description="FU-2 subject of the follow-up recorded when counts_as_contact"
+        default="致电",
+        max_length=SUBJECT_LENGTH,
+        description="FU-2 subject of the follow-up recorded when counts_as_contact",
     )
 
 

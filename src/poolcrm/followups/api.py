@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from poolcrm import clock
 from poolcrm.followups import authorship, service
+from poolcrm.followups.models import SUBJECT_LENGTH
 from poolcrm.followups.schemas import FollowUpCreated, FollowUpIn, ReasonOut
 from poolcrm.i18n import translate
 from poolcrm.policy.service import get_policy
@@ -75,7 +76,7 @@ def list_followups(
 class PreviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     customer_id: int | None = None
-    subject: str | None = Field(default=None, max_length=20)
+    subject: str | None = Field(default=None, max_length=SUBJECT_LENGTH)
     content: str | None = Field(default=None, max_length=10000)
 
 

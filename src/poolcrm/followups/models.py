@@ -8,6 +8,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from poolcrm.db import Base, JSONType, UTCDateTime
 
+SUBJECT_LENGTH = 20  # FU-2: a subject is a word from the list (致电, 来访…), stored as typed
+METHOD_LENGTH = 20
+
 
 class FollowUp(Base):
     """FU-1..3: a record of contact with a customer. Invalid ones are stored with their reasons
@@ -18,10 +21,10 @@ class FollowUp(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    subject: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(SUBJECT_LENGTH))
     content: Mapped[str] = mapped_column(Text)
     content_key: Mapped[str] = mapped_column(String(64))
-    method: Mapped[str | None] = mapped_column(String(20))
+    method: Mapped[str | None] = mapped_column(String(METHOD_LENGTH))
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attitude: Mapped[str | None] = mapped_column(String(10))

@@ -4,14 +4,16 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from poolcrm.followups.models import METHOD_LENGTH, SUBJECT_LENGTH
+
 
 class FollowUpIn(BaseModel):
     """FU-3 fields. The creation time is the server's; `contact_at` is when the contact happened."""
 
     model_config = ConfigDict(extra="forbid")
-    subject: str = Field(default="", max_length=20)
+    subject: str = Field(default="", max_length=SUBJECT_LENGTH)
     content: str = Field(default="", max_length=10000)
-    method: str | None = Field(default=None, max_length=20)
+    method: str | None = Field(default=None, max_length=METHOD_LENGTH)
     contact_id: int | None = None
     attitude: str | None = Field(default=None, max_length=10)
     next_followup_on: date | None = None

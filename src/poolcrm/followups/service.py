@@ -18,7 +18,7 @@ from poolcrm.customers.names import to_simplified
 from poolcrm.db import UTCDateTime
 from poolcrm.errors import Forbidden, InvalidInput, NotFound
 from poolcrm.followups import rules
-from poolcrm.followups.models import FollowUp, FollowUpReminder
+from poolcrm.followups.models import METHOD_LENGTH, SUBJECT_LENGTH, FollowUp, FollowUpReminder
 from poolcrm.i18n import translate
 from poolcrm.notify.service import notify_many
 from poolcrm.org.models import User
@@ -102,6 +102,18 @@ def _check_writer(session: Session, user: User, customer: Customer | None) -> Cu
     return customer
 
 
+def _check_lengths(subject: str | None, method: str | None) -> None:
+    """SEC-1: a subject or method longer than its column is refused naming the field, from every
+    caller (the API's schemas say so first; a page's form reaches here as typed)."""
+    errors: dict[str, str] = {}
+    if len((subject or "").strip()) > SUBJECT_LENGTH:  # stored trimmed
+        errors["subject"] = "太长"
+    if method is not None and len(method) > METHOD_LENGTH:
+        errors["method"] = "太长"
+    if errors:
+        raise InvalidInput(errors, rule="SEC-1")
+
+
 def _check_fields(
     session: Session,
     customer_id: int,
@@ -153,6 +165,7 @@ def record_followup(
     one by the owner moves the POOL-6 anchor (customers.last_valid_followup_at) and closes MEM-1
     redevelopment. The creation time is the server's (FU-3). Permission checks are the caller's
     (the API checks them with `check_writer`); deals call this for progress records (DEAL-6)."""
+    _check_lengths(subject, method)
     customer = lock_customers(session, [customer_id]).get(customer_id)
     if customer is None:
         raise NotFound()
