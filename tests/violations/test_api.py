@@ -192,3 +192,13 @@ def test_vio3_points_policy_probation_and_a_managers_concealment(client, h, crm,
     rows = {a["user_id"]: a for a in client.get("/api/v1/assessments?month=202610", headers=h("gm")).json()}
     assert rows[crm["rep1"]]["score"] == 100 - 2 * 1 - 1 * 2  # points: the policy's deductions
     assert rows[crm["rep2"]]["score"] == 0 and rows[crm["rep2"]]["missing_fields"] == 0  # the quarter zeroed
+
+
+def test_sec1_vio3_assessments_are_asked_for_months_of_the_business_range(client, h):
+    """The month filter's bounds are SEC-1's years (1900–2199), like every other period."""
+    cases = (("190001", 200), ("219912", 200), ("189912", 422), ("220001", 422), ("299912", 422))
+    for month, status in cases:
+        resp = client.get(f"/api/v1/assessments?month={month}", headers=h("gm"))
+        assert resp.status_code == status, (month, resp.text)
+        if status == 422:
+            assert list(resp.json()["error"]["details"]["fields"]) == ["month"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -27,7 +27,6 @@ from poolcrm.deals.tables import probabilities, stage_table
 from poolcrm.errors import InvalidInput
 from poolcrm.org.models import Department, User
 from poolcrm.org.service import visible_owner_ids
-from poolcrm.policy.rules import Policy
 from poolcrm.policy.service import get_policy
 
 
@@ -90,15 +89,6 @@ def _dec(value: Any) -> Decimal:
     return Decimal(str(value)) if value is not None else Decimal("0")
 
 
-def month_of_period(period: str | None, policy: Policy) -> int:
-    if not period:
-        return rules.month_key(clock.today(policy.timezone))
-    yyyymm = rules.parse_period(period)
-    if yyyymm is None:
-        raise InvalidInput({"period": "格式应为 YYYY-MM"})
-    return yyyymm
-
-
 def period_label(yyyymm: int) -> str:
     return f"{yyyymm // 100:04d}-{yyyymm % 100:02d}"
 
@@ -110,21 +100,21 @@ def analytics(
     session: Session,
     user: User,
     *,
-    period: str | None,
+    month: date,
     by: str = "stage",
     owner: int | None = None,
     team: int | None = None,
 ) -> dict[str, Any]:
     """DEAL-9 for one month (DEAL-7 counting): rows per stage / owner / category / team with count,
     amount and weighted amount; conversion between stages; win rate and cycle time."""
-    return analytics_by(session, user, period=period, bys=(by,), owner=owner, team=team)[by]
+    return analytics_by(session, user, month=month, bys=(by,), owner=owner, team=team)[by]
 
 
 def analytics_by(
     session: Session,
     user: User,
     *,
-    period: str | None,
+    month: date,
     bys: Iterable[str],
     owner: int | None = None,
     team: int | None = None,
@@ -134,8 +124,7 @@ def analytics_by(
     bys = list(dict.fromkeys(bys))
     if any(by not in BY_KEYS for by in bys):
         raise InvalidInput({"by": "取值须为 stage/owner/category/team"})
-    policy = get_policy(session)
-    yyyymm = month_of_period(period, policy)
+    yyyymm = rules.month_key(month)
     rows = _month_rows(session, user, yyyymm, owner, team)
     reached: dict[Any, int] = dict(
         session.execute(select(rows.c.max_stage, func.count()).group_by(rows.c.max_stage)).all()
@@ -229,15 +218,15 @@ def trend(
     session: Session,
     user: User,
     *,
-    period: str | None,
+    month: date,
     months: int = 12,
     owner: int | None = None,
     team: int | None = None,
 ) -> dict[str, Any]:
     """DEAL-9 by month: per month (DEAL-7 counting) deals and amount per category, won amount and
-    average cycle time (days from creation to win) over the `months` months ending at `period`."""
+    average cycle time (days from creation to win) over the `months` months ending at `month`."""
     policy = get_policy(session)
-    end = month_of_period(period, policy)
+    end = rules.month_key(month)
     months = max(1, min(months, 36))
     start = rules.shift_month(end, -(months - 1))
     keys = [rules.shift_month(start, i) for i in range(months)]

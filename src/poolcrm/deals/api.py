@@ -37,11 +37,11 @@ from poolcrm.deals.schemas import (
 )
 from poolcrm.errors import InvalidInput
 from poolcrm.org.models import User
-from poolcrm.policy.service import get_policy
+from poolcrm.policy.service import company_today, get_policy
 from poolcrm.sheets import attachment, stamped_name
 from poolcrm.web.deps import DB, AdminUser, CurrentUser, Lang
 from poolcrm.web.endpoints import OneStepRoute
-from poolcrm.web.forms import whole_number
+from poolcrm.web.forms import month_param, whole_number
 
 router = APIRouter(route_class=OneStepRoute, tags=["deals"])
 
@@ -123,7 +123,8 @@ def deal_analytics(
     team: int | None = None,
 ) -> dict[str, Any]:
     """DEAL-9 for one month, each deal counted once in its latest category of the month (DEAL-7)."""
-    return analytics.analytics(db, user, period=period, by=by, owner=parse_owner(owner, user), team=team)
+    month = month_param(period, "period", company_today(db))
+    return analytics.analytics(db, user, month=month, by=by, owner=parse_owner(owner, user), team=team)
 
 
 @router.get("/deals/analytics/trend")
@@ -136,7 +137,8 @@ def deal_trend(
     team: int | None = None,
 ) -> dict[str, Any]:
     """DEAL-9 by month: deals and amounts per category and the average cycle time."""
-    return analytics.trend(db, user, period=period, months=months, owner=parse_owner(owner, user), team=team)
+    month = month_param(period, "period", company_today(db))
+    return analytics.trend(db, user, month=month, months=months, owner=parse_owner(owner, user), team=team)
 
 
 @router.get("/deals/analytics/win-loss")
@@ -149,7 +151,7 @@ def deal_win_loss(
 ) -> dict[str, Any]:
     """DEAL-10/DEAL-11: the deals created in the window by source or competitor — open, signed,
     won, lost, win rate and amount won."""
-    return winloss.win_loss(db, user, by, period, months)
+    return winloss.win_loss(db, user, by, month_param(period, "period", company_today(db)), months)
 
 
 @router.get("/deals/scorecard")

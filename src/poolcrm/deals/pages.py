@@ -37,7 +37,7 @@ from poolcrm.policy.service import company_today, get_policy
 from poolcrm.web.deps import DB, CurrentUser, FormBody, Lang
 from poolcrm.web.endpoints import OneStepRoute
 from poolcrm.web.forms import amount as form_amount
-from poolcrm.web.forms import banner_kind, field_name, flash_redirect, in_brackets, optional_int
+from poolcrm.web.forms import banner_kind, field_name, flash_redirect, in_brackets, month_param, optional_int
 from poolcrm.web.render import page
 
 router = APIRouter(route_class=OneStepRoute)
@@ -297,16 +297,16 @@ def deal_create(form: FormBody, request: Request, user: CurrentUser, db: DB, lan
 @router.get("/deals/analytics", response_class=HTMLResponse)
 def deal_analytics(request: Request, user: CurrentUser, db: DB, lang: Lang) -> HTMLResponse:
     qp = request.query_params
-    period = qp.get("period") or None
     owner = _int(qp.get("owner"))
     team = _int(qp.get("team"))
+    today = company_today(db)
     try:
-        found = analytics.analytics_by(db, user, period=period, bys=analytics.BY_KEYS, owner=owner, team=team)
-    except AppError:
-        period = None
-        found = analytics.analytics_by(db, user, period=None, bys=analytics.BY_KEYS, owner=owner, team=team)
+        month = month_param(qp.get("period") or None, "period", today)
+    except AppError:  # a period nobody can pick: this month's figures
+        month = today.replace(day=1)
+    found = analytics.analytics_by(db, user, month=month, bys=analytics.BY_KEYS, owner=owner, team=team)
     by_stage, by_owner, by_team, by_category = (found[k] for k in ("stage", "owner", "team", "category"))
-    trend = analytics.trend(db, user, period=period, months=12, owner=owner, team=team)
+    trend = analytics.trend(db, user, month=month, months=12, owner=owner, team=team)
     charts = {
         "stage": by_stage,
         "owner": {**by_owner, "rows": by_owner["rows"][:CHART_BARS]},  # the bars drawn, not 1,135 reps
@@ -330,7 +330,7 @@ def deal_analytics(request: Request, user: CurrentUser, db: DB, lang: Lang) -> H
         owners=choices.owners_for(db, user),
         teams=teams,
         scorecard=scorecard.by_team(db, scorecard.scorecard(db, user), team),
-        win_loss={by: winloss.win_loss(db, user, by, period, 12) for by in winloss.BY_KEYS},
+        win_loss={by: winloss.win_loss(db, user, by, month, 12) for by in winloss.BY_KEYS},
         **_common(db),
     )
 

@@ -361,18 +361,6 @@ def month_key(d: date) -> int:
     return d.year * 100 + d.month
 
 
-def parse_period(period: str) -> int | None:
-    """`YYYY-MM` → yyyymm, or None when malformed."""
-    parts = period.split("-")
-    # ASCII digits only: str.isdigit() also takes '²', which int() refuses
-    if len(parts) != 2 or not all(p.isascii() and p.isdigit() for p in parts) or len(parts[0]) != 4:
-        return None
-    year, month = int(parts[0]), int(parts[1])
-    if not 1 <= month <= 12:
-        return None
-    return year * 100 + month
-
-
 def shift_month(yyyymm: int, months: int) -> int:
     index = (yyyymm // 100) * 12 + (yyyymm % 100 - 1) + months
     return (index // 12) * 100 + index % 12 + 1

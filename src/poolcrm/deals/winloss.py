@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from poolcrm.db import ids_select
 from poolcrm.deals import rules
-from poolcrm.deals.analytics import chart_owners, month_of_period, period_label
+from poolcrm.deals.analytics import chart_owners, period_label
 from poolcrm.deals.models import Deal, DealCompetitor
 from poolcrm.errors import InvalidInput
 from poolcrm.org.models import User
-from poolcrm.policy.service import company_day_start, get_policy
+from poolcrm.policy.service import company_day_start
 
 BY_KEYS = ("source", "competitor")
 
@@ -25,10 +25,12 @@ def _count(categories: tuple[str, ...]) -> Any:
     return func.sum(case((Deal.category.in_(categories), 1), else_=0))
 
 
-def win_loss(session: Session, user: User, by: str, period: str | None, months: int) -> dict[str, Any]:
+def win_loss(session: Session, user: User, by: str, month: date, months: int) -> dict[str, Any]:
+    """The window is the `months` months ending with `month` (a month of the business range, SEC-1:
+    `web.forms.month_param`), so its first and last days are days a clock can hold."""
     if by not in BY_KEYS:
         raise InvalidInput({"by": "取值须为 source/competitor"})
-    last = month_of_period(period, get_policy(session))
+    last = rules.month_key(month)
     first = rules.shift_month(last, -(months - 1))
     start = company_day_start(session, date(first // 100, first % 100, 1))
     after = rules.shift_month(last, 1)

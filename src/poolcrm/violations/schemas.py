@@ -4,8 +4,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-FIRST_MONTH, LAST_MONTH = 200001, 299912
-"""The months (yyyymm) an assessment may be asked for, on the API and the page alike."""
+from poolcrm.clock import EARLIEST_DATE, LATEST_DATE
+
+FIRST_MONTH = EARLIEST_DATE.year * 100 + 1
+LAST_MONTH = LATEST_DATE.year * 100 + 12
+"""The months (yyyymm) an assessment may be asked for, on the API and the page alike: those of
+the business range (SEC-1, `clock.EARLIEST_DATE`..`LATEST_DATE`)."""
 
 
 class ViolationIn(BaseModel):

@@ -3,6 +3,7 @@ per-field messages shown next to the inputs (the API's `details.fields`, in the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -13,11 +14,13 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from poolcrm.clock import in_business_range
+from poolcrm.clock import EARLIEST_DATE, LATEST_DATE
 from poolcrm.db import MAX_ID
 from poolcrm.errors import AppError, InvalidInput
 from poolcrm.i18n import translate
+from poolcrm.web.guard import DATE_MESSAGE
 
+_MONTH = re.compile(r"(\d{4})-(\d{1,2})", re.ASCII)
 FORM_KEY = "form"
 """Where a message about the whole form (a rule refusal, a conflict) goes in an errors dict."""
 
@@ -194,17 +197,17 @@ def run_form(
 
 
 def month_param(value: str | None, field: str, default: date | None = None) -> date:
-    """A `YYYY-MM` query parameter as the month's first day (the `default` month when absent);
-    junk or a year outside the business range answers 422 naming the field (SEC-1)."""
+    """The one reader of a month a user names (`YYYY-MM`, ASCII digits), in a query or a form, as
+    the month's first day (the `default` month when absent). Junk answers 422 naming the field, and
+    so does a year outside the business range (SEC-1: 1900–2199, `clock.EARLIEST_DATE`..
+    `LATEST_DATE`), so a window of months around it stays within the days a clock can hold."""
     if not value:
         if default is None:
             raise InvalidInput({field: "格式须为 YYYY-MM"})
         return default.replace(day=1)
-    try:
-        year, month = (int(p) for p in value.split("-"))
-        first = date(year, month, 1)
-    except ValueError as exc:
-        raise InvalidInput({field: "格式须为 YYYY-MM"}) from exc
-    if not in_business_range(first):
+    found = _MONTH.fullmatch(value.strip())
+    if found is None or not 1 <= int(found[2]) <= 12:
         raise InvalidInput({field: "格式须为 YYYY-MM"})
-    return first
+    if not EARLIEST_DATE.year <= int(found[1]) <= LATEST_DATE.year:
+        raise InvalidInput({field: DATE_MESSAGE}, rule="SEC-1")
+    return date(int(found[1]), int(found[2]), 1)

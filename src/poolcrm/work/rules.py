@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from poolcrm.calendar.rules import add_months
+from poolcrm.clock import in_business_range
 from poolcrm.work.models import ANNUAL, HALF_YEAR, MONTHLY, WEEKLY
 
 KINDS: tuple[str, ...] = (WEEKLY, MONTHLY, HALF_YEAR, ANNUAL)
@@ -26,17 +27,25 @@ class Period:
 
 
 def parse_period(kind: str, text: str) -> Period | None:
-    """WORK-1: `2026-W49` (ISO week), `2026-12`, `2026-H2`, `2026` for the four kinds."""
-    text = text.strip()
+    """WORK-1: `2026-W49` (ISO week), `2026-12`, `2026-H2`, `2026` for the four kinds; None for
+    anything else, or a period outside the business range (SEC-1: 1900–2199)."""
+    found = _period(kind, text.strip())
+    if found is None or not (in_business_range(found.first) and in_business_range(found.last)):
+        return None
+    return found
+
+
+def _period(kind: str, text: str) -> Period | None:
+    """`parse_period` without the range: ASCII digits only (`\\d` alone also takes '２')."""
     try:
-        if kind == WEEKLY and (m := re.fullmatch(r"(\d{4})-W(\d{2})", text)):
+        if kind == WEEKLY and (m := re.fullmatch(r"(\d{4})-W(\d{2})", text, re.ASCII)):
             first = date.fromisocalendar(int(m[1]), int(m[2]), 1)
             return Period(kind, text, first, first + timedelta(days=6))
-        if kind == MONTHLY and (m := re.fullmatch(r"(\d{4})-(\d{2})", text)):
+        if kind == MONTHLY and (m := re.fullmatch(r"(\d{4})-(\d{2})", text, re.ASCII)):
             first = date(int(m[1]), int(m[2]), 1)
             nxt = add_months(first, 1)
             return Period(kind, text, first, nxt - timedelta(days=1))
-        if kind == HALF_YEAR and (m := re.fullmatch(r"(\d{4})-H([12])", text)):
+        if kind == HALF_YEAR and (m := re.fullmatch(r"(\d{4})-H([12])", text, re.ASCII)):
             year, half = int(m[1]), int(m[2])
             return Period(
                 kind,
@@ -44,7 +53,7 @@ def parse_period(kind: str, text: str) -> Period | None:
                 date(year, 1 if half == 1 else 7, 1),
                 date(year, 6, 30) if half == 1 else date(year, 12, 31),
             )
-        if kind == ANNUAL and re.fullmatch(r"\d{4}", text):
+        if kind == ANNUAL and re.fullmatch(r"\d{4}", text, re.ASCII):
             return Period(kind, text, date(int(text), 1, 1), date(int(text), 12, 31))
     except ValueError:
         return None
