@@ -100,6 +100,11 @@ def test_sec1_absurd_dates_are_422_naming_the_field(client, admin_headers):
         assert resp.json()["error"]["details"]["fields"] == {"since": "日期超出范围（1900–2199 年）"}
         resp = client.get(f"/api/v1/duty/days/{value}", headers=admin_headers)
         assert resp.status_code == 422, value
+        assert resp.json()["error"]["details"]["fields"] == {"day": "日期超出范围（1900–2199 年）"}
+        resp = client.post(f"/admin/calendar/overrides/{value}/remove", headers=admin_headers)  # not last
+        assert resp.status_code == 422 and resp.json()["error"]["details"]["fields"] == {
+            "day": "日期超出范围（1900–2199 年）"
+        }
 
 
 def test_cal2_test_clock_refuses_a_number_read_as_unix_time(client, admin_headers):

@@ -18,12 +18,14 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Iterator
+from functools import cache
 from html import escape
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from poolcrm import clock
@@ -31,6 +33,7 @@ from poolcrm.db import MAX_ID
 from poolcrm.errors import AppError, InvalidInput, NotFound
 from poolcrm.i18n import translate
 from poolcrm.web.deps import lang_of
+from poolcrm.web.routing import route_paths
 
 log = logging.getLogger("poolcrm")
 
@@ -133,13 +136,32 @@ def beyond_any_id(path: str) -> bool:
     return any(_DIGITS.match(part) and len(part) < 5000 and int(part) > MAX_ID for part in path.split("/"))
 
 
+@cache
+def _path_pattern(path_format: str) -> re.Pattern[str]:
+    return compile_path(path_format)[0]
+
+
+def path_params(scope: Scope) -> dict[str, str]:
+    """The path parameters of the route whose pattern the request's path matches (`{"day":
+    "0001-01-01"}` for `/api/v1/duty/days/{day}`), {} when none does. The guard runs before
+    routing, so a refusal names the parameter as the API does (`day`), not "path"."""
+    router = getattr(scope.get("app"), "router", None)
+    for route in getattr(router, "routes", ()):
+        for path_format in route_paths(route):
+            found = _path_pattern(path_format).match(scope["path"])
+            if found is not None:
+                return found.groupdict()
+    return {}
+
+
 def problems(scope: Scope, body: bytes) -> dict[str, str]:
     """SEC-1: the request's bad fields, {field: message} (empty when it is clean)."""
     found: dict[str, str] = {}
     if bad_character(scope["path"]):
         found["path"] = CONTROL_MESSAGE
-    elif bad_date(scope["path"].rsplit("/", 1)[-1]):
-        found["path"] = DATE_MESSAGE
+    elif any(bad_date(part) for part in scope["path"].split("/")):
+        named = {name: DATE_MESSAGE for name, value in path_params(scope).items() if bad_date(value)}
+        found.update(named or {"path": DATE_MESSAGE})
     query = scope.get("query_string", b"").decode("utf-8", errors="replace")
     found.update(_pairs(parse_qsl(query, keep_blank_values=True)))
     kind = _content_type(scope)
