@@ -11,6 +11,9 @@ from pathlib import PurePath
 
 from poolcrm.errors import InvalidInput
 
+FILENAME_LENGTH = 200
+"""The longest file name kept (the files' `filename` columns): a longer one is refused naming `file`,
+not cut short — the cut lost its extension, and the file was then refused as of a wrong type."""
 ZIP = (b"PK\x03\x04",)
 OLE = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)
 
@@ -35,8 +38,8 @@ DOCUMENTS: dict[str, FileKind] = {
 
 
 def clean_name(filename: str, fallback: str = "file") -> str:
-    """The file's own name, without any folder a browser or a script sent, at most 200 characters."""
-    return PurePath(filename.replace("\\", "/")).name.strip()[:200] or fallback
+    """The file's own name, without any folder a browser or a script sent."""
+    return PurePath(filename.replace("\\", "/")).name.strip() or fallback
 
 
 def kind_of(filename: str, allowed: Mapping[str, FileKind]) -> FileKind | None:
@@ -70,6 +73,8 @@ def accepted_upload(
     """The upload's clean name and kind, or 422 naming `file` under `rule` — before anything is
     written, so a refused file leaves no row."""
     name = clean_name(filename, fallback)
+    if len(name) > FILENAME_LENGTH:
+        raise InvalidInput({"file": "文件名太长"}, rule="SEC-1")
     problem = upload_problem(name, content, allowed, max_bytes)
     kind = kind_of(name, allowed)
     if problem or kind is None:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from poolcrm.attachments import FILENAME_LENGTH
 from poolcrm.db import Base, JSONType, UTCDateTime
 
 Money = Numeric(16, 2, asdecimal=True)
@@ -121,7 +122,7 @@ class ContractFile(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
-    filename: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(FILENAME_LENGTH))
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     content: Mapped[bytes] = mapped_column(LargeBinary)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from poolcrm.attachments import FILENAME_LENGTH
 from poolcrm.db import Base, JSONType, UTCDateTime
 
 PENDING = "pending"
@@ -111,7 +112,7 @@ class TicketFile(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     doc_type: Mapped[str] = mapped_column(String(20))
-    filename: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(FILENAME_LENGTH))
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     content: Mapped[bytes] = mapped_column(LargeBinary)

@@ -33,6 +33,7 @@ from poolcrm.db import MAX_ID
 from poolcrm.errors import AppError, InvalidInput, NotFound
 from poolcrm.i18n import translate
 from poolcrm.web.deps import lang_of
+from poolcrm.web.parts import PartHeaders
 from poolcrm.web.routing import route_paths
 
 log = logging.getLogger("poolcrm")
@@ -177,16 +178,21 @@ def problems(scope: Scope, body: bytes) -> dict[str, str]:
     return found
 
 
-def _content_type(scope: Scope) -> str:
+def _header(scope: Scope, wanted: bytes) -> str:
     for name, value in scope.get("headers", []):
-        if name == b"content-type":
-            return value.decode("latin-1").split(";")[0].strip().lower()
+        if name == wanted:
+            return str(value.decode("latin-1"))
     return ""
 
 
+def _content_type(scope: Scope) -> str:
+    return _header(scope, b"content-type").split(";")[0].strip().lower()
+
+
 class InputGuard:
-    """SEC-1 as ASGI middleware: buffers a JSON or urlencoded body (multipart uploads stream through:
-    their text fields are cleaned by `web.forms.text`), checks it, and replays it to the app."""
+    """SEC-1 as ASGI middleware: buffers a JSON or urlencoded body, checks it, and replays it to the
+    app. Multipart uploads stream through: their text fields are cleaned by `web.forms.text`, and
+    their part headers are watched for one the app's parser cannot read (`web.parts`)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -206,7 +212,39 @@ class InputGuard:
             if found:
                 await _refusal(scope, found)(scope, receive, send)
                 return
-        await self.app(scope, receive, send)
+        watch = PartHeaders.of(_header(scope, b"content-type"))
+        if watch is None:
+            await self.app(scope, receive, send)
+        else:
+            await _watched(self.app, watch, scope, receive, send)
+
+
+async def _watched(app: ASGIApp, watch: PartHeaders, scope: Scope, receive: Receive, send: Send) -> None:
+    """A multipart body streams to the app through `watch`: once it finds a part header the app's
+    parser cannot read (`web.parts`), the app is told the client left (so no handler runs on a
+    form it never fully read), its answer is dropped, and the 422 naming the field goes out."""
+
+    started = False
+
+    async def watched_receive() -> Message:
+        if watch.refusal is not None:
+            return {"type": "http.disconnect"}
+        message = await receive()
+        if message["type"] == "http.request" and not started:
+            watch.feed(message.get("body", b""))
+            if watch.refusal is not None:
+                return {"type": "http.disconnect"}
+        return message
+
+    async def watched_send(message: Message) -> None:
+        nonlocal started
+        if watch.refusal is None:
+            started = True
+            await send(message)
+
+    await app(scope, watched_receive, watched_send)
+    if watch.refusal is not None:
+        await _refusal(scope, watch.refusal)(scope, receive, send)
 
 
 async def _buffered(receive: Receive) -> tuple[bytes, Receive]:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Date, ForeignKey, Index, Integer, LargeBinary, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from poolcrm.attachments import FILENAME_LENGTH
 from poolcrm.db import Base, JSONType, UTCDateTime
 
 Money = Numeric(16, 2, asdecimal=True)
@@ -30,7 +31,7 @@ class WorkFile(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_type: Mapped[str] = mapped_column(String(10))  # report | expense
     owner_id: Mapped[int] = mapped_column(Integer)
-    filename: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(FILENAME_LENGTH))
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     content: Mapped[bytes] = mapped_column(LargeBinary)
