@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from poolcrm.db import Base, JSONType, UTCDateTime, reference_table, table_of
 
 Money = Numeric(16, 2, asdecimal=True)
+CATEGORY_LENGTH = 10
+INTENTION_LENGTH = 50  # DEAL-4: a product category of the policy's list
+SOURCE_LENGTH = 50  # DEAL-11: a source of the policy's list
 
 
 class DealStage(Base):
@@ -30,7 +33,7 @@ class DealCategoryRule(Base):
 
     __tablename__ = "deal_category_rules"
 
-    category: Mapped[str] = mapped_column(String(10), primary_key=True)
+    category: Mapped[str] = mapped_column(String(CATEGORY_LENGTH), primary_key=True)
     min_stage: Mapped[int] = mapped_column(Integer)
     max_stage: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -50,12 +53,12 @@ class Deal(Base):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     name: Mapped[str] = mapped_column(String(200))
-    category: Mapped[str] = mapped_column(String(10))
+    category: Mapped[str] = mapped_column(String(CATEGORY_LENGTH))
     stage: Mapped[int] = mapped_column(Integer)
     max_stage: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(10))
     expected_close_on: Mapped[date] = mapped_column(Date)
-    intention: Mapped[str] = mapped_column(String(50))
+    intention: Mapped[str] = mapped_column(String(INTENTION_LENGTH))
     amount: Mapped[Decimal] = mapped_column(Money)
     purchase_reason: Mapped[str] = mapped_column(Text)
     purchase_form: Mapped[str] = mapped_column(Text)
@@ -63,7 +66,8 @@ class Deal(Base):
     requirements: Mapped[str] = mapped_column(Text)
     execution_time: Mapped[str] = mapped_column(Text)
     competitors: Mapped[str] = mapped_column(Text)
-    source: Mapped[str | None] = mapped_column(String(50))  # DEAL-11 (None: before sources were kept)
+    # DEAL-11 (None: before sources were kept)
+    source: Mapped[str | None] = mapped_column(String(SOURCE_LENGTH))
     actual_amount: Mapped[Decimal | None] = mapped_column(Money)
     contract_no: Mapped[str | None] = mapped_column(String(64))
     lost_reason: Mapped[str | None] = mapped_column(Text)
@@ -151,7 +155,7 @@ class DealCategoryChange(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
-    category: Mapped[str] = mapped_column(String(10))
+    category: Mapped[str] = mapped_column(String(CATEGORY_LENGTH))
     stage: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(10))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -167,7 +171,7 @@ class DealMonth(Base):
     deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"), primary_key=True)
     yyyymm: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    category: Mapped[str] = mapped_column(String(10))
+    category: Mapped[str] = mapped_column(String(CATEGORY_LENGTH))
     stage: Mapped[int] = mapped_column(Integer)
     max_stage: Mapped[int] = mapped_column(Integer)
     amount: Mapped[Decimal] = mapped_column(Money)
@@ -197,7 +201,7 @@ class DealMonthTotal(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     yyyymm: Mapped[int] = mapped_column(Integer)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    category: Mapped[str] = mapped_column(String(10))
+    category: Mapped[str] = mapped_column(String(CATEGORY_LENGTH))
     stage: Mapped[int] = mapped_column(Integer)
     deals: Mapped[int] = mapped_column(Integer)
     amount: Mapped[Decimal] = mapped_column(Money)

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from poolcrm.deals.models import CATEGORY_LENGTH, INTENTION_LENGTH, SOURCE_LENGTH
 from poolcrm.followups.models import SUBJECT_LENGTH
 
 OpenCategory = Literal["lead", "mid", "short"]
@@ -58,11 +59,13 @@ class DealIn(BaseModel):
     stage: int
     status: OpenStatus = "active"
     expected_close_on: date
-    intention: str | None = None
+    intention: str | None = Field(None, max_length=INTENTION_LENGTH)
     products: list[ProductIn] = Field(default_factory=list)
     details: DetailsIn = Field(default_factory=DetailsIn)
     channel_customer_id: int | None = None
-    source: str | None = Field(None, max_length=50, description="DEAL-11; default: the customer's source")
+    source: str | None = Field(
+        None, max_length=SOURCE_LENGTH, description="DEAL-11; default: the customer's source"
+    )
     competitor_evaluations: list[CompetitorIn] = Field(default_factory=list, max_length=20)
 
 
@@ -73,15 +76,15 @@ class DealPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(None, min_length=1, max_length=200)
-    category: str | None = None
+    category: str | None = Field(None, max_length=CATEGORY_LENGTH)
     stage: int | None = None
     status: OpenStatus | None = None
     expected_close_on: date | None = None
-    intention: str | None = None
+    intention: str | None = Field(None, max_length=INTENTION_LENGTH)
     products: list[ProductIn] | None = None
     details: DetailsIn | None = None
     channel_customer_id: int | None = None
-    source: str | None = Field(None, max_length=50)
+    source: str | None = Field(None, max_length=SOURCE_LENGTH)
     competitor_evaluations: list[CompetitorIn] | None = Field(None, max_length=20)
     version: int | None = None
 
