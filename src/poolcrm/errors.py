@@ -100,8 +100,14 @@ class NotAuthenticated(AppError):
 
 
 class Conflict(AppError):
+    """A conflict with the current state (409): a duplicate, a decision already taken, a stale
+    edit. API.md: a 409 names the rule it enforces, so `rule` is required."""
+
     status = 409
     code = "conflict"
+
+    def __init__(self, message: str, *, rule: str, **kw: Any) -> None:
+        super().__init__(message, rule=rule, **kw)
 
 
 class TooManyRequests(AppError):

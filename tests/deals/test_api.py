@@ -488,7 +488,8 @@ def test_deal_export_xlsx(client, h, new_deal):
     assert rows[0][0] == "跟单编号" and rows[1][4] == "短线" and len(rows) == 2
 
 
-def test_deal_stale_version_refused(client, h, new_deal):
+def test_gov2a_deal_stale_version_refused(client, h, new_deal):
+    """GOV-2a: an edit made on an older version would overwrite another's change: 409 citing it."""
     deal = new_deal()
     ok = client.patch(
         f"/api/v1/deals/{deal['id']}", json={"stage": 4, "version": deal["version"]}, headers=h("rep")
@@ -498,6 +499,8 @@ def test_deal_stale_version_refused(client, h, new_deal):
         f"/api/v1/deals/{deal['id']}", json={"stage": 5, "version": deal["version"]}, headers=h("rep")
     )
     assert stale.status_code == 409
+    assert stale.json()["error"]["rule"] == "GOV-2a"
+    assert stale.json()["error"]["details"] == {"version": ok.json()["version"]}
 
 
 def test_sec3_deal_export_keeps_a_formula_like_name_as_text(client, h, team, make_customer, new_deal):

@@ -146,3 +146,34 @@ def test_org7a_admin_cannot_lock_themselves_out(client, admin_headers):
     assert resp.status_code == 409 and resp.json()["error"]["rule"] == "ORG-7a"
     resp = client.patch(f"/api/v1/users/{me['id']}", json={"roles": ["gm"]}, headers=admin_headers)
     assert resp.status_code == 409
+
+
+def test_org3_a_second_department_of_one_name_is_refused_citing_org3(client, admin_headers):
+    first = _dept(client, admin_headers, "销售一部")
+    body = {"name": "销售一部", "kind": "sales"}
+    again = client.post("/api/v1/departments", json=body, headers=admin_headers)
+    assert again.status_code == 409
+    error = again.json()["error"]
+    assert error["rule"] == "ORG-3" and error["message"].startswith("ORG-3")
+    assert error["details"]["fields"] == {"name": "部门名称已存在"}
+    second = _dept(client, admin_headers, "销售二部")
+    renamed = client.patch(f"/api/v1/departments/{second}", json={"name": "销售一部"}, headers=admin_headers)
+    assert renamed.status_code == 409 and renamed.json()["error"]["rule"] == "ORG-3"
+    assert first != second
+
+
+def test_org1_a_second_user_of_one_username_is_refused_citing_org1(client, admin_headers):
+    dept = _dept(client, admin_headers)
+    _user(client, admin_headers, "wang", ["sales"], dept)
+    body = {
+        "username": "WANG",
+        "password": PASSWORD,
+        "display_name": "王",
+        "roles": ["sales"],
+        "department_id": dept,
+        "hired_on": "2025-01-01",
+    }
+    resp = client.post("/api/v1/users", json=body, headers=admin_headers)
+    assert resp.status_code == 409
+    assert resp.json()["error"]["rule"] == "ORG-1"
+    assert resp.json()["error"]["details"]["fields"] == {"username": "用户名已存在"}

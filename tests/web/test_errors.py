@@ -205,3 +205,29 @@ def test_a_post_to_any_page_for_an_object_not_there_is_never_500(client, make_us
     assert not failed
     resp = client.post("/customers/999999/followups", data=form, headers={"Accept": "text/html"})
     assert resp.status_code == 404 and "gm9" in resp.text
+
+
+def test_api_a_conflict_names_its_rule():
+    """API.md: a 409 names the rule it enforces. `Conflict` takes the rule as a required keyword,
+    and no `Conflict(...)` in the code base goes without one (a rarely taken path would otherwise
+    answer 500 instead of its 409)."""
+    import ast
+    from pathlib import Path
+
+    import poolcrm
+    from poolcrm.errors import Conflict
+
+    with pytest.raises(TypeError):
+        Conflict("部门名称已存在")  # type: ignore[call-arg]
+    assert Conflict("部门名称已存在", rule="ORG-3").render("zh")["error"]["rule"] == "ORG-3"
+    unnamed = []
+    for path in Path(poolcrm.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "Conflict"
+                and not any(k.arg == "rule" for k in node.keywords)
+            ):
+                unnamed.append(f"{path.name}:{node.lineno}")
+    assert unnamed == []

@@ -89,7 +89,12 @@ def _pending_request(session: Session, request_id: int) -> tuple[CustomerRequest
     if c is None:
         raise NotFound()
     if r.status != "pending":
-        raise Conflict("该申请已处理（{state}）", code="already_decided", state=r.status)
+        raise Conflict(
+            "该申请已处理（{state}）",
+            rule="CUS-14" if r.kind == REQUEST_DELETE else "CUS-13",
+            code="already_decided",
+            state=r.status,
+        )
     return r, c
 
 

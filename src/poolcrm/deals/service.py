@@ -178,7 +178,7 @@ def update_deal(session: Session, actor: User, deal_id: int, patch: DealPatch) -
     today = clock.today(policy.timezone)
     deal = lock_deal(session, actor, deal_id)
     if patch.version is not None and patch.version != deal.version:
-        raise Conflict("该跟单已被他人修改，请刷新后重试", details={"version": deal.version})
+        raise Conflict("该跟单已被他人修改，请刷新后重试", rule="GOV-2a", details={"version": deal.version})
     if deal.category not in OPEN:
         raise RuleViolation(
             "DEAL-8", "跟单已结束（{category}），不能再修改", category=rules.CATEGORY_LABELS[deal.category]

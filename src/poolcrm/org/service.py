@@ -97,7 +97,7 @@ def _check_department_fields(session: Session, fields: dict[str, Any], dept_id: 
 
 def create_department(session: Session, actor_id: int | None, data: DepartmentIn) -> Department:
     if session.scalar(select(Department.id).where(Department.name == data.name)):
-        raise Conflict("部门名称已存在", details={"fields": {"name": "部门名称已存在"}})
+        raise Conflict("部门名称已存在", rule="ORG-3", details={"fields": {"name": "部门名称已存在"}})
     _check_department_fields(session, data.model_dump(), None)
     dept = Department(
         name=data.name,
@@ -130,7 +130,7 @@ def update_department(session: Session, actor_id: int, dept_id: int, patch: Depa
         and changes["name"] != dept.name
         and session.scalar(select(Department.id).where(Department.name == changes["name"]))
     ):
-        raise Conflict("部门名称已存在", details={"fields": {"name": "部门名称已存在"}})
+        raise Conflict("部门名称已存在", rule="ORG-3", details={"fields": {"name": "部门名称已存在"}})
     _check_department_fields(session, changes, dept_id)
     for key, value in changes.items():
         setattr(dept, key, value)
@@ -221,7 +221,7 @@ def _check_user_fields(session: Session, fields: dict[str, Any], user_id: int | 
 
 def create_user(session: Session, actor_id: int | None, data: UserIn) -> User:
     if find_user(session, data.username):
-        raise Conflict("用户名已存在", details={"fields": {"username": "用户名已存在"}})
+        raise Conflict("用户名已存在", rule="ORG-1", details={"fields": {"username": "用户名已存在"}})
     fields = data.model_dump()
     _check_user_fields(session, fields, None)
     user = User(

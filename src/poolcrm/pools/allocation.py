@@ -372,12 +372,19 @@ def plan_items(session: Session, plan_id: int) -> list[AllocationItem]:
     )
 
 
+def _rule_of(plan: AllocationPlan) -> str:
+    """The rule a plan is decided under: POOL-7 for a bin plan, POOL-9 for a reallocation."""
+    return plan.rule or ("POOL-7" if plan.kind == PLAN_BIN else "POOL-9")
+
+
 def approve_plan(session: Session, actor: User, plan_id: int) -> AllocationPlan:
     """POOL-7: the GM approves a bin plan. POOL-9: a reallocation needs the GM and the sales
     manager (either order); it is approved when both have."""
     plan = get_plan(session, plan_id, lock=True)
     if plan.status != PLAN_PROPOSED:
-        raise Conflict("方案已处理（{state}）", rule=plan.rule, state=plan.status, code="already_decided")
+        raise Conflict(
+            "方案已处理（{state}）", rule=_rule_of(plan), state=plan.status, code="already_decided"
+        )
     now = clock.now()
     if plan.kind == PLAN_BIN:
         slot = "gm" if org_rules.manages_everyone(actor.roles) and plan.gm_approved_by is None else None
@@ -432,7 +439,9 @@ def reject_plan(session: Session, actor: User, plan_id: int, reason: str) -> All
         raise InvalidInput({"reason": "驳回必须填写理由"}, rule="POOL-9")
     plan = get_plan(session, plan_id, lock=True)
     if plan.status not in (PLAN_PROPOSED, PLAN_APPROVED):
-        raise Conflict("方案已处理（{state}）", rule=plan.rule, state=plan.status, code="already_decided")
+        raise Conflict(
+            "方案已处理（{state}）", rule=_rule_of(plan), state=plan.status, code="already_decided"
+        )
     plan.status, plan.rejected_reason = PLAN_REJECTED, reason.strip()
     if plan.departure_task_id is not None:
         task = session.get(DepartureTask, plan.departure_task_id)
