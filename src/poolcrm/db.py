@@ -13,8 +13,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, TypeVar, cast
+from typing import Annotated, Any, TypeVar, cast
 
+from pydantic import Strict
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -58,6 +59,9 @@ NAMING = {
 
 
 MAX_ID = 2**31 - 1
+Id = Annotated[int, Strict()]
+"""A row id given in a request body: a JSON integer — `true`, `"1"` or `1.0` are refused (422 naming
+the field), never read as row 1. SEC-1's guard refuses one past MAX_ID before it gets here."""
 MAX_SELECTION = 200
 """The most rows one bulk action takes (an input bound, like a page size; not a SPEC number)."""
 

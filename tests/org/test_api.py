@@ -177,3 +177,49 @@ def test_org1_a_second_user_of_one_username_is_refused_citing_org1(client, admin
     assert resp.status_code == 409
     assert resp.json()["error"]["rule"] == "ORG-1"
     assert resp.json()["error"]["details"]["fields"] == {"username": "用户名已存在"}
+
+
+def test_org3_a_blank_department_name_is_refused_naming_it(client, admin_headers):
+    """ORG-3: a department has a name; " " (or a full-width space) is none. Names are kept trimmed."""
+    for blank in (" ", "\u3000 \t"):
+        resp = client.post(
+            "/api/v1/departments", json={"name": blank, "kind": "sales"}, headers=admin_headers
+        )
+        assert resp.status_code == 422
+        assert resp.json()["error"]["details"]["fields"] == {"name": "必填"}
+    dept = _dept(client, admin_headers, " 销售一部 ")
+    listed = client.get("/api/v1/departments", headers=admin_headers).json()
+    assert [d["name"] for d in listed if d["id"] == dept] == ["销售一部"]
+    resp = client.patch(f"/api/v1/departments/{dept}", json={"name": "  "}, headers=admin_headers)
+    assert resp.status_code == 422 and set(resp.json()["error"]["details"]["fields"]) == {"name"}
+    resp = client.patch(
+        f"/api/v1/users/{_user(client, admin_headers, 'rep', ['sales'], dept)['id']}",
+        json={"display_name": " "},
+        headers=admin_headers,
+    )
+    assert resp.status_code == 422 and set(resp.json()["error"]["details"]["fields"]) == {"display_name"}
+
+
+def test_org3_ids_in_a_body_are_whole_numbers_not_true_or_text(client, admin_headers):
+    """A row id in a body is a JSON integer: `true` or `"1"` were read as department/user 1 and
+    stored. Refused (422 naming the field), nothing stored."""
+    top = _dept(client, admin_headers, "销售中心")
+    user = _user(client, admin_headers, "rep", ["sales"], top)
+    before = client.get("/api/v1/departments", headers=admin_headers).json()
+    for field in ("parent_id", "head_user_id"):
+        for junk in (True, str(top), float(top)):
+            body = {"name": "一组", "kind": "sales", field: junk}
+            resp = client.post("/api/v1/departments", json=body, headers=admin_headers)
+            assert resp.status_code == 422, (field, junk)
+            assert set(resp.json()["error"]["details"]["fields"]) == {field}
+            resp = client.patch(f"/api/v1/departments/{top}", json={field: junk}, headers=admin_headers)
+            assert resp.status_code == 422 and set(resp.json()["error"]["details"]["fields"]) == {field}
+    assert client.get("/api/v1/departments", headers=admin_headers).json() == before
+    resp = client.patch(f"/api/v1/users/{user['id']}", json={"supervisor_id": True}, headers=admin_headers)
+    assert resp.status_code == 422 and set(resp.json()["error"]["details"]["fields"]) == {"supervisor_id"}
+    ok = client.post(
+        "/api/v1/departments",
+        json={"name": "一组", "kind": "sales", "parent_id": top, "head_user_id": user["id"]},
+        headers=admin_headers,
+    )
+    assert ok.status_code == 201 and ok.json()["parent_id"] == top

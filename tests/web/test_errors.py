@@ -231,3 +231,41 @@ def test_api_a_conflict_names_its_rule():
             ):
                 unnamed.append(f"{path.name}:{node.lineno}")
     assert unnamed == []
+
+
+def test_sec1_every_id_in_a_request_body_is_a_json_integer():
+    """Ids in bodies are `db.Id` (strict): `true`, `"1"` and `1.0` are refused, never read as row 1.
+    Every body model of every API router is checked, so a new one is too."""
+    from typing import Annotated
+
+    from pydantic import BaseModel, TypeAdapter, ValidationError
+
+    from poolcrm.domains import domain_modules
+
+    def body_models():
+        routes = [route for module in domain_modules("api") for route in module.router.routes]
+        assert len(routes) > 100
+        for route in routes:
+            body = getattr(getattr(route, "dependant", None), "body_params", None) or []
+            for param in body:
+                kind = param.field_info.annotation
+                for model in getattr(kind, "__args__", (kind,)):
+                    if isinstance(model, type) and issubclass(model, BaseModel):
+                        yield model
+
+    models = set(body_models())
+    assert len(models) > 30
+    loose = set()
+    for model in models:
+        for name, field in model.model_fields.items():
+            if not (name.endswith(("_id", "_ids")) or name == "id"):
+                continue
+            kind = Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
+            for junk in (True, "1", 1.0):
+                value = [junk] if name.endswith("_ids") else junk
+                try:
+                    TypeAdapter(kind).validate_python(value)
+                except ValidationError:
+                    continue
+                loose.add(f"{model.__name__}.{name}")
+    assert loose == set()

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from poolcrm.applications import bulk, service
 from poolcrm.applications.schemas import ApplicationOut, RejectIn
-from poolcrm.db import MAX_ID, MAX_SELECTION
+from poolcrm.db import MAX_ID, MAX_SELECTION, Id
 from poolcrm.web.deps import DB, CurrentUser, Lang
 from poolcrm.web.endpoints import OneStepRoute
 
@@ -16,7 +16,7 @@ router = APIRouter(route_class=OneStepRoute, tags=["applications"])
 
 class DecisionsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    application_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+    application_ids: list[Annotated[Id, Field(ge=1, le=MAX_ID)]] = Field(
         min_length=1, max_length=MAX_SELECTION
     )
     action: Literal["approve", "reject"]

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from poolcrm.db import Id
+
 
 class LineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -28,8 +30,8 @@ class InstallmentIn(BaseModel):
 class ContractIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    customer_id: int
-    deal_id: int | None = None
+    customer_id: Id
+    deal_id: Id | None = None
     number: str = Field(max_length=64)
     amount: Decimal = Field(max_digits=16, decimal_places=2)
     signed_on: date
@@ -56,7 +58,7 @@ class DecisionIn(BaseModel):
 class SpecialPriceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    customer_id: int
+    customer_id: Id
     product: str = Field(max_length=200)
     list_price: Decimal | None = Field(None, max_digits=16, decimal_places=2)
     special_price: Decimal = Field(max_digits=16, decimal_places=2)

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from poolcrm.db import Id
+
 CustomerType = Literal["direct", "distributor"]
 Tier = Literal["A", "B", "C"]
 Status = Literal["potential", "intent", "closed", "lost", "dormant"]
@@ -17,7 +19,7 @@ class DuplicateQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(default="", max_length=200)
     phone: str | None = Field(default=None, max_length=40)
-    exclude_id: int | None = None
+    exclude_id: Id | None = None
 
 
 class OwnerOut(BaseModel):
@@ -126,7 +128,7 @@ class ReasonIn(BaseModel):
 
 class MergeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    customer_ids: list[int] = Field(min_length=2, max_length=20)
+    customer_ids: list[Id] = Field(min_length=2, max_length=20)
     reason: str = Field(min_length=1, max_length=2000)
 
 

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from poolcrm.db import Id
 from poolcrm.deals.models import CATEGORY_LENGTH, INTENTION_LENGTH, SOURCE_LENGTH
 from poolcrm.followups.models import SUBJECT_LENGTH
 
@@ -53,7 +54,7 @@ class DetailsIn(BaseModel):
 class DealIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    customer_id: int
+    customer_id: Id
     name: str = Field(min_length=1, max_length=200)
     category: OpenCategory
     stage: int
@@ -62,7 +63,7 @@ class DealIn(BaseModel):
     intention: str | None = Field(None, max_length=INTENTION_LENGTH)
     products: list[ProductIn] = Field(default_factory=list)
     details: DetailsIn = Field(default_factory=DetailsIn)
-    channel_customer_id: int | None = None
+    channel_customer_id: Id | None = None
     source: str | None = Field(
         None, max_length=SOURCE_LENGTH, description="DEAL-11; default: the customer's source"
     )
@@ -83,7 +84,7 @@ class DealPatch(BaseModel):
     intention: str | None = Field(None, max_length=INTENTION_LENGTH)
     products: list[ProductIn] | None = None
     details: DetailsIn | None = None
-    channel_customer_id: int | None = None
+    channel_customer_id: Id | None = None
     source: str | None = Field(None, max_length=SOURCE_LENGTH)
     competitor_evaluations: list[CompetitorIn] | None = Field(None, max_length=20)
     version: int | None = None

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from poolcrm.db import Id
+
 
 class DecideIn(BaseModel):
     """DSP-1/DSP-2: the GM's decision."""
 
     model_config = ConfigDict(extra="forbid")
-    winner_user_id: int
+    winner_user_id: Id
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -17,7 +19,7 @@ class DisputeIn(BaseModel):
     rep asks for a customer they developed that someone else protects (`customer_id` alone, CUS-20)."""
 
     model_config = ConfigDict(extra="forbid")
-    deal_id: int | None = None
-    customer_id: int | None = None
-    other_customer_id: int | None = None
+    deal_id: Id | None = None
+    customer_id: Id | None = None
+    other_customer_id: Id | None = None
     reason: str = Field(min_length=1, max_length=2000)

@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from poolcrm.db import Id
 from poolcrm.duty import service
 from poolcrm.web.deps import DB, CurrentUser, Lang
 from poolcrm.web.endpoints import OneStepRoute
@@ -15,7 +16,7 @@ router = APIRouter(route_class=OneStepRoute, tags=["duty"])
 
 class OverrideIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    user_ids: list[int] = Field(default_factory=list, max_length=200)
+    user_ids: list[Id] = Field(default_factory=list, max_length=200)
     reason: str | None = Field(default=None, max_length=500)
 
 
@@ -40,7 +41,7 @@ def set_override(day: date, body: OverrideIn, user: CurrentUser, db: DB) -> dict
 
 class ReinstateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    user_id: int
+    user_id: Id
     reason: str | None = Field(default=None, max_length=500)
 
 

@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from poolcrm import clock
+from poolcrm.db import Id
 from poolcrm.followups import authorship, service
 from poolcrm.followups.models import SUBJECT_LENGTH
 from poolcrm.followups.schemas import FollowUpCreated, FollowUpIn, ReasonOut
@@ -75,7 +76,7 @@ def list_followups(
 
 class PreviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    customer_id: int | None = None
+    customer_id: Id | None = None
     subject: str | None = Field(default=None, max_length=SUBJECT_LENGTH)
     content: str | None = Field(default=None, max_length=10000)
 
@@ -98,7 +99,7 @@ def preview(body: PreviewIn, user: CurrentUser, db: DB, lang: Lang) -> dict[str,
 
 class AuthorIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    author_id: int
+    author_id: Id
     reason: str | None = Field(default=None, max_length=500)
 
 

@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from poolcrm.db import Id
 from poolcrm.followups.models import METHOD_LENGTH, SUBJECT_LENGTH
 
 
@@ -14,7 +15,7 @@ class FollowUpIn(BaseModel):
     subject: str = Field(default="", max_length=SUBJECT_LENGTH)
     content: str = Field(default="", max_length=10000)
     method: str | None = Field(default=None, max_length=METHOD_LENGTH)
-    contact_id: int | None = None
+    contact_id: Id | None = None
     attitude: str | None = Field(default=None, max_length=10)
     next_followup_on: date | None = None
     contact_at: datetime | None = None

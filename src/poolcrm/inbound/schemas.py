@@ -5,6 +5,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from poolcrm.db import Id
+
 
 class InboundIn(BaseModel):
     """IN-1: what CS types while the caller is on the line."""
@@ -14,7 +16,7 @@ class InboundIn(BaseModel):
     phone: str | None = Field(default=None, max_length=40)
     kind: Literal["call", "trial"] = "call"
     need: str | None = Field(default=None, max_length=2000)
-    customer_id: int | None = None  # CS confirms which existing customer the caller is
+    customer_id: Id | None = None  # CS confirms which existing customer the caller is
 
 
 class UserBrief(BaseModel):

@@ -1,24 +1,39 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from poolcrm.db import Id
+
+
+def _not_blank(value: str) -> str:
+    """A name as stored: trimmed, and never only spaces (`" "` is no name: 422 naming the field)."""
+    value = value.strip()
+    if not value:
+        raise PydanticCustomError("blank", "must not be blank")
+    return value
+
+
+Name = Annotated[str, Field(max_length=100), AfterValidator(_not_blank)]
 
 
 class DepartmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=100)
+    name: Name
     kind: str = Field(pattern="^(sales|ka|cs|service|other)$")
-    parent_id: int | None = None
-    head_user_id: int | None = None
+    parent_id: Id | None = None
+    head_user_id: Id | None = None
 
 
 class DepartmentPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: Name | None = None
     kind: str | None = Field(default=None, pattern="^(sales|ka|cs|service|other)$")
-    parent_id: int | None = None
-    head_user_id: int | None = None
+    parent_id: Id | None = None
+    head_user_id: Id | None = None
     active: bool | None = None
 
 
@@ -35,10 +50,10 @@ class UserIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.\-@]+$")
     password: str = Field(min_length=8, max_length=200)
-    display_name: str = Field(min_length=1, max_length=100)
+    display_name: Name
     roles: list[str] = Field(min_length=1)
-    department_id: int | None = None
-    supervisor_id: int | None = None
+    department_id: Id | None = None
+    supervisor_id: Id | None = None
     hired_on: date
     probation_end_on: date | None = None
     employee_code: str | None = Field(default=None, max_length=32)
@@ -48,10 +63,10 @@ class UserIn(BaseModel):
 
 class UserPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    display_name: str | None = Field(default=None, min_length=1, max_length=100)
+    display_name: Name | None = None
     roles: list[str] | None = Field(default=None, min_length=1)
-    department_id: int | None = None
-    supervisor_id: int | None = None
+    department_id: Id | None = None
+    supervisor_id: Id | None = None
     hired_on: date | None = None
     probation_end_on: date | None = None
     employee_code: str | None = Field(default=None, max_length=32)

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from poolcrm.applications.schemas import ApplicationOut
 from poolcrm.customers.access import customer_for_read
-from poolcrm.db import MAX_ID, MAX_SELECTION
+from poolcrm.db import MAX_ID, MAX_SELECTION, Id
 from poolcrm.ownership.countdown import recycle_info
 from poolcrm.ownership.usage import pool_usage
 from poolcrm.pools import allocation, bulk_claim, common, forecast, history, locks
@@ -29,7 +29,7 @@ class ClaimIn(BaseModel):
 
 class BulkClaimIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    customer_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=MAX_SELECTION)
+    customer_ids: list[Annotated[Id, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=MAX_SELECTION)
     remark: str | None = Field(default=None, max_length=2000)
 
 
@@ -46,15 +46,15 @@ class LockIn(BaseModel):
 
 class PlanItemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    customer_id: int
-    to_user_id: int
+    customer_id: Id
+    to_user_id: Id
 
 
 class PlanIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     items: list[PlanItemIn] | None = None
     rule: Literal["round_robin"] | None = None
-    customer_ids: list[int] | None = None
+    customer_ids: list[Id] | None = None
     reason: str | None = Field(default=None, max_length=2000)
 
 
@@ -62,7 +62,7 @@ class ReallocationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     items: list[PlanItemIn] = Field(min_length=1)
     reason: str = Field(min_length=1, max_length=2000)
-    departure_task_id: int | None = None
+    departure_task_id: Id | None = None
 
 
 class RejectPlanIn(BaseModel):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from poolcrm.db import Id
+
 
 class TicketIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    customer_id: int
-    contact_id: int | None = None
+    customer_id: Id
+    contact_id: Id | None = None
     kind: str = Field(max_length=20)
     request_type: str = Field(max_length=20)
     priority: str = Field("medium", max_length=10)
@@ -21,7 +23,7 @@ class TicketIn(BaseModel):
 class AssignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    user_id: int
+    user_id: Id
     reassign: bool = False
 
 

@@ -5,6 +5,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from poolcrm.clock import EARLIEST_DATE, LATEST_DATE
+from poolcrm.db import Id
 
 FIRST_MONTH = EARLIEST_DATE.year * 100 + 1
 LAST_MONTH = LATEST_DATE.year * 100 + 12
@@ -16,7 +17,7 @@ class ViolationIn(BaseModel):
     """VIO-1: CS or a manager records a violation with its evidence."""
 
     model_config = ConfigDict(extra="forbid")
-    user_id: int
+    user_id: Id
     kind: Literal["forced_duplicate", "invalid_customer", "fake_followup", "rule_breach", "concealment"]
     evidence: str = Field(min_length=1, max_length=4000)
     refs: dict[str, Any] | None = None

@@ -26,6 +26,8 @@ FORM_KEY = "form"
 
 PYDANTIC_MESSAGES: dict[str, str] = {
     "missing": "必填",
+    "blank": "必填",
+    "int_type": "应为整数",
     "json_invalid": "请求格式不正确（JSON 无法解析）",
     "extra_forbidden": "不允许的字段",
     "greater_than_equal": "数值超出范围",

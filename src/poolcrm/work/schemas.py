@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from poolcrm.db import Id
+
 
 class TripIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -15,7 +17,7 @@ class TripIn(BaseModel):
     start_on: date
     end_on: date
     purpose: str = Field(max_length=2000)
-    customer_ids: list[int] = Field(default_factory=list, max_length=50)
+    customer_ids: list[Id] = Field(default_factory=list, max_length=50)
 
 
 class TripReportIn(BaseModel):
@@ -35,11 +37,11 @@ class ExpenseIn(BaseModel):
     type: str = Field(max_length=20)
     amount: Decimal = Field(max_digits=12, decimal_places=2)
     description: str = Field(max_length=2000)
-    customer_id: int | None = None
-    followup_id: int | None = None
-    deal_progress_id: int | None = None
-    trip_id: int | None = None
-    corrects_id: int | None = None
+    customer_id: Id | None = None
+    followup_id: Id | None = None
+    deal_progress_id: Id | None = None
+    trip_id: Id | None = None
+    corrects_id: Id | None = None
 
 
 class DecisionIn(BaseModel):
