@@ -156,10 +156,14 @@ def test_pool2_full_duty_rep_is_passed_over_for_the_next(client, h, crm, custome
 
 
 def test_pool2_everyone_on_duty_full_refuses_and_changes_nothing(client, h, crm, customer, database):
+    from poolcrm.duty.service import on_duty
     from poolcrm.policy.service import update_policy
 
     with database.transaction() as s:
-        update_policy(s, crm["admin"], {"private_pool_limit_senior": 0})
+        update_policy(s, crm["admin"], {"private_pool_limit_senior": 1})
+        duty = on_duty(s, NOW_DAY).user_ids
+    for n, rep in enumerate(duty):
+        customer(f"已满客户{n}有限公司", pool="private", owner_id=rep)
     cid = customer("重庆山城机电有限公司")
     resp = _call(client, h, company="重庆山城机电有限公司")
     assert resp.status_code == 409 and resp.json()["error"]["rule"] == "POOL-2"

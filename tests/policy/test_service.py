@@ -24,3 +24,16 @@ def test_policy_a_change_in_another_session_counts_at_once_and_unchanged_values_
         s.execute(delete(PolicyValue).where(PolicyValue.name == "recycle_idle_workdays"))
     with database.transaction(write=False) as s:
         assert get_policy(s).recycle_idle_workdays == first.recycle_idle_workdays
+
+
+def test_policy_a_stored_value_todays_bounds_refuse_gives_way_to_its_default(database, make_user):
+    """A value stored before a bound existed (a pool limit of 0) does not fail every request: the
+    default counts instead, the others stay."""
+    from poolcrm import clock
+
+    with database.transaction() as s:
+        for name, value in (("private_pool_limit_senior", 0), ("warn_days", 2)):
+            s.add(PolicyValue(name=name, value=value, updated_at=clock.now(), updated_by=None))
+    with database.transaction(write=False) as s:
+        policy = get_policy(s)
+        assert policy.private_pool_limit_senior == 250 and policy.warn_days == 2

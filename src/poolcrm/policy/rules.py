@@ -56,6 +56,9 @@ def P(default: Any, rule: str, zh: str, en: str, **constraints: Any) -> Any:
     return Field(default, json_schema_extra={"rule": rule, "zh": zh, "en": en}, **constraints)
 
 
+MAX_MAPPED_DAYS = 3650
+"""The longest a day count kept per grade, tier or category may be (ten years)."""
+
 STRIKE_KINDS: dict[str, str] = {"release": "销售放弃", "recycle": "系统回收"}
 """POOL-8: the ways a rep can lose a customer that may count as giving it up (in words)."""
 CHOICES: dict[str, dict[str, str]] = {"three_strikes_counts": STRIKE_KINDS}
@@ -81,9 +84,10 @@ KEY_NAMES: dict[str, dict[str, str]] = {
 
 
 class Policy(BaseModel):
-    """SPEC intro: every number is a policy parameter, editable at run time by an admin."""
+    """SPEC intro: every number is a policy parameter, editable at run time by an admin. Strict:
+    a number is a JSON number (`true` or `"300"` is not), a flag a JSON boolean."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, strict=True)
 
     # ORG / CAL
     timezone: str = P("Asia/Shanghai", "CAL-2", "公司时区", "Company time zone")
@@ -153,20 +157,20 @@ class Policy(BaseModel):
         "Minimum contact cadence per tier (days)",
     )
     high_growth_contact_days: int = P(
-        30, "CUS-11", "高成长客户实质联系天数", "High-growth contact window (days)", ge=1
+        30, "CUS-11", "高成长客户实质联系天数", "High-growth contact window (days)", ge=1, le=365
     )
     core_deal_months: int = P(
-        12, "CUS-11", "核心客户预计成交月数", "Core customer close horizon (months)", ge=1
+        12, "CUS-11", "核心客户预计成交月数", "Core customer close horizon (months)", ge=1, le=120
     )
     # POOL
     private_pool_limit_new: int = P(
-        300, "POOL-2", "新人私海上限（入职未满期限）", "Private pool limit, new reps", ge=0, le=100000
+        300, "POOL-2", "新人私海上限（入职未满期限）", "Private pool limit, new reps", ge=1, le=100000
     )
     private_pool_limit_senior: int = P(
-        250, "POOL-2", "老员工私海上限", "Private pool limit, senior reps", ge=0, le=100000
+        250, "POOL-2", "老员工私海上限", "Private pool limit, senior reps", ge=1, le=100000
     )
     private_pool_limit_ka: int = P(
-        330, "POOL-2", "KA部私海上限", "Private pool limit, KA department", ge=0, le=100000
+        330, "POOL-2", "KA部私海上限", "Private pool limit, KA department", ge=1, le=100000
     )
     new_rep_tenure_months: int = P(3, "POOL-2", "新人期（月）", "New-rep period (months)", ge=0, le=120)
     recycle_idle_workdays: int = P(
@@ -481,6 +485,7 @@ class Policy(BaseModel):
         "超过多少小时没有成功备份即提醒",
         "Warn when the last good backup is older than (h)",
         ge=1,
+        le=8760,
     )
 
     # NOTE
@@ -601,8 +606,24 @@ class Policy(BaseModel):
     @classmethod
     def _positive_map(cls, v: dict[str, int]) -> dict[str, int]:
         for key, days in v.items():
-            if not key or days < 1:
-                raise ValueError(f"{key}: must be ≥ 1")
+            if not key or not 1 <= days <= MAX_MAPPED_DAYS:
+                raise ValueError(f"{key}: must be 1–{MAX_MAPPED_DAYS}")
+        return v
+
+    @field_validator("deal_mid_months")
+    @classmethod
+    def _mid_after_short(cls, v: int, info: ValidationInfo) -> int:
+        """DEAL-2: a mid deal's horizon (12 months) is never shorter than a short deal's (3)."""
+        if v < int(info.data.get("deal_short_months", 1)):
+            raise ValueError("must not be shorter than deal_short_months")
+        return v
+
+    @field_validator("violation_dismissal_count")
+    @classmethod
+    def _dismissal_after_warning(cls, v: int, info: ValidationInfo) -> int:
+        """VIO-1: the dismissal proposal comes after the written warning (2nd → warning, 3rd → dismissal)."""
+        if v <= int(info.data.get("violation_warning_count", 0)):
+            raise ValueError("must be more than violation_warning_count")
         return v
 
     @field_validator("assessment_weights")

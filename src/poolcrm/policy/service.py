@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 from typing import Any, overload
 
@@ -16,6 +17,7 @@ from poolcrm.errors import InvalidInput
 from poolcrm.policy.models import PolicyValue
 from poolcrm.policy.rules import Policy
 
+log = logging.getLogger("poolcrm")
 _CACHE_KEY = "poolcrm.policy"
 POLICY_MESSAGES = {
     "greater_than_equal": "数值超出范围",
@@ -45,12 +47,23 @@ def get_policy(session: Session) -> Policy:
 
 
 def _load_policy(session: Session) -> Policy:
+    """The stored values over the defaults. A value stored before today's bounds (a pool limit of 0)
+    that they refuse gives way to its default, said in the log, rather than failing every request;
+    the admin sees the default on the policy page and may set it again."""
     stored = {
         row.name: row.value
         for row in session.execute(select(PolicyValue.name, PolicyValue.value))
         if row.name in Policy.model_fields
     }
-    return Policy.model_validate(stored)  # frozen, and nothing changes its lists in place
+    while True:
+        try:
+            return Policy.model_validate(stored)  # frozen, and nothing changes its lists in place
+        except ValidationError as exc:
+            refused = {str(err["loc"][0]) for err in exc.errors() if err["loc"]} & stored.keys()
+            if not refused:
+                raise
+            log.warning("policy values out of bounds, defaults used: %s", ", ".join(sorted(refused)))
+            stored = {name: value for name, value in stored.items() if name not in refused}
 
 
 def company_today(session: Session) -> date:
