@@ -210,3 +210,35 @@ def test_a_served_worker_collects_garbage_less_often_and_never_walks_what_starti
         [sys.executable, "-c", probe], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
     )
     assert done.stdout.split() == ["True", "True"], done.stderr
+
+
+def test_job1b_cli_refuses_a_day_to_come_and_follows_the_shared_test_clock(tmp_path, monkeypatch):
+    """JOB-1b: the operator may run a past day, never one to come (a clear message, exit 2). With
+    POOLCRM_TEST_CLOCK=1 the CLI's today is the day an admin moved the shared clock to (CAL-2)."""
+    from datetime import UTC, datetime
+
+    from poolcrm import clock
+    from poolcrm.calendar import service as calendar_service
+    from poolcrm.db import Database
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", "--db", url]).exit_code == 0
+    today = clock.today()
+    ahead = runner.invoke(app, ["jobs", "run-daily", "--as-of", "2199-12-31", "--db", url])
+    assert ahead.exit_code == 2
+    assert (
+        "JOB-1b" in ahead.output and "has not come yet" in ahead.output and today.isoformat() in ahead.output
+    )
+    assert runner.invoke(app, ["jobs", "run-daily", "--as-of", "2026-11-10", "--db", url]).exit_code == 0
+    db = Database(url)
+    with db.transaction() as s:  # an admin moved the shared clock to 2199-12-31 (another process)
+        clock.set_now(datetime(2199, 12, 31, 1, 0, tzinfo=UTC))
+        calendar_service.share_test_clock(s)
+    db.dispose()
+    clock.reset()
+    monkeypatch.setattr(calendar_service, "_applied_clock_version", None)
+    args = ["jobs", "run-daily", "--as-of", "2199-12-31", "--db", url]
+    assert runner.invoke(app, args, env={"POOLCRM_TEST_CLOCK": "0"}).exit_code == 2
+    moved = runner.invoke(app, args, env={"POOLCRM_TEST_CLOCK": "1"})
+    assert moved.exit_code == 0, moved.output

@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from poolcrm import clock
 from poolcrm.backup import backup, restore, verify
-from poolcrm.config import default_db_url, persistent_secret
+from poolcrm.calendar.service import follow_test_clock
+from poolcrm.config import default_db_url, persistent_secret, test_clock_enabled
 from poolcrm.customers.bulk import FILLED_TABLES
 from poolcrm.customers.importer import run_cli_import
 from poolcrm.db import Database
@@ -32,6 +33,7 @@ from poolcrm.demo import (
     run_demo,
     staff_usernames,
 )
+from poolcrm.errors import AppError
 from poolcrm.jobs.scheduler import start_scheduler
 from poolcrm.jobs.service import run_daily as run
 from poolcrm.migrate import upgrade
@@ -218,7 +220,15 @@ def run_daily(
         if not clock.in_business_range(day):
             console.print("[red]--as-of must lie between 1900-01-01 and 2199-12-31 (SEC-1)[/red]")
             raise typer.Exit(2)
-    result = run(_db(db), day)
+    database = _db(db)
+    if test_clock_enabled():  # CAL-2: the day an admin moved the clock to is "today" here too
+        with database.transaction(write=False) as session:
+            follow_test_clock(session)
+    try:
+        result = run(database, day)
+    except AppError as exc:  # JOB-1b: a day to come; JOB-1: running on another node
+        console.print(f"[red]{exc.render('en')['error']['message']}[/red]")
+        raise typer.Exit(2 if exc.status == 422 else 1) from None
     console.print_json(json.dumps(result, ensure_ascii=False, default=str))
 
 

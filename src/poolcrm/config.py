@@ -58,11 +58,16 @@ def persistent_secret(db_url: str) -> str:
     return file.read_text().strip()
 
 
+def test_clock_enabled() -> bool:
+    """CAL-2: `POOLCRM_TEST_CLOCK=1` lets an admin move the clock (API.md); the CLI follows it too."""
+    return os.environ.get("POOLCRM_TEST_CLOCK") == "1"
+
+
 @dataclass
 class Settings:
     db_url: str = field(default_factory=default_db_url)
     secret_key: str = field(default_factory=_secret)
-    test_clock: bool = field(default_factory=lambda: os.environ.get("POOLCRM_TEST_CLOCK") == "1")
+    test_clock: bool = field(default_factory=test_clock_enabled)
     fast_hashing: bool = field(default_factory=lambda: os.environ.get("POOLCRM_FAST_HASH") == "1")
     run_scheduler: bool = field(default_factory=lambda: os.environ.get("POOLCRM_SCHEDULER", "1") == "1")
     secure_cookies: bool = field(default_factory=lambda: os.environ.get("POOLCRM_SECURE_COOKIES") == "1")

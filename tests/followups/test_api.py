@@ -47,6 +47,7 @@ def test_fu1_valid_followup_moves_the_recycle_anchor(client, org, customers, dat
         next_followup_on="2026-11-12",
     )
     assert resp.json()["valid"] is True and resp.json()["invalid_reasons"] == []
+    clock.set_now(at(date(2026, 11, 10), 1), frozen=True)  # JOB-1b: the night of the 10th
     assert run_daily(database, date(2026, 11, 10))["recycled"] == []
     due = client.get(f"/api/v1/customers/{cid}/recycle", headers=auth_headers(client, "rep1")).json()
     assert due["recycle_due_on"] == "2026-11-17"
@@ -164,10 +165,13 @@ def test_fu4_reminded_once_and_a_late_entry_caught_up_next_run(client, org, cust
     cid = customers(pool="private", owner_id=org["rep1"], protected_since=at(date(2026, 11, 2)))
     rep = auth_headers(client, "rep1")
     first = _post(client, rep, cid, content=GOOD, next_followup_on="2026-11-12").json()["id"]
+    clock.set_now(at(date(2026, 11, 12), 1), frozen=True)  # JOB-1b: each run on its own night
     assert run_daily(database, date(2026, 11, 12))["reminded"] == [first]
     clock.set_now(at(date(2026, 11, 12), 15), frozen=True)  # after the day's run
     late = _post(client, rep, cid, content=GOOD + "。", next_followup_on="2026-11-12").json()["id"]
+    clock.set_now(at(date(2026, 11, 13), 1), frozen=True)
     assert run_daily(database, date(2026, 11, 13))["reminded"] == [late]
+    clock.set_now(at(date(2026, 11, 16), 1), frozen=True)
     assert run_daily(database, date(2026, 11, 16))["reminded"] == []
 
 
@@ -178,6 +182,7 @@ def test_fu4_pool15_pending_reminders_follow_the_owner_and_lapse_on_recycle(clie
     cid = customers(pool="private", owner_id=org["rep1"], protected_since=at(date(2026, 11, 2)))
     rep = auth_headers(client, "rep1")
     _post(client, rep, cid, content=GOOD, next_followup_on="2026-11-12")
+    clock.set_now(at(date(2026, 11, 12), 1), frozen=True)  # JOB-1b: the night of the 12th
     run_daily(database, date(2026, 11, 12))  # the first reminder is sent to rep1
     _post(client, rep, cid, content=GOOD + "。", next_followup_on="2026-11-20")
     with database.transaction() as s:

@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
@@ -69,3 +69,45 @@ def test_job1_api_runs_daily_for_admin(client, admin_headers):
     assert resp.status_code == 200, resp.text
     body = resp.json()
     assert {"recycled", "warned", "to_public"} <= set(body)
+
+
+def test_job1b_a_day_to_come_is_refused_and_nothing_runs(database, monkeypatch):
+    """JOB-1b: a run for a day after the company's today would recycle (POOL-6) on time that has not
+    passed, and its ownership moves are permanent: refused (422 naming as_of), no step runs. Today
+    is the company zone's (CAL-2), and past days stay allowed (catch-up, JOB-1)."""
+    import pytest
+
+    from poolcrm import clock
+    from poolcrm.errors import InvalidInput
+
+    calls: list[date] = []
+    monkeypatch.setitem(
+        registry._steps, "probe", registry.Step("probe", 1, lambda s, d: calls.append(d) or {"probed": [1]})
+    )
+    clock.set_now(datetime(2026, 11, 10, 17, 0, tzinfo=UTC), frozen=True)  # 11-11 01:00 in Shanghai
+    for day in (date(2026, 11, 12), date(2199, 12, 31)):
+        with pytest.raises(InvalidInput) as refused:
+            run_daily(database, day)
+        assert refused.value.rule == "JOB-1b" and set(refused.value.details["fields"]) == {"as_of"}
+        assert "2026-11-11" in refused.value.render("zh")["error"]["message"]
+    assert calls == []
+    with database.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(JobRun)) == 0
+    assert run_daily(database, date(2026, 11, 11))["dates"] == ["2026-11-11"]
+    assert run_daily(database, date(2026, 11, 2))["dates"] == ["2026-11-02"]
+    assert run_daily(database)["dates"][-1] == "2026-11-11"  # no as_of: the company's today
+
+
+def test_job1b_api_refuses_a_day_to_come_and_follows_the_test_clock(client, admin_headers):
+    resp = client.post("/api/v1/jobs/run-daily", json={"as_of": "2199-12-31"}, headers=admin_headers)
+    assert resp.status_code == 422
+    error = resp.json()["error"]
+    assert error["rule"] == "JOB-1b" and set(error["details"]["fields"]) == {"as_of"}
+    moved = client.put(
+        "/api/v1/admin/clock", json={"now": "2199-12-31T09:00:00+08:00"}, headers=admin_headers
+    )
+    assert moved.status_code == 200
+    resp = client.post("/api/v1/jobs/run-daily", json={"as_of": "2199-12-31"}, headers=admin_headers)
+    assert resp.status_code == 200, resp.text
+    resp = client.post("/api/v1/jobs/run-daily", json={"as_of": "2199-12-30"}, headers=admin_headers)
+    assert resp.status_code == 200, resp.text

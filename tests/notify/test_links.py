@@ -10,6 +10,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from poolcrm import clock
 from poolcrm.demo import DEMO_PASSWORD, run_demo
 from poolcrm.jobs.service import run_daily
 from poolcrm.notify.models import Notification
@@ -24,6 +25,7 @@ def test_note1_every_notification_link_opens_a_page_for_its_recipient(app, datab
     with database.transaction(write=False) as s:
         today = company_today(s)
     monday = today + timedelta(days=7 - today.weekday())
+    clock.set_now(clock.start_of_local_day(monday) + timedelta(hours=1))  # JOB-1b: Monday has come
     run_daily(database, as_of=monday)
     with database.transaction(write=False) as s:
         rows = s.execute(

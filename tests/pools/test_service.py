@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
+from poolcrm import clock
 from poolcrm.customers.models import Customer
 from poolcrm.jobs.service import run_daily
 from poolcrm.notify.models import Notification
@@ -171,6 +172,7 @@ def test_pool10_departure_opens_task_reminds_and_escalates(database, org, custom
         task = s.scalar(select(DepartureTask))
         assert task.supervisor_id == org["sup"] and task.status == "open"
         due = task.due_on
+    clock.set_now(at(due + timedelta(days=1), 1), frozen=True)  # JOB-1b: the night after the due day
     result = run_daily(database, due + timedelta(days=1))
     assert result["departure_escalated"] == [task.id]
     with database.transaction() as s:

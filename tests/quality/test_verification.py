@@ -98,6 +98,7 @@ def test_gov5_reminders_at_the_start_and_near_the_end_of_the_period(org, book, d
         s.execute(update(Customer).values(last_valid_followup_at=at(date(2026, 12, 17))))
     clock.set_now(datetime(2026, 12, 17, 17, 0, tzinfo=UTC), frozen=True)  # 01:00 Beijing 12-18
     run_daily(database, date(2026, 12, 18))
+    clock.set_now(datetime(2026, 12, 18, 17, 0, tzinfo=UTC), frozen=True)  # JOB-1b: the next night
     run_daily(database, date(2026, 12, 19), catch_up=False)
     with database.transaction() as s:
         notes = s.execute(

@@ -234,7 +234,8 @@ def test_work4_weekly_actions_against_the_minimum_and_monday_shortfalls(client, 
     }
     assert (rows["张伟"]["actions"], rows["张伟"]["shortfall"]) == (3, 0)
     assert rows["李娜"]["shortfall"] == 3
-    run_daily(database, NOW.date() + timedelta(days=6), catch_up=False)  # Monday 2026-03-16
+    clock.set_now(NOW + timedelta(days=6), frozen=True)  # JOB-1b: Monday 2026-03-16 has come
+    run_daily(database, NOW.date() + timedelta(days=6), catch_up=False)
     with database.transaction() as s:
         notes = s.scalars(select(Notification).where(Notification.kind == "weekly_activity_short")).all()
         assert {n.user_id for n in notes} == {crew["gm"]}

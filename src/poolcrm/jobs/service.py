@@ -17,6 +17,7 @@ from poolcrm import clock
 from poolcrm.audit.service import record
 from poolcrm.db import Database
 from poolcrm.errors import Conflict, InvalidInput
+from poolcrm.jobs import rules
 from poolcrm.jobs.models import JobRun
 from poolcrm.jobs.registry import Step, minute_steps, minute_tasks, steps
 from poolcrm.policy.service import get_policy
@@ -76,8 +77,12 @@ def run_daily(
         if not leader:
             raise Conflict("每日任务正在另一节点运行", rule="JOB-1", code="job_running")
         with db.transaction(write=False) as session:
-            tz = get_policy(session).timezone
-            as_of = as_of or clock.today(tz)
+            today = clock.today(get_policy(session).timezone)
+            as_of = as_of or today
+            problem = rules.run_date_problem(as_of, today)
+            if problem:
+                message = "不能为尚未到来的日期运行每日任务（公司今天是 {today}）"
+                raise InvalidInput({"as_of": problem}, message, rule="JOB-1b", today=today.isoformat())
             last = session.scalar(select(func.max(JobRun.run_date)).where(JobRun.run_date < as_of))
         run_dates = dates_to_run(last, as_of) if catch_up else [as_of]
         merged: dict[str, Any] = {}
