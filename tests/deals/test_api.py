@@ -59,9 +59,37 @@ def test_deal2_stage_below_the_category_floor_refused(client, h, team, make_cust
     assert resp.status_code == 201 and resp.json()["warnings"] == []
 
 
-def test_deal2_horizon_mismatch_is_a_warning(client, h, team, new_deal):
-    deal = new_deal(category="short", stage=3, expected_close_on="2026-12-01")
-    assert [w["rule"] for w in deal["warnings"]] == ["DEAL-2"]
+def test_deal2_a_close_date_past_the_categorys_horizon_is_refused(client, h, team, make_customer, new_deal):
+    """DEAL-2: short closes within 3 months, mid within 12 (policy numbers). A short deal expected
+    in 2199 was created: now 422 DEAL-2 naming expected_close_on, on create and on edit, nothing
+    stored. A lead expected within a year is only warned about (a lead's date may be unknown)."""
+    cid = make_customer(team["rep"])
+    for category, stage, close_on in (
+        ("short", 3, "2199-12-31"),
+        ("short", 3, "2026-06-11"),
+        ("mid", 2, "2027-03-11"),
+    ):
+        body = deal_body(cid, category=category, stage=stage, expected_close_on=close_on)
+        resp = client.post("/api/v1/deals", json=body, headers=h("rep"))
+        assert resp.status_code == 422, (category, close_on)
+        error = resp.json()["error"]
+        assert error["rule"] == "DEAL-2" and set(error["details"]["fields"]) == {"expected_close_on"}
+    assert client.get("/api/v1/deals", headers=h("rep")).json()["total"] == 0
+    short = new_deal(category="short", stage=3, expected_close_on="2026-06-10")
+    assert short["warnings"] == []
+    mid = new_deal(category="mid", stage=2, expected_close_on="2027-03-10")
+    lead = new_deal(category="lead", stage=1, expected_close_on="2026-12-01")
+    assert [w["rule"] for w in lead["warnings"]] == ["DEAL-2"]
+    far = client.patch(
+        f"/api/v1/deals/{short['id']}", json={"expected_close_on": "2199-12-31"}, headers=h("rep")
+    )
+    assert far.status_code == 422 and far.json()["error"]["rule"] == "DEAL-2"
+    to_short = {"category": "short", "stage": 3, "status": "focus", "expected_close_on": "2027-03-10"}
+    resp = client.patch(f"/api/v1/deals/{mid['id']}", json=to_short, headers=h("rep"))
+    assert resp.status_code == 422 and set(resp.json()["error"]["details"]["fields"]) == {"expected_close_on"}
+    assert client.get(f"/api/v1/deals/{mid['id']}", headers=h("rep")).json()["category"] == "mid"
+    renamed = client.patch(f"/api/v1/deals/{mid['id']}", json={"name": "新名称"}, headers=h("rep"))
+    assert renamed.status_code == 200
 
 
 def test_deal2_category_change_needs_stage_status_and_close_date(client, h, new_deal):

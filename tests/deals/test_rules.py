@@ -50,6 +50,18 @@ def test_deal2_horizon_warnings():
     assert rules.horizon_warning("lead", date(2026, 6, 1), TODAY, **kw) is not None
 
 
+def test_deal2_horizon_problem_refuses_short_and_mid_past_their_horizon_only():
+    kw = {"short_months": 3, "mid_months": 12}
+    assert rules.horizon_problem("short", date(2026, 6, 10), TODAY, **kw) is None
+    assert rules.horizon_problem("short", date(2026, 6, 11), TODAY, **kw) is not None
+    assert rules.horizon_problem("short", date(2199, 12, 31), TODAY, **kw) is not None
+    assert rules.horizon_problem("mid", date(2027, 3, 10), TODAY, **kw) is None
+    assert rules.horizon_problem("mid", date(2027, 3, 11), TODAY, **kw) is not None
+    assert rules.horizon_problem("lead", date(2199, 12, 31), TODAY, **kw) is None
+    assert rules.horizon_problem("lead", date(2026, 4, 1), TODAY, **kw) is None  # warned, not refused
+    assert rules.close_horizon_months("mid", **kw) == 12 and rules.close_horizon_months("lead", **kw) is None
+
+
 def test_deal2_category_table_must_stay_coherent():
     assert rules.category_rules_problem(FLOORS) is None
     assert rules.category_rules_problem({**FLOORS, "mid": rules.CategoryRule(5, 3)}) is not None

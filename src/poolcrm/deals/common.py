@@ -61,6 +61,17 @@ def check_close_date(expected: date, created_on: date, today: date) -> None:
         raise InvalidInput({"expected_close_on": problem}, problem, rule="DEAL-5")
 
 
+def check_horizon(category: str, expected: date, today: date, policy: Policy) -> None:
+    """DEAL-2: the expected close date within the category's horizon → 422 naming expected_close_on."""
+    horizons = {"short_months": policy.deal_short_months, "mid_months": policy.deal_mid_months}
+    problem = rules.horizon_problem(category, expected, today, **horizons)
+    if problem:
+        months = rules.close_horizon_months(category, **horizons)
+        raise InvalidInput(
+            {"expected_close_on": fill(problem, months=months)}, problem, rule="DEAL-2", months=months
+        )
+
+
 def check_channel(session: Session, actor: User, channel_id: int | None) -> None:
     """DEAL-1: the associated channel is a distributor known to the CRM and visible to the actor
     (POOL-3/ORG-5: another rep's private customer answers 404, exactly like an unknown id)."""
@@ -85,8 +96,11 @@ def deal_warnings(deal: Deal, policy: Policy) -> list[dict[str, str]]:
     )
     if not message:
         return []
-    months = policy.deal_short_months if deal.category == rules.SHORT else policy.deal_mid_months
-    return [{"rule": "DEAL-2", "message": message, "params": {"months": months}}]  # type: ignore[dict-item]
+    months = rules.close_horizon_months(
+        deal.category, short_months=policy.deal_short_months, mid_months=policy.deal_mid_months
+    )
+    params = {"months": months if months is not None else policy.deal_mid_months}
+    return [{"rule": "DEAL-2", "message": message, "params": params}]  # type: ignore[dict-item]
 
 
 def next_number(session: Session, customer: Customer) -> tuple[int, str]:

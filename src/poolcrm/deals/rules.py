@@ -157,15 +157,39 @@ def close_date_problem(expected_close_on: date, created_on: date, today: date) -
     return None
 
 
+def close_horizon_months(category: str, *, short_months: int, mid_months: int) -> int | None:
+    """DEAL-2: how many months ahead a deal of `category` closes at the latest — short 3, mid 12;
+    None for a lead (more than a year away, or unknown) and a closed deal."""
+    return {SHORT: short_months, MID: mid_months}.get(category)
+
+
+def horizon_problem(
+    category: str, expected_close_on: date, today: date, *, short_months: int, mid_months: int
+) -> str | None:
+    """DEAL-2: a short deal closes within `short_months` (3), a mid one within `mid_months` (12):
+    an expected close date past its category's horizon contradicts the category and is refused
+    (the rep picks the category that fits, or a nearer date)."""
+    months = close_horizon_months(category, short_months=short_months, mid_months=mid_months)
+    if months is None or expected_close_on <= add_months(today, months):
+        return None
+    return (
+        "短线跟单预计 {months} 个月内成交，请确认分类"
+        if category == SHORT
+        else "中线跟单预计 {months} 个月内成交，请确认分类"
+    )
+
+
 def horizon_warning(
     category: str, expected_close_on: date, today: date, *, short_months: int, mid_months: int
 ) -> str | None:
-    """DEAL-2: short deals close within `short_months` (3), mid within `mid_months` (12), leads later
-    or unknown. A mismatch is shown as a warning (the rep reviews the category), not refused."""
-    if category == SHORT and expected_close_on > add_months(today, short_months):
-        return "短线跟单预计 {months} 个月内成交，请确认分类"
-    if category == MID and expected_close_on > add_months(today, mid_months):
-        return "中线跟单预计 {months} 个月内成交，请确认分类"
+    """DEAL-2: what the deal's page warns about its category — a lead expected within a year (leads
+    are more than a year away or unknown, so it is not refused), or a short/mid deal whose date
+    has drifted past its horizon since (a deal recorded before `horizon_problem` refused it)."""
+    problem = horizon_problem(
+        category, expected_close_on, today, short_months=short_months, mid_months=mid_months
+    )
+    if problem:
+        return problem
     if category == LEAD and expected_close_on <= add_months(today, mid_months):
         return "线索预计 1 年以上或时间不明成交，请确认分类"
     return None

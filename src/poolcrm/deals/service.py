@@ -20,6 +20,7 @@ from poolcrm.deals.common import (
     audit_deal,
     check_channel,
     check_close_date,
+    check_horizon,
     check_market,
     check_stage,
     deal_state,
@@ -123,6 +124,7 @@ def create_deal(session: Session, actor: User, data: DealIn) -> Deal:
     check_channel(session, actor, data.channel_customer_id)
     check_stage(session, data.category, data.stage)
     check_close_date(data.expected_close_on, today, today)
+    check_horizon(data.category, data.expected_close_on, today, policy)
     details = data.details.model_dump()
     refuse_fields(
         "DEAL-4",
@@ -204,6 +206,8 @@ def update_deal(session: Session, actor: User, deal_id: int, patch: DealPatch) -
         check_stage(session, new_category, new_stage)
     if patch.expected_close_on is not None:
         check_close_date(patch.expected_close_on, clock.local_date(deal.created_at, policy.timezone), today)
+    if given & {"category", "expected_close_on"}:
+        check_horizon(new_category, patch.expected_close_on or deal.expected_close_on, today, policy)
     if given & {"intention", "products", "details"}:
         _apply_content(deal, patch, given, policy)
     if "channel_customer_id" in given:
