@@ -272,6 +272,26 @@ def test_pool11_supervisor_locks_within_limit(client, org, customers, admin_head
     assert resp.status_code == 409 and resp.json()["error"]["rule"] == "POOL-11"
 
 
+def test_pool11a_a_lock_to_2199_is_refused_and_the_customer_stays_recyclable(
+    client, org, customers, database
+):
+    """POOL-11a: a lock exempts the customer from recycling (POOL-6); one until 2199-12-31 did so
+    for good. At most `lock_max_days` (90) ahead: 409 POOL-11a, nothing locked."""
+    cid = customers(pool="private", owner_id=org["rep1"], protected_since=at(date(2026, 11, 2)))
+    sup = auth_headers(client, "sup")
+    latest = clock.today() + timedelta(days=90)  # the company's today (Asia/Shanghai, CAL-2)
+    resp = client.post(f"/api/v1/customers/{cid}/lock", json={"until": "2199-12-31"}, headers=sup)
+    assert resp.status_code == 409
+    error = resp.json()["error"]
+    assert error["rule"] == "POOL-11a" and error["details"] == {"days": 90, "latest": latest.isoformat()}
+    later = (latest + timedelta(days=1)).isoformat()
+    assert client.post(f"/api/v1/customers/{cid}/lock", json={"until": later}, headers=sup).status_code == 409
+    with database.transaction() as s:
+        assert s.get(Customer, cid).locked_until is None
+    ok = client.post(f"/api/v1/customers/{cid}/lock", json={"until": latest.isoformat()}, headers=sup)
+    assert ok.status_code == 200, ok.text
+
+
 def test_pool12_who_owned_it_on_a_date(client, org, customers, database):
     cid = customers(pool="public")
     with database.transaction() as s:

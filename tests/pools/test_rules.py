@@ -180,13 +180,22 @@ def test_pool10_leaving_sales():
 
 
 def test_pool11_lock_limit():
+    kw = {"until": date(2026, 12, 1), "today": date(2026, 11, 1), "max_days": 90}
+    assert rules.lock_refusal(locks_in_use=10, limit=10, **kw).rule == "POOL-11"
+    assert rules.lock_refusal(locks_in_use=9, limit=10, **kw) is None
+
+
+def test_pool11a_a_lock_lasts_at_most_max_days():
+    today = date(2026, 11, 1)
     assert (
-        rules.lock_refusal(locks_in_use=10, limit=10, until=date(2026, 12, 1), today=date(2026, 11, 1)).rule
-        == "POOL-11"
+        rules.lock_refusal(locks_in_use=0, limit=10, until=date(2027, 1, 30), today=today, max_days=90)
+        is None
     )
-    assert (
-        rules.lock_refusal(locks_in_use=9, limit=10, until=date(2026, 12, 1), today=date(2026, 11, 1)) is None
-    )
+    refusal = rules.lock_refusal(locks_in_use=0, limit=10, until=date(2027, 1, 31), today=today, max_days=90)
+    assert refusal is not None and refusal.rule == "POOL-11a"
+    assert refusal.params == {"days": 90, "latest": "2027-01-30"}
+    far = rules.lock_refusal(locks_in_use=0, limit=10, until=date(2199, 12, 31), today=today, max_days=90)
+    assert far is not None and far.rule == "POOL-11a"
 
 
 def test_pool9_needs_both_approvals():

@@ -208,6 +208,7 @@ class Policy(BaseModel):
     lock_limit_per_rep: int = P(
         10, "POOL-11", "每位销售可锁定客户数", "Locked customers per rep", ge=0, le=10000
     )
+    lock_max_days: int = P(90, "POOL-11a", "锁定最长天数", "Longest lock (days ahead)", ge=1, le=3650)
     reclaim_cooldown_days: int = P(
         30, "POOL-13", "放弃后再申请冷却天数", "Re-claim cooldown (days)", ge=0, le=3650
     )

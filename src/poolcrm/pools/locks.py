@@ -51,7 +51,15 @@ def lock_customer(
         )
         or 0
     )
-    refuse(rules.lock_refusal(locks_in_use=in_use, limit=policy.lock_limit_per_rep, until=until, today=day))
+    refuse(
+        rules.lock_refusal(
+            locks_in_use=in_use,
+            limit=policy.lock_limit_per_rep,
+            until=until,
+            today=day,
+            max_days=policy.lock_max_days,
+        )
+    )
     before = {"locked_until": customer.locked_until.isoformat() if customer.locked_until else None}
     customer.locked_until, customer.locked_by, customer.updated_at = until, actor.id, clock.now()
     session.flush()

@@ -225,10 +225,19 @@ def member_needs_redevelopment(anchor: date, run_date: date, months: int) -> boo
     return add_months(anchor, months) < run_date
 
 
-def lock_refusal(*, locks_in_use: int, limit: int, until: date, today: date) -> Refusal | None:
-    """POOL-11: a supervisor may lock a customer until a future date, within the per-rep limit."""
+def lock_refusal(*, locks_in_use: int, limit: int, until: date, today: date, max_days: int) -> Refusal | None:
+    """POOL-11: a supervisor may lock a customer until a future date, within the per-rep limit.
+    POOL-11a: at most `max_days` ahead — a lock exempts the customer from recycling (POOL-6), so
+    one to 2199 would protect it for good; a longer protection is a new lock later."""
     if until < today:
         return Refusal("POOL-11", "锁定日期不能早于今天", {})
+    latest = today + timedelta(days=max_days)
+    if until > latest:
+        return Refusal(
+            "POOL-11a",
+            "锁定最长 {days} 天（最晚 {latest}）",
+            {"days": max_days, "latest": latest.isoformat()},
+        )
     if locks_in_use >= limit:
         return Refusal(
             "POOL-11", "该销售的锁定客户已达上限（{count}/{limit}）", {"count": locks_in_use, "limit": limit}
