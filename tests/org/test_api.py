@@ -223,3 +223,40 @@ def test_org3_ids_in_a_body_are_whole_numbers_not_true_or_text(client, admin_hea
         headers=admin_headers,
     )
     assert ok.status_code == 201 and ok.json()["parent_id"] == top
+
+
+def test_org4a_hire_and_probation_dates_are_sane(client, admin_headers):
+    """ORG-4a: hired 2199-01-01 with a probation ending 1900-01-01 was created. A hire date at
+    most `hire_days_ahead` (90) days ahead; the probation ends on or after the hire date and
+    within `probation_max_months` (6) of it. 422 ORG-4a naming the field; a patch is checked
+    against the dates it leaves."""
+    from datetime import timedelta
+
+    from poolcrm import clock
+
+    dept = _dept(client, admin_headers)
+    today = clock.today()
+
+    def create(username, **dates):
+        body = {"username": username, "password": PASSWORD, "display_name": username, "roles": ["sales"]}
+        return client.post(
+            "/api/v1/users", json={**body, "department_id": dept, **dates}, headers=admin_headers
+        )
+
+    for dates, fields in (
+        ({"hired_on": "2199-01-01", "probation_end_on": "1900-01-01"}, {"hired_on", "probation_end_on"}),
+        ({"hired_on": (today + timedelta(days=91)).isoformat()}, {"hired_on"}),
+        ({"hired_on": "2026-01-05", "probation_end_on": "2026-01-04"}, {"probation_end_on"}),
+        ({"hired_on": "2026-01-05", "probation_end_on": "2199-12-31"}, {"probation_end_on"}),
+    ):
+        resp = create("someone", **dates)
+        assert resp.status_code == 422, dates
+        assert resp.json()["error"]["rule"] == "ORG-4a"
+        assert set(resp.json()["error"]["details"]["fields"]) == fields
+    soon = create("newbie", hired_on=(today + timedelta(days=90)).isoformat())
+    assert soon.status_code == 201, soon.text
+    user = create("rep", hired_on="2026-01-05", probation_end_on="2026-07-05").json()
+    resp = client.patch(f"/api/v1/users/{user['id']}", json={"hired_on": "2026-08-01"}, headers=admin_headers)
+    assert resp.status_code == 422 and set(resp.json()["error"]["details"]["fields"]) == {"hired_on"}
+    ok = client.patch(f"/api/v1/users/{user['id']}", json={"display_name": "张伟"}, headers=admin_headers)
+    assert ok.status_code == 200

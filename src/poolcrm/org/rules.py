@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
 from decimal import Decimal
+
+from poolcrm.calendar.rules import add_months
 
 ROLES: tuple[str, ...] = (
     "admin",
@@ -148,6 +151,28 @@ def employee_code_problem(code: str | None, pattern: str) -> str | None:
     if not re.fullmatch(pattern, code):
         return "员工编号格式不正确（应如 BJ0101）"
     return None
+
+
+def employment_dates_problems(
+    hired_on: date | None,
+    probation_end_on: date | None,
+    today: date,
+    *,
+    hire_days_ahead: int,
+    probation_max_months: int,
+) -> dict[str, str]:
+    """ORG-4a: a hire date (ORG-4, POOL-2's tenure) at most `hire_days_ahead` days from today (an
+    account opened for someone about to start); the probation end (VIO-3: who is assessed) not
+    before the hire date and at most `probation_max_months` after it (PRC labour law: six)."""
+    problems: dict[str, str] = {}
+    if hired_on is not None and hired_on > today + timedelta(days=hire_days_ahead):
+        problems["hired_on"] = "入职日期超出可提前录入的天数"
+    if hired_on is not None and probation_end_on is not None:
+        if probation_end_on < hired_on:
+            problems["probation_end_on"] = "试用期结束日期不能早于入职日期"
+        elif probation_end_on > add_months(hired_on, probation_max_months):
+            problems["probation_end_on"] = "试用期超出最长月数"
+    return problems
 
 
 def supervisor_cycle(

@@ -191,7 +191,28 @@ def list_users(
     return list(session.scalars(users_query(active=active, q=q, department_id=department_id, role=role)))
 
 
-def _check_user_fields(session: Session, fields: dict[str, Any], user_id: int | None) -> None:
+def _employment_dates_problems(session: Session, fields: dict[str, Any], user: User | None) -> dict[str, str]:
+    """ORG-4a on the dates a create or a patch leaves the user with (checked when it sets one); a
+    patch's refusal names the field it sent."""
+    if not fields.keys() & {"hired_on", "probation_end_on"}:
+        return {}
+    dates = {"hired_on": user.hired_on, "probation_end_on": user.probation_end_on} if user else {}
+    dates.update({k: v for k, v in fields.items() if k in ("hired_on", "probation_end_on")})
+    policy = get_policy(session)
+    problems = rules.employment_dates_problems(
+        dates.get("hired_on"),
+        dates.get("probation_end_on"),
+        company_today(session),
+        hire_days_ahead=policy.hire_days_ahead,
+        probation_max_months=policy.probation_max_months,
+    )
+    if "probation_end_on" in problems and "probation_end_on" not in fields:
+        problems.setdefault("hired_on", problems.pop("probation_end_on"))
+    return problems
+
+
+def _check_user_fields(session: Session, fields: dict[str, Any], user: User | None) -> None:
+    user_id = user.id if user is not None else None
     errors = _missing(fields, _REQUIRED_USER_FIELDS)
     if "roles" in fields and fields["roles"] is not None:
         bad = rules.unknown_roles(fields["roles"])
@@ -215,8 +236,12 @@ def _check_user_fields(session: Session, fields: dict[str, Any], user_id: int | 
             clash = session.scalar(select(User.id).where(User.employee_code == code))
             if clash and clash != user_id:
                 errors["employee_code"] = "员工编号已被使用"
+    dates = _employment_dates_problems(session, fields, user)
+    for name, problem in dates.items():
+        errors.setdefault(name, problem)
     if errors:
-        raise InvalidInput(errors, rule="ORG-6" if "employee_code" in errors else None)
+        rule = "ORG-6" if "employee_code" in errors else "ORG-4a" if dates else None
+        raise InvalidInput(errors, rule=rule)
 
 
 def create_user(session: Session, actor_id: int | None, data: UserIn) -> User:
@@ -260,7 +285,7 @@ def update_user(session: Session, actor_id: int, user_id: int, patch: UserPatch)
     lockout = rules.self_lockout_problem(actor_id, user_id, changes)
     if lockout:
         raise RuleViolation("ORG-7a", lockout)
-    _check_user_fields(session, changes, user_id)
+    _check_user_fields(session, changes, user)
     for key, value in changes.items():
         if key == "roles":
             wanted = list(dict.fromkeys(value))

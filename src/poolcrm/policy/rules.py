@@ -117,6 +117,10 @@ class Policy(BaseModel):
     login_known_address_days: int = P(
         30, "AUTH-5", "常用登录地址有效天数", "Days an address stays known after a login", ge=1, le=365
     )
+    hire_days_ahead: int = P(
+        90, "ORG-4a", "入职日期最多提前录入天数", "Days ahead a hire date may be entered", ge=0, le=366
+    )
+    probation_max_months: int = P(6, "ORG-4a", "试用期最长月数", "Longest probation (months)", ge=0, le=12)
     # CUS
     customer_code_prefix: str = P(
         "ABC", "CUS-8", "客户编号前缀", "Customer code prefix", min_length=1, max_length=8
