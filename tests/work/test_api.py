@@ -21,6 +21,25 @@ def _report(client, h, user="rep", kind="weekly", period="2026-W10", content=DOC
     return client.post("/api/v1/reports", data={"kind": kind, "period": period}, files=files, headers=h(user))
 
 
+def test_work1b_a_period_that_ended_before_the_author_was_hired_is_refused(client, h, crew):
+    """WORK-1b: an annual report for `0001` was filed. The author (hired 2024-01-01) reports on the
+    periods since their hire; a period not yet begun stays refused by WORK-1 (2199)."""
+    for kind, period, rule in (
+        ("annual", "0001", "WORK-1b"),
+        ("annual", "1999", "WORK-1b"),
+        ("weekly", "2023-W52", "WORK-1b"),
+        ("monthly", "2023-12", "WORK-1b"),
+        ("annual", "0000", "WORK-1"),
+        ("annual", "2199", "WORK-1"),
+    ):
+        resp = _report(client, h, kind=kind, period=period)
+        assert resp.status_code == 422, (kind, period)
+        error = resp.json()["error"]
+        assert error["rule"] == rule and set(error["details"]["fields"]) == {"period"}, (kind, period)
+    assert _report(client, h, kind="weekly", period="2024-W01").status_code == 201  # 2024-01-01: hired
+    assert _report(client, h, kind="annual", period="2024").status_code == 201
+
+
 def test_work1_report_subject_body_attachment_and_the_supervisor_reads_it(client, h, crew, database):
     resp = _report(client, h)
     assert resp.status_code == 201, resp.text

@@ -41,6 +41,8 @@ def file_report(
         raise InvalidInput(
             {"period": "周期格式不正确或尚未开始（例：2026-W49、2026-12、2026-H2、2026）"}, rule="WORK-1"
         )
+    if rules.before_hire(period, actor.hired_on):
+        raise InvalidInput({"period": "该周期在入职日期之前已结束"}, rule="WORK-1b")
     if not content:
         raise InvalidInput({"file": "请上传报告附件（可从模板下载）"}, rule="WORK-1")
     name, kind_of_file = files.checked(session, "report", filename, content, "WORK-1")

@@ -60,6 +60,12 @@ def _period(kind: str, text: str) -> Period | None:
     return None
 
 
+def before_hire(period: Period, hired_on: date) -> bool:
+    """WORK-1b: a period that ended before its author was hired is not one of theirs to report on
+    (a period `0001` was filed, with its due day 2000 years ago)."""
+    return period.last < hired_on
+
+
 def period_of(kind: str, day: date) -> Period:
     """The period of `kind` that `day` falls in."""
     if kind == WEEKLY:
