@@ -75,6 +75,22 @@ def test_ctr1_bad_input_is_422_naming_the_field(client, h, team, new_deal):
     assert client.get(f"/api/v1/deals/{deal['id']}", headers=h("rep")).json()["category"] == "short"
 
 
+def test_ctr1d_a_signing_date_further_back_than_contract_backdate_days_is_refused(client, h, team, new_deal):
+    """CTR-1d: a contract signed 1900-01-01 was recorded (and so its deal signed). Today is
+    2026-03-10; a signing date at most `contract_backdate_days` (90) back: 422 CTR-1d naming
+    signed_on, nothing recorded; a future date stays CTR-1."""
+    deal = new_deal()
+    base = {"customer_id": deal["customer_id"], "deal_id": deal["id"], "number": "HT-1", "amount": 58000}
+    for signed_on, rule in (("1900-01-01", "CTR-1d"), ("2025-12-09", "CTR-1d"), ("2026-03-11", "CTR-1")):
+        resp = client.post("/api/v1/contracts", json={**base, "signed_on": signed_on}, headers=h("rep"))
+        assert resp.status_code == 422, signed_on
+        assert resp.json()["error"]["rule"] == rule
+        assert set(resp.json()["error"]["details"]["fields"]) == {"signed_on"}
+    assert client.get(f"/api/v1/deals/{deal['id']}", headers=h("rep")).json()["category"] == "short"
+    ok = client.post("/api/v1/contracts", json={**base, "signed_on": "2025-12-10"}, headers=h("rep"))
+    assert ok.status_code == 201, ok.text
+
+
 def test_ctr2_order_lines_come_from_the_deal_products_and_may_be_edited(client, h, sign, new_deal):
     taken = sign(number="HT-A")
     assert [(x["product"], x["quantity"], x["line_total"]) for x in taken["lines"]] == [

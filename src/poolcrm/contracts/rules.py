@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from poolcrm.contracts.models import APPROVED, CANCELLED, LEVEL_GM, LEVEL_SUPERVISOR, PAID, PENDING, REJECTED
@@ -30,18 +30,25 @@ class Line:
     unit_price: Decimal
 
 
-def contract_problems(
-    number: str, amount: Decimal, signed_on: date, today: date, lines: Sequence[Line]
-) -> dict[str, str]:
-    """CTR-1/CTR-2: a contract has a number, a positive amount, a signing date not in the future,
-    and order lines with a product, a positive quantity and a price that is not negative."""
+def signing_date_problem(signed_on: date, today: date, backdate_days: int) -> tuple[str, str] | None:
+    """(rule, message) when the signing date cannot be: CTR-1, in the future; CTR-1d, more than
+    `backdate_days` ago — recording a contract signs its deal now (CTR-1a), so a contract signed
+    in 1900 would date a signing, its DSP-1 credit and the month's figures a century back."""
+    if signed_on > today:
+        return "CTR-1", "签约日期不能晚于今天"
+    if signed_on < today - timedelta(days=backdate_days):
+        return "CTR-1d", "签约日期早于可补录的期限"
+    return None
+
+
+def contract_problems(number: str, amount: Decimal, lines: Sequence[Line]) -> dict[str, str]:
+    """CTR-1/CTR-2: a contract has a number, a positive amount, and order lines with a product, a
+    positive quantity and a price that is not negative (its signing date: `signing_date_problem`)."""
     problems: dict[str, str] = {}
     if not number.strip():
         problems["number"] = "必填"
     if not Decimal("0") < amount <= MAX_MONEY:
         problems["amount"] = "合同金额须大于 0"
-    if signed_on > today:
-        problems["signed_on"] = "签约日期不能晚于今天"
     for i, line in enumerate(lines):
         if not line.product.strip():
             problems[f"lines.{i}.product"] = "必填"

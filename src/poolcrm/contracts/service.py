@@ -112,19 +112,19 @@ def record_contract(session: Session, actor: User, data: ContractIn) -> Contract
     deal = _deal_for(session, actor, data.deal_id, data.customer_id) if data.deal_id is not None else None
     lines = _lines(data, deal)
     problems = rules.contract_problems(
-        number,
-        data.amount,
-        data.signed_on,
-        today,
-        [rules.Line(x.product, x.quantity, x.unit_price) for x in lines],
+        number, data.amount, [rules.Line(x.product, x.quantity, x.unit_price) for x in lines]
     )
+    signing = rules.signing_date_problem(data.signed_on, today, policy.contract_backdate_days)
+    if signing:
+        problems["signed_on"] = signing[1]
+    rule = signing[0] if signing and len(problems) == 1 else "CTR-1"
     plan = [(i.due_on, i.amount) for i in data.installments] or [
         (data.signed_on + timedelta(days=policy.contract_default_payment_days), data.amount)
     ]
     if not problems:
         problems = rules.installment_problems(data.amount, data.signed_on, plan)
     if problems:
-        raise InvalidInput(problems, rule="CTR-1")
+        raise InvalidInput(problems, rule=rule)
     customer = _customer_in_crm(session, actor, data.customer_id, deal)
     owner_id = deal.owner_id if deal is not None else customer.owner_id
     if not acts_for(session, actor, owner_id):

@@ -359,6 +359,9 @@ class Policy(BaseModel):
         ge=0,
         le=3650,
     )
+    contract_backdate_days: int = P(
+        90, "CTR-1d", "合同签约日期最多补录天数", "Days back a signing date may be entered", ge=0, le=3650
+    )
     contract_file_max_mb: int = P(
         10, "CTR-1", "合同扫描件大小上限（MB）", "Scanned contract size limit (MB)", ge=1, le=100
     )
