@@ -325,3 +325,26 @@ def test_fu4_the_customer_row_keeps_the_latest_followups_next_date(client, org, 
     assert planned() == date(2026, 11, 20)
     _post(client, rep, cid, content=GOOD + "！")
     assert planned() is None
+
+
+def test_fu3b_a_contact_time_long_past_or_to_come_is_refused(client, org, customers, database):
+    """FU-3: the contact time may be earlier than the record, never later than now; FU-3b: at most
+    `followup_backdate_days` (30) earlier — a contact "1900-01-01T10:00+08:00" was stored and the
+    follow-up counted valid. 422 naming contact_at, nothing stored."""
+    clock.set_now(at(date(2026, 11, 11), 15), frozen=True)
+    cid = customers(pool="private", owner_id=org["rep1"], protected_since=at(date(2026, 11, 2)))
+    rep = auth_headers(client, "rep1")
+    for contact_at, rule in (
+        ("1900-01-01T10:00:00+08:00", "FU-3b"),
+        ("2026-10-12T14:59:00+08:00", "FU-3b"),
+        ("2026-11-11T15:01:00+08:00", "FU-3"),
+        ("2199-12-31T10:00:00+08:00", "FU-3"),
+    ):
+        resp = _post(client, rep, cid, content=GOOD + contact_at, contact_at=contact_at)
+        assert resp.status_code == 422, contact_at
+        error = resp.json()["error"]
+        assert error["rule"] == rule and set(error["details"]["fields"]) == {"contact_at"}, contact_at
+    with database.transaction() as s:
+        assert s.get(Customer, cid).last_valid_followup_at is None
+    ok = _post(client, rep, cid, content=GOOD, contact_at="2026-10-12T15:00:00+08:00")
+    assert ok.status_code == 201 and ok.json()["valid"] is True

@@ -95,6 +95,17 @@ def followup_validity(
     return reasons
 
 
+def contact_time_problem(contact_at: datetime, now: datetime, backdate_days: int) -> tuple[str, str] | None:
+    """(rule, message) when the contact time cannot be: FU-3, in the future (it may be earlier than
+    the record); FU-3b, more than `backdate_days` before now — a contact "in 1900" is no contact
+    the record can vouch for (the creation time, the server's, is what protects: POOL-6)."""
+    if contact_at > now:
+        return "FU-3", "联系时间不能晚于现在"
+    if contact_at < now - timedelta(days=backdate_days):
+        return "FU-3b", "联系时间早于可补录的期限"
+    return None
+
+
 def first_contact_overdue(
     protected_since: datetime | None, last_valid_followup_at: datetime | None, now: datetime, hours: int
 ) -> bool:

@@ -123,7 +123,8 @@ def _check_fields(
     contact_at: datetime | None,
 ) -> None:
     """FU-3: the chosen attitude and result exist, the contact is the customer's, and the contact
-    time carries its zone and is not in the future (it may be earlier than the record)."""
+    time carries its zone and is not in the future (it may be earlier than the record, FU-3b: by
+    `followup_backdate_days` at most)."""
     errors: dict[str, str] = {}
     if attitude is not None and attitude not in rules.ATTITUDES:
         errors["attitude"] = "客户态度必须是：" + "、".join(rules.ATTITUDES)
@@ -137,12 +138,17 @@ def _check_fields(
         is None
     ):
         errors["contact_id"] = "联系人不属于该客户"
+    rule = "FU-3"
     if contact_at is not None and contact_at.tzinfo is None:
         errors["contact_at"] = "时间需要带时区"
-    elif contact_at is not None and contact_at > clock.now():
-        errors["contact_at"] = "联系时间不能晚于现在"
+    elif contact_at is not None:
+        backdate_days = get_policy(session).followup_backdate_days
+        when = rules.contact_time_problem(contact_at, clock.now(), backdate_days)
+        if when:
+            when_rule, errors["contact_at"] = when
+            rule = when_rule if len(errors) == 1 else rule
     if errors:
-        raise InvalidInput(errors, rule="FU-3")
+        raise InvalidInput(errors, rule=rule)
 
 
 def record_followup(

@@ -234,6 +234,9 @@ class Policy(BaseModel):
     followup_noncontact_phrases: list[str] = P(
         NONCONTACT_DEFAULT, "FU-1", "无效跟进短语（未接触）", "Non-contact phrases (invalid follow-ups)"
     )
+    followup_backdate_days: int = P(
+        30, "FU-3b", "跟进联系时间最多补录天数", "Days back a contact time may be entered", ge=1, le=365
+    )
     reminder_time: str = P("09:00", "FU-4", "跟进提醒时间", "Follow-up reminder time (HH:MM)")
     first_contact_hours: int = P(
         24, "FU-5", "新客户首次联系时限（小时）", "First contact deadline (hours)", ge=1, le=720
