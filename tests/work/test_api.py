@@ -23,9 +23,10 @@ def _report(client, h, user="rep", kind="weekly", period="2026-W10", content=DOC
 
 def test_work1b_a_period_that_ended_before_the_author_was_hired_is_refused(client, h, crew):
     """WORK-1b: an annual report for `0001` was filed. The author (hired 2024-01-01) reports on the
-    periods since their hire; a period not yet begun stays refused by WORK-1 (2199)."""
+    periods since their hire; a period outside the business years (0001, SEC-1's 1900–2199) or not
+    yet begun stays refused by WORK-1."""
     for kind, period, rule in (
-        ("annual", "0001", "WORK-1b"),
+        ("annual", "0001", "WORK-1"),
         ("annual", "1999", "WORK-1b"),
         ("weekly", "2023-W52", "WORK-1b"),
         ("monthly", "2023-12", "WORK-1b"),
