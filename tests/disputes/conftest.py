@@ -34,6 +34,38 @@ def valid_followup(session: Any, customer_id: int, author_id: int, when: Any) ->
     return f.id
 
 
+def add_deal(session: Any, c: Any, owner_id: int, seq: int, name: str) -> Deal:
+    """An open short deal (stage 5) on customer `c`, numbered as DEAL-8 numbers it."""
+    now = clock.now()
+    deal = Deal(
+        number=f"{c.code}OP{seq:03d}",
+        seq=seq,
+        customer_id=c.id,
+        owner_id=owner_id,
+        created_by=owner_id,
+        name=name,
+        category="short",
+        stage=5,
+        max_stage=5,
+        status="active",
+        expected_close_on=date(2026, 12, 31),
+        intention="扫描仪",
+        amount=Decimal(60000),
+        purchase_reason="档案室数字化",
+        purchase_form="招标",
+        budget="6万",
+        requirements="双面",
+        execution_time="四季度",
+        competitors="富士通",
+        last_activity_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(deal)
+    session.flush()
+    return deal
+
+
 @pytest.fixture
 def signed_by_other(database: Any, crm: dict[str, int]) -> Callable[..., dict[str, int]]:  # noqa: F811
     """rep1 owns 北京友好创达 since 1 Sep 2026 and followed it up validly on `last_on`; rep4 holds an
@@ -53,33 +85,7 @@ def signed_by_other(database: Any, crm: dict[str, int]) -> Callable[..., dict[st
             if same_day is not None:
                 valid_followup(s, c.id, crm["rep1"], at(same_day, 8))
             n = next(_n)
-            now = clock.now()
-            d = Deal(
-                number=f"{c.code}OP{n}",
-                seq=n,
-                customer_id=c.id,
-                owner_id=crm["rep4"],
-                created_by=crm["rep4"],
-                name="档案数字化扫描项目",
-                category="short",
-                stage=5,
-                max_stage=5,
-                status="active",
-                expected_close_on=date(2026, 12, 31),
-                intention="扫描仪",
-                amount=Decimal(60000),
-                purchase_reason="档案室数字化",
-                purchase_form="招标",
-                budget="6万",
-                requirements="双面",
-                execution_time="四季度",
-                competitors="富士通",
-                last_activity_at=now,
-                created_at=now,
-                updated_at=now,
-            )
-            s.add(d)
-            s.flush()
+            d = add_deal(s, c, crm["rep4"], n, "档案数字化扫描项目")
             return {"customer": c.id, "deal": d.id}
 
     return _make

@@ -4,48 +4,15 @@ numbered OP001 (DEAL-8) and the same quality flag (GOV-4) — formerly a 500."""
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from sqlalchemy import select
 
-from poolcrm import clock
 from poolcrm.audit.models import AuditEntry
 from poolcrm.customers.models import Customer
 from poolcrm.deals.models import Deal
 from poolcrm.quality.dashboard import snapshot
 from poolcrm.quality.models import QualityFlag
-from tests.disputes.conftest import add_customer, at
-
-
-def _first_deal(session, customer: Customer, owner_id: int, name: str) -> None:
-    now = clock.now()
-    session.add(
-        Deal(
-            number=f"{customer.code}OP001",
-            seq=1,
-            customer_id=customer.id,
-            owner_id=owner_id,
-            created_by=owner_id,
-            name=name,
-            category="short",
-            stage=5,
-            max_stage=5,
-            status="active",
-            expected_close_on=date(2026, 12, 31),
-            intention="扫描仪",
-            amount=Decimal(60000),
-            purchase_reason="档案室数字化",
-            purchase_form="招标",
-            budget="6万",
-            requirements="双面",
-            execution_time="四季度",
-            competitors="富士通",
-            last_activity_at=now,
-            created_at=now,
-            updated_at=now,
-        )
-    )
-    session.flush()
+from tests.disputes.conftest import add_customer, add_deal, at
 
 
 def test_dsp2_decision_merges_two_records_that_both_hold_deal_op001_and_a_quality_flag(
@@ -58,8 +25,8 @@ def test_dsp2_decision_merges_two_records_that_both_hold_deal_op001_and_a_qualit
         late = add_customer(
             s, "苏州平江档案科技有限公司", pool="private", owner_id=crm["rep2"], since=at(date(2026, 11, 2))
         )
-        _first_deal(s, early, crm["rep1"], "档案扫描")
-        _first_deal(s, late, crm["rep2"], "影像归档")
+        add_deal(s, early, crm["rep1"], 1, "档案扫描")
+        add_deal(s, late, crm["rep2"], 1, "影像归档")
         snapshot(s, date(2026, 11, 25))  # GOV-4: both flagged `unverified` by the daily run
         flagged = set(s.scalars(select(QualityFlag.customer_id).where(QualityFlag.check_key == "unverified")))
         assert {early.id, late.id} <= flagged
