@@ -133,18 +133,17 @@ def parse(kind: str, raw: str) -> Any:
     return raw
 
 
-def readable(
-    kind: str, value: Any, separator: str = SEPARATOR, keys: Mapping[str, str] | None = None, lang: str = "zh"
-) -> str:
-    """A value as people read it (the default column): lists joined by the reader's separator
-    (、 in Chinese), maps as key=value with the keys in the reader's words where they have them."""
+def readable(kind: str, value: Any, lang: str, keys: Mapping[str, str] | None = None) -> str:
+    """A value as people read it (the default column) in the reader's language: lists joined by
+    their separator (、 in Chinese), maps as key=value with the keys in words where they have them."""
     if kind == "bool":
-        return "是" if value else "否"
+        return translate("是" if value else "否", lang)
+    separator = translate(SEPARATOR, lang)
     if isinstance(value, dict):
         return separator.join(f"{translate((keys or {}).get(k, k), lang)}={v}" for k, v in value.items())
     if isinstance(value, list):
-        return separator.join(str(v) for v in value)
-    return str(value)
+        return separator.join(translate(str(v), lang) for v in value)
+    return translate(str(value), lang)
 
 
 _PARSE_MESSAGES = {
